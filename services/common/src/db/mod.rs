@@ -1,0 +1,314 @@
+//! The database: one diesel connection type over SQLite (the embedded
+//! default: one school on one PC) and PostgreSQL (a district), an r2d2 pool,
+//! embedded migrations, and the helpers that run blocking queries off the
+//! async runtime.
+//!
+//! Queries are written once against [`DbConnection`]; the few statements
+//! that differ per backend (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory
+//! lock around migrations) are matched on the variant in this module only.
+
+pub mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::migration::MigrationSource;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+/// One connection to either backend. Query code takes `&mut DbConnection`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for districts.
+    Pg(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` URLs are PostgreSQL; anything else
+    /// is a SQLite file path (an optional `sqlite://` prefix is dropped).
+    pub fn of_url(url: &str) -> (Self, &str) {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Self::Postgres, url)
+        } else {
+            (Self::Sqlite, url.strip_prefix("sqlite://").unwrap_or(url))
+        }
+    }
+}
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had in time (database down or pool exhausted).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] DieselError),
+    /// Migrations could not run.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+}
+
+impl DbError {
+    /// Whether the error is a unique-index violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Query(error) if is_unique_violation(error))
+    }
+}
+
+/// Whether a diesel error is a unique-index violation.
+pub fn is_unique_violation(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Whether a unique-index violation concerns `column` (SQLite names
+/// `table.column` in its message, PostgreSQL names the index, and Lectern's
+/// index names contain the column).
+pub fn unique_violation_on(error: &DieselError, column: &str) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.message().contains(column)
+                || info.constraint_name().is_some_and(|name| name.contains(column))
+        }
+        _ => false,
+    }
+}
+
+impl From<DbError> for tonic::Status {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(_) => {
+                tracing::warn!(%error, "database unavailable");
+                tonic::Status::unavailable("the database is unavailable, try again shortly")
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                tonic::Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// The migrations of one service, for both backends (declare them as a
+/// `const` with `embed_migrations!`).
+pub struct Migrations {
+    /// `migrations/<service>/sqlite`.
+    pub sqlite: EmbeddedMigrations,
+    /// `migrations/<service>/postgres`.
+    pub postgres: EmbeddedMigrations,
+}
+
+/// The tables every service has (outbox, consumed events, idempotency keys).
+pub const COMMON_MIGRATIONS: Migrations = Migrations {
+    sqlite: diesel_migrations::embed_migrations!("../../migrations/common/sqlite"),
+    postgres: diesel_migrations::embed_migrations!("../../migrations/common/postgres"),
+};
+
+/// Opens connections of the right backend for a URL and prepares them.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    backend: Backend,
+    target: String,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Pg),
+            Backend::Sqlite => {
+                let mut connection = SqliteConnection::establish(&self.target)?;
+                // WAL lets readers work while one station writes; FULL sync
+                // means an acknowledged check-out survives a power cut; the
+                // busy timeout queues writers instead of failing them.
+                connection
+                    .batch_execute(
+                        "PRAGMA journal_mode = WAL;
+                         PRAGMA synchronous = FULL;
+                         PRAGMA busy_timeout = 10000;
+                         PRAGMA foreign_keys = ON;",
+                    )
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+        }
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), Self::Error> {
+        connection
+            .batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(connection)
+    }
+}
+
+/// A connection borrowed from the pool.
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// The database of one service: a pool of connections to one backend.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ConnectionManager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+impl Db {
+    /// Opens a pool of up to `pool_size` connections. The URL is never
+    /// logged (it may hold a password).
+    pub fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
+        let (backend, target) = Backend::of_url(url);
+        if backend == Backend::Sqlite {
+            if let Some(parent) = std::path::Path::new(target).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|error| {
+                        DbError::Unavailable(format!("cannot create {}: {error}", parent.display()))
+                    })?;
+                }
+            }
+        }
+        let manager = ConnectionManager {
+            backend,
+            target: target.to_owned(),
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)
+            .map_err(|error| DbError::Unavailable(error.to_string()))?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for blocking work (startup, migrations, tests).
+    pub fn connection(&self) -> Result<PooledConnection, DbError> {
+        self.pool
+            .get()
+            .map_err(|error| DbError::Unavailable(error.to_string()))
+    }
+
+    /// Runs the common migrations, then the service's own, and returns the
+    /// versions it applied. On PostgreSQL an advisory lock keeps two
+    /// replicas starting at once from migrating together.
+    pub fn migrate(&self, service: Migrations) -> Result<Vec<String>, DbError> {
+        let mut connection = self.connection()?;
+        let mut applied = Vec::new();
+        match &mut *connection {
+            DbConnection::Sqlite(sqlite) => {
+                applied.extend(run_pending(sqlite, COMMON_MIGRATIONS.sqlite)?);
+                applied.extend(run_pending(sqlite, service.sqlite)?);
+            }
+            DbConnection::Pg(pg) => {
+                pg.batch_execute("SELECT pg_advisory_lock(7305521)")?;
+                let result = run_pending(pg, COMMON_MIGRATIONS.postgres).and_then(|mut versions| {
+                    versions.extend(run_pending(pg, service.postgres)?);
+                    Ok(versions)
+                });
+                pg.batch_execute("SELECT pg_advisory_unlock(7305521)")?;
+                applied.extend(result?);
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = pool
+                .get()
+                .map_err(|error| DbError::Unavailable(error.to_string()))?;
+            work(&mut connection)
+        })
+        .await
+        .map_err(|error| E::from(DbError::Unavailable(format!("database task failed: {error}"))))?
+    }
+
+    /// Runs blocking work in one write transaction (see [`write_transaction`]).
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + From<DieselError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        self.run(move |connection| write_transaction(connection, work)).await
+    }
+}
+
+fn run_pending<DB>(
+    connection: &mut impl MigrationHarness<DB>,
+    source: impl MigrationSource<DB>,
+) -> Result<Vec<String>, DbError>
+where
+    DB: diesel::backend::Backend,
+{
+    connection
+        .run_pending_migrations(source)
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(|error| DbError::Migration(error.to_string()))
+}
+
+/// Runs `work` in a transaction that intends to write. On SQLite it starts
+/// with `BEGIN IMMEDIATE`, which takes the write lock up front: writers then
+/// queue on the busy timeout instead of failing when a read turns into a
+/// write. On PostgreSQL it is an ordinary transaction.
+pub fn write_transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
+where
+    E: From<DieselError>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+{
+    match connection {
+        DbConnection::Pg(_) => connection.transaction(work),
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            match work(connection) {
+                Ok(value) => {
+                    <DbConnection as Connection>::TransactionManager::commit_transaction(connection)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(connection)?;
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+

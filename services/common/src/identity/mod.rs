@@ -1,0 +1,64 @@
+//! Identity: who is calling. The reader service signs short-lived tokens
+//! (JWT, EdDSA/Ed25519, with a key id); every server verifies them in
+//! [`AuthLayer`] and hands the [`Principal`] to its handlers; calls made on
+//! a caller's behalf carry the caller's token on to the next service.
+//! Background work uses a service token from [`ServiceTokens`].
+
+mod claims;
+mod keys;
+mod layer;
+mod service_tokens;
+mod verifier;
+
+pub use claims::{Claims, Principal, Role, SubjectKind, AUDIENCE, ISSUER};
+pub use keys::{SigningKey, TokenSigner};
+pub use layer::{AuthLayer, AuthService, PublicMethods};
+pub use service_tokens::{ServiceTokens, TokenSource};
+pub use verifier::{KeySource, PublicKey, RemoteKeys, StaticKeys, TokenError, TokenVerifier};
+
+use tonic::Status;
+
+use crate::refusal::{Reason, Refusal};
+
+/// The caller of a request, as put there by [`AuthLayer`].
+pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| {
+            Refusal::new(tonic::Code::Unauthenticated, Reason::TokenInvalid, "sign in first").into()
+        })
+}
+
+/// Refuses unless the caller is a staff member with one of `roles`.
+pub fn require_role(principal: &Principal, roles: &[Role]) -> Result<(), Status> {
+    match principal.role {
+        Some(role) if principal.kind == SubjectKind::Staff && roles.contains(&role) => Ok(()),
+        _ => Err(Refusal::new(
+            tonic::Code::PermissionDenied,
+            Reason::RoleNotAllowed,
+            "your role may not do this",
+        )
+        .into()),
+    }
+}
+
+/// Refuses unless the caller is a staff member (any role).
+pub fn require_staff(principal: &Principal) -> Result<(), Status> {
+    require_role(principal, &[Role::DistrictAdmin, Role::Librarian, Role::Assistant])
+}
+
+/// Refuses unless the caller is one of Lectern's services.
+pub fn require_service(principal: &Principal) -> Result<(), Status> {
+    if principal.kind == SubjectKind::Service {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            tonic::Code::PermissionDenied,
+            Reason::RoleNotAllowed,
+            "only Lectern services may call this",
+        )
+        .into())
+    }
+}

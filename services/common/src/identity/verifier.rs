@@ -1,0 +1,311 @@
+//! Token verification, with public keys from a [`KeySource`]: the reader
+//! service reads its own; every other server asks the reader service
+//! (`ListVerificationKeys`) and caches the answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lectern_proto::reader::v1::ListVerificationKeysRequest;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+
+use super::claims::{AUDIENCE, Claims, ISSUER, Principal};
+use crate::clock::SharedClock;
+
+/// A public key that verifies tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    /// The key id.
+    pub key_id: String,
+    /// The raw Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// When the key was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl PublicKey {
+    /// Reads a key published as base64url (JWK `x`).
+    pub fn from_b64(key_id: &str, public_key: &str, created_at: DateTime<Utc>) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(public_key).ok()?;
+        Some(Self {
+            key_id: key_id.to_owned(),
+            public_key: bytes.try_into().ok()?,
+            created_at,
+        })
+    }
+}
+
+/// Why a token was not accepted. The message is safe to show the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// No `authorization: Bearer …` header.
+    #[error("missing bearer token: sign in and send `authorization: Bearer <token>`")]
+    Missing,
+    /// Not a token we can read.
+    #[error("malformed bearer token")]
+    Malformed,
+    /// Signed by a key Lectern does not know (or by someone else).
+    #[error("bearer token is not signed by this Lectern district")]
+    UnknownKey,
+    /// The signature does not match.
+    #[error("bearer token signature is invalid")]
+    BadSignature,
+    /// Past its expiry.
+    #[error("bearer token has expired: sign in again")]
+    Expired,
+    /// Wrong issuer, audience or claims.
+    #[error("bearer token is not a Lectern token")]
+    WrongClaims,
+    /// The keys could not be fetched.
+    #[error("cannot verify tokens right now: {0}")]
+    KeysUnavailable(String),
+}
+
+/// Where verification keys come from.
+pub trait KeySource: Send + Sync + std::fmt::Debug {
+    /// The key with `key_id`, if it is trusted.
+    fn key(&self, key_id: &str) -> BoxFuture<'_, Result<Option<PublicKey>, TokenError>>;
+}
+
+/// Verifies Lectern tokens.
+#[derive(Debug, Clone)]
+pub struct TokenVerifier {
+    keys: Arc<dyn KeySource>,
+    clock: SharedClock,
+}
+
+impl TokenVerifier {
+    /// A verifier trusting the keys of `keys`.
+    pub fn new(keys: Arc<dyn KeySource>, clock: SharedClock) -> Self {
+        Self { keys, clock }
+    }
+
+    /// Checks a token's signature, issuer, audience and expiry.
+    pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::UnknownKey);
+        }
+        let key_id = header.kid.ok_or(TokenError::UnknownKey)?;
+        let key = self.keys.key(&key_id).await?.ok_or(TokenError::UnknownKey)?;
+        let decoding_key = DecodingKey::from_ed_der(&key.public_key);
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // Expiry is checked against Lectern's clock below, so tests can move time.
+        validation.validate_exp = false;
+        let data = jsonwebtoken::decode::<Claims>(token, &decoding_key, &validation).map_err(|error| {
+            use jsonwebtoken::errors::ErrorKind;
+            match error.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience | ErrorKind::MissingRequiredClaim(_) => {
+                    TokenError::WrongClaims
+                }
+                ErrorKind::Json(_) | ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+                    TokenError::Malformed
+                }
+                _ => TokenError::BadSignature,
+            }
+        })?;
+        let claims = data.claims;
+        let now = self.clock.now().timestamp();
+        if claims.exp <= now {
+            return Err(TokenError::Expired);
+        }
+        Ok(Principal {
+            subject_id: claims.sub,
+            kind: claims.kind,
+            role: claims.role,
+            password_change_required: claims.pwd_change,
+            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+            token: token.to_owned(),
+        })
+    }
+}
+
+/// Keys fetched from the reader service and cached. An unknown key id
+/// triggers a refetch (a key was rotated), at most once per `min_refresh`.
+#[derive(Debug)]
+pub struct RemoteKeys {
+    client: IdentityServiceClient<Channel>,
+    cache: Mutex<Cache>,
+    min_refresh: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    keys: HashMap<String, PublicKey>,
+    fetched_at: Option<Instant>,
+}
+
+impl RemoteKeys {
+    /// Keys from the reader service behind `channel`.
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            client: IdentityServiceClient::new(channel),
+            cache: Mutex::new(Cache::default()),
+            min_refresh: Duration::from_secs(5),
+        }
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, PublicKey>, TokenError> {
+        let mut client = self.client.clone();
+        let response = client
+            .list_verification_keys(crate::client::with_deadline(
+                ListVerificationKeysRequest {},
+                Duration::from_secs(3),
+            ))
+            .await
+            .map_err(|status| TokenError::KeysUnavailable(status.message().to_owned()))?;
+        Ok(response
+            .into_inner()
+            .keys
+            .into_iter()
+            .filter_map(|key| {
+                let created_at = key
+                    .create_time
+                    .and_then(|time| DateTime::from_timestamp(time.seconds, 0))
+                    .unwrap_or_default();
+                PublicKey::from_b64(&key.key_id, &key.public_key, created_at)
+            })
+            .map(|key| (key.key_id.clone(), key))
+            .collect())
+    }
+}
+
+impl KeySource for RemoteKeys {
+    fn key(&self, key_id: &str) -> BoxFuture<'_, Result<Option<PublicKey>, TokenError>> {
+        let key_id = key_id.to_owned();
+        Box::pin(async move {
+            let mut cache = self.cache.lock().await;
+            if let Some(key) = cache.keys.get(&key_id) {
+                return Ok(Some(key.clone()));
+            }
+            let recently = cache
+                .fetched_at
+                .is_some_and(|at| at.elapsed() < self.min_refresh);
+            if recently {
+                return Ok(None);
+            }
+            let keys = self.fetch().await?;
+            cache.keys = keys;
+            cache.fetched_at = Some(Instant::now());
+            Ok(cache.keys.get(&key_id).cloned())
+        })
+    }
+}
+
+/// A fixed set of keys (the reader service's own, and tests).
+#[derive(Debug, Default)]
+pub struct StaticKeys {
+    keys: std::sync::RwLock<HashMap<String, PublicKey>>,
+}
+
+impl StaticKeys {
+    /// Trusts `keys`.
+    pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Self {
+        Self {
+            keys: std::sync::RwLock::new(keys.into_iter().map(|key| (key.key_id.clone(), key)).collect()),
+        }
+    }
+
+    /// Trusts one more key.
+    pub fn insert(&self, key: PublicKey) {
+        let mut keys = self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        keys.insert(key.key_id.clone(), key);
+    }
+}
+
+impl KeySource for StaticKeys {
+    fn key(&self, key_id: &str) -> BoxFuture<'_, Result<Option<PublicKey>, TokenError>> {
+        let keys = self.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let found = keys.get(key_id).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock, SharedClock};
+    use crate::identity::{Role, SigningKey, SubjectKind, TokenSigner};
+
+    fn setup() -> (ManualClock, TokenSigner, TokenVerifier) {
+        let clock = ManualClock::starting_at(Utc::now());
+        let shared: SharedClock = Arc::new(clock.clone());
+        let key = SigningKey::generate(clock.now()).unwrap();
+        let keys = Arc::new(StaticKeys::new([key.public()]));
+        let signer = TokenSigner::new(key, shared.clone());
+        (clock, signer, TokenVerifier::new(keys, shared))
+    }
+
+    #[tokio::test]
+    async fn a_fresh_token_verifies_with_its_claims() {
+        let (_clock, signer, verifier) = setup();
+        let (token, _) = signer
+            .sign("acc-1", SubjectKind::Staff, Some(Role::Librarian), false, chrono::Duration::minutes(5))
+            .unwrap();
+        let principal = verifier.verify(&token).await.unwrap();
+        assert_eq!(principal.subject_id, "acc-1");
+        assert_eq!(principal.role, Some(Role::Librarian));
+        assert!(!principal.password_change_required);
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_refused() {
+        let (clock, signer, verifier) = setup();
+        let (token, _) = signer
+            .sign("acc-1", SubjectKind::Staff, Some(Role::Assistant), false, chrono::Duration::minutes(5))
+            .unwrap();
+        clock.advance(chrono::Duration::minutes(6));
+        assert_eq!(verifier.verify(&token).await, Err(TokenError::Expired));
+    }
+
+    #[tokio::test]
+    async fn a_token_signed_by_someone_else_is_refused() {
+        let (clock, _signer, verifier) = setup();
+        // Another district's key that happens to reuse our key id.
+        let (_, ours, _) = setup();
+        let mut stranger = SigningKey::generate(clock.now()).unwrap();
+        stranger.key_id = ours.key().key_id.clone();
+        let stranger = TokenSigner::new(stranger, Arc::new(clock.clone()));
+        let (token, _) = stranger
+            .sign("evil", SubjectKind::Staff, Some(Role::DistrictAdmin), false, chrono::Duration::minutes(5))
+            .unwrap();
+        assert!(matches!(
+            verifier.verify(&token).await,
+            Err(TokenError::UnknownKey | TokenError::BadSignature)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_tampered_token_is_refused() {
+        let (_clock, signer, verifier) = setup();
+        let (token, _) = signer
+            .sign("acc-1", SubjectKind::Staff, Some(Role::Assistant), false, chrono::Duration::minutes(5))
+            .unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let forged = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: "acc-1".into(),
+            iat: 0,
+            exp: i64::MAX / 2,
+            jti: "x".into(),
+            kind: SubjectKind::Staff,
+            role: Some(Role::DistrictAdmin),
+            pwd_change: false,
+        };
+        parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        assert_eq!(verifier.verify(&parts.join(".")).await, Err(TokenError::BadSignature));
+        assert_eq!(verifier.verify("not-a-token").await, Err(TokenError::Malformed));
+    }
+}

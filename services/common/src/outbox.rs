@@ -1,0 +1,397 @@
+//! The transactional outbox: a service records each event in the same
+//! database transaction as the change it describes ([`enqueue`]), and a
+//! [`Relay`] delivers the events, at least once and in order, to each
+//! subscribing service's `EventSink` over gRPC. A subscriber that is down
+//! only delays its events; nothing is lost and the change itself never waits.
+//!
+//! With several replicas, one relay at a time delivers to a subscriber: it
+//! holds a lease row in `relay_leases`, renewed while it works.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use lectern_proto::events::v1::event_sink_client::EventSinkClient;
+use lectern_proto::events::v1::{DeliverRequest, Event};
+use prost::Message;
+use tokio::sync::Notify;
+use tonic::transport::Channel;
+
+use crate::clock::SharedClock;
+use crate::db::schema::{outbox_deliveries, outbox_events, relay_leases};
+use crate::db::{Db, DbConnection, DbError};
+use crate::identity::TokenSource;
+use crate::shutdown::Shutdown;
+
+/// Records `event` for delivery to each of `subscribers`. Call inside the
+/// transaction that makes the change.
+pub fn enqueue(
+    connection: &mut DbConnection,
+    event: &Event,
+    subject: &str,
+    subscribers: &[&str],
+    now: NaiveDateTime,
+) -> Result<i64, diesel::result::Error> {
+    let seq: i64 = diesel::insert_into(outbox_events::table)
+        .values((
+            outbox_events::event_id.eq(&event.id),
+            outbox_events::event_type.eq(&event.r#type),
+            outbox_events::subject.eq(subject),
+            outbox_events::payload.eq(event.encode_to_vec()),
+            outbox_events::created_at.eq(now),
+        ))
+        .returning(outbox_events::seq)
+        .get_result(connection)?;
+    for subscriber in subscribers {
+        diesel::insert_into(outbox_deliveries::table)
+            .values((
+                outbox_deliveries::seq.eq(seq),
+                outbox_deliveries::subscriber.eq(*subscriber),
+                outbox_deliveries::attempts.eq(0),
+            ))
+            .execute(connection)?;
+    }
+    Ok(seq)
+}
+
+/// A service that receives events.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    /// Its name, as stored in `outbox_deliveries.subscriber`.
+    pub name: &'static str,
+    /// Its `EventSink`.
+    pub channel: Channel,
+}
+
+/// How the relay paces itself.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Events per delivery call.
+    pub batch_size: i64,
+    /// How often to look for events committed by other replicas or
+    /// processes (in-process commits wake the relay at once).
+    pub poll_interval: Duration,
+    /// First wait after a failed delivery; doubles up to `retry_max`.
+    pub retry_min: Duration,
+    /// Longest wait between attempts.
+    pub retry_max: Duration,
+    /// How long a lease lasts without renewal.
+    pub lease: Duration,
+    /// Deadline of one delivery call.
+    pub call_timeout: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            poll_interval: Duration::from_secs(1),
+            retry_min: Duration::from_millis(200),
+            retry_max: Duration::from_secs(10),
+            lease: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Wakes the relay when a transaction with events has committed.
+#[derive(Debug, Clone, Default)]
+pub struct RelayWaker(Arc<Notify>);
+
+impl RelayWaker {
+    /// Tells the relay that events are waiting.
+    pub fn wake(&self) {
+        self.0.notify_waiters();
+        self.0.notify_one();
+    }
+}
+
+/// Delivers the outbox of one service to its subscribers.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    /// The publishing service's database.
+    pub db: Db,
+    /// Who receives its events.
+    pub subscribers: Vec<Subscriber>,
+    /// Bearer tokens for the relay's calls.
+    pub tokens: Arc<dyn TokenSource>,
+    /// Pacing.
+    pub config: RelayConfig,
+    /// Wake-ups from the publishing code.
+    pub waker: RelayWaker,
+    /// Time source for leases.
+    pub clock: SharedClock,
+}
+
+struct Pending {
+    seqs: Vec<i64>,
+    events: Vec<Event>,
+}
+
+impl Relay {
+    /// Starts one delivery loop per subscriber; they end when `shutdown` fires.
+    pub fn spawn(self, shutdown: Shutdown) -> Vec<tokio::task::JoinHandle<()>> {
+        let holder = crate::ids::new_id();
+        self.subscribers
+            .iter()
+            .cloned()
+            .map(|subscriber| {
+                let relay = self.clone();
+                let shutdown = shutdown.clone();
+                let holder = holder.clone();
+                tokio::spawn(async move { relay.run(subscriber, holder, shutdown).await })
+            })
+            .collect()
+    }
+
+    async fn run(self, subscriber: Subscriber, holder: String, shutdown: Shutdown) {
+        let mut client = EventSinkClient::new(subscriber.channel.clone());
+        let mut backoff = self.config.retry_min;
+        let stop = shutdown.wait();
+        tokio::pin!(stop);
+        loop {
+            if shutdown.is_triggered() {
+                return;
+            }
+            let wait = match self.step(&mut client, subscriber.name, &holder).await {
+                Ok(Step::Delivered) => {
+                    backoff = self.config.retry_min;
+                    continue;
+                }
+                Ok(Step::Idle) => {
+                    backoff = self.config.retry_min;
+                    Some(self.config.poll_interval)
+                }
+                Ok(Step::NotHolder) => Some(self.config.poll_interval),
+                Err(error) => {
+                    tracing::warn!(subscriber = subscriber.name, %error, retry_in_ms = backoff.as_millis() as u64, "event delivery failed");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(self.config.retry_max);
+                    // A failure is not woken early: the subscriber needs time.
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = &mut stop => return,
+                    }
+                    None
+                }
+            };
+            if let Some(wait) = wait {
+                tokio::select! {
+                    () = self.waker.0.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    () = &mut stop => return,
+                }
+            }
+        }
+    }
+
+    async fn step(
+        &self,
+        client: &mut EventSinkClient<Channel>,
+        subscriber: &'static str,
+        holder: &str,
+    ) -> Result<Step, RelayError> {
+        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::seconds(30));
+        let batch_size = self.config.batch_size;
+        let now = self.clock.now().naive_utc();
+        let holder_owned = holder.to_owned();
+        let pending = self
+            .db
+            .run(move |connection| -> Result<Option<Pending>, DbError> {
+                if !take_lease(connection, subscriber, &holder_owned, now, now + lease)? {
+                    return Ok(None);
+                }
+                Ok(Some(load_pending(connection, subscriber, batch_size)?))
+            })
+            .await?;
+        let Some(pending) = pending else {
+            return Ok(Step::NotHolder);
+        };
+        if pending.seqs.is_empty() {
+            return Ok(Step::Idle);
+        }
+        let token = self.tokens.bearer().await.map_err(RelayError::Token)?;
+        let count = pending.events.len();
+        let request = crate::client::with_bearer(
+            DeliverRequest {
+                events: pending.events,
+            },
+            &token,
+            self.config.call_timeout,
+        );
+        let seqs = pending.seqs;
+        match client.deliver(request).await {
+            Ok(response) => {
+                let delivered_at = self.clock.now().naive_utc();
+                self.db
+                    .run(move |connection| -> Result<(), DbError> {
+                        diesel::update(
+                            outbox_deliveries::table
+                                .filter(outbox_deliveries::subscriber.eq(subscriber))
+                                .filter(outbox_deliveries::seq.eq_any(&seqs)),
+                        )
+                        .set((
+                            outbox_deliveries::delivered_at.eq(Some(delivered_at)),
+                            outbox_deliveries::attempts.eq(outbox_deliveries::attempts + 1),
+                            outbox_deliveries::last_error.eq(None::<String>),
+                        ))
+                        .execute(connection)?;
+                        Ok(())
+                    })
+                    .await?;
+                tracing::debug!(subscriber, count, accepted = response.into_inner().accepted, "events delivered");
+                Ok(Step::Delivered)
+            }
+            Err(status) => {
+                let message = format!("{:?}: {}", status.code(), status.message());
+                let first = seqs[0];
+                let recorded = message.clone();
+                self.db
+                    .run(move |connection| -> Result<(), DbError> {
+                        diesel::update(
+                            outbox_deliveries::table
+                                .filter(outbox_deliveries::subscriber.eq(subscriber))
+                                .filter(outbox_deliveries::seq.eq(first)),
+                        )
+                        .set((
+                            outbox_deliveries::attempts.eq(outbox_deliveries::attempts + 1),
+                            outbox_deliveries::last_error.eq(Some(recorded)),
+                        ))
+                        .execute(connection)?;
+                        Ok(())
+                    })
+                    .await?;
+                Err(RelayError::Delivery(message))
+            }
+        }
+    }
+}
+
+enum Step {
+    Delivered,
+    Idle,
+    NotHolder,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot get a service token: {0}")]
+    Token(tonic::Status),
+    #[error("subscriber refused or unreachable: {0}")]
+    Delivery(String),
+}
+
+/// Takes or renews the subscriber's lease; false if another relay holds it.
+fn take_lease(
+    connection: &mut DbConnection,
+    subscriber: &str,
+    holder: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let renewed = diesel::update(
+        relay_leases::table
+            .filter(relay_leases::subscriber.eq(subscriber))
+            .filter(relay_leases::holder.eq(holder).or(relay_leases::lease_until.lt(now))),
+    )
+    .set((relay_leases::holder.eq(holder), relay_leases::lease_until.eq(until)))
+    .execute(connection)?;
+    if renewed == 1 {
+        return Ok(true);
+    }
+    let exists: i64 = relay_leases::table
+        .filter(relay_leases::subscriber.eq(subscriber))
+        .count()
+        .get_result(connection)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    match diesel::insert_into(relay_leases::table)
+        .values((
+            relay_leases::subscriber.eq(subscriber),
+            relay_leases::holder.eq(holder),
+            relay_leases::lease_until.eq(until),
+        ))
+        .execute(connection)
+    {
+        Ok(_) => Ok(true),
+        Err(error) if crate::db::is_unique_violation(&error) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The oldest undelivered events for `subscriber`.
+fn load_pending(connection: &mut DbConnection, subscriber: &str, limit: i64) -> Result<Pending, DbError> {
+    let rows: Vec<(i64, Vec<u8>)> = outbox_deliveries::table
+        .inner_join(outbox_events::table)
+        .filter(outbox_deliveries::subscriber.eq(subscriber))
+        .filter(outbox_deliveries::delivered_at.is_null())
+        .order(outbox_deliveries::seq.asc())
+        .limit(limit)
+        .select((outbox_events::seq, outbox_events::payload))
+        .load(connection)?;
+    let mut pending = Pending {
+        seqs: Vec::with_capacity(rows.len()),
+        events: Vec::with_capacity(rows.len()),
+    };
+    for (seq, payload) in rows {
+        match Event::decode(payload.as_slice()) {
+            Ok(event) => {
+                pending.seqs.push(seq);
+                pending.events.push(event);
+            }
+            Err(error) => {
+                // Only this service writes the outbox; a row that does not
+                // decode is a bug. Set it aside (closed, with the error kept
+                // for inspection) rather than block every later event.
+                tracing::error!(seq, %error, "undecodable outbox event set aside");
+                diesel::update(
+                    outbox_deliveries::table
+                        .filter(outbox_deliveries::subscriber.eq(subscriber))
+                        .filter(outbox_deliveries::seq.eq(seq)),
+                )
+                .set((
+                    outbox_deliveries::delivered_at.eq(Some(chrono::Utc::now().naive_utc())),
+                    outbox_deliveries::last_error.eq(Some(format!("undecodable: {error}"))),
+                ))
+                .execute(connection)?;
+            }
+        }
+    }
+    Ok(pending)
+}
+
+/// How many events wait for `subscriber` (for tests and metrics).
+pub fn pending_count(connection: &mut DbConnection, subscriber: &str) -> Result<i64, diesel::result::Error> {
+    outbox_deliveries::table
+        .filter(outbox_deliveries::subscriber.eq(subscriber))
+        .filter(outbox_deliveries::delivered_at.is_null())
+        .count()
+        .get_result(connection)
+}
+
+/// The consuming side: stores a delivered batch in one write transaction,
+/// handing each event not seen before to `handle`. Returns how many were new.
+pub async fn consume_batch<E, H>(db: &Db, clock: &SharedClock, events: Vec<Event>, handle: H) -> Result<u32, E>
+where
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    H: Fn(&mut DbConnection, &Event) -> Result<(), E> + Send + 'static,
+{
+    let now = clock.now().naive_utc();
+    db.write(move |connection| {
+        let mut accepted = 0;
+        for event in &events {
+            let new = crate::inbox::consume_once(connection, &event.id, &event.r#type, now, |connection| {
+                handle(connection, event)
+            })?;
+            if new {
+                accepted += 1;
+            }
+        }
+        Ok(accepted)
+    })
+    .await
+}

@@ -1,0 +1,191 @@
+//! The gRPC server every Lectern process runs: the service's routes behind
+//! tracing and authentication layers, plus `grpc.health.v1` and reflection
+//! (v1 and v1alpha), on an already-bound listener, with graceful shutdown.
+
+use std::future::Future;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::body::Body;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tower::{Layer, Service};
+use tracing::Instrument as _;
+
+use crate::identity::{AuthLayer, PublicMethods, TokenVerifier};
+
+/// What a server needs besides its routes.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Short name for logs: "catalog", "gateway", ...
+    pub name: &'static str,
+    /// Fully qualified gRPC service names served (for health and reflection).
+    pub services: Vec<&'static str>,
+    /// Verifies bearer tokens.
+    pub verifier: TokenVerifier,
+    /// Methods that need no token.
+    pub public: PublicMethods,
+    /// How long to stay up, reporting NOT_SERVING, after shutdown starts and
+    /// before the listener closes, so load balancers stop sending calls
+    /// (`LECTERN_DRAIN_DELAY_MS`; 0 on a desk PC, a few seconds in Kubernetes).
+    pub drain_delay: Duration,
+}
+
+/// Serves `routes` on `listener` until `shutdown` resolves, then reports
+/// NOT_SERVING, waits `drain_delay`, stops accepting and lets calls in
+/// flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for service in &options.services {
+        reporter.set_service_status(*service, ServingStatus::Serving).await;
+    }
+
+    let mut reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(lectern_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(lectern_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    for service in &options.services {
+        reflection_v1 = reflection_v1.with_service_name(*service);
+        reflection_v1alpha = reflection_v1alpha.with_service_name(*service);
+    }
+    let reflection_v1 = reflection_v1.build_v1()?;
+    let reflection_v1alpha = reflection_v1alpha.build_v1alpha()?;
+
+    let routes = routes
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+
+    let name = options.name;
+    let services = options.services.clone();
+    let drain_delay = options.drain_delay;
+    let signal = async move {
+        shutdown.await;
+        tracing::info!(server = name, "not ready: draining calls in flight");
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        for service in services {
+            reporter.set_service_status(service, ServingStatus::NotServing).await;
+        }
+        if !drain_delay.is_zero() {
+            tokio::time::sleep(drain_delay).await;
+        }
+    };
+
+    let address = listener.local_addr().ok();
+    tracing::info!(server = name, address = ?address, "serving gRPC");
+    Server::builder()
+        // Outermost: one span per call, so authentication is traced too.
+        .layer(TraceLayer { server: name })
+        // Before any handler: no call reaches a service without a verified caller.
+        .layer(AuthLayer::new(options.verifier, options.public))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal)
+        .await?;
+    tracing::info!(server = name, "stopped");
+    Ok(())
+}
+
+/// Why a server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The transport failed (listener, HTTP/2).
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+    /// The embedded descriptor set could not feed reflection (a build bug).
+    #[error("cannot build gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Anything else that stops a server from starting.
+    #[error("{0}")]
+    Startup(String),
+}
+
+/// Opens a span per call (child of the caller's trace) and logs its outcome.
+#[derive(Debug, Clone, Copy)]
+struct TraceLayer {
+    server: &'static str,
+}
+
+impl<S> Layer<S> for TraceLayer {
+    type Service = TraceService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TraceService {
+            inner,
+            server: self.server,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct TraceService<S> {
+    inner: S,
+    server: &'static str,
+}
+
+impl<S> Service<Request<Body>> for TraceService<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        let quiet = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
+        let span = tracing::info_span!(
+            "grpc",
+            server = self.server,
+            rpc.method = %path,
+            principal = tracing::field::Empty,
+        );
+        crate::telemetry::adopt_remote_parent(&span, request.headers());
+        let started = Instant::now();
+        let future = self.inner.call(request);
+        Box::pin(
+            async move {
+                let result = future.await;
+                if let Ok(response) = &result {
+                    let code = response
+                        .headers()
+                        .get("grpc-status")
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| value.parse::<i32>().ok())
+                        .map_or(tonic::Code::Ok, tonic::Code::from);
+                    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                    if !quiet {
+                        tracing::info!(grpc.code = ?code, elapsed_ms, "call finished");
+                    }
+                }
+                result
+            }
+            .instrument(span),
+        )
+    }
+}

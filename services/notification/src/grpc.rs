@@ -1,0 +1,96 @@
+//! gRPC handlers: validate, call the domain and the database, map results.
+
+use chrono::{DateTime, Utc};
+use lectern_common::clock::SharedClock;
+use lectern_common::db::Db;
+use lectern_common::identity::{principal, require_service, require_staff};
+use lectern_common::validate::{FieldError, page_size};
+use lectern_common::{ids, paging};
+use lectern_proto::events::v1::event_sink_server::EventSink;
+use lectern_proto::events::v1::{DeliverRequest, DeliverResponse};
+use lectern_proto::notification::v1::notification_service_server::NotificationService;
+use lectern_proto::notification::v1::{ListNoticesRequest, ListNoticesResponse, Notice};
+use tonic::{Request, Response, Status};
+
+use crate::db::{self, NoticeRow};
+use crate::error::Error;
+use crate::notices::{self, Language};
+
+/// The notification service's handlers.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub db: Db,
+    pub clock: SharedClock,
+}
+
+fn timestamp(time: chrono::NaiveDateTime) -> prost_types::Timestamp {
+    let time = DateTime::<Utc>::from_naive_utc_and_offset(time, Utc);
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn to_proto(notice: NoticeRow, language: Language) -> Notice {
+    Notice {
+        message: notices::message(&notice, language),
+        kind: notices::kind_of(&notice.kind).into(),
+        create_time: Some(timestamp(notice.occurred_at)),
+        id: notice.id,
+        reader_id: notice.reader_id,
+        title: notice.title,
+        due_date: notice.due_date.unwrap_or_default(),
+        event_id: notice.event_id,
+        loan_id: notice.loan_id,
+    }
+}
+
+#[tonic::async_trait]
+impl NotificationService for Notification {
+    async fn list_notices(
+        &self,
+        request: Request<ListNoticesRequest>,
+    ) -> Result<Response<ListNoticesResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let language = Language::parse(&request.language)
+            .ok_or_else(|| FieldError::new("language", "must be \"zh-CN\" or \"en\""))?;
+        let limit = page_size("page_size", request.page_size, 50, 500)?;
+        let after = paging::decode("page_token", &request.page_token)?;
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::list_notices(connection, &reader_id, after.as_deref(), limit + 1)?)
+            })
+            .await?;
+        let (rows, more) = paging::split_page(rows, limit);
+        let next_page_token = match rows.last() {
+            Some(last) if more => paging::encode(&last.id),
+            _ => String::new(),
+        };
+        Ok(Response::new(ListNoticesResponse {
+            notices: rows.into_iter().map(|row| to_proto(row, language)).collect(),
+            next_page_token,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl EventSink for Notification {
+    async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
+        require_service(&principal(&request)?)?;
+        let events = request.into_inner().events;
+        let now = self.clock.now().naive_utc();
+        let accepted = lectern_common::outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {
+            if let Some(notice) = notices::notice_for(event, ids::new_id(), now) {
+                db::insert_notice(connection, &notice)?;
+                tracing::debug!(event.id = %event.id, notice.id = %notice.id, "notice stored");
+            }
+            Ok::<(), Error>(())
+        })
+        .await?;
+        Ok(Response::new(DeliverResponse { accepted }))
+    }
+}

@@ -1,0 +1,151 @@
+//! What a notice says: which events make a notice, and its text in each
+//! language. Plain functions, no I/O.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use lectern_proto::events::v1::{Event, event};
+use lectern_proto::notification::v1::NoticeKind;
+
+use crate::db::NoticeRow;
+
+/// Stored names of notice kinds.
+const CHECKOUT_RECEIPT: &str = "checkout_receipt";
+const CHECKIN_RECEIPT: &str = "checkin_receipt";
+
+/// The kind stored for a notice, as the API enum.
+pub fn kind_of(stored: &str) -> NoticeKind {
+    match stored {
+        CHECKOUT_RECEIPT => NoticeKind::CheckoutReceipt,
+        CHECKIN_RECEIPT => NoticeKind::CheckinReceipt,
+        _ => NoticeKind::Unspecified,
+    }
+}
+
+/// The notice an event makes, if any. Events this service does not act on
+/// yet make none (they are still recorded as consumed).
+pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<NoticeRow> {
+    let occurred_at = event
+        .occurred_at
+        .and_then(|time| DateTime::<Utc>::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0)))
+        .map_or(now, |time| time.naive_utc());
+    let base = |reader_id: &str, loan_id: &str, kind: &str, title: &str, due_date: Option<String>| NoticeRow {
+        id,
+        reader_id: reader_id.to_owned(),
+        school_id: event.school_id.clone(),
+        event_id: event.id.clone(),
+        loan_id: loan_id.to_owned(),
+        kind: kind.to_owned(),
+        title: title.to_owned(),
+        due_date,
+        occurred_at,
+        created_at: now,
+    };
+    match event.payload.as_ref()? {
+        event::Payload::LoanCheckedOut(loan) => Some(base(
+            &loan.reader_id,
+            &loan.loan_id,
+            CHECKOUT_RECEIPT,
+            &loan.title,
+            Some(loan.due_date.clone()),
+        )),
+        event::Payload::LoanReturned(loan) => Some(base(
+            &loan.reader_id,
+            &loan.loan_id,
+            CHECKIN_RECEIPT,
+            &loan.title,
+            None,
+        )),
+    }
+}
+
+/// A language notices are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// Simplified Chinese, the default.
+    ZhCn,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Reads a language tag; empty means Chinese. Unknown tags are `None`.
+    pub fn parse(tag: &str) -> Option<Self> {
+        match tag.trim().to_ascii_lowercase().as_str() {
+            "" | "zh" | "zh-cn" | "zh-hans" => Some(Self::ZhCn),
+            "en" | "en-us" | "en-gb" => Some(Self::En),
+            _ => None,
+        }
+    }
+}
+
+/// The text of a stored notice.
+pub fn message(notice: &NoticeRow, language: Language) -> String {
+    let due = notice.due_date.as_deref().unwrap_or("");
+    match (kind_of(&notice.kind), language) {
+        (NoticeKind::CheckoutReceipt, Language::ZhCn) => {
+            format!("你借了《{}》，请在 {} 前归还。", notice.title, due)
+        }
+        (NoticeKind::CheckoutReceipt, Language::En) => {
+            format!("You borrowed \u{201c}{}\u{201d}, due {}.", notice.title, due)
+        }
+        (NoticeKind::CheckinReceipt, Language::ZhCn) => format!("《{}》已归还，谢谢！", notice.title),
+        (NoticeKind::CheckinReceipt, Language::En) => {
+            format!("\u{201c}{}\u{201d} has been returned. Thank you!", notice.title)
+        }
+        (NoticeKind::Unspecified, _) => notice.title.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lectern_proto::events::v1::{LoanCheckedOut, LoanReturned};
+
+    fn event(payload: event::Payload) -> Event {
+        Event {
+            id: "ev-1".into(),
+            r#type: "loan.checked_out".into(),
+            occurred_at: None,
+            school_id: "school-1".into(),
+            source: "circulation".into(),
+            payload: Some(payload),
+        }
+    }
+
+    #[test]
+    fn a_checkout_makes_a_receipt_with_the_due_date() {
+        let now = Utc::now().naive_utc();
+        let notice = notice_for(
+            &event(event::Payload::LoanCheckedOut(LoanCheckedOut {
+                loan_id: "loan-1".into(),
+                reader_id: "reader-1".into(),
+                title: "草房子".into(),
+                due_date: "2026-12-12".into(),
+                ..Default::default()
+            })),
+            "n-1".into(),
+            now,
+        )
+        .unwrap();
+        assert_eq!(notice.reader_id, "reader-1");
+        assert_eq!(message(&notice, Language::ZhCn), "你借了《草房子》，请在 2026-12-12 前归还。");
+        assert_eq!(message(&notice, Language::En), "You borrowed \u{201c}草房子\u{201d}, due 2026-12-12.");
+    }
+
+    #[test]
+    fn a_return_makes_a_receipt() {
+        let notice = notice_for(
+            &event(event::Payload::LoanReturned(LoanReturned {
+                loan_id: "loan-1".into(),
+                reader_id: "reader-1".into(),
+                title: "Matilda".into(),
+                ..Default::default()
+            })),
+            "n-2".into(),
+            Utc::now().naive_utc(),
+        )
+        .unwrap();
+        assert_eq!(message(&notice, Language::En), "\u{201c}Matilda\u{201d} has been returned. Thank you!");
+        assert_eq!(Language::parse("EN"), Some(Language::En));
+        assert_eq!(Language::parse("fr"), None);
+    }
+}
