@@ -1,1 +1,64 @@
+//! The gateway: the one address desks, kiosks, phones and other school
+//! systems talk to. It holds no data. It verifies the bearer token of every
+//! call, checks that the caller's role may call the method at all
+//! ([`authz`]), and forwards the call to the service that owns it
+//! ([`forward`]); calls that only make sense at the edge (sign-in, "who am
+//! I") are its own ([`grpc`]). Each service checks the caller again, on its
+//! own data.
 
+pub mod authz;
+mod config;
+pub mod forward;
+mod grpc;
+
+use lectern_common::client::channel;
+use lectern_common::identity::{PublicMethods, RemoteKeys, TokenVerifier};
+use lectern_common::server::{ServeError, ServeOptions};
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::gateway::v1::gateway_service_server::GatewayServiceServer;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use config::Config;
+
+/// Serves the gateway on `listener` until `shutdown` fires.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
+    let reader = channel("LECTERN_READER_URL", &config.reader_url, &config.client)?;
+    let catalog = channel("LECTERN_CATALOG_URL", &config.catalog_url, &config.client)?;
+    let circulation = channel("LECTERN_CIRCULATION_URL", &config.circulation_url, &config.client)?;
+    let notification = channel("LECTERN_NOTIFICATION_URL", &config.notification_url, &config.client)?;
+
+    let forwarder = forward::Forwarder::new()
+        .route("lectern.reader.v1.ReaderService", "reader", reader.clone())
+        .route("lectern.reader.v1.IdentityService", "reader", reader.clone())
+        .route("lectern.catalog.v1.CatalogService", "catalog", catalog)
+        .route("lectern.circulation.v1.CirculationService", "circulation", circulation)
+        .route("lectern.notification.v1.NotificationService", "notification", notification);
+    let mut services = vec!["lectern.gateway.v1.GatewayService"];
+    services.extend(forwarder.services());
+
+    let gateway = grpc::Gateway {
+        identity: IdentityServiceClient::new(reader.clone()),
+        call_timeout: config.client.call_timeout,
+        clock: config.clock.clone(),
+    };
+    // Calls to the gateway's own service are routed first; anything else
+    // falls through to the forwarder.
+    let mut routes = Routes::new(GatewayServiceServer::new(gateway));
+    let forwarder = tower::ServiceExt::map_request(forwarder, |request: http::Request<axum::body::Body>| {
+        request.map(tonic::body::Body::new)
+    });
+    let router = std::mem::take(routes.axum_router_mut()).fallback_service(forwarder);
+    let routes = Routes::from(router);
+
+    let verifier = TokenVerifier::new(std::sync::Arc::new(RemoteKeys::new(reader)), config.clock.clone());
+    let options = ServeOptions {
+        name: "gateway",
+        services,
+        verifier,
+        public: PublicMethods::new(authz::public_methods()),
+        drain_delay: config.drain_delay,
+    };
+    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+}

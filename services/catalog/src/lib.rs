@@ -1,1 +1,66 @@
+//! The catalog service: titles (bibliographic records, one per ISBN),
+//! copies (the books on the shelves, barcodes unique in the district), and
+//! search by ISBN, title or author in Chinese or English, with each copy's
+//! availability. Availability comes from circulation's loan events, which
+//! this service consumes through its `EventSink`.
+//!
+//! The domain modules ([`isbn`], [`titles`], [`copies`], [`search`],
+//! [`events`]) and the query functions in [`db`] are public so that
+//! `lectern` tools and tests can drive them without a server.
 
+mod config;
+pub mod copies;
+pub mod db;
+mod error;
+pub mod events;
+mod grpc;
+pub mod isbn;
+pub mod search;
+mod time;
+pub mod titles;
+
+use lectern_common::db::{Db, DbError, Migrations};
+use lectern_common::identity::PublicMethods;
+use lectern_common::server::ServeError;
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::events::v1::event_sink_server::EventSinkServer;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use config::Config;
+pub use error::Error;
+
+/// The service's migrations, for SQLite and PostgreSQL.
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: diesel_migrations::embed_migrations!("../../migrations/catalog/sqlite"),
+    postgres: diesel_migrations::embed_migrations!("../../migrations/catalog/postgres"),
+};
+
+/// Runs pending migrations and returns their versions.
+pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
+    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+}
+
+/// Serves the catalog service on `listener` until `shutdown` fires.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
+    let settings = config.settings;
+    let db = settings.open_database(MIGRATIONS).await?;
+    let verifier = settings.remote_verifier()?;
+    let service = grpc::Catalog {
+        db,
+        clock: settings.clock.clone(),
+        reader: ReaderServiceClient::new(settings.reader_channel()?),
+        call_timeout: settings.client.call_timeout,
+    };
+    let routes =
+        Routes::new(CatalogServiceServer::new(service.clone())).add_service(EventSinkServer::new(service));
+    let options = settings.serve_options(
+        "catalog",
+        vec!["lectern.catalog.v1.CatalogService", "lectern.events.v1.EventSink"],
+        verifier,
+        PublicMethods::default(),
+    );
+    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+}

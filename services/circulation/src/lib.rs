@@ -1,1 +1,112 @@
+//! The circulation service: the only service that changes loan state. It
+//! lends copies (after asking the reader and catalog services who and what
+//! was scanned), takes them back, and lists loans. Every change is recorded
+//! as an event in the transactional outbox in the same transaction, and the
+//! relay started by [`serve`] delivers the events to the notification and
+//! catalog services.
+//!
+//! One open loan per copy is a rule of the schema (a unique partial index),
+//! so two stations lending one copy at the same moment cannot both win.
 
+mod checkout;
+mod config;
+mod convert;
+mod due;
+mod error;
+mod events;
+mod grpc;
+
+pub mod db;
+pub mod lending;
+
+use lectern_common::client;
+use lectern_common::db::{Db, DbError, Migrations};
+use lectern_common::identity::{PublicMethods, ServiceTokens};
+use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
+use lectern_common::server::ServeError;
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::circulation::v1::circulation_service_server::CirculationServiceServer;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use config::Config;
+pub use error::Error;
+pub use events::{CATALOG, LOAN_SUBSCRIBERS, NOTIFICATION};
+
+/// The service's migrations, for SQLite and PostgreSQL.
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: diesel_migrations::embed_migrations!("../../migrations/circulation/sqlite"),
+    postgres: diesel_migrations::embed_migrations!("../../migrations/circulation/postgres"),
+};
+
+/// Runs pending migrations and returns their versions.
+pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
+    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+}
+
+/// Serves the circulation service on `listener` until `shutdown` fires,
+/// with its event relay running alongside; both stop on `shutdown`.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
+    let settings = config.settings;
+    let db = settings.open_database(MIGRATIONS).await?;
+    let verifier = settings.remote_verifier()?;
+    let reader_channel = settings.reader_channel()?;
+    let catalog_channel = client::channel("LECTERN_CATALOG_URL", &config.catalog_url, &settings.client)?;
+    let notification_channel =
+        client::channel("LECTERN_NOTIFICATION_URL", &config.notification_url, &settings.client)?;
+
+    let waker = RelayWaker::default();
+    let relay = Relay {
+        db: db.clone(),
+        subscribers: vec![
+            Subscriber { name: NOTIFICATION, channel: notification_channel },
+            Subscriber { name: CATALOG, channel: catalog_channel.clone() },
+        ],
+        tokens: ServiceTokens::new(
+            reader_channel.clone(),
+            "circulation",
+            &config.service_key,
+            settings.clock.clone(),
+        ),
+        config: config.relay,
+        waker: waker.clone(),
+        clock: settings.clock.clone(),
+    };
+    let relay_tasks = relay.spawn(shutdown.clone());
+
+    let service = grpc::Circulation {
+        db,
+        clock: settings.clock.clone(),
+        readers: ReaderServiceClient::new(reader_channel),
+        catalog: CatalogServiceClient::new(catalog_channel),
+        call_timeout: settings.client.call_timeout,
+        loan_period_days: config.loan_period_days,
+        time_zone: config.time_zone,
+        relay: waker,
+    };
+    let routes = Routes::new(CirculationServiceServer::new(service));
+    let options = settings.serve_options(
+        "circulation",
+        vec!["lectern.circulation.v1.CirculationService"],
+        verifier,
+        PublicMethods::default(),
+    );
+    let served = lectern_common::server::serve(listener, routes, options, shutdown.wait()).await;
+    if served.is_err() {
+        // The server failed without the process shutting down; the relay
+        // would otherwise outlive it, waiting for a shutdown that never comes.
+        for task in &relay_tasks {
+            task.abort();
+        }
+    }
+    for task in relay_tasks {
+        if let Err(error) = task.await
+            && !error.is_cancelled()
+        {
+            tracing::error!(%error, "event relay task failed");
+        }
+    }
+    served
+}

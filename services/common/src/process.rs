@@ -13,6 +13,9 @@ use crate::db::DbError;
 use crate::server::ServeError;
 use crate::shutdown::Shutdown;
 
+/// Runs a server's pending migrations and returns their versions.
+pub type Migrate<C> = fn(&C) -> Result<Vec<String>, DbError>;
+
 /// What `main` needs to know about a server's configuration.
 pub trait ServerConfig: Sized {
     /// Reads the configuration from `LECTERN_…` variables.
@@ -27,7 +30,7 @@ pub fn main<C, S, F>(
     binary: &'static str,
     name: &'static str,
     serve: S,
-    migrate: Option<fn(&C) -> Result<Vec<String>, DbError>>,
+    migrate: Option<Migrate<C>>,
 ) -> ExitCode
 where
     C: ServerConfig + Send + 'static,

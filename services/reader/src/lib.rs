@@ -1,1 +1,85 @@
+//! The reader service: the district's schools and classes, its readers
+//! (students, teachers, staff, ...) with their library cards and manual
+//! blocks, and the district's source of identity: staff accounts, sign-in,
+//! and the keys that sign the tokens every Lectern server verifies.
 
+mod accounts;
+mod bootstrap;
+mod config;
+mod convert;
+mod db;
+mod error;
+mod grpc;
+mod organisation;
+mod passwords;
+mod readers;
+mod tokens;
+
+use std::sync::Arc;
+
+use lectern_common::db::{Db, DbError, Migrations};
+use lectern_common::identity::{PublicMethods, TokenSigner, TokenVerifier};
+use lectern_common::server::ServeError;
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
+use lectern_proto::reader::v1::reader_service_server::ReaderServiceServer;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use bootstrap::FirstAdmin;
+pub use config::Config;
+pub use error::Error;
+
+/// The service's migrations, for SQLite and PostgreSQL.
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: diesel_migrations::embed_migrations!("../../migrations/reader/sqlite"),
+    postgres: diesel_migrations::embed_migrations!("../../migrations/reader/postgres"),
+};
+
+/// Methods that need no token: signing in, and the keys that verify tokens.
+const PUBLIC_METHODS: [&str; 2] =
+    ["/lectern.reader.v1.IdentityService/Login", "/lectern.reader.v1.IdentityService/ListVerificationKeys"];
+
+/// Runs pending migrations and returns their versions.
+pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
+    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+}
+
+/// Opens and migrates the database and, if there is no staff account at
+/// all, creates the district admin `admin` who must change the password at
+/// first sign-in. Returns the credentials when the password was generated
+/// here; `None` when an account already existed or the password came from
+/// `LECTERN_BOOTSTRAP_ADMIN_PASSWORD`.
+pub async fn bootstrap_first_admin(config: &Config) -> Result<Option<FirstAdmin>, ServeError> {
+    let db = config.settings.open_database(MIGRATIONS).await?;
+    bootstrap::first_admin(&db, config).await
+}
+
+/// Serves the reader service on `listener` until `shutdown` fires. On a
+/// fresh database it first creates the district admin and prints the
+/// one-time password once to stdout.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
+    let db = config.settings.open_database(MIGRATIONS).await?;
+    if let Some(admin) = bootstrap::first_admin(&db, &config).await? {
+        bootstrap::announce(&admin);
+    }
+    let clock = config.settings.clock.clone();
+    let key = tokens::signing_key(&db, &clock).await.map_err(bootstrap::startup_error)?;
+    tracing::info!(key.id = %key.key_id, "signing tokens");
+    let issuer = tokens::Issuer::new(TokenSigner::new(key, clock.clone()), config.token_ttl);
+    // This server verifies tokens with the keys in its own database rather
+    // than asking itself over the network.
+    let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
+    let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
+    let identity =
+        grpc::Identity { db, clock, issuer, service_key: config.service_key.as_deref().map(Arc::from) };
+    let routes =
+        Routes::new(ReaderServiceServer::new(readers)).add_service(IdentityServiceServer::new(identity));
+    let options = config.settings.serve_options(
+        "reader",
+        vec!["lectern.reader.v1.ReaderService", "lectern.reader.v1.IdentityService"],
+        verifier,
+        PublicMethods::new(PUBLIC_METHODS),
+    );
+    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+}

@@ -185,14 +185,13 @@ impl Db {
     /// logged (it may hold a password).
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
         let (backend, target) = Backend::of_url(url);
-        if backend == Backend::Sqlite {
-            if let Some(parent) = std::path::Path::new(target).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|error| {
-                        DbError::Unavailable(format!("cannot create {}: {error}", parent.display()))
-                    })?;
-                }
-            }
+        if backend == Backend::Sqlite
+            && let Some(parent) = std::path::Path::new(target).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                DbError::Unavailable(format!("cannot create {}: {error}", parent.display()))
+            })?;
         }
         let manager = ConnectionManager {
             backend,

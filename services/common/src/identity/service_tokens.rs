@@ -57,10 +57,10 @@ impl TokenSource for ServiceTokens {
         Box::pin(async move {
             let mut cached = self.cached.lock().await;
             let now = self.clock.now();
-            if let Some((token, expires_at)) = cached.as_ref() {
-                if *expires_at - now > chrono::Duration::minutes(1) {
-                    return Ok(token.clone());
-                }
+            if let Some((token, expires_at)) = cached.as_ref()
+                && *expires_at - now > chrono::Duration::minutes(1)
+            {
+                return Ok(token.clone());
             }
             let request = LoginRequest {
                 credentials: Some(login_request::Credentials::Service(ServiceCredentials {

@@ -1,0 +1,111 @@
+//! Coarse authorization at the edge: which kind of caller may call which
+//! method at all. Each service checks precisely, on its own data, again;
+//! this table keeps obviously forbidden calls from ever leaving the gateway
+//! and is the map in `docs/permissions.md`. A method not listed here is not
+//! exposed: adding a method to a .proto means adding its line here.
+
+use lectern_common::identity::{Principal, Role, SubjectKind};
+
+/// Who may call a method through the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token (sign-in).
+    Public,
+    /// Any signed-in staff member.
+    Staff,
+    /// District admins only.
+    DistrictAdmin,
+}
+
+/// Per method (full path) or per service (path prefix ending in `/`).
+/// The first matching line wins, so exact methods come before their service.
+const RULES: &[(&str, Access)] = &[
+    ("/lectern.gateway.v1.GatewayService/Login", Access::Public),
+    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/Login", Access::Public),
+    ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
+    ("/lectern.reader.v1.IdentityService/ChangePassword", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
+    ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
+    ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
+    ("/lectern.reader.v1.ReaderService/", Access::Staff),
+    ("/lectern.catalog.v1.CatalogService/", Access::Staff),
+    ("/lectern.circulation.v1.CirculationService/", Access::Staff),
+    ("/lectern.notification.v1.NotificationService/", Access::Staff),
+];
+
+/// The access rule of a method path, if it is exposed.
+pub fn access(path: &str) -> Option<Access> {
+    RULES
+        .iter()
+        .find(|(pattern, _)| {
+            if pattern.ends_with('/') {
+                path.starts_with(pattern) && path.len() > pattern.len()
+            } else {
+                path == *pattern
+            }
+        })
+        .map(|(_, access)| *access)
+}
+
+/// The methods anyone may call without a token.
+pub fn public_methods() -> impl Iterator<Item = &'static str> {
+    RULES
+        .iter()
+        .filter(|(_, access)| *access == Access::Public)
+        .map(|(path, _)| *path)
+}
+
+/// Whether `principal` may call a method with rule `access`.
+pub fn allows(access: Access, principal: Option<&Principal>) -> bool {
+    let staff_role = principal
+        .filter(|principal| principal.kind == SubjectKind::Staff)
+        .and_then(|principal| principal.role);
+    match access {
+        Access::Public => true,
+        Access::Staff => staff_role.is_some(),
+        Access::DistrictAdmin => staff_role == Some(Role::DistrictAdmin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(kind: SubjectKind, role: Option<Role>) -> Principal {
+        Principal {
+            subject_id: "s".into(),
+            kind,
+            role,
+            password_change_required: false,
+            expires_at: chrono::Utc::now(),
+            token: String::new(),
+        }
+    }
+
+    #[test]
+    fn exact_rules_win_over_service_rules() {
+        assert_eq!(access("/lectern.reader.v1.ReaderService/CreateSchool"), Some(Access::DistrictAdmin));
+        assert_eq!(access("/lectern.reader.v1.ReaderService/CreateReader"), Some(Access::Staff));
+        assert_eq!(access("/lectern.reader.v1.ReaderService/"), None);
+    }
+
+    #[test]
+    fn internal_services_are_not_exposed() {
+        assert_eq!(access("/lectern.events.v1.EventSink/Deliver"), None);
+        assert_eq!(access("/grpc.health.v1.Health/Check"), None);
+    }
+
+    #[test]
+    fn roles_are_checked() {
+        let librarian = principal(SubjectKind::Staff, Some(Role::Librarian));
+        let admin = principal(SubjectKind::Staff, Some(Role::DistrictAdmin));
+        let service = principal(SubjectKind::Service, None);
+        assert!(allows(Access::Staff, Some(&librarian)));
+        assert!(!allows(Access::DistrictAdmin, Some(&librarian)));
+        assert!(allows(Access::DistrictAdmin, Some(&admin)));
+        assert!(!allows(Access::Staff, Some(&service)));
+        assert!(!allows(Access::Staff, None));
+        assert!(allows(Access::Public, None));
+    }
+}

@@ -1,0 +1,53 @@
+//! `lectern.gateway.v1.GatewayService`: the calls that belong to the edge.
+
+use lectern_common::client::{dependency_status, with_deadline};
+use lectern_common::clock::SharedClock;
+use lectern_common::identity::principal;
+use lectern_common::validate::FieldError;
+use lectern_proto::gateway::v1::gateway_service_server::GatewayService;
+use lectern_proto::gateway::v1::{WhoAmIRequest, WhoAmIResponse};
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::{LoginRequest, LoginResponse, login_request};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+
+/// The gateway's own handlers.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub identity: IdentityServiceClient<Channel>,
+    pub call_timeout: std::time::Duration,
+    pub clock: SharedClock,
+}
+
+#[tonic::async_trait]
+impl GatewayService for Gateway {
+    async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
+        let request = request.into_inner();
+        // Services sign in with the reader service directly; the edge only
+        // takes people.
+        if !matches!(request.credentials, Some(login_request::Credentials::Staff(_))) {
+            return Err(FieldError::new("staff", "is required: sign in with a staff username and password").into());
+        }
+        let mut identity = self.identity.clone();
+        identity
+            .login(with_deadline(request, self.call_timeout))
+            .await
+            .map_err(|status| match status.code() {
+                Code::Unauthenticated | Code::InvalidArgument | Code::PermissionDenied | Code::FailedPrecondition => {
+                    status
+                }
+                _ => dependency_status("reader", status),
+            })
+    }
+
+    async fn who_am_i(&self, request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {
+        let caller = principal(&request)?;
+        let expires_in_seconds = (caller.expires_at - self.clock.now()).num_seconds().max(0);
+        Ok(Response::new(WhoAmIResponse {
+            subject_id: caller.subject_id,
+            kind: caller.kind.as_str().to_owned(),
+            role: caller.role.map(|role| role.as_str().to_owned()).unwrap_or_default(),
+            expires_in_seconds,
+        }))
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE copies;
+DROP TABLE title_contributors;
+DROP TABLE titles;

@@ -1,0 +1,112 @@
+//! Queries on copies and their availability view.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use lectern_common::db::DbConnection;
+
+use super::CopyRow;
+use super::schema::{copies, titles};
+
+/// Stores a copy.
+pub fn insert_copy(connection: &mut DbConnection, copy: &CopyRow) -> QueryResult<()> {
+    diesel::insert_into(copies::table).values(copy).execute(connection)?;
+    Ok(())
+}
+
+/// The copy with `id`, with its title's display title.
+pub fn find_copy(connection: &mut DbConnection, id: &str) -> QueryResult<Option<(CopyRow, String)>> {
+    copies::table
+        .inner_join(titles::table)
+        .filter(copies::id.eq(id))
+        .select((CopyRow::as_select(), titles::title))
+        .first(connection)
+        .optional()
+}
+
+/// The copy with `barcode`, with its title's display title.
+pub fn find_copy_by_barcode(
+    connection: &mut DbConnection,
+    barcode: &str,
+) -> QueryResult<Option<(CopyRow, String)>> {
+    copies::table
+        .inner_join(titles::table)
+        .filter(copies::barcode.eq(barcode))
+        .select((CopyRow::as_select(), titles::title))
+        .first(connection)
+        .optional()
+}
+
+/// Copies of a title (at one school, if given) ordered by id, after the copy
+/// `after` (exclusive).
+pub fn list_copies(
+    connection: &mut DbConnection,
+    title_id: &str,
+    school_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<CopyRow>> {
+    let mut query = copies::table
+        .filter(copies::title_id.eq(title_id))
+        .select(CopyRow::as_select())
+        .order(copies::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(school_id) = school_id {
+        query = query.filter(copies::school_id.eq(school_id.to_owned()));
+    }
+    if let Some(after) = after {
+        query = query.filter(copies::id.gt(after.to_owned()));
+    }
+    query.load(connection)
+}
+
+/// The copies of several titles (at one school, if given), by title and id:
+/// one query for a whole page of search hits.
+pub fn copies_of_titles(
+    connection: &mut DbConnection,
+    title_ids: &[String],
+    school_id: Option<&str>,
+) -> QueryResult<Vec<CopyRow>> {
+    if title_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = copies::table
+        .filter(copies::title_id.eq_any(title_ids.to_vec()))
+        .select(CopyRow::as_select())
+        .order((copies::title_id.asc(), copies::id.asc()))
+        .into_boxed();
+    if let Some(school_id) = school_id {
+        query = query.filter(copies::school_id.eq(school_id.to_owned()));
+    }
+    query.load(connection)
+}
+
+/// Records a copy's loan state from an event that happened at `event_at`,
+/// unless a newer event was already applied. Returns whether the copy
+/// changed (false for an unknown copy or a stale event).
+pub fn set_loan_state(
+    connection: &mut DbConnection,
+    copy_id: &str,
+    on_loan: bool,
+    due_at: Option<NaiveDateTime>,
+    event_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        copies::table
+            .filter(copies::id.eq(copy_id))
+            .filter(copies::loan_event_at.is_null().or(copies::loan_event_at.le(event_at))),
+    )
+    .set((copies::on_loan.eq(on_loan), copies::loan_due_at.eq(due_at), copies::loan_event_at.eq(event_at)))
+    .execute(connection)?;
+    Ok(changed > 0)
+}
+
+/// Whether a copy with `id` exists.
+pub fn copy_exists(connection: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(copies::table.filter(copies::id.eq(id)))).get_result(connection)
+}
+
+/// Whether a copy with `barcode` exists, and its id.
+pub fn copy_id_by_barcode(connection: &mut DbConnection, barcode: &str) -> QueryResult<Option<String>> {
+    copies::table.filter(copies::barcode.eq(barcode)).select(copies::id).first(connection).optional()
+}

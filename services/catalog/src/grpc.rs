@@ -1,0 +1,270 @@
+//! gRPC handlers of `CatalogService`: check the caller, validate, call the
+//! domain and the database, map results.
+
+use std::time::Duration;
+
+use lectern_common::clock::SharedClock;
+use lectern_common::db::{Db, DbConnection};
+use lectern_common::identity::{Principal, SubjectKind, principal, require_staff};
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::validate::{self, FieldError, page_size};
+use lectern_common::{client, idempotency, ids, paging};
+use lectern_proto::catalog::v1 as pb;
+use lectern_proto::catalog::v1::catalog_service_server::CatalogService;
+use lectern_proto::reader::v1::GetSchoolRequest;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+
+use crate::copies::{self, CopyDraft};
+use crate::db;
+use crate::error::Error;
+use crate::isbn::Isbn;
+use crate::search;
+use crate::titles::{self, TitleDraft};
+
+/// Idempotency operation names of the state-changing calls.
+const CREATE_TITLE: &str = "catalog.CreateTitle";
+const CREATE_COPY: &str = "catalog.CreateCopy";
+
+/// The catalog service's handlers.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub db: Db,
+    pub clock: SharedClock,
+    /// The reader service, asked whether a copy's school exists.
+    pub reader: ReaderServiceClient<Channel>,
+    /// Deadline of calls to the reader service.
+    pub call_timeout: Duration,
+}
+
+/// Staff, or one of Lectern's services (circulation reads copies and
+/// titles while it checks out on a librarian's behalf).
+fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
+    if caller.kind == SubjectKind::Service { Ok(()) } else { require_staff(caller) }
+}
+
+/// Runs `work` unless `request_id` was answered before, and remembers its
+/// answer; call inside the write transaction.
+fn idempotent<M, F>(
+    connection: &mut DbConnection,
+    operation: &str,
+    request_id: Option<&str>,
+    now: chrono::NaiveDateTime,
+    work: F,
+) -> Result<M, Error>
+where
+    M: prost::Message + Default,
+    F: FnOnce(&mut DbConnection) -> Result<M, Error>,
+{
+    let Some(request_id) = request_id else {
+        return work(connection);
+    };
+    if let Some(answer) = idempotency::previous_answer(connection, operation, request_id)? {
+        return Ok(answer);
+    }
+    let answer = work(connection)?;
+    idempotency::remember_answer(connection, operation, request_id, &answer, now)?;
+    Ok(answer)
+}
+
+impl Catalog {
+    /// Refuses unless the reader service knows the school, asking on the
+    /// caller's behalf.
+    async fn require_school(&self, caller: &Principal, school_id: &str) -> Result<(), Error> {
+        let request =
+            client::on_behalf(GetSchoolRequest { id: school_id.to_owned() }, caller, self.call_timeout);
+        match self.reader.clone().get_school(request).await {
+            Ok(_) => Ok(()),
+            Err(status) if status.code() == Code::NotFound => {
+                Err(Refusal::precondition(Reason::SchoolNotFound, format!("no school has id {school_id}"))
+                    .with("school_id", school_id)
+                    .into())
+            }
+            Err(status) => Err(Error::Dependency(client::dependency_status("reader", status))),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl CatalogService for Catalog {
+    async fn create_title(
+        &self,
+        request: Request<pb::CreateTitleRequest>,
+    ) -> Result<Response<pb::Title>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let draft = TitleDraft::from_request(&request)?;
+        let now = self.clock.now().naive_utc();
+        let id = ids::new_id();
+        let title = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, CREATE_TITLE, request_id.as_deref(), now, |connection| {
+                    let record = titles::create(connection, &draft, id, now)?;
+                    Ok(titles::to_proto(&record))
+                })
+            })
+            .await?;
+        tracing::info!(title.id = %title.id, "title catalogued");
+        Ok(Response::new(title))
+    }
+
+    async fn get_title(&self, request: Request<pb::GetTitleRequest>) -> Result<Response<pb::Title>, Status> {
+        let caller = principal(&request)?;
+        require_staff_or_service(&caller)?;
+        let id = ids::parse_id("id", &request.get_ref().id)?;
+        let record = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                titles::load(connection, &id)?
+                    .ok_or_else(|| titles::not_found(format!("no title has id {id}")).into())
+            })
+            .await?;
+        Ok(Response::new(titles::to_proto(&record)))
+    }
+
+    async fn lookup_title(
+        &self,
+        request: Request<pb::LookupTitleRequest>,
+    ) -> Result<Response<pb::Title>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let isbn = Isbn::parse(&request.get_ref().isbn)
+            .map_err(|error| FieldError::new("isbn", error.to_string()))?;
+        let record = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                titles::load_by_isbn(connection, &isbn)?.ok_or_else(|| {
+                    titles::not_found(format!("no title has ISBN {isbn}"))
+                        .with("isbn13", isbn.isbn13())
+                        .into()
+                })
+            })
+            .await?;
+        Ok(Response::new(titles::to_proto(&record)))
+    }
+
+    async fn create_copy(
+        &self,
+        request: Request<pb::CreateCopyRequest>,
+    ) -> Result<Response<pb::Copy>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let draft = CopyDraft::from_request(&request)?;
+        // Asked before the transaction: no write lock is held across a call
+        // to another service.
+        self.require_school(&caller, &draft.school_id).await?;
+        let now = self.clock.now().naive_utc();
+        let id = ids::new_id();
+        let copy = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, CREATE_COPY, request_id.as_deref(), now, |connection| {
+                    let record = copies::create(connection, &draft, id, now)?;
+                    Ok(copies::to_proto(&record.row, &record.title))
+                })
+            })
+            .await?;
+        tracing::info!(copy.id = %copy.id, title.id = %copy.title_id, school.id = %copy.school_id, "copy added");
+        Ok(Response::new(copy))
+    }
+
+    async fn get_copy(&self, request: Request<pb::GetCopyRequest>) -> Result<Response<pb::Copy>, Status> {
+        let caller = principal(&request)?;
+        require_staff_or_service(&caller)?;
+        let id = ids::parse_id("id", &request.get_ref().id)?;
+        let (row, title) = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                db::find_copy(connection, &id)?
+                    .ok_or_else(|| copies::not_found(format!("no copy has id {id}")).into())
+            })
+            .await?;
+        Ok(Response::new(copies::to_proto(&row, &title)))
+    }
+
+    async fn lookup_copy(
+        &self,
+        request: Request<pb::LookupCopyRequest>,
+    ) -> Result<Response<pb::Copy>, Status> {
+        let caller = principal(&request)?;
+        require_staff_or_service(&caller)?;
+        let barcode = validate::barcode("barcode", &request.get_ref().barcode)?;
+        let (row, title) = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                db::find_copy_by_barcode(connection, &barcode)?.ok_or_else(|| {
+                    copies::not_found(format!("no copy has barcode {barcode}"))
+                        .with("barcode", barcode.as_str())
+                        .into()
+                })
+            })
+            .await?;
+        Ok(Response::new(copies::to_proto(&row, &title)))
+    }
+
+    async fn list_copies(
+        &self,
+        request: Request<pb::ListCopiesRequest>,
+    ) -> Result<Response<pb::ListCopiesResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let title_id = ids::parse_id("title_id", &request.title_id)?;
+        let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
+        let limit = page_size("page_size", request.page_size, 50, 500)?;
+        let after = paging::decode("page_token", &request.page_token)?;
+        let (title, rows) = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                let Some(title) = db::find_title(connection, &title_id)? else {
+                    return Err(titles::not_found(format!("no title has id {title_id}")).into());
+                };
+                let rows = db::list_copies(
+                    connection,
+                    &title_id,
+                    school_id.as_deref(),
+                    after.as_deref(),
+                    limit + 1,
+                )?;
+                Ok((title.title, rows))
+            })
+            .await?;
+        let (rows, more) = paging::split_page(rows, limit);
+        let next_page_token = match rows.last() {
+            Some(last) if more => paging::encode(&last.id),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListCopiesResponse {
+            copies: rows.iter().map(|row| copies::to_proto(row, &title)).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn search_titles(
+        &self,
+        request: Request<pb::SearchTitlesRequest>,
+    ) -> Result<Response<pb::SearchTitlesResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let query = search::parse_query("query", &request.query)?;
+        let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
+        let limit = page_size("page_size", request.page_size, 20, 100)?;
+        let offset = paging::decode_offset("page_token", &request.page_token)?;
+        let page = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(search::run(connection, &query, school_id.as_deref(), offset, limit)?)
+            })
+            .await?;
+        let next_page_token =
+            if page.more { paging::encode(&(offset + limit).to_string()) } else { String::new() };
+        Ok(Response::new(pb::SearchTitlesResponse { hits: page.hits, next_page_token }))
+    }
+}

@@ -1,0 +1,12 @@
+//! `lectern-catalog`: the catalog service as its own process.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    lectern_common::process::main(
+        "lectern-catalog",
+        "catalog",
+        lectern_catalog::serve,
+        Some(lectern_catalog::migrate),
+    )
+}

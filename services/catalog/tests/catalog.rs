@@ -1,0 +1,379 @@
+//! The catalog's domain and database layer on a real database: SQLite by
+//! default, PostgreSQL when `LECTERN_TEST_DATABASE_URL` is set.
+
+// Test helpers fail the test loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use lectern_catalog::copies::{self, CopyDraft};
+use lectern_catalog::events::{self, Outcome};
+use lectern_catalog::search::{self, Rank, SearchQuery};
+use lectern_catalog::titles::{self, TitleDraft, TitleRecord};
+use lectern_catalog::{Error, MIGRATIONS, db};
+use lectern_common::clock::{ManualClock, SharedClock};
+use lectern_common::db::testing::TestDatabase;
+use lectern_common::db::{Db, DbConnection, write_transaction};
+use lectern_common::ids;
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_proto::catalog::v1 as pb;
+use lectern_proto::events::v1::{Event, LoanCheckedOut, LoanReturned, event};
+use tonic::Code;
+
+struct Catalog {
+    db: Db,
+    _database: TestDatabase,
+}
+
+fn catalog(label: &str) -> Catalog {
+    let database = TestDatabase::create(label);
+    let db = Db::connect(database.url(), 2).unwrap();
+    db.migrate(MIGRATIONS).unwrap();
+    Catalog { db, _database: database }
+}
+
+fn now() -> NaiveDateTime {
+    DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
+}
+
+fn stamp(time: NaiveDateTime) -> prost_types::Timestamp {
+    let time = time.and_utc();
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap(),
+    }
+}
+
+fn try_add_title(
+    connection: &mut DbConnection,
+    isbn: &str,
+    title: &str,
+    authors: &[&str],
+) -> Result<TitleRecord, Error> {
+    let request = pb::CreateTitleRequest {
+        isbn: isbn.into(),
+        title: title.into(),
+        contributors: authors.iter().map(|name| pb::Contributor { name: (*name).into(), role: 0 }).collect(),
+        ..Default::default()
+    };
+    let draft = TitleDraft::from_request(&request)?;
+    write_transaction(connection, |connection| titles::create(connection, &draft, ids::new_id(), now()))
+}
+
+fn add_title(connection: &mut DbConnection, isbn: &str, title: &str, authors: &[&str]) -> TitleRecord {
+    try_add_title(connection, isbn, title, authors).unwrap()
+}
+
+fn try_add_copy(
+    connection: &mut DbConnection,
+    title_id: &str,
+    barcode: &str,
+    school_id: &str,
+) -> Result<copies::CopyRecord, Error> {
+    let draft = CopyDraft::from_request(&pb::CreateCopyRequest {
+        title_id: title_id.into(),
+        barcode: barcode.into(),
+        school_id: school_id.into(),
+        ..Default::default()
+    })?;
+    write_transaction(connection, |connection| copies::create(connection, &draft, ids::new_id(), now()))
+}
+
+fn refusal(error: Error) -> Refusal {
+    match error {
+        Error::Refused(refusal) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Titles of the search hits for `query`, in order.
+fn search_titles(connection: &mut DbConnection, query: &str) -> Vec<String> {
+    let query = search::parse_query("query", query).unwrap();
+    search::run(connection, &query, None, 0, 100)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|hit| hit.title.unwrap().title)
+        .collect()
+}
+
+/// A small mixed library: Chinese and English titles, shared authors.
+fn shelve(connection: &mut DbConnection) {
+    add_title(connection, "978-7-5346-5238-7", "草房子", &["曹文轩"]);
+    add_title(connection, "", "青铜葵花", &["曹文轩"]);
+    add_title(connection, "", "房子", &["佚名"]);
+    add_title(connection, "", "房子里的猫", &["佚名"]);
+    add_title(connection, "9780064400558", "Charlotte's Web", &["E. B. White", "Garth Williams"]);
+    add_title(connection, "", "White Fang", &["Jack London"]);
+    add_title(connection, "", "Webster's Dictionary", &[]);
+    add_title(connection, "979-10-90636-07-1", "Le Petit Prince", &["Antoine de Saint-Exupéry"]);
+    add_title(connection, "", "100% 数学", &[]);
+    add_title(connection, "", "snake_case 入门", &[]);
+}
+
+#[test]
+fn search_finds_chinese_and_english_by_title_author_and_isbn() {
+    let catalog = catalog("search");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    shelve(connection);
+
+    // A two-character Chinese substring.
+    assert_eq!(search_titles(connection, "葵花"), ["青铜葵花"]);
+    // An English word prefix, any case.
+    assert_eq!(search_titles(connection, "CHARLOT"), ["Charlotte's Web"]);
+    // By author: both of 曹文轩's books, by title.
+    assert_eq!(search_titles(connection, "曹文轩"), ["草房子", "青铜葵花"]);
+    assert_eq!(search_titles(connection, "garth"), ["Charlotte's Web"]);
+    // An author's name never runs into the title or another author.
+    assert!(search_titles(connection, "web e. b.").is_empty());
+    // The ISBN-10 form of a stored ISBN-13, with hyphens.
+    assert_eq!(search_titles(connection, "0-06-440055-7"), ["Charlotte's Web"]);
+    assert_eq!(search_titles(connection, "9791090636071"), ["Le Petit Prince"]);
+    // A misread ISBN finds nothing rather than failing.
+    assert!(search_titles(connection, "9780064400559").is_empty());
+    // Accents lower-case like the stored text.
+    assert_eq!(search_titles(connection, "SAINT-EXUPÉRY"), ["Le Petit Prince"]);
+    // LIKE wildcards in a query match literally.
+    assert_eq!(search_titles(connection, "%"), ["100% 数学"]);
+    assert_eq!(search_titles(connection, "e_c"), ["snake_case 入门"]);
+    assert!(search_titles(connection, "e%c").is_empty());
+}
+
+#[test]
+fn ranking_puts_the_exact_title_first() {
+    let catalog = catalog("ranking");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    shelve(connection);
+
+    // Exact title, then title prefix, then title part.
+    assert_eq!(search_titles(connection, "房子"), ["房子", "房子里的猫", "草房子"]);
+    // Title prefix before an author match.
+    assert_eq!(search_titles(connection, "white"), ["White Fang", "Charlotte's Web"]);
+    // Title prefix before title part.
+    assert_eq!(search_titles(connection, "web"), ["Webster's Dictionary", "Charlotte's Web"]);
+
+    // The database ranks as `Rank::of` says.
+    let SearchQuery::Text(query) = search::parse_query("query", "房子").unwrap() else {
+        panic!("text query expected");
+    };
+    let ranks: Vec<Rank> = db::search_titles_by_text(connection, &query, 0, 100)
+        .unwrap()
+        .iter()
+        .map(|row| Rank::of(&row.title_key, &query.needle))
+        .collect();
+    assert_eq!(ranks, [Rank::ExactTitle, Rank::TitlePrefix, Rank::TitleContains]);
+
+    // Offset pages follow the same order.
+    let query = search::parse_query("query", "房子").unwrap();
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = search::run(connection, &query, None, offset, 1).unwrap();
+        assert_eq!(page.hits.len(), 1);
+        paged.push(page.hits[0].title.clone().unwrap().title);
+        if !page.more {
+            break;
+        }
+        offset += 1;
+    }
+    assert_eq!(paged, ["房子", "房子里的猫", "草房子"]);
+}
+
+#[test]
+fn an_isbn_is_catalogued_once_in_any_form() {
+    let catalog = catalog("isbn");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    let web = add_title(connection, "0-06-440055-7", "Charlotte's Web", &["E. B. White"]);
+    assert_eq!(web.row.isbn13.as_deref(), Some("9780064400558"));
+    let proto = titles::to_proto(&web);
+    assert_eq!(proto.isbn10, "0064400557");
+    assert_eq!(proto.contributors[0].role, pb::ContributorRole::Author as i32);
+
+    let taken = refusal(try_add_title(connection, "978-0-06-440055-8", "Charlotte's Web", &[]).unwrap_err());
+    assert_eq!(taken.code, Code::AlreadyExists);
+    assert_eq!(taken.reason, Reason::IsbnTaken);
+    assert_eq!(taken.metadata.get("title_id"), Some(&web.row.id));
+
+    // Titles without an ISBN never collide.
+    add_title(connection, "", "无名之书", &[]);
+    add_title(connection, "", "无名之书", &[]);
+
+    let isbn = lectern_catalog::isbn::Isbn::parse("0064400557").unwrap();
+    let found = titles::load_by_isbn(connection, &isbn).unwrap().unwrap();
+    assert_eq!(found, web);
+    assert_eq!(titles::load(connection, &web.row.id).unwrap().unwrap(), web);
+    assert_eq!(titles::load(connection, &ids::new_id()).unwrap(), None);
+}
+
+#[test]
+fn copies_need_a_title_and_a_free_barcode() {
+    let catalog = catalog("copies");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    let title = add_title(connection, "", "草房子", &["曹文轩"]);
+    let school = ids::new_id();
+    let copy = try_add_copy(connection, &title.row.id, "C0001", &school).unwrap();
+    assert_eq!(copy.title, "草房子");
+    let shown = copies::to_proto(&copy.row, &copy.title);
+    assert_eq!(shown.status, pb::CopyStatus::Available as i32);
+    assert_eq!(shown.availability, pb::Availability::OnShelf as i32);
+
+    let taken = refusal(try_add_copy(connection, &title.row.id, " C0001 ", &ids::new_id()).unwrap_err());
+    assert_eq!(taken.code, Code::AlreadyExists);
+    assert_eq!(taken.reason, Reason::CopyBarcodeTaken);
+    assert_eq!(taken.metadata.get("copy_id"), Some(&copy.row.id));
+
+    let orphan = refusal(try_add_copy(connection, &ids::new_id(), "C0002", &school).unwrap_err());
+    assert_eq!(orphan.code, Code::FailedPrecondition);
+    assert_eq!(orphan.reason, Reason::TitleNotFound);
+
+    let (found, title_text) = db::find_copy_by_barcode(connection, "C0001").unwrap().unwrap();
+    assert_eq!((found, title_text), (copy.row.clone(), "草房子".to_owned()));
+    assert!(db::find_copy(connection, &ids::new_id()).unwrap().is_none());
+
+    // Listing pages by id, optionally at one school.
+    let other_school = ids::new_id();
+    try_add_copy(connection, &title.row.id, "C0002", &school).unwrap();
+    try_add_copy(connection, &title.row.id, "C0003", &other_school).unwrap();
+    let first = db::list_copies(connection, &title.row.id, None, None, 2).unwrap();
+    let rest = db::list_copies(connection, &title.row.id, None, Some(&first[1].id), 2).unwrap();
+    assert_eq!(first.len() + rest.len(), 3);
+    let here = db::list_copies(connection, &title.row.id, Some(&school), None, 10).unwrap();
+    assert!(here.iter().all(|copy| copy.school_id == school));
+    assert_eq!(here.len(), 2);
+}
+
+fn loan_event(copy_id: &str, at: NaiveDateTime, checked_out: bool) -> Event {
+    let payload = if checked_out {
+        event::Payload::LoanCheckedOut(LoanCheckedOut {
+            loan_id: ids::new_id(),
+            copy_id: copy_id.into(),
+            due_at: Some(stamp(at + Duration::days(14))),
+            ..Default::default()
+        })
+    } else {
+        event::Payload::LoanReturned(LoanReturned {
+            loan_id: ids::new_id(),
+            copy_id: copy_id.into(),
+            returned_at: Some(stamp(at)),
+            ..Default::default()
+        })
+    };
+    Event {
+        id: ids::new_id(),
+        r#type: if checked_out { "loan.checked_out" } else { "loan.returned" }.into(),
+        occurred_at: Some(stamp(at)),
+        school_id: ids::new_id(),
+        source: "circulation".into(),
+        payload: Some(payload),
+    }
+}
+
+fn availability_of(
+    connection: &mut DbConnection,
+    copy_id: &str,
+) -> (pb::Availability, Option<NaiveDateTime>) {
+    let (row, _) = db::find_copy(connection, copy_id).unwrap().unwrap();
+    copies::availability(&row)
+}
+
+#[test]
+fn the_availability_view_ignores_stale_events() {
+    let catalog = catalog("availability");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    let title = add_title(connection, "", "草房子", &["曹文轩"]);
+    let school = ids::new_id();
+    let copy = try_add_copy(connection, &title.row.id, "C0001", &school).unwrap().row;
+    let t0 = now();
+
+    // Checked out at t0 + 1h.
+    let checkout = loan_event(&copy.id, t0 + Duration::hours(1), true);
+    assert_eq!(events::apply(connection, &checkout, t0).unwrap(), Outcome::Applied);
+    let due = t0 + Duration::hours(1) + Duration::days(14);
+    assert_eq!(availability_of(connection, &copy.id), (pb::Availability::OnLoan, Some(due)));
+
+    // A return from before that check-out arrives late: ignored.
+    let stale = loan_event(&copy.id, t0, false);
+    assert_eq!(events::apply(connection, &stale, t0).unwrap(), Outcome::Stale);
+    assert_eq!(availability_of(connection, &copy.id).0, pb::Availability::OnLoan);
+
+    // Search sees the copy on loan.
+    let query = search::parse_query("query", "草房").unwrap();
+    let hit = search::run(connection, &query, None, 0, 20).unwrap().hits.remove(0);
+    assert_eq!(hit.available_copies, 0);
+    assert_eq!(hit.copies[0].availability, pb::Availability::OnLoan as i32);
+    assert_eq!(hit.copies[0].due_at, Some(stamp(due)));
+
+    // The newer return applies.
+    let returned = loan_event(&copy.id, t0 + Duration::hours(2), false);
+    assert_eq!(events::apply(connection, &returned, t0).unwrap(), Outcome::Applied);
+    assert_eq!(availability_of(connection, &copy.id), (pb::Availability::OnShelf, None));
+    let hit = search::run(connection, &query, None, 0, 20).unwrap().hits.remove(0);
+    assert_eq!(hit.available_copies, 1);
+
+    // Events about copies this catalog does not hold change nothing.
+    let unknown = loan_event(&ids::new_id(), t0 + Duration::hours(3), true);
+    assert_eq!(events::apply(connection, &unknown, t0).unwrap(), Outcome::UnknownCopy);
+}
+
+#[test]
+fn a_school_filter_limits_the_copies_listed_not_the_titles() {
+    let catalog = catalog("school");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    let here = ids::new_id();
+    let there = ids::new_id();
+    let shared = add_title(connection, "", "草房子", &["曹文轩"]);
+    let elsewhere = add_title(connection, "", "青铜葵花", &["曹文轩"]);
+    try_add_copy(connection, &shared.row.id, "H1", &here).unwrap();
+    try_add_copy(connection, &shared.row.id, "T1", &there).unwrap();
+    try_add_copy(connection, &elsewhere.row.id, "T2", &there).unwrap();
+
+    let query = search::parse_query("query", "曹文轩").unwrap();
+    let page = search::run(connection, &query, Some(&here), 0, 20).unwrap();
+    let summary: Vec<(String, Vec<String>, i32)> = page
+        .hits
+        .into_iter()
+        .map(|hit| {
+            (
+                hit.title.unwrap().title,
+                hit.copies.into_iter().map(|copy| copy.barcode).collect(),
+                hit.available_copies,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("草房子".to_owned(), vec!["H1".to_owned()], 1), ("青铜葵花".to_owned(), vec![], 0),]
+    );
+    let everywhere = search::run(connection, &query, None, 0, 20).unwrap();
+    assert_eq!(everywhere.hits[0].copies.len(), 2);
+    assert_eq!(everywhere.hits[0].available_copies, 2);
+}
+
+#[tokio::test]
+async fn each_event_is_applied_once_however_often_delivered() {
+    let catalog = catalog("delivery");
+    let copy_id = {
+        let mut connection = catalog.db.connection().unwrap();
+        let title = add_title(&mut connection, "", "草房子", &[]);
+        try_add_copy(&mut connection, &title.row.id, "C0001", &ids::new_id()).unwrap().row.id
+    };
+    let clock: SharedClock = std::sync::Arc::new(ManualClock::starting_at(
+        DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap(),
+    ));
+    let checkout = loan_event(&copy_id, now() + Duration::hours(1), true);
+    let deliver = |events: Vec<Event>| {
+        lectern_common::outbox::consume_batch(&catalog.db, &clock, events, |connection, event| {
+            events::apply(connection, event, now())?;
+            Ok::<(), Error>(())
+        })
+    };
+    assert_eq!(deliver(vec![checkout.clone()]).await.unwrap(), 1);
+    assert_eq!(deliver(vec![checkout]).await.unwrap(), 0);
+    let mut connection = catalog.db.connection().unwrap();
+    assert_eq!(availability_of(&mut connection, &copy_id).0, pb::Availability::OnLoan);
+}

@@ -1,0 +1,399 @@
+//! The catalog server over gRPC on loopback, as the desk and circulation
+//! call it. The reader service is a stand-in that publishes the test's
+//! signing key and knows one school.
+
+// Test helpers fail the test loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use lectern_catalog::Config;
+use lectern_common::clock::{self, SharedClock};
+use lectern_common::config::ServiceSettings;
+use lectern_common::db::testing::TestDatabase;
+use lectern_common::identity::{
+    PublicMethods, Role, SigningKey, StaticKeys, SubjectKind, TokenSigner, TokenVerifier,
+};
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::shutdown::Shutdown;
+use lectern_common::{client, ids};
+use lectern_proto::catalog::v1 as pb;
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::events::v1::event_sink_client::EventSinkClient;
+use lectern_proto::events::v1::{DeliverRequest, Event, LoanCheckedOut, event};
+use lectern_proto::reader::v1 as reader;
+use lectern_proto::reader::v1::identity_service_server::{IdentityService, IdentityServiceServer};
+use lectern_proto::reader::v1::reader_service_server::{ReaderService, ReaderServiceServer};
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+
+/// The reader service, reduced to what the catalog asks of it.
+#[derive(Clone)]
+struct FakeReader {
+    key: SigningKey,
+    school_id: String,
+}
+
+/// Methods the catalog never calls, spelled as `#[tonic::async_trait]`
+/// expands them (that attribute runs before macros inside the impl expand).
+macro_rules! unimplemented_methods {
+    ($($method:ident($request:ty) -> $response:ty;)*) => {
+        $(
+            fn $method<'life0, 'async_trait>(
+                &'life0 self,
+                _request: Request<$request>,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = Result<Response<$response>, Status>> + Send + 'async_trait>,
+            >
+            where
+                'life0: 'async_trait,
+                Self: 'async_trait,
+            {
+                Box::pin(async { Err(Status::unimplemented("not in the fake reader")) })
+            }
+        )*
+    };
+}
+
+#[tonic::async_trait]
+impl ReaderService for FakeReader {
+    async fn get_school(
+        &self,
+        request: Request<reader::GetSchoolRequest>,
+    ) -> Result<Response<reader::School>, Status> {
+        if request.get_ref().id != self.school_id {
+            return Err(Status::not_found("no such school"));
+        }
+        Ok(Response::new(reader::School {
+            id: self.school_id.clone(),
+            code: "XH-PRI".into(),
+            name: "徐汇区实验小学".into(),
+            create_time: None,
+        }))
+    }
+
+    unimplemented_methods! {
+        create_school(reader::CreateSchoolRequest) -> reader::School;
+        list_schools(reader::ListSchoolsRequest) -> reader::ListSchoolsResponse;
+        create_class(reader::CreateClassRequest) -> reader::Class;
+        list_classes(reader::ListClassesRequest) -> reader::ListClassesResponse;
+        create_reader(reader::CreateReaderRequest) -> reader::Reader;
+        get_reader(reader::GetReaderRequest) -> reader::Reader;
+        lookup_reader(reader::LookupReaderRequest) -> reader::Reader;
+        list_readers(reader::ListReadersRequest) -> reader::ListReadersResponse;
+        create_reader_block(reader::CreateReaderBlockRequest) -> reader::Reader;
+        delete_reader_block(reader::DeleteReaderBlockRequest) -> reader::Reader;
+    }
+}
+
+#[tonic::async_trait]
+impl IdentityService for FakeReader {
+    async fn list_verification_keys(
+        &self,
+        _request: Request<reader::ListVerificationKeysRequest>,
+    ) -> Result<Response<reader::ListVerificationKeysResponse>, Status> {
+        Ok(Response::new(reader::ListVerificationKeysResponse {
+            keys: vec![reader::VerificationKey {
+                key_id: self.key.key_id.clone(),
+                algorithm: "EdDSA".into(),
+                public_key: self.key.public_key_b64(),
+                create_time: None,
+            }],
+        }))
+    }
+
+    unimplemented_methods! {
+        login(reader::LoginRequest) -> reader::LoginResponse;
+        change_password(reader::ChangePasswordRequest) -> reader::ChangePasswordResponse;
+        create_staff_account(reader::CreateStaffAccountRequest) -> reader::StaffAccount;
+        list_staff_accounts(reader::ListStaffAccountsRequest) -> reader::ListStaffAccountsResponse;
+    }
+}
+
+struct Suite {
+    catalog: CatalogServiceClient<Channel>,
+    sink: EventSinkClient<Channel>,
+    signer: TokenSigner,
+    school_id: String,
+    shutdown: Shutdown,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+    _database: TestDatabase,
+}
+
+impl Suite {
+    async fn start(label: &str) -> Self {
+        let clock: SharedClock = clock::system();
+        let key = SigningKey::generate(clock.now()).unwrap();
+        let signer = TokenSigner::new(key.clone(), clock.clone());
+        let school_id = ids::new_id();
+        let shutdown = Shutdown::new();
+
+        let fake = FakeReader { key: key.clone(), school_id: school_id.clone() };
+        let reader_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let reader_url = format!("http://{}", reader_listener.local_addr().unwrap());
+        let routes =
+            Routes::new(ReaderServiceServer::new(fake.clone())).add_service(IdentityServiceServer::new(fake));
+        // The stand-in checks tokens like the real one, so a GetSchool that
+        // did not carry the caller's token would fail.
+        let options = lectern_common::server::ServeOptions {
+            name: "reader",
+            services: vec!["lectern.reader.v1.ReaderService", "lectern.reader.v1.IdentityService"],
+            verifier: TokenVerifier::new(Arc::new(StaticKeys::new([key.public()])), clock.clone()),
+            public: PublicMethods::new(["/lectern.reader.v1.IdentityService/ListVerificationKeys"]),
+            drain_delay: std::time::Duration::ZERO,
+        };
+        let reader_server = tokio::spawn({
+            let stop = shutdown.wait();
+            async move {
+                lectern_common::server::serve(reader_listener, routes, options, stop).await.unwrap();
+            }
+        });
+
+        let database = TestDatabase::create(label);
+        let config = Config::local(ServiceSettings::local(database.url(), &reader_url, clock));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let catalog_server = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                lectern_catalog::serve(config, listener, shutdown).await.unwrap();
+            }
+        });
+        let channel = Channel::from_shared(url).unwrap().connect_lazy();
+        Self {
+            catalog: CatalogServiceClient::new(channel.clone()),
+            sink: EventSinkClient::new(channel),
+            signer,
+            school_id,
+            shutdown,
+            servers: vec![reader_server, catalog_server],
+            _database: database,
+        }
+    }
+
+    fn token(&self, kind: SubjectKind, role: Option<Role>) -> String {
+        self.signer.sign("tester", kind, role, false, Duration::minutes(10)).unwrap().0
+    }
+
+    fn as_librarian<T>(&self, message: T) -> Request<T> {
+        client::with_bearer(
+            message,
+            &self.token(SubjectKind::Staff, Some(Role::Librarian)),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    fn as_service<T>(&self, message: T) -> Request<T> {
+        client::with_bearer(
+            message,
+            &self.token(SubjectKind::Service, None),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    async fn stop(self) {
+        self.shutdown.trigger();
+        for server in self.servers {
+            server.await.unwrap();
+        }
+    }
+}
+
+fn refusal(status: &Status) -> Refusal {
+    Refusal::from_status(status).unwrap_or_else(|| panic!("expected a refusal, got {status:?}"))
+}
+
+fn charlottes_web(request_id: &str) -> pb::CreateTitleRequest {
+    pb::CreateTitleRequest {
+        isbn: "0-06-440055-7".into(),
+        title: "Charlotte's Web".into(),
+        contributors: vec![pb::Contributor {
+            name: "E. B. White".into(),
+            role: pb::ContributorRole::Author.into(),
+        }],
+        publisher: "HarperCollins".into(),
+        publication_year: 1952,
+        language: "en".into(),
+        request_id: request_id.into(),
+    }
+}
+
+#[tokio::test]
+async fn titles_over_grpc() {
+    let mut suite = Suite::start("grpctitles").await;
+    let request_id = ids::new_id();
+    let title = suite
+        .catalog
+        .create_title(suite.as_librarian(charlottes_web(&request_id)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((title.isbn13.as_str(), title.isbn10.as_str()), ("9780064400558", "0064400557"));
+
+    // A retry with the same request id answers the same title.
+    let again = suite
+        .catalog
+        .create_title(suite.as_librarian(charlottes_web(&request_id)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, title);
+
+    // Another attempt at the same ISBN is refused, naming the title.
+    let taken = suite.catalog.create_title(suite.as_librarian(charlottes_web(""))).await.unwrap_err();
+    assert_eq!(taken.code(), Code::AlreadyExists);
+    let taken = refusal(&taken);
+    assert_eq!(taken.reason, Reason::IsbnTaken);
+    assert_eq!(taken.metadata.get("title_id"), Some(&title.id));
+
+    let bad = suite
+        .catalog
+        .create_title(
+            suite.as_librarian(pb::CreateTitleRequest { isbn: "0-06-440055-8".into(), ..charlottes_web("") }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert_eq!(bad.message(), "isbn: ISBN-10 check digit is 8 but should be 7 (mistyped or misread?)");
+
+    let found = suite
+        .catalog
+        .lookup_title(suite.as_librarian(pb::LookupTitleRequest { isbn: "978 0 06 440055 8".into() }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found, title);
+    let missing = suite
+        .catalog
+        .lookup_title(suite.as_librarian(pb::LookupTitleRequest { isbn: "979-10-90636-07-1".into() }))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert_eq!(refusal(&missing).reason, Reason::TitleNotFound);
+
+    // Services may read titles but not catalog them.
+    let by_service = suite
+        .catalog
+        .get_title(suite.as_service(pb::GetTitleRequest { id: title.id.clone() }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_service, title);
+    let denied = suite.catalog.create_title(suite.as_service(charlottes_web(""))).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    // No token, no catalog.
+    let anonymous = suite
+        .catalog
+        .search_titles(pb::SearchTitlesRequest { query: "web".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+
+    let empty = suite
+        .catalog
+        .search_titles(
+            suite.as_librarian(pb::SearchTitlesRequest { query: "  ".into(), ..Default::default() }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((empty.code(), empty.message()), (Code::InvalidArgument, "query: is required"));
+    suite.stop().await;
+}
+
+#[tokio::test]
+async fn copies_and_availability_over_grpc() {
+    let mut suite = Suite::start("grpccopies").await;
+    let title =
+        suite.catalog.create_title(suite.as_librarian(charlottes_web(""))).await.unwrap().into_inner();
+    let new_copy = |school_id: &str| pb::CreateCopyRequest {
+        title_id: title.id.clone(),
+        barcode: "C0001".into(),
+        school_id: school_id.to_owned(),
+        call_number: "I712.45/W58".into(),
+        ..Default::default()
+    };
+
+    // The reader service does not know this school.
+    let unknown = suite.catalog.create_copy(suite.as_librarian(new_copy(&ids::new_id()))).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::FailedPrecondition);
+    assert_eq!(refusal(&unknown).reason, Reason::SchoolNotFound);
+
+    let copy =
+        suite.catalog.create_copy(suite.as_librarian(new_copy(&suite.school_id))).await.unwrap().into_inner();
+    assert_eq!(copy.title, "Charlotte's Web");
+    assert_eq!(copy.availability, pb::Availability::OnShelf as i32);
+
+    let taken = suite.catalog.create_copy(suite.as_librarian(new_copy(&suite.school_id))).await.unwrap_err();
+    assert_eq!(taken.code(), Code::AlreadyExists);
+    assert_eq!(refusal(&taken).reason, Reason::CopyBarcodeTaken);
+
+    // Circulation lends it: the event makes it ON_LOAN for everyone.
+    let due_at = prost_types::Timestamp { seconds: chrono::Utc::now().timestamp() + 14 * 86_400, nanos: 0 };
+    let checked_out = Event {
+        id: ids::new_id(),
+        r#type: "loan.checked_out".into(),
+        occurred_at: Some(prost_types::Timestamp { seconds: chrono::Utc::now().timestamp(), nanos: 0 }),
+        school_id: suite.school_id.clone(),
+        source: "circulation".into(),
+        payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
+            loan_id: ids::new_id(),
+            copy_id: copy.id.clone(),
+            due_at: Some(due_at),
+            ..Default::default()
+        })),
+    };
+    let batch = DeliverRequest { events: vec![checked_out] };
+    let staff_denied = suite.sink.deliver(suite.as_librarian(batch.clone())).await.unwrap_err();
+    assert_eq!(staff_denied.code(), Code::PermissionDenied);
+    let accepted = suite.sink.deliver(suite.as_service(batch.clone())).await.unwrap().into_inner();
+    assert_eq!(accepted.accepted, 1);
+    let repeat = suite.sink.deliver(suite.as_service(batch)).await.unwrap().into_inner();
+    assert_eq!(repeat.accepted, 0);
+
+    let scanned = suite
+        .catalog
+        .lookup_copy(suite.as_service(pb::LookupCopyRequest { barcode: " C0001\r\n".into() }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(scanned.availability, pb::Availability::OnLoan as i32);
+    assert_eq!(scanned.due_at, Some(due_at));
+
+    let hits = suite
+        .catalog
+        .search_titles(suite.as_librarian(pb::SearchTitlesRequest {
+            query: "charlotte".into(),
+            school_id: suite.school_id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(hits.hits.len(), 1);
+    assert_eq!(hits.hits[0].available_copies, 0);
+    assert_eq!(hits.hits[0].copies[0].id, copy.id);
+    assert_eq!(hits.next_page_token, "");
+
+    let listed = suite
+        .catalog
+        .list_copies(
+            suite.as_librarian(pb::ListCopiesRequest { title_id: title.id.clone(), ..Default::default() }),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.copies, vec![scanned.clone()]);
+
+    let missing = suite
+        .catalog
+        .get_copy(suite.as_librarian(pb::GetCopyRequest { id: ids::new_id() }))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert_eq!(refusal(&missing).reason, Reason::CopyNotFound);
+    suite.stop().await;
+}

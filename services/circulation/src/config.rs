@@ -1,0 +1,98 @@
+//! The circulation service's configuration.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lectern_common::config::{self, ConfigError, ServiceSettings, ports};
+use lectern_common::outbox::RelayConfig;
+use lectern_common::process::ServerConfig;
+
+/// Loan period when none is configured.
+const DEFAULT_LOAN_PERIOD_DAYS: u32 = 14;
+
+/// How the circulation service runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listener, database, reader service, timeouts, clock.
+    pub settings: ServiceSettings,
+    /// The catalog service: copy look-ups and the availability events
+    /// (`LECTERN_CATALOG_URL`, default `http://127.0.0.1:50061`).
+    pub catalog_url: String,
+    /// The notification service, which receives loan events
+    /// (`LECTERN_NOTIFICATION_URL`, default `http://127.0.0.1:50064`).
+    pub notification_url: String,
+    /// The district's service key, with which the event relay signs in to
+    /// the reader service (`LECTERN_SERVICE_KEY`, required).
+    pub service_key: String,
+    /// Days a loan lasts (`LECTERN_LOAN_PERIOD_DAYS`, default 14, 1–365).
+    pub loan_period_days: u32,
+    /// The time zone of due days (`LECTERN_TIME_ZONE`, default
+    /// `Asia/Shanghai`).
+    pub time_zone: chrono_tz::Tz,
+    /// Event relay pacing (`LECTERN_RELAY_POLL_MS`, default 1000;
+    /// `LECTERN_RELAY_RETRY_MAX_MS`, default 10000).
+    pub relay: RelayConfig,
+}
+
+impl Config {
+    /// A configuration for `lectern up` or a test: the given settings and
+    /// neighbours, the default loan period, time zone and relay pacing.
+    pub fn local(
+        settings: ServiceSettings,
+        catalog_url: &str,
+        notification_url: &str,
+        service_key: &str,
+    ) -> Self {
+        Self {
+            settings,
+            catalog_url: catalog_url.to_owned(),
+            notification_url: notification_url.to_owned(),
+            service_key: service_key.to_owned(),
+            loan_period_days: DEFAULT_LOAN_PERIOD_DAYS,
+            time_zone: chrono_tz::Asia::Shanghai,
+            relay: RelayConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig for Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        let relay_defaults = RelayConfig::default();
+        Ok(Self {
+            settings: ServiceSettings::from_env("circulation", ports::CIRCULATION)?,
+            catalog_url: config::string(
+                "LECTERN_CATALOG_URL",
+                &format!("http://127.0.0.1:{}", ports::CATALOG),
+            )?,
+            notification_url: config::string(
+                "LECTERN_NOTIFICATION_URL",
+                &format!("http://127.0.0.1:{}", ports::NOTIFICATION),
+            )?,
+            service_key: config::required("LECTERN_SERVICE_KEY")?,
+            loan_period_days: loan_period_days()?,
+            time_zone: config::time_zone("LECTERN_TIME_ZONE", chrono_tz::Asia::Shanghai)?,
+            relay: RelayConfig {
+                poll_interval: config::millis("LECTERN_RELAY_POLL_MS", Duration::from_secs(1))?,
+                retry_max: config::millis("LECTERN_RELAY_RETRY_MAX_MS", Duration::from_secs(10))?,
+                ..relay_defaults
+            },
+        })
+    }
+
+    fn listen_addr(&self) -> SocketAddr {
+        self.settings.listen
+    }
+}
+
+fn loan_period_days() -> Result<u32, ConfigError> {
+    const VARIABLE: &str = "LECTERN_LOAN_PERIOD_DAYS";
+    let days = config::parsed(VARIABLE, DEFAULT_LOAN_PERIOD_DAYS)?;
+    if (1..=365).contains(&days) {
+        Ok(days)
+    } else {
+        Err(ConfigError {
+            variable: VARIABLE.to_owned(),
+            problem: format!("{days} is not a number of days from 1 to 365"),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The circulation service's tables and queries. Every query takes
+//! `&mut DbConnection` and returns `QueryResult`, so the check-out and
+//! check-in transactions in `lending` compose them freely.
+
+pub mod schema;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use lectern_common::db::DbConnection;
+
+use self::schema::loans;
+
+/// The index that allows one open loan per copy; a unique violation on it
+/// means another station lent the copy first.
+pub const OPEN_LOAN_INDEX: &str = "loans_copy_id_open_key";
+
+/// A stored loan.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = loans)]
+pub struct LoanRow {
+    pub id: String,
+    pub reader_id: String,
+    pub copy_id: String,
+    pub copy_barcode: String,
+    pub title_id: String,
+    pub title: String,
+    pub school_id: String,
+    pub checked_out_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub due_date: String,
+    pub returned_at: Option<NaiveDateTime>,
+    pub reader_category: String,
+    pub reader_class_id: Option<String>,
+    pub reader_grade: i32,
+    pub checked_out_by: String,
+    pub checked_in_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Which of a reader's loans to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoanState {
+    /// Not yet returned.
+    Open,
+    /// Returned (history).
+    Returned,
+    /// Every loan.
+    All,
+}
+
+/// Stores a new loan. Fails with a unique violation on [`OPEN_LOAN_INDEX`]
+/// when the copy already has an open loan.
+pub fn insert_loan(connection: &mut DbConnection, loan: &LoanRow) -> QueryResult<()> {
+    diesel::insert_into(loans::table).values(loan).execute(connection)?;
+    Ok(())
+}
+
+/// One loan by id.
+pub fn find_loan(connection: &mut DbConnection, id: &str) -> QueryResult<Option<LoanRow>> {
+    loans::table.find(id).select(LoanRow::as_select()).first(connection).optional()
+}
+
+/// The open loan of a copy, by the copy's id.
+pub fn open_loan_for_copy(connection: &mut DbConnection, copy_id: &str) -> QueryResult<Option<LoanRow>> {
+    loans::table
+        .filter(loans::copy_id.eq(copy_id))
+        .filter(loans::returned_at.is_null())
+        .select(LoanRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// The open loan of a copy, by the barcode scanned at check-in.
+pub fn open_loan_for_barcode(
+    connection: &mut DbConnection,
+    copy_barcode: &str,
+) -> QueryResult<Option<LoanRow>> {
+    loans::table
+        .filter(loans::copy_barcode.eq(copy_barcode))
+        .filter(loans::returned_at.is_null())
+        .order(loans::id.desc())
+        .select(LoanRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Closes an open loan. Returns false if the loan was no longer open
+/// (another station checked the copy in first).
+pub fn close_loan(
+    connection: &mut DbConnection,
+    id: &str,
+    returned_at: NaiveDateTime,
+    checked_in_by: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(loans::table.filter(loans::id.eq(id)).filter(loans::returned_at.is_null()))
+        .set((loans::returned_at.eq(Some(returned_at)), loans::checked_in_by.eq(Some(checked_in_by))))
+        .execute(connection)?;
+    Ok(updated == 1)
+}
+
+/// A reader's loans, newest first, after the loan `after` (exclusive).
+pub fn list_loans(
+    connection: &mut DbConnection,
+    reader_id: &str,
+    state: LoanState,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<LoanRow>> {
+    let mut query = loans::table
+        .filter(loans::reader_id.eq(reader_id))
+        .select(LoanRow::as_select())
+        .order(loans::id.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match state {
+        LoanState::Open => query.filter(loans::returned_at.is_null()),
+        LoanState::Returned => query.filter(loans::returned_at.is_not_null()),
+        LoanState::All => query,
+    };
+    if let Some(after) = after {
+        query = query.filter(loans::id.lt(after.to_owned()));
+    }
+    query.load(connection)
+}
+
+/// How many loans a copy has had, open or returned (for tests and reports).
+pub fn count_loans_of_copy(connection: &mut DbConnection, copy_id: &str) -> QueryResult<i64> {
+    loans::table.filter(loans::copy_id.eq(copy_id)).count().get_result(connection)
+}

@@ -1,0 +1,24 @@
+//! Table definitions, matching `migrations/circulation`.
+
+diesel::table! {
+    /// Loans, open and returned, with the snapshot taken at check-out.
+    loans (id) {
+        id -> Text,
+        reader_id -> Text,
+        copy_id -> Text,
+        copy_barcode -> Text,
+        title_id -> Text,
+        title -> Text,
+        school_id -> Text,
+        checked_out_at -> Timestamp,
+        due_at -> Timestamp,
+        due_date -> Text,
+        returned_at -> Nullable<Timestamp>,
+        reader_category -> Text,
+        reader_class_id -> Nullable<Text>,
+        reader_grade -> Integer,
+        checked_out_by -> Text,
+        checked_in_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -1,0 +1,119 @@
+//! When a loan is due. A loan lasts a number of days counted in the school's
+//! time zone: the due day is the local day of the check-out plus the loan
+//! period, and the loan is due at the very end of that local day, so a book
+//! lent late in the evening is not a day short. Plain functions, no I/O.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// When a loan is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The due day in the school's time zone, as printed on slips.
+    pub date: NaiveDate,
+    /// The end of that day (23:59:59 local), in UTC.
+    pub at: DateTime<Utc>,
+}
+
+impl Due {
+    /// The due day as "YYYY-MM-DD".
+    pub fn date_text(&self) -> String {
+        self.date.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// The local calendar day of `instant` in `zone`.
+pub fn local_date(instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    instant.with_timezone(&zone).date_naive()
+}
+
+/// When a loan made at `checked_out_at` for `loan_period_days` is due.
+pub fn due(checked_out_at: DateTime<Utc>, loan_period_days: u32, zone: Tz) -> Due {
+    let lent_on = local_date(checked_out_at, zone);
+    let date = lent_on.checked_add_days(Days::new(u64::from(loan_period_days))).unwrap_or(NaiveDate::MAX);
+    Due { date, at: end_of_local_day(date, zone) }
+}
+
+/// 23:59:59 local time on `date`, in UTC.
+pub fn end_of_local_day(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+    let mut local = NaiveDateTime::new(date, last_second);
+    // A daylight-saving jump can skip 23:59:59 in a few zones; the latest
+    // local time that exists before it is then the end of the day. Where the
+    // hour repeats, the later instant gives the reader the benefit.
+    for _ in 0..=180 {
+        if let Some(instant) = zone.from_local_datetime(&local).latest() {
+            return instant.with_timezone(&Utc);
+        }
+        local -= chrono::Duration::minutes(1);
+    }
+    Utc.from_utc_datetime(&NaiveDateTime::new(date, last_second))
+}
+
+/// Whether a loan due at `due_at` is overdue at `now`.
+pub fn is_overdue(due_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now > due_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn an_evening_loan_in_shanghai_counts_from_the_next_local_day() {
+        // 17:00 UTC is 01:00 on 2 March in Shanghai (UTC+8).
+        let due = due(utc("2026-03-01T17:00:00Z"), 14, chrono_tz::Asia::Shanghai);
+        assert_eq!(due.date, day("2026-03-16"));
+        assert_eq!(due.date_text(), "2026-03-16");
+        assert_eq!(due.at, utc("2026-03-16T15:59:59Z"));
+    }
+
+    #[test]
+    fn the_last_second_of_a_local_day_still_counts_from_that_day() {
+        let due = due(utc("2026-03-01T15:59:59Z"), 14, chrono_tz::Asia::Shanghai);
+        assert_eq!(due.date, day("2026-03-15"));
+        assert_eq!(due.at, utc("2026-03-15T15:59:59Z"));
+        // One second later it is already 2 March locally.
+        let later = super::due(utc("2026-03-01T16:00:00Z"), 14, chrono_tz::Asia::Shanghai);
+        assert_eq!(later.date, day("2026-03-16"));
+    }
+
+    #[test]
+    fn the_period_crosses_months_and_years() {
+        let due = due(utc("2026-12-25T02:00:00Z"), 14, chrono_tz::Asia::Shanghai);
+        assert_eq!(due.date, day("2027-01-08"));
+        let one_day = super::due(utc("2026-02-28T04:00:00Z"), 1, chrono_tz::Asia::Shanghai);
+        assert_eq!(one_day.date, day("2026-03-01"));
+    }
+
+    #[test]
+    fn other_zones_use_their_own_day() {
+        // 2026-03-01T17:00Z is still 1 March in New York.
+        let due = due(utc("2026-03-01T17:00:00Z"), 14, chrono_tz::America::New_York);
+        assert_eq!(due.date, day("2026-03-15"));
+        // 15 March is after the DST change: UTC-4, so 23:59:59 is 03:59:59Z next day.
+        assert_eq!(due.at, utc("2026-03-16T03:59:59Z"));
+    }
+
+    #[test]
+    fn overdue_only_after_the_due_instant() {
+        let due_at = utc("2026-03-16T15:59:59Z");
+        assert!(!is_overdue(due_at, utc("2026-03-16T15:59:59Z")));
+        assert!(is_overdue(due_at, utc("2026-03-16T16:00:00Z")));
+        assert!(!is_overdue(due_at, utc("2026-03-10T00:00:00Z")));
+    }
+
+    #[test]
+    fn local_dates_around_midnight() {
+        assert_eq!(local_date(utc("2026-03-01T15:59:59Z"), chrono_tz::Asia::Shanghai), day("2026-03-01"));
+        assert_eq!(local_date(utc("2026-03-01T16:00:00Z"), chrono_tz::Asia::Shanghai), day("2026-03-02"));
+    }
+}

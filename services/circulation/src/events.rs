@@ -1,0 +1,66 @@
+//! The events circulation publishes through its outbox: one per change of a
+//! loan, in the shared `lectern.events.v1` envelope, carrying what the
+//! notification service (receipts, reminders) and the catalog (availability)
+//! need without calling back. Plain functions, no I/O.
+
+use lectern_proto::events::v1::{Event, LoanCheckedOut, LoanReturned, event};
+
+use crate::convert::timestamp;
+use crate::db::LoanRow;
+
+/// The `source` of every event circulation publishes.
+pub const SOURCE: &str = "circulation";
+/// Type of the event published when a copy is lent.
+pub const LOAN_CHECKED_OUT: &str = "loan.checked_out";
+/// Type of the event published when a copy comes back.
+pub const LOAN_RETURNED: &str = "loan.returned";
+
+/// The notification service's subscription name.
+pub const NOTIFICATION: &str = "notification";
+/// The catalog service's subscription name.
+pub const CATALOG: &str = "catalog";
+/// Who receives loan events.
+pub const LOAN_SUBSCRIBERS: [&str; 2] = [NOTIFICATION, CATALOG];
+
+/// `loan.checked_out` for a new loan.
+pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
+    Event {
+        id: event_id,
+        r#type: LOAN_CHECKED_OUT.to_owned(),
+        occurred_at: Some(timestamp(loan.checked_out_at)),
+        school_id: loan.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
+            loan_id: loan.id.clone(),
+            reader_id: loan.reader_id.clone(),
+            copy_id: loan.copy_id.clone(),
+            copy_barcode: loan.copy_barcode.clone(),
+            title_id: loan.title_id.clone(),
+            title: loan.title.clone(),
+            due_at: Some(timestamp(loan.due_at)),
+            due_date: loan.due_date.clone(),
+        })),
+    }
+}
+
+/// `loan.returned` for a loan closed at `loan.returned_at`.
+pub fn loan_returned(event_id: String, loan: &LoanRow, was_overdue: bool) -> Event {
+    let returned_at = loan.returned_at.map(timestamp);
+    Event {
+        id: event_id,
+        r#type: LOAN_RETURNED.to_owned(),
+        occurred_at: returned_at,
+        school_id: loan.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::LoanReturned(LoanReturned {
+            loan_id: loan.id.clone(),
+            reader_id: loan.reader_id.clone(),
+            copy_id: loan.copy_id.clone(),
+            copy_barcode: loan.copy_barcode.clone(),
+            title_id: loan.title_id.clone(),
+            title: loan.title.clone(),
+            returned_at,
+            was_overdue,
+        })),
+    }
+}

@@ -1,0 +1,226 @@
+//! gRPC handlers: validate, call the domain and the database, map results.
+
+use std::time::Duration;
+
+use lectern_common::client::{dependency_status, on_behalf};
+use lectern_common::clock::SharedClock;
+use lectern_common::db::Db;
+use lectern_common::identity::{Principal, principal, require_staff};
+use lectern_common::outbox::RelayWaker;
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::validate::{self, FieldError};
+use lectern_common::{ids, paging};
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::{Copy, LookupCopyRequest};
+use lectern_proto::circulation::v1::circulation_service_server::CirculationService;
+use lectern_proto::circulation::v1::{
+    CheckInRequest, CheckInResponse, CheckOutRequest, CheckOutResponse, GetLoanRequest, ListLoansRequest,
+    ListLoansResponse, Loan, LoanFilter,
+};
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::{LookupReaderRequest, Reader};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+
+use crate::checkout::{self, NewLoan};
+use crate::db::{self, LoanState};
+use crate::error::Error;
+use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
+use crate::{convert, due};
+
+/// The circulation service's handlers.
+#[derive(Debug, Clone)]
+pub struct Circulation {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub readers: ReaderServiceClient<Channel>,
+    pub catalog: CatalogServiceClient<Channel>,
+    pub call_timeout: Duration,
+    pub loan_period_days: u32,
+    pub time_zone: chrono_tz::Tz,
+    pub relay: RelayWaker,
+}
+
+impl Circulation {
+    /// Looks up the scanned reader and copy at the same time.
+    async fn look_up(
+        &self,
+        caller: &Principal,
+        card_barcode: String,
+        copy_barcode: String,
+    ) -> Result<(Reader, Copy), Error> {
+        let mut readers = self.readers.clone();
+        let mut catalog = self.catalog.clone();
+        let reader_request = on_behalf(LookupReaderRequest { card_barcode }, caller, self.call_timeout);
+        let copy_request =
+            on_behalf(LookupCopyRequest { barcode: copy_barcode.clone() }, caller, self.call_timeout);
+        let (reader, copy) =
+            tokio::join!(readers.lookup_reader(reader_request), catalog.lookup_copy(copy_request));
+        let reader = reader.map_err(|status| match status.code() {
+            Code::NotFound => Error::Refused(Refusal::precondition(
+                Reason::ReaderNotFound,
+                "no reader has this card barcode",
+            )),
+            _ => Error::Dependency(dependency_status("reader", status)),
+        })?;
+        let copy = copy.map_err(|status| match status.code() {
+            Code::NotFound => Error::Refused(Refusal::precondition(
+                Reason::CopyNotFound,
+                format!("no copy has barcode {copy_barcode}"),
+            )),
+            _ => Error::Dependency(dependency_status("catalog", status)),
+        })?;
+        Ok((reader.into_inner(), copy.into_inner()))
+    }
+}
+
+#[tonic::async_trait]
+impl CirculationService for Circulation {
+    async fn check_out(
+        &self,
+        request: Request<CheckOutRequest>,
+    ) -> Result<Response<CheckOutResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let card_barcode = validate::barcode("reader_card_barcode", &request.reader_card_barcode)?;
+        let copy_barcode = validate::barcode("copy_barcode", &request.copy_barcode)?;
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let now = self.clock.now();
+        let occurred_at = request
+            .occurred_at
+            .as_ref()
+            .map(|time| convert::from_timestamp("occurred_at", time))
+            .transpose()?;
+        let checked_out_at = checkout::loan_time(occurred_at, now)?;
+
+        // A retry of an answered request returns at once, without asking
+        // the reader and catalog services again.
+        if let Some(request_id) = request_id.clone() {
+            let previous = self
+                .db
+                .run(move |connection| lending::previous_check_out(connection, Some(&request_id)))
+                .await?;
+            if let Some(answer) = previous {
+                return Ok(Response::new(answer));
+            }
+        }
+
+        let (reader, copy) = self.look_up(&caller, card_barcode, copy_barcode).await?;
+        // The rules apply on the day the loan happened (a loan recorded
+        // after the fact is judged by the card's validity on that day).
+        checkout::decide(&reader, &copy, due::local_date(checked_out_at, self.time_zone))?;
+        let loan = NewLoan {
+            id: ids::new_id(),
+            reader: &reader,
+            copy: &copy,
+            checked_out_at,
+            due: due::due(checked_out_at, self.loan_period_days, self.time_zone),
+            checked_out_by: &caller.subject_id,
+            now,
+        }
+        .row();
+
+        let outcome = self
+            .db
+            .write(move |connection| lending::record_checkout(connection, &loan, request_id.as_deref(), now))
+            .await?;
+        if let CheckOutOutcome::Lent(answer) = &outcome {
+            self.relay.wake();
+            if let Some(loan) = &answer.loan {
+                tracing::info!(
+                    loan.id = %loan.id,
+                    copy.id = %loan.copy_id,
+                    reader.id = %loan.reader_id,
+                    due_date = %loan.due_date,
+                    "copy lent"
+                );
+            }
+        }
+        Ok(Response::new(outcome.into_response()))
+    }
+
+    async fn check_in(&self, request: Request<CheckInRequest>) -> Result<Response<CheckInResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let copy_barcode = validate::barcode("copy_barcode", &request.copy_barcode)?;
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let now = self.clock.now();
+        let staff = caller.subject_id.clone();
+        let outcome = self
+            .db
+            .write(move |connection| {
+                lending::record_checkin(connection, &copy_barcode, &staff, request_id.as_deref(), now)
+            })
+            .await?;
+        if let CheckInOutcome::Returned(answer) = &outcome {
+            self.relay.wake();
+            if let Some(loan) = &answer.loan {
+                tracing::info!(
+                    loan.id = %loan.id,
+                    copy.id = %loan.copy_id,
+                    reader.id = %loan.reader_id,
+                    "copy returned"
+                );
+            }
+        }
+        Ok(Response::new(outcome.into_response()))
+    }
+
+    async fn get_loan(&self, request: Request<GetLoanRequest>) -> Result<Response<Loan>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let id = ids::parse_id("id", &request.into_inner().id)?;
+        let lookup_id = id.clone();
+        let row = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::find_loan(connection, &lookup_id)?) })
+            .await?;
+        let Some(row) = row else {
+            return Err(
+                Refusal::new(Code::NotFound, Reason::LoanNotFound, format!("no loan has id {id}")).into()
+            );
+        };
+        Ok(Response::new(convert::loan(&row, self.clock.now())))
+    }
+
+    async fn list_loans(
+        &self,
+        request: Request<ListLoansRequest>,
+    ) -> Result<Response<ListLoansResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let state = loan_state(request.filter)?;
+        let limit = validate::page_size("page_size", request.page_size, 50, 500)?;
+        let after = paging::decode("page_token", &request.page_token)?;
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::list_loans(connection, &reader_id, state, after.as_deref(), limit + 1)?)
+            })
+            .await?;
+        let (rows, more) = paging::split_page(rows, limit);
+        let next_page_token = match rows.last() {
+            Some(last) if more => paging::encode(&last.id),
+            _ => String::new(),
+        };
+        let now = self.clock.now();
+        Ok(Response::new(ListLoansResponse {
+            loans: rows.iter().map(|row| convert::loan(row, now)).collect(),
+            next_page_token,
+        }))
+    }
+}
+
+/// The list filter; unspecified means open loans.
+fn loan_state(filter: i32) -> Result<LoanState, FieldError> {
+    match LoanFilter::try_from(filter) {
+        Ok(LoanFilter::Unspecified | LoanFilter::Open) => Ok(LoanState::Open),
+        Ok(LoanFilter::Returned) => Ok(LoanState::Returned),
+        Ok(LoanFilter::All) => Ok(LoanState::All),
+        Err(_) => Err(FieldError::new("filter", format!("has unknown value {filter}"))),
+    }
+}

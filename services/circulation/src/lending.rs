@@ -1,0 +1,187 @@
+//! The check-out and check-in transactions: each one, inside a single
+//! `Db::write` transaction, changes the loan, records the event in the
+//! outbox and remembers the answer to the client's request id, so the
+//! change, its publication and its idempotent answer commit together or not
+//! at all. Callers wake the relay once the transaction has committed.
+
+use chrono::{DateTime, Utc};
+use diesel::Connection as _;
+use lectern_common::db::{DbConnection, unique_violation_on};
+use lectern_common::idempotency::{previous_answer, remember_answer};
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::{ids, outbox};
+use lectern_proto::circulation::v1::{CheckInResponse, CheckOutResponse};
+
+use crate::convert::{self, utc};
+use crate::db::{self, LoanRow};
+use crate::due::is_overdue;
+use crate::error::Error;
+use crate::events::{self, LOAN_SUBSCRIBERS};
+
+/// The operation name under which check-out answers are remembered.
+pub const CHECK_OUT: &str = "CheckOut";
+/// The operation name under which check-in answers are remembered.
+pub const CHECK_IN: &str = "CheckIn";
+
+/// How a check-out ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckOutOutcome {
+    /// The copy was lent now; an event waits in the outbox.
+    Lent(CheckOutResponse),
+    /// The request id was answered before; nothing changed.
+    Repeated(CheckOutResponse),
+}
+
+impl CheckOutOutcome {
+    /// The answer to send.
+    pub fn into_response(self) -> CheckOutResponse {
+        match self {
+            Self::Lent(response) | Self::Repeated(response) => response,
+        }
+    }
+}
+
+/// How a check-in ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckInOutcome {
+    /// The loan was closed now; an event waits in the outbox.
+    Returned(CheckInResponse),
+    /// The copy was not on loan; nothing changed.
+    NotOnLoan(CheckInResponse),
+    /// The request id was answered before; nothing changed.
+    Repeated(CheckInResponse),
+}
+
+impl CheckInOutcome {
+    /// The answer to send.
+    pub fn into_response(self) -> CheckInResponse {
+        match self {
+            Self::Returned(response) | Self::NotOnLoan(response) | Self::Repeated(response) => response,
+        }
+    }
+}
+
+/// The refusal for a copy that is already lent, naming the open loan.
+pub fn already_on_loan(open: &LoanRow) -> Refusal {
+    Refusal::precondition(
+        Reason::CopyAlreadyOnLoan,
+        format!("copy {} is already on loan, due {}; check it in first", open.copy_barcode, open.due_date),
+    )
+    .with("loan_id", open.id.clone())
+    .with("due_date", open.due_date.clone())
+}
+
+/// Lends a copy: stores `loan`, enqueues `loan.checked_out` and remembers
+/// the answer under `request_id`. Run inside `Db::write`.
+pub fn record_checkout(
+    connection: &mut DbConnection,
+    loan: &LoanRow,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CheckOutOutcome, Error> {
+    if let Some(answer) = previous_check_out(connection, request_id)? {
+        return Ok(CheckOutOutcome::Repeated(answer));
+    }
+    if let Some(open) = db::open_loan_for_copy(connection, &loan.copy_id)? {
+        return Err(already_on_loan(&open).into());
+    }
+    // On PostgreSQL a station lending the same copy at the same moment also
+    // passes the check above; the unique index stops the second insert. The
+    // insert runs in a savepoint so this transaction can still read which
+    // loan won (or find that the winner was this very request, retried).
+    let inserted = connection.transaction(|connection| db::insert_loan(connection, loan));
+    match inserted {
+        Ok(()) => {}
+        Err(error) if unique_violation_on(&error, "copy_id") => {
+            if let Some(answer) = previous_check_out(connection, request_id)? {
+                return Ok(CheckOutOutcome::Repeated(answer));
+            }
+            let refusal = match db::open_loan_for_copy(connection, &loan.copy_id)? {
+                Some(open) => already_on_loan(&open),
+                None => Refusal::precondition(
+                    Reason::CopyAlreadyOnLoan,
+                    format!("copy {} is already on loan", loan.copy_barcode),
+                ),
+            };
+            return Err(refusal.into());
+        }
+        Err(error) => return Err(error.into()),
+    }
+    let event = events::loan_checked_out(ids::new_id(), loan);
+    outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, now.naive_utc())?;
+    let answer = CheckOutResponse { loan: Some(convert::loan(loan, now)) };
+    if let Some(request_id) = request_id {
+        remember_answer(connection, CHECK_OUT, request_id, &answer, now.naive_utc())?;
+    }
+    Ok(CheckOutOutcome::Lent(answer))
+}
+
+/// Takes a copy back: closes its open loan (found by barcode), enqueues
+/// `loan.returned` and remembers the answer. A copy that is not on loan is
+/// a clean answer that changes nothing. Run inside `Db::write`.
+pub fn record_checkin(
+    connection: &mut DbConnection,
+    copy_barcode: &str,
+    checked_in_by: &str,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CheckInOutcome, Error> {
+    if let Some(answer) = previous_check_in(connection, request_id)? {
+        return Ok(CheckInOutcome::Repeated(answer));
+    }
+    let Some(mut loan) = db::open_loan_for_barcode(connection, copy_barcode)? else {
+        return not_on_loan(connection, request_id, now);
+    };
+    let returned_at = now.naive_utc();
+    if !db::close_loan(connection, &loan.id, returned_at, checked_in_by)? {
+        // Another station checked the copy in between our read and our
+        // update (PostgreSQL); perhaps it was this request, retried.
+        if let Some(answer) = previous_check_in(connection, request_id)? {
+            return Ok(CheckInOutcome::Repeated(answer));
+        }
+        return not_on_loan(connection, request_id, now);
+    }
+    loan.returned_at = Some(returned_at);
+    loan.checked_in_by = Some(checked_in_by.to_owned());
+    let was_overdue = is_overdue(utc(loan.due_at), now);
+    let event = events::loan_returned(ids::new_id(), &loan, was_overdue);
+    outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
+    let answer = CheckInResponse { was_on_loan: true, loan: Some(convert::loan(&loan, now)) };
+    if let Some(request_id) = request_id {
+        remember_answer(connection, CHECK_IN, request_id, &answer, returned_at)?;
+    }
+    Ok(CheckInOutcome::Returned(answer))
+}
+
+fn not_on_loan(
+    connection: &mut DbConnection,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CheckInOutcome, Error> {
+    let answer = CheckInResponse { was_on_loan: false, loan: None };
+    if let Some(request_id) = request_id {
+        remember_answer(connection, CHECK_IN, request_id, &answer, now.naive_utc())?;
+    }
+    Ok(CheckInOutcome::NotOnLoan(answer))
+}
+
+/// The stored check-out answer for `request_id`, if any.
+pub fn previous_check_out(
+    connection: &mut DbConnection,
+    request_id: Option<&str>,
+) -> Result<Option<CheckOutResponse>, Error> {
+    match request_id {
+        Some(request_id) => Ok(previous_answer(connection, CHECK_OUT, request_id)?),
+        None => Ok(None),
+    }
+}
+
+fn previous_check_in(
+    connection: &mut DbConnection,
+    request_id: Option<&str>,
+) -> Result<Option<CheckInResponse>, Error> {
+    match request_id {
+        Some(request_id) => Ok(previous_answer(connection, CHECK_IN, request_id)?),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,242 @@
+//! The outbox relay delivering circulation's events to real `EventSink`
+//! servers on loopback: every event reaches every subscriber once its
+//! transaction has committed, and a subscriber that is down only delays its
+//! events. The sinks here are stand-ins for the consuming services.
+
+// Test helpers outside `#[test]` functions panic on failure, like the tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use futures::future::BoxFuture;
+use lectern_circulation::lending;
+use lectern_circulation::{CATALOG, NOTIFICATION};
+use lectern_common::client::{self, ClientConfig};
+use lectern_common::db::schema::outbox_deliveries;
+use lectern_common::db::{Db, DbError};
+use lectern_common::identity::TokenSource;
+use lectern_common::outbox::{Relay, RelayConfig, RelayWaker, Subscriber};
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::events::v1::event_sink_server::{EventSink, EventSinkServer};
+use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Response, Status};
+
+use support::{loan, now, open_db, pending};
+
+/// How long a test waits for something before it fails.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// An event sink that keeps what it receives and counts distinct events.
+#[derive(Clone)]
+struct CountingSink {
+    received: Arc<Mutex<Vec<Event>>>,
+    distinct: Arc<watch::Sender<usize>>,
+}
+
+impl CountingSink {
+    fn new() -> (Self, watch::Receiver<usize>) {
+        let (sender, receiver) = watch::channel(0);
+        let sink = Self { received: Arc::new(Mutex::new(Vec::new())), distinct: Arc::new(sender) };
+        (sink, receiver)
+    }
+
+    fn received(&self) -> Vec<Event> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+#[tonic::async_trait]
+impl EventSink for CountingSink {
+    async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
+        let mut received = self.received.lock().unwrap();
+        let mut accepted = 0;
+        for event in request.into_inner().events {
+            if !received.iter().any(|seen| seen.id == event.id) {
+                accepted += 1;
+            }
+            received.push(event);
+        }
+        let mut ids: Vec<&str> = received.iter().map(|event| event.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.distinct.send_replace(ids.len());
+        Ok(Response::new(DeliverResponse { accepted }))
+    }
+}
+
+/// A fixed bearer token instead of a sign-in at the reader service.
+#[derive(Debug)]
+struct StaticToken;
+
+impl TokenSource for StaticToken {
+    fn bearer(&self) -> BoxFuture<'_, Result<String, Status>> {
+        Box::pin(async { Ok("test-service-token".to_owned()) })
+    }
+}
+
+/// Serves `sink` on `listener` until the returned sender is dropped or fired.
+fn serve_sink(listener: TcpListener, sink: CountingSink) -> oneshot::Sender<()> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(EventSinkServer::new(sink))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = stopped.await;
+            }),
+    );
+    stop
+}
+
+fn subscriber(name: &'static str, address: std::net::SocketAddr) -> Subscriber {
+    let config =
+        ClientConfig { connect_timeout: Duration::from_millis(500), call_timeout: Duration::from_secs(2) };
+    Subscriber {
+        name,
+        channel: client::channel("TEST_SINK_URL", &format!("http://{address}"), &config).unwrap(),
+    }
+}
+
+fn relay(db: &Db, subscribers: Vec<Subscriber>, waker: &RelayWaker) -> Relay {
+    Relay {
+        db: db.clone(),
+        subscribers,
+        tokens: Arc::new(StaticToken),
+        config: RelayConfig {
+            poll_interval: Duration::from_millis(200),
+            retry_min: Duration::from_millis(20),
+            retry_max: Duration::from_millis(100),
+            call_timeout: Duration::from_secs(2),
+            ..RelayConfig::default()
+        },
+        waker: waker.clone(),
+        clock: lectern_common::clock::system(),
+    }
+}
+
+/// Waits until `receiver` counts at least `count` distinct events.
+async fn wait_for_events(receiver: &mut watch::Receiver<usize>, count: usize) {
+    tokio::time::timeout(DEADLINE, receiver.wait_for(|seen| *seen >= count))
+        .await
+        .expect("events did not arrive in time")
+        .expect("sink dropped");
+}
+
+/// Polls until nothing waits for `subscriber` (the relay marks events
+/// delivered just after the sink has answered).
+async fn wait_until_delivered(db: &Db, subscriber: &'static str) {
+    tokio::time::timeout(DEADLINE, async {
+        while pending(db, subscriber).await > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("events stayed pending");
+}
+
+/// Delivery attempts recorded for `subscriber`'s events.
+async fn attempts(db: &Db, subscriber: &'static str) -> i32 {
+    db.run(move |connection| -> Result<i32, DbError> {
+        let attempts: Vec<i32> = outbox_deliveries::table
+            .filter(outbox_deliveries::subscriber.eq(subscriber))
+            .select(outbox_deliveries::attempts)
+            .load(connection)?;
+        Ok(attempts.into_iter().sum())
+    })
+    .await
+    .unwrap()
+}
+
+async fn stop(shutdown: &Shutdown, tasks: Vec<tokio::task::JoinHandle<()>>) {
+    shutdown.trigger();
+    for task in tasks {
+        tokio::time::timeout(DEADLINE, task).await.expect("relay did not stop").unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_event_reaches_every_subscriber_in_order() {
+    let (_database, db) = open_db("relay");
+    let notification_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let catalog_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (notification_sink, mut notification_seen) = CountingSink::new();
+    let (catalog_sink, mut catalog_seen) = CountingSink::new();
+    let subscribers = vec![
+        subscriber(NOTIFICATION, notification_listener.local_addr().unwrap()),
+        subscriber(CATALOG, catalog_listener.local_addr().unwrap()),
+    ];
+    let _stop_notification = serve_sink(notification_listener, notification_sink.clone());
+    let _stop_catalog = serve_sink(catalog_listener, catalog_sink.clone());
+
+    let waker = RelayWaker::default();
+    let shutdown = Shutdown::new();
+    let tasks = relay(&db, subscribers, &waker).spawn(shutdown.clone());
+
+    let at = now();
+    for barcode in ["C0001", "C0002"] {
+        let lent = loan(barcode, "reader-1", at);
+        db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
+        waker.wake();
+    }
+    db.write(move |connection| lending::record_checkin(connection, "C0001", "staff-1", None, at))
+        .await
+        .unwrap();
+    waker.wake();
+
+    wait_for_events(&mut notification_seen, 3).await;
+    wait_for_events(&mut catalog_seen, 3).await;
+    wait_until_delivered(&db, NOTIFICATION).await;
+    wait_until_delivered(&db, CATALOG).await;
+
+    for sink in [&notification_sink, &catalog_sink] {
+        let types: Vec<String> = sink.received().into_iter().map(|event| event.r#type).collect();
+        assert_eq!(types, ["loan.checked_out", "loan.checked_out", "loan.returned"]);
+    }
+    let ids =
+        |sink: &CountingSink| -> Vec<String> { sink.received().into_iter().map(|event| event.id).collect() };
+    assert_eq!(ids(&notification_sink), ids(&catalog_sink), "one event, one id");
+    stop(&shutdown, tasks).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_wait_while_a_subscriber_is_down() {
+    let (_database, db) = open_db("relaydown");
+    // Reserve a port, then free it: nothing listens there until the sink starts.
+    let address = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+
+    let waker = RelayWaker::default();
+    let shutdown = Shutdown::new();
+    let tasks = relay(&db, vec![subscriber(NOTIFICATION, address)], &waker).spawn(shutdown.clone());
+
+    let at = now();
+    let lent = loan("C0001", "reader-1", at);
+    db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
+    waker.wake();
+
+    // The relay tries, fails, and keeps the event.
+    tokio::time::timeout(DEADLINE, async {
+        while attempts(&db, NOTIFICATION).await < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the relay never tried to deliver");
+    assert_eq!(pending(&db, NOTIFICATION).await, 1);
+
+    // The subscriber comes up: the waiting event arrives without any new change.
+    let listener = TcpListener::bind(address).await.unwrap();
+    let (sink, mut seen) = CountingSink::new();
+    let _stop_sink = serve_sink(listener, sink.clone());
+    wait_for_events(&mut seen, 1).await;
+    wait_until_delivered(&db, NOTIFICATION).await;
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].r#type, "loan.checked_out");
+    stop(&shutdown, tasks).await;
+}

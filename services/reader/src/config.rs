@@ -1,0 +1,97 @@
+//! The reader service's configuration.
+
+use std::net::SocketAddr;
+
+use lectern_common::config::{self, ConfigError, ServiceSettings, ports};
+use lectern_common::process::ServerConfig;
+
+/// The shortest service key `from_env` accepts: the key is all that stands
+/// between the network and a service token.
+const MIN_SERVICE_KEY_CHARS: usize = 16;
+/// Token lifetimes `from_env` accepts, in seconds: long enough that a
+/// service token outlives its one-minute refresh margin, short enough that
+/// a stolen token dies within a week.
+const TOKEN_TTL_SECS: std::ops::RangeInclusive<i64> = 120..=604_800;
+
+/// How the reader service runs. `Debug` leaves the secrets out.
+#[derive(Clone)]
+pub struct Config {
+    /// Listener, database, timeouts, clock.
+    pub settings: ServiceSettings,
+    /// The district's shared key that Lectern services present to get
+    /// service tokens (`LECTERN_SERVICE_KEY`, at least 16 characters);
+    /// `None` refuses every service sign-in.
+    pub service_key: Option<String>,
+    /// How long a token is valid (`LECTERN_TOKEN_TTL_SECS`, default 3600).
+    pub token_ttl: chrono::Duration,
+    /// The district's time zone, which decides what "today" is for block
+    /// end dates (`LECTERN_TIME_ZONE`, default `Asia/Shanghai`).
+    pub time_zone: chrono_tz::Tz,
+    /// The password of the first district admin, created when there is no
+    /// staff account at all (`LECTERN_BOOTSTRAP_ADMIN_PASSWORD`); when
+    /// unset a random one-time password is generated and printed once.
+    pub bootstrap_admin_password: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Config")
+            .field("settings", &self.settings)
+            .field("service_key", &self.service_key.as_ref().map(|_| "<set>"))
+            .field("token_ttl", &self.token_ttl)
+            .field("time_zone", &self.time_zone)
+            .field("bootstrap_admin_password", &self.bootstrap_admin_password.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl Config {
+    /// A configuration for `lectern up` and tests: the given settings and
+    /// service key, everything else at its default.
+    pub fn local(settings: ServiceSettings, service_key: &str) -> Self {
+        Self {
+            settings,
+            service_key: Some(service_key.to_owned()),
+            token_ttl: chrono::Duration::seconds(3600),
+            time_zone: chrono_tz::Asia::Shanghai,
+            bootstrap_admin_password: None,
+        }
+    }
+}
+
+impl ServerConfig for Config {
+    fn from_env() -> Result<Self, ConfigError> {
+        let service_key = config::optional_string("LECTERN_SERVICE_KEY")?;
+        if let Some(key) = &service_key
+            && key.chars().count() < MIN_SERVICE_KEY_CHARS
+        {
+            return Err(ConfigError {
+                variable: "LECTERN_SERVICE_KEY".to_owned(),
+                problem: format!("must have at least {MIN_SERVICE_KEY_CHARS} characters"),
+            });
+        }
+        let ttl_secs: i64 = config::parsed("LECTERN_TOKEN_TTL_SECS", 3600)?;
+        if !TOKEN_TTL_SECS.contains(&ttl_secs) {
+            return Err(ConfigError {
+                variable: "LECTERN_TOKEN_TTL_SECS".to_owned(),
+                problem: format!(
+                    "{ttl_secs} is not between {} and {} seconds",
+                    TOKEN_TTL_SECS.start(),
+                    TOKEN_TTL_SECS.end()
+                ),
+            });
+        }
+        Ok(Self {
+            settings: ServiceSettings::from_env("reader", ports::READER)?,
+            service_key,
+            token_ttl: chrono::Duration::seconds(ttl_secs),
+            time_zone: config::time_zone("LECTERN_TIME_ZONE", chrono_tz::Asia::Shanghai)?,
+            bootstrap_admin_password: config::optional_string("LECTERN_BOOTSTRAP_ADMIN_PASSWORD")?,
+        })
+    }
+
+    fn listen_addr(&self) -> SocketAddr {
+        self.settings.listen
+    }
+}

@@ -1,0 +1,14 @@
+//! The reader service's tables and queries. Query functions take
+//! `&mut DbConnection` and return `QueryResult`, so handlers compose them
+//! inside one transaction.
+
+pub mod organisation;
+pub mod readers;
+pub mod schema;
+pub mod signing_keys;
+pub mod staff;
+
+pub use self::organisation::{ClassRow, SchoolRow};
+pub use self::readers::{BlockRow, ReaderRow, ReaderView};
+pub use self::signing_keys::SigningKeyRow;
+pub use self::staff::StaffRow;

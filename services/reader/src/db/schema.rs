@@ -1,0 +1,87 @@
+//! Table definitions, matching `migrations/reader`.
+
+diesel::table! {
+    schools (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    classes (id) {
+        id -> Text,
+        school_id -> Text,
+        name -> Text,
+        grade -> Integer,
+        school_year -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_categories (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    readers (id) {
+        id -> Text,
+        school_id -> Text,
+        card_barcode -> Text,
+        name -> Text,
+        category -> Text,
+        class_id -> Nullable<Text>,
+        status -> Text,
+        expires_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_blocks (id) {
+        id -> Text,
+        reader_id -> Text,
+        reason -> Text,
+        ends_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        lifted_at -> Nullable<Timestamp>,
+        lifted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staff_accounts (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        password_change_required -> Bool,
+        disabled -> Bool,
+        failed_logins -> Integer,
+        created_at -> Timestamp,
+        password_changed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_keys (key_id) {
+        key_id -> Text,
+        private_key -> Binary,
+        public_key -> Binary,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(classes -> schools (school_id));
+diesel::joinable!(readers -> classes (class_id));
+diesel::joinable!(reader_blocks -> readers (reader_id));
+
+diesel::allow_tables_to_appear_in_same_query!(schools, classes, reader_categories, readers, reader_blocks);

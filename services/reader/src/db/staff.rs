@@ -1,0 +1,102 @@
+//! Staff accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use lectern_common::db::DbConnection;
+
+use super::schema::staff_accounts;
+
+/// A stored staff account. `Debug` leaves the password hash out.
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = staff_accounts)]
+pub struct StaffRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub password_change_required: bool,
+    pub disabled: bool,
+    /// Kept at 0 until sign-in lockout arrives.
+    pub failed_logins: i32,
+    pub created_at: NaiveDateTime,
+    pub password_changed_at: Option<NaiveDateTime>,
+}
+
+impl std::fmt::Debug for StaffRow {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("StaffRow")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("password_change_required", &self.password_change_required)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stores an account.
+pub fn insert_account(connection: &mut DbConnection, account: &StaffRow) -> QueryResult<()> {
+    diesel::insert_into(staff_accounts::table).values(account).execute(connection)?;
+    Ok(())
+}
+
+/// The account with `id`.
+pub fn find_by_id(connection: &mut DbConnection, id: &str) -> QueryResult<Option<StaffRow>> {
+    staff_accounts::table.find(id).select(StaffRow::as_select()).first(connection).optional()
+}
+
+/// The account signing in as `username` (already lower case).
+pub fn find_by_username(connection: &mut DbConnection, username: &str) -> QueryResult<Option<StaffRow>> {
+    staff_accounts::table
+        .filter(staff_accounts::username.eq(username))
+        .select(StaffRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Whether `username` is taken.
+pub fn username_exists(connection: &mut DbConnection, username: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(staff_accounts::table.filter(staff_accounts::username.eq(username))))
+        .get_result(connection)
+}
+
+/// Whether any account exists at all.
+pub fn any_account(connection: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(staff_accounts::table.select(staff_accounts::id)))
+        .get_result(connection)
+}
+
+/// Replaces the password of `id` if its hash is still `old_hash` (so two
+/// changes at once cannot both succeed), and lifts the change requirement.
+/// Returns whether it did.
+pub fn replace_password(
+    connection: &mut DbConnection,
+    id: &str,
+    old_hash: &str,
+    new_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        staff_accounts::table
+            .filter(staff_accounts::id.eq(id))
+            .filter(staff_accounts::password_hash.eq(old_hash)),
+    )
+    .set((
+        staff_accounts::password_hash.eq(new_hash),
+        staff_accounts::password_change_required.eq(false),
+        staff_accounts::password_changed_at.eq(Some(now)),
+    ))
+    .execute(connection)?;
+    Ok(changed > 0)
+}
+
+/// Accounts by username, `limit` of them from `offset`.
+pub fn list_accounts(connection: &mut DbConnection, offset: i64, limit: i64) -> QueryResult<Vec<StaffRow>> {
+    staff_accounts::table
+        .select(StaffRow::as_select())
+        .order(staff_accounts::username.asc())
+        .offset(offset)
+        .limit(limit)
+        .load(connection)
+}

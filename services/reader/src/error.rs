@@ -1,0 +1,111 @@
+//! The reader service's errors and their gRPC status. Handlers and domain
+//! code return [`Error`]; it becomes a `Status` in one place, below.
+
+use lectern_common::db::DbError;
+use lectern_common::idempotency::IdempotencyError;
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::validate::FieldError;
+use tonic::{Code, Status};
+
+/// What can go wrong in the reader service.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request field is invalid.
+    #[error(transparent)]
+    InvalidArgument(#[from] FieldError),
+    /// Unknown user, wrong password or wrong service key. The message is
+    /// the same whichever it was.
+    #[error("{0}")]
+    CredentialsInvalid(&'static str),
+    /// The account is disabled.
+    #[error("this account is disabled; ask a district admin")]
+    AccountLocked,
+    /// A new password does not meet the rules.
+    #[error("{0}")]
+    PasswordTooWeak(String),
+    /// The username belongs to another account.
+    #[error("username {0:?} is already taken")]
+    UsernameTaken(String),
+    /// Another school has the code.
+    #[error("school code {0:?} is already in use")]
+    SchoolCodeTaken(String),
+    /// The school asked for does not exist.
+    #[error("school {0} not found")]
+    SchoolNotFound(String),
+    /// The school a new record should belong to does not exist.
+    #[error("school {0} does not exist")]
+    UnknownSchool(String),
+    /// The class does not exist in the reader's school.
+    #[error("class {0} does not exist in this school")]
+    ClassNotFound(String),
+    /// The school already has a class of that name in that year.
+    #[error("this school already has a class {name:?} in {school_year}")]
+    ClassNameTaken { name: String, school_year: String },
+    /// Another reader holds the card.
+    #[error("card barcode {0:?} already belongs to another reader")]
+    CardBarcodeTaken(String),
+    /// No reader has the id.
+    #[error("reader {0} not found")]
+    ReaderNotFound(String),
+    /// No reader holds the card.
+    #[error("no reader has card barcode {0:?}")]
+    CardNotFound(String),
+    /// The reader has no such block in force.
+    #[error("block {0} not found on this reader")]
+    BlockNotFound(String),
+    /// A refusal made elsewhere (a reused request id), passed on as it is.
+    #[error(transparent)]
+    Refused(Refusal),
+    /// The database failed or is unreachable.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// A bug or broken environment (hashing, signing, stored data).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(DbError::Query(error))
+    }
+}
+
+impl From<IdempotencyError> for Error {
+    fn from(error: IdempotencyError) -> Self {
+        match error {
+            IdempotencyError::Reused(refusal) => Self::Refused(refusal),
+            IdempotencyError::Database(error) => error.into(),
+            IdempotencyError::Corrupt(error) => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        let message = error.to_string();
+        let refusal = |code, reason| Status::from(Refusal::new(code, reason, message.clone()));
+        match error {
+            Error::InvalidArgument(field) => field.into(),
+            Error::CredentialsInvalid(_) => refusal(Code::Unauthenticated, Reason::CredentialsInvalid),
+            Error::AccountLocked => refusal(Code::PermissionDenied, Reason::AccountLocked),
+            Error::PasswordTooWeak(_) => refusal(Code::FailedPrecondition, Reason::PasswordTooWeak),
+            Error::UsernameTaken(_) => refusal(Code::AlreadyExists, Reason::UsernameTaken),
+            Error::SchoolCodeTaken(_) => refusal(Code::AlreadyExists, Reason::SchoolCodeTaken),
+            Error::SchoolNotFound(_) => refusal(Code::NotFound, Reason::SchoolNotFound),
+            Error::UnknownSchool(_) => refusal(Code::FailedPrecondition, Reason::SchoolNotFound),
+            Error::ClassNotFound(_) => refusal(Code::FailedPrecondition, Reason::ClassNotFound),
+            Error::ClassNameTaken { .. } => refusal(Code::AlreadyExists, Reason::ClassNameTaken),
+            Error::CardBarcodeTaken(_) => refusal(Code::AlreadyExists, Reason::CardBarcodeTaken),
+            Error::ReaderNotFound(_) | Error::CardNotFound(_) => {
+                refusal(Code::NotFound, Reason::ReaderNotFound)
+            }
+            Error::BlockNotFound(_) => Status::not_found(message),
+            Error::Refused(refusal) => refusal.into(),
+            Error::Database(error) => error.into(),
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}

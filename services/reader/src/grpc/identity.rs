@@ -1,0 +1,200 @@
+//! `IdentityService`: sign-in, password changes, staff accounts and the
+//! token verification keys.
+
+use std::sync::Arc;
+
+use lectern_common::clock::SharedClock;
+use lectern_common::db::{Db, unique_violation_on};
+use lectern_common::identity::{Role, principal, require_role, require_staff};
+use lectern_common::validate::{self, FieldError, known_enum, page_size};
+use lectern_common::{ids, paging};
+use lectern_proto::reader::v1::identity_service_server::IdentityService;
+use lectern_proto::reader::v1::{
+    ChangePasswordRequest, ChangePasswordResponse, CreateStaffAccountRequest, ListStaffAccountsRequest,
+    ListStaffAccountsResponse, ListVerificationKeysRequest, ListVerificationKeysResponse, LoginRequest,
+    LoginResponse, StaffAccount, StaffRole,
+};
+use tonic::{Request, Response, Status};
+
+use super::{idempotent, page};
+use crate::accounts::{self, Credentials};
+use crate::db::{self, StaffRow};
+use crate::error::Error;
+use crate::tokens::Issuer;
+use crate::{convert, passwords};
+
+/// The `IdentityService` handlers.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub issuer: Issuer,
+    /// The district's service key; `None` refuses service sign-ins.
+    pub service_key: Option<Arc<str>>,
+}
+
+/// Refuses a new password that breaks the rules.
+fn acceptable_password(password: &str) -> Result<(), Error> {
+    match passwords::weakness(password) {
+        Some(problem) => Err(Error::PasswordTooWeak(problem)),
+        None => Ok(()),
+    }
+}
+
+#[tonic::async_trait]
+impl IdentityService for Identity {
+    async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
+        let response = match Credentials::from_request(request.into_inner())? {
+            Credentials::Staff { username, password } => {
+                let account = self
+                    .db
+                    .run(move |connection| -> Result<_, Error> {
+                        Ok(db::staff::find_by_username(connection, &username)?)
+                    })
+                    .await?;
+                let account =
+                    passwords::off_runtime(move || accounts::check_sign_in(account, &password)).await?;
+                tracing::info!(staff.id = %account.id, "staff signed in");
+                self.issuer.staff(&account)?
+            }
+            Credentials::Service { service, key } => {
+                accounts::authenticate_service(self.service_key.as_deref(), &service, &key)?;
+                tracing::debug!(service = %service, "service signed in");
+                self.issuer.service(&service)?
+            }
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn change_password(
+        &self,
+        request: Request<ChangePasswordRequest>,
+    ) -> Result<Response<ChangePasswordResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        if request.current_password.is_empty() {
+            return Err(FieldError::new("current_password", "is required").into());
+        }
+        if request.current_password.chars().count() > passwords::MAX_CHARS {
+            // No stored password is that long; spare the hashing.
+            return Err(Error::CredentialsInvalid("the current password is wrong").into());
+        }
+        if request.new_password.is_empty() {
+            return Err(FieldError::new("new_password", "is required").into());
+        }
+        acceptable_password(&request.new_password)?;
+        if request.new_password == request.current_password {
+            return Err(
+                Error::PasswordTooWeak("the new password must differ from the current one".into()).into()
+            );
+        }
+        let account_id = caller.subject_id;
+        let account = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::staff::find_by_id(connection, &account_id)?)
+            })
+            .await?;
+        let (account, new_hash) = passwords::off_runtime(move || {
+            accounts::check_password_change(account, &request.current_password, &request.new_password)
+        })
+        .await?;
+        let now = self.clock.now().naive_utc();
+        let account = self
+            .db
+            .run(move |connection| accounts::apply_password_change(connection, account, new_hash, now))
+            .await?;
+        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account)?) }))
+    }
+
+    async fn create_staff_account(
+        &self,
+        request: Request<CreateStaffAccountRequest>,
+    ) -> Result<Response<StaffAccount>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin])?;
+        let request = request.into_inner();
+        let username = accounts::username("username", &request.username)?;
+        let display_name = validate::required_text("display_name", &request.display_name, 100)?;
+        let role = accounts::role_of(known_enum::<StaffRole>("role", request.role)?)
+            .ok_or_else(|| FieldError::new("role", "is required"))?;
+        if request.initial_password.is_empty() {
+            return Err(FieldError::new("initial_password", "is required").into());
+        }
+        acceptable_password(&request.initial_password)?;
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        // Hash before the write transaction, so the write lock is not held
+        // for the tens of milliseconds hashing takes.
+        let password = request.initial_password;
+        let password_hash =
+            passwords::off_runtime(move || passwords::hash(&password).map_err(Error::Internal)).await?;
+        let now = self.clock.now().naive_utc();
+        let account = StaffRow {
+            id: ids::new_id(),
+            username,
+            display_name,
+            role: role.as_str().to_owned(),
+            password_hash,
+            password_change_required: true,
+            disabled: false,
+            failed_logins: 0,
+            created_at: now,
+            password_changed_at: None,
+        };
+        let answer = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, "reader.CreateStaffAccount", request_id.as_deref(), now, |connection| {
+                    if db::staff::username_exists(connection, &account.username)? {
+                        return Err(Error::UsernameTaken(account.username));
+                    }
+                    match db::staff::insert_account(connection, &account) {
+                        Ok(()) => {}
+                        Err(error) if unique_violation_on(&error, "username") => {
+                            return Err(Error::UsernameTaken(account.username));
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                    tracing::info!(staff.id = %account.id, staff.role = %account.role, "staff account created");
+                    Ok(convert::staff_account(account))
+                })
+            })
+            .await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn list_staff_accounts(
+        &self,
+        request: Request<ListStaffAccountsRequest>,
+    ) -> Result<Response<ListStaffAccountsResponse>, Status> {
+        require_role(&principal(&request)?, &[Role::DistrictAdmin])?;
+        let request = request.into_inner();
+        let limit = page_size("page_size", request.page_size, 50, 500)?;
+        let offset = paging::decode_offset("page_token", &request.page_token)?;
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::staff::list_accounts(connection, offset, limit + 1)?)
+            })
+            .await?;
+        let (rows, next_page_token) = page(rows, offset, limit);
+        Ok(Response::new(ListStaffAccountsResponse {
+            accounts: rows.into_iter().map(convert::staff_account).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_verification_keys(
+        &self,
+        _request: Request<ListVerificationKeysRequest>,
+    ) -> Result<Response<ListVerificationKeysResponse>, Status> {
+        let rows = self
+            .db
+            .run(|connection| -> Result<_, Error> { Ok(db::signing_keys::active_keys(connection)?) })
+            .await?;
+        Ok(Response::new(ListVerificationKeysResponse {
+            keys: rows.into_iter().map(convert::verification_key).collect(),
+        }))
+    }
+}
