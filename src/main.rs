@@ -1,1 +1,147 @@
-fn main() {}
+//! `lectern`: run the whole suite on this computer (`lectern up`), or work
+//! the library desk from the command line (`lectern login`, `lectern
+//! checkout`, ...).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use lectern::suite::{Databases, Suite, SuiteConfig};
+
+/// Lectern, the library lending system of a school district.
+#[derive(Debug, Parser)]
+#[command(name = "lectern", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole suite (catalog, circulation, reader, notification and
+    /// the gateway) in this process, with SQLite files in the data directory.
+    Up(UpArgs),
+    #[command(flatten)]
+    Desk(lectern::cli::DeskCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct UpArgs {
+    /// Where the SQLite files and the service key live.
+    #[arg(long, env = "LECTERN_DATA_DIR", default_value = "./lectern-data")]
+    data_dir: PathBuf,
+    /// Where the gateway listens for desks, kiosks and other clients (gRPC).
+    #[arg(long, env = "LECTERN_GATEWAY_ADDR", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Load a demo district (2 schools, 100 readers, ~240 titles, some loans)
+    /// into an empty data directory.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("lectern: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Up(args) => up(args).await,
+            Command::Desk(command) => lectern::cli::run(command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("lectern: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let telemetry = lectern_common::telemetry::init("lectern").map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
+    let service_key = service_key(&args.data_dir)?;
+    let config = SuiteConfig::new(Databases::in_dir(&args.data_dir), args.listen, service_key);
+    let suite = Suite::start(config).await.context("starting the suite")?;
+    let ready_in = started.elapsed();
+
+    println!();
+    println!("Lectern is up (ready in {:.1} s).", ready_in.as_secs_f64());
+    println!("  gateway (gRPC):  {}", suite.gateway_addr());
+    println!("  data directory:  {}", args.data_dir.display());
+    match (&suite.first_admin, args.demo) {
+        (Some(admin), true) => {
+            let loading = Instant::now();
+            let (demo_admin, summary) =
+                lectern::demo::load(&suite.gateway_url(), &admin.username, &admin.password).await?;
+            println!(
+                "  demo district:   {} schools, {} classes, {} readers, {} titles, {} copies, {} open loans ({} overdue), loaded in {:.1} s",
+                summary.schools,
+                summary.classes,
+                summary.readers,
+                summary.titles,
+                summary.copies,
+                summary.open_loans,
+                summary.overdue_loans,
+                loading.elapsed().as_secs_f64()
+            );
+            println!("  admin sign-in:   {} / {}", demo_admin.username, demo_admin.password);
+        }
+        (Some(admin), false) => {
+            println!("  first admin:     {} / {}", admin.username, admin.password);
+            println!("                   (a one-time password: you choose a new one at first sign-in;");
+            println!("                    it is shown only this once)");
+        }
+        (None, true) => {
+            println!("  demo district:   not loaded: this data directory is already in use");
+            println!("                   (start with an empty --data-dir to load the demo)");
+        }
+        (None, false) => {}
+    }
+    println!();
+    println!("Try:  lectern login --username admin");
+    println!("      grpcurl -plaintext {} list", suite.gateway_addr());
+    println!("Press Ctrl-C to stop.");
+
+    lectern_common::shutdown::signal().await;
+    let stopped = suite.shutdown().await;
+    telemetry.shutdown().await;
+    stopped.context("stopping the suite")?;
+    println!("Lectern stopped.");
+    Ok(())
+}
+
+/// The district service key the services present to each other: kept in
+/// the data directory (readable by its owner only), made on first start.
+fn service_key(data_dir: &Path) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let path = data_dir.join("service.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let key = existing.trim().to_owned();
+        if !key.is_empty() {
+            return Ok(key);
+        }
+    }
+    let key: String = (0..2).map(|_| uuid::Uuid::new_v4().simple().to_string()).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(key.as_bytes())?;
+    Ok(key)
+}

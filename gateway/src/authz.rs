@@ -50,10 +50,7 @@ pub fn access(path: &str) -> Option<Access> {
 
 /// The methods anyone may call without a token.
 pub fn public_methods() -> impl Iterator<Item = &'static str> {
-    RULES
-        .iter()
-        .filter(|(_, access)| *access == Access::Public)
-        .map(|(path, _)| *path)
+    RULES.iter().filter(|(_, access)| *access == Access::Public).map(|(path, _)| *path)
 }
 
 /// Whether `principal` may call a method with rule `access`.

@@ -35,9 +35,7 @@ struct Upstream {
 impl Forwarder {
     /// A forwarder with no upstreams yet.
     pub fn new() -> Self {
-        Self {
-            upstreams: Arc::new(HashMap::new()),
-        }
+        Self { upstreams: Arc::new(HashMap::new()) }
     }
 
     /// Sends calls of gRPC service `service` (fully qualified) to `channel`.
@@ -76,7 +74,8 @@ impl Service<Request<Body>> for Forwarder {
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let path = request.uri().path().to_owned();
         let service = path.trim_start_matches('/').split('/').next().unwrap_or_default();
-        let (Some(upstream), Some(access)) = (self.upstreams.get(service).cloned(), authz::access(&path)) else {
+        let (Some(upstream), Some(access)) = (self.upstreams.get(service).cloned(), authz::access(&path))
+        else {
             let status = tonic::Status::unimplemented(format!("{path} is not a Lectern method"));
             return Box::pin(async move { Ok(status_response(status)) });
         };

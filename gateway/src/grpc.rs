@@ -26,18 +26,20 @@ impl GatewayService for Gateway {
         // Services sign in with the reader service directly; the edge only
         // takes people.
         if !matches!(request.credentials, Some(login_request::Credentials::Staff(_))) {
-            return Err(FieldError::new("staff", "is required: sign in with a staff username and password").into());
+            return Err(
+                FieldError::new("staff", "is required: sign in with a staff username and password").into()
+            );
         }
         let mut identity = self.identity.clone();
-        identity
-            .login(with_deadline(request, self.call_timeout))
-            .await
-            .map_err(|status| match status.code() {
-                Code::Unauthenticated | Code::InvalidArgument | Code::PermissionDenied | Code::FailedPrecondition => {
-                    status
-                }
+        identity.login(with_deadline(request, self.call_timeout)).await.map_err(|status| {
+            match status.code() {
+                Code::Unauthenticated
+                | Code::InvalidArgument
+                | Code::PermissionDenied
+                | Code::FailedPrecondition => status,
                 _ => dependency_status("reader", status),
-            })
+            }
+        })
     }
 
     async fn who_am_i(&self, request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {

@@ -6,8 +6,7 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 
 /// The encoded `FileDescriptorSet` of every Lectern .proto, for reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/lectern_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lectern_descriptor.bin"));
 
 /// `lectern.common.v1`: the reason codes of refused operations.
 pub mod common {

@@ -22,10 +22,7 @@ pub struct ClientConfig {
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(1),
-            call_timeout: Duration::from_secs(5),
-        }
+        Self { connect_timeout: Duration::from_secs(1), call_timeout: Duration::from_secs(5) }
     }
 }
 

@@ -39,9 +39,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn starting_at(start: DateTime<Utc>) -> Self {
-        Self {
-            now: Arc::new(Mutex::new(start.trunc_subsecs(6))),
-        }
+        Self { now: Arc::new(Mutex::new(start.trunc_subsecs(6))) }
     }
 
     /// Moves the clock forward.

@@ -21,10 +21,9 @@ fn raw(variable: &str) -> Result<Option<String>, ConfigError> {
         Ok(value) if value.trim().is_empty() => Ok(None),
         Ok(value) => Ok(Some(value.trim().to_owned())),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError {
-            variable: variable.to_owned(),
-            problem: "is not valid UTF-8".to_owned(),
-        }),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(ConfigError { variable: variable.to_owned(), problem: "is not valid UTF-8".to_owned() })
+        }
     }
 }
 
@@ -86,10 +85,8 @@ pub fn time_zone(variable: &str, default: chrono_tz::Tz) -> Result<chrono_tz::Tz
 
 /// A required secret; an unset variable is an error naming it.
 pub fn required(variable: &str) -> Result<String, ConfigError> {
-    raw(variable)?.ok_or_else(|| ConfigError {
-        variable: variable.to_owned(),
-        problem: "must be set".to_owned(),
-    })
+    raw(variable)?
+        .ok_or_else(|| ConfigError { variable: variable.to_owned(), problem: "must be set".to_owned() })
 }
 
 /// Default ports of the standalone servers.
@@ -135,10 +132,7 @@ impl ServiceSettings {
             listen: socket_addr("LECTERN_LISTEN_ADDR", &format!("0.0.0.0:{port}"))?,
             database_url: string("LECTERN_DATABASE_URL", &format!("./lectern-data/{service}.db"))?,
             db_pool_size: parsed("LECTERN_DB_POOL_SIZE", 8)?,
-            reader_url: string(
-                "LECTERN_READER_URL",
-                &format!("http://127.0.0.1:{}", ports::READER),
-            )?,
+            reader_url: string("LECTERN_READER_URL", &format!("http://127.0.0.1:{}", ports::READER))?,
             client: crate::client::ClientConfig::from_env()?,
             drain_delay: millis("LECTERN_DRAIN_DELAY_MS", Duration::ZERO)?,
             clock: crate::clock::system(),
@@ -198,12 +192,6 @@ impl ServiceSettings {
         verifier: crate::identity::TokenVerifier,
         public: crate::identity::PublicMethods,
     ) -> crate::server::ServeOptions {
-        crate::server::ServeOptions {
-            name,
-            services,
-            verifier,
-            public,
-            drain_delay: self.drain_delay,
-        }
+        crate::server::ServeOptions { name, services, verifier, public, drain_delay: self.drain_delay }
     }
 }

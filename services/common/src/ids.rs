@@ -23,11 +23,7 @@ pub fn parse_id(field: &'static str, value: &str) -> Result<String, FieldError> 
 
 /// Like [`parse_id`], but an empty value means "none".
 pub fn parse_optional_id(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        parse_id(field, value).map(Some)
-    }
+    if value.is_empty() { Ok(None) } else { parse_id(field, value).map(Some) }
 }
 
 #[cfg(test)]

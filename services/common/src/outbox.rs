@@ -214,9 +214,7 @@ impl Relay {
         let token = self.tokens.bearer().await.map_err(RelayError::Token)?;
         let count = pending.events.len();
         let request = crate::client::with_bearer(
-            DeliverRequest {
-                events: pending.events,
-            },
+            DeliverRequest { events: pending.events },
             &token,
             self.config.call_timeout,
         );
@@ -240,7 +238,12 @@ impl Relay {
                         Ok(())
                     })
                     .await?;
-                tracing::debug!(subscriber, count, accepted = response.into_inner().accepted, "events delivered");
+                tracing::debug!(
+                    subscriber,
+                    count,
+                    accepted = response.into_inner().accepted,
+                    "events delivered"
+                );
                 Ok(Step::Delivered)
             }
             Err(status) => {
@@ -302,10 +305,8 @@ fn take_lease(
     if renewed == 1 {
         return Ok(true);
     }
-    let exists: i64 = relay_leases::table
-        .filter(relay_leases::subscriber.eq(subscriber))
-        .count()
-        .get_result(connection)?;
+    let exists: i64 =
+        relay_leases::table.filter(relay_leases::subscriber.eq(subscriber)).count().get_result(connection)?;
     if exists > 0 {
         return Ok(false);
     }
@@ -333,10 +334,8 @@ fn load_pending(connection: &mut DbConnection, subscriber: &str, limit: i64) -> 
         .limit(limit)
         .select((outbox_events::seq, outbox_events::payload))
         .load(connection)?;
-    let mut pending = Pending {
-        seqs: Vec::with_capacity(rows.len()),
-        events: Vec::with_capacity(rows.len()),
-    };
+    let mut pending =
+        Pending { seqs: Vec::with_capacity(rows.len()), events: Vec::with_capacity(rows.len()) };
     for (seq, payload) in rows {
         match Event::decode(payload.as_slice()) {
             Ok(event) => {
@@ -375,7 +374,12 @@ pub fn pending_count(connection: &mut DbConnection, subscriber: &str) -> Result<
 
 /// The consuming side: stores a delivered batch in one write transaction,
 /// handing each event not seen before to `handle`. Returns how many were new.
-pub async fn consume_batch<E, H>(db: &Db, clock: &SharedClock, events: Vec<Event>, handle: H) -> Result<u32, E>
+pub async fn consume_batch<E, H>(
+    db: &Db,
+    clock: &SharedClock,
+    events: Vec<Event>,
+    handle: H,
+) -> Result<u32, E>
 where
     E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     H: Fn(&mut DbConnection, &Event) -> Result<(), E> + Send + 'static,

@@ -20,7 +20,8 @@ pub fn decode(field: &'static str, token: &str) -> Result<Option<String>, FieldE
     let bytes = URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| FieldError::new(field, "is not a page token from this list"))?;
-    let text = String::from_utf8(bytes).map_err(|_| FieldError::new(field, "is not a page token from this list"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| FieldError::new(field, "is not a page token from this list"))?;
     text.strip_prefix("v1:")
         .map(|position| Some(position.to_owned()))
         .ok_or_else(|| FieldError::new(field, "is not a page token from this list"))

@@ -29,12 +29,7 @@ pub struct Refusal {
 impl Refusal {
     /// A refusal with `code` and `reason`.
     pub fn new(code: Code, reason: Reason, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            reason,
-            message: message.into(),
-            metadata: HashMap::new(),
-        }
+        Self { code, reason, message: message.into(), metadata: HashMap::new() }
     }
 
     /// A broken rule: FAILED_PRECONDITION.
@@ -74,11 +69,7 @@ impl std::error::Error for Refusal {}
 
 impl From<Refusal> for Status {
     fn from(refusal: Refusal) -> Self {
-        let details = ErrorDetails::with_error_info(
-            refusal.reason.as_str_name(),
-            DOMAIN,
-            refusal.metadata,
-        );
+        let details = ErrorDetails::with_error_info(refusal.reason.as_str_name(), DOMAIN, refusal.metadata);
         Status::with_error_details(refusal.code, refusal.message, details)
     }
 }

@@ -65,10 +65,7 @@ pub async fn serve(
     let reflection_v1 = reflection_v1.build_v1()?;
     let reflection_v1alpha = reflection_v1alpha.build_v1alpha()?;
 
-    let routes = routes
-        .add_service(health)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+    let routes = routes.add_service(health).add_service(reflection_v1).add_service(reflection_v1alpha);
 
     let name = options.name;
     let services = options.services.clone();
@@ -129,10 +126,7 @@ impl<S> Layer<S> for TraceLayer {
     type Service = TraceService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TraceService {
-            inner,
-            server: self.server,
-        }
+        TraceService { inner, server: self.server }
     }
 }
 

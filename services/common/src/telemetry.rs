@@ -68,12 +68,7 @@ pub fn init(service: &str) -> Result<Telemetry, String> {
             let resource = opentelemetry_sdk::Resource::builder()
                 .with_service_name(format!("lectern-{service}"))
                 .build();
-            Some(
-                SdkTracerProvider::builder()
-                    .with_batch_exporter(exporter)
-                    .with_resource(resource)
-                    .build(),
-            )
+            Some(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
         }
         None => None,
     };
@@ -93,10 +88,9 @@ struct MetadataInjector<'a>(&'a mut MetadataMap);
 
 impl Injector for MetadataInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(key), Ok(value)) = (
-            MetadataKey::from_bytes(key.as_bytes()),
-            MetadataValue::try_from(value.as_str()),
-        ) {
+        if let (Ok(key), Ok(value)) =
+            (MetadataKey::from_bytes(key.as_bytes()), MetadataValue::try_from(value.as_str()))
+        {
             self.0.insert(key, value);
         }
     }

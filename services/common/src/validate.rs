@@ -16,10 +16,7 @@ pub struct FieldError {
 impl FieldError {
     /// A problem with `field`.
     pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            field,
-            problem: problem.into(),
-        }
+        Self { field, problem: problem.into() }
     }
 }
 
@@ -44,10 +41,7 @@ pub fn required_text(field: &'static str, value: &str, max_chars: usize) -> Resu
 pub fn optional_text(field: &'static str, value: &str, max_chars: usize) -> Result<String, FieldError> {
     let text = value.trim();
     if text.chars().count() > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("is longer than {max_chars} characters"),
-        ));
+        return Err(FieldError::new(field, format!("is longer than {max_chars} characters")));
     }
     if text.chars().any(char::is_control) {
         return Err(FieldError::new(field, "contains control characters"));
@@ -66,10 +60,7 @@ pub fn barcode(field: &'static str, value: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(field, "is longer than 64 characters"));
     }
     if !code.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(FieldError::new(
-            field,
-            "may only contain printable ASCII characters without spaces",
-        ));
+        return Err(FieldError::new(field, "may only contain printable ASCII characters without spaces"));
     }
     Ok(code.to_owned())
 }
@@ -137,10 +128,7 @@ mod tests {
 
     #[test]
     fn dates_and_page_sizes() {
-        assert_eq!(
-            optional_date("expires_on", "2027-07-31"),
-            Ok(NaiveDate::from_ymd_opt(2027, 7, 31))
-        );
+        assert_eq!(optional_date("expires_on", "2027-07-31"), Ok(NaiveDate::from_ymd_opt(2027, 7, 31)));
         assert!(optional_date("expires_on", "31/07/2027").is_err());
         assert_eq!(page_size("page_size", 0, 50, 500), Ok(50));
         assert_eq!(page_size("page_size", 9999, 50, 500), Ok(500));

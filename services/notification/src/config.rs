@@ -14,9 +14,7 @@ pub struct Config {
 
 impl ServerConfig for Config {
     fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            settings: ServiceSettings::from_env("notification", ports::NOTIFICATION)?,
-        })
+        Ok(Self { settings: ServiceSettings::from_env("notification", ports::NOTIFICATION)? })
     }
 
     fn listen_addr(&self) -> SocketAddr {

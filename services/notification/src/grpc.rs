@@ -83,14 +83,15 @@ impl EventSink for Notification {
         require_service(&principal(&request)?)?;
         let events = request.into_inner().events;
         let now = self.clock.now().naive_utc();
-        let accepted = lectern_common::outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {
-            if let Some(notice) = notices::notice_for(event, ids::new_id(), now) {
-                db::insert_notice(connection, &notice)?;
-                tracing::debug!(event.id = %event.id, notice.id = %notice.id, "notice stored");
-            }
-            Ok::<(), Error>(())
-        })
-        .await?;
+        let accepted =
+            lectern_common::outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {
+                if let Some(notice) = notices::notice_for(event, ids::new_id(), now) {
+                    db::insert_notice(connection, &notice)?;
+                    tracing::debug!(event.id = %event.id, notice.id = %notice.id, "notice stored");
+                }
+                Ok::<(), Error>(())
+            })
+            .await?;
         Ok(Response::new(DeliverResponse { accepted }))
     }
 }

@@ -37,17 +37,12 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let settings = config.settings;
     let db = settings.open_database(MIGRATIONS).await?;
     let verifier = settings.remote_verifier()?;
-    let service = grpc::Notification {
-        db,
-        clock: settings.clock.clone(),
-    };
-    let routes = Routes::new(NotificationServiceServer::new(service.clone())).add_service(EventSinkServer::new(service));
+    let service = grpc::Notification { db, clock: settings.clock.clone() };
+    let routes = Routes::new(NotificationServiceServer::new(service.clone()))
+        .add_service(EventSinkServer::new(service));
     let options = settings.serve_options(
         "notification",
-        vec![
-            "lectern.notification.v1.NotificationService",
-            "lectern.events.v1.EventSink",
-        ],
+        vec!["lectern.notification.v1.NotificationService", "lectern.events.v1.EventSink"],
         verifier,
         PublicMethods::default(),
     );

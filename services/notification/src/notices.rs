@@ -25,20 +25,23 @@ pub fn kind_of(stored: &str) -> NoticeKind {
 pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<NoticeRow> {
     let occurred_at = event
         .occurred_at
-        .and_then(|time| DateTime::<Utc>::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0)))
+        .and_then(|time| {
+            DateTime::<Utc>::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0))
+        })
         .map_or(now, |time| time.naive_utc());
-    let base = |reader_id: &str, loan_id: &str, kind: &str, title: &str, due_date: Option<String>| NoticeRow {
-        id,
-        reader_id: reader_id.to_owned(),
-        school_id: event.school_id.clone(),
-        event_id: event.id.clone(),
-        loan_id: loan_id.to_owned(),
-        kind: kind.to_owned(),
-        title: title.to_owned(),
-        due_date,
-        occurred_at,
-        created_at: now,
-    };
+    let base =
+        |reader_id: &str, loan_id: &str, kind: &str, title: &str, due_date: Option<String>| NoticeRow {
+            id,
+            reader_id: reader_id.to_owned(),
+            school_id: event.school_id.clone(),
+            event_id: event.id.clone(),
+            loan_id: loan_id.to_owned(),
+            kind: kind.to_owned(),
+            title: title.to_owned(),
+            due_date,
+            occurred_at,
+            created_at: now,
+        };
     match event.payload.as_ref()? {
         event::Payload::LoanCheckedOut(loan) => Some(base(
             &loan.reader_id,
@@ -47,13 +50,9 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
             &loan.title,
             Some(loan.due_date.clone()),
         )),
-        event::Payload::LoanReturned(loan) => Some(base(
-            &loan.reader_id,
-            &loan.loan_id,
-            CHECKIN_RECEIPT,
-            &loan.title,
-            None,
-        )),
+        event::Payload::LoanReturned(loan) => {
+            Some(base(&loan.reader_id, &loan.loan_id, CHECKIN_RECEIPT, &loan.title, None))
+        }
     }
 }
 

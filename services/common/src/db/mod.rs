@@ -72,10 +72,7 @@ impl DbError {
 
 /// Whether a diesel error is a unique-index violation.
 pub fn is_unique_violation(error: &DieselError) -> bool {
-    matches!(
-        error,
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
 }
 
 /// Whether a unique-index violation concerns `column` (SQLite names
@@ -154,9 +151,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, connection: &mut DbConnection) -> Result<(), Self::Error> {
-        connection
-            .batch_execute("SELECT 1")
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+        connection.batch_execute("SELECT 1").map_err(diesel::ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, connection: &mut DbConnection) -> bool {
@@ -193,10 +188,7 @@ impl Db {
                 DbError::Unavailable(format!("cannot create {}: {error}", parent.display()))
             })?;
         }
-        let manager = ConnectionManager {
-            backend,
-            target: target.to_owned(),
-        };
+        let manager = ConnectionManager { backend, target: target.to_owned() };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
@@ -213,9 +205,7 @@ impl Db {
 
     /// A connection for blocking work (startup, migrations, tests).
     pub fn connection(&self) -> Result<PooledConnection, DbError> {
-        self.pool
-            .get()
-            .map_err(|error| DbError::Unavailable(error.to_string()))
+        self.pool.get().map_err(|error| DbError::Unavailable(error.to_string()))
     }
 
     /// Runs the common migrations, then the service's own, and returns the
@@ -251,9 +241,7 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = pool
-                .get()
-                .map_err(|error| DbError::Unavailable(error.to_string()))?;
+            let mut connection = pool.get().map_err(|error| DbError::Unavailable(error.to_string()))?;
             work(&mut connection)
         })
         .await
@@ -310,4 +298,3 @@ where
         }
     }
 }
-

@@ -27,9 +27,7 @@ impl std::fmt::Debug for TestDatabase {
 
 /// Whether tests run against PostgreSQL.
 pub fn postgres_server_url() -> Option<String> {
-    std::env::var(TEST_DATABASE_URL)
-        .ok()
-        .filter(|url| !url.trim().is_empty())
+    std::env::var(TEST_DATABASE_URL).ok().filter(|url| !url.trim().is_empty())
 }
 
 impl TestDatabase {
@@ -51,18 +49,12 @@ impl TestDatabase {
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
                 let url = with_database(&server_url, &name);
-                Self {
-                    url,
-                    cleanup: Cleanup::Postgres { server_url, name },
-                }
+                Self { url, cleanup: Cleanup::Postgres { server_url, name } }
             }
             None => {
                 let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("no temp dir: {error}"));
                 let url = dir.path().join(format!("{label}.db")).display().to_string();
-                Self {
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
+                Self { url, cleanup: Cleanup::Sqlite(dir) }
             }
         }
     }
@@ -97,9 +89,7 @@ fn with_database(server_url: &str, name: &str) -> String {
         None => (server_url, None),
     };
     let scheme_end = base.find("://").map_or(0, |index| index + 3);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |index| scheme_end + index);
+    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |index| scheme_end + index);
     let mut url = format!("{}/{}", &base[..authority_end], name);
     if let Some(query) = query {
         url.push('?');

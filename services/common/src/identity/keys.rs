@@ -25,10 +25,7 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("SigningKey")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        formatter.debug_struct("SigningKey").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -52,11 +49,7 @@ impl SigningKey {
 
     /// The public half, as published to verifiers.
     pub fn public(&self) -> PublicKey {
-        PublicKey {
-            key_id: self.key_id.clone(),
-            public_key: self.public_key,
-            created_at: self.created_at,
-        }
+        PublicKey { key_id: self.key_id.clone(), public_key: self.public_key, created_at: self.created_at }
     }
 
     /// The public key in JWK `x` form (base64url, no padding).
@@ -83,11 +76,7 @@ impl TokenSigner {
     /// A signer for `key`.
     pub fn new(key: SigningKey, clock: SharedClock) -> Self {
         let encoding_key = EncodingKey::from_ed_der(&key.private_pkcs8);
-        Self {
-            key,
-            encoding_key,
-            clock,
-        }
+        Self { key, encoding_key, clock }
     }
 
     /// The key this signer uses.

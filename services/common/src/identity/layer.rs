@@ -31,10 +31,8 @@ impl PublicMethods {
 }
 
 /// Methods a token restricted to a password change may still call.
-const PASSWORD_CHANGE_PATHS: &[&str] = &[
-    "/lectern.reader.v1.IdentityService/ChangePassword",
-    "/lectern.gateway.v1.GatewayService/WhoAmI",
-];
+const PASSWORD_CHANGE_PATHS: &[&str] =
+    &["/lectern.reader.v1.IdentityService/ChangePassword", "/lectern.gateway.v1.GatewayService/WhoAmI"];
 
 /// Authenticates calls with a [`TokenVerifier`].
 #[derive(Debug, Clone)]
@@ -54,11 +52,7 @@ impl<S> Layer<S> for AuthLayer {
     type Service = AuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService {
-            inner,
-            verifier: self.verifier.clone(),
-            public: self.public.clone(),
-        }
+        AuthService { inner, verifier: self.verifier.clone(), public: self.public.clone() }
     }
 }
 
@@ -121,11 +115,7 @@ where
                     .into_http());
                 }
                 Err(error) => {
-                    return Ok(refuse(
-                        tonic::Code::Unauthenticated,
-                        Reason::TokenInvalid,
-                        error.to_string(),
-                    ));
+                    return Ok(refuse(tonic::Code::Unauthenticated, Reason::TokenInvalid, error.to_string()));
                 }
             };
             if principal.password_change_required && !PASSWORD_CHANGE_PATHS.contains(&path.as_str()) {

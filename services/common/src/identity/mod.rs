@@ -10,7 +10,7 @@ mod layer;
 mod service_tokens;
 mod verifier;
 
-pub use claims::{Claims, Principal, Role, SubjectKind, AUDIENCE, ISSUER};
+pub use claims::{AUDIENCE, Claims, ISSUER, Principal, Role, SubjectKind};
 pub use keys::{SigningKey, TokenSigner};
 pub use layer::{AuthLayer, AuthService, PublicMethods};
 pub use service_tokens::{ServiceTokens, TokenSource};
@@ -22,13 +22,9 @@ use crate::refusal::{Reason, Refusal};
 
 /// The caller of a request, as put there by [`AuthLayer`].
 pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
-    request
-        .extensions()
-        .get::<Principal>()
-        .cloned()
-        .ok_or_else(|| {
-            Refusal::new(tonic::Code::Unauthenticated, Reason::TokenInvalid, "sign in first").into()
-        })
+    request.extensions().get::<Principal>().cloned().ok_or_else(|| {
+        Refusal::new(tonic::Code::Unauthenticated, Reason::TokenInvalid, "sign in first").into()
+    })
 }
 
 /// Refuses unless the caller is a staff member with one of `roles`.

@@ -32,10 +32,7 @@ pub struct ServiceTokens {
 
 impl std::fmt::Debug for ServiceTokens {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("ServiceTokens")
-            .field("service", &self.service)
-            .finish_non_exhaustive()
+        formatter.debug_struct("ServiceTokens").field("service", &self.service).finish_non_exhaustive()
     }
 }
 

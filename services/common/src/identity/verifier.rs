@@ -34,11 +34,7 @@ impl PublicKey {
     /// Reads a key published as base64url (JWK `x`).
     pub fn from_b64(key_id: &str, public_key: &str, created_at: DateTime<Utc>) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(public_key).ok()?;
-        Some(Self {
-            key_id: key_id.to_owned(),
-            public_key: bytes.try_into().ok()?,
-            created_at,
-        })
+        Some(Self { key_id: key_id.to_owned(), public_key: bytes.try_into().ok()?, created_at })
     }
 }
 
@@ -106,9 +102,9 @@ impl TokenVerifier {
             use jsonwebtoken::errors::ErrorKind;
             match error.kind() {
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
-                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience | ErrorKind::MissingRequiredClaim(_) => {
-                    TokenError::WrongClaims
-                }
+                ErrorKind::InvalidIssuer
+                | ErrorKind::InvalidAudience
+                | ErrorKind::MissingRequiredClaim(_) => TokenError::WrongClaims,
                 ErrorKind::Json(_) | ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
                     TokenError::Malformed
                 }
@@ -189,9 +185,7 @@ impl KeySource for RemoteKeys {
             if let Some(key) = cache.keys.get(&key_id) {
                 return Ok(Some(key.clone()));
             }
-            let recently = cache
-                .fetched_at
-                .is_some_and(|at| at.elapsed() < self.min_refresh);
+            let recently = cache.fetched_at.is_some_and(|at| at.elapsed() < self.min_refresh);
             if recently {
                 return Ok(None);
             }
@@ -212,9 +206,7 @@ pub struct StaticKeys {
 impl StaticKeys {
     /// Trusts `keys`.
     pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Self {
-        Self {
-            keys: std::sync::RwLock::new(keys.into_iter().map(|key| (key.key_id.clone(), key)).collect()),
-        }
+        Self { keys: std::sync::RwLock::new(keys.into_iter().map(|key| (key.key_id.clone(), key)).collect()) }
     }
 
     /// Trusts one more key.

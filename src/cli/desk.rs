@@ -1,0 +1,231 @@
+//! A signed-in connection to the gateway: the channel, the bearer token,
+//! a 10-second deadline on every call, fresh request ids for changes, and
+//! one retry of a change whose answer was lost (safe because the retry
+//! carries the same request id, so the server answers it from memory).
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use chrono::Utc;
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
+use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+
+use super::Connection;
+use super::session::{self, Session, choose_server};
+use super::status::{SIGNED_OUT, describe};
+
+/// The deadline of every call.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long to wait for a TCP connection before saying the server is down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pause before the one retry of a change.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// A lazily connecting channel to the gateway at `server`.
+pub fn channel(server: &str) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(server.to_owned())
+        .map_err(|_| anyhow!("--server {server:?} is not a URL like {}", session::DEFAULT_SERVER))?;
+    Ok(endpoint.connect_timeout(CONNECT_TIMEOUT).timeout(CALL_TIMEOUT).connect_lazy())
+}
+
+/// A request with the deadline and, if given, the bearer token.
+pub fn request<T>(message: T, token: Option<&str>) -> Request<T> {
+    let mut request = Request::new(message);
+    request.set_timeout(CALL_TIMEOUT);
+    if let Some(token) = token {
+        lectern_common::client::set_bearer(request.metadata_mut(), token);
+    }
+    request
+}
+
+/// A fresh request id for one change; its retries reuse it.
+pub fn request_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether a failed change may have reached the server (or never left)
+/// and is worth sending once more with the same request id.
+pub fn worth_retrying(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled)
+}
+
+/// Runs `call` and, if it failed in transit, once more. Only for changes
+/// whose message carries a request id.
+pub async fn retrying<T, F, Fut>(call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Status>>,
+{
+    retrying_after(RETRY_PAUSE, call).await
+}
+
+/// [`retrying`] with the pause before the retry given.
+async fn retrying_after<T, F, Fut>(pause: Duration, mut call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Status>>,
+{
+    match call().await {
+        Err(status) if worth_retrying(&status) => {
+            tokio::time::sleep(pause).await;
+            call().await
+        }
+        answer => answer,
+    }
+}
+
+/// The signed-in desk: where to call and with which token.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    /// The gateway's URL, for messages.
+    pub server: String,
+    /// The saved session.
+    pub session: Session,
+    channel: Channel,
+}
+
+impl Desk {
+    /// The desk of the saved session, refusing an expired one and one made
+    /// at another server than `--server` names (the token is only sent to
+    /// the server that issued it).
+    pub fn open(connection: &Connection) -> anyhow::Result<Self> {
+        let path = session::session_path()?;
+        let Some(session) = session::load(&path)? else {
+            bail!(SIGNED_OUT);
+        };
+        let server = choose_server(connection.server.as_deref(), Some(&session))?;
+        if server != session.server {
+            bail!(
+                "you are signed in at {}, not {server}: run `lectern login --server {server}`",
+                session.server
+            );
+        }
+        if session.is_expired(Utc::now()) {
+            bail!(SIGNED_OUT);
+        }
+        let channel = channel(&server)?;
+        Ok(Self { server, session, channel })
+    }
+
+    /// `message` with the deadline and the session's token.
+    pub fn request<T>(&self, message: T) -> Request<T> {
+        request(message, Some(&self.session.token))
+    }
+
+    /// The error to end the command with.
+    pub fn fail(&self, status: Status) -> anyhow::Error {
+        anyhow!(describe(&status, &self.server))
+    }
+
+    pub fn gateway(&self) -> GatewayServiceClient<Channel> {
+        GatewayServiceClient::new(self.channel.clone())
+    }
+
+    pub fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel.clone())
+    }
+
+    pub fn catalog(&self) -> CatalogServiceClient<Channel> {
+        CatalogServiceClient::new(self.channel.clone())
+    }
+
+    pub fn circulation(&self) -> CirculationServiceClient<Channel> {
+        CirculationServiceClient::new(self.channel.clone())
+    }
+
+    pub fn notifications(&self) -> NotificationServiceClient<Channel> {
+        NotificationServiceClient::new(self.channel.clone())
+    }
+}
+
+/// Pages of a list call: calls `page` with each page token until the
+/// server says there is no next page, at most `max_pages` times.
+pub async fn all_pages<T, F, Fut>(max_pages: usize, mut page: F) -> Result<Vec<T>, Status>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String), Status>>,
+{
+    let mut items = Vec::new();
+    let mut token = String::new();
+    for _ in 0..max_pages {
+        let (mut batch, next) = page(token).await?;
+        items.append(&mut batch);
+        if next.is_empty() {
+            break;
+        }
+        token = next;
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_change_lost_in_transit_is_sent_once_more() {
+        let calls = Cell::new(0);
+        let answer = retrying_after(Duration::ZERO, || {
+            calls.set(calls.get() + 1);
+            let attempt = calls.get();
+            async move { if attempt == 1 { Err(Status::unavailable("down")) } else { Ok(attempt) } }
+        })
+        .await;
+        assert_eq!(answer.unwrap(), 2);
+        assert_eq!(calls.get(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_not_retried() {
+        let calls = Cell::new(0);
+        let answer: Result<(), Status> = retrying_after(Duration::ZERO, || {
+            calls.set(calls.get() + 1);
+            async { Err(Status::failed_precondition("on loan")) }
+        })
+        .await;
+        assert_eq!(answer.unwrap_err().code(), Code::FailedPrecondition);
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_to_the_end_but_not_forever() {
+        let all = all_pages(10, |token| async move {
+            Ok(match token.as_str() {
+                "" => (vec![1, 2], "a".to_owned()),
+                "a" => (vec![3], "b".to_owned()),
+                _ => (vec![4], String::new()),
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(all, vec![1, 2, 3, 4]);
+        let capped = all_pages(3, |_| async { Ok((vec![0], "again".to_owned())) }).await.unwrap();
+        assert_eq!(capped.len(), 3);
+    }
+
+    #[test]
+    fn requests_carry_the_deadline_and_token() {
+        let with = request((), Some("abc"));
+        assert_eq!(
+            with.metadata().get("authorization").and_then(|value| value.to_str().ok()),
+            Some("Bearer abc")
+        );
+        assert!(with.metadata().get("grpc-timeout").is_some());
+        assert!(request((), None).metadata().get("authorization").is_none());
+    }
+
+    #[test]
+    fn request_ids_are_fresh() {
+        assert_ne!(request_id(), request_id());
+    }
+}

@@ -1,0 +1,233 @@
+//! The desk commands of `lectern`: what a librarian types at the circulation
+//! desk or in a script — sign in, add schools, classes, readers, titles and
+//! copies, search, check out, check in, and look at a reader's loans and
+//! notices. Every command is an ordinary gRPC client of the gateway, with
+//! the token saved by `lectern login`; none of them touches a database.
+//!
+//! `main.rs` flattens [`DeskCommand`] into the top-level command and calls
+//! [`run`]; an error returned from `run` is the line to print before exiting
+//! non-zero.
+
+mod catalog;
+mod circulation;
+mod desk;
+mod format;
+mod login;
+mod readers;
+mod schools;
+mod session;
+mod status;
+mod table;
+
+pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
+pub use circulation::{CheckinArgs, CheckoutArgs};
+pub use login::LoginArgs;
+pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
+pub use schools::{ClassCommand, SchoolCommand};
+
+/// Which Lectern to talk to; every command that calls the server takes it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Connection {
+    /// The gateway's URL (`--server`, or LECTERN_SERVER).
+    #[arg(
+        long,
+        env = "LECTERN_SERVER",
+        value_name = "URL",
+        help = "The Lectern gateway, e.g. http://lectern.example.edu:50051 \
+                (default: where you signed in, else http://127.0.0.1:50051)"
+    )]
+    pub server: Option<String>,
+}
+
+/// The desk commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DeskCommand {
+    /// Sign in with your staff account (the session is kept until it expires). 登录
+    #[command(after_help = "Examples:\n  lectern login --username li.lan\n  \
+        LECTERN_PASSWORD=... lectern login -u li.lan --server http://lectern.district.example:50051\n\n\
+        The password is asked without echo, or read from LECTERN_PASSWORD.\n\
+        After a first sign-in with a one-time password you choose a new one\n\
+        (asked twice, or read from LECTERN_NEW_PASSWORD).\n\
+        The session is saved in LECTERN_SESSION_FILE, default\n\
+        ~/.config/lectern/session.json, readable by you only.")]
+    Login(LoginArgs),
+    /// Sign out: forget the saved session. 退出登录
+    Logout,
+    /// Show who is signed in, at which server, and until when. 当前用户
+    Whoami {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Schools of the district: add, list. 学校
+    #[command(subcommand)]
+    School(SchoolCommand),
+    /// Classes (homerooms) of a school: add, list. 班级
+    #[command(subcommand)]
+    Class(ClassCommand),
+    /// Readers: register a library card. 读者
+    #[command(subcommand)]
+    Reader(ReaderCommand),
+    /// Titles (bibliographic records): catalog a book. 书目
+    #[command(subcommand)]
+    Title(TitleCommand),
+    /// Copies (the books on the shelves): add one. 馆藏
+    #[command(subcommand)]
+    Copy(CopyCommand),
+    /// Search the catalog by ISBN, title or author, with availability. 检索
+    Search(SearchArgs),
+    /// Lend a book to a reader: scan the card, then the book. 借书
+    Checkout(CheckoutArgs),
+    /// Take a book back: scan it. 还书
+    Checkin(CheckinArgs),
+    /// What a reader has on loan (or has borrowed, with --all). 借阅记录
+    Loans(LoansArgs),
+    /// The notices a reader was sent (receipts). 通知
+    Notices(NoticesArgs),
+}
+
+/// Runs one desk command.
+pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
+    match command {
+        DeskCommand::Login(args) => login::login(args).await,
+        DeskCommand::Logout => login::logout(),
+        DeskCommand::Whoami { connection } => login::whoami(connection).await,
+        DeskCommand::School(command) => schools::run_school(command).await,
+        DeskCommand::Class(command) => schools::run_class(command).await,
+        DeskCommand::Reader(command) => readers::run_reader(command).await,
+        DeskCommand::Title(command) => catalog::run_title(command).await,
+        DeskCommand::Copy(command) => catalog::run_copy(command).await,
+        DeskCommand::Search(args) => catalog::search(args).await,
+        DeskCommand::Checkout(args) => circulation::checkout(args).await,
+        DeskCommand::Checkin(args) => circulation::checkin(args).await,
+        DeskCommand::Loans(args) => readers::loans(args).await,
+        DeskCommand::Notices(args) => readers::notices(args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    #[command(name = "lectern")]
+    struct Cli {
+        #[command(subcommand)]
+        command: Top,
+    }
+
+    // As main.rs does it: the desk commands flattened among others.
+    #[derive(Debug, clap::Subcommand)]
+    enum Top {
+        #[command(flatten)]
+        Desk(DeskCommand),
+        Up,
+    }
+
+    fn parse(args: &[&str]) -> Result<DeskCommand, clap::Error> {
+        let cli = Cli::try_parse_from(std::iter::once("lectern").chain(args.iter().copied()))?;
+        match cli.command {
+            Top::Desk(command) => Ok(command),
+            Top::Up => panic!("not a desk command"),
+        }
+    }
+
+    #[test]
+    fn the_commands_are_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn checkout_takes_card_then_book() {
+        let DeskCommand::Checkout(args) = parse(&["checkout", "R100001", "C0001"]).unwrap() else {
+            panic!("not checkout");
+        };
+        assert_eq!((args.card.as_str(), args.barcode.as_str()), ("R100001", "C0001"));
+        assert!(parse(&["checkout", "R100001"]).is_err());
+    }
+
+    #[test]
+    fn the_server_can_be_given_on_any_command() {
+        let DeskCommand::School(SchoolCommand::List { connection }) =
+            parse(&["school", "list", "--server", "http://desk:1"]).unwrap()
+        else {
+            panic!("not school list");
+        };
+        assert_eq!(connection.server.as_deref(), Some("http://desk:1"));
+    }
+
+    #[test]
+    fn a_copy_names_its_title_one_way() {
+        let base = ["copy", "add", "--barcode", "C1", "--school", "XH-PRI"];
+        let with = |extra: &[&str]| {
+            let mut args = base.to_vec();
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        assert!(with(&["--isbn", "9787534687983"]).is_ok());
+        assert!(with(&["--title-id", "t"]).is_ok());
+        assert!(with(&[]).is_err());
+        assert!(with(&["--isbn", "1", "--title-id", "t"]).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_refused_before_any_call() {
+        let class = ["class", "add", "--school", "XH-PRI", "--name", "三年级(2)班"];
+        let with = |extra: &[&str]| {
+            let mut args = class.to_vec();
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        assert!(with(&["--grade", "3", "--year", "2026-2027"]).is_ok());
+        assert!(with(&["--grade", "13", "--year", "2026-2027"]).is_err());
+        assert!(with(&["--grade", "3", "--year", "2026-2028"]).is_err());
+        let reader = ["reader", "add", "--school", "XH-PRI", "--card", "R1", "--name", "王小明"];
+        let mut args = reader.to_vec();
+        args.extend_from_slice(&["--category", "student", "--expires", "2027-07-31"]);
+        assert!(parse(&args).is_ok());
+        let mut args = reader.to_vec();
+        args.extend_from_slice(&["--category", "parent"]);
+        assert!(parse(&args).is_err());
+    }
+
+    #[test]
+    fn titles_take_several_authors() {
+        let DeskCommand::Title(TitleCommand::Add { authors, translators, .. }) = parse(&[
+            "title",
+            "add",
+            "--isbn",
+            "9787020125265",
+            "--title",
+            "夏洛的网",
+            "--author",
+            "E. B. White",
+            "--translator",
+            "任溶溶",
+            "--author",
+            "Garth Williams",
+        ])
+        .unwrap() else {
+            panic!("not title add");
+        };
+        assert_eq!(authors, ["E. B. White", "Garth Williams"]);
+        assert_eq!(translators, ["任溶溶"]);
+    }
+
+    #[test]
+    fn search_has_a_default_limit() {
+        let DeskCommand::Search(args) = parse(&["search", "草房子"]).unwrap() else {
+            panic!("not search");
+        };
+        assert_eq!(args.limit, 20);
+        assert!(parse(&["search", "x", "--limit", "0"]).is_err());
+        let DeskCommand::Loans(args) = parse(&["loans", "R1", "--all"]).unwrap() else {
+            panic!("not loans");
+        };
+        assert!(args.all);
+        let DeskCommand::Notices(args) = parse(&["notices", "R1", "--language", "en"]).unwrap() else {
+            panic!("not notices");
+        };
+        assert_eq!(args.language, "en");
+    }
+}

@@ -1,0 +1,321 @@
+//! The demo district: two schools, their classes, 100 readers, ~240 titles
+//! in Chinese and English with copies at both libraries, and a few open and
+//! overdue loans. It is loaded through the gateway like any client would
+//! load it, so a demo start also exercises the whole suite.
+
+mod data;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use futures::{StreamExt as _, TryStreamExt as _};
+use lectern_common::client::with_bearer;
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::{CreateCopyRequest, CreateTitleRequest};
+use lectern_proto::circulation::v1::CheckOutRequest;
+use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::{
+    ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest, ListSchoolsRequest,
+    LoginRequest, StaffCredentials, login_request,
+};
+use tonic::transport::Channel;
+
+pub use data::{DemoReader, DemoTitle};
+
+/// The school year the demo classes belong to.
+pub const SCHOOL_YEAR: &str = "2026-2027";
+
+const DEADLINE: Duration = Duration::from_secs(10);
+/// Calls in flight at once while loading.
+const PARALLEL: usize = 8;
+
+/// What the demo load created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoSummary {
+    /// Schools created.
+    pub schools: usize,
+    /// Classes created.
+    pub classes: usize,
+    /// Readers registered.
+    pub readers: usize,
+    /// Titles catalogued.
+    pub titles: usize,
+    /// Copies added.
+    pub copies: usize,
+    /// Loans open now (including the overdue ones).
+    pub open_loans: usize,
+    /// Loans already past their due date.
+    pub overdue_loans: usize,
+}
+
+/// The admin's sign-in after the demo load.
+#[derive(Debug, Clone)]
+pub struct DemoAdmin {
+    /// Username.
+    pub username: String,
+    /// The password the loader set (the one-time password is spent).
+    pub password: String,
+    /// A bearer token for the admin.
+    pub token: String,
+}
+
+/// Signs in with the first admin's one-time password, chooses a new one
+/// (the one-time password only allows that), and loads the demo district.
+/// Refuses if the district already has schools.
+pub async fn load(
+    gateway_url: &str,
+    username: &str,
+    one_time_password: &str,
+) -> anyhow::Result<(DemoAdmin, DemoSummary)> {
+    let channel = Channel::from_shared(gateway_url.to_owned())?
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the gateway at {gateway_url}"))?;
+    let admin = sign_in_and_rotate(&channel, username, one_time_password).await?;
+    let summary = load_as(&channel, &admin.token).await?;
+    Ok((admin, summary))
+}
+
+async fn sign_in_and_rotate(channel: &Channel, username: &str, password: &str) -> anyhow::Result<DemoAdmin> {
+    let mut gateway = GatewayServiceClient::new(channel.clone());
+    let login = gateway
+        .login(LoginRequest {
+            credentials: Some(login_request::Credentials::Staff(StaffCredentials {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            })),
+        })
+        .await
+        .context("demo admin sign-in")?
+        .into_inner();
+    if !login.password_change_required {
+        return Ok(DemoAdmin {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            token: login.access_token,
+        });
+    }
+    let new_password = lectern_common::ids::new_id().replace('-', "")[..16].to_owned();
+    let mut identity = IdentityServiceClient::new(channel.clone());
+    let changed = identity
+        .change_password(with_bearer(
+            ChangePasswordRequest {
+                current_password: password.to_owned(),
+                new_password: new_password.clone(),
+            },
+            &login.access_token,
+            DEADLINE,
+        ))
+        .await
+        .context("demo admin password change")?
+        .into_inner();
+    let token = changed.login.map(|login| login.access_token).unwrap_or_default();
+    Ok(DemoAdmin { username: username.to_owned(), password: new_password, token })
+}
+
+/// Loads the demo district with an admin's token.
+pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSummary> {
+    let mut readers = ReaderServiceClient::new(channel.clone());
+    let existing = readers
+        .list_schools(with_bearer(
+            ListSchoolsRequest { page_size: 1, page_token: String::new() },
+            token,
+            DEADLINE,
+        ))
+        .await?
+        .into_inner();
+    if !existing.schools.is_empty() {
+        bail!("this district already has schools; the demo only loads into an empty data directory");
+    }
+    let mut summary = DemoSummary::default();
+
+    let mut school_ids = HashMap::new();
+    for school in data::schools()? {
+        let created = readers
+            .create_school(with_bearer(
+                CreateSchoolRequest {
+                    code: school.code.clone(),
+                    name: school.name,
+                    request_id: String::new(),
+                },
+                token,
+                DEADLINE,
+            ))
+            .await
+            .with_context(|| format!("creating school {}", school.code))?
+            .into_inner();
+        school_ids.insert(school.code, created.id);
+        summary.schools += 1;
+    }
+
+    let mut class_ids = HashMap::new();
+    for class in data::classes()? {
+        let school_id = lookup(&school_ids, &class.school_code)?;
+        let created = readers
+            .create_class(with_bearer(
+                CreateClassRequest {
+                    school_id,
+                    name: class.name.clone(),
+                    grade: class.grade,
+                    school_year: SCHOOL_YEAR.to_owned(),
+                    request_id: String::new(),
+                },
+                token,
+                DEADLINE,
+            ))
+            .await
+            .with_context(|| format!("creating class {}", class.name))?
+            .into_inner();
+        class_ids.insert((class.school_code, class.name), created.id);
+        summary.classes += 1;
+    }
+
+    let demo_readers = data::readers()?;
+    let reader_requests = demo_readers
+        .iter()
+        .map(|reader| {
+            let class_id = if reader.class_name.is_empty() {
+                String::new()
+            } else {
+                lookup(&class_ids, &(reader.school_code.clone(), reader.class_name.clone()))?
+            };
+            Ok(CreateReaderRequest {
+                school_id: lookup(&school_ids, &reader.school_code)?,
+                card_barcode: reader.card_barcode.clone(),
+                name: reader.name.clone(),
+                category: reader.category.clone(),
+                class_id,
+                expires_on: reader.expires_on.clone(),
+                request_id: String::new(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    summary.readers = futures::stream::iter(reader_requests)
+        .map(|request| {
+            let mut client = readers.clone();
+            async move {
+                let card = request.card_barcode.clone();
+                client
+                    .create_reader(with_bearer(request, token, DEADLINE))
+                    .await
+                    .with_context(|| format!("registering reader {card}"))
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<_>>()
+        .await?
+        .len();
+
+    let catalog = CatalogServiceClient::new(channel.clone());
+    let titles = data::titles()?;
+    let created_titles: Vec<(usize, String)> = futures::stream::iter(titles.iter().enumerate())
+        .map(|(index, title)| {
+            let mut client = catalog.clone();
+            let request = CreateTitleRequest {
+                isbn: title.isbn13.clone(),
+                title: title.title.clone(),
+                contributors: title.contributors.clone(),
+                publisher: title.publisher.clone(),
+                publication_year: title.year,
+                language: title.language.clone(),
+                request_id: String::new(),
+            };
+            async move {
+                let created = client
+                    .create_title(with_bearer(request, token, DEADLINE))
+                    .await
+                    .with_context(|| format!("cataloguing ISBN {}", title.isbn13))?
+                    .into_inner();
+                Ok::<_, anyhow::Error>((index, created.id))
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    summary.titles = created_titles.len();
+
+    let copies = data::copies_for(&created_titles, &school_ids);
+    let primary_copies: Vec<String> =
+        copies.iter().filter(|copy| copy.barcode.starts_with('P')).map(|copy| copy.barcode.clone()).collect();
+    summary.copies = futures::stream::iter(copies)
+        .map(|request| {
+            let mut client = catalog.clone();
+            async move {
+                let barcode = request.barcode.clone();
+                client
+                    .create_copy(with_bearer(request, token, DEADLINE))
+                    .await
+                    .with_context(|| format!("adding copy {barcode}"))
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<_>>()
+        .await?
+        .len();
+
+    let (open, overdue) = lend(channel, token, &demo_readers, &primary_copies).await?;
+    summary.open_loans = open;
+    summary.overdue_loans = overdue;
+    Ok(summary)
+}
+
+/// A few loans at the primary school: some taken today, some a month ago
+/// (overdue now, with the 14-day default).
+async fn lend(
+    channel: &Channel,
+    token: &str,
+    readers: &[DemoReader],
+    copies: &[String],
+) -> anyhow::Result<(usize, usize)> {
+    let mut circulation = CirculationServiceClient::new(channel.clone());
+    let borrowers = readers
+        .iter()
+        .filter(|reader| reader.school_code == "XH-PRI" && reader.category == "student")
+        .filter(|reader| reader.expires_on.as_str() > "2026-12-31");
+    let now = chrono::Utc::now();
+    let (mut open, mut overdue) = (0, 0);
+    for (index, (reader, copy)) in borrowers.zip(copies.iter().step_by(3)).take(10).enumerate() {
+        let when =
+            if index < 4 { now - chrono::Duration::days(30) } else { now - chrono::Duration::hours(1) };
+        let response = circulation
+            .check_out(with_bearer(
+                CheckOutRequest {
+                    reader_card_barcode: reader.card_barcode.clone(),
+                    copy_barcode: copy.clone(),
+                    request_id: lectern_common::ids::new_id(),
+                    occurred_at: Some(prost_types::Timestamp { seconds: when.timestamp(), nanos: 0 }),
+                },
+                token,
+                DEADLINE,
+            ))
+            .await
+            .with_context(|| format!("lending copy {copy}"))?
+            .into_inner();
+        open += 1;
+        if response.loan.is_some_and(|loan| loan.overdue) {
+            overdue += 1;
+        }
+    }
+    Ok((open, overdue))
+}
+
+fn lookup<K, Q>(map: &HashMap<K, String>, key: &Q) -> anyhow::Result<String>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + std::fmt::Debug + ?Sized,
+{
+    map.get(key).cloned().with_context(|| format!("demo data refers to unknown {key:?}"))
+}
+
+/// The demo's copy requests (exposed for tests).
+pub fn copy_requests(
+    titles: &[(usize, String)],
+    schools: &HashMap<String, String>,
+) -> Vec<CreateCopyRequest> {
+    data::copies_for(titles, schools)
+}

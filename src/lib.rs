@@ -1,0 +1,7 @@
+//! The `lectern` command: the whole suite in one process (`lectern up`) and
+//! the desk's command line. The library half exists so the suite tests boot
+//! exactly what `lectern up` boots.
+
+pub mod cli;
+pub mod demo;
+pub mod suite;

@@ -1,0 +1,310 @@
+//! The whole Lectern suite in one process: catalog, circulation, reader,
+//! notification and the gateway, each a real gRPC server on its own loopback
+//! port, talking to each other exactly as they do on Kubernetes. `lectern up`
+//! runs it for one school on one PC; the suite tests run it on `127.0.0.1:0`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use lectern_common::clock::SharedClock;
+use lectern_common::config::ServiceSettings;
+use lectern_common::outbox::RelayConfig;
+use lectern_common::server::ServeError;
+use lectern_common::shutdown::Shutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The four services, in start order (identity first).
+pub const SERVICES: [&str; 4] = ["reader", "catalog", "circulation", "notification"];
+
+/// Where each service keeps its data.
+#[derive(Debug, Clone)]
+pub struct Databases {
+    /// The reader service's database URL or SQLite path.
+    pub reader: String,
+    /// The catalog service's.
+    pub catalog: String,
+    /// The circulation service's.
+    pub circulation: String,
+    /// The notification service's.
+    pub notification: String,
+}
+
+impl Databases {
+    /// One SQLite file per service in `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        let file = |name: &str| dir.join(format!("{name}.db")).display().to_string();
+        Self {
+            reader: file("reader"),
+            catalog: file("catalog"),
+            circulation: file("circulation"),
+            notification: file("notification"),
+        }
+    }
+}
+
+/// How to run the suite.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// The services' databases.
+    pub databases: Databases,
+    /// Where the gateway listens.
+    pub gateway_listen: SocketAddr,
+    /// The district service key the services present to the reader service.
+    pub service_key: String,
+    /// The time source of every service.
+    pub clock: SharedClock,
+    /// Default loan period.
+    pub loan_period_days: u32,
+    /// Pacing of circulation's event relay.
+    pub relay: RelayConfig,
+}
+
+impl SuiteConfig {
+    /// Defaults for `databases`, with the gateway on `gateway_listen`.
+    pub fn new(databases: Databases, gateway_listen: SocketAddr, service_key: String) -> Self {
+        Self {
+            databases,
+            gateway_listen,
+            service_key,
+            clock: lectern_common::clock::system(),
+            loan_period_days: 14,
+            relay: RelayConfig::default(),
+        }
+    }
+}
+
+type Starter = Arc<dyn Fn(TcpListener, Shutdown) -> BoxFuture<'static, Result<(), ServeError>> + Send + Sync>;
+
+struct Running {
+    address: SocketAddr,
+    starter: Starter,
+    shutdown: Shutdown,
+    handle: Option<JoinHandle<Result<(), ServeError>>>,
+}
+
+/// A running suite.
+pub struct Suite {
+    servers: BTreeMap<&'static str, Running>,
+    /// The first district admin, if this start created it.
+    pub first_admin: Option<lectern_reader::FirstAdmin>,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Suite")
+            .field("servers", &self.servers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn url(address: SocketAddr) -> String {
+    format!("http://{address}")
+}
+
+async fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|error| ServeError::Startup(format!("cannot listen on {address}: {error}")))
+}
+
+impl Suite {
+    /// Migrates every database, creates the first admin if there is none,
+    /// and starts every server. Returns once all of them answer health checks.
+    pub async fn start(config: SuiteConfig) -> Result<Self, ServeError> {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut listeners = BTreeMap::new();
+        for name in SERVICES {
+            listeners.insert(name, bind(loopback).await?);
+        }
+        let gateway_listener = bind(config.gateway_listen).await?;
+        let address_of = |name: &str| -> Result<SocketAddr, ServeError> {
+            listeners
+                .get(name)
+                .and_then(|listener| listener.local_addr().ok())
+                .ok_or_else(|| ServeError::Startup(format!("no listener for {name}")))
+        };
+        let reader_url = url(address_of("reader")?);
+        let catalog_url = url(address_of("catalog")?);
+        let circulation_url = url(address_of("circulation")?);
+        let notification_url = url(address_of("notification")?);
+        let settings = |database: &str| ServiceSettings::local(database, &reader_url, config.clock.clone());
+
+        let reader = lectern_reader::Config::local(settings(&config.databases.reader), &config.service_key);
+        let first_admin = lectern_reader::bootstrap_first_admin(&reader).await?;
+        let catalog = lectern_catalog::Config::local(settings(&config.databases.catalog));
+        let mut circulation = lectern_circulation::Config::local(
+            settings(&config.databases.circulation),
+            &catalog_url,
+            &notification_url,
+            &config.service_key,
+        );
+        circulation.loan_period_days = config.loan_period_days;
+        circulation.relay = config.relay.clone();
+        let notification =
+            lectern_notification::Config { settings: settings(&config.databases.notification) };
+        let gateway = lectern_gateway::Config {
+            listen: config.gateway_listen,
+            reader_url: reader_url.clone(),
+            catalog_url,
+            circulation_url,
+            notification_url,
+            client: lectern_common::client::ClientConfig::default(),
+            drain_delay: Duration::ZERO,
+            clock: config.clock.clone(),
+        };
+
+        let mut starters: BTreeMap<&'static str, Starter> = BTreeMap::new();
+        starters.insert(
+            "reader",
+            Arc::new(move |listener, shutdown| {
+                Box::pin(lectern_reader::serve(reader.clone(), listener, shutdown))
+            }),
+        );
+        starters.insert(
+            "catalog",
+            Arc::new(move |listener, shutdown| {
+                Box::pin(lectern_catalog::serve(catalog.clone(), listener, shutdown))
+            }),
+        );
+        starters.insert(
+            "circulation",
+            Arc::new(move |listener, shutdown| {
+                Box::pin(lectern_circulation::serve(circulation.clone(), listener, shutdown))
+            }),
+        );
+        starters.insert(
+            "notification",
+            Arc::new(move |listener, shutdown| {
+                Box::pin(lectern_notification::serve(notification.clone(), listener, shutdown))
+            }),
+        );
+        starters.insert(
+            "gateway",
+            Arc::new(move |listener, shutdown| {
+                Box::pin(lectern_gateway::serve(gateway.clone(), listener, shutdown))
+            }),
+        );
+        listeners.insert("gateway", gateway_listener);
+
+        let mut suite = Self { servers: BTreeMap::new(), first_admin };
+        for (name, listener) in listeners {
+            let starter = starters
+                .remove(name)
+                .ok_or_else(|| ServeError::Startup(format!("no server named {name}")))?;
+            let address = listener.local_addr().map_err(|error| ServeError::Startup(error.to_string()))?;
+            let shutdown = Shutdown::new();
+            let handle = tokio::spawn(starter(listener, shutdown.clone()));
+            suite.servers.insert(name, Running { address, starter, shutdown, handle: Some(handle) });
+        }
+        suite.wait_ready(Duration::from_secs(60)).await?;
+        Ok(suite)
+    }
+
+    /// The gateway's address.
+    pub fn gateway_addr(&self) -> SocketAddr {
+        self.address("gateway").unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The gateway's URL, e.g. `http://127.0.0.1:50051`.
+    pub fn gateway_url(&self) -> String {
+        url(self.gateway_addr())
+    }
+
+    /// The address of one server ("reader", ..., "gateway").
+    pub fn address(&self, name: &str) -> Option<SocketAddr> {
+        self.servers.get(name).map(|running| running.address)
+    }
+
+    /// Waits until every server answers its health check with SERVING.
+    pub async fn wait_ready(&self, within: Duration) -> Result<(), ServeError> {
+        let deadline = Instant::now() + within;
+        for (name, running) in &self.servers {
+            if running.handle.is_none() {
+                continue;
+            }
+            wait_serving(name, running.address, deadline).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops one server (as if its pod went away) and waits for it to end.
+    pub async fn stop(&mut self, name: &str) -> Result<(), ServeError> {
+        let running = self
+            .servers
+            .get_mut(name)
+            .ok_or_else(|| ServeError::Startup(format!("no server named {name}")))?;
+        running.shutdown.trigger();
+        if let Some(handle) = running.handle.take() {
+            join(name, handle).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped server again on its old address.
+    pub async fn restart(&mut self, name: &str) -> Result<(), ServeError> {
+        let running = self
+            .servers
+            .get_mut(name)
+            .ok_or_else(|| ServeError::Startup(format!("no server named {name}")))?;
+        if running.handle.is_some() {
+            return Ok(());
+        }
+        let listener = bind(running.address).await?;
+        running.shutdown = Shutdown::new();
+        running.handle = Some(tokio::spawn((running.starter)(listener, running.shutdown.clone())));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        wait_serving(name, running.address, deadline).await
+    }
+
+    /// Stops everything: the gateway first, then the services, each draining
+    /// its calls in flight.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        let mut order = vec!["gateway"];
+        order.extend(SERVICES.iter().rev());
+        let mut first_error = None;
+        for name in order {
+            if let Err(error) = self.stop(name).await {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+async fn join(name: &str, handle: JoinHandle<Result<(), ServeError>>) -> Result<(), ServeError> {
+    match handle.await {
+        Ok(result) => result,
+        Err(error) => Err(ServeError::Startup(format!("{name} server task failed: {error}"))),
+    }
+}
+
+/// Polls a server's `grpc.health.v1` check until it says SERVING.
+async fn wait_serving(name: &str, address: SocketAddr, deadline: Instant) -> Result<(), ServeError> {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let endpoint = tonic::transport::Endpoint::from_shared(url(address))
+        .map_err(|error| ServeError::Startup(error.to_string()))?
+        .connect_timeout(Duration::from_millis(500))
+        .timeout(Duration::from_secs(2));
+    let mut last = String::from("no answer");
+    while Instant::now() < deadline {
+        if let Ok(channel) = endpoint.connect().await {
+            let mut client = HealthClient::new(channel);
+            match client.check(HealthCheckRequest { service: String::new() }).await {
+                Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => return Ok(()),
+                Ok(response) => last = format!("status {}", response.get_ref().status),
+                Err(status) => last = status.message().to_owned(),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(ServeError::Startup(format!("{name} did not become ready at {address}: {last}")))
+}

@@ -1,0 +1,183 @@
+//! Sign-in and who may call what: tokens, one-time passwords, roles.
+
+use lectern_common::identity::{Role, SigningKey, SubjectKind, TokenSigner};
+use lectern_common::refusal::Reason;
+use lectern_proto::catalog::v1::SearchTitlesRequest;
+use lectern_proto::gateway::v1::WhoAmIRequest;
+use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
+use lectern_proto::reader::v1::{
+    CreateSchoolRequest, CreateStaffAccountRequest, ListSchoolsRequest, StaffRole,
+};
+use tonic::Code;
+
+use crate::harness::{TestSuite, assert_refused, bearer};
+
+fn search(query: &str) -> SearchTitlesRequest {
+    SearchTitlesRequest { query: query.into(), ..Default::default() }
+}
+
+#[tokio::test]
+async fn every_call_without_a_valid_token_is_unauthenticated() {
+    let suite = TestSuite::start().await;
+
+    // No token at all.
+    let status = suite.catalog().search_titles(search("草房子")).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("bearer"), "{status:?}");
+
+    // Garbage.
+    assert_refused(
+        suite.catalog().search_titles(bearer(search("草房子"), "not.a.token")).await,
+        Code::Unauthenticated,
+        Reason::TokenInvalid,
+    );
+
+    // Well-formed, but signed by a key this district never issued.
+    let clock = lectern_common::clock::system();
+    let stranger = TokenSigner::new(SigningKey::generate(clock.now()).unwrap(), clock);
+    let (forged, _) = stranger
+        .sign("intruder", SubjectKind::Staff, Some(Role::DistrictAdmin), false, chrono::Duration::minutes(5))
+        .unwrap();
+    assert_refused(
+        suite.readers().list_schools(bearer(ListSchoolsRequest::default(), &forged)).await,
+        Code::Unauthenticated,
+        Reason::TokenInvalid,
+    );
+
+    // The real token works.
+    suite.catalog().search_titles(suite.admin(search("草房子"))).await.expect("admin may search");
+}
+
+#[tokio::test]
+async fn a_one_time_password_only_allows_choosing_a_new_one() {
+    let suite = TestSuite::start_fresh().await;
+
+    let wrong = suite.login("admin", "not the password").await;
+    assert_refused(wrong, Code::Unauthenticated, Reason::CredentialsInvalid);
+
+    let login = suite.login("admin", &suite.one_time_password).await.unwrap();
+    assert!(login.password_change_required);
+    assert_refused(
+        suite
+            .readers()
+            .create_school(bearer(
+                CreateSchoolRequest { code: "A".into(), name: "A".into(), request_id: String::new() },
+                &login.access_token,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::PasswordChangeRequired,
+    );
+    let who = GatewayServiceClient::new(suite.channel.clone())
+        .who_am_i(bearer(WhoAmIRequest {}, &login.access_token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((who.kind.as_str(), who.role.as_str()), ("staff", "district_admin"));
+}
+
+#[tokio::test]
+async fn roles_limit_what_staff_may_do() {
+    let suite = TestSuite::start().await;
+    suite
+        .identity()
+        .create_staff_account(suite.admin(CreateStaffAccountRequest {
+            username: "li.hua".into(),
+            display_name: "李华".into(),
+            role: StaffRole::Librarian.into(),
+            initial_password: "first-password-1".into(),
+            request_id: String::new(),
+        }))
+        .await
+        .unwrap();
+    let login = suite.login("li.hua", "first-password-1").await.unwrap();
+    assert!(login.password_change_required);
+    let changed = suite
+        .identity()
+        .change_password(bearer(
+            lectern_proto::reader::v1::ChangePasswordRequest {
+                current_password: "first-password-1".into(),
+                new_password: "librarian-password-2".into(),
+            },
+            &login.access_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let librarian = changed.login.unwrap().access_token;
+
+    // A librarian works the desk but does not run the district.
+    suite.readers().list_schools(bearer(ListSchoolsRequest::default(), &librarian)).await.unwrap();
+    assert_refused(
+        suite
+            .readers()
+            .create_school(bearer(
+                CreateSchoolRequest { code: "B".into(), name: "B".into(), request_id: String::new() },
+                &librarian,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+    assert_refused(
+        suite
+            .identity()
+            .create_staff_account(bearer(
+                CreateStaffAccountRequest {
+                    username: "mallory".into(),
+                    display_name: "M".into(),
+                    role: StaffRole::DistrictAdmin.into(),
+                    initial_password: "whatever-password".into(),
+                    request_id: String::new(),
+                },
+                &librarian,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+}
+
+#[tokio::test]
+async fn health_and_reflection_need_no_token() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+
+    let suite = TestSuite::start_fresh().await;
+    let health = HealthClient::new(suite.channel.clone())
+        .check(HealthCheckRequest { service: "lectern.circulation.v1.CirculationService".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status, 1, "SERVING");
+
+    // v1alpha is what grpcio's reflection client and grpcurl's fallback speak.
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = ServerReflectionClient::new(suite.channel.clone())
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer: {response:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|service| service.name).collect();
+    for expected in [
+        "lectern.gateway.v1.GatewayService",
+        "lectern.catalog.v1.CatalogService",
+        "lectern.circulation.v1.CirculationService",
+        "lectern.reader.v1.ReaderService",
+        "lectern.notification.v1.NotificationService",
+    ] {
+        assert!(names.iter().any(|name| name == expected), "{expected} missing from {names:?}");
+    }
+    assert!(!names.iter().any(|name| name.contains("EventSink")), "internal services stay hidden: {names:?}");
+}

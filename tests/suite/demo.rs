@@ -1,0 +1,71 @@
+//! `lectern up --demo`: the demo district loads through the gateway and is
+//! usable at once.
+
+use lectern_proto::catalog::v1::SearchTitlesRequest;
+use lectern_proto::circulation::v1::ListLoansRequest;
+use lectern_proto::reader::v1::{ListSchoolsRequest, LookupReaderRequest};
+
+use crate::harness::{TestSuite, bearer};
+
+#[tokio::test]
+async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
+    let suite = TestSuite::start_fresh().await;
+    let (admin, summary) = lectern::demo::load(&suite.suite.gateway_url(), "admin", &suite.one_time_password)
+        .await
+        .expect("demo loads");
+    assert_eq!(summary.schools, 2);
+    assert_eq!(summary.readers, 100);
+    assert!(summary.titles >= 200, "{summary:?}");
+    assert!(summary.copies > summary.titles, "{summary:?}");
+    assert!(summary.open_loans >= 4 && summary.overdue_loans >= 1, "{summary:?}");
+
+    // The admin can sign in with the password the demo printed.
+    let login = suite.login("admin", &admin.password).await.expect("demo admin signs in");
+    assert!(!login.password_change_required);
+    let token = login.access_token;
+
+    let schools = suite
+        .readers()
+        .list_schools(bearer(ListSchoolsRequest::default(), &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(schools.schools.len(), 2);
+
+    let forest = suite
+        .catalog()
+        .search_titles(bearer(SearchTitlesRequest { query: "森林".into(), ..Default::default() }, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(forest.hits.len() >= 3, "{:?}", forest.hits.len());
+    let dahl = suite
+        .catalog()
+        .search_titles(bearer(
+            SearchTitlesRequest { query: "roald dahl".into(), ..Default::default() },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(dahl.hits.len() >= 3);
+
+    // Someone at the primary school has an overdue loan.
+    let reader = suite
+        .readers()
+        .lookup_reader(bearer(LookupReaderRequest { card_barcode: "R100001".into() }, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    let loans = suite
+        .circulation()
+        .list_loans(bearer(ListLoansRequest { reader_id: reader.id, ..Default::default() }, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(loans.loans.len(), 1);
+    assert!(loans.loans[0].overdue);
+
+    // A second load into the same district is refused.
+    assert!(lectern::demo::load_as(&suite.channel, &token).await.is_err());
+}

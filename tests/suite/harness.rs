@@ -1,0 +1,238 @@
+//! Boots a suite for one test and gives it clients with an admin's token.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use lectern::suite::{Databases, Suite, SuiteConfig};
+use lectern_common::db::testing::TestDatabase;
+use lectern_common::outbox::RelayConfig;
+use lectern_common::refusal::{Reason, reason_of};
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequest, Title};
+use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
+use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::{
+    ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest, LoginRequest,
+    LoginResponse, Reader, School, StaffCredentials, login_request,
+};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A running suite with its databases and an admin session.
+pub struct TestSuite {
+    pub suite: Suite,
+    pub channel: Channel,
+    pub admin_token: String,
+    pub one_time_password: String,
+    _databases: Vec<TestDatabase>,
+}
+
+impl TestSuite {
+    /// A suite with an admin who has chosen their password.
+    pub async fn start() -> Self {
+        let mut suite = Self::start_fresh().await;
+        let login = suite.login("admin", &suite.one_time_password.clone()).await.expect("one-time login");
+        let changed = IdentityServiceClient::new(suite.channel.clone())
+            .change_password(bearer(
+                ChangePasswordRequest {
+                    current_password: suite.one_time_password.clone(),
+                    new_password: ADMIN_PASSWORD.into(),
+                },
+                &login.access_token,
+            ))
+            .await
+            .expect("admin password change")
+            .into_inner();
+        suite.admin_token = changed.login.expect("new login").access_token;
+        suite
+    }
+
+    /// A suite whose admin still has the one-time password.
+    pub async fn start_fresh() -> Self {
+        let databases: Vec<TestDatabase> = ["reader", "catalog", "circulation", "notification"]
+            .into_iter()
+            .map(TestDatabase::create)
+            .collect();
+        let urls = Databases {
+            reader: databases[0].url().to_owned(),
+            catalog: databases[1].url().to_owned(),
+            circulation: databases[2].url().to_owned(),
+            notification: databases[3].url().to_owned(),
+        };
+        let mut config = SuiteConfig::new(
+            urls,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            "test-service-key-0123456789".into(),
+        );
+        // A consumer that is down is retried quickly, so tests see delivery soon after it is back.
+        config.relay = RelayConfig {
+            poll_interval: Duration::from_millis(200),
+            retry_min: Duration::from_millis(50),
+            retry_max: Duration::from_millis(200),
+            ..RelayConfig::default()
+        };
+        let suite = Suite::start(config).await.expect("suite starts");
+        let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
+        let channel = Channel::from_shared(suite.gateway_url())
+            .expect("gateway url")
+            .connect()
+            .await
+            .expect("gateway reachable");
+        Self {
+            suite,
+            channel,
+            admin_token: String::new(),
+            one_time_password: admin.password,
+            _databases: databases,
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse, Status> {
+        GatewayServiceClient::new(self.channel.clone())
+            .login(LoginRequest {
+                credentials: Some(login_request::Credentials::Staff(StaffCredentials {
+                    username: username.into(),
+                    password: password.into(),
+                })),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// A request carrying the admin's token.
+    pub fn admin<T>(&self, message: T) -> Request<T> {
+        bearer(message, &self.admin_token)
+    }
+
+    pub fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel.clone())
+    }
+    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel.clone())
+    }
+    pub fn catalog(&self) -> CatalogServiceClient<Channel> {
+        CatalogServiceClient::new(self.channel.clone())
+    }
+    pub fn circulation(&self) -> CirculationServiceClient<Channel> {
+        CirculationServiceClient::new(self.channel.clone())
+    }
+    pub fn notifications(&self) -> NotificationServiceClient<Channel> {
+        NotificationServiceClient::new(self.channel.clone())
+    }
+
+    pub async fn school(&self, code: &str, name: &str) -> School {
+        self.readers()
+            .create_school(self.admin(CreateSchoolRequest {
+                code: code.into(),
+                name: name.into(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("school created")
+            .into_inner()
+    }
+
+    /// A student in a fresh class of `school`, card valid until `expires_on`.
+    pub async fn student(&self, school: &School, card: &str, expires_on: &str) -> Reader {
+        let class = self
+            .readers()
+            .create_class(self.admin(CreateClassRequest {
+                school_id: school.id.clone(),
+                name: format!("三年级({card})班"),
+                grade: 3,
+                school_year: "2026-2027".into(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("class created")
+            .into_inner();
+        self.readers()
+            .create_reader(self.admin(CreateReaderRequest {
+                school_id: school.id.clone(),
+                card_barcode: card.into(),
+                name: "王小明".into(),
+                category: "student".into(),
+                class_id: class.id,
+                expires_on: expires_on.into(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("reader registered")
+            .into_inner()
+    }
+
+    pub async fn title(&self, isbn: &str, title: &str, author: &str) -> Title {
+        self.catalog()
+            .create_title(self.admin(CreateTitleRequest {
+                isbn: isbn.into(),
+                title: title.into(),
+                contributors: vec![Contributor { name: author.into(), role: 1 }],
+                publisher: "江苏少年儿童出版社".into(),
+                publication_year: 2017,
+                language: "zh".into(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("title catalogued")
+            .into_inner()
+    }
+
+    pub async fn copy(&self, title: &Title, school: &School, barcode: &str) {
+        self.catalog()
+            .create_copy(self.admin(CreateCopyRequest {
+                title_id: title.id.clone(),
+                barcode: barcode.into(),
+                school_id: school.id.clone(),
+                ..Default::default()
+            }))
+            .await
+            .expect("copy added");
+    }
+}
+
+/// A request with `token` as bearer.
+pub fn bearer<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    lectern_common::client::set_bearer(request.metadata_mut(), token);
+    request
+}
+
+/// Asserts a refusal: its code and reason.
+#[track_caller]
+pub fn assert_refused<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: Reason) -> Status {
+    let status = result.expect_err("the call should have been refused");
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    assert_eq!(reason_of(&status), Some(reason), "unexpected reason: {status:?}");
+    status
+}
+
+/// Asserts INVALID_ARGUMENT whose message names `field`.
+#[track_caller]
+pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str) {
+    let status = result.expect_err("the call should have been refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "unexpected status: {status:?}");
+    assert!(status.message().contains(field), "message {:?} should name {field}", status.message());
+}
+
+/// Polls `probe` until it returns `Some`, or fails after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    let mut every = tokio::time::interval(Duration::from_millis(25));
+    loop {
+        every.tick().await;
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+    }
+}

@@ -1,0 +1,20 @@
+//! Suite tests: the whole Lectern suite booted in-process on loopback
+//! (every service and the gateway, real gRPC between them, real databases),
+//! driven through the gateway the way a desk, a script or another school
+//! system would drive it.
+//!
+//! The databases are SQLite files by default; with
+//! `LECTERN_TEST_DATABASE_URL=postgres://…` every test gets fresh PostgreSQL
+//! databases of its own, dropped afterwards.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod access;
+mod bad_input;
+mod circulation;
+mod demo;
+mod outage;
+mod schema;
+mod search;
