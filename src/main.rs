@@ -68,7 +68,7 @@ fn main() -> ExitCode {
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let telemetry = lectern_common::telemetry::init("lectern").map_err(anyhow::Error::msg)?;
+    let telemetry = lectern_common::telemetry::init("lectern", "warn").map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
     let service_key = service_key(&args.data_dir)?;
@@ -76,17 +76,19 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let suite = Suite::start(config).await.context("starting the suite")?;
     let ready_in = started.elapsed();
 
-    println!();
-    println!("Lectern is up (ready in {:.1} s).", ready_in.as_secs_f64());
-    println!("  gateway (gRPC):  {}", suite.gateway_addr());
-    println!("  data directory:  {}", args.data_dir.display());
+    let mut lines = vec![
+        format!("Lectern is up (ready in {:.1} s).", ready_in.as_secs_f64()),
+        format!("  gateway (gRPC):  {}", suite.gateway_addr()),
+        format!("  data directory:  {}", args.data_dir.display()),
+    ];
     match (&suite.first_admin, args.demo) {
         (Some(admin), true) => {
             let loading = Instant::now();
             let (demo_admin, summary) =
                 lectern::demo::load(&suite.gateway_url(), &admin.username, &admin.password).await?;
-            println!(
-                "  demo district:   {} schools, {} classes, {} readers, {} titles, {} copies, {} open loans ({} overdue), loaded in {:.1} s",
+            lines.push(format!(
+                "  demo district:   {} schools, {} classes, {} readers, {} titles, {} copies, \
+                 {} open loans ({} overdue), loaded in {:.1} s",
                 summary.schools,
                 summary.classes,
                 summary.readers,
@@ -95,24 +97,25 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
                 summary.open_loans,
                 summary.overdue_loans,
                 loading.elapsed().as_secs_f64()
-            );
-            println!("  admin sign-in:   {} / {}", demo_admin.username, demo_admin.password);
+            ));
+            lines.push(format!("  admin sign-in:   {} / {}", demo_admin.username, demo_admin.password));
         }
         (Some(admin), false) => {
-            println!("  first admin:     {} / {}", admin.username, admin.password);
-            println!("                   (a one-time password: you choose a new one at first sign-in;");
-            println!("                    it is shown only this once)");
+            lines.push(format!("  first admin:     {} / {}", admin.username, admin.password));
+            lines.push("                   (a one-time password, shown only this once: you choose".into());
+            lines.push("                    a new one at first sign-in)".into());
         }
         (None, true) => {
-            println!("  demo district:   not loaded: this data directory is already in use");
-            println!("                   (start with an empty --data-dir to load the demo)");
+            lines.push("  demo district:   not loaded: this data directory is already in use".into());
+            lines.push("                   (start with an empty --data-dir to load the demo)".into());
         }
         (None, false) => {}
     }
-    println!();
-    println!("Try:  lectern login --username admin");
-    println!("      grpcurl -plaintext {} list", suite.gateway_addr());
-    println!("Press Ctrl-C to stop.");
+    lines.push(String::new());
+    lines.push("Try:  lectern login --username admin".into());
+    lines.push(format!("      grpcurl -plaintext {} list", suite.gateway_addr()));
+    lines.push("Press Ctrl-C to stop.".into());
+    println!("\n{}", lines.join("\n"));
 
     lectern_common::shutdown::signal().await;
     let stopped = suite.shutdown().await;

@@ -100,7 +100,7 @@ async fn sign_in_and_rotate(channel: &Channel, username: &str, password: &str) -
             token: login.access_token,
         });
     }
-    let new_password = lectern_common::ids::new_id().replace('-', "")[..16].to_owned();
+    let new_password = lectern_reader::generate_password();
     let mut identity = IdentityServiceClient::new(channel.clone());
     let changed = identity
         .change_password(with_bearer(

@@ -59,7 +59,7 @@ where
         }
     };
     runtime.block_on(async move {
-        let telemetry = match crate::telemetry::init(name) {
+        let telemetry = match crate::telemetry::init(name, "info") {
             Ok(telemetry) => telemetry,
             Err(error) => {
                 eprintln!("{binary}: {error}");

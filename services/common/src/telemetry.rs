@@ -40,14 +40,15 @@ impl Telemetry {
 
 /// Starts logging and tracing for the process named `service`.
 ///
-/// - `LECTERN_LOG`: filter directives, default `info`.
+/// - `LECTERN_LOG`: filter directives, default `default_filter` (`info`
+///   for a server; `lectern up` keeps a desk PC's console to warnings).
 /// - `LECTERN_LOG_FORMAT`: `text` (default) or `json`.
 /// - `OTEL_EXPORTER_OTLP_ENDPOINT`: where to send traces (gRPC), e.g.
 ///   `http://otel-collector:4317`; unset means no trace export.
-pub fn init(service: &str) -> Result<Telemetry, String> {
+pub fn init(service: &str, default_filter: &str) -> Result<Telemetry, String> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_env("LECTERN_LOG")
-        .or_else(|_| EnvFilter::try_new("info"))
+        .or_else(|_| EnvFilter::try_new(default_filter))
         .map_err(|error| format!("LECTERN_LOG: {error}"))?;
     let json = std::env::var("LECTERN_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     let fmt = if json {

@@ -29,6 +29,9 @@ use tonic::service::Routes;
 pub use bootstrap::FirstAdmin;
 pub use config::Config;
 pub use error::Error;
+/// A random password of the kind Lectern hands out once (no look-alike
+/// characters), for tools that set passwords on someone's behalf.
+pub use passwords::one_time as generate_password;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
