@@ -156,6 +156,7 @@ impl Suite {
             notification_url,
             client: lectern_common::client::ClientConfig::default(),
             drain_delay: Duration::ZERO,
+            shutdown_grace: Duration::from_secs(10),
             clock: config.clock.clone(),
         };
 

@@ -25,6 +25,8 @@ pub struct Config {
     pub client: ClientConfig,
     /// Pause between turning not-ready and closing on shutdown (`LECTERN_DRAIN_DELAY_MS`).
     pub drain_delay: Duration,
+    /// How long draining may take before open calls are cut (`LECTERN_SHUTDOWN_GRACE_MS`).
+    pub shutdown_grace: Duration,
     /// The time source.
     pub clock: SharedClock,
 }
@@ -43,6 +45,7 @@ impl ServerConfig for Config {
             notification_url: config::string("LECTERN_NOTIFICATION_URL", &local(ports::NOTIFICATION))?,
             client: ClientConfig::from_env()?,
             drain_delay: config::millis("LECTERN_DRAIN_DELAY_MS", Duration::ZERO)?,
+            shutdown_grace: config::millis("LECTERN_SHUTDOWN_GRACE_MS", Duration::from_secs(10))?,
             clock: lectern_common::clock::system(),
         })
     }

@@ -59,6 +59,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         public: PublicMethods::new(authz::public_methods()),
         drain_delay: config.drain_delay,
+        shutdown_grace: config.shutdown_grace,
     };
     lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
 }

@@ -144,6 +144,7 @@ impl Suite {
             verifier: TokenVerifier::new(Arc::new(StaticKeys::new([key.public()])), clock.clone()),
             public: PublicMethods::new(["/lectern.reader.v1.IdentityService/ListVerificationKeys"]),
             drain_delay: std::time::Duration::ZERO,
+            shutdown_grace: std::time::Duration::from_secs(10),
         };
         let reader_server = tokio::spawn({
             let stop = shutdown.wait();

@@ -121,6 +121,9 @@ pub struct ServiceSettings {
     /// Pause between turning not-ready and closing the listener on shutdown
     /// (`LECTERN_DRAIN_DELAY_MS`, default 0).
     pub drain_delay: Duration,
+    /// How long draining may take before open calls are cut
+    /// (`LECTERN_SHUTDOWN_GRACE_MS`, default 10000).
+    pub shutdown_grace: Duration,
     /// The time source (the system clock outside tests).
     pub clock: crate::clock::SharedClock,
 }
@@ -135,6 +138,7 @@ impl ServiceSettings {
             reader_url: string("LECTERN_READER_URL", &format!("http://127.0.0.1:{}", ports::READER))?,
             client: crate::client::ClientConfig::from_env()?,
             drain_delay: millis("LECTERN_DRAIN_DELAY_MS", Duration::ZERO)?,
+            shutdown_grace: millis("LECTERN_SHUTDOWN_GRACE_MS", Duration::from_secs(10))?,
             clock: crate::clock::system(),
         })
     }
@@ -149,6 +153,7 @@ impl ServiceSettings {
             reader_url: reader_url.to_owned(),
             client: crate::client::ClientConfig::default(),
             drain_delay: Duration::ZERO,
+            shutdown_grace: Duration::from_secs(10),
             clock,
         }
     }
@@ -192,6 +197,13 @@ impl ServiceSettings {
         verifier: crate::identity::TokenVerifier,
         public: crate::identity::PublicMethods,
     ) -> crate::server::ServeOptions {
-        crate::server::ServeOptions { name, services, verifier, public, drain_delay: self.drain_delay }
+        crate::server::ServeOptions {
+            name,
+            services,
+            verifier,
+            public,
+            drain_delay: self.drain_delay,
+            shutdown_grace: self.shutdown_grace,
+        }
     }
 }

@@ -34,6 +34,10 @@ pub struct ServeOptions {
     /// before the listener closes, so load balancers stop sending calls
     /// (`LECTERN_DRAIN_DELAY_MS`; 0 on a desk PC, a few seconds in Kubernetes).
     pub drain_delay: Duration,
+    /// How long calls in flight (and clients that do not hang up) may keep
+    /// the server alive once draining has begun (`LECTERN_SHUTDOWN_GRACE_MS`,
+    /// default 10 s: inside Kubernetes' default 30 s termination grace).
+    pub shutdown_grace: Duration,
 }
 
 /// Serves `routes` on `listener` until `shutdown` resolves, then reports
@@ -70,8 +74,11 @@ pub async fn serve(
     let name = options.name;
     let services = options.services.clone();
     let drain_delay = options.drain_delay;
+    let shutdown_grace = options.shutdown_grace;
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
+        let _ = draining_tx.send(());
         tracing::info!(server = name, "not ready: draining calls in flight");
         reporter.set_service_status("", ServingStatus::NotServing).await;
         for service in services {
@@ -84,14 +91,27 @@ pub async fn serve(
 
     let address = listener.local_addr().ok();
     tracing::info!(server = name, address = ?address, "serving gRPC");
-    Server::builder()
+    let server = Server::builder()
         // Outermost: one span per call, so authentication is traced too.
         .layer(TraceLayer { server: name })
         // Before any handler: no call reaches a service without a verified caller.
         .layer(AuthLayer::new(options.verifier, options.public))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal)
-        .await?;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    // A graceful HTTP/2 shutdown waits for every client to acknowledge it;
+    // one that never does must not keep the server from stopping.
+    let deadline = async move {
+        if draining_rx.await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(drain_delay + shutdown_grace).await;
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => {
+            tracing::warn!(server = name, grace_ms = shutdown_grace.as_millis() as u64, "calls still open after the shutdown grace; closing them");
+        }
+    }
     tracing::info!(server = name, "stopped");
     Ok(())
 }
