@@ -22,7 +22,8 @@ pub enum Access {
 const RULES: &[(&str, Access)] = &[
     ("/lectern.gateway.v1.GatewayService/Login", Access::Public),
     ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::Staff),
-    ("/lectern.reader.v1.IdentityService/Login", Access::Public),
+    // People sign in at the edge with GatewayService/Login; the reader
+    // service's own Login also takes service credentials and stays internal.
     ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
     ("/lectern.reader.v1.IdentityService/ChangePassword", Access::Staff),
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
@@ -90,6 +91,7 @@ mod tests {
     #[test]
     fn internal_services_are_not_exposed() {
         assert_eq!(access("/lectern.events.v1.EventSink/Deliver"), None);
+        assert_eq!(access("/lectern.reader.v1.IdentityService/Login"), None);
         assert_eq!(access("/grpc.health.v1.Health/Check"), None);
     }
 

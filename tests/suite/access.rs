@@ -181,3 +181,20 @@ async fn health_and_reflection_need_no_token() {
     }
     assert!(!names.iter().any(|name| name.contains("EventSink")), "internal services stay hidden: {names:?}");
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let suite = TestSuite::start().await;
+    suite.catalog().search_titles(suite.admin(search("草房子"))).await.expect("fresh token works");
+    // Sign-ins last an hour by default.
+    suite.clock.advance(chrono::Duration::minutes(61));
+    let status = assert_refused(
+        suite.catalog().search_titles(suite.admin(search("草房子"))).await,
+        Code::Unauthenticated,
+        Reason::TokenInvalid,
+    );
+    assert!(status.message().contains("expired"), "{status:?}");
+    // Signing in again gives a working token.
+    let login = suite.login("admin", crate::harness::ADMIN_PASSWORD).await.unwrap();
+    suite.catalog().search_titles(bearer(search("草房子"), &login.access_token)).await.unwrap();
+}

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lectern::suite::{Databases, Suite, SuiteConfig};
+use lectern_common::clock::ManualClock;
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
 use lectern_common::refusal::{Reason, reason_of};
@@ -23,10 +24,14 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
+/// The district service key of test suites.
+pub const SERVICE_KEY: &str = "test-service-key-0123456789";
 
 /// A running suite with its databases and an admin session.
 pub struct TestSuite {
     pub suite: Suite,
+    /// Every service's clock; tests move it to make time pass.
+    pub clock: ManualClock,
     pub channel: Channel,
     pub admin_token: String,
     pub one_time_password: String,
@@ -65,11 +70,9 @@ impl TestSuite {
             circulation: databases[2].url().to_owned(),
             notification: databases[3].url().to_owned(),
         };
-        let mut config = SuiteConfig::new(
-            urls,
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            "test-service-key-0123456789".into(),
-        );
+        let mut config = SuiteConfig::new(urls, SocketAddr::from(([127, 0, 0, 1], 0)), SERVICE_KEY.into());
+        let clock = ManualClock::starting_at(chrono::Utc::now());
+        config.clock = std::sync::Arc::new(clock.clone());
         // A consumer that is down is retried quickly, so tests see delivery soon after it is back.
         config.relay = RelayConfig {
             poll_interval: Duration::from_millis(200),
@@ -86,6 +89,7 @@ impl TestSuite {
             .expect("gateway reachable");
         Self {
             suite,
+            clock,
             channel,
             admin_token: String::new(),
             one_time_password: admin.password,

@@ -1,0 +1,80 @@
+//! Event delivery at the consumer: only Lectern services may deliver, and an
+//! event delivered twice is stored once.
+
+use lectern_common::refusal::Reason;
+use lectern_proto::events::v1::event_sink_client::EventSinkClient;
+use lectern_proto::events::v1::{DeliverRequest, Event, LoanCheckedOut, event};
+use lectern_proto::notification::v1::ListNoticesRequest;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::{LoginRequest, ServiceCredentials, login_request};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::harness::{SERVICE_KEY, TestSuite, assert_refused, bearer};
+
+async fn direct(suite: &TestSuite, service: &str) -> Channel {
+    let address = suite.suite.address(service).unwrap();
+    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_event_delivered_twice_makes_one_notice() {
+    let suite = TestSuite::start().await;
+    let service_token = IdentityServiceClient::new(direct(&suite, "reader").await)
+        .login(LoginRequest {
+            credentials: Some(login_request::Credentials::Service(ServiceCredentials {
+                service: "circulation".into(),
+                key: SERVICE_KEY.into(),
+            })),
+        })
+        .await
+        .expect("services sign in with the district key")
+        .into_inner()
+        .access_token;
+
+    let reader_id = lectern_common::ids::new_id();
+    let checked_out = Event {
+        id: lectern_common::ids::new_id(),
+        r#type: "loan.checked_out".into(),
+        occurred_at: Some(prost_types::Timestamp { seconds: chrono::Utc::now().timestamp(), nanos: 0 }),
+        school_id: lectern_common::ids::new_id(),
+        source: "circulation".into(),
+        payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
+            loan_id: lectern_common::ids::new_id(),
+            reader_id: reader_id.clone(),
+            title: "青铜葵花".into(),
+            due_date: "2026-12-12".into(),
+            ..Default::default()
+        })),
+    };
+    let mut sink = EventSinkClient::new(direct(&suite, "notification").await);
+
+    // A librarian's token may not deliver events.
+    assert_refused(
+        sink.deliver(bearer(DeliverRequest { events: vec![checked_out.clone()] }, &suite.admin_token)).await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+
+    let first = sink
+        .deliver(bearer(DeliverRequest { events: vec![checked_out.clone()] }, &service_token))
+        .await
+        .unwrap()
+        .into_inner();
+    let again = sink
+        .deliver(bearer(DeliverRequest { events: vec![checked_out.clone(), checked_out] }, &service_token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((first.accepted, again.accepted), (1, 0));
+
+    let notices = suite
+        .notifications()
+        .list_notices(suite.admin(ListNoticesRequest { reader_id, ..Default::default() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .notices;
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].message, "你借了《青铜葵花》，请在 2026-12-12 前归还。");
+}
