@@ -132,8 +132,9 @@ async fn wait_for_events(receiver: &mut watch::Receiver<usize>, count: usize) {
 /// delivered just after the sink has answered).
 async fn wait_until_delivered(db: &Db, subscriber: &'static str) {
     tokio::time::timeout(DEADLINE, async {
+        let mut every = tokio::time::interval(Duration::from_millis(10));
         while pending(db, subscriber).await > 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            every.tick().await;
         }
     })
     .await
@@ -221,8 +222,9 @@ async fn events_wait_while_a_subscriber_is_down() {
 
     // The relay tries, fails, and keeps the event.
     tokio::time::timeout(DEADLINE, async {
+        let mut every = tokio::time::interval(Duration::from_millis(10));
         while attempts(&db, NOTIFICATION).await < 2 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            every.tick().await;
         }
     })
     .await
