@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "lectern/events/v1/events.proto",
     "lectern/reader/v1/reader.proto",
     "lectern/reader/v1/identity.proto",
+    "lectern/reader/v1/audit.proto",
     "lectern/catalog/v1/catalog.proto",
     "lectern/circulation/v1/circulation.proto",
     "lectern/notification/v1/notification.proto",

@@ -29,6 +29,7 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
+    ("/lectern.reader.v1.AuditService/", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),
@@ -86,6 +87,7 @@ mod tests {
         assert_eq!(access("/lectern.reader.v1.ReaderService/CreateSchool"), Some(Access::DistrictAdmin));
         assert_eq!(access("/lectern.reader.v1.ReaderService/CreateReader"), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.ReaderService/"), None);
+        assert_eq!(access("/lectern.reader.v1.AuditService/ListAuditEvents"), Some(Access::DistrictAdmin));
     }
 
     #[test]

@@ -198,3 +198,65 @@ async fn an_expired_token_is_refused() {
     let login = suite.login("admin", crate::harness::ADMIN_PASSWORD).await.unwrap();
     suite.catalog().search_titles(bearer(search("草房子"), &login.access_token)).await.unwrap();
 }
+
+#[tokio::test]
+async fn wrong_passwords_lock_an_account_and_the_audit_log_shows_it() {
+    use lectern_proto::reader::v1::ListAuditEventsRequest;
+
+    let suite = TestSuite::start().await;
+    for _ in 0..4 {
+        assert_refused(
+            suite.login("admin", "guess-guess-guess").await,
+            Code::Unauthenticated,
+            Reason::CredentialsInvalid,
+        );
+    }
+    // The fifth wrong password locks the account; then even the right one is refused.
+    let status = assert_refused(
+        suite.login("admin", "guess-guess-guess").await,
+        Code::PermissionDenied,
+        Reason::AccountLocked,
+    );
+    let refusal = lectern_common::refusal::Refusal::from_status(&status).unwrap();
+    assert!(refusal.metadata.contains_key("locked_until"), "{refusal:?}");
+    assert_refused(
+        suite.login("admin", crate::harness::ADMIN_PASSWORD).await,
+        Code::PermissionDenied,
+        Reason::AccountLocked,
+    );
+
+    // The lock lifts by itself after its period (15 minutes by default).
+    suite.clock.advance(chrono::Duration::minutes(16));
+    let login =
+        suite.login("admin", crate::harness::ADMIN_PASSWORD).await.expect("unlocked after the period");
+
+    let audit = suite
+        .readers_audit()
+        .list_audit_events(bearer(
+            ListAuditEventsRequest { subject_id: login.subject_id.clone(), ..Default::default() },
+            &login.access_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let outcomes: Vec<(String, String)> =
+        audit.iter().map(|event| (event.action.clone(), event.outcome.clone())).collect();
+    // Newest first: the last sign-in, the refusal while locked, the lockout, and five failures.
+    assert_eq!(outcomes[0], ("login".to_owned(), "succeeded".to_owned()));
+    assert_eq!(outcomes[1], ("login".to_owned(), "refused_locked".to_owned()));
+    assert!(outcomes.contains(&("lockout".to_owned(), "locked".to_owned())));
+    assert_eq!(outcomes.iter().filter(|(_, outcome)| outcome == "failed").count(), 5);
+
+    let lockouts = suite
+        .readers_audit()
+        .list_audit_events(bearer(
+            ListAuditEventsRequest { action: "lockout".into(), ..Default::default() },
+            &login.access_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(lockouts.len(), 1);
+}

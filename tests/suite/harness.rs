@@ -14,6 +14,7 @@ use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequ
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
@@ -116,6 +117,9 @@ impl TestSuite {
 
     pub fn readers(&self) -> ReaderServiceClient<Channel> {
         ReaderServiceClient::new(self.channel.clone())
+    }
+    pub fn readers_audit(&self) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.channel.clone())
     }
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         IdentityServiceClient::new(self.channel.clone())

@@ -121,6 +121,33 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// After `attempts` wrong passwords in a row an account refuses sign-ins
+/// for `period`, whichever channel the attempts came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    /// Wrong passwords in a row that lock the account.
+    pub attempts: u32,
+    /// How long it stays locked.
+    pub period: chrono::Duration,
+}
+
+impl Lockout {
+    /// Until when an account locked now stays locked.
+    pub fn until(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now + self.period
+    }
+
+    /// The failed-attempt count that locks, as stored.
+    pub fn threshold(&self) -> i32 {
+        i32::try_from(self.attempts).unwrap_or(i32::MAX)
+    }
+}
+
+/// Until when `account` refuses sign-ins, if it is locked at `now`.
+pub fn locked_until(account: &StaffRow, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    account.locked_until.filter(|until| *until > now)
+}
+
 /// Checks a sign-in against the account found for its username, if any
 /// (blocking: hashes). A disabled account is refused only to someone who
 /// knows its password.
@@ -268,5 +295,37 @@ mod tests {
             authenticate_service(None, "circulation", "anything"),
             Err(Error::CredentialsInvalid(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod lockout_tests {
+    use super::*;
+
+    fn account(locked_until: Option<NaiveDateTime>) -> StaffRow {
+        StaffRow {
+            id: "a".into(),
+            username: "li.hua".into(),
+            display_name: "李华".into(),
+            role: "librarian".into(),
+            password_hash: String::new(),
+            password_change_required: false,
+            disabled: false,
+            failed_logins: 0,
+            created_at: NaiveDateTime::default(),
+            password_changed_at: None,
+            locked_until,
+        }
+    }
+
+    #[test]
+    fn a_lock_lasts_its_period_and_then_lifts_by_itself() {
+        let now = chrono::Utc::now().naive_utc();
+        let policy = Lockout { attempts: 5, period: chrono::Duration::minutes(15) };
+        let until = policy.until(now);
+        assert_eq!(locked_until(&account(Some(until)), now), Some(until));
+        assert_eq!(locked_until(&account(Some(until)), until), None);
+        assert_eq!(locked_until(&account(None), now), None);
+        assert_eq!(policy.threshold(), 5);
     }
 }

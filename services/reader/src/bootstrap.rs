@@ -69,6 +69,7 @@ pub async fn first_admin(db: &Db, config: &Config) -> Result<Option<FirstAdmin>,
         password_change_required: true,
         disabled: false,
         failed_logins: 0,
+        locked_until: None,
         created_at: config.settings.clock.now().naive_utc(),
         password_changed_at: None,
     };

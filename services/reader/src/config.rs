@@ -31,6 +31,12 @@ pub struct Config {
     /// staff account at all (`LECTERN_BOOTSTRAP_ADMIN_PASSWORD`); when
     /// unset a random one-time password is generated and printed once.
     pub bootstrap_admin_password: Option<String>,
+    /// Wrong passwords in a row that lock an account
+    /// (`LECTERN_LOCKOUT_ATTEMPTS`, default 5, 1–100).
+    pub lockout_attempts: u32,
+    /// How long a locked account stays locked
+    /// (`LECTERN_LOCKOUT_MINUTES`, default 15, 1–1440).
+    pub lockout_period: chrono::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -42,6 +48,8 @@ impl std::fmt::Debug for Config {
             .field("token_ttl", &self.token_ttl)
             .field("time_zone", &self.time_zone)
             .field("bootstrap_admin_password", &self.bootstrap_admin_password.as_ref().map(|_| "<set>"))
+            .field("lockout_attempts", &self.lockout_attempts)
+            .field("lockout_period", &self.lockout_period)
             .finish()
     }
 }
@@ -56,6 +64,8 @@ impl Config {
             token_ttl: chrono::Duration::seconds(3600),
             time_zone: chrono_tz::Asia::Shanghai,
             bootstrap_admin_password: None,
+            lockout_attempts: 5,
+            lockout_period: chrono::Duration::minutes(15),
         }
     }
 }
@@ -82,12 +92,28 @@ impl ServerConfig for Config {
                 ),
             });
         }
+        let lockout_attempts: u32 = config::parsed("LECTERN_LOCKOUT_ATTEMPTS", 5)?;
+        if !(1..=100).contains(&lockout_attempts) {
+            return Err(ConfigError {
+                variable: "LECTERN_LOCKOUT_ATTEMPTS".to_owned(),
+                problem: format!("{lockout_attempts} is not between 1 and 100"),
+            });
+        }
+        let lockout_minutes: i64 = config::parsed("LECTERN_LOCKOUT_MINUTES", 15)?;
+        if !(1..=1440).contains(&lockout_minutes) {
+            return Err(ConfigError {
+                variable: "LECTERN_LOCKOUT_MINUTES".to_owned(),
+                problem: format!("{lockout_minutes} is not between 1 and 1440 minutes"),
+            });
+        }
         Ok(Self {
             settings: ServiceSettings::from_env("reader", ports::READER)?,
             service_key,
             token_ttl: chrono::Duration::seconds(ttl_secs),
             time_zone: config::time_zone("LECTERN_TIME_ZONE", chrono_tz::Asia::Shanghai)?,
             bootstrap_admin_password: config::optional_string("LECTERN_BOOTSTRAP_ADMIN_PASSWORD")?,
+            lockout_attempts,
+            lockout_period: chrono::Duration::minutes(lockout_minutes),
         })
     }
 

@@ -20,6 +20,9 @@ pub enum Error {
     /// The account is disabled.
     #[error("this account is disabled; ask a district admin")]
     AccountLocked,
+    /// Too many wrong passwords in a row: sign-ins wait until then (UTC).
+    #[error("too many wrong passwords: this account is locked until {0} UTC")]
+    LockedOut(chrono::NaiveDateTime),
     /// A new password does not meet the rules.
     #[error("{0}")]
     PasswordTooWeak(String),
@@ -88,6 +91,10 @@ impl From<Error> for Status {
             Error::InvalidArgument(field) => field.into(),
             Error::CredentialsInvalid(_) => refusal(Code::Unauthenticated, Reason::CredentialsInvalid),
             Error::AccountLocked => refusal(Code::PermissionDenied, Reason::AccountLocked),
+            Error::LockedOut(until) => Status::from(
+                Refusal::new(Code::PermissionDenied, Reason::AccountLocked, message.clone())
+                    .with("locked_until", until.and_utc().to_rfc3339()),
+            ),
             Error::PasswordTooWeak(_) => refusal(Code::FailedPrecondition, Reason::PasswordTooWeak),
             Error::UsernameTaken(_) => refusal(Code::AlreadyExists, Reason::UsernameTaken),
             Error::SchoolCodeTaken(_) => refusal(Code::AlreadyExists, Reason::SchoolCodeTaken),

@@ -4,6 +4,7 @@
 //! and the keys that sign the tokens every Lectern server verifies.
 
 mod accounts;
+mod audit;
 mod bootstrap;
 mod config;
 mod convert;
@@ -21,6 +22,7 @@ use lectern_common::db::{Db, DbError, Migrations};
 use lectern_common::identity::{PublicMethods, TokenSigner, TokenVerifier};
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
+use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
 use lectern_proto::reader::v1::reader_service_server::ReaderServiceServer;
 use tokio::net::TcpListener;
@@ -74,13 +76,23 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     // than asking itself over the network.
     let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
     let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
-    let identity =
-        grpc::Identity { db, clock, issuer, service_key: config.service_key.as_deref().map(Arc::from) };
-    let routes =
-        Routes::new(ReaderServiceServer::new(readers)).add_service(IdentityServiceServer::new(identity));
+    let identity = grpc::Identity {
+        db: db.clone(),
+        clock,
+        issuer,
+        service_key: config.service_key.as_deref().map(Arc::from),
+        lockout: accounts::Lockout { attempts: config.lockout_attempts, period: config.lockout_period },
+    };
+    let routes = Routes::new(ReaderServiceServer::new(readers))
+        .add_service(IdentityServiceServer::new(identity))
+        .add_service(AuditServiceServer::new(grpc::Audit { db }));
     let options = config.settings.serve_options(
         "reader",
-        vec!["lectern.reader.v1.ReaderService", "lectern.reader.v1.IdentityService"],
+        vec![
+            "lectern.reader.v1.ReaderService",
+            "lectern.reader.v1.IdentityService",
+            "lectern.reader.v1.AuditService",
+        ],
         verifier,
         PublicMethods::new(PUBLIC_METHODS),
     );

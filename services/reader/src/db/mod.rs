@@ -2,12 +2,14 @@
 //! `&mut DbConnection` and return `QueryResult`, so handlers compose them
 //! inside one transaction.
 
+pub mod audit;
 pub mod organisation;
 pub mod readers;
 pub mod schema;
 pub mod signing_keys;
 pub mod staff;
 
+pub use self::audit::{AuditFilter, AuditRow};
 pub use self::organisation::{ClassRow, SchoolRow};
 pub use self::readers::{BlockRow, ReaderRow, ReaderView};
 pub use self::signing_keys::SigningKeyRow;

@@ -67,6 +67,19 @@ diesel::table! {
         failed_logins -> Integer,
         created_at -> Timestamp,
         password_changed_at -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        occurred_at -> Timestamp,
+        action -> Text,
+        outcome -> Text,
+        actor_id -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }
 

@@ -17,10 +17,12 @@ pub struct StaffRow {
     pub password_hash: String,
     pub password_change_required: bool,
     pub disabled: bool,
-    /// Kept at 0 until sign-in lockout arrives.
+    /// Wrong passwords in a row since the last successful sign-in or lockout.
     pub failed_logins: i32,
     pub created_at: NaiveDateTime,
     pub password_changed_at: Option<NaiveDateTime>,
+    /// Sign-ins are refused until then, after too many wrong passwords.
+    pub locked_until: Option<NaiveDateTime>,
 }
 
 impl std::fmt::Debug for StaffRow {
@@ -99,4 +101,31 @@ pub fn list_accounts(connection: &mut DbConnection, offset: i64, limit: i64) -> 
         .offset(offset)
         .limit(limit)
         .load(connection)
+}
+
+/// Records a wrong password: the count goes up, and at `lock_after` the
+/// account is locked until `locked_until` and the count starts again.
+/// Returns whether this failure locked the account.
+pub fn record_failed_login(
+    connection: &mut DbConnection,
+    id: &str,
+    lock_after: i32,
+    locked_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(staff_accounts::table.find(id))
+        .set(staff_accounts::failed_logins.eq(staff_accounts::failed_logins + 1))
+        .execute(connection)?;
+    let locked =
+        diesel::update(staff_accounts::table.find(id).filter(staff_accounts::failed_logins.ge(lock_after)))
+            .set((staff_accounts::failed_logins.eq(0), staff_accounts::locked_until.eq(Some(locked_until))))
+            .execute(connection)?;
+    Ok(locked == 1)
+}
+
+/// Clears the count of wrong passwords after a successful sign-in.
+pub fn record_successful_login(connection: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(staff_accounts::table.find(id).filter(staff_accounts::failed_logins.gt(0)))
+        .set(staff_accounts::failed_logins.eq(0))
+        .execute(connection)?;
+    Ok(())
 }

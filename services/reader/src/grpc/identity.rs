@@ -18,6 +18,7 @@ use tonic::{Request, Response, Status};
 
 use super::{idempotent, page};
 use crate::accounts::{self, Credentials};
+use crate::audit::{self, Entry, action, outcome};
 use crate::db::{self, StaffRow};
 use crate::error::Error;
 use crate::tokens::Issuer;
@@ -31,6 +32,108 @@ pub struct Identity {
     pub issuer: Issuer,
     /// The district's service key; `None` refuses service sign-ins.
     pub service_key: Option<Arc<str>>,
+    /// When wrong passwords lock an account.
+    pub lockout: accounts::Lockout,
+}
+
+impl Identity {
+    /// A staff sign-in: refused while the account is locked; wrong passwords
+    /// count towards a lockout; every attempt on a known account is audited.
+    async fn sign_in_staff(&self, username: String, password: String) -> Result<StaffRow, Error> {
+        let now = self.clock.now().naive_utc();
+        let account = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::staff::find_by_username(connection, &username)?)
+            })
+            .await?;
+        let account_id = account.as_ref().map(|account| account.id.clone());
+        if let Some(until) = account.as_ref().and_then(|account| accounts::locked_until(account, now)) {
+            self.audit(Entry::own(action::LOGIN, outcome::REFUSED_LOCKED, account_id.as_deref()), now)
+                .await?;
+            return Err(Error::LockedOut(until));
+        }
+        let checked = passwords::off_runtime(move || accounts::check_sign_in(account, &password)).await;
+        match checked {
+            Ok(account) => {
+                let id = account.id.clone();
+                self.db
+                    .write(move |connection| -> Result<(), Error> {
+                        db::staff::record_successful_login(connection, &id)?;
+                        audit::record(
+                            connection,
+                            Entry::own(action::LOGIN, outcome::SUCCEEDED, Some(&id)),
+                            now,
+                        )?;
+                        Ok(())
+                    })
+                    .await?;
+                Ok(account)
+            }
+            Err(Error::CredentialsInvalid(message)) => {
+                let Some(id) = account_id else {
+                    // No such username: nothing to count or lock, and no
+                    // attempted name is kept.
+                    self.audit(Entry::own(action::LOGIN, outcome::FAILED, None), now).await?;
+                    return Err(Error::CredentialsInvalid(message));
+                };
+                let lockout = self.lockout;
+                let until = lockout.until(now);
+                let locked_id = id.clone();
+                let locked = self
+                    .db
+                    .write(move |connection| -> Result<bool, Error> {
+                        audit::record(
+                            connection,
+                            Entry::own(action::LOGIN, outcome::FAILED, Some(&id)),
+                            now,
+                        )?;
+                        let locked =
+                            db::staff::record_failed_login(connection, &id, lockout.threshold(), until)?;
+                        if locked {
+                            let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
+                                .detail(format!("locked until {}Z", until.format("%Y-%m-%dT%H:%M:%S")));
+                            audit::record(connection, entry, now)?;
+                        }
+                        Ok(locked)
+                    })
+                    .await?;
+                if locked {
+                    tracing::warn!(staff.id = %locked_id, "account locked after repeated wrong passwords");
+                    return Err(Error::LockedOut(until));
+                }
+                Err(Error::CredentialsInvalid(message))
+            }
+            Err(Error::AccountLocked) => {
+                self.audit(Entry::own(action::LOGIN, outcome::REFUSED_DISABLED, account_id.as_deref()), now)
+                    .await?;
+                Err(Error::AccountLocked)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Writes one audit event in a transaction of its own.
+    async fn audit(&self, entry: Entry<'_>, now: chrono::NaiveDateTime) -> Result<(), Error> {
+        let action = entry.action;
+        let outcome = entry.outcome;
+        let actor_id = entry.actor_id.map(str::to_owned);
+        let subject_id = entry.subject_id.map(str::to_owned);
+        let detail = entry.detail;
+        self.db
+            .write(move |connection| -> Result<(), Error> {
+                let entry = Entry {
+                    action,
+                    outcome,
+                    actor_id: actor_id.as_deref(),
+                    subject_id: subject_id.as_deref(),
+                    detail,
+                };
+                audit::record(connection, entry, now)?;
+                Ok(())
+            })
+            .await
+    }
 }
 
 /// Refuses a new password that breaks the rules.
@@ -46,14 +149,7 @@ impl IdentityService for Identity {
     async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
         let response = match Credentials::from_request(request.into_inner())? {
             Credentials::Staff { username, password } => {
-                let account = self
-                    .db
-                    .run(move |connection| -> Result<_, Error> {
-                        Ok(db::staff::find_by_username(connection, &username)?)
-                    })
-                    .await?;
-                let account =
-                    passwords::off_runtime(move || accounts::check_sign_in(account, &password)).await?;
+                let account = self.sign_in_staff(username, password).await?;
                 tracing::info!(staff.id = %account.id, "staff signed in");
                 self.issuer.staff(&account)?
             }
@@ -139,6 +235,7 @@ impl IdentityService for Identity {
             password_change_required: true,
             disabled: false,
             failed_logins: 0,
+            locked_until: None,
             created_at: now,
             password_changed_at: None,
         };

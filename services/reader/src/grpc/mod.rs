@@ -1,9 +1,11 @@
 //! gRPC handlers: validate, run the domain rules in the database, map the
 //! result. `readers` serves `ReaderService`, `identity` `IdentityService`.
 
+mod audit;
 mod identity;
 mod readers;
 
+pub use self::audit::Audit;
 pub use self::identity::Identity;
 pub use self::readers::Readers;
 

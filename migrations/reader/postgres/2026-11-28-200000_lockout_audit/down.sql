@@ -1,0 +1,2 @@
+DROP TABLE audit_events;
+ALTER TABLE staff_accounts DROP COLUMN locked_until;

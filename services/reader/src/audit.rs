@@ -1,0 +1,89 @@
+//! What the reader service writes to its audit log, and how events read on
+//! the wire. Events carry ids and outcomes only — never a name, password
+//! or contact detail.
+
+use chrono::NaiveDateTime;
+use lectern_common::db::DbConnection;
+use lectern_common::ids;
+use lectern_proto::reader::v1::AuditEvent;
+
+use crate::convert;
+use crate::db::{self, AuditRow};
+
+/// Audit actions.
+pub mod action {
+    /// A staff sign-in attempt.
+    pub const LOGIN: &str = "login";
+    /// An account locked after too many wrong passwords.
+    pub const LOCKOUT: &str = "lockout";
+}
+
+/// Audit outcomes.
+pub mod outcome {
+    /// It worked.
+    pub const SUCCEEDED: &str = "succeeded";
+    /// Wrong credentials.
+    pub const FAILED: &str = "failed";
+    /// Refused because the account is locked.
+    pub const REFUSED_LOCKED: &str = "refused_locked";
+    /// Refused because the account is disabled.
+    pub const REFUSED_DISABLED: &str = "refused_disabled";
+    /// The account was locked.
+    pub const LOCKED: &str = "locked";
+}
+
+/// One event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub actor_id: Option<&'a str>,
+    pub subject_id: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    /// Something `actor` did to their own account (sign-ins).
+    pub fn own(action: &'static str, outcome: &'static str, account_id: Option<&'a str>) -> Self {
+        Self { action, outcome, actor_id: account_id, subject_id: account_id, detail: None }
+    }
+
+    /// Adds a detail.
+    pub fn detail(mut self, detail: String) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// Writes an event, in the caller's transaction.
+pub fn record(
+    connection: &mut DbConnection,
+    entry: Entry<'_>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    db::audit::insert_event(
+        connection,
+        &AuditRow {
+            id: ids::new_id(),
+            occurred_at: now,
+            action: entry.action.to_owned(),
+            outcome: entry.outcome.to_owned(),
+            actor_id: entry.actor_id.map(str::to_owned),
+            subject_id: entry.subject_id.map(str::to_owned),
+            detail: entry.detail,
+        },
+    )
+}
+
+/// The wire form of a stored event.
+pub fn to_proto(row: AuditRow) -> AuditEvent {
+    AuditEvent {
+        id: row.id,
+        occur_time: Some(convert::timestamp(row.occurred_at)),
+        action: row.action,
+        outcome: row.outcome,
+        actor_id: row.actor_id.unwrap_or_default(),
+        subject_id: row.subject_id.unwrap_or_default(),
+        detail: row.detail.unwrap_or_default(),
+    }
+}
