@@ -86,6 +86,13 @@ pub fn classes() -> anyhow::Result<Vec<DemoClass>> {
         .collect()
 }
 
+impl DemoReader {
+    /// Every reader of the demo district.
+    pub fn all() -> anyhow::Result<Vec<Self>> {
+        readers()
+    }
+}
+
 /// The demo readers.
 pub fn readers() -> anyhow::Result<Vec<DemoReader>> {
     rows(READERS, "readers.tsv", 6)?

@@ -17,5 +17,6 @@ mod circulation;
 mod demo;
 mod events;
 mod outage;
+mod privacy;
 mod schema;
 mod search;

@@ -1,0 +1,134 @@
+//! Readers are mostly children: no log line may carry a reader's name (or,
+//! once they exist, contact details), nor a password. This test captures
+//! every log line of a full demo scenario at debug level and scans it.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use lectern_proto::catalog::v1::SearchTitlesRequest;
+use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest, ListLoansRequest};
+use lectern_proto::notification::v1::ListNoticesRequest;
+use lectern_proto::reader::v1::{CreateReaderRequest, LookupReaderRequest};
+
+use crate::harness::{TestSuite, bearer};
+
+/// Everything logged by this test binary, from the first call of `capture`.
+fn capture() -> Arc<Mutex<Vec<u8>>> {
+    static CAPTURED: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    CAPTURED
+        .get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let sink = buffer.clone();
+            tracing_subscriber::fmt()
+                .with_env_filter("debug,h2=info,hyper=info,hyper_util=info,tower=info,tonic=info")
+                .with_ansi(false)
+                .with_writer(move || Sink(sink.clone()))
+                .try_init()
+                .expect("no other subscriber in the suite tests");
+            buffer
+        })
+        .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_full_scenario_logs_no_reader_names_or_passwords() {
+    let captured = capture();
+    let suite = TestSuite::start_fresh().await;
+    let one_time = suite.one_time_password.clone();
+    let (admin, _) = lectern::demo::load(&suite.suite.gateway_url(), "admin", &one_time).await.unwrap();
+    let token = suite.login("admin", &admin.password).await.unwrap().access_token;
+    let readers = lectern::demo::DemoReader::all().unwrap();
+
+    // The desk's day: look up, lend, refuse, return, read notices.
+    let reader = suite
+        .readers()
+        .lookup_reader(bearer(LookupReaderRequest { card_barcode: "R100030".into() }, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    let hits = suite
+        .catalog()
+        .search_titles(bearer(SearchTitlesRequest { query: "森林".into(), ..Default::default() }, &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .hits;
+    let barcode = hits[0].copies[0].barcode.clone();
+    suite
+        .circulation()
+        .check_out(bearer(
+            CheckOutRequest {
+                reader_card_barcode: "R100030".into(),
+                copy_barcode: barcode.clone(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    let expired = readers.iter().find(|reader| reader.expires_on.starts_with("2025")).unwrap();
+    suite
+        .circulation()
+        .check_out(bearer(
+            CheckOutRequest {
+                reader_card_barcode: expired.card_barcode.clone(),
+                copy_barcode: barcode.clone(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    suite
+        .readers()
+        .create_reader(bearer(
+            CreateReaderRequest {
+                school_id: reader.school_id.clone(),
+                card_barcode: "R100030".into(),
+                name: reader.name.clone(),
+                category: "student".into(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    suite
+        .circulation()
+        .check_in(bearer(CheckInRequest { copy_barcode: barcode, request_id: String::new() }, &token))
+        .await
+        .unwrap();
+    suite
+        .circulation()
+        .list_loans(bearer(ListLoansRequest { reader_id: reader.id.clone(), ..Default::default() }, &token))
+        .await
+        .unwrap();
+    suite
+        .notifications()
+        .list_notices(bearer(ListNoticesRequest { reader_id: reader.id, ..Default::default() }, &token))
+        .await
+        .unwrap();
+    assert!(suite.login("admin", "a wrong password").await.is_err());
+
+    let log = String::from_utf8_lossy(&captured.lock().unwrap()).into_owned();
+    // The capture works: the scenario's own lines are there.
+    assert!(log.contains("copy lent") && log.contains("reader registered"), "nothing was captured");
+    for reader in &readers {
+        assert!(!log.contains(&reader.name), "a log line names reader {}", reader.card_barcode);
+    }
+    for secret in [&one_time, &admin.password, &token] {
+        assert!(!log.contains(secret.as_str()), "a log line carries a password or token");
+    }
+}
