@@ -39,6 +39,9 @@ pub enum ReaderCommand {
         /// Last day the card is valid, e.g. 2027-07-31 (default: no expiry)
         #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
         expires: Option<NaiveDate>,
+        /// Student or staff number in the school's own system (学籍号/工号)
+        #[arg(long)]
+        number: Option<String>,
         #[command(flatten)]
         connection: Connection,
     },
@@ -114,7 +117,7 @@ pub fn parse_language(text: &str) -> Result<String, String> {
 
 /// `lectern reader …`.
 pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
-    let ReaderCommand::Add { school, card, name, category, class_id, expires, connection } = command;
+    let ReaderCommand::Add { school, card, name, category, class_id, expires, number, connection } = command;
     let desk = Desk::open(&connection)?;
     let message = CreateReaderRequest {
         school_id: school_id(&desk, &school).await?,
@@ -124,6 +127,7 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
         class_id: class_id.unwrap_or_default(),
         expires_on: expires.map(|day| day.to_string()).unwrap_or_default(),
         request_id: request_id(),
+        number: number.unwrap_or_default(),
     };
     let client = desk.readers();
     let reader = retrying(|| {

@@ -192,6 +192,7 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
                 class_id,
                 expires_on: reader.expires_on.clone(),
                 request_id: String::new(),
+                number: String::new(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -168,7 +168,7 @@ impl TestSuite {
                 category: "student".into(),
                 class_id: class.id,
                 expires_on: expires_on.into(),
-                request_id: String::new(),
+                ..Default::default()
             }))
             .await
             .expect("reader registered")

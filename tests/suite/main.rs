@@ -18,5 +18,6 @@ mod demo;
 mod events;
 mod outage;
 mod privacy;
+mod readers;
 mod schema;
 mod search;

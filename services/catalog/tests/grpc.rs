@@ -84,6 +84,7 @@ impl ReaderService for FakeReader {
         get_reader(reader::GetReaderRequest) -> reader::Reader;
         lookup_reader(reader::LookupReaderRequest) -> reader::Reader;
         list_readers(reader::ListReadersRequest) -> reader::ListReadersResponse;
+        search_readers(reader::SearchReadersRequest) -> reader::SearchReadersResponse;
         create_reader_block(reader::CreateReaderBlockRequest) -> reader::Reader;
         delete_reader_block(reader::DeleteReaderBlockRequest) -> reader::Reader;
     }

@@ -58,6 +58,7 @@ pub fn reader(view: ReaderView) -> Reader {
         expires_on: row.expires_on.map(|date| date.to_string()).unwrap_or_default(),
         blocks: view.blocks.into_iter().map(block).collect(),
         create_time: Some(timestamp(row.created_at)),
+        number: row.number.unwrap_or_default(),
     }
 }
 

@@ -47,6 +47,9 @@ pub enum Error {
     /// Another reader holds the card.
     #[error("card barcode {0:?} already belongs to another reader")]
     CardBarcodeTaken(String),
+    /// Another reader of the school has the student/staff number.
+    #[error("another reader of this school already has number {0:?}")]
+    NumberTaken(String),
     /// No reader has the id.
     #[error("reader {0} not found")]
     ReaderNotFound(String),
@@ -103,6 +106,7 @@ impl From<Error> for Status {
             Error::ClassNotFound(_) => refusal(Code::FailedPrecondition, Reason::ClassNotFound),
             Error::ClassNameTaken { .. } => refusal(Code::AlreadyExists, Reason::ClassNameTaken),
             Error::CardBarcodeTaken(_) => refusal(Code::AlreadyExists, Reason::CardBarcodeTaken),
+            Error::NumberTaken(_) => refusal(Code::AlreadyExists, Reason::ReaderNumberTaken),
             Error::ReaderNotFound(_) | Error::CardNotFound(_) => {
                 refusal(Code::NotFound, Reason::ReaderNotFound)
             }

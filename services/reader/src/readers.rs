@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::validate::FieldError;
+use lectern_common::validate::{self, FieldError};
 
 use crate::db::readers::ReaderKey;
 use crate::db::{self, BlockRow, ReaderRow, ReaderView};
@@ -69,10 +69,18 @@ pub fn create_reader(
     if db::readers::card_barcode_exists(connection, &reader.card_barcode)? {
         return Err(Error::CardBarcodeTaken(reader.card_barcode));
     }
+    if let Some(number) = &reader.number
+        && db::readers::number_exists(connection, &reader.school_id, number)?
+    {
+        return Err(Error::NumberTaken(number.clone()));
+    }
     match db::readers::insert_reader(connection, &reader) {
         Ok(()) => {}
         Err(error) if unique_violation_on(&error, "card_barcode") => {
             return Err(Error::CardBarcodeTaken(reader.card_barcode));
+        }
+        Err(error) if unique_violation_on(&error, "number") => {
+            return Err(Error::NumberTaken(reader.number.unwrap_or_default()));
         }
         Err(error) => return Err(error.into()),
     }
@@ -161,5 +169,37 @@ mod tests {
     fn categories_are_lower_case_codes() {
         assert_eq!(category("category", " Student ").as_deref(), Ok("student"));
         assert_eq!(category("category", "").unwrap_err().to_string(), "category: is required");
+    }
+}
+
+/// A student or staff number: 1–32 letters, digits or "-"; empty means none.
+pub fn number(field: &'static str, value: &str) -> Result<Option<String>, FieldError> {
+    let number = value.trim();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    if number.len() > 32 || !number.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-') {
+        return Err(FieldError::new(field, "must be 1 to 32 letters, digits or \"-\""));
+    }
+    Ok(Some(number.to_owned()))
+}
+
+/// What a reader search looks for: trimmed, 1–100 characters.
+pub fn search_needle(field: &'static str, value: &str) -> Result<String, FieldError> {
+    validate::required_text(field, value, 100)
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_search_needles_are_checked() {
+        assert_eq!(number("number", " G3101012015 "), Ok(Some("G3101012015".to_owned())));
+        assert_eq!(number("number", ""), Ok(None));
+        assert!(number("number", "12 34").is_err());
+        assert!(number("number", &"9".repeat(33)).is_err());
+        assert_eq!(search_needle("query", " Wang "), Ok("Wang".to_owned()));
+        assert!(search_needle("query", "  ").is_err());
     }
 }

@@ -213,7 +213,7 @@ async fn the_first_admin_signs_in_and_registers_readers() {
         category: "student".into(),
         class_id: class.id.clone(),
         expires_on: "2027-07-31".into(),
-        request_id: String::new(),
+        ..Default::default()
     };
     let reader = readers.create_reader(bearer(create_reader.clone(), &token)).await.unwrap().into_inner();
     assert_eq!(reader.grade, 3);

@@ -26,6 +26,10 @@ pub struct ReaderRow {
     pub status: String,
     pub expires_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    /// Student or staff number, unique within the school.
+    pub number: Option<String>,
+    /// The name in lower case, for search.
+    pub name_key: String,
 }
 
 /// A stored manual block.
@@ -130,6 +134,55 @@ pub fn list_readers(
     }
     let rows: Vec<ReaderWithClass> = query.load(connection)?;
     with_blocks(connection, rows, today)
+}
+
+/// The escape character of LIKE patterns built here.
+const LIKE_ESCAPE: char = '\\';
+
+/// Readers of a school (of one class, if given) whose card barcode or
+/// number is `needle`, or whose name contains it in any case; by name.
+#[allow(clippy::too_many_arguments)]
+pub fn search_readers(
+    connection: &mut DbConnection,
+    school_id: &str,
+    needle: &str,
+    class_id: Option<&str>,
+    today: NaiveDate,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<ReaderView>> {
+    let escaped: String = needle
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec![LIKE_ESCAPE, c] } else { vec![c] })
+        .collect();
+    let mut query = readers::table
+        .left_join(classes::table)
+        .filter(readers::school_id.eq(school_id.to_owned()))
+        .filter(
+            readers::card_barcode
+                .eq(needle.to_owned())
+                .or(readers::number.eq(needle.to_owned()))
+                .or(readers::name_key.like(format!("%{escaped}%")).escape(LIKE_ESCAPE)),
+        )
+        .select((ReaderRow::as_select(), classes::name.nullable(), classes::grade.nullable()))
+        .order((readers::name.asc(), readers::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    if let Some(class_id) = class_id {
+        query = query.filter(readers::class_id.eq(class_id.to_owned()));
+    }
+    let rows: Vec<ReaderWithClass> = query.load(connection)?;
+    with_blocks(connection, rows, today)
+}
+
+/// Whether a reader of `school_id` has the student/staff `number`.
+pub fn number_exists(connection: &mut DbConnection, school_id: &str, number: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        readers::table.filter(readers::school_id.eq(school_id)).filter(readers::number.eq(number)),
+    ))
+    .get_result(connection)
 }
 
 /// Attaches the blocks in force on `today` to each reader, in one query.

@@ -39,6 +39,8 @@ diesel::table! {
         status -> Text,
         expires_on -> Nullable<Date>,
         created_at -> Timestamp,
+        number -> Nullable<Text>,
+        name_key -> Text,
     }
 }
 

@@ -10,7 +10,7 @@ use lectern_proto::reader::v1::{
     Class, CreateClassRequest, CreateReaderBlockRequest, CreateReaderRequest, CreateSchoolRequest,
     DeleteReaderBlockRequest, GetReaderRequest, GetSchoolRequest, ListClassesRequest, ListClassesResponse,
     ListReadersRequest, ListReadersResponse, ListSchoolsRequest, ListSchoolsResponse, LookupReaderRequest,
-    Reader, School,
+    Reader, School, SearchReadersRequest, SearchReadersResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -166,7 +166,10 @@ impl ReaderService for Readers {
             // A past date is allowed: schools import cards that have expired.
             expires_on: validate::optional_date("expires_on", &request.expires_on)?,
             created_at: now,
+            number: readers::number("number", &request.number)?,
+            name_key: String::new(),
         };
+        let reader = ReaderRow { name_key: reader.name.to_lowercase(), ..reader };
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let today = self.today();
         let answer = self
@@ -226,6 +229,39 @@ impl ReaderService for Readers {
             .await?;
         let (rows, next_page_token) = page(rows, offset, limit);
         Ok(Response::new(ListReadersResponse {
+            readers: rows.into_iter().map(convert::reader).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn search_readers(
+        &self,
+        request: Request<SearchReadersRequest>,
+    ) -> Result<Response<SearchReadersResponse>, Status> {
+        require_staff(&principal(&request)?)?;
+        let request = request.into_inner();
+        let school_id = ids::parse_id("school_id", &request.school_id)?;
+        let class_id = ids::parse_optional_id("class_id", &request.class_id)?;
+        let needle = readers::search_needle("query", &request.query)?;
+        let limit = page_size("page_size", request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
+        let offset = paging::decode_offset("page_token", &request.page_token)?;
+        let today = self.today();
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::readers::search_readers(
+                    connection,
+                    &school_id,
+                    &needle,
+                    class_id.as_deref(),
+                    today,
+                    offset,
+                    limit + 1,
+                )?)
+            })
+            .await?;
+        let (rows, next_page_token) = page(rows, offset, limit);
+        Ok(Response::new(SearchReadersResponse {
             readers: rows.into_iter().map(convert::reader).collect(),
             next_page_token,
         }))
