@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use lectern_proto::circulation::v1::{ListLoansRequest, Loan, LoanFilter};
 use lectern_proto::notification::v1::ListNoticesRequest;
-use lectern_proto::reader::v1::{CreateReaderRequest, LookupReaderRequest, Reader};
+use lectern_proto::reader::v1::{CreateReaderRequest, LookupReaderRequest, Reader, SearchReadersRequest};
 
 use super::Connection;
 use super::desk::{Desk, all_pages, request_id, retrying};
@@ -20,31 +20,49 @@ pub enum ReaderCommand {
     #[command(
         after_help = "Example:\n  lectern reader add --school XH-PRI --card R100001 --name 王小明 --category student --expires 2027-07-31"
     )]
-    Add {
-        /// The reader's home school: its code (XH-PRI) or id
+    Add(AddReaderArgs),
+    /// Find a school's readers by part of the name, card or number. 查找读者
+    #[command(after_help = "Example:\n  lectern reader find --school XH-PRI 王小")]
+    Find {
+        /// The school: its code (XH-PRI) or id
         #[arg(long, value_name = "SCHOOL")]
         school: String,
-        /// The library card barcode
-        #[arg(long, value_name = "BARCODE")]
-        card: String,
-        /// Full name as the school writes it, e.g. 王小明
-        #[arg(long)]
-        name: String,
-        /// Reader category (circulation rules follow it)
-        #[arg(long, value_enum)]
-        category: Category,
-        /// The reader's class id (see `lectern class list`)
+        /// Only readers of this class id
         #[arg(long = "class", value_name = "CLASS_ID")]
         class_id: Option<String>,
-        /// Last day the card is valid, e.g. 2027-07-31 (default: no expiry)
-        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
-        expires: Option<NaiveDate>,
-        /// Student or staff number in the school's own system (学籍号/工号)
-        #[arg(long)]
-        number: Option<String>,
+        /// Part of the name, or a whole card barcode or student number
+        query: String,
         #[command(flatten)]
         connection: Connection,
     },
+}
+
+/// `lectern reader add`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AddReaderArgs {
+    /// The reader's home school: its code (XH-PRI) or id
+    #[arg(long, value_name = "SCHOOL")]
+    school: String,
+    /// The library card barcode
+    #[arg(long, value_name = "BARCODE")]
+    card: String,
+    /// Full name as the school writes it, e.g. 王小明
+    #[arg(long)]
+    name: String,
+    /// Reader category (circulation rules follow it)
+    #[arg(long, value_enum)]
+    category: Category,
+    /// The reader's class id (see `lectern class list`)
+    #[arg(long = "class", value_name = "CLASS_ID")]
+    class_id: Option<String>,
+    /// Last day the card is valid, e.g. 2027-07-31 (default: no expiry)
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    expires: Option<NaiveDate>,
+    /// Student or staff number in the school's own system (学籍号/工号)
+    #[arg(long)]
+    number: Option<String>,
+    #[command(flatten)]
+    connection: Connection,
 }
 
 /// Reader categories.
@@ -117,7 +135,13 @@ pub fn parse_language(text: &str) -> Result<String, String> {
 
 /// `lectern reader …`.
 pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
-    let ReaderCommand::Add { school, card, name, category, class_id, expires, number, connection } = command;
+    let args = match command {
+        ReaderCommand::Add(args) => args,
+        ReaderCommand::Find { school, class_id, query, connection } => {
+            return find(&school, class_id, &query, &connection).await;
+        }
+    };
+    let AddReaderArgs { school, card, name, category, class_id, expires, number, connection } = args;
     let desk = Desk::open(&connection)?;
     let message = CreateReaderRequest {
         school_id: school_id(&desk, &school).await?,
@@ -138,6 +162,49 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
     .await
     .map_err(|status| desk.fail(status))?;
     println!("reader registered: card {} (id {})", clean(&reader.card_barcode), reader.id);
+    Ok(())
+}
+
+/// `lectern reader find`: a school's readers matching `query`, by name.
+async fn find(
+    school: &str,
+    class_id: Option<String>,
+    query: &str,
+    connection: &Connection,
+) -> anyhow::Result<()> {
+    let desk = Desk::open(connection)?;
+    let school_id = school_id(&desk, school).await?;
+    let message = SearchReadersRequest {
+        school_id,
+        query: query.to_owned(),
+        class_id: class_id.unwrap_or_default(),
+        page_size: 100,
+        page_token: String::new(),
+    };
+    let found = desk
+        .readers()
+        .search_readers(desk.request(message))
+        .await
+        .map_err(|status| desk.fail(status))?
+        .into_inner();
+    if found.readers.is_empty() {
+        println!("no reader matches {}", clean(query));
+        return Ok(());
+    }
+    let mut table = Table::new(&["CARD", "NAME", "NUMBER", "CLASS", "CATEGORY"]);
+    for reader in &found.readers {
+        table.row(vec![
+            reader.card_barcode.clone(),
+            reader.name.clone(),
+            reader.number.clone(),
+            reader.class_name.clone(),
+            reader.category.clone(),
+        ]);
+    }
+    print!("{}", table.render(""));
+    if !found.next_page_token.is_empty() {
+        println!("(more readers match: narrow the search)");
+    }
     Ok(())
 }
 
