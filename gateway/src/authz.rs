@@ -13,6 +13,9 @@ pub enum Access {
     Public,
     /// Any signed-in staff member.
     Staff,
+    /// Staff, or a signed-in reader (the service then shows a reader only
+    /// their own records).
+    StaffOrReader,
     /// District admins only.
     DistrictAdmin,
 }
@@ -21,7 +24,11 @@ pub enum Access {
 /// The first matching line wins, so exact methods come before their service.
 const RULES: &[(&str, Access)] = &[
     ("/lectern.gateway.v1.GatewayService/Login", Access::Public),
-    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::Staff),
+    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::StaffOrReader),
+    ("/lectern.reader.v1.ReaderService/GetReader", Access::StaffOrReader),
+    ("/lectern.circulation.v1.CirculationService/ListLoans", Access::StaffOrReader),
+    ("/lectern.circulation.v1.CirculationService/GetLoan", Access::StaffOrReader),
+    ("/lectern.notification.v1.NotificationService/ListNotices", Access::StaffOrReader),
     // People sign in at the edge with GatewayService/Login; the reader
     // service's own Login also takes service credentials and stays internal.
     ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
@@ -63,6 +70,9 @@ pub fn allows(access: Access, principal: Option<&Principal>) -> bool {
     match access {
         Access::Public => true,
         Access::Staff => staff_role.is_some(),
+        Access::StaffOrReader => {
+            staff_role.is_some() || principal.is_some_and(|principal| principal.kind == SubjectKind::Reader)
+        }
         Access::DistrictAdmin => staff_role == Some(Role::DistrictAdmin),
     }
 }
@@ -107,6 +117,10 @@ mod tests {
         assert!(allows(Access::DistrictAdmin, Some(&admin)));
         assert!(!allows(Access::Staff, Some(&service)));
         assert!(!allows(Access::Staff, None));
+        let reader = principal(SubjectKind::Reader, None);
+        assert!(allows(Access::StaffOrReader, Some(&reader)));
+        assert!(!allows(Access::Staff, Some(&reader)));
+        assert!(!allows(Access::StaffOrReader, Some(&service)));
         assert!(allows(Access::Public, None));
     }
 }

@@ -25,10 +25,15 @@ impl GatewayService for Gateway {
         let request = request.into_inner();
         // Services sign in with the reader service directly; the edge only
         // takes people.
-        if !matches!(request.credentials, Some(login_request::Credentials::Staff(_))) {
-            return Err(
-                FieldError::new("staff", "is required: sign in with a staff username and password").into()
-            );
+        if !matches!(
+            request.credentials,
+            Some(login_request::Credentials::Staff(_) | login_request::Credentials::Reader(_))
+        ) {
+            return Err(FieldError::new(
+                "credentials",
+                "sign in with a staff username and password, or a library card and PIN",
+            )
+            .into());
         }
         let mut identity = self.identity.clone();
         identity.login(with_deadline(request, self.call_timeout)).await.map_err(|status| {

@@ -21,3 +21,4 @@ mod privacy;
 mod readers;
 mod schema;
 mod search;
+mod self_service;

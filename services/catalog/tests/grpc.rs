@@ -85,6 +85,7 @@ impl ReaderService for FakeReader {
         lookup_reader(reader::LookupReaderRequest) -> reader::Reader;
         list_readers(reader::ListReadersRequest) -> reader::ListReadersResponse;
         search_readers(reader::SearchReadersRequest) -> reader::SearchReadersResponse;
+        set_reader_pin(reader::SetReaderPinRequest) -> reader::SetReaderPinResponse;
         create_reader_block(reader::CreateReaderBlockRequest) -> reader::Reader;
         delete_reader_block(reader::DeleteReaderBlockRequest) -> reader::Reader;
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use lectern_common::client::{dependency_status, on_behalf};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, principal, require_staff};
+use lectern_common::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
 use lectern_common::outbox::RelayWaker;
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::{self, FieldError};
@@ -170,7 +170,9 @@ impl CirculationService for Circulation {
 
     async fn get_loan(&self, request: Request<GetLoanRequest>) -> Result<Response<Loan>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        if caller.kind != SubjectKind::Reader {
+            require_staff(&caller)?;
+        }
         let id = ids::parse_id("id", &request.into_inner().id)?;
         let lookup_id = id.clone();
         let row = self
@@ -182,6 +184,8 @@ impl CirculationService for Circulation {
                 Refusal::new(Code::NotFound, Reason::LoanNotFound, format!("no loan has id {id}")).into()
             );
         };
+        // A reader sees only their own loans.
+        require_staff_or_self(&caller, &row.reader_id)?;
         Ok(Response::new(convert::loan(&row, self.clock.now())))
     }
 
@@ -190,9 +194,9 @@ impl CirculationService for Circulation {
         request: Request<ListLoansRequest>,
     ) -> Result<Response<ListLoansResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        require_staff_or_self(&caller, &reader_id)?;
         let state = loan_state(request.filter)?;
         let limit = validate::page_size("page_size", request.page_size, 50, 500)?;
         let after = paging::decode("page_token", &request.page_token)?;

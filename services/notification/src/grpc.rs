@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{principal, require_service, require_staff};
+use lectern_common::identity::{principal, require_service, require_staff_or_self};
 use lectern_common::validate::{FieldError, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::events::v1::event_sink_server::EventSink;
@@ -52,9 +52,9 @@ impl NotificationService for Notification {
         request: Request<ListNoticesRequest>,
     ) -> Result<Response<ListNoticesResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        require_staff_or_self(&caller, &reader_id)?;
         let language = Language::parse(&request.language)
             .ok_or_else(|| FieldError::new("language", "must be \"zh-CN\" or \"en\""))?;
         let limit = page_size("page_size", request.page_size, 50, 500)?;

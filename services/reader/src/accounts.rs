@@ -16,7 +16,9 @@ use crate::passwords;
 /// The Lectern services that may sign in with the district's service key.
 pub const SERVICES: &[&str] = &["catalog", "circulation", "reader", "notification", "gateway"];
 /// The answer to an unknown username and to a wrong password alike.
-const WRONG_STAFF_CREDENTIALS: &str = "username or password is wrong";
+pub const WRONG_STAFF_CREDENTIALS: &str = "username or password is wrong";
+/// The answer to an unknown card, a card without PIN and a wrong PIN alike.
+pub const WRONG_READER_CREDENTIALS: &str = "card or PIN is wrong";
 const WRONG_SERVICE_CREDENTIALS: &str = "service name or key is wrong";
 const WRONG_CURRENT_PASSWORD: &str = "the current password is wrong";
 
@@ -69,6 +71,8 @@ pub enum Credentials {
     Staff { username: String, password: String },
     /// A Lectern service: its name and the district's service key.
     Service { service: String, key: String },
+    /// A reader: library card barcode and PIN.
+    Reader { card_barcode: String, pin: String },
 }
 
 impl Credentials {
@@ -91,6 +95,20 @@ impl Credentials {
                     ));
                 }
                 Ok(Self::Staff { username, password: staff.password })
+            }
+            Some(login_request::Credentials::Reader(reader)) => {
+                let card_barcode =
+                    lectern_common::validate::barcode("reader.card_barcode", &reader.card_barcode)?;
+                if reader.pin.is_empty() {
+                    return Err(FieldError::new("reader.pin", "is required"));
+                }
+                if reader.pin.chars().count() > passwords::MAX_CHARS {
+                    return Err(FieldError::new(
+                        "reader.pin",
+                        format!("is longer than {} characters", passwords::MAX_CHARS),
+                    ));
+                }
+                Ok(Self::Reader { card_barcode, pin: reader.pin })
             }
             Some(login_request::Credentials::Service(service)) => {
                 let name = service.service.trim().to_lowercase();
@@ -117,6 +135,7 @@ impl std::fmt::Debug for Credentials {
         match self {
             Self::Staff { .. } => formatter.write_str("Credentials::Staff"),
             Self::Service { service, .. } => write!(formatter, "Credentials::Service({service})"),
+            Self::Reader { .. } => formatter.write_str("Credentials::Reader"),
         }
     }
 }
@@ -143,28 +162,12 @@ impl Lockout {
     }
 }
 
-/// Until when `account` refuses sign-ins, if it is locked at `now`.
-pub fn locked_until(account: &StaffRow, now: NaiveDateTime) -> Option<NaiveDateTime> {
-    account.locked_until.filter(|until| *until > now)
-}
-
-/// Checks a sign-in against the account found for its username, if any
-/// (blocking: hashes). A disabled account is refused only to someone who
-/// knows its password.
-pub fn check_sign_in(account: Option<StaffRow>, password: &str) -> Result<StaffRow, Error> {
-    let Some(account) = account else {
-        passwords::verify_nothing(password);
-        return Err(Error::CredentialsInvalid(WRONG_STAFF_CREDENTIALS));
-    };
-    if !passwords::verify(password, &account.password_hash) {
-        tracing::info!(staff.id = %account.id, "sign-in refused: wrong password");
-        return Err(Error::CredentialsInvalid(WRONG_STAFF_CREDENTIALS));
+/// A reader's PIN as the library sets it: 4 to 8 digits.
+pub fn pin(field: &'static str, value: &str) -> Result<String, FieldError> {
+    if !(4..=8).contains(&value.len()) || !value.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(FieldError::new(field, "must be 4 to 8 digits"));
     }
-    if account.disabled {
-        tracing::info!(staff.id = %account.id, "sign-in refused: account disabled");
-        return Err(Error::AccountLocked);
-    }
-    Ok(account)
+    Ok(value.to_owned())
 }
 
 /// Checks a service's key against the district's (`expected`; `None`
@@ -302,30 +305,15 @@ mod tests {
 mod lockout_tests {
     use super::*;
 
-    fn account(locked_until: Option<NaiveDateTime>) -> StaffRow {
-        StaffRow {
-            id: "a".into(),
-            username: "li.hua".into(),
-            display_name: "李华".into(),
-            role: "librarian".into(),
-            password_hash: String::new(),
-            password_change_required: false,
-            disabled: false,
-            failed_logins: 0,
-            created_at: NaiveDateTime::default(),
-            password_changed_at: None,
-            locked_until,
-        }
-    }
-
     #[test]
-    fn a_lock_lasts_its_period_and_then_lifts_by_itself() {
+    fn a_lock_ends_after_its_period_and_pins_are_digits() {
         let now = chrono::Utc::now().naive_utc();
         let policy = Lockout { attempts: 5, period: chrono::Duration::minutes(15) };
-        let until = policy.until(now);
-        assert_eq!(locked_until(&account(Some(until)), now), Some(until));
-        assert_eq!(locked_until(&account(Some(until)), until), None);
-        assert_eq!(locked_until(&account(None), now), None);
+        assert_eq!(policy.until(now) - now, chrono::Duration::minutes(15));
         assert_eq!(policy.threshold(), 5);
+        assert_eq!(pin("pin", "0427"), Ok("0427".to_owned()));
+        assert!(pin("pin", "123").is_err());
+        assert!(pin("pin", "123456789").is_err());
+        assert!(pin("pin", "12a4").is_err());
     }
 }

@@ -155,6 +155,16 @@ impl Issuer {
         ))
     }
 
+    /// A token for a reader signed in with card and PIN (no role: readers
+    /// act only on their own records).
+    pub fn reader(&self, reader_id: &str) -> Result<LoginResponse, Error> {
+        let (token, expires_at) = self
+            .signer
+            .sign(reader_id, SubjectKind::Reader, None, false, self.ttl)
+            .map_err(Error::Internal)?;
+        Ok(response(token, expires_at, false, reader_id, 0))
+    }
+
     /// A token for a Lectern service (subject `service:<name>`, no role).
     pub fn service(&self, service: &str) -> Result<LoginResponse, Error> {
         let subject = format!("service:{service}");

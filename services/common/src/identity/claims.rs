@@ -16,6 +16,8 @@ pub enum SubjectKind {
     Staff,
     /// One of Lectern's own services doing background work.
     Service,
+    /// A reader (student, teacher) signed in with card and PIN.
+    Reader,
 }
 
 impl SubjectKind {
@@ -24,6 +26,7 @@ impl SubjectKind {
         match self {
             Self::Staff => "staff",
             Self::Service => "service",
+            Self::Reader => "reader",
         }
     }
 }

@@ -45,6 +45,23 @@ pub fn require_staff(principal: &Principal) -> Result<(), Status> {
     require_role(principal, &[Role::DistrictAdmin, Role::Librarian, Role::Assistant])
 }
 
+/// Refuses unless the caller is staff, or the reader `reader_id` acting on
+/// their own record.
+pub fn require_staff_or_self(principal: &Principal, reader_id: &str) -> Result<(), Status> {
+    if principal.kind == SubjectKind::Reader {
+        if principal.subject_id == reader_id {
+            return Ok(());
+        }
+        return Err(Refusal::new(
+            tonic::Code::PermissionDenied,
+            Reason::RoleNotAllowed,
+            "readers may only see their own records",
+        )
+        .into());
+    }
+    require_staff(principal)
+}
+
 /// Refuses unless the caller is one of Lectern's services.
 pub fn require_service(principal: &Principal) -> Result<(), Status> {
     if principal.kind == SubjectKind::Service {

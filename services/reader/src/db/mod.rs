@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod organisation;
+pub mod pins;
 pub mod readers;
 pub mod schema;
 pub mod signing_keys;

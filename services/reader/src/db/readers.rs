@@ -177,6 +177,15 @@ pub fn search_readers(
     with_blocks(connection, rows, today)
 }
 
+/// The reader holding `card_barcode`.
+pub fn reader_by_card(connection: &mut DbConnection, card_barcode: &str) -> QueryResult<Option<ReaderRow>> {
+    readers::table
+        .filter(readers::card_barcode.eq(card_barcode))
+        .select(ReaderRow::as_select())
+        .first(connection)
+        .optional()
+}
+
 /// Whether a reader of `school_id` has the student/staff `number`.
 pub fn number_exists(connection: &mut DbConnection, school_id: &str, number: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

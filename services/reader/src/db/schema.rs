@@ -100,3 +100,13 @@ diesel::joinable!(readers -> classes (class_id));
 diesel::joinable!(reader_blocks -> readers (reader_id));
 
 diesel::allow_tables_to_appear_in_same_query!(schools, classes, reader_categories, readers, reader_blocks);
+
+diesel::table! {
+    reader_credentials (reader_id) {
+        reader_id -> Text,
+        pin_hash -> Text,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}

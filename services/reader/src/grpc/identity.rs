@@ -19,6 +19,7 @@ use tonic::{Request, Response, Status};
 use super::{idempotent, page};
 use crate::accounts::{self, Credentials};
 use crate::audit::{self, Entry, action, outcome};
+use crate::db::readers::STATUS_ACTIVE;
 use crate::db::{self, StaffRow};
 use crate::error::Error;
 use crate::tokens::Issuer;
@@ -37,80 +38,125 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// A staff sign-in: refused while the account is locked; wrong passwords
-    /// count towards a lockout; every attempt on a known account is audited.
+    /// A staff sign-in by username and password.
     async fn sign_in_staff(&self, username: String, password: String) -> Result<StaffRow, Error> {
-        let now = self.clock.now().naive_utc();
         let account = self
             .db
             .run(move |connection| -> Result<_, Error> {
                 Ok(db::staff::find_by_username(connection, &username)?)
             })
             .await?;
-        let account_id = account.as_ref().map(|account| account.id.clone());
-        if let Some(until) = account.as_ref().and_then(|account| accounts::locked_until(account, now)) {
-            self.audit(Entry::own(action::LOGIN, outcome::REFUSED_LOCKED, account_id.as_deref()), now)
-                .await?;
+        let holder = Holder {
+            kind: HolderKind::Staff,
+            id: account.as_ref().map(|account| account.id.clone()),
+            secret_hash: account.as_ref().map(|account| account.password_hash.clone()),
+            locked_until: account.as_ref().and_then(|account| account.locked_until),
+            disabled: account.as_ref().is_some_and(|account| account.disabled),
+        };
+        self.check_secret(holder, password).await?;
+        account.ok_or(Error::CredentialsInvalid(accounts::WRONG_STAFF_CREDENTIALS))
+    }
+
+    /// A reader sign-in by card and PIN; returns the reader's id.
+    async fn sign_in_reader(&self, card_barcode: String, pin: String) -> Result<String, Error> {
+        let found = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                let Some(reader) = db::readers::reader_by_card(connection, &card_barcode)? else {
+                    return Ok(None);
+                };
+                let pin = db::pins::find(connection, &reader.id)?;
+                Ok(Some((reader, pin)))
+            })
+            .await?;
+        let holder = Holder {
+            kind: HolderKind::Reader,
+            id: found.as_ref().map(|(reader, _)| reader.id.clone()),
+            secret_hash: found.as_ref().and_then(|(_, pin)| pin.as_ref().map(|pin| pin.pin_hash.clone())),
+            locked_until: found.as_ref().and_then(|(_, pin)| pin.as_ref().and_then(|pin| pin.locked_until)),
+            disabled: found.as_ref().is_some_and(|(reader, _)| reader.status != STATUS_ACTIVE),
+        };
+        self.check_secret(holder, pin).await?;
+        found
+            .map(|(reader, _)| reader.id)
+            .ok_or(Error::CredentialsInvalid(accounts::WRONG_READER_CREDENTIALS))
+    }
+
+    /// The sign-in rules shared by staff and readers: refused while locked;
+    /// wrong secrets count towards a lockout (one counter, whatever the
+    /// channel); a disabled holder is refused only to someone who knows the
+    /// secret; every attempt is audited, without any attempted name.
+    async fn check_secret(&self, holder: Holder, secret: String) -> Result<(), Error> {
+        let now = self.clock.now().naive_utc();
+        let wrong = match holder.kind {
+            HolderKind::Staff => accounts::WRONG_STAFF_CREDENTIALS,
+            HolderKind::Reader => accounts::WRONG_READER_CREDENTIALS,
+        };
+        if let Some(until) = holder.locked_until.filter(|until| *until > now) {
+            self.audit(Entry::own(action::LOGIN, outcome::REFUSED_LOCKED, holder.id.as_deref()), now).await?;
             return Err(Error::LockedOut(until));
         }
-        let checked = passwords::off_runtime(move || accounts::check_sign_in(account, &password)).await;
-        match checked {
-            Ok(account) => {
-                let id = account.id.clone();
-                self.db
-                    .write(move |connection| -> Result<(), Error> {
-                        db::staff::record_successful_login(connection, &id)?;
-                        audit::record(
-                            connection,
-                            Entry::own(action::LOGIN, outcome::SUCCEEDED, Some(&id)),
-                            now,
-                        )?;
-                        Ok(())
-                    })
-                    .await?;
-                Ok(account)
-            }
-            Err(Error::CredentialsInvalid(message)) => {
-                let Some(id) = account_id else {
-                    // No such username: nothing to count or lock, and no
-                    // attempted name is kept.
-                    self.audit(Entry::own(action::LOGIN, outcome::FAILED, None), now).await?;
-                    return Err(Error::CredentialsInvalid(message));
-                };
-                let lockout = self.lockout;
-                let until = lockout.until(now);
-                let locked_id = id.clone();
-                let locked = self
-                    .db
-                    .write(move |connection| -> Result<bool, Error> {
-                        audit::record(
-                            connection,
-                            Entry::own(action::LOGIN, outcome::FAILED, Some(&id)),
-                            now,
-                        )?;
-                        let locked =
-                            db::staff::record_failed_login(connection, &id, lockout.threshold(), until)?;
-                        if locked {
-                            let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
-                                .detail(format!("locked until {}Z", until.format("%Y-%m-%dT%H:%M:%S")));
-                            audit::record(connection, entry, now)?;
-                        }
-                        Ok(locked)
-                    })
-                    .await?;
-                if locked {
-                    tracing::warn!(staff.id = %locked_id, "account locked after repeated wrong passwords");
-                    return Err(Error::LockedOut(until));
+        let hash = holder.secret_hash;
+        let matches = passwords::off_runtime(move || {
+            Ok(match hash {
+                Some(hash) => passwords::verify(&secret, &hash),
+                None => {
+                    passwords::verify_nothing(&secret);
+                    false
                 }
-                Err(Error::CredentialsInvalid(message))
+            })
+        })
+        .await?;
+        let Some(id) = holder.id else {
+            self.audit(Entry::own(action::LOGIN, outcome::FAILED, None), now).await?;
+            return Err(Error::CredentialsInvalid(wrong));
+        };
+        if !matches {
+            let lockout = self.lockout;
+            let until = lockout.until(now);
+            let kind = holder.kind;
+            let audited_id = id.clone();
+            let locked = self
+                .db
+                .write(move |connection| -> Result<bool, Error> {
+                    audit::record(connection, Entry::own(action::LOGIN, outcome::FAILED, Some(&id)), now)?;
+                    let locked = match kind {
+                        HolderKind::Staff => {
+                            db::staff::record_failed_login(connection, &id, lockout.threshold(), until)?
+                        }
+                        HolderKind::Reader => {
+                            db::pins::record_failed_login(connection, &id, lockout.threshold(), until)?
+                        }
+                    };
+                    if locked {
+                        let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
+                            .detail(format!("locked until {}Z", until.format("%Y-%m-%dT%H:%M:%S")));
+                        audit::record(connection, entry, now)?;
+                    }
+                    Ok(locked)
+                })
+                .await?;
+            if locked {
+                tracing::warn!(subject.id = %audited_id, "sign-ins locked after repeated wrong secrets");
+                return Err(Error::LockedOut(until));
             }
-            Err(Error::AccountLocked) => {
-                self.audit(Entry::own(action::LOGIN, outcome::REFUSED_DISABLED, account_id.as_deref()), now)
-                    .await?;
-                Err(Error::AccountLocked)
-            }
-            Err(other) => Err(other),
+            return Err(Error::CredentialsInvalid(wrong));
         }
+        if holder.disabled {
+            self.audit(Entry::own(action::LOGIN, outcome::REFUSED_DISABLED, Some(&id)), now).await?;
+            return Err(Error::AccountLocked);
+        }
+        let kind = holder.kind;
+        self.db
+            .write(move |connection| -> Result<(), Error> {
+                match kind {
+                    HolderKind::Staff => db::staff::record_successful_login(connection, &id)?,
+                    HolderKind::Reader => db::pins::record_successful_login(connection, &id)?,
+                }
+                audit::record(connection, Entry::own(action::LOGIN, outcome::SUCCEEDED, Some(&id)), now)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Writes one audit event in a transaction of its own.
@@ -136,6 +182,23 @@ impl Identity {
     }
 }
 
+/// Who is signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HolderKind {
+    Staff,
+    Reader,
+}
+
+/// What a sign-in is checked against; `id` and `secret_hash` are `None`
+/// for an unknown username or card (and the hash for a reader without PIN).
+struct Holder {
+    kind: HolderKind,
+    id: Option<String>,
+    secret_hash: Option<String>,
+    locked_until: Option<chrono::NaiveDateTime>,
+    disabled: bool,
+}
+
 /// Refuses a new password that breaks the rules.
 fn acceptable_password(password: &str) -> Result<(), Error> {
     match passwords::weakness(password) {
@@ -152,6 +215,11 @@ impl IdentityService for Identity {
                 let account = self.sign_in_staff(username, password).await?;
                 tracing::info!(staff.id = %account.id, "staff signed in");
                 self.issuer.staff(&account)?
+            }
+            Credentials::Reader { card_barcode, pin } => {
+                let reader_id = self.sign_in_reader(card_barcode, pin).await?;
+                tracing::info!(reader.id = %reader_id, "reader signed in");
+                self.issuer.reader(&reader_id)?
             }
             Credentials::Service { service, key } => {
                 accounts::authenticate_service(self.service_key.as_deref(), &service, &key)?;

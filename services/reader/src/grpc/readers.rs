@@ -2,7 +2,9 @@
 
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Role, principal, require_role, require_staff};
+use lectern_common::identity::{
+    Role, SubjectKind, principal, require_role, require_staff, require_staff_or_self,
+};
 use lectern_common::validate::{self, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::reader_service_server::ReaderService;
@@ -10,7 +12,7 @@ use lectern_proto::reader::v1::{
     Class, CreateClassRequest, CreateReaderBlockRequest, CreateReaderRequest, CreateSchoolRequest,
     DeleteReaderBlockRequest, GetReaderRequest, GetSchoolRequest, ListClassesRequest, ListClassesResponse,
     ListReadersRequest, ListReadersResponse, ListSchoolsRequest, ListSchoolsResponse, LookupReaderRequest,
-    Reader, School, SearchReadersRequest, SearchReadersResponse,
+    Reader, School, SearchReadersRequest, SearchReadersResponse, SetReaderPinRequest, SetReaderPinResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -184,8 +186,13 @@ impl ReaderService for Readers {
     }
 
     async fn get_reader(&self, request: Request<GetReaderRequest>) -> Result<Response<Reader>, Status> {
-        require_staff_or_service(&principal(&request)?)?;
+        let caller = principal(&request)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
+        if caller.kind == SubjectKind::Reader {
+            require_staff_or_self(&caller, &id)?;
+        } else {
+            require_staff_or_service(&caller)?;
+        }
         let today = self.today();
         let reader =
             self.db.run(move |connection| readers::view(connection, ReaderKey::Id(&id), today)).await?;
@@ -232,6 +239,40 @@ impl ReaderService for Readers {
             readers: rows.into_iter().map(convert::reader).collect(),
             next_page_token,
         }))
+    }
+
+    async fn set_reader_pin(
+        &self,
+        request: Request<SetReaderPinRequest>,
+    ) -> Result<Response<SetReaderPinResponse>, Status> {
+        require_staff(&principal(&request)?)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let pin = crate::accounts::pin("pin", &request.pin)?;
+        let pin_hash =
+            crate::passwords::off_runtime(move || crate::passwords::hash(&pin).map_err(Error::Internal))
+                .await?;
+        let now = self.clock.now().naive_utc();
+        self.db
+            .write(move |connection| -> Result<(), Error> {
+                if !db::readers::reader_exists(connection, &reader_id)? {
+                    return Err(Error::ReaderNotFound(reader_id));
+                }
+                db::pins::set(
+                    connection,
+                    &db::pins::PinRow {
+                        reader_id: reader_id.clone(),
+                        pin_hash,
+                        failed_logins: 0,
+                        locked_until: None,
+                        updated_at: now,
+                    },
+                )?;
+                tracing::info!(reader.id = %reader_id, "reader PIN set");
+                Ok(())
+            })
+            .await?;
+        Ok(Response::new(SetReaderPinResponse {}))
     }
 
     async fn search_readers(
