@@ -111,12 +111,18 @@ pub fn reader_view(
     }
 }
 
-/// Readers of a school (of one class, if given) by name then id, `limit`
-/// of them from `offset`, with their blocks in force on `today`.
+/// The escape character of LIKE patterns built here.
+const LIKE_ESCAPE: char = '\\';
+
+/// Readers of a school (of one class, if given), by name then id, `limit`
+/// of them from `offset`, with their blocks in force on `today`. With a
+/// `needle`, only those whose card barcode or number is the needle, or
+/// whose name contains it in any case.
 pub fn list_readers(
     connection: &mut DbConnection,
     school_id: &str,
     class_id: Option<&str>,
+    needle: Option<&str>,
     today: NaiveDate,
     offset: i64,
     limit: i64,
@@ -132,46 +138,18 @@ pub fn list_readers(
     if let Some(class_id) = class_id {
         query = query.filter(readers::class_id.eq(class_id.to_owned()));
     }
-    let rows: Vec<ReaderWithClass> = query.load(connection)?;
-    with_blocks(connection, rows, today)
-}
-
-/// The escape character of LIKE patterns built here.
-const LIKE_ESCAPE: char = '\\';
-
-/// Readers of a school (of one class, if given) whose card barcode or
-/// number is `needle`, or whose name contains it in any case; by name.
-#[allow(clippy::too_many_arguments)]
-pub fn search_readers(
-    connection: &mut DbConnection,
-    school_id: &str,
-    needle: &str,
-    class_id: Option<&str>,
-    today: NaiveDate,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<Vec<ReaderView>> {
-    let escaped: String = needle
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec![LIKE_ESCAPE, c] } else { vec![c] })
-        .collect();
-    let mut query = readers::table
-        .left_join(classes::table)
-        .filter(readers::school_id.eq(school_id.to_owned()))
-        .filter(
+    if let Some(needle) = needle {
+        let escaped: String = needle
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec![LIKE_ESCAPE, c] } else { vec![c] })
+            .collect();
+        query = query.filter(
             readers::card_barcode
                 .eq(needle.to_owned())
                 .or(readers::number.eq(needle.to_owned()))
                 .or(readers::name_key.like(format!("%{escaped}%")).escape(LIKE_ESCAPE)),
-        )
-        .select((ReaderRow::as_select(), classes::name.nullable(), classes::grade.nullable()))
-        .order((readers::name.asc(), readers::id.asc()))
-        .offset(offset)
-        .limit(limit)
-        .into_boxed();
-    if let Some(class_id) = class_id {
-        query = query.filter(readers::class_id.eq(class_id.to_owned()));
+        );
     }
     let rows: Vec<ReaderWithClass> = query.load(connection)?;
     with_blocks(connection, rows, today)

@@ -37,6 +37,39 @@ impl Readers {
     fn today(&self) -> chrono::NaiveDate {
         readers::today(&self.clock, self.time_zone)
     }
+
+    /// One page of a school's readers (of one class, matching `needle`, if
+    /// given), by name; the request fields checked here.
+    async fn readers_page(
+        &self,
+        school_id: &str,
+        class_id: &str,
+        needle: Option<String>,
+        page_size_field: i32,
+        page_token: &str,
+    ) -> Result<(Vec<Reader>, String), Status> {
+        let school_id = ids::parse_id("school_id", school_id)?;
+        let class_id = ids::parse_optional_id("class_id", class_id)?;
+        let limit = page_size("page_size", page_size_field, DEFAULT_PAGE, MAX_PAGE)?;
+        let offset = paging::decode_offset("page_token", page_token)?;
+        let today = self.today();
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::readers::list_readers(
+                    connection,
+                    &school_id,
+                    class_id.as_deref(),
+                    needle.as_deref(),
+                    today,
+                    offset,
+                    limit + 1,
+                )?)
+            })
+            .await?;
+        let (rows, next_page_token) = page(rows, offset, limit);
+        Ok((rows.into_iter().map(convert::reader).collect(), next_page_token))
+    }
 }
 
 #[tonic::async_trait]
@@ -216,29 +249,10 @@ impl ReaderService for Readers {
     ) -> Result<Response<ListReadersResponse>, Status> {
         require_staff(&principal(&request)?)?;
         let request = request.into_inner();
-        let school_id = ids::parse_id("school_id", &request.school_id)?;
-        let class_id = ids::parse_optional_id("class_id", &request.class_id)?;
-        let limit = page_size("page_size", request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
-        let offset = paging::decode_offset("page_token", &request.page_token)?;
-        let today = self.today();
-        let rows = self
-            .db
-            .run(move |connection| -> Result<_, Error> {
-                Ok(db::readers::list_readers(
-                    connection,
-                    &school_id,
-                    class_id.as_deref(),
-                    today,
-                    offset,
-                    limit + 1,
-                )?)
-            })
+        let (readers, next_page_token) = self
+            .readers_page(&request.school_id, &request.class_id, None, request.page_size, &request.page_token)
             .await?;
-        let (rows, next_page_token) = page(rows, offset, limit);
-        Ok(Response::new(ListReadersResponse {
-            readers: rows.into_iter().map(convert::reader).collect(),
-            next_page_token,
-        }))
+        Ok(Response::new(ListReadersResponse { readers, next_page_token }))
     }
 
     async fn set_reader_pin(
@@ -281,31 +295,17 @@ impl ReaderService for Readers {
     ) -> Result<Response<SearchReadersResponse>, Status> {
         require_staff(&principal(&request)?)?;
         let request = request.into_inner();
-        let school_id = ids::parse_id("school_id", &request.school_id)?;
-        let class_id = ids::parse_optional_id("class_id", &request.class_id)?;
         let needle = readers::search_needle("query", &request.query)?;
-        let limit = page_size("page_size", request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
-        let offset = paging::decode_offset("page_token", &request.page_token)?;
-        let today = self.today();
-        let rows = self
-            .db
-            .run(move |connection| -> Result<_, Error> {
-                Ok(db::readers::search_readers(
-                    connection,
-                    &school_id,
-                    &needle,
-                    class_id.as_deref(),
-                    today,
-                    offset,
-                    limit + 1,
-                )?)
-            })
+        let (readers, next_page_token) = self
+            .readers_page(
+                &request.school_id,
+                &request.class_id,
+                Some(needle),
+                request.page_size,
+                &request.page_token,
+            )
             .await?;
-        let (rows, next_page_token) = page(rows, offset, limit);
-        Ok(Response::new(SearchReadersResponse {
-            readers: rows.into_iter().map(convert::reader).collect(),
-            next_page_token,
-        }))
+        Ok(Response::new(SearchReadersResponse { readers, next_page_token }))
     }
 
     async fn create_reader_block(
