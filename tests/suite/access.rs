@@ -1,6 +1,6 @@
 //! Sign-in and who may call what: tokens, one-time passwords, roles.
 
-use lectern_common::identity::{Role, SigningKey, SubjectKind, TokenSigner};
+use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
 use lectern_common::refusal::Reason;
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::gateway::v1::WhoAmIRequest;
@@ -36,7 +36,7 @@ async fn every_call_without_a_valid_token_is_unauthenticated() {
     let clock = lectern_common::clock::system();
     let stranger = TokenSigner::new(SigningKey::generate(clock.now()).unwrap(), clock);
     let (forged, _) = stranger
-        .sign("intruder", SubjectKind::Staff, Some(Role::DistrictAdmin), false, chrono::Duration::minutes(5))
+        .sign(&Grant::staff("intruder", Role::DistrictAdmin, Vec::new()), chrono::Duration::minutes(5))
         .unwrap();
     assert_refused(
         suite.readers().list_schools(bearer(ListSchoolsRequest::default(), &forged)).await,

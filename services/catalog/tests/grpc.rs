@@ -13,7 +13,7 @@ use lectern_common::clock::{self, SharedClock};
 use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::identity::{
-    PublicMethods, Role, SigningKey, StaticKeys, SubjectKind, TokenSigner, TokenVerifier,
+    Grant, PublicMethods, Role, SigningKey, StaticKeys, SubjectKind, TokenSigner, TokenVerifier,
 };
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::shutdown::Shutdown;
@@ -178,7 +178,13 @@ impl Suite {
     }
 
     fn token(&self, kind: SubjectKind, role: Option<Role>) -> String {
-        self.signer.sign("tester", kind, role, false, Duration::minutes(10)).unwrap().0
+        let grant = match (kind, role) {
+            (SubjectKind::Staff, Some(role)) => Grant::staff("tester", role, vec![self.school_id.clone()]),
+            (SubjectKind::Reader, _) => Grant::reader("tester", &self.school_id),
+            (SubjectKind::Device, _) => Grant::device("tester", &self.school_id),
+            _ => Grant::service("tester"),
+        };
+        self.signer.sign(&grant, Duration::minutes(10)).unwrap().0
     }
 
     fn as_librarian<T>(&self, message: T) -> Request<T> {

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, DbError};
-use lectern_common::identity::{KeySource, PublicKey, SigningKey, SubjectKind, TokenError, TokenSigner};
+use lectern_common::identity::{Grant, KeySource, PublicKey, SigningKey, TokenError, TokenSigner};
 use lectern_proto::reader::v1::LoginResponse;
 use tokio::sync::Mutex;
 
@@ -139,40 +139,29 @@ impl Issuer {
         Self { signer, ttl }
     }
 
-    /// A token for a staff account that has just proved its password.
-    pub fn staff(&self, account: &StaffRow) -> Result<LoginResponse, Error> {
+    /// A token for a staff account that has just proved its password,
+    /// acting for `schools`.
+    pub fn staff(&self, account: &StaffRow, schools: Vec<String>) -> Result<LoginResponse, Error> {
         let role = accounts::stored_role(account)?;
-        let (token, expires_at) = self
-            .signer
-            .sign(&account.id, SubjectKind::Staff, Some(role), account.password_change_required, self.ttl)
-            .map_err(Error::Internal)?;
-        Ok(response(
-            token,
-            expires_at,
-            account.password_change_required,
-            &account.id,
-            accounts::staff_role(role).into(),
-        ))
+        let grant =
+            Grant::staff(&account.id, role, schools).password_change_only(account.password_change_required);
+        self.issue(&grant, accounts::staff_role(role).into())
     }
 
-    /// A token for a reader signed in with card and PIN (no role: readers
-    /// act only on their own records).
-    pub fn reader(&self, reader_id: &str) -> Result<LoginResponse, Error> {
-        let (token, expires_at) = self
-            .signer
-            .sign(reader_id, SubjectKind::Reader, None, false, self.ttl)
-            .map_err(Error::Internal)?;
-        Ok(response(token, expires_at, false, reader_id, 0))
+    /// A token for a reader of `school_id` signed in with card and PIN (no
+    /// role: readers act only on their own records).
+    pub fn reader(&self, reader_id: &str, school_id: &str) -> Result<LoginResponse, Error> {
+        self.issue(&Grant::reader(reader_id, school_id), 0)
     }
 
     /// A token for a Lectern service (subject `service:<name>`, no role).
     pub fn service(&self, service: &str) -> Result<LoginResponse, Error> {
-        let subject = format!("service:{service}");
-        let (token, expires_at) = self
-            .signer
-            .sign(&subject, SubjectKind::Service, None, false, self.ttl)
-            .map_err(Error::Internal)?;
-        Ok(response(token, expires_at, false, &subject, 0))
+        self.issue(&Grant::service(service), 0)
+    }
+
+    fn issue(&self, grant: &Grant, role: i32) -> Result<LoginResponse, Error> {
+        let (token, expires_at) = self.signer.sign(grant, self.ttl).map_err(Error::Internal)?;
+        Ok(response(token, expires_at, grant.password_change_required, &grant.subject, role))
     }
 }
 

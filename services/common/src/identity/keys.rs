@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
-use super::claims::{AUDIENCE, Claims, ISSUER, Role, SubjectKind};
+use super::claims::{AUDIENCE, Claims, Grant, ISSUER};
 use super::verifier::PublicKey;
 use crate::clock::SharedClock;
 
@@ -84,27 +84,23 @@ impl TokenSigner {
         &self.key
     }
 
-    /// Signs a token for `subject`, valid for `ttl`; returns it with its expiry.
-    pub fn sign(
-        &self,
-        subject: &str,
-        kind: SubjectKind,
-        role: Option<Role>,
-        password_change_required: bool,
-        ttl: Duration,
-    ) -> Result<(String, DateTime<Utc>), String> {
+    /// Signs a token carrying `grant`, valid for `ttl`; returns it with its expiry.
+    pub fn sign(&self, grant: &Grant, ttl: Duration) -> Result<(String, DateTime<Utc>), String> {
         let now = self.clock.now();
         let expires_at = now + ttl;
         let claims = Claims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
-            sub: subject.to_owned(),
+            sub: grant.subject.clone(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             jti: crate::ids::new_id(),
-            kind,
-            role,
-            pwd_change: password_change_required,
+            kind: grant.kind,
+            role: grant.role,
+            pwd_change: grant.password_change_required,
+            schools: grant.schools.clone(),
+            sid: grant.session_id.clone(),
+            dev: grant.device_id.clone(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key.key_id.clone());

@@ -10,7 +10,7 @@ mod layer;
 mod service_tokens;
 mod verifier;
 
-pub use claims::{AUDIENCE, Claims, ISSUER, Principal, Role, SubjectKind};
+pub use claims::{AUDIENCE, Claims, Grant, ISSUER, Principal, Role, SubjectKind};
 pub use keys::{SigningKey, TokenSigner};
 pub use layer::{AuthLayer, AuthService, PublicMethods};
 pub use service_tokens::{ServiceTokens, TokenSource};
@@ -60,6 +60,20 @@ pub fn require_staff_or_self(principal: &Principal, reader_id: &str) -> Result<(
         .into());
     }
     require_staff(principal)
+}
+
+/// Refuses unless the caller may act on records of `school_id` (see
+/// [`Principal::covers_school`]).
+pub fn require_school(principal: &Principal, school_id: &str) -> Result<(), Status> {
+    if principal.covers_school(school_id) {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        tonic::Code::PermissionDenied,
+        Reason::SchoolNotAllowed,
+        "this record belongs to a school you do not work for",
+    )
+    .into())
 }
 
 /// Refuses unless the caller is one of Lectern's services.

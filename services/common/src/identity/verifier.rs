@@ -120,6 +120,9 @@ impl TokenVerifier {
             subject_id: claims.sub,
             kind: claims.kind,
             role: claims.role,
+            schools: claims.schools,
+            session_id: claims.sid,
+            device_id: claims.dev,
             password_change_required: claims.pwd_change,
             expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
             token: token.to_owned(),
@@ -228,7 +231,7 @@ impl KeySource for StaticKeys {
 mod tests {
     use super::*;
     use crate::clock::{Clock, ManualClock, SharedClock};
-    use crate::identity::{Role, SigningKey, SubjectKind, TokenSigner};
+    use crate::identity::{Grant, Role, SigningKey, SubjectKind, TokenSigner};
 
     fn setup() -> (ManualClock, TokenSigner, TokenVerifier) {
         let clock = ManualClock::starting_at(Utc::now());
@@ -243,11 +246,18 @@ mod tests {
     async fn a_fresh_token_verifies_with_its_claims() {
         let (_clock, signer, verifier) = setup();
         let (token, _) = signer
-            .sign("acc-1", SubjectKind::Staff, Some(Role::Librarian), false, chrono::Duration::minutes(5))
+            .sign(
+                &Grant::staff("acc-1", Role::Librarian, vec!["school-a".into()]).in_session("s-1"),
+                chrono::Duration::minutes(5),
+            )
             .unwrap();
         let principal = verifier.verify(&token).await.unwrap();
         assert_eq!(principal.subject_id, "acc-1");
         assert_eq!(principal.role, Some(Role::Librarian));
+        assert_eq!(principal.schools, vec!["school-a".to_owned()]);
+        assert_eq!(principal.session_id.as_deref(), Some("s-1"));
+        assert!(principal.covers_school("school-a"));
+        assert!(!principal.covers_school("school-b"));
         assert!(!principal.password_change_required);
     }
 
@@ -255,7 +265,7 @@ mod tests {
     async fn an_expired_token_is_refused() {
         let (clock, signer, verifier) = setup();
         let (token, _) = signer
-            .sign("acc-1", SubjectKind::Staff, Some(Role::Assistant), false, chrono::Duration::minutes(5))
+            .sign(&Grant::staff("acc-1", Role::Assistant, Vec::new()), chrono::Duration::minutes(5))
             .unwrap();
         clock.advance(chrono::Duration::minutes(6));
         assert_eq!(verifier.verify(&token).await, Err(TokenError::Expired));
@@ -270,7 +280,7 @@ mod tests {
         stranger.key_id = ours.key().key_id.clone();
         let stranger = TokenSigner::new(stranger, Arc::new(clock.clone()));
         let (token, _) = stranger
-            .sign("evil", SubjectKind::Staff, Some(Role::DistrictAdmin), false, chrono::Duration::minutes(5))
+            .sign(&Grant::staff("evil", Role::DistrictAdmin, Vec::new()), chrono::Duration::minutes(5))
             .unwrap();
         assert!(matches!(
             verifier.verify(&token).await,
@@ -282,7 +292,7 @@ mod tests {
     async fn a_tampered_token_is_refused() {
         let (_clock, signer, verifier) = setup();
         let (token, _) = signer
-            .sign("acc-1", SubjectKind::Staff, Some(Role::Assistant), false, chrono::Duration::minutes(5))
+            .sign(&Grant::staff("acc-1", Role::Assistant, Vec::new()), chrono::Duration::minutes(5))
             .unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let forged = Claims {
@@ -295,6 +305,9 @@ mod tests {
             kind: SubjectKind::Staff,
             role: Some(Role::DistrictAdmin),
             pwd_change: false,
+            schools: Vec::new(),
+            sid: None,
+            dev: None,
         };
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
         assert_eq!(verifier.verify(&parts.join(".")).await, Err(TokenError::BadSignature));

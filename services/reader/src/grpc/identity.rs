@@ -57,8 +57,8 @@ impl Identity {
         account.ok_or(Error::CredentialsInvalid(accounts::WRONG_STAFF_CREDENTIALS))
     }
 
-    /// A reader sign-in by card and PIN; returns the reader's id.
-    async fn sign_in_reader(&self, card_barcode: String, pin: String) -> Result<String, Error> {
+    /// A reader sign-in by card and PIN; returns the reader's id and school.
+    async fn sign_in_reader(&self, card_barcode: String, pin: String) -> Result<(String, String), Error> {
         let found = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -78,7 +78,7 @@ impl Identity {
         };
         self.check_secret(holder, pin).await?;
         found
-            .map(|(reader, _)| reader.id)
+            .map(|(reader, _)| (reader.id, reader.school_id))
             .ok_or(Error::CredentialsInvalid(accounts::WRONG_READER_CREDENTIALS))
     }
 
@@ -214,12 +214,12 @@ impl IdentityService for Identity {
             Credentials::Staff { username, password } => {
                 let account = self.sign_in_staff(username, password).await?;
                 tracing::info!(staff.id = %account.id, "staff signed in");
-                self.issuer.staff(&account)?
+                self.issuer.staff(&account, Vec::new())?
             }
             Credentials::Reader { card_barcode, pin } => {
-                let reader_id = self.sign_in_reader(card_barcode, pin).await?;
+                let (reader_id, school_id) = self.sign_in_reader(card_barcode, pin).await?;
                 tracing::info!(reader.id = %reader_id, "reader signed in");
-                self.issuer.reader(&reader_id)?
+                self.issuer.reader(&reader_id, &school_id)?
             }
             Credentials::Service { service, key } => {
                 accounts::authenticate_service(self.service_key.as_deref(), &service, &key)?;
@@ -269,7 +269,7 @@ impl IdentityService for Identity {
             .db
             .run(move |connection| accounts::apply_password_change(connection, account, new_hash, now))
             .await?;
-        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account)?) }))
+        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account, Vec::new())?) }))
     }
 
     async fn create_staff_account(
