@@ -18,6 +18,9 @@ pub enum Access {
     StaffOrReader,
     /// District admins only.
     DistrictAdmin,
+    /// Anyone signed in at the edge: staff, readers and self-service
+    /// devices (the district's catalog is open to all its readers).
+    SignedIn,
 }
 
 /// Per method (full path) or per service (path prefix ending in `/`).
@@ -29,12 +32,20 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.circulation.v1.CirculationService/ListLoans", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/GetLoan", Access::StaffOrReader),
     ("/lectern.notification.v1.NotificationService/ListNotices", Access::StaffOrReader),
+    // Readers borrow and return themselves at a kiosk; circulation checks
+    // that the reader signed in at the device and acts for themselves.
+    ("/lectern.circulation.v1.CirculationService/CheckOut", Access::StaffOrReader),
+    ("/lectern.circulation.v1.CirculationService/CheckIn", Access::StaffOrReader),
+    ("/lectern.catalog.v1.CatalogService/SearchTitles", Access::SignedIn),
+    ("/lectern.catalog.v1.CatalogService/GetTitle", Access::SignedIn),
+    ("/lectern.catalog.v1.CatalogService/LookupTitle", Access::SignedIn),
     // People sign in at the edge with GatewayService/Login; the reader
     // service's own Login also takes service credentials and stays internal.
     ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
     ("/lectern.reader.v1.IdentityService/ChangePassword", Access::Staff),
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
+    ("/lectern.reader.v1.IdentityService/SetStaffSchools", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
     ("/lectern.reader.v1.AuditService/", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
@@ -74,6 +85,11 @@ pub fn allows(access: Access, principal: Option<&Principal>) -> bool {
             staff_role.is_some() || principal.is_some_and(|principal| principal.kind == SubjectKind::Reader)
         }
         Access::DistrictAdmin => staff_role == Some(Role::DistrictAdmin),
+        Access::SignedIn => match principal.map(|principal| principal.kind) {
+            Some(SubjectKind::Staff) => staff_role.is_some(),
+            Some(SubjectKind::Reader | SubjectKind::Device) => true,
+            Some(SubjectKind::Service) | None => false,
+        },
     }
 }
 
@@ -125,5 +141,12 @@ mod tests {
         assert!(!allows(Access::Staff, Some(&reader)));
         assert!(!allows(Access::StaffOrReader, Some(&service)));
         assert!(allows(Access::Public, None));
+        let device = principal(SubjectKind::Device, None);
+        assert!(allows(Access::SignedIn, Some(&device)));
+        assert!(allows(Access::SignedIn, Some(&reader)));
+        assert!(allows(Access::SignedIn, Some(&librarian)));
+        assert!(!allows(Access::SignedIn, Some(&service)));
+        assert!(!allows(Access::SignedIn, None));
+        assert!(!allows(Access::StaffOrReader, Some(&device)));
     }
 }

@@ -79,32 +79,8 @@ async fn a_one_time_password_only_allows_choosing_a_new_one() {
 #[tokio::test]
 async fn roles_limit_what_staff_may_do() {
     let suite = TestSuite::start().await;
-    suite
-        .identity()
-        .create_staff_account(suite.admin(CreateStaffAccountRequest {
-            username: "li.hua".into(),
-            display_name: "李华".into(),
-            role: StaffRole::Librarian.into(),
-            initial_password: "first-password-1".into(),
-            request_id: String::new(),
-        }))
-        .await
-        .unwrap();
-    let login = suite.login("li.hua", "first-password-1").await.unwrap();
-    assert!(login.password_change_required);
-    let changed = suite
-        .identity()
-        .change_password(bearer(
-            lectern_proto::reader::v1::ChangePasswordRequest {
-                current_password: "first-password-1".into(),
-                new_password: "librarian-password-2".into(),
-            },
-            &login.access_token,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let librarian = changed.login.unwrap().access_token;
+    let school = suite.school("XH-PRI", "徐汇区实验小学").await;
+    let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
 
     // A librarian works the desk but does not run the district.
     suite.readers().list_schools(bearer(ListSchoolsRequest::default(), &librarian)).await.unwrap();
@@ -128,6 +104,7 @@ async fn roles_limit_what_staff_may_do() {
                     display_name: "M".into(),
                     role: StaffRole::DistrictAdmin.into(),
                     initial_password: "whatever-password".into(),
+                    school_ids: Vec::new(),
                     request_id: String::new(),
                 },
                 &librarian,

@@ -94,6 +94,7 @@ async fn malformed_requests_name_the_field_and_change_nothing() {
                 display_name: "张三".into(),
                 role: 42,
                 initial_password: "a-long-enough-password".into(),
+                school_ids: Vec::new(),
                 request_id: String::new(),
             }))
             .await,

@@ -18,8 +18,9 @@ use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest, LoginRequest,
-    LoginResponse, Reader, School, StaffCredentials, login_request,
+    ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest,
+    CreateStaffAccountRequest, LoginRequest, LoginResponse, Reader, School, StaffCredentials, StaffRole,
+    login_request,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -173,6 +174,38 @@ impl TestSuite {
             .await
             .expect("reader registered")
             .into_inner()
+    }
+
+    /// A staff member with `role` working for `schools`, signed in with a
+    /// password of their own; returns their token.
+    pub async fn staff(&self, username: &str, role: StaffRole, schools: &[&School]) -> String {
+        let first_password = "first-password-1";
+        self.identity()
+            .create_staff_account(self.admin(CreateStaffAccountRequest {
+                username: username.into(),
+                display_name: username.into(),
+                role: role.into(),
+                initial_password: first_password.into(),
+                school_ids: schools.iter().map(|school| school.id.clone()).collect(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("staff account created");
+        let login = self.login(username, first_password).await.expect("first sign-in");
+        self.identity()
+            .change_password(bearer(
+                ChangePasswordRequest {
+                    current_password: first_password.into(),
+                    new_password: format!("{username}-own-password"),
+                },
+                &login.access_token,
+            ))
+            .await
+            .expect("password changed")
+            .into_inner()
+            .login
+            .expect("a fresh token")
+            .access_token
     }
 
     pub async fn title(&self, isbn: &str, title: &str, author: &str) -> Title {

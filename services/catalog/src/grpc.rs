@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, DbConnection};
-use lectern_common::identity::{Principal, SubjectKind, principal, require_staff};
+use lectern_common::identity::{Principal, Role, SubjectKind, principal, require_role, require_staff};
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::{self, FieldError, page_size};
-use lectern_common::{client, idempotency, ids, paging};
+use lectern_common::{client, idempotency, identity, ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogService;
 use lectern_proto::reader::v1::GetSchoolRequest;
@@ -42,6 +42,12 @@ pub struct Catalog {
 /// titles while it checks out on a librarian's behalf).
 fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
     if caller.kind == SubjectKind::Service { Ok(()) } else { require_staff(caller) }
+}
+
+/// Cataloging changes the district's records: librarians and district
+/// admins; assistants help at the desk.
+fn require_cataloger(caller: &Principal) -> Result<(), Status> {
+    require_role(caller, &[Role::DistrictAdmin, Role::Librarian])
 }
 
 /// Runs `work` unless `request_id` was answered before, and remembers its
@@ -93,7 +99,7 @@ impl CatalogService for Catalog {
         request: Request<pb::CreateTitleRequest>,
     ) -> Result<Response<pb::Title>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        require_cataloger(&caller)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let draft = TitleDraft::from_request(&request)?;
@@ -113,8 +119,9 @@ impl CatalogService for Catalog {
     }
 
     async fn get_title(&self, request: Request<pb::GetTitleRequest>) -> Result<Response<pb::Title>, Status> {
-        let caller = principal(&request)?;
-        require_staff_or_service(&caller)?;
+        // Open to anyone signed in (staff, readers, devices): the district's
+        // catalog is for all its readers.
+        principal(&request)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
         let record = self
             .db
@@ -130,8 +137,9 @@ impl CatalogService for Catalog {
         &self,
         request: Request<pb::LookupTitleRequest>,
     ) -> Result<Response<pb::Title>, Status> {
-        let caller = principal(&request)?;
-        require_staff(&caller)?;
+        // Open to anyone signed in (staff, readers, devices): the district's
+        // catalog is for all its readers.
+        principal(&request)?;
         let isbn = Isbn::parse(&request.get_ref().isbn)
             .map_err(|error| FieldError::new("isbn", error.to_string()))?;
         let record = self
@@ -152,10 +160,11 @@ impl CatalogService for Catalog {
         request: Request<pb::CreateCopyRequest>,
     ) -> Result<Response<pb::Copy>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        require_cataloger(&caller)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let draft = CopyDraft::from_request(&request)?;
+        identity::require_school(&caller, &draft.school_id)?;
         // Asked before the transaction: no write lock is held across a call
         // to another service.
         self.require_school(&caller, &draft.school_id).await?;
@@ -185,6 +194,7 @@ impl CatalogService for Catalog {
                     .ok_or_else(|| copies::not_found(format!("no copy has id {id}")).into())
             })
             .await?;
+        identity::require_school(&caller, &row.school_id)?;
         Ok(Response::new(copies::to_proto(&row, &title)))
     }
 
@@ -205,6 +215,7 @@ impl CatalogService for Catalog {
                 })
             })
             .await?;
+        identity::require_school(&caller, &row.school_id)?;
         Ok(Response::new(copies::to_proto(&row, &title)))
     }
 
@@ -217,6 +228,15 @@ impl CatalogService for Catalog {
         let request = request.into_inner();
         let title_id = ids::parse_id("title_id", &request.title_id)?;
         let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
+        // Staff see the copies of their own schools; which schools hold a
+        // title is what search answers, for everyone.
+        let schools = match school_id {
+            Some(school_id) => {
+                identity::require_school(&caller, &school_id)?;
+                Some(vec![school_id])
+            }
+            None => caller.school_filter().map(<[String]>::to_vec),
+        };
         let limit = page_size("page_size", request.page_size, 50, 500)?;
         let after = paging::decode("page_token", &request.page_token)?;
         let (title, rows) = self
@@ -225,13 +245,8 @@ impl CatalogService for Catalog {
                 let Some(title) = db::find_title(connection, &title_id)? else {
                     return Err(titles::not_found(format!("no title has id {title_id}")).into());
                 };
-                let rows = db::list_copies(
-                    connection,
-                    &title_id,
-                    school_id.as_deref(),
-                    after.as_deref(),
-                    limit + 1,
-                )?;
+                let rows =
+                    db::list_copies(connection, &title_id, schools.as_deref(), after.as_deref(), limit + 1)?;
                 Ok((title.title, rows))
             })
             .await?;
@@ -250,8 +265,9 @@ impl CatalogService for Catalog {
         &self,
         request: Request<pb::SearchTitlesRequest>,
     ) -> Result<Response<pb::SearchTitlesResponse>, Status> {
-        let caller = principal(&request)?;
-        require_staff(&caller)?;
+        // Open to anyone signed in (staff, readers, devices): the district's
+        // catalog is for all its readers.
+        principal(&request)?;
         let request = request.into_inner();
         let query = search::parse_query("query", &request.query)?;
         let school_id = ids::parse_optional_id("school_id", &request.school_id)?;

@@ -112,6 +112,7 @@ impl IdentityService for FakeReader {
         change_password(reader::ChangePasswordRequest) -> reader::ChangePasswordResponse;
         create_staff_account(reader::CreateStaffAccountRequest) -> reader::StaffAccount;
         list_staff_accounts(reader::ListStaffAccountsRequest) -> reader::ListStaffAccountsResponse;
+        set_staff_schools(reader::SetStaffSchoolsRequest) -> reader::StaffAccount;
     }
 }
 
@@ -326,8 +327,18 @@ async fn copies_and_availability_over_grpc() {
         ..Default::default()
     };
 
-    // The reader service does not know this school.
-    let unknown = suite.catalog.create_copy(suite.as_librarian(new_copy(&ids::new_id()))).await.unwrap_err();
+    // A librarian adds copies to their own school only.
+    let elsewhere =
+        suite.catalog.create_copy(suite.as_librarian(new_copy(&ids::new_id()))).await.unwrap_err();
+    assert_eq!(elsewhere.code(), Code::PermissionDenied);
+    assert_eq!(refusal(&elsewhere).reason, Reason::SchoolNotAllowed);
+    // A district admin may add to any school, but the reader service does not know this one.
+    let admin = suite.token(SubjectKind::Staff, Some(Role::DistrictAdmin));
+    let unknown = suite
+        .catalog
+        .create_copy(client::with_bearer(new_copy(&ids::new_id()), &admin, std::time::Duration::from_secs(5)))
+        .await
+        .unwrap_err();
     assert_eq!(unknown.code(), Code::FailedPrecondition);
     assert_eq!(refusal(&unknown).reason, Reason::SchoolNotFound);
 

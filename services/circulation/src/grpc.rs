@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use lectern_common::client::{dependency_status, on_behalf};
+use lectern_common::client::{dependency_status, with_bearer};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
+use lectern_common::identity::{
+    Principal, SubjectKind, TokenSource, principal, require_school, require_staff, require_staff_or_self,
+};
 use lectern_common::outbox::RelayWaker;
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::{self, FieldError};
@@ -22,6 +24,7 @@ use lectern_proto::reader::v1::{LookupReaderRequest, Reader};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
+use crate::access::{self, Counter};
 use crate::checkout::{self, NewLoan};
 use crate::db::{self, LoanState};
 use crate::error::Error;
@@ -39,21 +42,36 @@ pub struct Circulation {
     pub loan_period_days: u32,
     pub time_zone: chrono_tz::Tz,
     pub relay: RelayWaker,
+    /// Circulation's own identity, for lookups made for a reader at a
+    /// self-service device.
+    pub tokens: std::sync::Arc<dyn TokenSource>,
 }
 
 impl Circulation {
+    /// The token to look things up with: staff's own (so the reader and
+    /// catalog services check their schools), or circulation's for a reader
+    /// at a self-service device, who is then checked here.
+    async fn lookup_token(&self, caller: &Principal, counter: Counter) -> Result<String, Status> {
+        match counter {
+            Counter::Desk => Ok(caller.token.clone()),
+            Counter::SelfService => {
+                self.tokens.bearer().await.map_err(|status| dependency_status("reader", status))
+            }
+        }
+    }
+
     /// Looks up the scanned reader and copy at the same time.
     async fn look_up(
         &self,
-        caller: &Principal,
+        bearer: &str,
         card_barcode: String,
         copy_barcode: String,
     ) -> Result<(Reader, Copy), Error> {
         let mut readers = self.readers.clone();
         let mut catalog = self.catalog.clone();
-        let reader_request = on_behalf(LookupReaderRequest { card_barcode }, caller, self.call_timeout);
+        let reader_request = with_bearer(LookupReaderRequest { card_barcode }, bearer, self.call_timeout);
         let copy_request =
-            on_behalf(LookupCopyRequest { barcode: copy_barcode.clone() }, caller, self.call_timeout);
+            with_bearer(LookupCopyRequest { barcode: copy_barcode.clone() }, bearer, self.call_timeout);
         let (reader, copy) =
             tokio::join!(readers.lookup_reader(reader_request), catalog.lookup_copy(copy_request));
         let reader = reader.map_err(|status| match status.code() {
@@ -81,7 +99,7 @@ impl CirculationService for Circulation {
         request: Request<CheckOutRequest>,
     ) -> Result<Response<CheckOutResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        let counter = access::counter(&caller)?;
         let request = request.into_inner();
         let card_barcode = validate::barcode("reader_card_barcode", &request.reader_card_barcode)?;
         let copy_barcode = validate::barcode("copy_barcode", &request.copy_barcode)?;
@@ -106,7 +124,13 @@ impl CirculationService for Circulation {
             }
         }
 
-        let (reader, copy) = self.look_up(&caller, card_barcode, copy_barcode).await?;
+        let bearer = self.lookup_token(&caller, counter).await?;
+        let (reader, copy) = self.look_up(&bearer, card_barcode, copy_barcode).await?;
+        if counter == Counter::SelfService && reader.id != caller.subject_id {
+            return Err(access::not_for_this_reader("this device is signed in for another reader").into());
+        }
+        // The loan belongs to the copy's library.
+        require_school(&caller, &copy.school_id)?;
         // The rules apply on the day the loan happened (a loan recorded
         // after the fact is judged by the card's validity on that day).
         checkout::decide(&reader, &copy, due::local_date(checked_out_at, self.time_zone))?;
@@ -142,16 +166,20 @@ impl CirculationService for Circulation {
 
     async fn check_in(&self, request: Request<CheckInRequest>) -> Result<Response<CheckInResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        access::counter(&caller)?;
         let request = request.into_inner();
         let copy_barcode = validate::barcode("copy_barcode", &request.copy_barcode)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let now = self.clock.now();
         let staff = caller.subject_id.clone();
+        // A self-service machine takes back any copy of its own school, not
+        // only the signed-in reader's.
+        let schools = caller.school_filter().map(<[String]>::to_vec);
         let outcome = self
             .db
             .write(move |connection| {
-                lending::record_checkin(connection, &copy_barcode, &staff, request_id.as_deref(), now)
+                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref() };
+                lending::record_checkin(connection, &copy_barcode, at, request_id.as_deref(), now)
             })
             .await?;
         if let CheckInOutcome::Returned(answer) = &outcome {
@@ -184,8 +212,9 @@ impl CirculationService for Circulation {
                 Refusal::new(Code::NotFound, Reason::LoanNotFound, format!("no loan has id {id}")).into()
             );
         };
-        // A reader sees only their own loans.
+        // A reader sees only their own loans, staff those of their schools.
         require_staff_or_self(&caller, &row.reader_id)?;
+        require_school(&caller, &row.school_id)?;
         Ok(Response::new(convert::loan(&row, self.clock.now())))
     }
 
@@ -197,13 +226,20 @@ impl CirculationService for Circulation {
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         require_staff_or_self(&caller, &reader_id)?;
+        // Staff see the reader's loans at the schools they work for; a
+        // reader sees all their own.
+        let schools = match caller.kind {
+            SubjectKind::Reader => None,
+            _ => caller.school_filter().map(<[String]>::to_vec),
+        };
         let state = loan_state(request.filter)?;
         let limit = validate::page_size("page_size", request.page_size, 50, 500)?;
         let after = paging::decode("page_token", &request.page_token)?;
         let rows = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                Ok(db::list_loans(connection, &reader_id, state, after.as_deref(), limit + 1)?)
+                let filter = db::LoanFilter { reader_id: &reader_id, state, schools: schools.as_deref() };
+                Ok(db::list_loans(connection, filter, after.as_deref(), limit + 1)?)
             })
             .await?;
         let (rows, more) = paging::split_page(rows, limit);

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::Connection as _;
 use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_common::idempotency::{previous_answer, remember_answer};
+use lectern_common::identity::school_not_allowed;
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::{ids, outbox};
 use lectern_proto::circulation::v1::{CheckInResponse, CheckOutResponse};
@@ -122,16 +123,20 @@ pub fn record_checkout(
 pub fn record_checkin(
     connection: &mut DbConnection,
     copy_barcode: &str,
-    checked_in_by: &str,
+    at: CheckInAt<'_>,
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<CheckInOutcome, Error> {
+    let checked_in_by = at.by;
     if let Some(answer) = previous_check_in(connection, request_id)? {
         return Ok(CheckInOutcome::Repeated(answer));
     }
     let Some(mut loan) = db::open_loan_for_barcode(connection, copy_barcode)? else {
         return not_on_loan(connection, request_id, now);
     };
+    if at.schools.is_some_and(|schools| !schools.contains(&loan.school_id)) {
+        return Err(school_not_allowed().into());
+    }
     let returned_at = now.naive_utc();
     if !db::close_loan(connection, &loan.id, returned_at, checked_in_by)? {
         // Another station checked the copy in between our read and our
@@ -151,6 +156,15 @@ pub fn record_checkin(
         remember_answer(connection, CHECK_IN, request_id, &answer, returned_at)?;
     }
     Ok(CheckInOutcome::Returned(answer))
+}
+
+/// Who takes a copy back, and for which schools.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckInAt<'a> {
+    /// The staff member or reader checking in.
+    pub by: &'a str,
+    /// The schools whose loans they may close (`None`: every school).
+    pub schools: Option<&'a [String]>,
 }
 
 fn not_on_loan(

@@ -8,6 +8,7 @@
 //! One open loan per copy is a rule of the schema (a unique partial index),
 //! so two stations lending one copy at the same moment cannot both win.
 
+mod access;
 mod checkout;
 mod config;
 mod convert;
@@ -58,18 +59,21 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         client::channel("LECTERN_NOTIFICATION_URL", &config.notification_url, &settings.client)?;
 
     let waker = RelayWaker::default();
+    // One token cache for the relay and for lookups made for readers at a
+    // self-service device (whose own tokens may not read the catalog).
+    let tokens = ServiceTokens::new(
+        reader_channel.clone(),
+        "circulation",
+        &config.service_key,
+        settings.clock.clone(),
+    );
     let relay = Relay {
         db: db.clone(),
         subscribers: vec![
             Subscriber { name: NOTIFICATION, channel: notification_channel },
             Subscriber { name: CATALOG, channel: catalog_channel.clone() },
         ],
-        tokens: ServiceTokens::new(
-            reader_channel.clone(),
-            "circulation",
-            &config.service_key,
-            settings.clock.clone(),
-        ),
+        tokens: tokens.clone(),
         config: config.relay,
         waker: waker.clone(),
         clock: settings.clock.clone(),
@@ -85,6 +89,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         loan_period_days: config.loan_period_days,
         time_zone: config.time_zone,
         relay: waker,
+        tokens,
     };
     let routes = Routes::new(CirculationServiceServer::new(service));
     let options = settings.serve_options(

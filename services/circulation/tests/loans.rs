@@ -11,7 +11,7 @@ mod support;
 use chrono::Duration;
 use diesel::prelude::*;
 use lectern_circulation::db::{self, LoanState};
-use lectern_circulation::lending::{self, CheckInOutcome, CheckOutOutcome};
+use lectern_circulation::lending::{self, CheckInAt, CheckInOutcome, CheckOutOutcome};
 use lectern_circulation::{CATALOG, Error, NOTIFICATION};
 use lectern_common::db::schema::outbox_events;
 use lectern_common::db::unique_violation_on;
@@ -99,7 +99,15 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
     // Returned a day late: the event says so.
     let late = at + Duration::days(15);
     let outcome = db
-        .write(move |connection| lending::record_checkin(connection, "C0001", "staff-2", None, late))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0001",
+                CheckInAt { by: "staff-2", schools: None },
+                None,
+                late,
+            )
+        })
         .await
         .unwrap();
     let CheckInOutcome::Returned(answer) = outcome else {
@@ -149,7 +157,15 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
 
     // A copy that is not on loan is a clean answer that publishes nothing.
     let outcome = db
-        .write(move |connection| lending::record_checkin(connection, "C0001", "staff-2", None, late))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0001",
+                CheckInAt { by: "staff-2", schools: None },
+                None,
+                late,
+            )
+        })
         .await
         .unwrap();
     assert!(matches!(&outcome, CheckInOutcome::NotOnLoan(answer) if !answer.was_on_loan));
@@ -182,20 +198,44 @@ async fn a_repeated_request_id_gets_the_first_answer() {
 
     // The same id for another operation is refused.
     let error = db
-        .write(move |connection| lending::record_checkin(connection, "C0001", "staff-1", Some("req-1"), at))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0001",
+                CheckInAt { by: "staff-1", schools: None },
+                Some("req-1"),
+                at,
+            )
+        })
         .await
         .unwrap_err();
     assert!(matches!(&error, Error::Refused(refusal) if refusal.reason == Reason::RequestIdReused));
 
     // A check-in retried returns its first answer too.
     let first_return = db
-        .write(move |connection| lending::record_checkin(connection, "C0001", "staff-1", Some("req-2"), at))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0001",
+                CheckInAt { by: "staff-1", schools: None },
+                Some("req-2"),
+                at,
+            )
+        })
         .await
         .unwrap()
         .into_response();
     assert!(first_return.was_on_loan);
     let retried = db
-        .write(move |connection| lending::record_checkin(connection, "C0001", "staff-1", Some("req-2"), at))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0001",
+                CheckInAt { by: "staff-1", schools: None },
+                Some("req-2"),
+                at,
+            )
+        })
         .await
         .unwrap();
     assert_eq!(retried, CheckInOutcome::Repeated(first_return));
@@ -203,12 +243,28 @@ async fn a_repeated_request_id_gets_the_first_answer() {
 
     // "Not on loan" is remembered as well.
     let not_on_loan = db
-        .write(move |connection| lending::record_checkin(connection, "C0009", "staff-1", Some("req-3"), at))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0009",
+                CheckInAt { by: "staff-1", schools: None },
+                Some("req-3"),
+                at,
+            )
+        })
         .await
         .unwrap();
     assert!(matches!(not_on_loan, CheckInOutcome::NotOnLoan(_)));
     let again = db
-        .write(move |connection| lending::record_checkin(connection, "C0009", "staff-1", Some("req-3"), at))
+        .write(move |connection| {
+            lending::record_checkin(
+                connection,
+                "C0009",
+                CheckInAt { by: "staff-1", schools: None },
+                Some("req-3"),
+                at,
+            )
+        })
         .await
         .unwrap();
     assert!(matches!(again, CheckInOutcome::Repeated(answer) if !answer.was_on_loan));
@@ -230,11 +286,16 @@ fn a_readers_loans_are_listed_newest_first_by_state() {
 
     let listed = |state, after: Option<&str>, limit| -> Vec<String> {
         let mut connection = db.connection().unwrap();
-        db::list_loans(&mut connection, "reader-1", state, after, limit)
-            .unwrap()
-            .into_iter()
-            .map(|row| row.id)
-            .collect()
+        db::list_loans(
+            &mut connection,
+            db::LoanFilter { reader_id: "reader-1", state, schools: None },
+            after,
+            limit,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|row| row.id)
+        .collect()
     };
     assert_eq!(
         listed(LoanState::All, None, 10),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use futures::future::BoxFuture;
-use lectern_circulation::lending;
+use lectern_circulation::lending::{self, CheckInAt};
 use lectern_circulation::{CATALOG, NOTIFICATION};
 use lectern_common::client::{self, ClientConfig};
 use lectern_common::db::schema::outbox_deliveries;
@@ -185,9 +185,11 @@ async fn every_event_reaches_every_subscriber_in_order() {
         db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
         waker.wake();
     }
-    db.write(move |connection| lending::record_checkin(connection, "C0001", "staff-1", None, at))
-        .await
-        .unwrap();
+    db.write(move |connection| {
+        lending::record_checkin(connection, "C0001", CheckInAt { by: "staff-1", schools: None }, None, at)
+    })
+    .await
+    .unwrap();
     waker.wake();
 
     wait_for_events(&mut notification_seen, 3).await;

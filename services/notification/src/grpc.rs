@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{principal, require_service, require_staff_or_self};
+use lectern_common::identity::{SubjectKind, principal, require_service, require_staff_or_self};
 use lectern_common::validate::{FieldError, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::events::v1::event_sink_server::EventSink;
@@ -55,6 +55,12 @@ impl NotificationService for Notification {
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         require_staff_or_self(&caller, &reader_id)?;
+        // Staff see the notices of their own schools' libraries; a reader
+        // sees all their own.
+        let schools = match caller.kind {
+            SubjectKind::Reader => None,
+            _ => caller.school_filter().map(<[String]>::to_vec),
+        };
         let language = Language::parse(&request.language)
             .ok_or_else(|| FieldError::new("language", "must be \"zh-CN\" or \"en\""))?;
         let limit = page_size("page_size", request.page_size, 50, 500)?;
@@ -62,7 +68,7 @@ impl NotificationService for Notification {
         let rows = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                Ok(db::list_notices(connection, &reader_id, after.as_deref(), limit + 1)?)
+                Ok(db::list_notices(connection, &reader_id, schools.as_deref(), after.as_deref(), limit + 1)?)
             })
             .await?;
         let (rows, more) = paging::split_page(rows, limit);

@@ -57,6 +57,46 @@ pub fn staff_role(role: Role) -> StaffRole {
     }
 }
 
+/// The schools of a staff account with `role`, checked: ids, no repeats,
+/// at least one for librarians and assistants, none for district admins
+/// (they work for every school).
+pub fn school_ids(field: &'static str, role: Role, values: &[String]) -> Result<Vec<String>, FieldError> {
+    const MAX_SCHOOLS: usize = 200;
+    if values.len() > MAX_SCHOOLS {
+        return Err(FieldError::new(field, format!("may name at most {MAX_SCHOOLS} schools")));
+    }
+    let mut ids = values
+        .iter()
+        .map(|value| lectern_common::ids::parse_id(field, value))
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort();
+    ids.dedup();
+    match role {
+        Role::DistrictAdmin if !ids.is_empty() => {
+            Err(FieldError::new(field, "must be empty for a district admin, who works for every school"))
+        }
+        Role::Librarian | Role::Assistant if ids.is_empty() => {
+            Err(FieldError::new(field, "needs at least one school for a librarian or assistant"))
+        }
+        _ => Ok(ids),
+    }
+}
+
+/// Makes `school_ids` the schools of `staff_id`; every school must exist.
+pub fn set_schools(
+    connection: &mut DbConnection,
+    staff_id: &str,
+    school_ids: &[String],
+) -> Result<(), Error> {
+    for school_id in school_ids {
+        if db::organisation::find_school(connection, school_id)?.is_none() {
+            return Err(Error::UnknownSchool(school_id.clone()));
+        }
+    }
+    db::staff::replace_schools(connection, staff_id, school_ids)?;
+    Ok(())
+}
+
 /// The role stored on an account.
 pub fn stored_role(account: &StaffRow) -> Result<Role, Error> {
     Role::parse(&account.role).ok_or_else(|| {

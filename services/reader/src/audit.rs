@@ -16,6 +16,12 @@ pub mod action {
     pub const LOGIN: &str = "login";
     /// An account locked after too many wrong passwords.
     pub const LOCKOUT: &str = "lockout";
+    /// A district admin changed the schools a staff member works for.
+    pub const STAFF_SCHOOLS_CHANGED: &str = "staff_schools_changed";
+    /// Staff read a reader's record (audited when refused: another school's).
+    pub const READER_READ: &str = "reader_read";
+    /// Staff changed a reader's record (created, blocked, unblocked, PIN set).
+    pub const READER_CHANGED: &str = "reader_changed";
 }
 
 /// Audit outcomes.
@@ -30,6 +36,8 @@ pub mod outcome {
     pub const REFUSED_DISABLED: &str = "refused_disabled";
     /// The account was locked.
     pub const LOCKED: &str = "locked";
+    /// Refused: the record belongs to a school the caller does not work for.
+    pub const REFUSED_OTHER_SCHOOL: &str = "refused_other_school";
 }
 
 /// One event to record.
@@ -46,6 +54,22 @@ impl<'a> Entry<'a> {
     /// Something `actor` did to their own account (sign-ins).
     pub fn own(action: &'static str, outcome: &'static str, account_id: Option<&'a str>) -> Self {
         Self { action, outcome, actor_id: account_id, subject_id: account_id, detail: None }
+    }
+
+    /// Something `actor_id` did to `subject_id`.
+    pub fn about(
+        action: &'static str,
+        outcome: &'static str,
+        actor_id: &'a str,
+        subject_id: &'a str,
+    ) -> Self {
+        Self { action, outcome, actor_id: Some(actor_id), subject_id: Some(subject_id), detail: None }
+    }
+
+    /// The same event, done by `actor_id`.
+    pub fn by(mut self, actor_id: &'a str) -> Self {
+        self.actor_id = Some(actor_id);
+        self
     }
 
     /// Adds a detail.

@@ -73,7 +73,7 @@ pub fn block(row: BlockRow) -> ReaderBlock {
 }
 
 /// A staff account (never its password hash).
-pub fn staff_account(row: StaffRow) -> StaffAccount {
+pub fn staff_account(row: StaffRow, school_ids: Vec<String>) -> StaffAccount {
     let role = Role::parse(&row.role).map_or(StaffRole::Unspecified, accounts::staff_role);
     StaffAccount {
         id: row.id,
@@ -82,6 +82,7 @@ pub fn staff_account(row: StaffRow) -> StaffAccount {
         role: role.into(),
         create_time: Some(timestamp(row.created_at)),
         password_change_required: row.password_change_required,
+        school_ids,
     }
 }
 

@@ -50,6 +50,9 @@ pub enum Error {
     /// Another reader of the school has the student/staff number.
     #[error("another reader of this school already has number {0:?}")]
     NumberTaken(String),
+    /// No staff account has the id.
+    #[error("staff account {0} not found")]
+    StaffNotFound(String),
     /// No reader has the id.
     #[error("reader {0} not found")]
     ReaderNotFound(String),
@@ -110,7 +113,7 @@ impl From<Error> for Status {
             Error::ReaderNotFound(_) | Error::CardNotFound(_) => {
                 refusal(Code::NotFound, Reason::ReaderNotFound)
             }
-            Error::BlockNotFound(_) => Status::not_found(message),
+            Error::BlockNotFound(_) | Error::StaffNotFound(_) => Status::not_found(message),
             Error::Refused(refusal) => refusal.into(),
             Error::Database(error) => error.into(),
             Error::Internal(detail) => {

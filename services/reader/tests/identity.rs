@@ -284,6 +284,7 @@ async fn the_first_admin_signs_in_and_registers_readers() {
                 display_name: "李娜".into(),
                 role: StaffRole::Librarian.into(),
                 initial_password: "first password 1".into(),
+                school_ids: vec![school.id.clone()],
                 request_id: String::new(),
             },
             &token,
@@ -300,6 +301,7 @@ async fn the_first_admin_signs_in_and_registers_readers() {
                 display_name: "Someone else".into(),
                 role: StaffRole::Assistant.into(),
                 initial_password: "first password 2".into(),
+                school_ids: vec![school.id.clone()],
                 request_id: String::new(),
             },
             &token,
@@ -337,6 +339,53 @@ async fn the_first_admin_signs_in_and_registers_readers() {
         .into_inner();
     let usernames: Vec<&str> = accounts.accounts.iter().map(|account| account.username.as_str()).collect();
     assert_eq!(usernames, ["admin", "li.na"]);
+    assert_eq!(accounts.accounts[1].school_ids, [school.id.clone()]);
+    assert!(accounts.accounts[0].school_ids.is_empty());
+
+    // The librarian works for one school: another school's readers are
+    // refused, and the refusal is audited; once a district admin adds that
+    // school, the next sign-in may see them.
+    let other = readers
+        .create_school(bearer(
+            CreateSchoolRequest {
+                code: "XH-MID".into(), name: "徐汇中学".into(), request_id: String::new()
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let list_other = ListReadersRequest { school_id: other.id.clone(), ..Default::default() };
+    let status =
+        readers.list_readers(bearer(list_other.clone(), &librarian_token.access_token)).await.unwrap_err();
+    assert_refused(&status, Code::PermissionDenied, Reason::SchoolNotAllowed);
+    let status = identity
+        .set_staff_schools(bearer(
+            SetStaffSchoolsRequest {
+                staff_id: librarian.id.clone(),
+                school_ids: vec![],
+                request_id: String::new(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "a librarian needs a school");
+    let both = identity
+        .set_staff_schools(bearer(
+            SetStaffSchoolsRequest {
+                staff_id: librarian.id.clone(),
+                school_ids: vec![other.id.clone(), school.id.clone()],
+                request_id: String::new(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(both.school_ids.len(), 2);
+    let again = identity.login(staff_login("li.na", "librarian password")).await.unwrap().into_inner();
+    readers.list_readers(bearer(list_other, &again.access_token)).await.unwrap();
 
     // Services sign in with the district key and may read readers.
     let service = identity.login(service_login("circulation", SERVICE_KEY)).await.unwrap().into_inner();

@@ -41,7 +41,7 @@ pub fn find_copy_by_barcode(
 pub fn list_copies(
     connection: &mut DbConnection,
     title_id: &str,
-    school_id: Option<&str>,
+    schools: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<CopyRow>> {
@@ -51,8 +51,8 @@ pub fn list_copies(
         .order(copies::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(school_id) = school_id {
-        query = query.filter(copies::school_id.eq(school_id.to_owned()));
+    if let Some(schools) = schools {
+        query = query.filter(copies::school_id.eq_any(schools.to_vec()));
     }
     if let Some(after) = after {
         query = query.filter(copies::id.gt(after.to_owned()));

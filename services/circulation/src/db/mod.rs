@@ -101,11 +101,11 @@ pub fn close_loan(
 /// A reader's loans, newest first, after the loan `after` (exclusive).
 pub fn list_loans(
     connection: &mut DbConnection,
-    reader_id: &str,
-    state: LoanState,
+    filter: LoanFilter<'_>,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<LoanRow>> {
+    let LoanFilter { reader_id, state, schools } = filter;
     let mut query = loans::table
         .filter(loans::reader_id.eq(reader_id))
         .select(LoanRow::as_select())
@@ -120,7 +120,21 @@ pub fn list_loans(
     if let Some(after) = after {
         query = query.filter(loans::id.lt(after.to_owned()));
     }
+    if let Some(schools) = schools {
+        query = query.filter(loans::school_id.eq_any(schools.to_vec()));
+    }
     query.load(connection)
+}
+
+/// Which loans of a reader to list.
+#[derive(Debug, Clone, Copy)]
+pub struct LoanFilter<'a> {
+    /// The reader.
+    pub reader_id: &'a str,
+    /// Open, returned or all.
+    pub state: LoanState,
+    /// Only loans of these schools (`None`: every school).
+    pub schools: Option<&'a [String]>,
 }
 
 /// How many loans a copy has had, open or returned (for tests and reports).

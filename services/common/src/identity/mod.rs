@@ -68,12 +68,16 @@ pub fn require_school(principal: &Principal, school_id: &str) -> Result<(), Stat
     if principal.covers_school(school_id) {
         return Ok(());
     }
-    Err(Refusal::new(
+    Err(school_not_allowed().into())
+}
+
+/// The refusal of a record of a school the caller does not work for.
+pub fn school_not_allowed() -> Refusal {
+    Refusal::new(
         tonic::Code::PermissionDenied,
         Reason::SchoolNotAllowed,
         "this record belongs to a school you do not work for",
     )
-    .into())
 }
 
 /// Refuses unless the caller is one of Lectern's services.

@@ -34,6 +34,7 @@ pub fn insert_notice(connection: &mut DbConnection, notice: &NoticeRow) -> Query
 pub fn list_notices(
     connection: &mut DbConnection,
     reader_id: &str,
+    schools: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<NoticeRow>> {
@@ -45,6 +46,9 @@ pub fn list_notices(
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(notices::id.lt(after.to_owned()));
+    }
+    if let Some(schools) = schools {
+        query = query.filter(notices::school_id.eq_any(schools.to_vec()));
     }
     query.load(connection)
 }

@@ -81,6 +81,11 @@ pub fn reader_exists(connection: &mut DbConnection, id: &str) -> QueryResult<boo
     diesel::select(diesel::dsl::exists(readers::table.find(id))).get_result(connection)
 }
 
+/// The school of reader `id`.
+pub fn school_of(connection: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    readers::table.find(id).select(readers::school_id).first(connection).optional()
+}
+
 /// Which reader to read.
 #[derive(Debug, Clone, Copy)]
 pub enum ReaderKey<'a> {

@@ -110,3 +110,10 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    staff_schools (staff_id, school_id) {
+        staff_id -> Text,
+        school_id -> Text,
+    }
+}

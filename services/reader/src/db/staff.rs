@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
-use super::schema::staff_accounts;
+use super::schema::{staff_accounts, staff_schools};
 
 /// A stored staff account. `Debug` leaves the password hash out.
 #[derive(Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -127,5 +127,41 @@ pub fn record_successful_login(connection: &mut DbConnection, id: &str) -> Query
     diesel::update(staff_accounts::table.find(id).filter(staff_accounts::failed_logins.gt(0)))
         .set(staff_accounts::failed_logins.eq(0))
         .execute(connection)?;
+    Ok(())
+}
+
+/// The schools `staff_id` works for, sorted.
+pub fn schools_of(connection: &mut DbConnection, staff_id: &str) -> QueryResult<Vec<String>> {
+    staff_schools::table
+        .filter(staff_schools::staff_id.eq(staff_id))
+        .select(staff_schools::school_id)
+        .order(staff_schools::school_id.asc())
+        .load(connection)
+}
+
+/// The schools of each of `staff_ids`, as (staff id, school id) pairs.
+pub fn schools_of_accounts(
+    connection: &mut DbConnection,
+    staff_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    staff_schools::table
+        .filter(staff_schools::staff_id.eq_any(staff_ids))
+        .select((staff_schools::staff_id, staff_schools::school_id))
+        .order((staff_schools::staff_id.asc(), staff_schools::school_id.asc()))
+        .load(connection)
+}
+
+/// Makes `school_ids` the schools of `staff_id`, replacing any before.
+pub fn replace_schools(
+    connection: &mut DbConnection,
+    staff_id: &str,
+    school_ids: &[String],
+) -> QueryResult<()> {
+    diesel::delete(staff_schools::table.filter(staff_schools::staff_id.eq(staff_id))).execute(connection)?;
+    for school_id in school_ids {
+        diesel::insert_into(staff_schools::table)
+            .values((staff_schools::staff_id.eq(staff_id), staff_schools::school_id.eq(school_id)))
+            .execute(connection)?;
+    }
     Ok(())
 }

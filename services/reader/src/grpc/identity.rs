@@ -12,7 +12,7 @@ use lectern_proto::reader::v1::identity_service_server::IdentityService;
 use lectern_proto::reader::v1::{
     ChangePasswordRequest, ChangePasswordResponse, CreateStaffAccountRequest, ListStaffAccountsRequest,
     ListStaffAccountsResponse, ListVerificationKeysRequest, ListVerificationKeysResponse, LoginRequest,
-    LoginResponse, StaffAccount, StaffRole,
+    LoginResponse, SetStaffSchoolsRequest, StaffAccount, StaffRole,
 };
 use tonic::{Request, Response, Status};
 
@@ -159,6 +159,14 @@ impl Identity {
             .await
     }
 
+    /// The schools a staff account works for.
+    async fn schools_of(&self, staff_id: &str) -> Result<Vec<String>, Error> {
+        let staff_id = staff_id.to_owned();
+        self.db
+            .run(move |connection| -> Result<_, Error> { Ok(db::staff::schools_of(connection, &staff_id)?) })
+            .await
+    }
+
     /// Writes one audit event in a transaction of its own.
     async fn audit(&self, entry: Entry<'_>, now: chrono::NaiveDateTime) -> Result<(), Error> {
         let action = entry.action;
@@ -214,7 +222,8 @@ impl IdentityService for Identity {
             Credentials::Staff { username, password } => {
                 let account = self.sign_in_staff(username, password).await?;
                 tracing::info!(staff.id = %account.id, "staff signed in");
-                self.issuer.staff(&account, Vec::new())?
+                let schools = self.schools_of(&account.id).await?;
+                self.issuer.staff(&account, schools)?
             }
             Credentials::Reader { card_barcode, pin } => {
                 let (reader_id, school_id) = self.sign_in_reader(card_barcode, pin).await?;
@@ -269,7 +278,8 @@ impl IdentityService for Identity {
             .db
             .run(move |connection| accounts::apply_password_change(connection, account, new_hash, now))
             .await?;
-        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account, Vec::new())?) }))
+        let schools = self.schools_of(&account.id).await?;
+        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account, schools)?) }))
     }
 
     async fn create_staff_account(
@@ -283,6 +293,7 @@ impl IdentityService for Identity {
         let display_name = validate::required_text("display_name", &request.display_name, 100)?;
         let role = accounts::role_of(known_enum::<StaffRole>("role", request.role)?)
             .ok_or_else(|| FieldError::new("role", "is required"))?;
+        let school_ids = accounts::school_ids("school_ids", role, &request.school_ids)?;
         if request.initial_password.is_empty() {
             return Err(FieldError::new("initial_password", "is required").into());
         }
@@ -321,8 +332,9 @@ impl IdentityService for Identity {
                         }
                         Err(error) => return Err(error.into()),
                     }
+                    accounts::set_schools(connection, &account.id, &school_ids)?;
                     tracing::info!(staff.id = %account.id, staff.role = %account.role, "staff account created");
-                    Ok(convert::staff_account(account))
+                    Ok(convert::staff_account(account, school_ids))
                 })
             })
             .await?;
@@ -337,17 +349,58 @@ impl IdentityService for Identity {
         let request = request.into_inner();
         let limit = page_size("page_size", request.page_size, 50, 500)?;
         let offset = paging::decode_offset("page_token", &request.page_token)?;
-        let rows = self
+        let (rows, schools) = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                Ok(db::staff::list_accounts(connection, offset, limit + 1)?)
+                let rows = db::staff::list_accounts(connection, offset, limit + 1)?;
+                let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+                Ok((rows, db::staff::schools_of_accounts(connection, &ids)?))
             })
             .await?;
         let (rows, next_page_token) = page(rows, offset, limit);
-        Ok(Response::new(ListStaffAccountsResponse {
-            accounts: rows.into_iter().map(convert::staff_account).collect(),
-            next_page_token,
-        }))
+        let accounts = rows
+            .into_iter()
+            .map(|row| {
+                let school_ids = schools
+                    .iter()
+                    .filter(|(staff_id, _)| *staff_id == row.id)
+                    .map(|(_, school_id)| school_id.clone())
+                    .collect();
+                convert::staff_account(row, school_ids)
+            })
+            .collect();
+        Ok(Response::new(ListStaffAccountsResponse { accounts, next_page_token }))
+    }
+
+    async fn set_staff_schools(
+        &self,
+        request: Request<SetStaffSchoolsRequest>,
+    ) -> Result<Response<StaffAccount>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin])?;
+        let request = request.into_inner();
+        let staff_id = ids::parse_id("staff_id", &request.staff_id)?;
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let now = self.clock.now().naive_utc();
+        let answer = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, "reader.SetStaffSchools", request_id.as_deref(), now, |connection| {
+                    let account = db::staff::find_by_id(connection, &staff_id)?
+                        .ok_or_else(|| Error::StaffNotFound(staff_id.clone()))?;
+                    let role = accounts::stored_role(&account)?;
+                    let school_ids = accounts::school_ids("school_ids", role, &request.school_ids)?;
+                    accounts::set_schools(connection, &account.id, &school_ids)?;
+                    let entry = Entry::own(action::STAFF_SCHOOLS_CHANGED, outcome::SUCCEEDED, Some(&account.id))
+                        .by(&caller.subject_id)
+                        .detail(format!("{} school(s)", school_ids.len()));
+                    audit::record(connection, entry, now)?;
+                    tracing::info!(staff.id = %account.id, schools = school_ids.len(), "staff schools changed");
+                    Ok(convert::staff_account(account, school_ids))
+                })
+            })
+            .await?;
+        Ok(Response::new(answer))
     }
 
     async fn list_verification_keys(

@@ -4,6 +4,7 @@
 mod audit;
 mod identity;
 mod readers;
+mod scope;
 
 pub use self::audit::Audit;
 pub use self::identity::Identity;

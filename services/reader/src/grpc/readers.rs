@@ -3,7 +3,8 @@
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
 use lectern_common::identity::{
-    Role, SubjectKind, principal, require_role, require_staff, require_staff_or_self,
+    Principal, Role, SubjectKind, principal, require_role, require_school, require_staff,
+    require_staff_or_self,
 };
 use lectern_common::validate::{self, page_size};
 use lectern_common::{ids, paging};
@@ -16,7 +17,9 @@ use lectern_proto::reader::v1::{
 };
 use tonic::{Request, Response, Status};
 
+use super::scope::{require_reader_school, school_of_reader};
 use super::{idempotent, page, require_staff_or_service};
+use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::{ReaderKey, STATUS_ACTIVE};
 use crate::db::{self, BlockRow, ClassRow, ReaderRow, SchoolRow};
 use crate::error::Error;
@@ -38,10 +41,28 @@ impl Readers {
         readers::today(&self.clock, self.time_zone)
     }
 
+    /// See [`require_reader_school`].
+    async fn require_reader_school(
+        &self,
+        caller: &Principal,
+        school_id: &str,
+        subject_id: &str,
+        action: &'static str,
+    ) -> Result<(), Status> {
+        require_reader_school(&self.db, &self.clock, caller, school_id, subject_id, action).await
+    }
+
+    /// Refuses staff of other schools a change to reader `reader_id`.
+    async fn require_reader_in_scope(&self, caller: &Principal, reader_id: &str) -> Result<(), Status> {
+        let school_id = school_of_reader(&self.db, reader_id).await?;
+        self.require_reader_school(caller, &school_id, reader_id, action::READER_CHANGED).await
+    }
+
     /// One page of a school's readers (of one class, matching `needle`, if
     /// given), by name; the request fields checked here.
     async fn readers_page(
         &self,
+        caller: &Principal,
         school_id: &str,
         class_id: &str,
         needle: Option<String>,
@@ -52,6 +73,7 @@ impl Readers {
         let class_id = ids::parse_optional_id("class_id", class_id)?;
         let limit = page_size("page_size", page_size_field, DEFAULT_PAGE, MAX_PAGE)?;
         let offset = paging::decode_offset("page_token", page_token)?;
+        self.require_reader_school(caller, &school_id, &school_id, action::READER_READ).await?;
         let today = self.today();
         let rows = self
             .db
@@ -131,7 +153,8 @@ impl ReaderService for Readers {
     }
 
     async fn create_class(&self, request: Request<CreateClassRequest>) -> Result<Response<Class>, Status> {
-        require_staff(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin, Role::Librarian])?;
         let request = request.into_inner();
         let now = self.clock.now().naive_utc();
         let class = ClassRow {
@@ -142,6 +165,7 @@ impl ReaderService for Readers {
             school_year: organisation::school_year("school_year", &request.school_year)?,
             created_at: now,
         };
+        require_school(&caller, &class.school_id)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let answer = self
             .db
@@ -158,9 +182,11 @@ impl ReaderService for Readers {
         &self,
         request: Request<ListClassesRequest>,
     ) -> Result<Response<ListClassesResponse>, Status> {
-        require_staff(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
         let request = request.into_inner();
         let school_id = ids::parse_id("school_id", &request.school_id)?;
+        require_school(&caller, &school_id)?;
         let school_year = match request.school_year.trim() {
             "" => None,
             year => Some(organisation::school_year("school_year", year)?),
@@ -187,7 +213,8 @@ impl ReaderService for Readers {
     }
 
     async fn create_reader(&self, request: Request<CreateReaderRequest>) -> Result<Response<Reader>, Status> {
-        require_staff(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
         let request = request.into_inner();
         let now = self.clock.now().naive_utc();
         let reader = ReaderRow {
@@ -206,12 +233,16 @@ impl ReaderService for Readers {
         };
         let reader = ReaderRow { name_key: reader.name.to_lowercase(), ..reader };
         let request_id = validate::request_id("request_id", &request.request_id)?;
+        self.require_reader_school(&caller, &reader.school_id, &reader.school_id, action::READER_CHANGED)
+            .await?;
         let today = self.today();
         let answer = self
             .db
             .write(move |connection| {
                 idempotent(connection, "reader.CreateReader", request_id.as_deref(), now, |connection| {
-                    readers::create_reader(connection, reader, today).map(convert::reader)
+                    let reader = readers::create_reader(connection, reader, today)?;
+                    changed(connection, &caller, &reader.reader.id, "created", now)?;
+                    Ok(convert::reader(reader))
                 })
             })
             .await?;
@@ -229,16 +260,21 @@ impl ReaderService for Readers {
         let today = self.today();
         let reader =
             self.db.run(move |connection| readers::view(connection, ReaderKey::Id(&id), today)).await?;
+        self.require_reader_school(&caller, &reader.reader.school_id, &reader.reader.id, action::READER_READ)
+            .await?;
         Ok(Response::new(convert::reader(reader)))
     }
 
     async fn lookup_reader(&self, request: Request<LookupReaderRequest>) -> Result<Response<Reader>, Status> {
-        require_staff_or_service(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_staff_or_service(&caller)?;
         let card_barcode = validate::barcode("card_barcode", &request.get_ref().card_barcode)?;
         let today = self.today();
         let reader = self
             .db
             .run(move |connection| readers::view(connection, ReaderKey::CardBarcode(&card_barcode), today))
+            .await?;
+        self.require_reader_school(&caller, &reader.reader.school_id, &reader.reader.id, action::READER_READ)
             .await?;
         Ok(Response::new(convert::reader(reader)))
     }
@@ -247,10 +283,18 @@ impl ReaderService for Readers {
         &self,
         request: Request<ListReadersRequest>,
     ) -> Result<Response<ListReadersResponse>, Status> {
-        require_staff(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
         let request = request.into_inner();
         let (readers, next_page_token) = self
-            .readers_page(&request.school_id, &request.class_id, None, request.page_size, &request.page_token)
+            .readers_page(
+                &caller,
+                &request.school_id,
+                &request.class_id,
+                None,
+                request.page_size,
+                &request.page_token,
+            )
             .await?;
         Ok(Response::new(ListReadersResponse { readers, next_page_token }))
     }
@@ -259,10 +303,12 @@ impl ReaderService for Readers {
         &self,
         request: Request<SetReaderPinRequest>,
     ) -> Result<Response<SetReaderPinResponse>, Status> {
-        require_staff(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let pin = crate::accounts::pin("pin", &request.pin)?;
+        self.require_reader_in_scope(&caller, &reader_id).await?;
         let pin_hash =
             crate::passwords::off_runtime(move || crate::passwords::hash(&pin).map_err(Error::Internal))
                 .await?;
@@ -282,6 +328,7 @@ impl ReaderService for Readers {
                         updated_at: now,
                     },
                 )?;
+                changed(connection, &caller, &reader_id, "PIN set", now)?;
                 tracing::info!(reader.id = %reader_id, "reader PIN set");
                 Ok(())
             })
@@ -293,11 +340,13 @@ impl ReaderService for Readers {
         &self,
         request: Request<SearchReadersRequest>,
     ) -> Result<Response<SearchReadersResponse>, Status> {
-        require_staff(&principal(&request)?)?;
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
         let request = request.into_inner();
         let needle = readers::search_needle("query", &request.query)?;
         let (readers, next_page_token) = self
             .readers_page(
+                &caller,
                 &request.school_id,
                 &request.class_id,
                 Some(needle),
@@ -323,16 +372,20 @@ impl ReaderService for Readers {
             reason: validate::required_text("reason", &request.reason, 500)?,
             ends_on: readers::block_end("ends_on", &request.ends_on, today)?,
             created_at: now,
-            created_by: caller.subject_id,
+            created_by: caller.subject_id.clone(),
             lifted_at: None,
             lifted_by: None,
         };
         let request_id = validate::request_id("request_id", &request.request_id)?;
+        self.require_reader_in_scope(&caller, &block.reader_id).await?;
         let answer = self
             .db
             .write(move |connection| {
                 idempotent(connection, "reader.CreateReaderBlock", request_id.as_deref(), now, |connection| {
-                    readers::place_block(connection, block, today).map(convert::reader)
+                    let reader_id = block.reader_id.clone();
+                    let reader = readers::place_block(connection, block, today)?;
+                    changed(connection, &caller, &reader_id, "block placed", now)?;
+                    Ok(convert::reader(reader))
                 })
             })
             .await?;
@@ -348,14 +401,33 @@ impl ReaderService for Readers {
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let block_id = ids::parse_id("block_id", &request.block_id)?;
+        self.require_reader_in_scope(&caller, &reader_id).await?;
         let now = self.clock.now().naive_utc();
         let today = self.today();
         let reader = self
             .db
-            .write(move |connection| {
-                readers::lift_block(connection, &reader_id, &block_id, &caller.subject_id, now, today)
+            .write(move |connection| -> Result<_, Error> {
+                let reader =
+                    readers::lift_block(connection, &reader_id, &block_id, &caller.subject_id, now, today)?;
+                changed(connection, &caller, &reader_id, "block lifted", now)?;
+                Ok(reader)
             })
             .await?;
         Ok(Response::new(convert::reader(reader)))
     }
+}
+
+/// Audits a change `what` by staff member `caller` to reader `reader_id`,
+/// in the caller's transaction.
+fn changed(
+    connection: &mut lectern_common::db::DbConnection,
+    caller: &Principal,
+    reader_id: &str,
+    what: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), Error> {
+    let entry = Entry::about(action::READER_CHANGED, outcome::SUCCEEDED, &caller.subject_id, reader_id)
+        .detail(what.to_owned());
+    audit::record(connection, entry, now)?;
+    Ok(())
 }
