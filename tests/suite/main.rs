@@ -20,5 +20,6 @@ mod outage;
 mod privacy;
 mod readers;
 mod schema;
+mod scopes;
 mod search;
 mod self_service;
