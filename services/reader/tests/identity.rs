@@ -339,7 +339,7 @@ async fn the_first_admin_signs_in_and_registers_readers() {
         .into_inner();
     let usernames: Vec<&str> = accounts.accounts.iter().map(|account| account.username.as_str()).collect();
     assert_eq!(usernames, ["admin", "li.na"]);
-    assert_eq!(accounts.accounts[1].school_ids, [school.id.clone()]);
+    assert_eq!(accounts.accounts[1].school_ids, vec![school.id.clone()]);
     assert!(accounts.accounts[0].school_ids.is_empty());
 
     // The librarian works for one school: another school's readers are
