@@ -16,6 +16,7 @@ mod login;
 mod readers;
 mod schools;
 mod session;
+mod staff;
 mod status;
 mod table;
 
@@ -24,6 +25,7 @@ pub use circulation::{CheckinArgs, CheckoutArgs};
 pub use login::LoginArgs;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use schools::{ClassCommand, SchoolCommand};
+pub use staff::StaffCommand;
 
 /// Which Lectern to talk to; every command that calls the server takes it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -61,6 +63,9 @@ pub enum DeskCommand {
     /// Schools of the district: add, list. 学校
     #[command(subcommand)]
     School(SchoolCommand),
+    /// Staff accounts and the schools they work for (district admins). 馆员
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Classes (homerooms) of a school: add, list. 班级
     #[command(subcommand)]
     Class(ClassCommand),
@@ -92,6 +97,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Logout => login::logout(),
         DeskCommand::Whoami { connection } => login::whoami(connection).await,
         DeskCommand::School(command) => schools::run_school(command).await,
+        DeskCommand::Staff(command) => staff::run_staff(command).await,
         DeskCommand::Class(command) => schools::run_class(command).await,
         DeskCommand::Reader(command) => readers::run_reader(command).await,
         DeskCommand::Title(command) => catalog::run_title(command).await,

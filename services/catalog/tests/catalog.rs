@@ -240,7 +240,8 @@ fn copies_need_a_title_and_a_free_barcode() {
     let first = db::list_copies(connection, &title.row.id, None, None, 2).unwrap();
     let rest = db::list_copies(connection, &title.row.id, None, Some(&first[1].id), 2).unwrap();
     assert_eq!(first.len() + rest.len(), 3);
-    let here = db::list_copies(connection, &title.row.id, Some(&[school.clone()]), None, 10).unwrap();
+    let here =
+        db::list_copies(connection, &title.row.id, Some(std::slice::from_ref(&school)), None, 10).unwrap();
     assert!(here.iter().all(|copy| copy.school_id == school));
     assert_eq!(here.len(), 2);
 }
