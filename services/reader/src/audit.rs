@@ -22,6 +22,19 @@ pub mod action {
     pub const READER_READ: &str = "reader_read";
     /// Staff changed a reader's record (created, blocked, unblocked, PIN set).
     pub const READER_CHANGED: &str = "reader_changed";
+    /// A contact point added to a reader (detail: contact id, whose, channel).
+    pub const CONTACT_ADDED: &str = "contact_added";
+    /// A contact point removed from a reader.
+    pub const CONTACT_REMOVED: &str = "contact_removed";
+    /// A reader's notification preferences set.
+    pub const PREFERENCES_SET: &str = "preferences_set";
+    /// A staff note added to a reader (detail: note id).
+    pub const NOTE_ADDED: &str = "note_added";
+    /// A staff note deleted.
+    pub const NOTE_DELETED: &str = "note_deleted";
+    /// A school's year-end promotion applied (subject: the school; detail:
+    /// years and counts).
+    pub const YEAR_END_APPLIED: &str = "year_end_applied";
 }
 
 /// Audit outcomes.

@@ -62,6 +62,24 @@ pub enum Error {
     /// The reader has no such block in force.
     #[error("block {0} not found on this reader")]
     BlockNotFound(String),
+    /// The reader already has the contact point.
+    #[error("the reader already has this contact point")]
+    ContactExists,
+    /// The reader has the most contact points allowed.
+    #[error("a reader may have at most {0} contact points; remove one first")]
+    ContactLimitReached(i64),
+    /// The reader has no such contact point.
+    #[error("contact point {0} not found on this reader")]
+    ContactNotFound(String),
+    /// The reader has no such note.
+    #[error("note {0} not found on this reader")]
+    NoteNotFound(String),
+    /// The school's year was promoted already.
+    #[error("the school's year {0} was already promoted")]
+    YearEndApplied(String),
+    /// The school has no classes in the year.
+    #[error("the school has no classes in {0} to promote")]
+    NothingToPromote(String),
     /// A refusal made elsewhere (a reused request id), passed on as it is.
     #[error(transparent)]
     Refused(Refusal),
@@ -113,7 +131,16 @@ impl From<Error> for Status {
             Error::ReaderNotFound(_) | Error::CardNotFound(_) => {
                 refusal(Code::NotFound, Reason::ReaderNotFound)
             }
-            Error::BlockNotFound(_) | Error::StaffNotFound(_) => Status::not_found(message),
+            Error::BlockNotFound(_) | Error::StaffNotFound(_) | Error::ContactNotFound(_) | Error::NoteNotFound(_) => {
+                Status::not_found(message)
+            }
+            Error::ContactExists => refusal(Code::AlreadyExists, Reason::ContactAlreadyExists),
+            Error::ContactLimitReached(_) => refusal(Code::FailedPrecondition, Reason::ContactLimitReached),
+            Error::YearEndApplied(ref school_year) => Status::from(
+                Refusal::new(Code::FailedPrecondition, Reason::YearEndAlreadyApplied, message.clone())
+                    .with("school_year", school_year.clone()),
+            ),
+            Error::NothingToPromote(_) => refusal(Code::FailedPrecondition, Reason::YearEndNothingToPromote),
             Error::Refused(refusal) => refusal.into(),
             Error::Database(error) => error.into(),
             Error::Internal(detail) => {

@@ -13,7 +13,9 @@ mod error;
 mod grpc;
 mod organisation;
 mod passwords;
+mod profile;
 mod readers;
+mod school_year;
 mod tokens;
 
 use std::sync::Arc;
@@ -24,7 +26,9 @@ use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
+use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileServiceServer;
 use lectern_proto::reader::v1::reader_service_server::ReaderServiceServer;
+use lectern_proto::reader::v1::school_year_service_server::SchoolYearServiceServer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
@@ -76,6 +80,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     // than asking itself over the network.
     let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
     let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
+    let profiles = grpc::Profiles { db: db.clone(), clock: clock.clone() };
+    let school_years = grpc::SchoolYears { db: db.clone(), clock: clock.clone() };
     let identity = grpc::Identity {
         db: db.clone(),
         clock,
@@ -85,6 +91,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     };
     let routes = Routes::new(ReaderServiceServer::new(readers))
         .add_service(IdentityServiceServer::new(identity))
+        .add_service(ReaderProfileServiceServer::new(profiles))
+        .add_service(SchoolYearServiceServer::new(school_years))
         .add_service(AuditServiceServer::new(grpc::Audit { db }));
     let options = config.settings.serve_options(
         "reader",
@@ -92,6 +100,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
             "lectern.reader.v1.ReaderService",
             "lectern.reader.v1.IdentityService",
             "lectern.reader.v1.AuditService",
+            "lectern.reader.v1.ReaderProfileService",
+            "lectern.reader.v1.SchoolYearService",
         ],
         verifier,
         PublicMethods::new(PUBLIC_METHODS),

@@ -5,8 +5,10 @@
 pub mod audit;
 pub mod organisation;
 pub mod pins;
+pub mod profile;
 pub mod readers;
 pub mod schema;
+pub mod school_year;
 pub mod signing_keys;
 pub mod staff;
 

@@ -117,3 +117,52 @@ diesel::table! {
         school_id -> Text,
     }
 }
+
+diesel::table! {
+    reader_contacts (id) {
+        id -> Text,
+        reader_id -> Text,
+        who -> Text,
+        channel -> Text,
+        value -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_preferences (reader_id) {
+        reader_id -> Text,
+        notify_email -> Bool,
+        notify_sms -> Bool,
+        notify_wechat -> Bool,
+        notify_in_app -> Bool,
+        language -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_notes (id) {
+        id -> Text,
+        reader_id -> Text,
+        body -> Text,
+        author_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    year_end_runs (id) {
+        id -> Text,
+        school_id -> Text,
+        from_school_year -> Text,
+        to_school_year -> Text,
+        top_grade -> Integer,
+        classes_opened -> Integer,
+        promoted_students -> Integer,
+        graduates -> Integer,
+        applied_by -> Text,
+        applied_at -> Timestamp,
+    }
+}

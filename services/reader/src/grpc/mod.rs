@@ -1,14 +1,19 @@
 //! gRPC handlers: validate, run the domain rules in the database, map the
-//! result. `readers` serves `ReaderService`, `identity` `IdentityService`.
+//! result. `readers` serves `ReaderService`, `identity` `IdentityService`,
+//! `profile` `ReaderProfileService`, `school_year` `SchoolYearService`.
 
 mod audit;
 mod identity;
+mod profile;
 mod readers;
 mod scope;
+mod school_year;
 
 pub use self::audit::Audit;
 pub use self::identity::Identity;
+pub use self::profile::Profiles;
 pub use self::readers::Readers;
+pub use self::school_year::SchoolYears;
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;

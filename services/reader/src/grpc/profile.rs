@@ -1,0 +1,308 @@
+//! `ReaderProfileService`: a reader's contact points, notification
+//! preferences and staff notes. Every call is scoped to the reader's
+//! school: staff of that school (and district admins) may do everything; a
+//! signed-in reader may list their own contact points and read and set
+//! their own preferences; Lectern's services (notification) may read
+//! contact points and preferences. Contact values never reach a log line.
+
+use lectern_common::clock::SharedClock;
+use lectern_common::db::Db;
+use lectern_common::identity::{
+    Principal, SubjectKind, principal, require_school, require_staff, require_staff_or_self,
+};
+use lectern_common::validate::{self, page_size};
+use lectern_common::{ids, paging};
+use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileService;
+use lectern_proto::reader::v1::{
+    ContactChannel, ContactWho, CreateReaderContactRequest, CreateReaderNoteRequest,
+    DeleteReaderContactRequest, DeleteReaderContactResponse, DeleteReaderNoteRequest,
+    DeleteReaderNoteResponse, GetNotificationPreferencesRequest, ListReaderContactsRequest,
+    ListReaderContactsResponse, ListReaderNotesRequest, ListReaderNotesResponse, NotificationChannel,
+    NotificationPreferences, ReaderContact, ReaderNote, UpdateNotificationPreferencesRequest,
+};
+use tonic::{Request, Response, Status};
+
+use super::{idempotent, page, require_staff_or_service};
+use crate::convert::timestamp;
+use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
+use crate::db::{self};
+use crate::error::Error;
+use crate::profile;
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 500;
+
+/// Who besides staff of the reader's school may make a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Also {
+    /// Nobody else.
+    Nobody,
+    /// The reader themself.
+    Reader,
+    /// The reader themself and Lectern's services.
+    ReaderAndServices,
+}
+
+/// The `ReaderProfileService` handlers.
+#[derive(Debug, Clone)]
+pub struct Profiles {
+    pub db: Db,
+    pub clock: SharedClock,
+}
+
+impl Profiles {
+    /// Refuses unless `caller` may act on reader `reader_id`: a reader only
+    /// on their own record where `also` allows it; staff and services only
+    /// for readers of a school they cover. An unknown reader is NOT_FOUND.
+    async fn authorize(&self, caller: &Principal, reader_id: &str, also: Also) -> Result<(), Status> {
+        match caller.kind {
+            SubjectKind::Reader if matches!(also, Also::Reader | Also::ReaderAndServices) => {
+                return require_staff_or_self(caller, reader_id);
+            }
+            SubjectKind::Service if also == Also::ReaderAndServices => {
+                require_staff_or_service(caller)?;
+            }
+            _ => require_staff(caller)?,
+        }
+        let id = reader_id.to_owned();
+        let school_id = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                db::profile::reader_school(connection, &id)?.ok_or(Error::ReaderNotFound(id))
+            })
+            .await?;
+        require_school(caller, &school_id)
+    }
+}
+
+fn contact(row: ContactRow) -> ReaderContact {
+    ReaderContact {
+        who: profile::who_of(&row.who).into(),
+        channel: profile::channel_of(&row.channel).into(),
+        id: row.id,
+        reader_id: row.reader_id,
+        value: row.value,
+        label: row.label,
+        create_time: Some(timestamp(row.created_at)),
+    }
+}
+
+fn note(row: NoteRow) -> ReaderNote {
+    ReaderNote {
+        id: row.id,
+        reader_id: row.reader_id,
+        text: row.body,
+        author_id: row.author_id,
+        create_time: Some(timestamp(row.created_at)),
+    }
+}
+
+fn preferences(row: PreferencesRow, stored: bool) -> NotificationPreferences {
+    let channels = [
+        (row.notify_email, NotificationChannel::Email),
+        (row.notify_sms, NotificationChannel::Sms),
+        (row.notify_wechat, NotificationChannel::Wechat),
+        (row.notify_in_app, NotificationChannel::InApp),
+    ]
+    .into_iter()
+    .filter_map(|(on, channel)| on.then_some(i32::from(channel)))
+    .collect();
+    NotificationPreferences {
+        reader_id: row.reader_id,
+        channels,
+        language: row.language,
+        update_time: stored.then(|| timestamp(row.updated_at)),
+    }
+}
+
+#[tonic::async_trait]
+impl ReaderProfileService for Profiles {
+    async fn create_reader_contact(
+        &self,
+        request: Request<CreateReaderContactRequest>,
+    ) -> Result<Response<ReaderContact>, Status> {
+        let caller = principal(&request)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let who: ContactWho = validate::known_enum("who", request.who)?;
+        let channel: ContactChannel = validate::known_enum("channel", request.channel)?;
+        let row = ContactRow {
+            id: ids::new_id(),
+            reader_id: reader_id.clone(),
+            who: profile::who_code(who).unwrap_or_default().to_owned(),
+            channel: profile::channel_code(channel).unwrap_or_default().to_owned(),
+            value: profile::contact_value("value", channel, &request.value)?,
+            label: profile::label("label", &request.label)?,
+            created_at: self.clock.now().naive_utc(),
+        };
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        let now = row.created_at;
+        let answer = self
+            .db
+            .write(move |connection| {
+                idempotent(
+                    connection,
+                    "reader.CreateReaderContact",
+                    request_id.as_deref(),
+                    now,
+                    |connection| profile::create_contact(connection, row, &caller.subject_id).map(contact),
+                )
+            })
+            .await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn list_reader_contacts(
+        &self,
+        request: Request<ListReaderContactsRequest>,
+    ) -> Result<Response<ListReaderContactsResponse>, Status> {
+        let caller = principal(&request)?;
+        let reader_id = ids::parse_id("reader_id", &request.get_ref().reader_id)?;
+        self.authorize(&caller, &reader_id, Also::ReaderAndServices).await?;
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::profile::contacts(connection, &reader_id)?) })
+            .await?;
+        Ok(Response::new(ListReaderContactsResponse { contacts: rows.into_iter().map(contact).collect() }))
+    }
+
+    async fn delete_reader_contact(
+        &self,
+        request: Request<DeleteReaderContactRequest>,
+    ) -> Result<Response<DeleteReaderContactResponse>, Status> {
+        let caller = principal(&request)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let contact_id = ids::parse_id("contact_id", &request.contact_id)?;
+        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        let now = self.clock.now().naive_utc();
+        self.db
+            .write(move |connection| {
+                profile::delete_contact(connection, &reader_id, &contact_id, &caller.subject_id, now)
+            })
+            .await?;
+        Ok(Response::new(DeleteReaderContactResponse {}))
+    }
+
+    async fn get_notification_preferences(
+        &self,
+        request: Request<GetNotificationPreferencesRequest>,
+    ) -> Result<Response<NotificationPreferences>, Status> {
+        let caller = principal(&request)?;
+        let reader_id = ids::parse_id("reader_id", &request.get_ref().reader_id)?;
+        self.authorize(&caller, &reader_id, Also::ReaderAndServices).await?;
+        let stored = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                if !db::readers::reader_exists(connection, &reader_id)? {
+                    return Err(Error::ReaderNotFound(reader_id));
+                }
+                Ok(db::profile::preferences(connection, &reader_id)?
+                    .map(|row| (row, true))
+                    .unwrap_or_else(|| (profile::default_preferences(&reader_id), false)))
+            })
+            .await?;
+        Ok(Response::new(preferences(stored.0, stored.1)))
+    }
+
+    async fn update_notification_preferences(
+        &self,
+        request: Request<UpdateNotificationPreferencesRequest>,
+    ) -> Result<Response<NotificationPreferences>, Status> {
+        let caller = principal(&request)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let [notify_email, notify_sms, notify_wechat, notify_in_app] =
+            profile::channels("channels", &request.channels)?;
+        let row = PreferencesRow {
+            reader_id: reader_id.clone(),
+            notify_email,
+            notify_sms,
+            notify_wechat,
+            notify_in_app,
+            language: profile::language("language", &request.language)?,
+            updated_at: self.clock.now().naive_utc(),
+        };
+        self.authorize(&caller, &reader_id, Also::Reader).await?;
+        let row = self
+            .db
+            .write(move |connection| {
+                if !db::readers::reader_exists(connection, &reader_id)? {
+                    return Err(Error::ReaderNotFound(reader_id));
+                }
+                profile::set_preferences(connection, row, &caller.subject_id)
+            })
+            .await?;
+        Ok(Response::new(preferences(row, true)))
+    }
+
+    async fn create_reader_note(
+        &self,
+        request: Request<CreateReaderNoteRequest>,
+    ) -> Result<Response<ReaderNote>, Status> {
+        let caller = principal(&request)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let row = NoteRow {
+            id: ids::new_id(),
+            reader_id: reader_id.clone(),
+            body: profile::note_text("text", &request.text)?,
+            author_id: caller.subject_id.clone(),
+            created_at: self.clock.now().naive_utc(),
+        };
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        let now = row.created_at;
+        let answer = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, "reader.CreateReaderNote", request_id.as_deref(), now, |connection| {
+                    profile::create_note(connection, row).map(note)
+                })
+            })
+            .await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn list_reader_notes(
+        &self,
+        request: Request<ListReaderNotesRequest>,
+    ) -> Result<Response<ListReaderNotesResponse>, Status> {
+        let caller = principal(&request)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let limit = page_size("page_size", request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
+        let offset = paging::decode_offset("page_token", &request.page_token)?;
+        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::profile::notes(connection, &reader_id, offset, limit + 1)?)
+            })
+            .await?;
+        let (rows, next_page_token) = page(rows, offset, limit);
+        Ok(Response::new(ListReaderNotesResponse {
+            notes: rows.into_iter().map(note).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn delete_reader_note(
+        &self,
+        request: Request<DeleteReaderNoteRequest>,
+    ) -> Result<Response<DeleteReaderNoteResponse>, Status> {
+        let caller = principal(&request)?;
+        let request = request.into_inner();
+        let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+        let note_id = ids::parse_id("note_id", &request.note_id)?;
+        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        let now = self.clock.now().naive_utc();
+        self.db
+            .write(move |connection| {
+                profile::delete_note(connection, &reader_id, &note_id, &caller.subject_id, now)
+            })
+            .await?;
+        Ok(Response::new(DeleteReaderNoteResponse {}))
+    }
+}
