@@ -131,9 +131,10 @@ impl From<Error> for Status {
             Error::ReaderNotFound(_) | Error::CardNotFound(_) => {
                 refusal(Code::NotFound, Reason::ReaderNotFound)
             }
-            Error::BlockNotFound(_) | Error::StaffNotFound(_) | Error::ContactNotFound(_) | Error::NoteNotFound(_) => {
-                Status::not_found(message)
-            }
+            Error::BlockNotFound(_)
+            | Error::StaffNotFound(_)
+            | Error::ContactNotFound(_)
+            | Error::NoteNotFound(_) => Status::not_found(message),
             Error::ContactExists => refusal(Code::AlreadyExists, Reason::ContactAlreadyExists),
             Error::ContactLimitReached(_) => refusal(Code::FailedPrecondition, Reason::ContactLimitReached),
             Error::YearEndApplied(ref school_year) => Status::from(

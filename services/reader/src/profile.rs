@@ -194,7 +194,8 @@ pub fn create_contact(
     let detail = format!("contact={} who={} channel={}", contact.id, contact.who, contact.channel);
     audit::record(
         connection,
-        Entry::about(audit::action::CONTACT_ADDED, audit::outcome::SUCCEEDED, actor_id, &contact.reader_id).detail(detail),
+        Entry::about(audit::action::CONTACT_ADDED, audit::outcome::SUCCEEDED, actor_id, &contact.reader_id)
+            .detail(detail),
         contact.created_at,
     )?;
     tracing::info!(reader.id = %contact.reader_id, contact.id = %contact.id, "contact point added");
@@ -228,7 +229,12 @@ pub fn set_preferences(
     db::profile::set_preferences(connection, &preferences)?;
     audit::record(
         connection,
-        Entry::about(audit::action::PREFERENCES_SET, audit::outcome::SUCCEEDED, actor_id, &preferences.reader_id),
+        Entry::about(
+            audit::action::PREFERENCES_SET,
+            audit::outcome::SUCCEEDED,
+            actor_id,
+            &preferences.reader_id,
+        ),
         preferences.updated_at,
     )?;
     tracing::info!(reader.id = %preferences.reader_id, "notification preferences set");
@@ -238,8 +244,9 @@ pub fn set_preferences(
 /// Adds a staff note.
 pub fn create_note(connection: &mut DbConnection, note: NoteRow) -> Result<NoteRow, Error> {
     db::profile::insert_note(connection, &note)?;
-    let entry = Entry::about(audit::action::NOTE_ADDED, audit::outcome::SUCCEEDED, &note.author_id, &note.reader_id)
-        .detail(format!("note={}", note.id));
+    let entry =
+        Entry::about(audit::action::NOTE_ADDED, audit::outcome::SUCCEEDED, &note.author_id, &note.reader_id)
+            .detail(format!("note={}", note.id));
     audit::record(connection, entry, note.created_at)?;
     tracing::info!(reader.id = %note.reader_id, note.id = %note.id, "reader note added");
     Ok(note)
@@ -256,7 +263,8 @@ pub fn delete_note(
     if !db::profile::delete_note(connection, reader_id, note_id)? {
         return Err(Error::NoteNotFound(note_id.to_owned()));
     }
-    let entry = Entry::about(audit::action::NOTE_DELETED, audit::outcome::SUCCEEDED, actor_id, reader_id).detail(format!("note={note_id}"));
+    let entry = Entry::about(audit::action::NOTE_DELETED, audit::outcome::SUCCEEDED, actor_id, reader_id)
+        .detail(format!("note={note_id}"));
     audit::record(connection, entry, now)?;
     tracing::info!(reader.id = %reader_id, note.id = %note_id, "reader note deleted");
     Ok(())

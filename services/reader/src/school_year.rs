@@ -283,7 +283,8 @@ pub fn apply(
     );
     audit::record(
         connection,
-        Entry::about(audit::action::YEAR_END_APPLIED, audit::outcome::SUCCEEDED, actor_id, &run.school_id).detail(detail),
+        Entry::about(audit::action::YEAR_END_APPLIED, audit::outcome::SUCCEEDED, actor_id, &run.school_id)
+            .detail(detail),
         now,
     )?;
     tracing::info!(

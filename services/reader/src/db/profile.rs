@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
-use super::schema::{reader_contacts, reader_notes, reader_preferences, readers};
+use super::schema::{reader_contacts, reader_notes, reader_preferences};
 
 /// A stored contact point.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -46,11 +46,6 @@ pub struct NoteRow {
     pub body: String,
     pub author_id: String,
     pub created_at: NaiveDateTime,
-}
-
-/// The home school of reader `reader_id`, if the reader exists.
-pub fn reader_school(connection: &mut DbConnection, reader_id: &str) -> QueryResult<Option<String>> {
-    readers::table.find(reader_id).select(readers::school_id).first(connection).optional()
 }
 
 /// A reader's contact points, oldest first.

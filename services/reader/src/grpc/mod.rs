@@ -6,8 +6,8 @@ mod audit;
 mod identity;
 mod profile;
 mod readers;
-mod scope;
 mod school_year;
+mod scope;
 
 pub use self::audit::Audit;
 pub use self::identity::Identity;

@@ -7,9 +7,7 @@
 
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{
-    Principal, SubjectKind, principal, require_school, require_staff, require_staff_or_self,
-};
+use lectern_common::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
 use lectern_common::validate::{self, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileService;
@@ -22,7 +20,8 @@ use lectern_proto::reader::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{idempotent, page, require_staff_or_service};
+use super::{idempotent, page, require_staff_or_service, scope};
+use crate::audit::action::{READER_CHANGED, READER_READ};
 use crate::convert::timestamp;
 use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self};
@@ -53,25 +52,24 @@ pub struct Profiles {
 impl Profiles {
     /// Refuses unless `caller` may act on reader `reader_id`: a reader only
     /// on their own record where `also` allows it; staff and services only
-    /// for readers of a school they cover. An unknown reader is NOT_FOUND.
-    async fn authorize(&self, caller: &Principal, reader_id: &str, also: Also) -> Result<(), Status> {
+    /// for readers of a school they cover (a refusal is audited as
+    /// `action`). An unknown reader is NOT_FOUND.
+    async fn authorize(
+        &self,
+        caller: &Principal,
+        reader_id: &str,
+        also: Also,
+        action: &'static str,
+    ) -> Result<(), Status> {
         match caller.kind {
             SubjectKind::Reader if matches!(also, Also::Reader | Also::ReaderAndServices) => {
                 return require_staff_or_self(caller, reader_id);
             }
-            SubjectKind::Service if also == Also::ReaderAndServices => {
-                require_staff_or_service(caller)?;
-            }
+            SubjectKind::Service if also == Also::ReaderAndServices => require_staff_or_service(caller)?,
             _ => require_staff(caller)?,
         }
-        let id = reader_id.to_owned();
-        let school_id = self
-            .db
-            .run(move |connection| -> Result<_, Error> {
-                db::profile::reader_school(connection, &id)?.ok_or(Error::ReaderNotFound(id))
-            })
-            .await?;
-        require_school(caller, &school_id)
+        let school_id = scope::school_of_reader(&self.db, reader_id).await?;
+        scope::require_reader_school(&self.db, &self.clock, caller, &school_id, reader_id, action).await
     }
 }
 
@@ -136,7 +134,7 @@ impl ReaderProfileService for Profiles {
             created_at: self.clock.now().naive_utc(),
         };
         let request_id = validate::request_id("request_id", &request.request_id)?;
-        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        self.authorize(&caller, &reader_id, Also::Nobody, READER_CHANGED).await?;
         let now = row.created_at;
         let answer = self
             .db
@@ -159,7 +157,7 @@ impl ReaderProfileService for Profiles {
     ) -> Result<Response<ListReaderContactsResponse>, Status> {
         let caller = principal(&request)?;
         let reader_id = ids::parse_id("reader_id", &request.get_ref().reader_id)?;
-        self.authorize(&caller, &reader_id, Also::ReaderAndServices).await?;
+        self.authorize(&caller, &reader_id, Also::ReaderAndServices, READER_READ).await?;
         let rows = self
             .db
             .run(move |connection| -> Result<_, Error> { Ok(db::profile::contacts(connection, &reader_id)?) })
@@ -175,7 +173,7 @@ impl ReaderProfileService for Profiles {
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let contact_id = ids::parse_id("contact_id", &request.contact_id)?;
-        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        self.authorize(&caller, &reader_id, Also::Nobody, READER_CHANGED).await?;
         let now = self.clock.now().naive_utc();
         self.db
             .write(move |connection| {
@@ -191,7 +189,7 @@ impl ReaderProfileService for Profiles {
     ) -> Result<Response<NotificationPreferences>, Status> {
         let caller = principal(&request)?;
         let reader_id = ids::parse_id("reader_id", &request.get_ref().reader_id)?;
-        self.authorize(&caller, &reader_id, Also::ReaderAndServices).await?;
+        self.authorize(&caller, &reader_id, Also::ReaderAndServices, READER_READ).await?;
         let stored = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -224,7 +222,7 @@ impl ReaderProfileService for Profiles {
             language: profile::language("language", &request.language)?,
             updated_at: self.clock.now().naive_utc(),
         };
-        self.authorize(&caller, &reader_id, Also::Reader).await?;
+        self.authorize(&caller, &reader_id, Also::Reader, READER_CHANGED).await?;
         let row = self
             .db
             .write(move |connection| {
@@ -252,7 +250,7 @@ impl ReaderProfileService for Profiles {
             created_at: self.clock.now().naive_utc(),
         };
         let request_id = validate::request_id("request_id", &request.request_id)?;
-        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        self.authorize(&caller, &reader_id, Also::Nobody, READER_CHANGED).await?;
         let now = row.created_at;
         let answer = self
             .db
@@ -274,7 +272,7 @@ impl ReaderProfileService for Profiles {
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let limit = page_size("page_size", request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
         let offset = paging::decode_offset("page_token", &request.page_token)?;
-        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        self.authorize(&caller, &reader_id, Also::Nobody, READER_READ).await?;
         let rows = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -296,7 +294,7 @@ impl ReaderProfileService for Profiles {
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let note_id = ids::parse_id("note_id", &request.note_id)?;
-        self.authorize(&caller, &reader_id, Also::Nobody).await?;
+        self.authorize(&caller, &reader_id, Also::Nobody, READER_CHANGED).await?;
         let now = self.clock.now().naive_utc();
         self.db
             .write(move |connection| {
