@@ -16,6 +16,8 @@ pub enum Access {
     /// Staff, or a signed-in reader (the service then shows a reader only
     /// their own records).
     StaffOrReader,
+    /// Librarians and district admins, not assistants (year-end).
+    Librarian,
     /// District admins only.
     DistrictAdmin,
     /// Anyone signed in at the edge: staff, readers and self-service
@@ -48,6 +50,11 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.IdentityService/SetStaffSchools", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
     ("/lectern.reader.v1.AuditService/", Access::DistrictAdmin),
+    ("/lectern.reader.v1.ReaderProfileService/ListReaderContacts", Access::StaffOrReader),
+    ("/lectern.reader.v1.ReaderProfileService/GetNotificationPreferences", Access::StaffOrReader),
+    ("/lectern.reader.v1.ReaderProfileService/UpdateNotificationPreferences", Access::StaffOrReader),
+    ("/lectern.reader.v1.ReaderProfileService/", Access::Staff),
+    ("/lectern.reader.v1.SchoolYearService/", Access::Librarian),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),
@@ -84,6 +91,7 @@ pub fn allows(access: Access, principal: Option<&Principal>) -> bool {
         Access::StaffOrReader => {
             staff_role.is_some() || principal.is_some_and(|principal| principal.kind == SubjectKind::Reader)
         }
+        Access::Librarian => matches!(staff_role, Some(Role::Librarian | Role::DistrictAdmin)),
         Access::DistrictAdmin => staff_role == Some(Role::DistrictAdmin),
         Access::SignedIn => match principal.map(|principal| principal.kind) {
             Some(SubjectKind::Staff) => staff_role.is_some(),
@@ -148,5 +156,19 @@ mod tests {
         assert!(!allows(Access::SignedIn, Some(&service)));
         assert!(!allows(Access::SignedIn, None));
         assert!(!allows(Access::StaffOrReader, Some(&device)));
+        let assistant = principal(SubjectKind::Staff, Some(Role::Assistant));
+        assert!(allows(Access::Librarian, Some(&librarian)));
+        assert!(allows(Access::Librarian, Some(&admin)));
+        assert!(!allows(Access::Librarian, Some(&assistant)));
+        assert!(!allows(Access::Librarian, Some(&reader)));
+    }
+
+    #[test]
+    fn profiles_and_year_end_are_exposed() {
+        let profile = "/lectern.reader.v1.ReaderProfileService/";
+        assert_eq!(access(&format!("{profile}ListReaderContacts")), Some(Access::StaffOrReader));
+        assert_eq!(access(&format!("{profile}UpdateNotificationPreferences")), Some(Access::StaffOrReader));
+        assert_eq!(access(&format!("{profile}CreateReaderNote")), Some(Access::Staff));
+        assert_eq!(access("/lectern.reader.v1.SchoolYearService/ApplyYearEnd"), Some(Access::Librarian));
     }
 }
