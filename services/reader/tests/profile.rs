@@ -102,6 +102,13 @@ async fn contact_points_stay_within_the_readers_school() {
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
+    // Not at a kiosk, even for the reader who signed in there.
+    let at_kiosk = server.token(&Grant::reader(&reader.id, &school.id).at_device("kiosk-1"));
+    assert_refused(
+        profiles.list_reader_contacts(list(&at_kiosk, &reader.id)).await,
+        Code::PermissionDenied,
+        Reason::DeviceNotAllowed,
+    );
     // The district admin sees every school.
     assert_eq!(
         profiles

@@ -8,6 +8,7 @@
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
 use lectern_common::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
+use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::{self, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileService;
@@ -18,7 +19,7 @@ use lectern_proto::reader::v1::{
     ListReaderContactsResponse, ListReaderNotesRequest, ListReaderNotesResponse, NotificationChannel,
     NotificationPreferences, ReaderContact, ReaderNote, UpdateNotificationPreferencesRequest,
 };
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::{idempotent, page, require_staff_or_service, scope};
 use crate::audit::action::{READER_CHANGED, READER_READ};
@@ -62,6 +63,16 @@ impl Profiles {
         action: &'static str,
     ) -> Result<(), Status> {
         match caller.kind {
+            // A kiosk screen is semi-public: contacts and preferences are
+            // for the reader's own phone or the portal.
+            SubjectKind::Reader if caller.device_id.is_some() => {
+                return Err(Refusal::new(
+                    Code::PermissionDenied,
+                    Reason::DeviceNotAllowed,
+                    "contact details are not shown at self-service devices",
+                )
+                .into());
+            }
             SubjectKind::Reader if matches!(also, Also::Reader | Also::ReaderAndServices) => {
                 return require_staff_or_self(caller, reader_id);
             }
