@@ -192,9 +192,13 @@ pub fn plan(
 }
 
 /// Reads the school's old year and plans its promotion (changes nothing).
+/// A year promoted already has nothing left to plan.
 pub fn read_plan(connection: &mut DbConnection, year_end: &YearEnd) -> Result<Plan, Error> {
     if db::organisation::find_school(connection, &year_end.school_id)?.is_none() {
         return Err(Error::SchoolNotFound(year_end.school_id.clone()));
+    }
+    if db::school_year::run_exists(connection, &year_end.school_id, &year_end.from_school_year)? {
+        return Err(Error::YearEndApplied(year_end.from_school_year.clone()));
     }
     let old = db::school_year::classes_of_year(connection, &year_end.school_id, &year_end.from_school_year)?;
     let ids: Vec<String> = old.iter().map(|class| class.id.clone()).collect();
@@ -217,7 +221,8 @@ pub fn read_plan(connection: &mut DbConnection, year_end: &YearEnd) -> Result<Pl
 }
 
 /// Carries out the promotion in the caller's write transaction; returns
-/// the plan with the new classes' ids. Refuses a year already promoted.
+/// the plan with the new classes' ids. Refuses a year already promoted
+/// (checked while planning, and by the unique index at the end).
 pub fn apply(
     connection: &mut DbConnection,
     year_end: &YearEnd,
@@ -225,9 +230,6 @@ pub fn apply(
     now: NaiveDateTime,
 ) -> Result<YearEndPlan, Error> {
     let already = || Error::YearEndApplied(year_end.from_school_year.clone());
-    if db::school_year::run_exists(connection, &year_end.school_id, &year_end.from_school_year)? {
-        return Err(already());
-    }
     let plan = read_plan(connection, year_end)?;
     let mut new_ids = HashMap::new();
     for promotion in &plan.promotions {
@@ -260,7 +262,7 @@ pub fn apply(
         from_school_year: year_end.from_school_year.clone(),
         to_school_year: year_end.to_school_year.clone(),
         top_grade: year_end.top_grade,
-        classes_opened: count(i64::try_from(plan.promotions.len()).unwrap_or(i64::MAX)),
+        classes_opened: i32::try_from(plan.promotions.len()).unwrap_or(i32::MAX),
         promoted_students: count(plan.promoted_students()),
         graduates: count(plan.graduates()),
         applied_by: actor_id.to_owned(),

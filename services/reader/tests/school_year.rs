@@ -146,6 +146,11 @@ async fn a_librarian_previews_then_applies_the_same_plan_once() {
         Code::FailedPrecondition,
         Reason::YearEndAlreadyApplied,
     );
+    assert_refused(
+        years.preview_year_end(bearer(year_end(&it.school.id, ""), &librarian)).await,
+        Code::FailedPrecondition,
+        Reason::YearEndAlreadyApplied,
+    );
     assert_eq!(classes(&server, &it.school.id, TO).await.len(), 1, "promoted once");
     assert_eq!(get(&server, &it.pupil.id).await.grade, 4);
 
