@@ -287,8 +287,11 @@ enum RelayError {
     Delivery(String),
 }
 
-/// Takes or renews the subscriber's lease; false if another relay holds it.
-fn take_lease(
+/// Takes or renews the lease named `subscriber`; false if another holder
+/// has it. The relay leases one name per subscriber; once-only jobs (loan
+/// anonymization) lease their own name (`job:…`) the same way. Call inside
+/// the transaction that does the leased work.
+pub fn take_lease(
     connection: &mut DbConnection,
     subscriber: &str,
     holder: &str,

@@ -16,6 +16,10 @@ pub mod action {
     pub const LOGIN: &str = "login";
     /// An account locked after too many wrong passwords.
     pub const LOCKOUT: &str = "lockout";
+    /// A reader's personal data erased (right of erasure).
+    pub const READER_ERASE: &str = "reader.erase";
+    /// A reader's data exported (right of access).
+    pub const READER_EXPORT: &str = "reader.export";
 }
 
 /// Audit outcomes.
@@ -30,6 +34,8 @@ pub mod outcome {
     pub const REFUSED_DISABLED: &str = "refused_disabled";
     /// The account was locked.
     pub const LOCKED: &str = "locked";
+    /// Refused because the reader still owes the library.
+    pub const REFUSED_OBLIGATIONS: &str = "refused_obligations";
 }
 
 /// One event to record.
@@ -46,6 +52,11 @@ impl<'a> Entry<'a> {
     /// Something `actor` did to their own account (sign-ins).
     pub fn own(action: &'static str, outcome: &'static str, account_id: Option<&'a str>) -> Self {
         Self { action, outcome, actor_id: account_id, subject_id: account_id, detail: None }
+    }
+
+    /// Something `actor_id` did to the record of `subject_id`.
+    pub fn on(action: &'static str, outcome: &'static str, actor_id: &'a str, subject_id: &'a str) -> Self {
+        Self { action, outcome, actor_id: Some(actor_id), subject_id: Some(subject_id), detail: None }
     }
 
     /// Adds a detail.

@@ -59,6 +59,22 @@ pub enum Error {
     /// The reader has no such block in force.
     #[error("block {0} not found on this reader")]
     BlockNotFound(String),
+    /// No reader category has the code.
+    #[error("reader category {0:?} not found")]
+    CategoryNotFound(String),
+    /// A category with the code exists already.
+    #[error("reader category {0:?} already exists")]
+    CategoryTaken(String),
+    /// The reader still has copies on loan, so cannot be erased.
+    #[error("this reader still has {0} copies on loan; check them in (or declare them lost) before erasing")]
+    HasOpenLoans(i32),
+    /// The reader still owes fees, so cannot be erased.
+    #[error("this reader still owes {0} fees; settle or waive them before erasing")]
+    HasUnpaidFees(i32),
+    /// A call to another service failed; the status is already mapped for
+    /// our caller (`client::dependency_status`).
+    #[error("dependency call failed: {0}")]
+    Dependency(Status),
     /// A refusal made elsewhere (a reused request id), passed on as it is.
     #[error(transparent)]
     Refused(Refusal),
@@ -111,6 +127,17 @@ impl From<Error> for Status {
                 refusal(Code::NotFound, Reason::ReaderNotFound)
             }
             Error::BlockNotFound(_) => Status::not_found(message),
+            Error::CategoryNotFound(_) => refusal(Code::NotFound, Reason::ReaderCategoryNotFound),
+            Error::CategoryTaken(_) => refusal(Code::AlreadyExists, Reason::ReaderCategoryTaken),
+            Error::HasOpenLoans(count) => Status::from(
+                Refusal::precondition(Reason::ReaderHasOpenLoans, message.clone())
+                    .with("open_loans", count.to_string()),
+            ),
+            Error::HasUnpaidFees(count) => Status::from(
+                Refusal::precondition(Reason::ReaderHasUnpaidFees, message.clone())
+                    .with("unpaid_fees", count.to_string()),
+            ),
+            Error::Dependency(status) => status,
             Error::Refused(refusal) => refusal.into(),
             Error::Database(error) => error.into(),
             Error::Internal(detail) => {

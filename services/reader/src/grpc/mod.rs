@@ -3,6 +3,7 @@
 
 mod audit;
 mod identity;
+mod privacy;
 mod readers;
 
 pub use self::audit::Audit;
