@@ -13,6 +13,7 @@ mod circulation;
 mod desk;
 mod format;
 mod login;
+mod privacy;
 mod readers;
 mod schools;
 mod session;

@@ -35,6 +35,12 @@ pub enum ReaderCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Export everything Lectern holds about a reader as JSON. 导出读者数据
+    #[command(after_help = "Example:\n  lectern reader export R100001 --output R100001.json")]
+    Export(super::privacy::ExportArgs),
+    /// Erase a reader who owes nothing, everywhere. 注销并删除读者数据
+    #[command(after_help = "Example:\n  lectern reader erase R100001 --yes")]
+    Erase(super::privacy::EraseArgs),
 }
 
 /// `lectern reader add`.
@@ -140,6 +146,8 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
         ReaderCommand::Find { school, class_id, query, connection } => {
             return find(&school, class_id, &query, &connection).await;
         }
+        ReaderCommand::Export(args) => return super::privacy::export(args).await,
+        ReaderCommand::Erase(args) => return super::privacy::erase(args).await,
     };
     let AddReaderArgs { school, card, name, category, class_id, expires, number, connection } = args;
     let desk = Desk::open(&connection)?;
@@ -209,7 +217,7 @@ async fn find(
 }
 
 /// The reader holding a card.
-async fn lookup(desk: &Desk, card: &str) -> anyhow::Result<Reader> {
+pub(super) async fn lookup(desk: &Desk, card: &str) -> anyhow::Result<Reader> {
     let message = LookupReaderRequest { card_barcode: card.trim().to_owned() };
     Ok(desk
         .readers()
