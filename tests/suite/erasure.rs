@@ -265,6 +265,28 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
         .map(|event| event.outcome.as_str())
         .collect();
     assert_eq!(erasures, ["succeeded", "refused_obligations"]);
+    // The remembered answer of a registration goes too: replaying its
+    // request id registers someone new rather than bringing the record back.
+    let registration = CreateReaderRequest {
+        school_id: school.id.clone(),
+        card_barcode: "R0009".into(),
+        name: "张三".into(),
+        category: "student".into(),
+        request_id: lectern_common::ids::new_id(),
+        ..Default::default()
+    };
+    let registered =
+        suite.readers().create_reader(suite.admin(registration.clone())).await.unwrap().into_inner();
+    suite
+        .readers()
+        .erase_reader(
+            suite.admin(EraseReaderRequest { reader_id: registered.id.clone(), ..Default::default() }),
+        )
+        .await
+        .unwrap();
+    let again = suite.readers().create_reader(suite.admin(registration)).await.unwrap().into_inner();
+    assert_ne!(again.id, registered.id);
+
     // A second erasure (no request id) finds nobody.
     assert_refused(
         suite

@@ -5,7 +5,9 @@
 //! loan's notices. Runs every `LECTERN_ANONYMIZE_INTERVAL_MS`; with several
 //! replicas one at a time holds the job's lease, and a loan is published
 //! only by the transaction that actually cleared it, so no loan is
-//! anonymized (or announced) twice.
+//! anonymized (or announced) twice. The job also removes outbox events
+//! every subscriber received more than a week ago, since a loan event names
+//! its reader.
 
 use std::time::Duration;
 
@@ -23,6 +25,9 @@ use crate::lending;
 pub const LEASE: &str = "job:anonymize-loans";
 /// Loans anonymized per transaction.
 const BATCH: i64 = 200;
+/// How long delivered events stay in the outbox: they name readers, so the
+/// job removes them once this old (after every subscriber has them).
+pub const OUTBOX_RETENTION_DAYS: i64 = 7;
 /// How long the lease outlives one interval, so the holder renews it in
 /// time and a dead holder is replaced after at most this much more.
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
@@ -79,7 +84,13 @@ impl AnonymizeJob {
                     if !outbox::take_lease(connection, LEASE, &holder, now, now + lease)? {
                         return Ok(None);
                     }
-                    Ok(Some(anonymize_batch(connection, now)?))
+                    let (count, more) = anonymize_batch(connection, now)?;
+                    let pruned = outbox::prune_delivered(
+                        connection,
+                        now - chrono::Duration::days(OUTBOX_RETENTION_DAYS),
+                        BATCH,
+                    )?;
+                    Ok(Some((count, more || i64::try_from(pruned).unwrap_or(i64::MAX) >= BATCH)))
                 })
                 .await?;
             match done {

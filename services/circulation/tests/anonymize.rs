@@ -158,3 +158,47 @@ async fn an_erased_readers_loans_all_forget_them() {
     assert_eq!(stored(&db, &second.id).await.anonymized_at, Some(erased_at));
     assert_eq!(stored(&db, &someone_else.id).await.reader_id.as_deref(), Some("reader-2"));
 }
+
+#[tokio::test]
+async fn delivered_events_leave_the_outbox_after_a_week() {
+    use diesel::prelude::*;
+    use lectern_common::db::schema::{outbox_deliveries, outbox_events};
+
+    let (_database, db) = open_db("outboxprune");
+    let at = now();
+    lend_and_return(&db, loan("C0001", "reader-1", at), at, at + Duration::hours(1)).await;
+    let count_events = || {
+        let db = db.clone();
+        async move {
+            db.run(|connection| -> Result<i64, Error> {
+                Ok(outbox_events::table.count().get_result(connection)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(count_events().await, 2);
+    // The catalog has both events, notification has not had them yet.
+    db.write(move |connection| -> Result<_, Error> {
+        Ok(diesel::update(outbox_deliveries::table.filter(outbox_deliveries::subscriber.eq(CATALOG)))
+            .set(outbox_deliveries::delivered_at.eq(Some(at.naive_utc())))
+            .execute(connection)?)
+    })
+    .await
+    .unwrap();
+    let (clock, shared) = clock_at(at + Duration::days(8));
+    anonymize_due_loans(&db, &shared).await.unwrap();
+    assert_eq!(count_events().await, 2, "an event some subscriber still waits for stays");
+
+    db.write(move |connection| -> Result<_, Error> {
+        Ok(diesel::update(outbox_deliveries::table)
+            .set(outbox_deliveries::delivered_at.eq(Some(at.naive_utc())))
+            .execute(connection)?)
+    })
+    .await
+    .unwrap();
+    clock.advance(Duration::minutes(1));
+    anonymize_due_loans(&db, &shared).await.unwrap();
+    assert_eq!(count_events().await, 0);
+    assert_eq!(pending(&db, NOTIFICATION).await, 0);
+}

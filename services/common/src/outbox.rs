@@ -366,6 +366,31 @@ fn load_pending(connection: &mut DbConnection, subscriber: &str, limit: i64) -> 
     Ok(pending)
 }
 
+/// Deletes up to `limit` events created before `before` that every
+/// subscriber has received, with their delivery rows; returns how many.
+/// Delivered events are kept a while for inspection, but not for ever: a
+/// loan event names its reader, and that link must not outlive the loan's
+/// anonymization by more than the retention.
+pub fn prune_delivered(
+    connection: &mut DbConnection,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, diesel::result::Error> {
+    let undelivered = outbox_deliveries::table
+        .filter(outbox_deliveries::seq.eq(outbox_events::seq))
+        .filter(outbox_deliveries::delivered_at.is_null());
+    let seqs: Vec<i64> = outbox_events::table
+        .filter(outbox_events::created_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(undelivered)))
+        .order(outbox_events::seq.asc())
+        .limit(limit)
+        .select(outbox_events::seq)
+        .load(connection)?;
+    diesel::delete(outbox_deliveries::table.filter(outbox_deliveries::seq.eq_any(&seqs)))
+        .execute(connection)?;
+    diesel::delete(outbox_events::table.filter(outbox_events::seq.eq_any(&seqs))).execute(connection)
+}
+
 /// How many events wait for `subscriber` (for tests and metrics).
 pub fn pending_count(connection: &mut DbConnection, subscriber: &str) -> Result<i64, diesel::result::Error> {
     outbox_deliveries::table

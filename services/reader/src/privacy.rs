@@ -43,9 +43,38 @@ pub fn erase(
     if !db::readers::delete_reader(connection, reader_id)? {
         return Err(Error::ReaderNotFound(reader_id.clone()));
     }
+    forget_remembered_answers(connection, reader_id)?;
     let event = erased_event(ids::new_id(), reader_id, &reader.reader.school_id, now);
     outbox::enqueue(connection, &event, reader_id, &ERASURE_SUBSCRIBERS, now)?;
     audit::record(connection, Entry::on(action::READER_ERASE, outcome::SUCCEEDED, actor_id, reader_id), now)?;
+    Ok(())
+}
+
+/// Operations whose remembered answers (for idempotent retries) are a
+/// `Reader`, name included.
+const READER_ANSWERS: [&str; 2] = ["reader.CreateReader", "reader.CreateReaderBlock"];
+
+/// Deletes the remembered answers that carry the reader's record, so no
+/// copy of the name outlives the erasure in `idempotency_keys`.
+fn forget_remembered_answers(connection: &mut DbConnection, reader_id: &str) -> Result<(), Error> {
+    use diesel::prelude::*;
+    use lectern_common::db::schema::idempotency_keys;
+    use prost::Message as _;
+
+    let rows: Vec<(String, Vec<u8>)> = idempotency_keys::table
+        .filter(idempotency_keys::operation.eq_any(READER_ANSWERS))
+        .select((idempotency_keys::request_id, idempotency_keys::response))
+        .load(connection)?;
+    let theirs: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, response)| {
+            lectern_proto::reader::v1::Reader::decode(response.as_slice())
+                .is_ok_and(|answer| answer.id == reader_id)
+        })
+        .map(|(request_id, _)| request_id)
+        .collect();
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::request_id.eq_any(theirs)))
+        .execute(connection)?;
     Ok(())
 }
 
