@@ -12,10 +12,11 @@ use lectern_proto::circulation::v1::{
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::ListNoticesRequest;
 use lectern_proto::reader::v1::{
-    CreateReaderCategoryRequest, CreateReaderRequest, EraseReaderRequest, ExportReaderDataRequest,
-    GetReaderRequest, HistoryRetention, HistoryRule, ListAuditEventsRequest, ListReaderCategoriesRequest,
-    LoginRequest, LookupReaderRequest, Reader, ReaderCategory, ReaderCredentials, School,
-    SetReaderPinRequest, UpdateReaderCategoryRequest, login_request,
+    ChangePasswordRequest, CreateReaderCategoryRequest, CreateReaderRequest, CreateStaffAccountRequest,
+    EraseReaderRequest, ExportReaderDataRequest, GetReaderRequest, HistoryRetention, HistoryRule,
+    ListAuditEventsRequest, ListReaderCategoriesRequest, LoginRequest, LookupReaderRequest, Reader,
+    ReaderCategory, ReaderCredentials, School, SetReaderPinRequest, StaffRole, UpdateReaderCategoryRequest,
+    login_request,
 };
 use tonic::Code;
 
@@ -379,4 +380,95 @@ async fn a_readers_data_exports_as_json_with_loans_and_notices() {
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
+}
+
+/// A staff account with `role`, signed in with its own password.
+async fn staff(suite: &TestSuite, username: &str, role: StaffRole) -> String {
+    suite
+        .identity()
+        .create_staff_account(suite.admin(CreateStaffAccountRequest {
+            username: username.into(),
+            display_name: "李华".into(),
+            role: role.into(),
+            initial_password: "first-password-1".into(),
+            request_id: String::new(),
+        }))
+        .await
+        .unwrap();
+    let login = suite.login(username, "first-password-1").await.unwrap();
+    suite
+        .identity()
+        .change_password(bearer(
+            ChangePasswordRequest {
+                current_password: "first-password-1".into(),
+                new_password: "staff-password-2026".into(),
+            },
+            &login.access_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .login
+        .unwrap()
+        .access_token
+}
+
+#[tokio::test]
+async fn only_district_admins_edit_categories_and_assistants_never_erase() {
+    let suite = TestSuite::start().await;
+    let school = suite.school("XH-PRI", "徐汇区实验小学").await;
+    let student = suite.student(&school, "R0001", "").await;
+    let assistant = staff(&suite, "wang.fang", StaffRole::Assistant).await;
+    let librarian = staff(&suite, "li.hua", StaffRole::Librarian).await;
+
+    assert_refused(
+        suite
+            .readers()
+            .update_reader_category(bearer(
+                UpdateReaderCategoryRequest {
+                    code: "student".into(),
+                    history_rule: rule(HistoryRetention::NeverKeep, 0),
+                    ..Default::default()
+                },
+                &librarian,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+    // Staff may read the categories.
+    suite.readers().list_reader_categories(bearer(ListReaderCategoriesRequest {}, &assistant)).await.unwrap();
+    assert_refused(
+        suite
+            .readers()
+            .erase_reader(bearer(
+                EraseReaderRequest { reader_id: student.id.clone(), ..Default::default() },
+                &assistant,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+    // A librarian who does not work for the reader's school may neither
+    // erase nor export the reader.
+    assert_refused(
+        suite
+            .readers()
+            .erase_reader(bearer(
+                EraseReaderRequest { reader_id: student.id.clone(), ..Default::default() },
+                &librarian,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::SchoolNotAllowed,
+    );
+    assert_refused(
+        suite
+            .readers()
+            .export_reader_data(bearer(ExportReaderDataRequest { reader_id: student.id.clone() }, &librarian))
+            .await,
+        Code::PermissionDenied,
+        Reason::SchoolNotAllowed,
+    );
+    suite.readers().get_reader(suite.admin(GetReaderRequest { id: student.id })).await.unwrap();
 }
