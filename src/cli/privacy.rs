@@ -1,17 +1,20 @@
 //! A reader's rights at the command line: `reader export` writes
 //! everything Lectern holds about a card holder as JSON (right of access),
 //! `reader erase` removes a reader who owes nothing from every service
-//! (right of erasure). Both find the reader by card barcode.
+//! (right of erasure); both find the reader by card barcode.
+//! `reader categories` shows how long each category's loan history is kept.
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use lectern_proto::reader::v1::{EraseReaderRequest, ExportReaderDataRequest};
+use lectern_proto::reader::v1::{
+    EraseReaderRequest, ExportReaderDataRequest, HistoryRetention, HistoryRule, ListReaderCategoriesRequest,
+};
 
 use super::Connection;
 use super::desk::{Desk, request_id};
 use super::readers::lookup;
-use super::table::clean;
+use super::table::{Table, clean};
 
 /// `lectern reader export`.
 #[derive(Debug, Clone, clap::Args)]
@@ -88,6 +91,43 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A history rule in words.
+pub fn describe_rule(rule: Option<&HistoryRule>) -> String {
+    let Some(rule) = rule else {
+        return "keep".to_owned();
+    };
+    match HistoryRetention::try_from(rule.retention) {
+        Ok(HistoryRetention::NeverKeep) => "never keep (forgotten at return)".to_owned(),
+        Ok(HistoryRetention::AnonymizeAfterDays) => {
+            format!("anonymize {} days after return", rule.anonymize_after_days)
+        }
+        _ => "keep".to_owned(),
+    }
+}
+
+/// `lectern reader categories`.
+pub async fn categories(connection: &Connection) -> anyhow::Result<()> {
+    let desk = Desk::open(connection)?;
+    let categories = desk
+        .readers()
+        .list_reader_categories(desk.request(ListReaderCategoriesRequest {}))
+        .await
+        .map_err(|status| desk.fail(status))?
+        .into_inner()
+        .categories;
+    let mut table = Table::new(&["CODE", "名称", "NAME", "LOAN HISTORY"]);
+    for category in &categories {
+        table.row(vec![
+            category.code.clone(),
+            category.name_zh.clone(),
+            category.name_en.clone(),
+            describe_rule(category.history_rule.as_ref()),
+        ]);
+    }
+    print!("{}", table.render(""));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +139,22 @@ mod tests {
             "{\n  \"reader\": {\n    \"name\": \"王小明\"\n  }\n}\n"
         );
         assert!(pretty("not json").is_err());
+    }
+
+    #[test]
+    fn rules_read_as_words() {
+        let rule = |retention: HistoryRetention, days| HistoryRule {
+            retention: retention.into(),
+            anonymize_after_days: days,
+        };
+        assert_eq!(describe_rule(None), "keep");
+        assert_eq!(
+            describe_rule(Some(&rule(HistoryRetention::AnonymizeAfterDays, 90))),
+            "anonymize 90 days after return"
+        );
+        assert_eq!(
+            describe_rule(Some(&rule(HistoryRetention::NeverKeep, 0))),
+            "never keep (forgotten at return)"
+        );
     }
 }
