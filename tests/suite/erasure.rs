@@ -207,7 +207,7 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
         Code::FailedPrecondition,
         Reason::ReaderHasOpenLoans,
     );
-    assert!(refused.message().contains("1 copies on loan"), "{refused:?}");
+    assert!(refused.message().contains("books on loan (1)"), "{refused:?}");
     assert_eq!(loan(&suite, &lent.id).await.reader_id, student.id, "a refusal changes nothing");
 
     give_back(&suite, "C0001").await;

@@ -66,10 +66,10 @@ pub enum Error {
     #[error("reader category {0:?} already exists")]
     CategoryTaken(String),
     /// The reader still has copies on loan, so cannot be erased.
-    #[error("this reader still has {0} copies on loan; check them in (or declare them lost) before erasing")]
+    #[error("this reader still has books on loan ({0}); check them in (or declare them lost) before erasing")]
     HasOpenLoans(i32),
     /// The reader still owes fees, so cannot be erased.
-    #[error("this reader still owes {0} fees; settle or waive them before erasing")]
+    #[error("this reader still has unpaid fees ({0}); settle or waive them before erasing")]
     HasUnpaidFees(i32),
     /// A call to another service failed; the status is already mapped for
     /// our caller (`client::dependency_status`).
