@@ -60,8 +60,10 @@ pub struct SuiteConfig {
     pub clock: SharedClock,
     /// Default loan period.
     pub loan_period_days: u32,
-    /// Pacing of circulation's event relay.
+    /// Pacing of the event relays (circulation's and the reader service's).
     pub relay: RelayConfig,
+    /// How often circulation anonymizes returned loans whose time has come.
+    pub anonymize_interval: Duration,
 }
 
 impl SuiteConfig {
@@ -74,6 +76,7 @@ impl SuiteConfig {
             clock: lectern_common::clock::system(),
             loan_period_days: 14,
             relay: RelayConfig::default(),
+            anonymize_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -135,7 +138,11 @@ impl Suite {
         let notification_url = url(address_of("notification")?);
         let settings = |database: &str| ServiceSettings::local(database, &reader_url, config.clock.clone());
 
-        let reader = lectern_reader::Config::local(settings(&config.databases.reader), &config.service_key);
+        let mut reader =
+            lectern_reader::Config::local(settings(&config.databases.reader), &config.service_key);
+        reader.circulation_url = circulation_url.clone();
+        reader.notification_url = notification_url.clone();
+        reader.relay = config.relay.clone();
         let first_admin = lectern_reader::bootstrap_first_admin(&reader).await?;
         let catalog = lectern_catalog::Config::local(settings(&config.databases.catalog));
         let mut circulation = lectern_circulation::Config::local(
@@ -146,6 +153,7 @@ impl Suite {
         );
         circulation.loan_period_days = config.loan_period_days;
         circulation.relay = config.relay.clone();
+        circulation.anonymize_interval = config.anonymize_interval;
         let notification =
             lectern_notification::Config { settings: settings(&config.databases.notification) };
         let gateway = lectern_gateway::Config {

@@ -41,6 +41,9 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.catalog.v1.CatalogService/SearchTitles", Access::SignedIn),
     ("/lectern.catalog.v1.CatalogService/GetTitle", Access::SignedIn),
     ("/lectern.catalog.v1.CatalogService/LookupTitle", Access::SignedIn),
+    ("/lectern.reader.v1.ReaderService/ExportReaderData", Access::StaffOrReader),
+    ("/lectern.reader.v1.ReaderService/CreateReaderCategory", Access::DistrictAdmin),
+    ("/lectern.reader.v1.ReaderService/UpdateReaderCategory", Access::DistrictAdmin),
     // People sign in at the edge with GatewayService/Login; the reader
     // service's own Login also takes service credentials and stays internal.
     ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
@@ -124,6 +127,12 @@ mod tests {
         assert_eq!(access("/lectern.reader.v1.ReaderService/CreateSchool"), Some(Access::DistrictAdmin));
         assert_eq!(access("/lectern.reader.v1.ReaderService/CreateReader"), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.ReaderService/"), None);
+        assert_eq!(access("/lectern.reader.v1.ReaderService/ExportReaderData"), Some(Access::StaffOrReader));
+        assert_eq!(
+            access("/lectern.reader.v1.ReaderService/UpdateReaderCategory"),
+            Some(Access::DistrictAdmin)
+        );
+        assert_eq!(access("/lectern.reader.v1.ReaderService/EraseReader"), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.AuditService/ListAuditEvents"), Some(Access::DistrictAdmin));
     }
 

@@ -35,6 +35,17 @@ pub enum ReaderCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Export everything Lectern holds about a reader as JSON. 导出读者数据
+    #[command(after_help = "Example:\n  lectern reader export R100001 --output R100001.json")]
+    Export(super::privacy::ExportArgs),
+    /// List the reader categories and their loan history rules. 读者类别
+    Categories {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Erase a reader who owes nothing, everywhere. 注销并删除读者数据
+    #[command(after_help = "Example:\n  lectern reader erase R100001 --yes")]
+    Erase(super::privacy::EraseArgs),
 }
 
 /// `lectern reader add`.
@@ -49,9 +60,11 @@ pub struct AddReaderArgs {
     /// Full name as the school writes it, e.g. 王小明
     #[arg(long)]
     name: String,
-    /// Reader category (circulation rules follow it)
-    #[arg(long, value_enum)]
-    category: Category,
+    /// Reader category code: student, teacher, staff, other, or one the
+    /// district added (see `lectern reader categories`); circulation rules
+    /// and the loan history rule follow it
+    #[arg(long, value_parser = parse_category)]
+    category: String,
     /// The reader's class id (see `lectern class list`)
     #[arg(long = "class", value_name = "CLASS_ID")]
     class_id: Option<String>,
@@ -63,31 +76,6 @@ pub struct AddReaderArgs {
     number: Option<String>,
     #[command(flatten)]
     connection: Connection,
-}
-
-/// Reader categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Category {
-    /// 学生
-    Student,
-    /// 教师
-    Teacher,
-    /// 职工
-    Staff,
-    /// 其他
-    Other,
-}
-
-impl Category {
-    /// The API's category code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Student => "student",
-            Self::Teacher => "teacher",
-            Self::Staff => "staff",
-            Self::Other => "other",
-        }
-    }
 }
 
 /// Options of `lectern loans`.
@@ -118,6 +106,19 @@ pub struct NoticesArgs {
     pub connection: Connection,
 }
 
+/// A category code: letters, digits, "-" or "_" (whether the district has
+/// it is the reader service's answer).
+pub fn parse_category(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_lowercase();
+    if code.is_empty()
+        || code.len() > 32
+        || !code.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    {
+        return Err(format!("{text:?} is not a category code like student or teacher"));
+    }
+    Ok(code)
+}
+
 /// A date "YYYY-MM-DD".
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -140,6 +141,9 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
         ReaderCommand::Find { school, class_id, query, connection } => {
             return find(&school, class_id, &query, &connection).await;
         }
+        ReaderCommand::Export(args) => return super::privacy::export(args).await,
+        ReaderCommand::Erase(args) => return super::privacy::erase(args).await,
+        ReaderCommand::Categories { connection } => return super::privacy::categories(&connection).await,
     };
     let AddReaderArgs { school, card, name, category, class_id, expires, number, connection } = args;
     let desk = Desk::open(&connection)?;
@@ -147,7 +151,7 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
         school_id: school_id(&desk, &school).await?,
         card_barcode: card,
         name,
-        category: category.code().to_owned(),
+        category,
         class_id: class_id.unwrap_or_default(),
         expires_on: expires.map(|day| day.to_string()).unwrap_or_default(),
         request_id: request_id(),
@@ -209,7 +213,7 @@ async fn find(
 }
 
 /// The reader holding a card.
-async fn lookup(desk: &Desk, card: &str) -> anyhow::Result<Reader> {
+pub(super) async fn lookup(desk: &Desk, card: &str) -> anyhow::Result<Reader> {
     let message = LookupReaderRequest { card_barcode: card.trim().to_owned() };
     Ok(desk
         .readers()
@@ -331,7 +335,6 @@ mod tests {
         assert_eq!(parse_language("zh").as_deref(), Ok("zh-CN"));
         assert_eq!(parse_language("EN").as_deref(), Ok("en"));
         assert!(parse_language("fr").is_err());
-        assert_eq!(Category::Teacher.code(), "teacher");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod access;
 mod bad_input;
 mod circulation;
 mod demo;
+mod erasure;
 mod events;
 mod outage;
 mod privacy;

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest, ListLoansRequest};
 use lectern_proto::notification::v1::ListNoticesRequest;
-use lectern_proto::reader::v1::{CreateReaderRequest, LookupReaderRequest};
+use lectern_proto::reader::v1::{
+    CreateReaderRequest, EraseReaderRequest, ExportReaderDataRequest, LookupReaderRequest,
+};
 
 use crate::harness::{TestSuite, bearer};
 
@@ -117,7 +119,26 @@ async fn a_full_scenario_logs_no_reader_names_or_passwords() {
         .unwrap();
     suite
         .notifications()
-        .list_notices(bearer(ListNoticesRequest { reader_id: reader.id, ..Default::default() }, &token))
+        .list_notices(bearer(
+            ListNoticesRequest { reader_id: reader.id.clone(), ..Default::default() },
+            &token,
+        ))
+        .await
+        .unwrap();
+    // A family asks for the child's data, then for its erasure.
+    let export = suite
+        .readers()
+        .export_reader_data(bearer(ExportReaderDataRequest { reader_id: reader.id.clone() }, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(export.json.contains(&reader.name), "the export itself carries the name");
+    suite
+        .readers()
+        .erase_reader(bearer(
+            EraseReaderRequest { reader_id: reader.id.clone(), ..Default::default() },
+            &token,
+        ))
         .await
         .unwrap();
     assert!(suite.login("admin", "a wrong password").await.is_err());
@@ -125,6 +146,7 @@ async fn a_full_scenario_logs_no_reader_names_or_passwords() {
     let log = String::from_utf8_lossy(&captured.lock().unwrap()).into_owned();
     // The capture works: the scenario's own lines are there.
     assert!(log.contains("copy lent") && log.contains("reader registered"), "nothing was captured");
+    assert!(log.contains("reader data exported") && log.contains("reader erased"));
     for reader in &readers {
         assert!(!log.contains(&reader.name), "a log line names reader {}", reader.card_barcode);
     }

@@ -42,7 +42,9 @@ pub fn apply(connection: &mut DbConnection, event: &Event, now: NaiveDateTime) -
             (loan.copy_id.as_str(), true, loan.due_at.as_ref().and_then(time::from_proto))
         }
         Some(event::Payload::LoanReturned(loan)) => (loan.copy_id.as_str(), false, None),
-        None => return Ok(Outcome::NotRelevant),
+        Some(event::Payload::LoanAnonymized(_) | event::Payload::ReaderErased(_)) | None => {
+            return Ok(Outcome::NotRelevant);
+        }
     };
     if db::set_loan_state(connection, copy_id, on_loan, due_at, occurred_at)? {
         tracing::debug!(event.id = %event.id, copy.id = %copy_id, on_loan, "copy availability updated");

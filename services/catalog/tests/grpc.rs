@@ -86,6 +86,11 @@ impl ReaderService for FakeReader {
         list_readers(reader::ListReadersRequest) -> reader::ListReadersResponse;
         search_readers(reader::SearchReadersRequest) -> reader::SearchReadersResponse;
         set_reader_pin(reader::SetReaderPinRequest) -> reader::SetReaderPinResponse;
+        list_reader_categories(reader::ListReaderCategoriesRequest) -> reader::ListReaderCategoriesResponse;
+        create_reader_category(reader::CreateReaderCategoryRequest) -> reader::ReaderCategory;
+        update_reader_category(reader::UpdateReaderCategoryRequest) -> reader::ReaderCategory;
+        export_reader_data(reader::ExportReaderDataRequest) -> reader::ExportReaderDataResponse;
+        erase_reader(reader::EraseReaderRequest) -> reader::EraseReaderResponse;
         create_reader_block(reader::CreateReaderBlockRequest) -> reader::Reader;
         delete_reader_block(reader::DeleteReaderBlockRequest) -> reader::Reader;
     }

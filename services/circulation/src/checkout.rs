@@ -12,6 +12,7 @@ use lectern_proto::reader::v1::{Reader, ReaderStatus};
 
 use crate::db::LoanRow;
 use crate::due::Due;
+use crate::history::HistoryRule;
 
 /// How far ahead of the server's clock a recorded loan time may be (desk
 /// clocks drift a little).
@@ -114,11 +115,15 @@ pub struct NewLoan<'a> {
 
 impl NewLoan<'_> {
     /// The loan row, with the reader's category, class and grade as they
-    /// are today, for reports that must not change when the reader does.
+    /// are today, for reports that must not change when the reader does,
+    /// and the category's history rule, which decides when the returned
+    /// loan stops naming the reader.
     pub fn row(&self) -> LoanRow {
+        let (history_retention, history_days) =
+            HistoryRule::from_wire(self.reader.history_rule.as_ref()).to_stored();
         LoanRow {
             id: self.id.clone(),
-            reader_id: self.reader.id.clone(),
+            reader_id: Some(self.reader.id.clone()),
             copy_id: self.copy.id.clone(),
             copy_barcode: self.copy.barcode.clone(),
             title_id: self.copy.title_id.clone(),
@@ -134,6 +139,10 @@ impl NewLoan<'_> {
             checked_out_by: self.checked_out_by.to_owned(),
             checked_in_by: None,
             created_at: self.now.naive_utc(),
+            history_retention: history_retention.to_owned(),
+            history_days,
+            anonymize_after: None,
+            anonymized_at: None,
         }
     }
 }
@@ -282,5 +291,6 @@ mod tests {
         assert_eq!(row.school_id, "school-1");
         assert_eq!(row.due_date, due.date_text());
         assert_eq!(row.returned_at, None);
+        assert_eq!((row.history_retention.as_str(), row.history_days), ("keep", None));
     }
 }

@@ -7,6 +7,9 @@ use lectern_common::config::{self, ConfigError, ServiceSettings, ports};
 use lectern_common::outbox::RelayConfig;
 use lectern_common::process::ServerConfig;
 
+/// How often the anonymization job runs when none is configured.
+const DEFAULT_ANONYMIZE_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Loan period when none is configured.
 const DEFAULT_LOAN_PERIOD_DAYS: u32 = 14;
 
@@ -32,6 +35,9 @@ pub struct Config {
     /// Event relay pacing (`LECTERN_RELAY_POLL_MS`, default 1000;
     /// `LECTERN_RELAY_RETRY_MAX_MS`, default 10000).
     pub relay: RelayConfig,
+    /// How often returned loans due for anonymization are anonymized
+    /// (`LECTERN_ANONYMIZE_INTERVAL_MS`, default 3600000: hourly).
+    pub anonymize_interval: Duration,
 }
 
 impl Config {
@@ -51,6 +57,7 @@ impl Config {
             loan_period_days: DEFAULT_LOAN_PERIOD_DAYS,
             time_zone: chrono_tz::Asia::Shanghai,
             relay: RelayConfig::default(),
+            anonymize_interval: DEFAULT_ANONYMIZE_INTERVAL,
         }
     }
 }
@@ -76,6 +83,7 @@ impl ServerConfig for Config {
                 retry_max: config::millis("LECTERN_RELAY_RETRY_MAX_MS", Duration::from_secs(10))?,
                 ..relay_defaults
             },
+            anonymize_interval: config::millis("LECTERN_ANONYMIZE_INTERVAL_MS", DEFAULT_ANONYMIZE_INTERVAL)?,
         })
     }
 

@@ -34,7 +34,7 @@ pub fn from_timestamp(field: &'static str, time: &Timestamp) -> Result<DateTime<
 pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
     Loan {
         id: row.id.clone(),
-        reader_id: row.reader_id.clone(),
+        reader_id: row.reader_id.clone().unwrap_or_default(),
         copy_id: row.copy_id.clone(),
         copy_barcode: row.copy_barcode.clone(),
         title_id: row.title_id.clone(),
@@ -45,6 +45,7 @@ pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
         due_date: row.due_date.clone(),
         returned_at: row.returned_at.map(timestamp),
         overdue: row.returned_at.is_none() && is_overdue(utc(row.due_at), now),
+        anonymize_time: row.anonymized_at.map(timestamp),
     }
 }
 

@@ -3,7 +3,8 @@
 //! notification service (receipts, reminders) and the catalog (availability)
 //! need without calling back. Plain functions, no I/O.
 
-use lectern_proto::events::v1::{Event, LoanCheckedOut, LoanReturned, event};
+use chrono::NaiveDateTime;
+use lectern_proto::events::v1::{Event, LoanAnonymized, LoanCheckedOut, LoanReturned, event};
 
 use crate::convert::timestamp;
 use crate::db::LoanRow;
@@ -15,12 +16,18 @@ pub const LOAN_CHECKED_OUT: &str = "loan.checked_out";
 /// Type of the event published when a copy comes back.
 pub const LOAN_RETURNED: &str = "loan.returned";
 
+/// Type of the event published when a returned loan stops naming its reader.
+pub const LOAN_ANONYMIZED: &str = "loan.anonymized";
+
 /// The notification service's subscription name.
 pub const NOTIFICATION: &str = "notification";
 /// The catalog service's subscription name.
 pub const CATALOG: &str = "catalog";
 /// Who receives loan events.
 pub const LOAN_SUBSCRIBERS: [&str; 2] = [NOTIFICATION, CATALOG];
+/// Who hears that a loan was anonymized: only the notification service
+/// links loans to readers (the catalog's view holds copies, not readers).
+pub const ANONYMIZED_SUBSCRIBERS: [&str; 1] = [NOTIFICATION];
 
 /// `loan.checked_out` for a new loan.
 pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
@@ -32,7 +39,7 @@ pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
         source: SOURCE.to_owned(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
             loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone(),
+            reader_id: loan.reader_id.clone().unwrap_or_default(),
             copy_id: loan.copy_id.clone(),
             copy_barcode: loan.copy_barcode.clone(),
             title_id: loan.title_id.clone(),
@@ -54,13 +61,28 @@ pub fn loan_returned(event_id: String, loan: &LoanRow, was_overdue: bool) -> Eve
         source: SOURCE.to_owned(),
         payload: Some(event::Payload::LoanReturned(LoanReturned {
             loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone(),
+            reader_id: loan.reader_id.clone().unwrap_or_default(),
             copy_id: loan.copy_id.clone(),
             copy_barcode: loan.copy_barcode.clone(),
             title_id: loan.title_id.clone(),
             title: loan.title.clone(),
             returned_at,
             was_overdue,
+        })),
+    }
+}
+
+/// `loan.anonymized` for a loan that stopped naming its reader at `at`.
+pub fn loan_anonymized(event_id: String, loan: &LoanRow, at: NaiveDateTime) -> Event {
+    Event {
+        id: event_id,
+        r#type: LOAN_ANONYMIZED.to_owned(),
+        occurred_at: Some(timestamp(at)),
+        school_id: loan.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::LoanAnonymized(LoanAnonymized {
+            loan_id: loan.id.clone(),
+            copy_id: loan.copy_id.clone(),
         })),
     }
 }

@@ -4,7 +4,7 @@
 //! change, its publication and its idempotent answer commit together or not
 //! at all. Callers wake the relay once the transaction has committed.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection as _;
 use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_common::idempotency::{previous_answer, remember_answer};
@@ -17,7 +17,8 @@ use crate::convert::{self, utc};
 use crate::db::{self, LoanRow};
 use crate::due::is_overdue;
 use crate::error::Error;
-use crate::events::{self, LOAN_SUBSCRIBERS};
+use crate::events::{self, ANONYMIZED_SUBSCRIBERS, LOAN_SUBSCRIBERS};
+use crate::history::HistoryRule;
 
 /// The operation name under which check-out answers are remembered.
 pub const CHECK_OUT: &str = "CheckOut";
@@ -138,7 +139,9 @@ pub fn record_checkin(
         return Err(school_not_allowed().into());
     }
     let returned_at = now.naive_utc();
-    if !db::close_loan(connection, &loan.id, returned_at, checked_in_by)? {
+    let rule = HistoryRule::from_stored(&loan.history_retention, loan.history_days);
+    let anonymize_after = rule.anonymize_after(returned_at);
+    if !db::close_loan(connection, &loan.id, returned_at, checked_in_by, anonymize_after)? {
         // Another station checked the copy in between our read and our
         // update (PostgreSQL); perhaps it was this request, retried.
         if let Some(answer) = previous_check_in(connection, request_id)? {
@@ -148,9 +151,16 @@ pub fn record_checkin(
     }
     loan.returned_at = Some(returned_at);
     loan.checked_in_by = Some(checked_in_by.to_owned());
+    loan.anonymize_after = anonymize_after;
     let was_overdue = is_overdue(utc(loan.due_at), now);
     let event = events::loan_returned(ids::new_id(), &loan, was_overdue);
     outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
+    if rule.anonymizes_at_return() {
+        // "Never keep": the loan forgets its reader as it closes. The
+        // receipt event above still goes out first (the notice is made and
+        // then purged), so consumers see one consistent order.
+        anonymize(connection, &mut loan, returned_at)?;
+    }
     let answer = CheckInResponse { was_on_loan: true, loan: Some(convert::loan(&loan, now)) };
     if let Some(request_id) = request_id {
         remember_answer(connection, CHECK_IN, request_id, &answer, returned_at)?;
@@ -165,6 +175,24 @@ pub struct CheckInAt<'a> {
     pub by: &'a str,
     /// The schools whose loans they may close (`None`: every school).
     pub schools: Option<&'a [String]>,
+}
+
+/// Makes `loan` stop naming its reader and tells the notification service,
+/// in the caller's transaction. Returns false (and publishes nothing) if
+/// the loan no longer named anyone.
+pub fn anonymize(
+    connection: &mut DbConnection,
+    loan: &mut LoanRow,
+    now: NaiveDateTime,
+) -> Result<bool, Error> {
+    if !db::anonymize_loan(connection, &loan.id, now)? {
+        return Ok(false);
+    }
+    loan.reader_id = None;
+    loan.anonymized_at = Some(now);
+    let event = events::loan_anonymized(ids::new_id(), loan, now);
+    outbox::enqueue(connection, &event, &loan.copy_id, &ANONYMIZED_SUBSCRIBERS, now)?;
+    Ok(true)
 }
 
 fn not_on_loan(

@@ -3,12 +3,14 @@
 //! was scanned), takes them back, and lists loans. Every change is recorded
 //! as an event in the transactional outbox in the same transaction, and the
 //! relay started by [`serve`] delivers the events to the notification and
-//! catalog services.
+//! catalog services. It also anonymizes returned loans whose history rule's
+//! time has come (`anonymize`) and hears of erased readers (`sink`).
 //!
 //! One open loan per copy is a rule of the schema (a unique partial index),
 //! so two stations lending one copy at the same moment cannot both win.
 
 mod access;
+pub mod anonymize;
 mod checkout;
 mod config;
 mod convert;
@@ -16,6 +18,8 @@ mod due;
 mod error;
 mod events;
 mod grpc;
+pub mod history;
+mod sink;
 
 pub mod db;
 pub mod lending;
@@ -28,6 +32,7 @@ use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::circulation::v1::circulation_service_server::CirculationServiceServer;
+use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -35,6 +40,7 @@ use tonic::service::Routes;
 pub use config::Config;
 pub use error::Error;
 pub use events::{CATALOG, LOAN_SUBSCRIBERS, NOTIFICATION};
+pub use sink::READER_ERASED;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
@@ -78,7 +84,15 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         waker: waker.clone(),
         clock: settings.clock.clone(),
     };
-    let relay_tasks = relay.spawn(shutdown.clone());
+    let mut relay_tasks = relay.spawn(shutdown.clone());
+    let job = anonymize::AnonymizeJob {
+        db: db.clone(),
+        clock: settings.clock.clone(),
+        relay: waker.clone(),
+        interval: config.anonymize_interval,
+    };
+    relay_tasks.push(job.spawn(shutdown.clone()));
+    let sink = sink::Sink { db: db.clone(), clock: settings.clock.clone() };
 
     let service = grpc::Circulation {
         db,
@@ -91,10 +105,10 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         relay: waker,
         tokens,
     };
-    let routes = Routes::new(CirculationServiceServer::new(service));
+    let routes = Routes::new(CirculationServiceServer::new(service)).add_service(EventSinkServer::new(sink));
     let options = settings.serve_options(
         "circulation",
-        vec!["lectern.circulation.v1.CirculationService"],
+        vec!["lectern.circulation.v1.CirculationService", "lectern.events.v1.EventSink"],
         verifier,
         PublicMethods::default(),
     );
@@ -110,7 +124,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         if let Err(error) = task.await
             && !error.is_cancelled()
         {
-            tracing::error!(%error, "event relay task failed");
+            tracing::error!(%error, "event relay or anonymization task failed");
         }
     }
     served

@@ -37,8 +37,8 @@ fn the_schema_allows_one_open_loan_per_copy() {
     db::insert_loan(&mut connection, &loan("C0002", "reader-2", at)).unwrap();
 
     // Once the first loan is closed, the copy may be lent again, once.
-    assert!(db::close_loan(&mut connection, &first.id, at.naive_utc(), "staff-1").unwrap());
-    assert!(!db::close_loan(&mut connection, &first.id, at.naive_utc(), "staff-1").unwrap());
+    assert!(db::close_loan(&mut connection, &first.id, at.naive_utc(), "staff-1", None).unwrap());
+    assert!(!db::close_loan(&mut connection, &first.id, at.naive_utc(), "staff-1", None).unwrap());
     db::insert_loan(&mut connection, &second).unwrap();
     let third = loan("C0001", "reader-3", at);
     assert!(unique_violation_on(&db::insert_loan(&mut connection, &third).unwrap_err(), "copy_id"));
@@ -282,7 +282,7 @@ fn a_readers_loans_are_listed_newest_first_by_state() {
         ids.push(lent.id);
     }
     db::insert_loan(&mut connection, &loan("C5", "reader-2", at)).unwrap();
-    assert!(db::close_loan(&mut connection, &ids[1], at.naive_utc(), "staff-1").unwrap());
+    assert!(db::close_loan(&mut connection, &ids[1], at.naive_utc(), "staff-1", None).unwrap());
 
     let listed = |state, after: Option<&str>, limit| -> Vec<String> {
         let mut connection = db.connection().unwrap();

@@ -287,8 +287,11 @@ enum RelayError {
     Delivery(String),
 }
 
-/// Takes or renews the subscriber's lease; false if another relay holds it.
-fn take_lease(
+/// Takes or renews the lease named `subscriber`; false if another holder
+/// has it. The relay leases one name per subscriber; once-only jobs (loan
+/// anonymization) lease their own name (`job:…`) the same way. Call inside
+/// the transaction that does the leased work.
+pub fn take_lease(
     connection: &mut DbConnection,
     subscriber: &str,
     holder: &str,
@@ -361,6 +364,31 @@ fn load_pending(connection: &mut DbConnection, subscriber: &str, limit: i64) -> 
         }
     }
     Ok(pending)
+}
+
+/// Deletes up to `limit` events created before `before` that every
+/// subscriber has received, with their delivery rows; returns how many.
+/// Delivered events are kept a while for inspection, but not for ever: a
+/// loan event names its reader, and that link must not outlive the loan's
+/// anonymization by more than the retention.
+pub fn prune_delivered(
+    connection: &mut DbConnection,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, diesel::result::Error> {
+    let undelivered = outbox_deliveries::table
+        .filter(outbox_deliveries::seq.eq(outbox_events::seq))
+        .filter(outbox_deliveries::delivered_at.is_null());
+    let seqs: Vec<i64> = outbox_events::table
+        .filter(outbox_events::created_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(undelivered)))
+        .order(outbox_events::seq.asc())
+        .limit(limit)
+        .select(outbox_events::seq)
+        .load(connection)?;
+    diesel::delete(outbox_deliveries::table.filter(outbox_deliveries::seq.eq_any(&seqs)))
+        .execute(connection)?;
+    diesel::delete(outbox_events::table.filter(outbox_events::seq.eq_any(&seqs))).execute(connection)
 }
 
 /// How many events wait for `subscriber` (for tests and metrics).

@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 
 use crate::db::{self, NoticeRow};
 use crate::error::Error;
-use crate::notices::{self, Language};
+use crate::notices::{self, Language, Purge};
 
 /// The notification service's handlers.
 #[derive(Debug, Clone)]
@@ -94,6 +94,17 @@ impl EventSink for Notification {
                 if let Some(notice) = notices::notice_for(event, ids::new_id(), now) {
                     db::insert_notice(connection, &notice)?;
                     tracing::debug!(event.id = %event.id, notice.id = %notice.id, "notice stored");
+                }
+                match notices::purge_for(event) {
+                    Some(Purge::Loan(loan_id)) => {
+                        let count = db::delete_loan_notices(connection, &loan_id)?;
+                        tracing::debug!(event.id = %event.id, loan.id = %loan_id, count, "anonymized loan's notices purged");
+                    }
+                    Some(Purge::Reader(reader_id)) => {
+                        let count = db::delete_reader_notices(connection, &reader_id)?;
+                        tracing::info!(event.id = %event.id, reader.id = %reader_id, count, "erased reader's notices purged");
+                    }
+                    None => {}
                 }
                 Ok::<(), Error>(())
             })

@@ -1,7 +1,9 @@
 //! The notification service: readers' notices. It consumes circulation's
 //! events (check-out and check-in receipts now; due-soon and overdue
 //! reminders, holds and fees later) through its `EventSink`, stores each
-//! event's notice once, and lists a reader's in-app inbox.
+//! event's notice once, and lists a reader's in-app inbox. A loan that
+//! stops naming its reader (`loan.anonymized`) and an erased reader
+//! (`reader.erased`, from the reader service) take their notices with them.
 
 mod config;
 mod db;

@@ -53,6 +53,27 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
         event::Payload::LoanReturned(loan) => {
             Some(base(&loan.reader_id, &loan.loan_id, CHECKIN_RECEIPT, &loan.title, None))
         }
+        // These remove notices rather than make one (see `Purge`).
+        event::Payload::LoanAnonymized(_) | event::Payload::ReaderErased(_) => None,
+    }
+}
+
+/// Notices an event says to remove: a loan's once it no longer names its
+/// reader, a reader's once they are erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purge {
+    /// Every notice about this loan.
+    Loan(String),
+    /// Every notice to this reader.
+    Reader(String),
+}
+
+/// The notices `event` removes, if any.
+pub fn purge_for(event: &Event) -> Option<Purge> {
+    match event.payload.as_ref()? {
+        event::Payload::LoanAnonymized(loan) => Some(Purge::Loan(loan.loan_id.clone())),
+        event::Payload::ReaderErased(reader) => Some(Purge::Reader(reader.reader_id.clone())),
+        event::Payload::LoanCheckedOut(_) | event::Payload::LoanReturned(_) => None,
     }
 }
 
@@ -146,5 +167,18 @@ mod tests {
         assert_eq!(message(&notice, Language::En), "\u{201c}Matilda\u{201d} has been returned. Thank you!");
         assert_eq!(Language::parse("EN"), Some(Language::En));
         assert_eq!(Language::parse("fr"), None);
+    }
+
+    #[test]
+    fn anonymization_and_erasure_purge_notices() {
+        use lectern_proto::events::v1::{LoanAnonymized, ReaderErased};
+        let anonymized = event(event::Payload::LoanAnonymized(LoanAnonymized {
+            loan_id: "loan-1".into(),
+            copy_id: "copy-1".into(),
+        }));
+        assert_eq!(purge_for(&anonymized), Some(Purge::Loan("loan-1".into())));
+        assert!(notice_for(&anonymized, "n-3".into(), Utc::now().naive_utc()).is_none());
+        let erased = event(event::Payload::ReaderErased(ReaderErased { reader_id: "reader-1".into() }));
+        assert_eq!(purge_for(&erased), Some(Purge::Reader("reader-1".into())));
     }
 }

@@ -35,6 +35,10 @@ pub mod action {
     /// A school's year-end promotion applied (subject: the school; detail:
     /// years and counts).
     pub const YEAR_END_APPLIED: &str = "year_end_applied";
+    /// A reader's personal data erased (right of erasure).
+    pub const READER_ERASE: &str = "reader.erase";
+    /// A reader's data exported (right of access).
+    pub const READER_EXPORT: &str = "reader.export";
 }
 
 /// Audit outcomes.
@@ -51,6 +55,8 @@ pub mod outcome {
     pub const LOCKED: &str = "locked";
     /// Refused: the record belongs to a school the caller does not work for.
     pub const REFUSED_OTHER_SCHOOL: &str = "refused_other_school";
+    /// Refused because the reader still owes the library.
+    pub const REFUSED_OBLIGATIONS: &str = "refused_obligations";
 }
 
 /// One event to record.

@@ -1,8 +1,10 @@
 //! The reader service's configuration.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use lectern_common::config::{self, ConfigError, ServiceSettings, ports};
+use lectern_common::outbox::RelayConfig;
 use lectern_common::process::ServerConfig;
 
 /// The shortest service key `from_env` accepts: the key is all that stands
@@ -37,6 +39,16 @@ pub struct Config {
     /// How long a locked account stays locked
     /// (`LECTERN_LOCKOUT_MINUTES`, default 15, 1–1440).
     pub lockout_period: chrono::Duration,
+    /// The circulation service: open loans before an erasure, loans for an
+    /// export, and the erasure events (`LECTERN_CIRCULATION_URL`, default
+    /// `http://127.0.0.1:50062`).
+    pub circulation_url: String,
+    /// The notification service: notices for an export, and the erasure
+    /// events (`LECTERN_NOTIFICATION_URL`, default `http://127.0.0.1:50064`).
+    pub notification_url: String,
+    /// Event relay pacing (`LECTERN_RELAY_POLL_MS`, default 1000;
+    /// `LECTERN_RELAY_RETRY_MAX_MS`, default 10000).
+    pub relay: RelayConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,13 +62,17 @@ impl std::fmt::Debug for Config {
             .field("bootstrap_admin_password", &self.bootstrap_admin_password.as_ref().map(|_| "<set>"))
             .field("lockout_attempts", &self.lockout_attempts)
             .field("lockout_period", &self.lockout_period)
+            .field("circulation_url", &self.circulation_url)
+            .field("notification_url", &self.notification_url)
+            .field("relay", &self.relay)
             .finish()
     }
 }
 
 impl Config {
     /// A configuration for `lectern up` and tests: the given settings and
-    /// service key, everything else at its default.
+    /// service key, everything else at its default (set `circulation_url`
+    /// and `notification_url` when the neighbours are elsewhere).
     pub fn local(settings: ServiceSettings, service_key: &str) -> Self {
         Self {
             settings,
@@ -66,6 +82,9 @@ impl Config {
             bootstrap_admin_password: None,
             lockout_attempts: 5,
             lockout_period: chrono::Duration::minutes(15),
+            circulation_url: format!("http://127.0.0.1:{}", ports::CIRCULATION),
+            notification_url: format!("http://127.0.0.1:{}", ports::NOTIFICATION),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -114,6 +133,19 @@ impl ServerConfig for Config {
             bootstrap_admin_password: config::optional_string("LECTERN_BOOTSTRAP_ADMIN_PASSWORD")?,
             lockout_attempts,
             lockout_period: chrono::Duration::minutes(lockout_minutes),
+            circulation_url: config::string(
+                "LECTERN_CIRCULATION_URL",
+                &format!("http://127.0.0.1:{}", ports::CIRCULATION),
+            )?,
+            notification_url: config::string(
+                "LECTERN_NOTIFICATION_URL",
+                &format!("http://127.0.0.1:{}", ports::NOTIFICATION),
+            )?,
+            relay: RelayConfig {
+                poll_interval: config::millis("LECTERN_RELAY_POLL_MS", Duration::from_secs(1))?,
+                retry_max: config::millis("LECTERN_RELAY_RETRY_MAX_MS", Duration::from_secs(10))?,
+                ..RelayConfig::default()
+            },
         })
     }
 

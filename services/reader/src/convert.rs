@@ -8,9 +8,9 @@ use lectern_proto::reader::v1::{
     Class, Reader, ReaderBlock, ReaderStatus, School, StaffAccount, StaffRole, VerificationKey,
 };
 
-use crate::accounts;
 use crate::db::readers::{STATUS_ACTIVE, STATUS_INACTIVE};
 use crate::db::{BlockRow, ClassRow, ReaderView, SchoolRow, SigningKeyRow, StaffRow};
+use crate::{accounts, categories};
 
 /// A UTC time as a protobuf timestamp.
 pub fn timestamp(time: NaiveDateTime) -> prost_types::Timestamp {
@@ -59,6 +59,7 @@ pub fn reader(view: ReaderView) -> Reader {
         blocks: view.blocks.into_iter().map(block).collect(),
         create_time: Some(timestamp(row.created_at)),
         number: row.number.unwrap_or_default(),
+        history_rule: Some(categories::wire_rule(&view.history.0, view.history.1)),
     }
 }
 

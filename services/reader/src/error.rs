@@ -80,6 +80,22 @@ pub enum Error {
     /// The school has no classes in the year.
     #[error("the school has no classes in {0} to promote")]
     NothingToPromote(String),
+    /// No reader category has the code.
+    #[error("reader category {0:?} not found")]
+    CategoryNotFound(String),
+    /// A category with the code exists already.
+    #[error("reader category {0:?} already exists")]
+    CategoryTaken(String),
+    /// The reader still has copies on loan, so cannot be erased.
+    #[error("this reader still has books on loan ({0}); check them in (or declare them lost) before erasing")]
+    HasOpenLoans(i32),
+    /// The reader still owes fees, so cannot be erased.
+    #[error("this reader still has unpaid fees ({0}); settle or waive them before erasing")]
+    HasUnpaidFees(i32),
+    /// A call to another service failed; the status is already mapped for
+    /// our caller (`client::dependency_status`).
+    #[error("dependency call failed: {0}")]
+    Dependency(Status),
     /// A refusal made elsewhere (a reused request id), passed on as it is.
     #[error(transparent)]
     Refused(Refusal),
@@ -142,6 +158,17 @@ impl From<Error> for Status {
                     .with("school_year", school_year.clone()),
             ),
             Error::NothingToPromote(_) => refusal(Code::FailedPrecondition, Reason::YearEndNothingToPromote),
+            Error::CategoryNotFound(_) => refusal(Code::NotFound, Reason::ReaderCategoryNotFound),
+            Error::CategoryTaken(_) => refusal(Code::AlreadyExists, Reason::ReaderCategoryTaken),
+            Error::HasOpenLoans(count) => Status::from(
+                Refusal::precondition(Reason::ReaderHasOpenLoans, message.clone())
+                    .with("open_loans", count.to_string()),
+            ),
+            Error::HasUnpaidFees(count) => Status::from(
+                Refusal::precondition(Reason::ReaderHasUnpaidFees, message.clone())
+                    .with("unpaid_fees", count.to_string()),
+            ),
+            Error::Dependency(status) => status,
             Error::Refused(refusal) => refusal.into(),
             Error::Database(error) => error.into(),
             Error::Internal(detail) => {

@@ -1,11 +1,15 @@
 //! The reader service: the district's schools and classes, its readers
 //! (students, teachers, staff, ...) with their library cards and manual
 //! blocks, and the district's source of identity: staff accounts, sign-in,
-//! and the keys that sign the tokens every Lectern server verifies.
+//! and the keys that sign the tokens every Lectern server verifies. It also
+//! keeps readers' rights over their data (categories' history rules, export,
+//! erasure); an erasure is published through its outbox, and the relay
+//! started by [`serve`] delivers it to circulation and notification.
 
 mod accounts;
 mod audit;
 mod bootstrap;
+mod categories;
 mod config;
 mod convert;
 mod db;
@@ -13,6 +17,7 @@ mod error;
 mod grpc;
 mod organisation;
 mod passwords;
+mod privacy;
 mod profile;
 mod readers;
 mod school_year;
@@ -20,10 +25,15 @@ mod tokens;
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+use lectern_common::client;
 use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::{PublicMethods, TokenSigner, TokenVerifier};
+use lectern_common::identity::{PublicMethods, TokenSigner, TokenSource, TokenVerifier};
+use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
+use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileServiceServer;
@@ -79,7 +89,33 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     // This server verifies tokens with the keys in its own database rather
     // than asking itself over the network.
     let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
-    let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
+    let client_config = &config.settings.client;
+    let circulation_channel =
+        client::channel("LECTERN_CIRCULATION_URL", &config.circulation_url, client_config)?;
+    let notification_channel =
+        client::channel("LECTERN_NOTIFICATION_URL", &config.notification_url, client_config)?;
+    let waker = RelayWaker::default();
+    let relay = Relay {
+        db: db.clone(),
+        subscribers: vec![
+            Subscriber { name: privacy::CIRCULATION, channel: circulation_channel.clone() },
+            Subscriber { name: privacy::NOTIFICATION, channel: notification_channel.clone() },
+        ],
+        tokens: Arc::new(OwnServiceTokens(issuer.clone())),
+        config: config.relay.clone(),
+        waker: waker.clone(),
+        clock: clock.clone(),
+    };
+    let relay_tasks = relay.spawn(shutdown.clone());
+    let readers = grpc::Readers {
+        db: db.clone(),
+        clock: clock.clone(),
+        time_zone: config.time_zone,
+        circulation: CirculationServiceClient::new(circulation_channel),
+        notifications: NotificationServiceClient::new(notification_channel),
+        call_timeout: client_config.call_timeout,
+        relay: waker,
+    };
     let profiles = grpc::Profiles { db: db.clone(), clock: clock.clone() };
     let school_years = grpc::SchoolYears { db: db.clone(), clock: clock.clone() };
     let identity = grpc::Identity {
@@ -106,5 +142,33 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         PublicMethods::new(PUBLIC_METHODS),
     );
-    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+    let served = lectern_common::server::serve(listener, routes, options, shutdown.wait()).await;
+    if served.is_err() {
+        // The server failed without the process shutting down; the relay
+        // would otherwise wait for a shutdown that never comes.
+        for task in &relay_tasks {
+            task.abort();
+        }
+    }
+    for task in relay_tasks {
+        if let Err(error) = task.await
+            && !error.is_cancelled()
+        {
+            tracing::error!(%error, "event relay task failed");
+        }
+    }
+    served
+}
+
+/// The relay's tokens: this service issues them itself rather than signing
+/// in to itself over the network.
+#[derive(Debug)]
+struct OwnServiceTokens(tokens::Issuer);
+
+impl TokenSource for OwnServiceTokens {
+    fn bearer(&self) -> BoxFuture<'_, Result<String, tonic::Status>> {
+        Box::pin(async move {
+            self.0.service("reader").map(|login| login.access_token).map_err(tonic::Status::from)
+        })
+    }
 }

@@ -19,7 +19,8 @@ pub const OPEN_LOAN_INDEX: &str = "loans_copy_id_open_key";
 #[diesel(table_name = loans)]
 pub struct LoanRow {
     pub id: String,
-    pub reader_id: String,
+    /// The borrowing reader; `None` once the loan is anonymized.
+    pub reader_id: Option<String>,
     pub copy_id: String,
     pub copy_barcode: String,
     pub title_id: String,
@@ -35,6 +36,15 @@ pub struct LoanRow {
     pub checked_out_by: String,
     pub checked_in_by: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The reader category's history rule at check-out (see `history`).
+    pub history_retention: String,
+    /// Its days, for `anonymize_after_days`.
+    pub history_days: Option<i32>,
+    /// When the returned loan stops naming its reader; `None` while open or
+    /// when history is kept.
+    pub anonymize_after: Option<NaiveDateTime>,
+    /// When it stopped naming its reader.
+    pub anonymized_at: Option<NaiveDateTime>,
 }
 
 /// Which of a reader's loans to list.
@@ -84,18 +94,71 @@ pub fn open_loan_for_barcode(
         .optional()
 }
 
-/// Closes an open loan. Returns false if the loan was no longer open
-/// (another station checked the copy in first).
+/// Closes an open loan, noting when it stops naming its reader. Returns
+/// false if the loan was no longer open (another station checked the copy
+/// in first).
 pub fn close_loan(
     connection: &mut DbConnection,
     id: &str,
     returned_at: NaiveDateTime,
     checked_in_by: &str,
+    anonymize_after: Option<NaiveDateTime>,
 ) -> QueryResult<bool> {
     let updated = diesel::update(loans::table.filter(loans::id.eq(id)).filter(loans::returned_at.is_null()))
-        .set((loans::returned_at.eq(Some(returned_at)), loans::checked_in_by.eq(Some(checked_in_by))))
+        .set((
+            loans::returned_at.eq(Some(returned_at)),
+            loans::checked_in_by.eq(Some(checked_in_by)),
+            loans::anonymize_after.eq(anonymize_after),
+        ))
         .execute(connection)?;
     Ok(updated == 1)
+}
+
+/// Makes a loan stop naming its reader. Returns false if it already did
+/// (another replica or an erasure got there first).
+pub fn anonymize_loan(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated =
+        diesel::update(loans::table.filter(loans::id.eq(id)).filter(loans::reader_id.is_not_null()))
+            .set((loans::reader_id.eq(None::<String>), loans::anonymized_at.eq(Some(now))))
+            .execute(connection)?;
+    Ok(updated == 1)
+}
+
+/// Returned loans still naming their reader whose anonymization time has
+/// come by `now`, oldest first, at most `limit`.
+pub fn loans_due_for_anonymization(
+    connection: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<LoanRow>> {
+    loans::table
+        .filter(loans::reader_id.is_not_null())
+        .filter(loans::returned_at.is_not_null())
+        .filter(loans::anonymize_after.le(now))
+        .order((loans::anonymize_after.asc(), loans::id.asc()))
+        .limit(limit)
+        .select(LoanRow::as_select())
+        .load(connection)
+}
+
+/// Makes every loan of an erased reader stop naming them; returns how many.
+pub fn anonymize_reader_loans(
+    connection: &mut DbConnection,
+    reader_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(loans::table.filter(loans::reader_id.eq(reader_id)))
+        .set((loans::reader_id.eq(None::<String>), loans::anonymized_at.eq(Some(now))))
+        .execute(connection)
+}
+
+/// How many copies a reader has on loan.
+pub fn count_open_loans(connection: &mut DbConnection, reader_id: &str) -> QueryResult<i64> {
+    loans::table
+        .filter(loans::reader_id.eq(reader_id))
+        .filter(loans::returned_at.is_null())
+        .count()
+        .get_result(connection)
 }
 
 /// A reader's loans, newest first, after the loan `after` (exclusive).

@@ -4,7 +4,7 @@ diesel::table! {
     /// Loans, open and returned, with the snapshot taken at check-out.
     loans (id) {
         id -> Text,
-        reader_id -> Text,
+        reader_id -> Nullable<Text>,
         copy_id -> Text,
         copy_barcode -> Text,
         title_id -> Text,
@@ -20,5 +20,9 @@ diesel::table! {
         checked_out_by -> Text,
         checked_in_by -> Nullable<Text>,
         created_at -> Timestamp,
+        history_retention -> Text,
+        history_days -> Nullable<Integer>,
+        anonymize_after -> Nullable<Timestamp>,
+        anonymized_at -> Nullable<Timestamp>,
     }
 }

@@ -30,7 +30,7 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
     let due_at = at + Duration::days(14);
     LoanRow {
         id: ids::new_id(),
-        reader_id: reader_id.to_owned(),
+        reader_id: Some(reader_id.to_owned()),
         copy_id: format!("copy-{barcode}"),
         copy_barcode: barcode.to_owned(),
         title_id: "title-1".to_owned(),
@@ -46,6 +46,10 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
         checked_out_by: "staff-1".to_owned(),
         checked_in_by: None,
         created_at: at.naive_utc(),
+        history_retention: "keep".to_owned(),
+        history_days: None,
+        anonymize_after: None,
+        anonymized_at: None,
     }
 }
 

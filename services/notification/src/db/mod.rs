@@ -52,3 +52,13 @@ pub fn list_notices(
     }
     query.load(connection)
 }
+
+/// Removes every notice about a loan; returns how many.
+pub fn delete_loan_notices(connection: &mut DbConnection, loan_id: &str) -> QueryResult<usize> {
+    diesel::delete(notices::table.filter(notices::loan_id.eq(loan_id))).execute(connection)
+}
+
+/// Removes every notice to a reader; returns how many.
+pub fn delete_reader_notices(connection: &mut DbConnection, reader_id: &str) -> QueryResult<usize> {
+    diesel::delete(notices::table.filter(notices::reader_id.eq(reader_id))).execute(connection)
+}

@@ -3,6 +3,7 @@
 //! inside one transaction.
 
 pub mod audit;
+pub mod categories;
 pub mod organisation;
 pub mod pins;
 pub mod profile;
@@ -13,6 +14,7 @@ pub mod signing_keys;
 pub mod staff;
 
 pub use self::audit::{AuditFilter, AuditRow};
+pub use self::categories::CategoryRow;
 pub use self::organisation::{ClassRow, SchoolRow};
 pub use self::readers::{BlockRow, ReaderRow, ReaderView};
 pub use self::signing_keys::SigningKeyRow;

@@ -6,7 +6,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
-use super::schema::{classes, reader_blocks, reader_categories, readers};
+use super::schema::{
+    classes, reader_blocks, reader_categories, reader_contacts, reader_credentials, reader_notes,
+    reader_preferences, readers,
+};
 
 /// Stored reader statuses.
 pub const STATUS_ACTIVE: &str = "active";
@@ -54,10 +57,13 @@ pub struct ReaderView {
     pub class_name: Option<String>,
     pub grade: Option<i32>,
     pub blocks: Vec<BlockRow>,
+    /// The category's history rule: retention and days.
+    pub history: (String, Option<i32>),
 }
 
-/// A reader with the name and grade of their class.
-type ReaderWithClass = (ReaderRow, Option<String>, Option<i32>);
+/// A reader with the name and grade of their class and their category's
+/// history rule.
+type ReaderWithClass = (ReaderRow, Option<String>, Option<i32>, (String, Option<i32>));
 
 /// Whether `code` is a known reader category.
 pub fn category_exists(connection: &mut DbConnection, code: &str) -> QueryResult<bool> {
@@ -103,7 +109,13 @@ pub fn reader_view(
 ) -> QueryResult<Option<ReaderView>> {
     let query = readers::table
         .left_join(classes::table)
-        .select((ReaderRow::as_select(), classes::name.nullable(), classes::grade.nullable()))
+        .inner_join(reader_categories::table)
+        .select((
+            ReaderRow::as_select(),
+            classes::name.nullable(),
+            classes::grade.nullable(),
+            (reader_categories::history_retention, reader_categories::history_days),
+        ))
         .into_boxed();
     let query = match key {
         ReaderKey::Id(id) => query.filter(readers::id.eq(id.to_owned())),
@@ -134,8 +146,14 @@ pub fn list_readers(
 ) -> QueryResult<Vec<ReaderView>> {
     let mut query = readers::table
         .left_join(classes::table)
+        .inner_join(reader_categories::table)
         .filter(readers::school_id.eq(school_id.to_owned()))
-        .select((ReaderRow::as_select(), classes::name.nullable(), classes::grade.nullable()))
+        .select((
+            ReaderRow::as_select(),
+            classes::name.nullable(),
+            classes::grade.nullable(),
+            (reader_categories::history_retention, reader_categories::history_days),
+        ))
         .order((readers::name.asc(), readers::id.asc()))
         .offset(offset)
         .limit(limit)
@@ -186,7 +204,7 @@ fn with_blocks(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = rows.iter().map(|(reader, _, _)| reader.id.clone()).collect();
+    let ids: Vec<String> = rows.iter().map(|(reader, _, _, _)| reader.id.clone()).collect();
     let blocks: Vec<BlockRow> = reader_blocks::table
         .filter(reader_blocks::reader_id.eq_any(ids))
         .filter(reader_blocks::lifted_at.is_null())
@@ -200,11 +218,12 @@ fn with_blocks(
     }
     Ok(rows
         .into_iter()
-        .map(|(reader, class_name, grade)| ReaderView {
+        .map(|(reader, class_name, grade, history)| ReaderView {
             blocks: by_reader.remove(&reader.id).unwrap_or_default(),
             reader,
             class_name,
             grade,
+            history,
         })
         .collect())
 }
@@ -233,4 +252,33 @@ pub fn lift_block(
     .set((reader_blocks::lifted_at.eq(now), reader_blocks::lifted_by.eq(lifted_by)))
     .execute(connection)?;
     Ok(lifted > 0)
+}
+
+/// Every block ever placed on a reader, lifted or not, oldest first (for
+/// the reader's data export).
+pub fn all_blocks(connection: &mut DbConnection, reader_id: &str) -> QueryResult<Vec<BlockRow>> {
+    reader_blocks::table
+        .filter(reader_blocks::reader_id.eq(reader_id))
+        .select(BlockRow::as_select())
+        .order(reader_blocks::id.asc())
+        .load(connection)
+}
+
+/// Deletes a reader and everything personal hanging off the record (PIN,
+/// blocks). Returns whether the reader existed. Call inside a write
+/// transaction.
+pub fn delete_reader(connection: &mut DbConnection, reader_id: &str) -> QueryResult<bool> {
+    diesel::delete(reader_credentials::table.filter(reader_credentials::reader_id.eq(reader_id)))
+        .execute(connection)?;
+    // Contact points (guardians' phones and emails), preferences and staff
+    // notes are personal data too.
+    diesel::delete(reader_contacts::table.filter(reader_contacts::reader_id.eq(reader_id)))
+        .execute(connection)?;
+    diesel::delete(reader_preferences::table.filter(reader_preferences::reader_id.eq(reader_id)))
+        .execute(connection)?;
+    diesel::delete(reader_notes::table.filter(reader_notes::reader_id.eq(reader_id))).execute(connection)?;
+    diesel::delete(reader_blocks::table.filter(reader_blocks::reader_id.eq(reader_id)))
+        .execute(connection)?;
+    let deleted = diesel::delete(readers::table.find(reader_id)).execute(connection)?;
+    Ok(deleted == 1)
 }

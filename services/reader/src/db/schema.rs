@@ -25,6 +25,8 @@ diesel::table! {
         code -> Text,
         name_zh -> Text,
         name_en -> Text,
+        history_retention -> Text,
+        history_days -> Nullable<Integer>,
     }
 }
 
@@ -97,6 +99,7 @@ diesel::table! {
 
 diesel::joinable!(classes -> schools (school_id));
 diesel::joinable!(readers -> classes (class_id));
+diesel::joinable!(readers -> reader_categories (category));
 diesel::joinable!(reader_blocks -> readers (reader_id));
 
 diesel::allow_tables_to_appear_in_same_query!(schools, classes, reader_categories, readers, reader_blocks);

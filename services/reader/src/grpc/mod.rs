@@ -4,6 +4,7 @@
 
 mod audit;
 mod identity;
+mod privacy;
 mod profile;
 mod readers;
 mod school_year;

@@ -6,8 +6,11 @@ use lectern_common::identity::{
     Principal, Role, SubjectKind, principal, require_role, require_school, require_staff,
     require_staff_or_self,
 };
+use lectern_common::outbox::RelayWaker;
 use lectern_common::validate::{self, page_size};
 use lectern_common::{ids, paging};
+use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::reader_service_server::ReaderService;
 use lectern_proto::reader::v1::{
     Class, CreateClassRequest, CreateReaderBlockRequest, CreateReaderRequest, CreateSchoolRequest,
@@ -15,6 +18,12 @@ use lectern_proto::reader::v1::{
     ListReadersRequest, ListReadersResponse, ListSchoolsRequest, ListSchoolsResponse, LookupReaderRequest,
     Reader, School, SearchReadersRequest, SearchReadersResponse, SetReaderPinRequest, SetReaderPinResponse,
 };
+use lectern_proto::reader::v1::{
+    CreateReaderCategoryRequest, EraseReaderRequest, EraseReaderResponse, ExportReaderDataRequest,
+    ExportReaderDataResponse, ListReaderCategoriesRequest, ListReaderCategoriesResponse, ReaderCategory,
+    UpdateReaderCategoryRequest,
+};
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::scope::{require_reader_school, school_of_reader};
@@ -34,10 +43,18 @@ pub struct Readers {
     pub db: Db,
     pub clock: SharedClock,
     pub time_zone: chrono_tz::Tz,
+    /// Circulation: open loans before an erasure, loans for an export.
+    pub circulation: CirculationServiceClient<Channel>,
+    /// Notification: notices for an export.
+    pub notifications: NotificationServiceClient<Channel>,
+    /// Deadline of calls to those.
+    pub call_timeout: std::time::Duration,
+    /// Wakes the outbox relay after an erasure.
+    pub relay: RelayWaker,
 }
 
 impl Readers {
-    fn today(&self) -> chrono::NaiveDate {
+    pub(super) fn today(&self) -> chrono::NaiveDate {
         readers::today(&self.clock, self.time_zone)
     }
 
@@ -414,6 +431,45 @@ impl ReaderService for Readers {
             })
             .await?;
         Ok(Response::new(convert::reader(reader)))
+    }
+
+    async fn list_reader_categories(
+        &self,
+        request: Request<ListReaderCategoriesRequest>,
+    ) -> Result<Response<ListReaderCategoriesResponse>, Status> {
+        Ok(Response::new(self.categories(&principal(&request)?).await?))
+    }
+
+    async fn create_reader_category(
+        &self,
+        request: Request<CreateReaderCategoryRequest>,
+    ) -> Result<Response<ReaderCategory>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.create_category(&caller, request.into_inner()).await?))
+    }
+
+    async fn update_reader_category(
+        &self,
+        request: Request<UpdateReaderCategoryRequest>,
+    ) -> Result<Response<ReaderCategory>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.update_category(&caller, request.into_inner()).await?))
+    }
+
+    async fn export_reader_data(
+        &self,
+        request: Request<ExportReaderDataRequest>,
+    ) -> Result<Response<ExportReaderDataResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.export(&caller, request.into_inner()).await?))
+    }
+
+    async fn erase_reader(
+        &self,
+        request: Request<EraseReaderRequest>,
+    ) -> Result<Response<EraseReaderResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.erase(&caller, request.into_inner()).await?))
     }
 }
 

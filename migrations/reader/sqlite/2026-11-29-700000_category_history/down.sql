@@ -1,0 +1,2 @@
+ALTER TABLE reader_categories DROP COLUMN history_days;
+ALTER TABLE reader_categories DROP COLUMN history_retention;

@@ -1,0 +1,43 @@
+//! Circulation's `EventSink`: it hears from the reader service that a
+//! reader was erased (`reader.erased`) and makes every loan of theirs stop
+//! naming them, keeping the snapshot for statistics. Each event is applied
+//! once, whatever the number of deliveries.
+
+use lectern_common::clock::SharedClock;
+use lectern_common::db::Db;
+use lectern_common::identity::{principal, require_service};
+use lectern_proto::events::v1::event_sink_server::EventSink;
+use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, event};
+use tonic::{Request, Response, Status};
+
+use crate::db;
+use crate::error::Error;
+
+/// Type of the reader service's erasure event.
+pub const READER_ERASED: &str = "reader.erased";
+
+/// The event sink.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    pub db: Db,
+    pub clock: SharedClock,
+}
+
+#[tonic::async_trait]
+impl EventSink for Sink {
+    async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
+        require_service(&principal(&request)?)?;
+        let events = request.into_inner().events;
+        let now = self.clock.now().naive_utc();
+        let accepted =
+            lectern_common::outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {
+                if let Some(event::Payload::ReaderErased(erased)) = &event.payload {
+                    let count = db::anonymize_reader_loans(connection, &erased.reader_id, now)?;
+                    tracing::info!(event.id = %event.id, reader.id = %erased.reader_id, count, "erased reader's loans anonymized");
+                }
+                Ok::<(), Error>(())
+            })
+            .await?;
+        Ok(Response::new(DeliverResponse { accepted }))
+    }
+}
