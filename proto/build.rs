@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "lectern/reader/v1/reader.proto",
     "lectern/reader/v1/identity.proto",
     "lectern/reader/v1/audit.proto",
+    "lectern/reader/v1/roster.proto",
     "lectern/catalog/v1/catalog.proto",
     "lectern/circulation/v1/circulation.proto",
     "lectern/notification/v1/notification.proto",

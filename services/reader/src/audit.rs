@@ -16,6 +16,8 @@ pub mod action {
     pub const LOGIN: &str = "login";
     /// An account locked after too many wrong passwords.
     pub const LOCKOUT: &str = "lockout";
+    /// A roster import (or its dry run) for a school.
+    pub const ROSTER_IMPORT: &str = "roster_import";
 }
 
 /// Audit outcomes.
@@ -30,6 +32,10 @@ pub mod outcome {
     pub const REFUSED_DISABLED: &str = "refused_disabled";
     /// The account was locked.
     pub const LOCKED: &str = "locked";
+    /// Checked and reported only (a roster dry run).
+    pub const DRY_RUN: &str = "dry_run";
+    /// Refused for errors in the input; nothing changed.
+    pub const REJECTED: &str = "rejected";
 }
 
 /// One event to record.

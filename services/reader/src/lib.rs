@@ -14,6 +14,7 @@ mod grpc;
 mod organisation;
 mod passwords;
 mod readers;
+mod roster;
 mod tokens;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use lectern_common::shutdown::Shutdown;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
 use lectern_proto::reader::v1::reader_service_server::ReaderServiceServer;
+use lectern_proto::reader::v1::roster_service_server::RosterServiceServer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
@@ -40,6 +42,10 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../../migrations/reader/sqlite"),
     postgres: diesel_migrations::embed_migrations!("../../migrations/reader/postgres"),
 };
+
+/// The largest roster import request: a district's OneRoster export of a
+/// few thousand readers is a few MiB; this leaves ample room.
+const MAX_ROSTER_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// Methods that need no token: signing in, and the keys that verify tokens.
 const PUBLIC_METHODS: [&str; 2] =
@@ -76,6 +82,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     // than asking itself over the network.
     let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
     let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
+    let roster = grpc::Roster { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
     let identity = grpc::Identity {
         db: db.clone(),
         clock,
@@ -85,6 +92,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     };
     let routes = Routes::new(ReaderServiceServer::new(readers))
         .add_service(IdentityServiceServer::new(identity))
+        .add_service(RosterServiceServer::new(roster).max_decoding_message_size(MAX_ROSTER_REQUEST_BYTES))
         .add_service(AuditServiceServer::new(grpc::Audit { db }));
     let options = config.settings.serve_options(
         "reader",
@@ -92,6 +100,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
             "lectern.reader.v1.ReaderService",
             "lectern.reader.v1.IdentityService",
             "lectern.reader.v1.AuditService",
+            "lectern.reader.v1.RosterService",
         ],
         verifier,
         PublicMethods::new(PUBLIC_METHODS),

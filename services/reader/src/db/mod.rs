@@ -6,6 +6,7 @@ pub mod audit;
 pub mod organisation;
 pub mod pins;
 pub mod readers;
+pub mod roster;
 pub mod schema;
 pub mod signing_keys;
 pub mod staff;

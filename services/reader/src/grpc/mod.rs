@@ -1,13 +1,16 @@
 //! gRPC handlers: validate, run the domain rules in the database, map the
-//! result. `readers` serves `ReaderService`, `identity` `IdentityService`.
+//! result. `readers` serves `ReaderService`, `identity` `IdentityService`,
+//! `roster` `RosterService`.
 
 mod audit;
 mod identity;
 mod readers;
+mod roster;
 
 pub use self::audit::Audit;
 pub use self::identity::Identity;
 pub use self::readers::Readers;
+pub use self::roster::Roster;
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
