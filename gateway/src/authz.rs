@@ -37,6 +37,9 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
     ("/lectern.reader.v1.AuditService/", Access::DistrictAdmin),
+    // Admins and librarians; the reader service refuses assistants and
+    // librarians of other schools.
+    ("/lectern.reader.v1.RosterService/ImportRoster", Access::Staff),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),

@@ -14,6 +14,7 @@ mod desk;
 mod format;
 mod login;
 mod readers;
+mod roster;
 mod schools;
 mod session;
 mod status;

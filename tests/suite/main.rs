@@ -19,6 +19,7 @@ mod events;
 mod outage;
 mod privacy;
 mod readers;
+mod roster;
 mod schema;
 mod search;
 mod self_service;
