@@ -45,7 +45,7 @@ pub fn write(
     let step = (total / 100).max(50);
     let mut done = 0_u64;
     let mut tick = |done: u64| {
-        if done % step == 0 || done == total {
+        if done.is_multiple_of(step) || done == total {
             progress(done, total);
         }
     };
