@@ -188,6 +188,16 @@ fn show_progress(bar: &ProgressBar, progress: &lectern_proto::reader::v1::Roster
 /// The report as text: the counts, the errors, and the changes.
 pub fn render(report: &RosterReport, list_all: bool) -> String {
     let mut out = String::new();
+    if !report.errors.is_empty() {
+        out.push_str(&format!("{} error(s) in the roster — nothing was changed:\n", report.errors.len()));
+        let mut errors = Table::new(&["FILE", "LINE", "COLUMN", "PROBLEM"]);
+        for error in &report.errors {
+            let line = if error.line == 0 { String::new() } else { error.line.to_string() };
+            errors.row(vec![error.file.clone(), line, error.column.clone(), error.message.clone()]);
+        }
+        out.push_str(&errors.render("  "));
+        return out;
+    }
     let verb = |done: &str, would: &str| if report.applied { done.to_owned() } else { would.to_owned() };
     let mut counts = Table::new(&["", "READERS"]);
     for (what, count) in [
@@ -202,16 +212,6 @@ pub fn render(report: &RosterReport, list_all: bool) -> String {
         counts.row(vec![what, count.to_string()]);
     }
     out.push_str(&counts.render(""));
-    if !report.errors.is_empty() {
-        out.push_str(&format!("\n{} error(s) — nothing was changed:\n", report.errors.len()));
-        let mut errors = Table::new(&["FILE", "LINE", "COLUMN", "PROBLEM"]);
-        for error in &report.errors {
-            let line = if error.line == 0 { String::new() } else { error.line.to_string() };
-            errors.row(vec![error.file.clone(), line, error.column.clone(), error.message.clone()]);
-        }
-        out.push_str(&errors.render("  "));
-        return out;
-    }
     if !report.changes.is_empty() {
         out.push_str(&format!("\n{}:\n", verb("Changes made", "Changes this import would make")));
         let mut changes = Table::new(&["CHANGE", "NUMBER", "NAME", "FIELDS"]);
@@ -289,6 +289,6 @@ mod tests {
             ..RosterReport::default()
         };
         let text = render(&report, false);
-        assert!(text.contains("1 error(s) — nothing was changed:\n  FILE       LINE  COLUMN      PROBLEM\n  users.csv  7     identifier  number S1 is also on line 3\n"), "{text}");
+        assert!(text.starts_with("1 error(s) in the roster — nothing was changed:\n  FILE       LINE  COLUMN      PROBLEM\n  users.csv  7     identifier  number S1 is also on line 3\n"), "{text}");
     }
 }

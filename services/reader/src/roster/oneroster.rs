@@ -53,23 +53,23 @@ pub fn read(files: &[File<'_>], school_code: &str, default_year: &str) -> Result
             None
         }
     };
-    let orgs = need("orgs.csv", &["sourcedid", "type"], &mut errors);
-    let users = need("users.csv", &["sourcedid", "role", "orgsourcedids"], &mut errors);
-    let classes = match table("classes.csv", &["sourcedid", "title", "classtype", "schoolsourcedid"]) {
+    let orgs = need("orgs.csv", &["sourcedId", "type"], &mut errors);
+    let users = need("users.csv", &["sourcedId", "role", "orgSourcedIds"], &mut errors);
+    let classes = match table("classes.csv", &["sourcedId", "title", "classType", "schoolSourcedId"]) {
         Some(result) => result.map(Some).unwrap_or_else(|mut found| {
             errors.append(&mut found);
             None
         }),
         None => None,
     };
-    let enrollments = match table("enrollments.csv", &["classsourcedid", "usersourcedid", "role"]) {
+    let enrollments = match table("enrollments.csv", &["classSourcedId", "userSourcedId", "role"]) {
         Some(result) => result.map(Some).unwrap_or_else(|mut found| {
             errors.append(&mut found);
             None
         }),
         None => None,
     };
-    let sessions = match table("academicsessions.csv", &["sourcedid", "schoolyear"]) {
+    let sessions = match table("academicsessions.csv", &["sourcedId", "schoolYear"]) {
         Some(Ok(table)) => Some(table),
         Some(Err(mut found)) => {
             errors.append(&mut found);
@@ -174,7 +174,7 @@ pub fn read(files: &[File<'_>], school_code: &str, default_year: &str) -> Result
 /// Whether the manifest marks users.csv as a delta; errors for a version
 /// other than 1.1 and for files marked absent but sent.
 fn read_manifest(file: &File<'_>, by_name: &HashMap<String, &File<'_>>) -> Result<bool, Vec<LineError>> {
-    let table = Table::read(file.name, file.bytes, &["propertyname", "value"], str::to_owned)?;
+    let table = Table::read(file.name, file.bytes, &["propertyName", "value"], str::to_owned)?;
     let mut partial = false;
     let mut errors = Vec::new();
     for row in &table.rows {

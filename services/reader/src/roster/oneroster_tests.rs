@@ -123,7 +123,7 @@ fn missing_files_wrong_columns_and_duplicates_are_reported() {
         messages(&errors),
         vec![
             "users.csv:1 role: the header has no column \"role\"",
-            "users.csv:1 orgsourcedids: the header has no column \"orgsourcedids\"",
+            "users.csv:1 orgSourcedIds: the header has no column \"orgSourcedIds\"",
         ]
     );
     let twice = format!("{USERS}u7,active,,true,o1,student,x,,B,C,,S001,,,,,03,\n");

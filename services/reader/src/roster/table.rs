@@ -30,7 +30,8 @@ pub struct Row {
 }
 
 impl Table {
-    /// Decodes and parses `bytes`. `canonical` maps a header cell (already
+    /// Decodes and parses `bytes`. Columns are found in any case;
+    /// `required` names them as errors should spell them. `canonical` maps a header cell (already
     /// trimmed and lower-cased) to the column name the importer uses, so
     /// Chinese headers or vendor spellings can stand for the same column.
     /// Fails with the file's errors: undecodable text, a broken record, or
@@ -58,7 +59,7 @@ impl Table {
         }
         let missing: Vec<LineError> = required
             .iter()
-            .filter(|column| !columns.contains_key(**column))
+            .filter(|column| !columns.contains_key(&column.to_lowercase()))
             .map(|column| LineError::at(file, 1, column, format!("the header has no column {column:?}")))
             .collect();
         if !missing.is_empty() {
@@ -105,10 +106,18 @@ impl Table {
         Ok(Self { file: file.to_owned(), columns, header, rows })
     }
 
+    /// Where `column` (in any case) is in a line.
+    fn index(&self, column: &str) -> Option<usize> {
+        match self.columns.get(column) {
+            Some(index) => Some(*index),
+            None => self.columns.get(&column.to_lowercase()).copied(),
+        }
+    }
+
     /// The cell of `column` in `row` (trimmed), empty when the column is
     /// absent or the line is short.
     pub fn get<'a>(&self, row: &'a Row, column: &str) -> &'a str {
-        self.columns.get(column).and_then(|index| row.fields.get(*index)).map_or("", String::as_str)
+        self.index(column).and_then(|index| row.fields.get(index)).map_or("", String::as_str)
     }
 
     /// An error about `column` of `row`, naming the column as the header
