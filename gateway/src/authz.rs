@@ -103,6 +103,7 @@ mod tests {
         assert_eq!(access("/lectern.reader.v1.ReaderService/CreateSchool"), Some(Access::DistrictAdmin));
         assert_eq!(access("/lectern.reader.v1.ReaderService/CreateReader"), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.ReaderService/"), None);
+        assert_eq!(access("/lectern.reader.v1.RosterService/ImportRoster"), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.AuditService/ListAuditEvents"), Some(Access::DistrictAdmin));
     }
 
