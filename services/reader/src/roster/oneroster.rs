@@ -100,6 +100,7 @@ pub fn read(files: &[File<'_>], school_code: &str, default_year: &str) -> Result
         .unwrap_or_default();
     let mut index_by_user: HashMap<String, usize> = HashMap::new();
     let mut known_users: HashSet<String> = HashSet::new();
+    let (mut not_readers, mut elsewhere) = (0_u64, 0_u64);
     for row in &users.rows {
         let sourced_id = users.get(row, "sourcedid").to_owned();
         known_users.insert(sourced_id.clone());
@@ -109,12 +110,12 @@ pub fn read(files: &[File<'_>], school_code: &str, default_year: &str) -> Result
             "teacher" => "teacher",
             "aide" | "administrator" | "proctor" => "staff",
             _ => {
-                roster.skipped += 1;
+                not_readers += 1;
                 continue;
             }
         };
         if !in_school {
-            roster.skipped += 1;
+            elsewhere += 1;
             continue;
         }
         let mut line_errors = Vec::new();
@@ -163,6 +164,15 @@ pub fn read(files: &[File<'_>], school_code: &str, default_year: &str) -> Result
             }
             _ => errors.append(&mut line_errors),
         }
+    }
+    roster.skipped += not_readers + elsewhere;
+    if not_readers > 0 {
+        roster
+            .notes
+            .push(format!("{not_readers} users are parents, guardians or relatives: not readers, skipped"));
+    }
+    if elsewhere > 0 {
+        roster.notes.push(format!("{elsewhere} users belong to other schools only: skipped"));
     }
     if let Some(enrollments) = &enrollments {
         enroll(enrollments, &homerooms, &known_users, &index_by_user, &mut roster, &mut errors);

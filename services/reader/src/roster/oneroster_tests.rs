@@ -74,6 +74,13 @@ fn the_schools_people_and_homerooms_are_read() {
     );
     // The parent and the other school's student.
     assert_eq!(roster.skipped, 2);
+    assert_eq!(
+        roster.notes,
+        vec![
+            "1 users are parents, guardians or relatives: not readers, skipped",
+            "1 users belong to other schools only: skipped"
+        ]
+    );
     let class = roster.readers[0].class.clone().unwrap();
     assert_eq!(
         (class.name.as_str(), class.grade, class.school_year.as_str()),
