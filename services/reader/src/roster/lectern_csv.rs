@@ -3,6 +3,8 @@
 //! 学年, 有效期, 状态). Only `number` and `name` are required; a class
 //! needs its grade, and a blank school year means the import's.
 
+use std::collections::HashMap;
+
 use lectern_common::validate::{self, FieldError};
 
 use super::table::{Row, Table};
@@ -32,9 +34,30 @@ pub fn read(file: &str, bytes: &[u8], default_year: &str) -> Result<Roster, Vec<
     let table = Table::read(file, bytes, &["number", "name"], canonical)?;
     let mut roster = Roster::default();
     let mut errors = Vec::new();
+    // Numbers are compared on every line, also on lines with other errors,
+    // so one run reports every duplicate.
+    let mut first_lines: HashMap<String, u64> = HashMap::new();
     for row in &table.rows {
-        match read_line(&table, row, file, default_year) {
-            Ok(reader) => roster.readers.push(reader),
+        let line = read_line(&table, row, file, default_year);
+        let mut duplicate = false;
+        if let Ok(Some(number)) = readers::number("number", table.get(row, "number")) {
+            match first_lines.get(&number) {
+                Some(first) => {
+                    duplicate = true;
+                    errors.push(table.error(
+                        row,
+                        "number",
+                        format!("number {number} is also on line {first}"),
+                    ));
+                }
+                None => {
+                    first_lines.insert(number, row.line);
+                }
+            }
+        }
+        match line {
+            Ok(reader) if !duplicate => roster.readers.push(reader),
+            Ok(_) => {}
             Err(mut line_errors) => errors.append(&mut line_errors),
         }
     }
@@ -195,9 +218,16 @@ mod tests {
 
     #[test]
     fn duplicate_numbers_in_a_file_are_errors() {
-        let text = "number,name\nS1,A\nS2,B\nS1,C\n";
+        let text = "number,name,grade\nS1,A,\nS2,B,\nS1,C,\nS2,,\n";
         let errors = read("r.csv", text.as_bytes(), YEAR).unwrap_err();
-        assert_eq!(messages(&errors), vec!["r.csv:4 number: number S1 is also on line 2"]);
+        assert_eq!(
+            messages(&errors),
+            vec![
+                "r.csv:4 number: number S1 is also on line 2",
+                "r.csv:5 number: number S2 is also on line 3",
+                "r.csv:5 name: is required"
+            ]
+        );
     }
 
     #[test]
