@@ -286,7 +286,7 @@ async fn only_admins_and_the_schools_librarians_import() {
     server.stop().await;
 }
 
-/// 5,000 students in 40 classes: dry run, apply, and re-import, timed.
+/// 5,000 students in 42 classes: dry run, apply, and re-import, timed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 async fn five_thousand_readers() {
