@@ -222,7 +222,7 @@ async fn dry_run_apply_reimport_and_a_bad_file() {
         .iter()
         .map(|error| (error.line, error.column.as_str(), error.message.as_str()))
         .collect();
-    assert_eq!(errors, vec![(4, "number", "number S002 is also on line 3")]);
+    assert_eq!(errors, vec![(4, "学号", "number S002 is also on line 3")]);
     assert!(server.readers_of(&school).await.iter().any(|reader| reader.name == "王小明"));
 
     // A GB18030 file with a student who moved class and one who left; the
