@@ -61,7 +61,7 @@ pub fn read(file: &str, bytes: &[u8], default_year: &str) -> Result<Roster, Vec<
             Err(mut line_errors) => errors.append(&mut line_errors),
         }
     }
-    errors.extend(duplicates(&roster.readers));
+    errors.extend(duplicates(&roster.readers, "number"));
     if errors.is_empty() { Ok(roster) } else { Err(errors) }
 }
 

@@ -85,8 +85,9 @@ impl LineError {
 }
 
 /// Errors for numbers and card barcodes that two lines of the roster
-/// share: each later line is an error naming the first.
-pub fn duplicates(readers: &[RosterReader]) -> Vec<LineError> {
+/// share: each later line is an error naming the first. `number_column` is
+/// the column the numbers come from, for the errors.
+pub fn duplicates(readers: &[RosterReader], number_column: &str) -> Vec<LineError> {
     let mut errors = Vec::new();
     let mut numbers: HashMap<&str, &RosterReader> = HashMap::new();
     let mut cards: HashMap<&str, &RosterReader> = HashMap::new();
@@ -96,7 +97,7 @@ pub fn duplicates(readers: &[RosterReader]) -> Vec<LineError> {
             errors.push(LineError::at(
                 &reader.file,
                 reader.line,
-                "number",
+                number_column,
                 format!("number {} is also on line {}", reader.number, first.line),
             ));
             continue;
@@ -143,7 +144,7 @@ mod tests {
             reader(5, "S1", None),
         ];
         let errors: Vec<(u64, String)> =
-            duplicates(&readers).into_iter().map(|error| (error.line, error.message)).collect();
+            duplicates(&readers, "number").into_iter().map(|error| (error.line, error.message)).collect();
         assert_eq!(
             errors,
             vec![

@@ -177,7 +177,7 @@ pub fn read(files: &[File<'_>], school_code: &str, default_year: &str) -> Result
     if let Some(enrollments) = &enrollments {
         enroll(enrollments, &homerooms, &known_users, &index_by_user, &mut roster, &mut errors);
     }
-    errors.extend(duplicates(&roster.readers));
+    errors.extend(duplicates(&roster.readers, "identifier"));
     if errors.is_empty() { Ok(roster) } else { Err(errors) }
 }
 

@@ -135,7 +135,7 @@ fn missing_files_wrong_columns_and_duplicates_are_reported() {
     );
     let twice = format!("{USERS}u7,active,,true,o1,student,x,,B,C,,S001,,,,,03,\n");
     let errors = read(&files(&[("users.csv", &twice)]), "XH-PRI", YEAR).unwrap_err();
-    assert_eq!(messages(&errors), vec!["users.csv:8 number: number S001 is also on line 2"]);
+    assert_eq!(messages(&errors), vec!["users.csv:8 identifier: number S001 is also on line 2"]);
 }
 
 #[test]
