@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "lectern/reader/v1/audit.proto",
     "lectern/reader/v1/profile.proto",
     "lectern/reader/v1/school_year.proto",
+    "lectern/reader/v1/roster.proto",
     "lectern/catalog/v1/catalog.proto",
     "lectern/circulation/v1/circulation.proto",
     "lectern/notification/v1/notification.proto",

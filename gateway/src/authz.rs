@@ -58,6 +58,9 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.ReaderProfileService/UpdateNotificationPreferences", Access::StaffOrReader),
     ("/lectern.reader.v1.ReaderProfileService/", Access::Staff),
     ("/lectern.reader.v1.SchoolYearService/", Access::Librarian),
+    // Admins and librarians; the reader service refuses assistants and
+    // librarians of other schools.
+    ("/lectern.reader.v1.RosterService/ImportRoster", Access::Staff),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),
@@ -133,6 +136,7 @@ mod tests {
             Some(Access::DistrictAdmin)
         );
         assert_eq!(access("/lectern.reader.v1.ReaderService/EraseReader"), Some(Access::Staff));
+        assert_eq!(access("/lectern.reader.v1.RosterService/ImportRoster"), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.AuditService/ListAuditEvents"), Some(Access::DistrictAdmin));
     }
 

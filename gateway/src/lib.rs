@@ -35,6 +35,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         .route("lectern.reader.v1.AuditService", "reader", reader.clone())
         .route("lectern.reader.v1.ReaderProfileService", "reader", reader.clone())
         .route("lectern.reader.v1.SchoolYearService", "reader", reader.clone())
+        .route("lectern.reader.v1.RosterService", "reader", reader.clone())
         .route("lectern.catalog.v1.CatalogService", "catalog", catalog)
         .route("lectern.circulation.v1.CirculationService", "circulation", circulation)
         .route("lectern.notification.v1.NotificationService", "notification", notification);

@@ -14,6 +14,7 @@ use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
 
@@ -136,6 +137,15 @@ impl Desk {
 
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         IdentityServiceClient::new(self.channel.clone())
+    }
+
+    /// A roster client on a channel of its own whose calls may take up to
+    /// `timeout` (an import uploads megabytes and streams its progress).
+    pub fn roster(&self, timeout: Duration) -> anyhow::Result<RosterServiceClient<Channel>> {
+        let endpoint = Endpoint::from_shared(self.server.clone())
+            .map_err(|_| anyhow!("--server {:?} is not a URL", self.server))?;
+        let channel = endpoint.connect_timeout(CONNECT_TIMEOUT).timeout(timeout).connect_lazy();
+        Ok(RosterServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024))
     }
 
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {

@@ -15,6 +15,7 @@ mod format;
 mod login;
 mod privacy;
 mod readers;
+mod roster;
 mod schools;
 mod session;
 mod staff;

@@ -21,6 +21,12 @@ pub enum ReaderCommand {
         after_help = "Example:\n  lectern reader add --school XH-PRI --card R100001 --name 王小明 --category student --expires 2027-07-31"
     )]
     Add(AddReaderArgs),
+    /// Import a school's readers and classes from a roster (dry run unless --apply). 导入名单
+    #[command(after_help = "Examples:\n  lectern reader import students.csv --school XH-PRI\n  \
+        lectern reader import students.csv --school XH-PRI --apply\n  \
+        lectern reader import ./oneroster-export --school XH-PRI --format oneroster --apply\n\n\
+        Files may be UTF-8 or GB18030/GBK. See docs/roster-import.md for the columns.")]
+    Import(super::roster::ImportArgs),
     /// Find a school's readers by part of the name, card or number. 查找读者
     #[command(after_help = "Example:\n  lectern reader find --school XH-PRI 王小")]
     Find {
@@ -138,6 +144,7 @@ pub fn parse_language(text: &str) -> Result<String, String> {
 pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
     let args = match command {
         ReaderCommand::Add(args) => args,
+        ReaderCommand::Import(args) => return super::roster::import(args).await,
         ReaderCommand::Find { school, class_id, query, connection } => {
             return find(&school, class_id, &query, &connection).await;
         }

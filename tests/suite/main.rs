@@ -21,6 +21,7 @@ mod outage;
 mod privacy;
 mod profiles;
 mod readers;
+mod roster;
 mod schema;
 mod school_year;
 mod scopes;

@@ -39,6 +39,8 @@ pub mod action {
     pub const READER_ERASE: &str = "reader.erase";
     /// A reader's data exported (right of access).
     pub const READER_EXPORT: &str = "reader.export";
+    /// A roster import (or its dry run) for a school.
+    pub const ROSTER_IMPORT: &str = "roster_import";
 }
 
 /// Audit outcomes.
@@ -57,6 +59,10 @@ pub mod outcome {
     pub const REFUSED_OTHER_SCHOOL: &str = "refused_other_school";
     /// Refused because the reader still owes the library.
     pub const REFUSED_OBLIGATIONS: &str = "refused_obligations";
+    /// Checked and reported only (a roster dry run).
+    pub const DRY_RUN: &str = "dry_run";
+    /// Refused for errors in the input; nothing changed.
+    pub const REJECTED: &str = "rejected";
 }
 
 /// One event to record.

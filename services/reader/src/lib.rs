@@ -20,6 +20,7 @@ mod passwords;
 mod privacy;
 mod profile;
 mod readers;
+mod roster;
 mod school_year;
 mod tokens;
 
@@ -38,6 +39,7 @@ use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileServiceServer;
 use lectern_proto::reader::v1::reader_service_server::ReaderServiceServer;
+use lectern_proto::reader::v1::roster_service_server::RosterServiceServer;
 use lectern_proto::reader::v1::school_year_service_server::SchoolYearServiceServer;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -54,6 +56,10 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../../migrations/reader/sqlite"),
     postgres: diesel_migrations::embed_migrations!("../../migrations/reader/postgres"),
 };
+
+/// The largest roster import request: a district's OneRoster export of a
+/// few thousand readers is a few MiB; this leaves ample room.
+const MAX_ROSTER_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// Methods that need no token: signing in, and the keys that verify tokens.
 const PUBLIC_METHODS: [&str; 2] =
@@ -118,6 +124,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     };
     let profiles = grpc::Profiles { db: db.clone(), clock: clock.clone() };
     let school_years = grpc::SchoolYears { db: db.clone(), clock: clock.clone() };
+    let roster = grpc::Roster { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
     let identity = grpc::Identity {
         db: db.clone(),
         clock,
@@ -129,6 +136,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         .add_service(IdentityServiceServer::new(identity))
         .add_service(ReaderProfileServiceServer::new(profiles))
         .add_service(SchoolYearServiceServer::new(school_years))
+        .add_service(RosterServiceServer::new(roster).max_decoding_message_size(MAX_ROSTER_REQUEST_BYTES))
         .add_service(AuditServiceServer::new(grpc::Audit { db }));
     let options = config.settings.serve_options(
         "reader",
@@ -138,6 +146,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
             "lectern.reader.v1.AuditService",
             "lectern.reader.v1.ReaderProfileService",
             "lectern.reader.v1.SchoolYearService",
+            "lectern.reader.v1.RosterService",
         ],
         verifier,
         PublicMethods::new(PUBLIC_METHODS),

@@ -8,6 +8,7 @@ pub mod organisation;
 pub mod pins;
 pub mod profile;
 pub mod readers;
+pub mod roster;
 pub mod schema;
 pub mod school_year;
 pub mod signing_keys;

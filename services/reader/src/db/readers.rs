@@ -16,6 +16,11 @@ pub const STATUS_ACTIVE: &str = "active";
 /// A reader who has left; kept for history.
 pub const STATUS_INACTIVE: &str = "inactive";
 
+/// The key a reader's name is searched by: the name in lower case.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// A stored reader.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = readers)]

@@ -1,12 +1,14 @@
 //! gRPC handlers: validate, run the domain rules in the database, map the
 //! result. `readers` serves `ReaderService`, `identity` `IdentityService`,
-//! `profile` `ReaderProfileService`, `school_year` `SchoolYearService`.
+//! `profile` `ReaderProfileService`, `school_year` `SchoolYearService`,
+//! `roster` `RosterService`.
 
 mod audit;
 mod identity;
 mod privacy;
 mod profile;
 mod readers;
+mod roster;
 mod school_year;
 mod scope;
 
@@ -14,6 +16,7 @@ pub use self::audit::Audit;
 pub use self::identity::Identity;
 pub use self::profile::Profiles;
 pub use self::readers::Readers;
+pub use self::roster::Roster;
 pub use self::school_year::SchoolYears;
 
 use chrono::NaiveDateTime;

@@ -248,7 +248,7 @@ impl ReaderService for Readers {
             number: readers::number("number", &request.number)?,
             name_key: String::new(),
         };
-        let reader = ReaderRow { name_key: reader.name.to_lowercase(), ..reader };
+        let reader = ReaderRow { name_key: db::readers::name_key(&reader.name), ..reader };
         let request_id = validate::request_id("request_id", &request.request_id)?;
         self.require_reader_school(&caller, &reader.school_id, &reader.school_id, action::READER_CHANGED)
             .await?;

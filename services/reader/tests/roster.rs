@@ -1,0 +1,316 @@
+//! Roster import over real gRPC against a throw-away database (SQLite, or
+//! PostgreSQL when `LECTERN_TEST_DATABASE_URL` is set): a dry run changes
+//! nothing, apply does, a re-import finds everything unchanged, a bad file
+//! changes nothing, a full roster deactivates who is missing, and only
+//! district admins and the school's librarians may import. The ignored
+//! `five_thousand_readers` test measures a 5,000-reader import:
+//! `cargo test -p lectern-reader --release --test roster -- --ignored --nocapture`.
+
+// Test helpers fail the test loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use lectern_common::clock;
+use lectern_common::config::ServiceSettings;
+use lectern_common::db::testing::TestDatabase;
+use lectern_common::db::{Db, DbConnection};
+use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
+use lectern_common::refusal::{Reason, reason_of};
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
+use lectern_proto::reader::v1::*;
+use lectern_reader::Config;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+struct Server {
+    channel: Channel,
+    signer: TokenSigner,
+    shutdown: Shutdown,
+    task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
+}
+
+#[derive(QueryableByName)]
+struct KeyRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key_id: String,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    private_key: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    public_key: Vec<u8>,
+}
+
+const KEY_QUERY: &str = "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL";
+
+/// The service's signing key, read from its database, so the test can act
+/// as staff of any role and school without a sign-in for each.
+fn signer(url: &str) -> TokenSigner {
+    let db = Db::connect(url, 1).unwrap();
+    let mut connection = db.connection().unwrap();
+    let row: KeyRow = match &mut *connection {
+        DbConnection::Sqlite(sqlite) => diesel::sql_query(KEY_QUERY).get_result(sqlite).unwrap(),
+        DbConnection::Pg(pg) => diesel::sql_query(KEY_QUERY).get_result(pg).unwrap(),
+    };
+    let key = SigningKey {
+        key_id: row.key_id,
+        private_pkcs8: row.private_key,
+        public_key: row.public_key.try_into().unwrap(),
+        created_at: chrono::Utc::now(),
+    };
+    TokenSigner::new(key, clock::system())
+}
+
+impl Server {
+    async fn start(database: &TestDatabase) -> Self {
+        let config = Config::local(
+            ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()),
+            "test-district-service-key",
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let channel = loop {
+            let ready = async {
+                let channel = Channel::from_shared(url.clone()).unwrap().connect().await.ok()?;
+                let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+                let answer =
+                    health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await;
+                answer.ok().map(|_| channel)
+            };
+            if let Some(channel) = ready.await {
+                break channel;
+            }
+            assert!(!task.is_finished(), "server stopped");
+            assert!(Instant::now() < deadline, "server never answered");
+            tokio::task::yield_now().await;
+        };
+        let signer = signer(database.url());
+        Self { channel, signer, shutdown, task }
+    }
+
+    fn token(&self, role: Role, schools: &[&str]) -> String {
+        let grant =
+            Grant::staff("staff-1", role, schools.iter().map(|school| (*school).to_owned()).collect());
+        self.signer.sign(&grant, chrono::Duration::minutes(30)).unwrap().0
+    }
+
+    fn admin(&self) -> String {
+        self.token(Role::DistrictAdmin, &[])
+    }
+
+    fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel.clone())
+    }
+
+    async fn stop(self) {
+        self.shutdown.trigger();
+        self.task.await.unwrap().unwrap();
+    }
+
+    async fn school(&self, code: &str) -> School {
+        let request = CreateSchoolRequest { code: code.into(), name: code.into(), request_id: String::new() };
+        self.readers().create_school(bearer(request, &self.admin())).await.unwrap().into_inner()
+    }
+
+    /// Runs an import and returns the progress stages seen and the report.
+    async fn import(
+        &self,
+        token: &str,
+        request: ImportRosterRequest,
+    ) -> Result<(Vec<i32>, RosterReport), tonic::Status> {
+        let mut client = RosterServiceClient::new(self.channel.clone());
+        let mut stream = client.import_roster(bearer(request, token)).await?.into_inner();
+        let mut stages = Vec::new();
+        while let Some(message) = stream.message().await? {
+            match message.event.unwrap() {
+                import_roster_response::Event::Progress(progress) => stages.push(progress.stage),
+                import_roster_response::Event::Report(report) => {
+                    assert!(stream.message().await?.is_none(), "the report is the last message");
+                    return Ok((stages, report));
+                }
+            }
+        }
+        panic!("the stream ended without a report");
+    }
+
+    async fn readers_of(&self, school: &School) -> Vec<Reader> {
+        let request =
+            ListReadersRequest { school_id: school.id.clone(), page_size: 500, ..Default::default() };
+        self.readers().list_readers(bearer(request, &self.admin())).await.unwrap().into_inner().readers
+    }
+}
+
+fn bearer<T>(message: T, token: &str) -> Request<T> {
+    lectern_common::client::with_bearer(message, token, Duration::from_secs(120))
+}
+
+fn csv_import(school: &School, text: &str, apply: bool) -> ImportRosterRequest {
+    ImportRosterRequest {
+        format: RosterFormat::LecternCsv.into(),
+        school_id: school.id.clone(),
+        files: vec![RosterFile { name: "roster.csv".into(), content: text.as_bytes().to_vec() }],
+        apply,
+        school_year: "2026-2027".into(),
+        ..Default::default()
+    }
+}
+
+fn counts(report: &RosterReport) -> (i64, i64, i64, i64, i64) {
+    (report.created, report.updated, report.deactivated, report.unchanged, report.classes_created)
+}
+
+const ROSTER: &str = "学号,姓名,班级,年级,类别\n\
+    S001,王小明,三年级(1)班,3,学生\n\
+    S002,李小红,三年级(1)班,3,学生\n\
+    S003,张三,三年级(2)班,3,学生\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_apply_reimport_and_a_bad_file() {
+    let database = TestDatabase::create("roster");
+    let server = Server::start(&database).await;
+    let school = server.school("XH-PRI").await;
+    let admin = server.admin();
+
+    // A dry run says what would happen and changes nothing.
+    let (stages, report) = server.import(&admin, csv_import(&school, ROSTER, false)).await.unwrap();
+    assert!(!report.applied);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(counts(&report), (3, 0, 0, 0, 2));
+    assert_eq!(report.changes.len(), 3);
+    assert!(stages.contains(&(RosterStage::Reading as i32)));
+    assert!(server.readers_of(&school).await.is_empty());
+
+    // Apply makes the changes; the readers are there with their classes.
+    let (stages, report) = server.import(&admin, csv_import(&school, ROSTER, true)).await.unwrap();
+    assert!(report.applied);
+    assert_eq!(counts(&report), (3, 0, 0, 0, 2));
+    assert!(stages.contains(&(RosterStage::Applying as i32)));
+    let readers = server.readers_of(&school).await;
+    let mut listed: Vec<(&str, &str, &str, i32)> = readers
+        .iter()
+        .map(|reader| {
+            (reader.number.as_str(), reader.card_barcode.as_str(), reader.class_name.as_str(), reader.grade)
+        })
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        vec![
+            ("S001", "S001", "三年级(1)班", 3),
+            ("S002", "S002", "三年级(1)班", 3),
+            ("S003", "S003", "三年级(2)班", 3)
+        ]
+    );
+
+    // The same roster again: nothing to do.
+    let (_, report) = server.import(&admin, csv_import(&school, ROSTER, true)).await.unwrap();
+    assert_eq!(counts(&report), (0, 0, 0, 3, 0));
+
+    // A file with a changed name and a duplicate number changes nothing.
+    let bad = "学号,姓名,班级,年级\nS001,王晓明,三年级(1)班,3\nS002,李小红,三年级(1)班,3\nS002,重复,三年级(1)班,3\n";
+    let (_, report) = server.import(&admin, csv_import(&school, bad, true)).await.unwrap();
+    assert!(!report.applied);
+    let errors: Vec<(i64, &str, &str)> = report
+        .errors
+        .iter()
+        .map(|error| (error.line, error.column.as_str(), error.message.as_str()))
+        .collect();
+    assert_eq!(errors, vec![(4, "学号", "number S002 is also on line 3")]);
+    assert!(server.readers_of(&school).await.iter().any(|reader| reader.name == "王小明"));
+
+    // A GB18030 file with a student who moved class and one who left; the
+    // student missing from the full roster becomes inactive.
+    let (moved, _, _) = encoding_rs::GB18030
+        .encode("学号,姓名,班级,年级,状态\nS001,王小明,三年级(2)班,3,\nS002,李小红,,,离校\n");
+    let mut request = csv_import(&school, "", true);
+    request.files[0].content = moved.into_owned();
+    let (_, report) = server.import(&admin, request).await.unwrap();
+    assert!(report.applied, "{:?}", report.errors);
+    assert_eq!(counts(&report), (0, 1, 2, 0, 0));
+    let mut inactive: Vec<String> = server
+        .readers_of(&school)
+        .await
+        .into_iter()
+        .filter(|reader| reader.status == ReaderStatus::Inactive as i32)
+        .map(|reader| reader.number)
+        .collect();
+    inactive.sort_unstable();
+    assert_eq!(inactive, vec!["S002", "S003"]);
+
+    // The audit log has the counts, never a name.
+    let events = AuditServiceClient::new(server.channel.clone())
+        .list_audit_events(bearer(
+            ListAuditEventsRequest { action: "roster_import".into(), ..Default::default() },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let outcomes: Vec<&str> = events.iter().map(|event| event.outcome.as_str()).collect();
+    assert_eq!(outcomes.iter().filter(|outcome| **outcome == "succeeded").count(), 3, "{outcomes:?}");
+    assert!(outcomes.contains(&"dry_run") && outcomes.contains(&"rejected"));
+    assert!(events.iter().all(|event| event.subject_id == school.id && !event.detail.contains('王')));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_and_the_schools_librarians_import() {
+    let database = TestDatabase::create("rosteraccess");
+    let server = Server::start(&database).await;
+    let school = server.school("XH-PRI").await;
+    let other = server.school("OT-PRI").await;
+
+    let librarian = server.token(Role::Librarian, &[school.id.as_str()]);
+    let (_, report) = server.import(&librarian, csv_import(&school, ROSTER, true)).await.unwrap();
+    assert!(report.applied);
+    let status = server.import(&librarian, csv_import(&other, ROSTER, true)).await.unwrap_err();
+    assert_eq!((status.code(), reason_of(&status)), (Code::PermissionDenied, Some(Reason::SchoolNotAllowed)));
+    let assistant = server.token(Role::Assistant, &[school.id.as_str()]);
+    let status = server.import(&assistant, csv_import(&school, ROSTER, false)).await.unwrap_err();
+    assert_eq!((status.code(), reason_of(&status)), (Code::PermissionDenied, Some(Reason::RoleNotAllowed)));
+
+    // Bad requests name the field.
+    let mut no_format = csv_import(&school, ROSTER, false);
+    no_format.format = 0;
+    let status = server.import(&server.admin(), no_format).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().starts_with("format:"), "{}", status.message());
+    server.stop().await;
+}
+
+/// 5,000 students in 42 classes: dry run, apply, and re-import, timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run with --ignored --nocapture"]
+async fn five_thousand_readers() {
+    let database = TestDatabase::create("rosterbench");
+    let server = Server::start(&database).await;
+    let school = server.school("BENCH").await;
+    let admin = server.admin();
+    let mut text = String::from("number,name,class,grade\n");
+    for index in 0..5_000 {
+        let grade = index % 6 + 1;
+        text.push_str(&format!("G{index:07},学生{index},{grade}年级({})班,{grade}\n", index % 7 + 1));
+    }
+    let backend = if database.url().starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    for (what, apply) in [("dry run", false), ("apply", true), ("re-import (all unchanged)", true)] {
+        let started = Instant::now();
+        let (_, report) = server.import(&admin, csv_import(&school, &text, apply)).await.unwrap();
+        assert!(report.errors.is_empty());
+        println!(
+            "{backend}: 5,000 readers, {what}: {:.2} s (created {}, unchanged {})",
+            started.elapsed().as_secs_f64(),
+            report.created,
+            report.unchanged
+        );
+    }
+    assert_eq!(server.readers_of(&school).await.len(), 500);
+    server.stop().await;
+}
