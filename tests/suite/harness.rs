@@ -113,12 +113,6 @@ impl TestSuite {
             .map(tonic::Response::into_inner)
     }
 
-    /// The reader service's database URL (tests that must act as staff of
-    /// a given role and school sign tokens with its key).
-    pub fn reader_database_url(&self) -> &str {
-        self._databases[0].url()
-    }
-
     /// A request carrying the admin's token.
     pub fn admin<T>(&self, message: T) -> Request<T> {
         bearer(message, &self.admin_token)

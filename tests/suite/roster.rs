@@ -4,14 +4,11 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use lectern_common::clock;
-use lectern_common::db::{Db, DbConnection};
-use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
 use lectern_common::refusal::Reason;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
 use lectern_proto::reader::v1::{
-    ImportRosterRequest, RosterFile, RosterFormat, RosterReport, SearchReadersRequest, import_roster_response,
+    ImportRosterRequest, RosterFile, RosterFormat, RosterReport, SearchReadersRequest, StaffRole,
+    import_roster_response,
 };
 use tonic::{Code, Status};
 
@@ -33,37 +30,6 @@ const ENROLLMENTS: &str = "sourcedId,status,dateLastModified,classSourcedId,scho
     e1,active,,c1,o1,u1,student,\n\
     e2,active,,c1,o1,u2,student,\n\
     e3,active,,c1,o1,u3,teacher,true\n";
-
-#[derive(QueryableByName)]
-struct KeyRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    key_id: String,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    private_key: Vec<u8>,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    public_key: Vec<u8>,
-}
-
-/// A librarian's token for `schools`, signed with the reader service's key
-/// (staff accounts do not carry schools yet).
-fn librarian_token(suite: &TestSuite, schools: &[&str]) -> String {
-    const QUERY: &str = "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL";
-    let db = Db::connect(suite.reader_database_url(), 1).unwrap();
-    let mut connection = db.connection().unwrap();
-    let row: KeyRow = match &mut *connection {
-        DbConnection::Sqlite(sqlite) => diesel::sql_query(QUERY).get_result(sqlite).unwrap(),
-        DbConnection::Pg(pg) => diesel::sql_query(QUERY).get_result(pg).unwrap(),
-    };
-    let key = SigningKey {
-        key_id: row.key_id,
-        private_pkcs8: row.private_key,
-        public_key: row.public_key.try_into().unwrap(),
-        created_at: chrono::Utc::now(),
-    };
-    let schools = schools.iter().map(|school| (*school).to_owned()).collect();
-    let grant = Grant::staff("librarian-1", Role::Librarian, schools);
-    TokenSigner::new(key, clock::system()).sign(&grant, chrono::Duration::minutes(30)).unwrap().0
-}
 
 async fn import(
     suite: &TestSuite,
@@ -105,7 +71,7 @@ async fn a_librarian_imports_a_oneroster_export_for_their_school() {
         ..Default::default()
     };
 
-    let librarian = librarian_token(&suite, &[school.id.as_str()]);
+    let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
     let report = import(&suite, &librarian, request.clone()).await.unwrap();
     assert!(report.applied, "{:?}", report.errors);
     assert_eq!((report.created, report.classes_created, report.skipped), (3, 1, 1));
@@ -137,7 +103,7 @@ async fn a_librarian_imports_a_oneroster_export_for_their_school() {
     assert_eq!(again, report);
 
     // A librarian of another school may not import here.
-    let outsider = librarian_token(&suite, &[other.id.as_str()]);
+    let outsider = suite.staff("zhao.lei", StaffRole::Librarian, &[&other]).await;
     assert_refused(
         import(&suite, &outsider, request).await,
         Code::PermissionDenied,
