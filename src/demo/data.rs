@@ -37,6 +37,20 @@ pub struct DemoReader {
     pub expires_on: String,
 }
 
+impl DemoReader {
+    /// A made-up guardian's mobile number (personal data: it must never
+    /// reach a log line).
+    pub fn guardian_phone(&self) -> String {
+        let digits: String = self.card_barcode.chars().filter(char::is_ascii_digit).collect();
+        format!("139{digits:0>8}")
+    }
+
+    /// A made-up guardian's email address.
+    pub fn guardian_email(&self) -> String {
+        format!("guardian.{}@family.example.cn", self.card_barcode.to_lowercase())
+    }
+}
+
 /// A demo title.
 #[derive(Debug, Clone)]
 pub struct DemoTitle {

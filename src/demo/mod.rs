@@ -17,10 +17,12 @@ use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest, ListSchoolsRequest,
-    LoginRequest, StaffCredentials, login_request,
+    ChangePasswordRequest, ContactChannel, ContactWho, CreateClassRequest, CreateReaderContactRequest,
+    CreateReaderRequest, CreateSchoolRequest, ListSchoolsRequest, LoginRequest, Reader, StaffCredentials,
+    login_request,
 };
 use tonic::transport::Channel;
 
@@ -196,7 +198,7 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    summary.readers = futures::stream::iter(reader_requests)
+    let registered: Vec<Reader> = futures::stream::iter(reader_requests)
         .map(|request| {
             let mut client = readers.clone();
             async move {
@@ -204,13 +206,52 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
                 client
                     .create_reader(with_bearer(request, token, DEADLINE))
                     .await
+                    .map(tonic::Response::into_inner)
                     .with_context(|| format!("registering reader {card}"))
             }
         })
         .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    summary.readers = registered.len();
+
+    // Every demo reader has a guardian's phone and email on file, so the
+    // demo shows contact points and the privacy test has contacts to look
+    // for in the logs.
+    let profiles = ReaderProfileServiceClient::new(channel.clone());
+    let contacts: Vec<CreateReaderContactRequest> = registered
+        .iter()
+        .filter_map(|reader| {
+            demo_readers
+                .iter()
+                .find(|demo| demo.card_barcode == reader.card_barcode)
+                .map(|demo| (reader, demo))
+        })
+        .flat_map(|(reader, demo)| {
+            [(ContactChannel::Phone, demo.guardian_phone()), (ContactChannel::Email, demo.guardian_email())]
+                .map(|(channel, value)| CreateReaderContactRequest {
+                    reader_id: reader.id.clone(),
+                    who: ContactWho::Guardian.into(),
+                    channel: channel.into(),
+                    value,
+                    label: "家长".into(),
+                    request_id: String::new(),
+                })
+        })
+        .collect();
+    futures::stream::iter(contacts)
+        .map(|request| {
+            let mut client = profiles.clone();
+            async move {
+                client
+                    .create_reader_contact(with_bearer(request, token, DEADLINE))
+                    .await
+                    .context("adding a guardian's contact point")
+            }
+        })
+        .buffer_unordered(PARALLEL)
         .try_collect::<Vec<_>>()
-        .await?
-        .len();
+        .await?;
 
     let catalog = CatalogServiceClient::new(channel.clone());
     let titles = data::titles()?;

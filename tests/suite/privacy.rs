@@ -1,5 +1,5 @@
-//! Readers are mostly children: no log line may carry a reader's name (or,
-//! once they exist, contact details), nor a password. This test captures
+//! Readers are mostly children: no log line may carry a reader's name, a
+//! guardian's phone or email, a password or a token. This test captures
 //! every log line of a full demo scenario at debug level and scans it.
 
 use std::io::Write;
@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest, ListLoansRequest};
 use lectern_proto::notification::v1::ListNoticesRequest;
+use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::{
-    CreateReaderRequest, EraseReaderRequest, ExportReaderDataRequest, LookupReaderRequest,
+    ContactChannel, ContactWho, CreateReaderContactRequest, CreateReaderRequest, EraseReaderRequest,
+    ExportReaderDataRequest, ListReaderContactsRequest, LookupReaderRequest,
 };
 
 use crate::harness::{TestSuite, bearer};
@@ -45,7 +47,7 @@ impl Write for Sink {
 }
 
 #[tokio::test]
-async fn a_full_scenario_logs_no_reader_names_or_passwords() {
+async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
     let captured = capture();
     let suite = TestSuite::start_fresh().await;
     let one_time = suite.one_time_password.clone();
@@ -125,6 +127,28 @@ async fn a_full_scenario_logs_no_reader_names_or_passwords() {
         ))
         .await
         .unwrap();
+    // The desk looks up how to reach the family, and mistypes a new number.
+    let mut profiles = ReaderProfileServiceClient::new(suite.channel.clone());
+    let contacts = profiles
+        .list_reader_contacts(bearer(ListReaderContactsRequest { reader_id: reader.id.clone() }, &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .contacts;
+    assert_eq!(contacts.len(), 2, "the demo gives every reader a guardian's phone and email");
+    profiles
+        .create_reader_contact(bearer(
+            CreateReaderContactRequest {
+                reader_id: reader.id.clone(),
+                who: ContactWho::Guardian.into(),
+                channel: ContactChannel::Email.into(),
+                value: "mistyped.guardian-address".into(),
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
     // A family asks for the child's data, then for its erasure.
     let export = suite
         .readers()
@@ -149,7 +173,14 @@ async fn a_full_scenario_logs_no_reader_names_or_passwords() {
     assert!(log.contains("reader data exported") && log.contains("reader erased"));
     for reader in &readers {
         assert!(!log.contains(&reader.name), "a log line names reader {}", reader.card_barcode);
+        assert!(!log.contains(&reader.guardian_phone()), "a log line has a phone of {}", reader.card_barcode);
+        assert!(
+            !log.contains(&reader.guardian_email()),
+            "a log line has an email of {}",
+            reader.card_barcode
+        );
     }
+    assert!(!log.contains("mistyped.guardian-address"), "a log line has a rejected contact value");
     for secret in [&one_time, &admin.password, &token] {
         assert!(!log.contains(secret.as_str()), "a log line carries a password or token");
     }

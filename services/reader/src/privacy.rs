@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use crate::audit::{self, Entry, action, outcome};
 use crate::convert;
 use crate::db::pins::PinRow;
+use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self, AuditRow, BlockRow, ReaderView};
 use crate::error::Error;
 
@@ -101,6 +102,9 @@ pub struct LocalData {
     pub all_blocks: Vec<BlockRow>,
     pub pin: Option<PinRow>,
     pub audit: Vec<AuditRow>,
+    pub contacts: Vec<ContactRow>,
+    pub preferences: Option<PreferencesRow>,
+    pub notes: Vec<NoteRow>,
 }
 
 /// Reads everything the reader service holds about `reader_id`.
@@ -115,6 +119,9 @@ pub fn local_data(
         all_blocks: db::readers::all_blocks(connection, reader_id)?,
         pin: db::pins::find(connection, reader_id)?,
         audit: db::audit::list_events(connection, &filter, 0, 10_000)?,
+        contacts: db::profile::contacts(connection, reader_id)?,
+        preferences: db::profile::preferences(connection, reader_id)?,
+        notes: db::profile::notes(connection, reader_id, 0, 10_000)?,
         reader,
     })
 }
@@ -160,6 +167,28 @@ pub fn export_json(local: &LocalData, loans: &[Loan], notices: &[Notice], now: D
             "updated_at": local.pin.as_ref().map(|pin| time(pin.updated_at)),
             "locked_until": local.pin.as_ref().and_then(|pin| pin.locked_until).map(time),
         },
+        "contacts": local.contacts.iter().map(|contact| json!({
+            "id": contact.id,
+            "who": contact.who,
+            "channel": contact.channel,
+            "value": contact.value,
+            "label": contact.label,
+            "created_at": time(contact.created_at),
+        })).collect::<Vec<_>>(),
+        "notification_preferences": local.preferences.as_ref().map(|preferences| json!({
+            "email": preferences.notify_email,
+            "sms": preferences.notify_sms,
+            "wechat": preferences.notify_wechat,
+            "in_app": preferences.notify_in_app,
+            "language": preferences.language,
+            "updated_at": time(preferences.updated_at),
+        })),
+        "staff_notes": local.notes.iter().map(|note| json!({
+            "id": note.id,
+            "body": note.body,
+            "author_id": note.author_id,
+            "created_at": time(note.created_at),
+        })).collect::<Vec<_>>(),
         "blocks": local.all_blocks.iter().map(|block| json!({
             "id": block.id,
             "reason": block.reason,
@@ -224,7 +253,24 @@ mod tests {
 
     #[test]
     fn the_export_carries_every_part() {
-        let local = LocalData { reader: reader(), all_blocks: Vec::new(), pin: None, audit: Vec::new() };
+        let contact = ContactRow {
+            id: "c-1".into(),
+            reader_id: "reader-1".into(),
+            who: "guardian".into(),
+            channel: "phone".into(),
+            value: "13900100001".into(),
+            label: "妈妈".into(),
+            created_at: reader().reader.created_at,
+        };
+        let local = LocalData {
+            reader: reader(),
+            all_blocks: Vec::new(),
+            pin: None,
+            audit: Vec::new(),
+            contacts: vec![contact],
+            preferences: None,
+            notes: Vec::new(),
+        };
         let loan = Loan { id: "loan-1".into(), title: "草房子".into(), ..Default::default() };
         let notice = Notice { id: "n-1".into(), loan_id: "loan-1".into(), ..Default::default() };
         let document = export_json(&local, &[loan], &[notice], Utc::now());
@@ -234,6 +280,8 @@ mod tests {
         assert_eq!(document["loans"][0]["title"], "草房子");
         assert_eq!(document["loans"][0]["returned_at"], Value::Null);
         assert_eq!(document["notices"][0]["loan_id"], "loan-1");
+        assert_eq!(document["contacts"][0]["value"], "13900100001");
+        assert_eq!(document["notification_preferences"], Value::Null);
     }
 
     #[test]
