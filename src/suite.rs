@@ -62,6 +62,8 @@ pub struct SuiteConfig {
     pub loan_period_days: u32,
     /// Pacing of circulation's event relay.
     pub relay: RelayConfig,
+    /// How often servers refetch the signed-out sessions.
+    pub revocation_refresh: Duration,
 }
 
 impl SuiteConfig {
@@ -74,6 +76,7 @@ impl SuiteConfig {
             clock: lectern_common::clock::system(),
             loan_period_days: 14,
             relay: RelayConfig::default(),
+            revocation_refresh: lectern_common::config::DEFAULT_REVOCATION_REFRESH,
         }
     }
 }
@@ -133,7 +136,11 @@ impl Suite {
         let catalog_url = url(address_of("catalog")?);
         let circulation_url = url(address_of("circulation")?);
         let notification_url = url(address_of("notification")?);
-        let settings = |database: &str| ServiceSettings::local(database, &reader_url, config.clock.clone());
+        let settings = |database: &str| {
+            let mut settings = ServiceSettings::local(database, &reader_url, config.clock.clone());
+            settings.revocation_refresh = config.revocation_refresh;
+            settings
+        };
 
         let reader = lectern_reader::Config::local(settings(&config.databases.reader), &config.service_key);
         let first_admin = lectern_reader::bootstrap_first_admin(&reader).await?;
@@ -157,6 +164,7 @@ impl Suite {
             client: lectern_common::client::ClientConfig::default(),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
+            revocation_refresh: config.revocation_refresh,
             clock: config.clock.clone(),
         };
 

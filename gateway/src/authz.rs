@@ -18,6 +18,11 @@ pub enum Access {
     StaffOrReader,
     /// District admins only.
     DistrictAdmin,
+    /// Staff, or a self-service device by itself (catalog search and copy
+    /// look-ups at a kiosk before anyone signs in).
+    StaffOrDevice,
+    /// Anyone signed in: staff, readers and devices (signing out).
+    SignedIn,
 }
 
 /// Per method (full path) or per service (path prefix ending in `/`).
@@ -33,6 +38,14 @@ const RULES: &[(&str, Access)] = &[
     // service's own Login also takes service credentials and stays internal.
     ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
     ("/lectern.reader.v1.IdentityService/ChangePassword", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/RefreshSession", Access::Public),
+    ("/lectern.reader.v1.IdentityService/Logout", Access::SignedIn),
+    ("/lectern.reader.v1.IdentityService/RotateSigningKey", Access::DistrictAdmin),
+    ("/lectern.reader.v1.IdentityService/CreateDevice", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/ListDevices", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/DisableDevice", Access::Staff),
+    ("/lectern.catalog.v1.CatalogService/SearchTitles", Access::StaffOrDevice),
+    ("/lectern.catalog.v1.CatalogService/LookupCopy", Access::StaffOrDevice),
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
@@ -74,6 +87,10 @@ pub fn allows(access: Access, principal: Option<&Principal>) -> bool {
             staff_role.is_some() || principal.is_some_and(|principal| principal.kind == SubjectKind::Reader)
         }
         Access::DistrictAdmin => staff_role == Some(Role::DistrictAdmin),
+        Access::StaffOrDevice => {
+            staff_role.is_some() || principal.is_some_and(|principal| principal.kind == SubjectKind::Device)
+        }
+        Access::SignedIn => principal.is_some_and(|principal| principal.kind != SubjectKind::Service),
     }
 }
 
@@ -125,5 +142,25 @@ mod tests {
         assert!(!allows(Access::Staff, Some(&reader)));
         assert!(!allows(Access::StaffOrReader, Some(&service)));
         assert!(allows(Access::Public, None));
+        let device = principal(SubjectKind::Device, None);
+        assert!(allows(Access::StaffOrDevice, Some(&device)));
+        assert!(allows(Access::StaffOrDevice, Some(&librarian)));
+        assert!(!allows(Access::StaffOrDevice, Some(&reader)));
+        assert!(!allows(Access::Staff, Some(&device)));
+        assert!(!allows(Access::StaffOrReader, Some(&device)));
+        assert!(allows(Access::SignedIn, Some(&device)));
+        assert!(allows(Access::SignedIn, Some(&reader)));
+        assert!(!allows(Access::SignedIn, Some(&service)));
+        assert!(!allows(Access::SignedIn, None));
+    }
+
+    #[test]
+    fn devices_reach_only_search_copy_lookup_and_sign_out() {
+        assert_eq!(access("/lectern.catalog.v1.CatalogService/SearchTitles"), Some(Access::StaffOrDevice));
+        assert_eq!(access("/lectern.catalog.v1.CatalogService/LookupCopy"), Some(Access::StaffOrDevice));
+        assert_eq!(access("/lectern.catalog.v1.CatalogService/CreateCopy"), Some(Access::Staff));
+        assert_eq!(access("/lectern.reader.v1.IdentityService/RefreshSession"), Some(Access::Public));
+        assert_eq!(access("/lectern.reader.v1.IdentityService/Logout"), Some(Access::SignedIn));
+        assert_eq!(access("/lectern.reader.v1.IdentityService/ListRevokedSessions"), None);
     }
 }

@@ -12,6 +12,7 @@ use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
@@ -127,6 +128,10 @@ impl Desk {
 
     pub fn gateway(&self) -> GatewayServiceClient<Channel> {
         GatewayServiceClient::new(self.channel.clone())
+    }
+
+    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel.clone())
     }
 
     pub fn readers(&self) -> ReaderServiceClient<Channel> {

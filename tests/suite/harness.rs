@@ -81,6 +81,8 @@ impl TestSuite {
             retry_max: Duration::from_millis(200),
             ..RelayConfig::default()
         };
+        // Signing out takes effect everywhere within this.
+        config.revocation_refresh = Duration::from_millis(200);
         let suite = Suite::start(config).await.expect("suite starts");
         let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
         let channel = Channel::from_shared(suite.gateway_url())

@@ -16,6 +16,16 @@ pub mod action {
     pub const LOGIN: &str = "login";
     /// An account locked after too many wrong passwords.
     pub const LOCKOUT: &str = "lockout";
+    /// A session ended by its holder.
+    pub const LOGOUT: &str = "logout";
+    /// A refresh token exchanged (audited when it was a reused one).
+    pub const REFRESH: &str = "refresh";
+    /// A new token signing key.
+    pub const KEY_ROTATION: &str = "key_rotation";
+    /// A kiosk or SIP2 device registered.
+    pub const DEVICE_CREATE: &str = "device_create";
+    /// A kiosk or SIP2 device disabled.
+    pub const DEVICE_DISABLE: &str = "device_disable";
 }
 
 /// Audit outcomes.
@@ -30,6 +40,10 @@ pub mod outcome {
     pub const REFUSED_DISABLED: &str = "refused_disabled";
     /// The account was locked.
     pub const LOCKED: &str = "locked";
+    /// A spent refresh token came back: its session was ended.
+    pub const REUSED: &str = "reused";
+    /// Refused because the reader belongs to another school than the device.
+    pub const REFUSED_OTHER_SCHOOL: &str = "refused_other_school";
 }
 
 /// One event to record.
@@ -46,6 +60,11 @@ impl<'a> Entry<'a> {
     /// Something `actor` did to their own account (sign-ins).
     pub fn own(action: &'static str, outcome: &'static str, account_id: Option<&'a str>) -> Self {
         Self { action, outcome, actor_id: account_id, subject_id: account_id, detail: None }
+    }
+
+    /// Something `actor_id` did to `subject_id`.
+    pub fn by(action: &'static str, outcome: &'static str, actor_id: &'a str, subject_id: &'a str) -> Self {
+        Self { action, outcome, actor_id: Some(actor_id), subject_id: Some(subject_id), detail: None }
     }
 
     /// Adds a detail.

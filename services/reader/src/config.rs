@@ -37,6 +37,9 @@ pub struct Config {
     /// How long a locked account stays locked
     /// (`LECTERN_LOCKOUT_MINUTES`, default 15, 1–1440).
     pub lockout_period: chrono::Duration,
+    /// How long sign-in sessions (and so refresh tokens) last, per kind of
+    /// holder (`LECTERN_SESSION_HOURS_STAFF`, `…_READER`, `…_DEVICE`).
+    pub session_lifetimes: crate::sessions::Lifetimes,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("bootstrap_admin_password", &self.bootstrap_admin_password.as_ref().map(|_| "<set>"))
             .field("lockout_attempts", &self.lockout_attempts)
             .field("lockout_period", &self.lockout_period)
+            .field("session_lifetimes", &self.session_lifetimes)
             .finish()
     }
 }
@@ -66,8 +70,21 @@ impl Config {
             bootstrap_admin_password: None,
             lockout_attempts: 5,
             lockout_period: chrono::Duration::minutes(15),
+            session_lifetimes: crate::sessions::Lifetimes::default(),
         }
     }
+}
+
+/// A session lifetime in hours from `variable`: 1 hour to a year.
+fn session_hours(variable: &str, default: chrono::Duration) -> Result<chrono::Duration, ConfigError> {
+    let hours: i64 = config::parsed(variable, default.num_hours())?;
+    if !(1..=8760).contains(&hours) {
+        return Err(ConfigError {
+            variable: variable.to_owned(),
+            problem: format!("{hours} is not between 1 and 8760 hours"),
+        });
+    }
+    Ok(chrono::Duration::hours(hours))
 }
 
 impl ServerConfig for Config {
@@ -92,6 +109,7 @@ impl ServerConfig for Config {
                 ),
             });
         }
+        let defaults = crate::sessions::Lifetimes::default();
         let lockout_attempts: u32 = config::parsed("LECTERN_LOCKOUT_ATTEMPTS", 5)?;
         if !(1..=100).contains(&lockout_attempts) {
             return Err(ConfigError {
@@ -114,6 +132,11 @@ impl ServerConfig for Config {
             bootstrap_admin_password: config::optional_string("LECTERN_BOOTSTRAP_ADMIN_PASSWORD")?,
             lockout_attempts,
             lockout_period: chrono::Duration::minutes(lockout_minutes),
+            session_lifetimes: crate::sessions::Lifetimes {
+                staff: session_hours("LECTERN_SESSION_HOURS_STAFF", defaults.staff)?,
+                reader: session_hours("LECTERN_SESSION_HOURS_READER", defaults.reader)?,
+                device: session_hours("LECTERN_SESSION_HOURS_DEVICE", defaults.device)?,
+            },
         })
     }
 

@@ -14,12 +14,13 @@ mod grpc;
 mod organisation;
 mod passwords;
 mod readers;
+mod sessions;
 mod tokens;
 
 use std::sync::Arc;
 
 use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::{PublicMethods, TokenSigner, TokenVerifier};
+use lectern_common::identity::{PublicMethods, TokenVerifier};
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
@@ -34,6 +35,7 @@ pub use error::Error;
 /// A random password of the kind Lectern hands out once (no look-alike
 /// characters), for tools that set passwords on someone's behalf.
 pub use passwords::one_time as generate_password;
+pub use sessions::Lifetimes as SessionLifetimes;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
@@ -41,9 +43,15 @@ pub const MIGRATIONS: Migrations = Migrations {
     postgres: diesel_migrations::embed_migrations!("../../migrations/reader/postgres"),
 };
 
-/// Methods that need no token: signing in, and the keys that verify tokens.
-const PUBLIC_METHODS: [&str; 2] =
-    ["/lectern.reader.v1.IdentityService/Login", "/lectern.reader.v1.IdentityService/ListVerificationKeys"];
+/// Methods that need no token: signing in, refreshing a session (the
+/// refresh token is the credential), and what every server needs to verify
+/// tokens (the keys and the ended sessions).
+const PUBLIC_METHODS: [&str; 4] = [
+    "/lectern.reader.v1.IdentityService/Login",
+    "/lectern.reader.v1.IdentityService/ListVerificationKeys",
+    "/lectern.reader.v1.IdentityService/RefreshSession",
+    "/lectern.reader.v1.IdentityService/ListRevokedSessions",
+];
 
 /// Runs pending migrations and returns their versions.
 pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
@@ -69,12 +77,13 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         bootstrap::announce(&admin);
     }
     let clock = config.settings.clock.clone();
-    let key = tokens::signing_key(&db, &clock).await.map_err(bootstrap::startup_error)?;
+    let key = tokens::signing_key(&db, &clock, config.token_ttl).await.map_err(bootstrap::startup_error)?;
     tracing::info!(key.id = %key.key_id, "signing tokens");
-    let issuer = tokens::Issuer::new(TokenSigner::new(key, clock.clone()), config.token_ttl);
-    // This server verifies tokens with the keys in its own database rather
-    // than asking itself over the network.
-    let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
+    let issuer = tokens::Issuer::new(key, clock.clone(), config.token_ttl);
+    // This server verifies tokens with the keys and sessions in its own
+    // database rather than asking itself over the network.
+    let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone())
+        .with_revocations(Arc::new(tokens::DbRevocations::new(db.clone())));
     let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
     let identity = grpc::Identity {
         db: db.clone(),
@@ -82,6 +91,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         issuer,
         service_key: config.service_key.as_deref().map(Arc::from),
         lockout: accounts::Lockout { attempts: config.lockout_attempts, period: config.lockout_period },
+        session_lifetimes: config.session_lifetimes,
+        verifier: verifier.clone(),
     };
     let routes = Routes::new(ReaderServiceServer::new(readers))
         .add_service(IdentityServiceServer::new(identity))

@@ -1,8 +1,10 @@
 //! Token verification, with public keys from a [`KeySource`]: the reader
 //! service reads its own; every other server asks the reader service
-//! (`ListVerificationKeys`) and caches the answer.
+//! (`ListVerificationKeys`) and caches the answer. Tokens of a signed-out
+//! session are refused with the help of a [`RevocationSource`] (see
+//! `docs/decisions/0005-sessions-and-revocation.md`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use lectern_proto::reader::v1::ListVerificationKeysRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::{ListRevokedSessionsRequest, ListVerificationKeysRequest};
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
@@ -62,6 +64,9 @@ pub enum TokenError {
     /// The keys could not be fetched.
     #[error("cannot verify tokens right now: {0}")]
     KeysUnavailable(String),
+    /// The token's session was signed out (or its refresh token reused).
+    #[error("this sign-in session has ended: sign in again")]
+    SessionEnded,
 }
 
 /// Where verification keys come from.
@@ -70,17 +75,30 @@ pub trait KeySource: Send + Sync + std::fmt::Debug {
     fn key(&self, key_id: &str) -> BoxFuture<'_, Result<Option<PublicKey>, TokenError>>;
 }
 
+/// Where the ended sessions come from.
+pub trait RevocationSource: Send + Sync + std::fmt::Debug {
+    /// Whether session `session_id` has ended.
+    fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>>;
+}
+
 /// Verifies Lectern tokens.
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
     keys: Arc<dyn KeySource>,
+    revocations: Option<Arc<dyn RevocationSource>>,
     clock: SharedClock,
 }
 
 impl TokenVerifier {
-    /// A verifier trusting the keys of `keys`.
+    /// A verifier trusting the keys of `keys`, without revocation checks.
     pub fn new(keys: Arc<dyn KeySource>, clock: SharedClock) -> Self {
-        Self { keys, clock }
+        Self { keys, revocations: None, clock }
+    }
+
+    /// The same verifier, refusing tokens of the sessions `revocations` names.
+    pub fn with_revocations(mut self, revocations: Arc<dyn RevocationSource>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     /// Checks a token's signature, issuer, audience and expiry.
@@ -115,6 +133,11 @@ impl TokenVerifier {
         let now = self.clock.now().timestamp();
         if claims.exp <= now {
             return Err(TokenError::Expired);
+        }
+        if let (Some(revocations), Some(session_id)) = (&self.revocations, &claims.sid)
+            && revocations.is_revoked(session_id).await?
+        {
+            return Err(TokenError::SessionEnded);
         }
         Ok(Principal {
             subject_id: claims.sub,
@@ -196,6 +219,65 @@ impl KeySource for RemoteKeys {
             cache.keys = keys;
             cache.fetched_at = Some(Instant::now());
             Ok(cache.keys.get(&key_id).cloned())
+        })
+    }
+}
+
+/// Ended sessions fetched from the reader service (`ListRevokedSessions`)
+/// and refetched when the list is older than `refresh`
+/// (`LECTERN_REVOCATION_REFRESH_MS`). If the reader service cannot be
+/// reached the last list stays in use: access tokens are short-lived, and
+/// refusing every call while the reader service restarts would be worse.
+#[derive(Debug)]
+pub struct RemoteRevocations {
+    client: IdentityServiceClient<Channel>,
+    refresh: Duration,
+    cache: Mutex<RevokedCache>,
+}
+
+#[derive(Debug, Default)]
+struct RevokedCache {
+    sessions: HashSet<String>,
+    fetched_at: Option<Instant>,
+}
+
+impl RemoteRevocations {
+    /// Ended sessions from the reader service behind `channel`, at most
+    /// `refresh` old.
+    pub fn new(channel: Channel, refresh: Duration) -> Self {
+        Self {
+            client: IdentityServiceClient::new(channel),
+            refresh,
+            cache: Mutex::new(RevokedCache::default()),
+        }
+    }
+}
+
+impl RevocationSource for RemoteRevocations {
+    fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>> {
+        let session_id = session_id.to_owned();
+        Box::pin(async move {
+            let mut cache = self.cache.lock().await;
+            let stale = cache.fetched_at.is_none_or(|at| at.elapsed() >= self.refresh);
+            if stale {
+                let mut client = self.client.clone();
+                let answer = client
+                    .list_revoked_sessions(crate::client::with_deadline(
+                        ListRevokedSessionsRequest {},
+                        Duration::from_secs(2),
+                    ))
+                    .await;
+                match answer {
+                    Ok(answer) => cache.sessions = answer.into_inner().session_ids.into_iter().collect(),
+                    Err(status) => {
+                        tracing::warn!(code = ?status.code(), "cannot refresh ended sessions; using the last list");
+                    }
+                }
+                // A failed fetch waits for the next period too, so an
+                // unreachable reader service is not asked on every call.
+                cache.fetched_at = Some(Instant::now());
+            }
+            Ok(cache.sessions.contains(&session_id))
         })
     }
 }

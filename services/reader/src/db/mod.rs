@@ -3,15 +3,19 @@
 //! inside one transaction.
 
 pub mod audit;
+pub mod devices;
 pub mod organisation;
 pub mod pins;
 pub mod readers;
 pub mod schema;
+pub mod sessions;
 pub mod signing_keys;
 pub mod staff;
 
 pub use self::audit::{AuditFilter, AuditRow};
+pub use self::devices::DeviceRow;
 pub use self::organisation::{ClassRow, SchoolRow};
 pub use self::readers::{BlockRow, ReaderRow, ReaderView};
+pub use self::sessions::SessionRow;
 pub use self::signing_keys::SigningKeyRow;
 pub use self::staff::StaffRow;

@@ -229,3 +229,8 @@ pub fn lift_block(
     .execute(connection)?;
     Ok(lifted > 0)
 }
+
+/// The reader with `id`.
+pub fn reader_by_id(connection: &mut DbConnection, id: &str) -> QueryResult<Option<ReaderRow>> {
+    readers::table.find(id).select(ReaderRow::as_select()).first(connection).optional()
+}

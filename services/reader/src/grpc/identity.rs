@@ -1,18 +1,24 @@
 //! `IdentityService`: sign-in, password changes, staff accounts and the
-//! token verification keys.
+//! token verification keys. Sessions (refresh, sign-out, key rotation) are
+//! in `grpc::sessions`, kiosk and SIP2 devices in `grpc::devices`.
 
 use std::sync::Arc;
 
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, unique_violation_on};
-use lectern_common::identity::{Role, principal, require_role, require_staff};
+use lectern_common::identity::{
+    Grant, Role, SubjectKind, TokenVerifier, principal, require_role, require_staff,
+};
 use lectern_common::validate::{self, FieldError, known_enum, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::identity_service_server::IdentityService;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, ChangePasswordResponse, CreateStaffAccountRequest, ListStaffAccountsRequest,
+    ChangePasswordRequest, ChangePasswordResponse, CreateDeviceRequest, CreateDeviceResponse,
+    CreateStaffAccountRequest, Device, DisableDeviceRequest, ListDevicesRequest, ListDevicesResponse,
+    ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListStaffAccountsRequest,
     ListStaffAccountsResponse, ListVerificationKeysRequest, ListVerificationKeysResponse, LoginRequest,
-    LoginResponse, StaffAccount, StaffRole,
+    LoginResponse, LogoutRequest, LogoutResponse, RefreshSessionRequest, RotateSigningKeyRequest,
+    StaffAccount, StaffRole, VerificationKey,
 };
 use tonic::{Request, Response, Status};
 
@@ -20,10 +26,10 @@ use super::{idempotent, page};
 use crate::accounts::{self, Credentials};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
-use crate::db::{self, StaffRow};
+use crate::db::{self, DeviceRow, StaffRow};
 use crate::error::Error;
-use crate::tokens::Issuer;
-use crate::{convert, passwords};
+use crate::tokens::{self, Issuer};
+use crate::{convert, passwords, sessions};
 
 /// The `IdentityService` handlers.
 #[derive(Debug, Clone)]
@@ -35,6 +41,11 @@ pub struct Identity {
     pub service_key: Option<Arc<str>>,
     /// When wrong passwords lock an account.
     pub lockout: accounts::Lockout,
+    /// How long sessions last.
+    pub session_lifetimes: sessions::Lifetimes,
+    /// This server's token verifier, for the device token a kiosk sends
+    /// along with a reader's sign-in (`Login` itself needs no token).
+    pub verifier: TokenVerifier,
 }
 
 impl Identity {
@@ -82,7 +93,75 @@ impl Identity {
             .ok_or(Error::CredentialsInvalid(accounts::WRONG_READER_CREDENTIALS))
     }
 
-    /// The sign-in rules shared by staff and readers: refused while locked;
+    /// A device sign-in by id and key.
+    async fn sign_in_device(&self, device_id: String, key: String) -> Result<DeviceRow, Error> {
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &device_id)?) })
+            .await?;
+        let holder = Holder {
+            kind: HolderKind::Device,
+            id: device.as_ref().map(|device| device.id.clone()),
+            secret_hash: device.as_ref().map(|device| device.key_hash.clone()),
+            locked_until: device.as_ref().and_then(|device| device.locked_until),
+            disabled: device.as_ref().is_some_and(|device| device.disabled),
+        };
+        self.check_secret(holder, key).await?;
+        device.ok_or(Error::CredentialsInvalid(accounts::WRONG_DEVICE_CREDENTIALS))
+    }
+
+    /// The device a reader is signing in at: the one whose token came along
+    /// with the reader's credentials (`None` when no token came, or a
+    /// token of another kind of holder).
+    async fn device_of_bearer(&self, bearer: Option<String>) -> Result<Option<DeviceRow>, Error> {
+        let Some(token) = bearer else {
+            return Ok(None);
+        };
+        let caller = self
+            .verifier
+            .verify(&token)
+            .await
+            .map_err(|error| Error::DeviceTokenInvalid(error.to_string()))?;
+        if caller.kind != SubjectKind::Device {
+            return Ok(None);
+        }
+        let device_id = caller.subject_id;
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &device_id)?) })
+            .await?;
+        match device {
+            Some(device) if !device.disabled => Ok(Some(device)),
+            _ => Err(Error::DeviceNotAllowed("this device is disabled")),
+        }
+    }
+
+    /// Opens a session for `grant` and returns its first token.
+    pub(super) async fn open_session(&self, grant: Grant, role: i32) -> Result<LoginResponse, Error> {
+        let now = self.clock.now().naive_utc();
+        let lifetime = self.session_lifetimes.of(grant.kind, grant.device_id.is_some(), self.issuer.ttl());
+        let (session, refresh_token) =
+            sessions::new_session(&grant.subject, grant.kind, grant.device_id.as_deref(), now, lifetime);
+        let stored = session.clone();
+        let newest = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                db::sessions::insert(connection, &stored)?;
+                Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
+            })
+            .await?;
+        self.issuer.adopt(newest)?;
+        let grant = grant.in_session(&session.id);
+        self.issuer.in_session(&grant, role, &session, refresh_token)
+    }
+
+    /// The grant of a staff account. The schools come from the account's
+    /// school assignments.
+    pub(super) fn staff_grant(&self, account: &StaffRow) -> Result<(Grant, i32), Error> {
+        tokens::staff_grant(account, Vec::new())
+    }
+
+    /// The sign-in rules shared by staff, readers and devices: refused while locked;
     /// wrong secrets count towards a lockout (one counter, whatever the
     /// channel); a disabled holder is refused only to someone who knows the
     /// secret; every attempt is audited, without any attempted name.
@@ -91,6 +170,7 @@ impl Identity {
         let wrong = match holder.kind {
             HolderKind::Staff => accounts::WRONG_STAFF_CREDENTIALS,
             HolderKind::Reader => accounts::WRONG_READER_CREDENTIALS,
+            HolderKind::Device => accounts::WRONG_DEVICE_CREDENTIALS,
         };
         if let Some(until) = holder.locked_until.filter(|until| *until > now) {
             self.audit(Entry::own(action::LOGIN, outcome::REFUSED_LOCKED, holder.id.as_deref()), now).await?;
@@ -127,6 +207,9 @@ impl Identity {
                         HolderKind::Reader => {
                             db::pins::record_failed_login(connection, &id, lockout.threshold(), until)?
                         }
+                        HolderKind::Device => {
+                            db::devices::record_failed_login(connection, &id, lockout.threshold(), until)?
+                        }
                     };
                     if locked {
                         let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
@@ -152,6 +235,7 @@ impl Identity {
                 match kind {
                     HolderKind::Staff => db::staff::record_successful_login(connection, &id)?,
                     HolderKind::Reader => db::pins::record_successful_login(connection, &id)?,
+                    HolderKind::Device => db::devices::record_successful_login(connection, &id)?,
                 }
                 audit::record(connection, Entry::own(action::LOGIN, outcome::SUCCEEDED, Some(&id)), now)?;
                 Ok(())
@@ -160,7 +244,7 @@ impl Identity {
     }
 
     /// Writes one audit event in a transaction of its own.
-    async fn audit(&self, entry: Entry<'_>, now: chrono::NaiveDateTime) -> Result<(), Error> {
+    pub(super) async fn audit(&self, entry: Entry<'_>, now: chrono::NaiveDateTime) -> Result<(), Error> {
         let action = entry.action;
         let outcome = entry.outcome;
         let actor_id = entry.actor_id.map(str::to_owned);
@@ -187,6 +271,7 @@ impl Identity {
 enum HolderKind {
     Staff,
     Reader,
+    Device,
 }
 
 /// What a sign-in is checked against; `id` and `secret_hash` are `None`
@@ -210,16 +295,40 @@ fn acceptable_password(password: &str) -> Result<(), Error> {
 #[tonic::async_trait]
 impl IdentityService for Identity {
     async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
+        let bearer = bearer_token(&request);
         let response = match Credentials::from_request(request.into_inner())? {
             Credentials::Staff { username, password } => {
                 let account = self.sign_in_staff(username, password).await?;
                 tracing::info!(staff.id = %account.id, "staff signed in");
-                self.issuer.staff(&account, Vec::new())?
+                let (grant, role) = self.staff_grant(&account)?;
+                self.open_session(grant, role).await?
             }
             Credentials::Reader { card_barcode, pin } => {
+                let device = self.device_of_bearer(bearer).await?;
                 let (reader_id, school_id) = self.sign_in_reader(card_barcode, pin).await?;
-                tracing::info!(reader.id = %reader_id, "reader signed in");
-                self.issuer.reader(&reader_id, &school_id)?
+                let grant = Grant::reader(&reader_id, &school_id);
+                let grant = match device {
+                    None => grant,
+                    Some(device) if device.school_id == school_id => grant.at_device(&device.id),
+                    Some(device) => {
+                        let now = self.clock.now().naive_utc();
+                        let entry =
+                            Entry::by(action::LOGIN, outcome::REFUSED_OTHER_SCHOOL, &device.id, &reader_id);
+                        self.audit(entry, now).await?;
+                        tracing::info!(reader.id = %reader_id, device.id = %device.id, "reader of another school refused at a device");
+                        return Err(Error::DeviceNotAllowed(
+                            "readers of another school cannot sign in at this device",
+                        )
+                        .into());
+                    }
+                };
+                tracing::info!(reader.id = %reader_id, device.id = ?grant.device_id, "reader signed in");
+                self.open_session(grant, 0).await?
+            }
+            Credentials::Device { device_id, key } => {
+                let device = self.sign_in_device(device_id, key).await?;
+                tracing::info!(device.id = %device.id, "device signed in");
+                self.open_session(Grant::device(&device.id, &device.school_id), 0).await?
             }
             Credentials::Service { service, key } => {
                 accounts::authenticate_service(self.service_key.as_deref(), &service, &key)?;
@@ -265,11 +374,23 @@ impl IdentityService for Identity {
         })
         .await?;
         let now = self.clock.now().naive_utc();
+        // A new password signs the account out everywhere; the answer
+        // carries a new session.
         let account = self
             .db
-            .run(move |connection| accounts::apply_password_change(connection, account, new_hash, now))
+            .write(move |connection| -> Result<_, Error> {
+                let account = accounts::apply_password_change(connection, account, new_hash, now)?;
+                db::sessions::revoke_subject(
+                    connection,
+                    &account.id,
+                    sessions::reason::PASSWORD_CHANGED,
+                    now,
+                )?;
+                Ok(account)
+            })
             .await?;
-        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account, Vec::new())?) }))
+        let (grant, role) = self.staff_grant(&account)?;
+        Ok(Response::new(ChangePasswordResponse { login: Some(self.open_session(grant, role).await?) }))
     }
 
     async fn create_staff_account(
@@ -362,4 +483,65 @@ impl IdentityService for Identity {
             keys: rows.into_iter().map(convert::verification_key).collect(),
         }))
     }
+
+    async fn refresh_session(
+        &self,
+        request: Request<RefreshSessionRequest>,
+    ) -> Result<Response<LoginResponse>, Status> {
+        Ok(Response::new(self.refresh(request.into_inner()).await?))
+    }
+
+    async fn logout(&self, request: Request<LogoutRequest>) -> Result<Response<LogoutResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.end_session(caller).await?))
+    }
+
+    async fn list_revoked_sessions(
+        &self,
+        _request: Request<ListRevokedSessionsRequest>,
+    ) -> Result<Response<ListRevokedSessionsResponse>, Status> {
+        Ok(Response::new(self.revoked_sessions().await?))
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        request: Request<RotateSigningKeyRequest>,
+    ) -> Result<Response<VerificationKey>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin])?;
+        Ok(Response::new(self.rotate_key(&caller).await?))
+    }
+
+    async fn create_device(
+        &self,
+        request: Request<CreateDeviceRequest>,
+    ) -> Result<Response<CreateDeviceResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.register_device(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_devices(
+        &self,
+        request: Request<ListDevicesRequest>,
+    ) -> Result<Response<ListDevicesResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.devices(&caller, request.into_inner()).await?))
+    }
+
+    async fn disable_device(
+        &self,
+        request: Request<DisableDeviceRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.turn_off_device(&caller, request.into_inner()).await?))
+    }
+}
+
+/// The token of an `authorization: Bearer …` header (a kiosk's device
+/// token sent along with a reader's sign-in).
+fn bearer_token<T>(request: &Request<T>) -> Option<String> {
+    let value = request.metadata().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }

@@ -2,8 +2,10 @@
 //! result. `readers` serves `ReaderService`, `identity` `IdentityService`.
 
 mod audit;
+mod devices;
 mod identity;
 mod readers;
+mod sessions;
 
 pub use self::audit::Audit;
 pub use self::identity::Identity;
