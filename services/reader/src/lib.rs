@@ -79,10 +79,11 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let clock = config.settings.clock.clone();
     let key = tokens::signing_key(&db, &clock, config.token_ttl).await.map_err(bootstrap::startup_error)?;
     tracing::info!(key.id = %key.key_id, "signing tokens");
-    let issuer = tokens::Issuer::new(key, clock.clone(), config.token_ttl);
     // This server verifies tokens with the keys and sessions in its own
     // database rather than asking itself over the network.
-    let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone())
+    let keys = Arc::new(tokens::DbKeys::new(db.clone()));
+    let issuer = tokens::Issuer::new(key, keys.clone(), clock.clone(), config.token_ttl);
+    let verifier = TokenVerifier::new(keys, clock.clone())
         .with_revocations(Arc::new(tokens::DbRevocations::new(db.clone())));
     let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
     let identity = grpc::Identity {

@@ -79,6 +79,12 @@ impl DbKeys {
     pub fn new(db: Db) -> Self {
         Self { db, cache: Mutex::new(Cache::default()) }
     }
+
+    /// Trusts a key this replica has just started signing with, without
+    /// waiting for the next reload.
+    pub async fn trust(&self, key: PublicKey) {
+        self.cache.lock().await.keys.insert(key.key_id.clone(), key);
+    }
 }
 
 impl KeySource for DbKeys {
@@ -215,15 +221,18 @@ fn signing_key_of(row: SigningKeyRow) -> Result<SigningKey, Error> {
 #[derive(Debug, Clone)]
 pub struct Issuer {
     signer: Arc<RwLock<TokenSigner>>,
+    /// This server's own verification keys, told about each key it adopts.
+    keys: Arc<DbKeys>,
     clock: SharedClock,
     ttl: chrono::Duration,
 }
 
 impl Issuer {
-    /// Signs with `key`; tokens live for `ttl`.
-    pub fn new(key: SigningKey, clock: SharedClock, ttl: chrono::Duration) -> Self {
+    /// Signs with `key`; tokens live for `ttl`; `keys` are the server's
+    /// own verification keys.
+    pub fn new(key: SigningKey, keys: Arc<DbKeys>, clock: SharedClock, ttl: chrono::Duration) -> Self {
         let signer = TokenSigner::new(key, clock.clone());
-        Self { signer: Arc::new(RwLock::new(signer)), clock, ttl }
+        Self { signer: Arc::new(RwLock::new(signer)), keys, clock, ttl }
     }
 
     /// How long access tokens live.
@@ -238,7 +247,7 @@ impl Issuer {
 
     /// Signs from now on with `newest` (the newest stored key), if it is
     /// not the key in use already.
-    pub fn adopt(&self, newest: Option<SigningKeyRow>) -> Result<(), Error> {
+    pub async fn adopt(&self, newest: Option<SigningKeyRow>) -> Result<(), Error> {
         let Some(newest) = newest else {
             return Ok(());
         };
@@ -247,6 +256,7 @@ impl Issuer {
         }
         let key = signing_key_of(newest)?;
         tracing::info!(key.id = %key.key_id, "signing tokens with a newer key");
+        self.keys.trust(key.public()).await;
         let mut signer = self.signer.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         *signer = TokenSigner::new(key, self.clock.clone());
         Ok(())

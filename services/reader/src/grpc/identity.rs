@@ -150,7 +150,7 @@ impl Identity {
                 Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
             })
             .await?;
-        self.issuer.adopt(newest)?;
+        self.issuer.adopt(newest).await?;
         let grant = grant.in_session(&session.id);
         self.issuer.in_session(&grant, role, &session, refresh_token)
     }

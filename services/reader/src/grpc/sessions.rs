@@ -75,7 +75,7 @@ impl Identity {
                 Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
             })
             .await?;
-        self.issuer.adopt(newest)?;
+        self.issuer.adopt(newest).await?;
         let grant = grant.in_session(&session.id);
         self.issuer.in_session(&grant, role, &session, new_token)
     }
@@ -182,7 +182,7 @@ impl Identity {
                 Ok(row)
             })
             .await?;
-        self.issuer.adopt(Some(row.clone()))?;
+        self.issuer.adopt(Some(row.clone())).await?;
         tracing::info!(key.id = %row.key_id, "token signing key rotated");
         Ok(convert::verification_key(row))
     }
