@@ -22,3 +22,4 @@ mod readers;
 mod schema;
 mod search;
 mod self_service;
+mod sessions;
