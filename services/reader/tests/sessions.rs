@@ -432,8 +432,12 @@ async fn a_kiosk_signs_in_and_signs_in_readers_of_its_own_school_only() {
         Code::PermissionDenied,
         Reason::DeviceNotAllowed,
     );
-    // Without a device token the same reader signs in unbound.
+    // Without a device token the same reader signs in unbound; a token of
+    // another kind sent along (a phone's old one) changes nothing.
     let at_home = server.identity().login(reader_login("R200001", "0427")).await.unwrap().into_inner();
+    let again =
+        server.identity().login(bearer(reader_login("R200001", "0427"), &admin)).await.unwrap().into_inner();
+    assert!(again.device_id.is_empty());
     assert!(at_home.device_id.is_empty());
     assert_eq!(at_home.school_ids, vec![theirs.id.clone()]);
 
@@ -473,6 +477,12 @@ async fn a_kiosk_signs_in_and_signs_in_readers_of_its_own_school_only() {
         .into_inner();
     assert!(disabled.disabled);
     assert_refused(server.refresh(&kiosk.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(
+        server.identity().login(bearer(reader_login("R100001", "0427"), &kiosk.access_token)).await,
+        Code::Unauthenticated,
+        Reason::SessionEnded,
+    );
+    assert_refused(server.schools(&at_kiosk.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
     let status = server.identity().logout(bearer(LogoutRequest {}, &kiosk.access_token)).await.unwrap_err();
     assert_eq!(reason_of(&status), Some(Reason::SessionEnded));
     assert_refused(

@@ -16,7 +16,7 @@ pub use layer::{AuthLayer, AuthService, PublicMethods};
 pub use service_tokens::{ServiceTokens, TokenSource};
 pub use verifier::{
     KeySource, PublicKey, RemoteKeys, RemoteRevocations, RevocationSource, StaticKeys, TokenError,
-    TokenVerifier,
+    TokenVerifier, unverified_kind,
 };
 
 use tonic::Status;

@@ -153,6 +153,20 @@ impl TokenVerifier {
     }
 }
 
+/// The kind of subject a token *claims* to be, without checking anything.
+/// Only for deciding how to treat a token sent where none is needed (a
+/// phone's stale reader token on a sign-in, against a kiosk's device
+/// token); everything the token grants still comes from [`TokenVerifier::verify`].
+pub fn unverified_kind(token: &str) -> Option<super::claims::SubjectKind> {
+    #[derive(serde::Deserialize)]
+    struct KindOnly {
+        kind: super::claims::SubjectKind,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice::<KindOnly>(&bytes).ok().map(|claims| claims.kind)
+}
+
 /// Keys fetched from the reader service and cached. An unknown key id
 /// triggers a refetch (a key was rotated), at most once per `min_refresh`.
 #[derive(Debug)]
@@ -341,6 +355,32 @@ mod tests {
         assert!(principal.covers_school("school-a"));
         assert!(!principal.covers_school("school-b"));
         assert!(!principal.password_change_required);
+    }
+
+    #[derive(Debug)]
+    struct Ended(&'static str);
+
+    impl RevocationSource for Ended {
+        fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>> {
+            let ended = session_id == self.0;
+            Box::pin(async move { Ok(ended) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_of_an_ended_session_is_refused() {
+        let (_clock, signer, verifier) = setup();
+        let verifier = verifier.with_revocations(Arc::new(Ended("s-ended")));
+        let grant = Grant::reader("reader-1", "school-a");
+        let ttl = chrono::Duration::minutes(5);
+        let (ended, _) = signer.sign(&grant.clone().in_session("s-ended"), ttl).unwrap();
+        let (open, _) = signer.sign(&grant.clone().in_session("s-open"), ttl).unwrap();
+        let (service, _) = signer.sign(&Grant::service("circulation"), ttl).unwrap();
+        assert_eq!(verifier.verify(&ended).await, Err(TokenError::SessionEnded));
+        assert_eq!(verifier.verify(&open).await.unwrap().session_id.as_deref(), Some("s-open"));
+        assert!(verifier.verify(&service).await.is_ok(), "tokens without a session are not looked up");
+        assert_eq!(unverified_kind(&ended), Some(SubjectKind::Reader));
+        assert_eq!(unverified_kind("not-a-token"), None);
     }
 
     #[tokio::test]

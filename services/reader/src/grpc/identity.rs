@@ -7,7 +7,8 @@ use std::sync::Arc;
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, unique_violation_on};
 use lectern_common::identity::{
-    Grant, Role, SubjectKind, TokenVerifier, principal, require_role, require_staff,
+    Grant, Role, SubjectKind, TokenError, TokenVerifier, principal, require_role, require_staff,
+    unverified_kind,
 };
 use lectern_common::validate::{self, FieldError, known_enum, page_size};
 use lectern_common::{ids, paging};
@@ -112,16 +113,19 @@ impl Identity {
 
     /// The device a reader is signing in at: the one whose token came along
     /// with the reader's credentials (`None` when no token came, or a
-    /// token of another kind of holder).
+    /// token of another kind of holder). A device token that does not
+    /// verify (expired, signed out) is refused rather than ignored, so a
+    /// kiosk never hands out an unbound reader token.
     async fn device_of_bearer(&self, bearer: Option<String>) -> Result<Option<DeviceRow>, Error> {
-        let Some(token) = bearer else {
+        // Only a token that says it is a device's matters here; a phone's
+        // stale reader token sent along with a fresh sign-in is ignored.
+        let Some(token) = bearer.filter(|token| unverified_kind(token) == Some(SubjectKind::Device)) else {
             return Ok(None);
         };
-        let caller = self
-            .verifier
-            .verify(&token)
-            .await
-            .map_err(|error| Error::DeviceTokenInvalid(error.to_string()))?;
+        let caller = self.verifier.verify(&token).await.map_err(|error| match error {
+            TokenError::SessionEnded => Error::SessionEnded,
+            error => Error::DeviceTokenInvalid(error.to_string()),
+        })?;
         if caller.kind != SubjectKind::Device {
             return Ok(None);
         }
