@@ -21,7 +21,7 @@ pub enum Access {
     /// Staff, or a self-service device by itself (catalog search and copy
     /// look-ups at a kiosk before anyone signs in).
     StaffOrDevice,
-    /// Anyone signed in: staff, readers and devices (signing out).
+    /// Anyone signed in: staff, readers and devices ("who am I", signing out).
     SignedIn,
 }
 
@@ -29,7 +29,7 @@ pub enum Access {
 /// The first matching line wins, so exact methods come before their service.
 const RULES: &[(&str, Access)] = &[
     ("/lectern.gateway.v1.GatewayService/Login", Access::Public),
-    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::StaffOrReader),
+    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::SignedIn),
     ("/lectern.reader.v1.ReaderService/GetReader", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/ListLoans", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/GetLoan", Access::StaffOrReader),

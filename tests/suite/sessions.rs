@@ -157,6 +157,12 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     .unwrap();
     assert_eq!(kiosk.school_ids, vec![ours.id.clone()]);
 
+    let whoami = gateway(&suite).who_am_i(bearer(WhoAmIRequest {}, &kiosk.access_token)).await.unwrap();
+    assert_eq!(
+        (whoami.get_ref().kind.as_str(), whoami.get_ref().subject_id.as_str()),
+        ("device", device.id.as_str())
+    );
+
     // By itself the kiosk may search and look up copies, nothing a desk does.
     search(suite.channel.clone(), &kiosk.access_token).await.unwrap();
     suite
