@@ -249,11 +249,28 @@ async fn signing_out_refuses_the_session_at_once() {
     assert_refused(server.refresh(&admin.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
     // Other sessions of the same account go on.
     server.schools(&other.access_token).await.unwrap();
-    let revoked =
-        server.identity().list_revoked_sessions(ListRevokedSessionsRequest {}).await.unwrap().into_inner();
+    let revoked = server
+        .identity()
+        .list_revoked_sessions(ListRevokedSessionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     // (The one-time password's session ended with the password change.)
     assert!(revoked.session_ids.contains(&admin.session_id));
     assert!(!revoked.session_ids.contains(&other.session_id));
+    // Servers asking again get only what ended since their last answer.
+    let as_of = revoked.as_of.unwrap();
+    clock.advance(chrono::Duration::seconds(30));
+    let later = server
+        .identity()
+        .list_revoked_sessions(ListRevokedSessionsRequest {
+            since: Some(prost_types::Timestamp { seconds: as_of.seconds + 1, nanos: 0 }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(later.session_ids.is_empty());
+    assert!(later.as_of.unwrap().seconds >= as_of.seconds + 30);
 
     // Service tokens have no session to end.
     let service = server
@@ -277,8 +294,12 @@ async fn signing_out_refuses_the_session_at_once() {
     // Once every token it could have signed has expired, an ended session
     // drops off the list.
     clock.advance(chrono::Duration::hours(2));
-    let revoked =
-        server.identity().list_revoked_sessions(ListRevokedSessionsRequest {}).await.unwrap().into_inner();
+    let revoked = server
+        .identity()
+        .list_revoked_sessions(ListRevokedSessionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(revoked.session_ids.is_empty());
     server.stop().await;
 }

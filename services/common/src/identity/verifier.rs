@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
-use lectern_proto::reader::v1::{ListRevokedSessionsRequest, ListVerificationKeysRequest};
+use lectern_proto::reader::v1::{
+    ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListVerificationKeysRequest,
+};
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
@@ -239,9 +241,13 @@ impl KeySource for RemoteKeys {
 
 /// Ended sessions fetched from the reader service (`ListRevokedSessions`)
 /// and refetched when the list is older than `refresh`
-/// (`LECTERN_REVOCATION_REFRESH_MS`). If the reader service cannot be
-/// reached the last list stays in use: access tokens are short-lived, and
-/// refusing every call while the reader service restarts would be worse.
+/// (`LECTERN_REVOCATION_REFRESH_MS`). Refetches ask only for sessions ended
+/// since the previous answer (less [`FETCH_OVERLAP`], for sign-outs whose
+/// transaction was still committing); once a minute the whole list is
+/// fetched again, which also drops sessions whose tokens have all expired.
+/// If the reader service cannot be reached the last list stays in use:
+/// access tokens are short-lived, and refusing every call while the reader
+/// service restarts would be worse.
 #[derive(Debug)]
 pub struct RemoteRevocations {
     client: IdentityServiceClient<Channel>,
@@ -249,10 +255,44 @@ pub struct RemoteRevocations {
     cache: Mutex<RevokedCache>,
 }
 
+/// How far back an incremental fetch reaches before the previous answer.
+pub const FETCH_OVERLAP: Duration = Duration::from_secs(60);
+/// How often the whole list is fetched.
+const FULL_FETCH_EVERY: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Default)]
 struct RevokedCache {
     sessions: HashSet<String>,
     fetched_at: Option<Instant>,
+    full_fetch_at: Option<Instant>,
+    /// The reader service's time of its last answer.
+    as_of: Option<prost_types::Timestamp>,
+}
+
+impl RevokedCache {
+    /// What to ask for next: everything, or what ended since the last answer.
+    fn next_request(&self) -> ListRevokedSessionsRequest {
+        let full = self.full_fetch_at.is_none_or(|at| at.elapsed() >= FULL_FETCH_EVERY);
+        let since = match (&self.as_of, full) {
+            (Some(as_of), false) => Some(prost_types::Timestamp {
+                seconds: as_of.seconds - i64::try_from(FETCH_OVERLAP.as_secs()).unwrap_or(60),
+                nanos: 0,
+            }),
+            _ => None,
+        };
+        ListRevokedSessionsRequest { since }
+    }
+
+    /// Takes the answer to `asked`.
+    fn take(&mut self, asked: &ListRevokedSessionsRequest, answer: ListRevokedSessionsResponse) {
+        if asked.since.is_none() {
+            self.sessions = answer.session_ids.into_iter().collect();
+            self.full_fetch_at = Some(Instant::now());
+        } else {
+            self.sessions.extend(answer.session_ids);
+        }
+        self.as_of = answer.as_of;
+    }
 }
 
 impl RemoteRevocations {
@@ -274,15 +314,13 @@ impl RevocationSource for RemoteRevocations {
             let mut cache = self.cache.lock().await;
             let stale = cache.fetched_at.is_none_or(|at| at.elapsed() >= self.refresh);
             if stale {
+                let request = cache.next_request();
                 let mut client = self.client.clone();
                 let answer = client
-                    .list_revoked_sessions(crate::client::with_deadline(
-                        ListRevokedSessionsRequest {},
-                        Duration::from_secs(2),
-                    ))
+                    .list_revoked_sessions(crate::client::with_deadline(request, Duration::from_secs(2)))
                     .await;
                 match answer {
-                    Ok(answer) => cache.sessions = answer.into_inner().session_ids.into_iter().collect(),
+                    Ok(answer) => cache.take(&request, answer.into_inner()),
                     Err(status) => {
                         tracing::warn!(code = ?status.code(), "cannot refresh ended sessions; using the last list");
                     }
@@ -381,6 +419,28 @@ mod tests {
         assert!(verifier.verify(&service).await.is_ok(), "tokens without a session are not looked up");
         assert_eq!(unverified_kind(&ended), Some(SubjectKind::Reader));
         assert_eq!(unverified_kind("not-a-token"), None);
+    }
+
+    #[test]
+    fn revocations_are_fetched_whole_then_by_increments() {
+        let mut cache = RevokedCache::default();
+        let first = cache.next_request();
+        assert_eq!(first.since, None);
+        let as_of = prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 };
+        let answer = |ids: &[&str], as_of| ListRevokedSessionsResponse {
+            session_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            as_of,
+        };
+        cache.take(&first, answer(&["a", "b"], Some(as_of)));
+        let next = cache.next_request();
+        assert_eq!(next.since.map(|since| since.seconds), Some(1_800_000_000 - 60));
+        cache.take(&next, answer(&["c"], None));
+        assert_eq!(cache.sessions.len(), 3, "increments add to the list");
+        cache.full_fetch_at = Instant::now().checked_sub(FULL_FETCH_EVERY);
+        let full = cache.next_request();
+        assert_eq!(full.since, None);
+        cache.take(&full, answer(&["c"], None));
+        assert_eq!(cache.sessions.len(), 1, "a whole list replaces the old one");
     }
 
     #[tokio::test]

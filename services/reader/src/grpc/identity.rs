@@ -502,9 +502,9 @@ impl IdentityService for Identity {
 
     async fn list_revoked_sessions(
         &self,
-        _request: Request<ListRevokedSessionsRequest>,
+        request: Request<ListRevokedSessionsRequest>,
     ) -> Result<Response<ListRevokedSessionsResponse>, Status> {
-        Ok(Response::new(self.revoked_sessions().await?))
+        Ok(Response::new(self.revoked_sessions(request.into_inner()).await?))
     }
 
     async fn rotate_signing_key(

@@ -5,7 +5,8 @@
 
 use lectern_common::identity::{Grant, Principal};
 use lectern_proto::reader::v1::{
-    ListRevokedSessionsResponse, LoginResponse, LogoutResponse, RefreshSessionRequest, VerificationKey,
+    ListRevokedSessionsRequest, ListRevokedSessionsResponse, LoginResponse, LogoutResponse,
+    RefreshSessionRequest, VerificationKey,
 };
 
 use super::Identity;
@@ -153,16 +154,23 @@ impl Identity {
     }
 
     /// `ListRevokedSessions`: sessions ended recently enough that access
-    /// tokens of theirs may not have expired yet.
-    pub(super) async fn revoked_sessions(&self) -> Result<ListRevokedSessionsResponse, Error> {
-        let since = self.clock.now().naive_utc() - tokens::retirement_delay(self.issuer.ttl());
+    /// tokens of theirs may not have expired yet (and, when asked, only
+    /// those ended since `request.since`).
+    pub(super) async fn revoked_sessions(
+        &self,
+        request: ListRevokedSessionsRequest,
+    ) -> Result<ListRevokedSessionsResponse, Error> {
+        let now = self.clock.now().naive_utc();
+        let window_start = now - tokens::retirement_delay(self.issuer.ttl());
+        let asked = request.since.and_then(|time| chrono::DateTime::from_timestamp(time.seconds, 0));
+        let since = asked.map_or(window_start, |asked| asked.naive_utc().max(window_start));
         let session_ids = self
             .db
             .run(move |connection| -> Result<_, Error> {
                 Ok(db::sessions::revoked_since(connection, since)?)
             })
             .await?;
-        Ok(ListRevokedSessionsResponse { session_ids })
+        Ok(ListRevokedSessionsResponse { session_ids, as_of: Some(convert::timestamp(now)) })
     }
 
     /// `RotateSigningKey`: stores a new key and signs with it from now on.
