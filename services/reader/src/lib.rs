@@ -85,6 +85,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let issuer = tokens::Issuer::new(key, keys.clone(), clock.clone(), config.token_ttl);
     let verifier = TokenVerifier::new(keys, clock.clone())
         .with_revocations(Arc::new(tokens::DbRevocations::new(db.clone())));
+    let (db_for_purge, clock_for_purge) = (db.clone(), clock.clone());
     let readers = grpc::Readers { db: db.clone(), clock: clock.clone(), time_zone: config.time_zone };
     let identity = grpc::Identity {
         db: db.clone(),
@@ -108,5 +109,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         PublicMethods::new(PUBLIC_METHODS),
     );
+    // Expired sessions are deleted hourly (any replica; deleting twice is harmless).
+    tokio::spawn(sessions::purge_until(db_for_purge, clock_for_purge, config.token_ttl, shutdown.clone()));
     lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
 }

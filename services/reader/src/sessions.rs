@@ -137,6 +137,62 @@ pub fn exchange(connection: &mut DbConnection, token: &str, now: NaiveDateTime) 
     Ok(Exchange::Ended)
 }
 
+/// How long an expired session is kept after every token it issued has
+/// expired, for questions about yesterday's sign-ins.
+const KEEP_EXPIRED: chrono::Duration = chrono::Duration::days(1);
+
+/// Sessions deleted per transaction.
+const PURGE_BATCH: i64 = 500;
+
+/// How often [`purge_expired`] runs.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes sessions (and their spent refresh tokens) that expired so long
+/// ago that no token of theirs can still be valid, keeping a day more.
+/// Several replicas doing it at once do no harm.
+pub async fn purge_expired(
+    db: &lectern_common::db::Db,
+    clock: &lectern_common::clock::SharedClock,
+    access_ttl: chrono::Duration,
+) -> Result<usize, Error> {
+    let cutoff = clock.now().naive_utc() - crate::tokens::retirement_delay(access_ttl) - KEEP_EXPIRED;
+    let mut total = 0;
+    // In batches, so no write transaction holds the lock for long.
+    loop {
+        let purged = db
+            .write(move |connection| -> Result<_, Error> {
+                Ok(db::sessions::purge_expired(connection, cutoff, PURGE_BATCH)?)
+            })
+            .await?;
+        total += purged;
+        if purged < usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs [`purge_expired`] every [`PURGE_EVERY`] until `shutdown`.
+pub async fn purge_until(
+    db: lectern_common::db::Db,
+    clock: lectern_common::clock::SharedClock,
+    access_ttl: chrono::Duration,
+    shutdown: lectern_common::shutdown::Shutdown,
+) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = every.tick() => match purge_expired(&db, &clock, access_ttl).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "expired sign-in sessions deleted"),
+                Err(error) => tracing::warn!(%error, "cannot delete expired sign-in sessions"),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +233,84 @@ mod tests {
         assert_eq!(lifetimes.of(SubjectKind::Reader, false, ttl), chrono::Duration::days(30));
         assert_eq!(lifetimes.of(SubjectKind::Staff, false, ttl), chrono::Duration::hours(12));
         assert_eq!(lifetimes.of(SubjectKind::Device, false, ttl), chrono::Duration::days(30));
+    }
+
+    #[tokio::test]
+    async fn sessions_long_expired_are_purged_with_their_spent_tokens() {
+        let database = lectern_common::db::testing::TestDatabase::create("readerpurge");
+        let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
+        db.migrate(crate::MIGRATIONS).unwrap();
+        let clock = lectern_common::clock::ManualClock::starting_at(chrono::Utc::now());
+        let shared: lectern_common::clock::SharedClock = std::sync::Arc::new(clock.clone());
+        let now = shared.now().naive_utc();
+        let hour = chrono::Duration::hours(1);
+        let (old, old_token) =
+            new_session("acc-1", SubjectKind::Staff, None, now - chrono::Duration::days(3), hour);
+        let (fresh, fresh_token) = new_session("acc-1", SubjectKind::Staff, None, now, hour);
+        let (old_id, fresh_id) = (old.id.clone(), fresh.id.clone());
+        db.write(move |connection| -> Result<_, Error> {
+            db::sessions::insert(connection, &old)?;
+            db::sessions::insert(connection, &fresh)?;
+            for (session, token) in [(&old, &old_token), (&fresh, &fresh_token)] {
+                let spent = hash_refresh_token(token);
+                db::sessions::rotate(
+                    connection,
+                    &session.id,
+                    &session.refresh_hash,
+                    &spent,
+                    session.created_at,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(purge_expired(&db, &shared, hour).await.unwrap(), 1);
+        let (old_left, fresh_left) = db
+            .run(move |connection| -> Result<_, Error> {
+                Ok((db::sessions::find(connection, &old_id)?, db::sessions::find(connection, &fresh_id)?))
+            })
+            .await
+            .unwrap();
+        assert!(old_left.is_none());
+        assert!(fresh_left.is_some());
+        assert_eq!(purge_expired(&db, &shared, hour).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_works_once_and_its_reuse_ends_the_session() {
+        let database = lectern_common::db::testing::TestDatabase::create("readerexchange");
+        let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
+        db.migrate(crate::MIGRATIONS).unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let (session, first) =
+            new_session("reader-1", SubjectKind::Reader, None, now, chrono::Duration::days(30));
+        let session_id = session.id.clone();
+        let outcome = db
+            .write(move |connection| -> Result<_, Error> {
+                db::sessions::insert(connection, &session)?;
+                let Exchange::Rotated { session: rotated, new_token: second } =
+                    exchange(connection, &first, now)?
+                else {
+                    panic!("the current refresh token rotates");
+                };
+                assert_eq!(rotated.refresh_hash, hash_refresh_token(&second));
+                let reused = exchange(connection, &first, now)?;
+                let after_reuse = exchange(connection, &second, now)?;
+                let unknown = exchange(connection, &new_refresh_token(), now)?;
+                let stored = db::sessions::find(connection, &rotated.id)?;
+                Ok((reused, after_reuse, unknown, stored))
+            })
+            .await
+            .unwrap();
+        let (reused, after_reuse, unknown, stored) = outcome;
+        assert!(
+            matches!(reused, Exchange::Reused { session_id: ref id, ref subject_id } if *id == session_id && subject_id == "reader-1")
+        );
+        assert!(matches!(after_reuse, Exchange::Ended), "the whole session ended");
+        assert!(matches!(unknown, Exchange::Ended));
+        let stored = stored.unwrap();
+        assert!(stored.revoked_at.is_some());
+        assert_eq!(stored.revoked_reason.as_deref(), Some(reason::REFRESH_REUSED));
     }
 }

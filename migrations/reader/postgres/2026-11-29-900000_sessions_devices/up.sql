@@ -16,6 +16,7 @@ CREATE TABLE sessions (
 );
 CREATE UNIQUE INDEX sessions_refresh_hash ON sessions (refresh_hash);
 CREATE INDEX sessions_revoked_at ON sessions (revoked_at);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
 
 -- Refresh tokens already exchanged: presenting one again means it was
 -- copied, and the whole session is revoked (reuse detection).
@@ -24,6 +25,7 @@ CREATE TABLE spent_refresh_tokens (
     session_id TEXT NOT NULL REFERENCES sessions (id),
     spent_at TIMESTAMP NOT NULL
 );
+CREATE INDEX spent_refresh_tokens_session ON spent_refresh_tokens (session_id);
 
 -- Self-service kiosks and SIP2 machines, each bound to one school. The key
 -- is stored as an argon2id hash, like a password.

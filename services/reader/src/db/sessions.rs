@@ -149,3 +149,20 @@ pub fn revoked_since(connection: &mut DbConnection, since: NaiveDateTime) -> Que
         .order(sessions::id)
         .load(connection)
 }
+
+/// Deletes up to `limit` sessions that expired before `cutoff`, with their
+/// spent refresh tokens. Returns how many sessions went.
+pub fn purge_expired(connection: &mut DbConnection, cutoff: NaiveDateTime, limit: i64) -> QueryResult<usize> {
+    let expired: Vec<String> = sessions::table
+        .filter(sessions::expires_at.lt(cutoff))
+        .select(sessions::id)
+        .order(sessions::id)
+        .limit(limit)
+        .load(connection)?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(spent_refresh_tokens::table.filter(spent_refresh_tokens::session_id.eq_any(&expired)))
+        .execute(connection)?;
+    diesel::delete(sessions::table.filter(sessions::id.eq_any(&expired))).execute(connection)
+}
