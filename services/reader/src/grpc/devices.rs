@@ -1,11 +1,14 @@
 //! Kiosk and SIP2 device accounts at the identity service: district admins
 //! register, list and disable devices anywhere, librarians those of their
 //! own schools. A device's key is shown once, at registration, and stored
-//! as an argon2id hash like a password.
+//! as an argon2id hash like a password. A reader signing in with a
+//! device's token sent along is bound to that device.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lectern_common::identity::{Principal, Role, require_role, require_school};
+use lectern_common::identity::{
+    Principal, Role, SubjectKind, TokenError, require_role, require_school, unverified_kind,
+};
 use lectern_common::validate::{self, known_enum, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::{
@@ -56,6 +59,35 @@ fn new_device_key() -> String {
 }
 
 impl Identity {
+    /// The device a reader is signing in at: the one whose token came along
+    /// with the reader's credentials (`None` when no token came, or a
+    /// token of another kind of holder). A device token that does not
+    /// verify (expired, signed out) is refused rather than ignored, so a
+    /// kiosk never hands out an unbound reader token.
+    pub(super) async fn device_of_bearer(&self, bearer: Option<String>) -> Result<Option<DeviceRow>, Error> {
+        // Only a token that says it is a device's matters here; a phone's
+        // stale reader token sent along with a fresh sign-in is ignored.
+        let Some(token) = bearer.filter(|token| unverified_kind(token) == Some(SubjectKind::Device)) else {
+            return Ok(None);
+        };
+        let caller = self.verifier.verify(&token).await.map_err(|error| match error {
+            TokenError::SessionEnded => Error::SessionEnded,
+            error => Error::DeviceTokenInvalid(error.to_string()),
+        })?;
+        if caller.kind != SubjectKind::Device {
+            return Ok(None);
+        }
+        let device_id = caller.subject_id;
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &device_id)?) })
+            .await?;
+        match device {
+            Some(device) if !device.disabled => Ok(Some(device)),
+            _ => Err(Error::DeviceNotAllowed("this device is disabled")),
+        }
+    }
+
     /// `CreateDevice`.
     pub(super) async fn register_device(
         &self,
@@ -170,4 +202,13 @@ impl Identity {
         tracing::info!(device.id = %device.id, "device disabled");
         Ok(to_proto(device))
     }
+}
+
+/// The token of an `authorization: Bearer …` header (a kiosk's device
+/// token sent along with a reader's sign-in).
+pub(super) fn bearer_token<T>(request: &tonic::Request<T>) -> Option<String> {
+    let value = request.metadata().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }

@@ -6,10 +6,7 @@ use std::sync::Arc;
 
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, unique_violation_on};
-use lectern_common::identity::{
-    Grant, Role, SubjectKind, TokenError, TokenVerifier, principal, require_role, require_staff,
-    unverified_kind,
-};
+use lectern_common::identity::{Grant, Role, TokenVerifier, principal, require_role, require_staff};
 use lectern_common::validate::{self, FieldError, known_enum, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::identity_service_server::IdentityService;
@@ -23,13 +20,14 @@ use lectern_proto::reader::v1::{
 };
 use tonic::{Request, Response, Status};
 
+use super::devices::bearer_token;
 use super::{idempotent, page};
 use crate::accounts::{self, Credentials};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
 use crate::db::{self, DeviceRow, StaffRow};
 use crate::error::Error;
-use crate::tokens::{self, Issuer};
+use crate::tokens::Issuer;
 use crate::{convert, passwords, sessions};
 
 /// The `IdentityService` handlers.
@@ -109,60 +107,6 @@ impl Identity {
         };
         self.check_secret(holder, key).await?;
         device.ok_or(Error::CredentialsInvalid(accounts::WRONG_DEVICE_CREDENTIALS))
-    }
-
-    /// The device a reader is signing in at: the one whose token came along
-    /// with the reader's credentials (`None` when no token came, or a
-    /// token of another kind of holder). A device token that does not
-    /// verify (expired, signed out) is refused rather than ignored, so a
-    /// kiosk never hands out an unbound reader token.
-    async fn device_of_bearer(&self, bearer: Option<String>) -> Result<Option<DeviceRow>, Error> {
-        // Only a token that says it is a device's matters here; a phone's
-        // stale reader token sent along with a fresh sign-in is ignored.
-        let Some(token) = bearer.filter(|token| unverified_kind(token) == Some(SubjectKind::Device)) else {
-            return Ok(None);
-        };
-        let caller = self.verifier.verify(&token).await.map_err(|error| match error {
-            TokenError::SessionEnded => Error::SessionEnded,
-            error => Error::DeviceTokenInvalid(error.to_string()),
-        })?;
-        if caller.kind != SubjectKind::Device {
-            return Ok(None);
-        }
-        let device_id = caller.subject_id;
-        let device = self
-            .db
-            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &device_id)?) })
-            .await?;
-        match device {
-            Some(device) if !device.disabled => Ok(Some(device)),
-            _ => Err(Error::DeviceNotAllowed("this device is disabled")),
-        }
-    }
-
-    /// Opens a session for `grant` and returns its first token.
-    pub(super) async fn open_session(&self, grant: Grant, role: i32) -> Result<LoginResponse, Error> {
-        let now = self.clock.now().naive_utc();
-        let lifetime = self.session_lifetimes.of(grant.kind, grant.device_id.is_some(), self.issuer.ttl());
-        let (session, refresh_token) =
-            sessions::new_session(&grant.subject, grant.kind, grant.device_id.as_deref(), now, lifetime);
-        let stored = session.clone();
-        let newest = self
-            .db
-            .write(move |connection| -> Result<_, Error> {
-                db::sessions::insert(connection, &stored)?;
-                Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
-            })
-            .await?;
-        self.issuer.adopt(newest).await?;
-        let grant = grant.in_session(&session.id);
-        self.issuer.in_session(&grant, role, &session, refresh_token)
-    }
-
-    /// The grant of a staff account. The schools come from the account's
-    /// school assignments.
-    pub(super) fn staff_grant(&self, account: &StaffRow) -> Result<(Grant, i32), Error> {
-        tokens::staff_grant(account, Vec::new())
     }
 
     /// The sign-in rules shared by staff, readers and devices: refused while locked;
@@ -539,13 +483,4 @@ impl IdentityService for Identity {
         let caller = principal(&request)?;
         Ok(Response::new(self.turn_off_device(&caller, request.into_inner()).await?))
     }
-}
-
-/// The token of an `authorization: Bearer …` header (a kiosk's device
-/// token sent along with a reader's sign-in).
-fn bearer_token<T>(request: &Request<T>) -> Option<String> {
-    let value = request.metadata().get("authorization")?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }

@@ -1,9 +1,11 @@
-//! Sessions at the identity service: refreshing a session (re-reading the
-//! account, reader or device, so a disabled holder or a changed role takes
-//! effect at the next refresh), signing out, the list of ended sessions
-//! other servers fetch, and rotating the token signing key.
+//! Sessions at the identity service: opening one at each sign-in,
+//! refreshing it (re-reading the account, reader or device, so a disabled
+//! holder or a changed role takes effect at the next refresh), signing
+//! out, the list of ended sessions other servers fetch, and rotating the
+//! token signing key.
 
 use lectern_common::identity::{Grant, Principal};
+use lectern_common::validate::FieldError;
 use lectern_proto::reader::v1::{
     ListRevokedSessionsRequest, ListRevokedSessionsResponse, LoginResponse, LogoutResponse,
     RefreshSessionRequest, VerificationKey,
@@ -12,16 +14,41 @@ use lectern_proto::reader::v1::{
 use super::Identity;
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
-use crate::db::{self, SessionRow};
+use crate::db::{self, SessionRow, StaffRow};
 use crate::error::Error;
 use crate::sessions::{self, Exchange};
 use crate::{convert, tokens};
-use lectern_common::validate::FieldError;
 
 /// Longer than any refresh token Lectern hands out.
 const MAX_REFRESH_TOKEN_CHARS: usize = 200;
 
 impl Identity {
+    /// Opens a session for `grant` and returns its first token.
+    pub(super) async fn open_session(&self, grant: Grant, role: i32) -> Result<LoginResponse, Error> {
+        let now = self.clock.now().naive_utc();
+        let lifetime = self.session_lifetimes.of(grant.kind, grant.device_id.is_some(), self.issuer.ttl());
+        let (session, refresh_token) =
+            sessions::new_session(&grant.subject, grant.kind, grant.device_id.as_deref(), now, lifetime);
+        let stored = session.clone();
+        let newest = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                db::sessions::insert(connection, &stored)?;
+                Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
+            })
+            .await?;
+        self.issuer.adopt(newest).await?;
+        let grant = grant.in_session(&session.id);
+        self.issuer.in_session(&grant, role, &session, refresh_token)
+    }
+
+    /// The grant of a staff account, in one place so that sign-in, password
+    /// change and refresh agree. Staff schools are not stored yet: the
+    /// grant carries none until they are.
+    pub(super) fn staff_grant(&self, account: &StaffRow) -> Result<(Grant, i32), Error> {
+        tokens::staff_grant(account, Vec::new())
+    }
+
     /// `RefreshSession`: a new access token and refresh token for the
     /// session of `request.refresh_token`.
     pub(super) async fn refresh(&self, request: RefreshSessionRequest) -> Result<LoginResponse, Error> {
