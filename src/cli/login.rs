@@ -4,6 +4,7 @@
 
 use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
+use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
@@ -208,11 +209,12 @@ pub async fn logout() -> anyhow::Result<()> {
 /// Calls `Logout` with the saved session's token.
 async fn end_session(saved: &Session) -> anyhow::Result<()> {
     let channel = channel(&saved.server)?;
-    IdentityServiceClient::new(channel)
-        .logout(request(LogoutRequest {}, Some(&saved.token)))
-        .await
-        .map_err(|status| anyhow!(describe(&status, &saved.server)))?;
-    Ok(())
+    match IdentityServiceClient::new(channel).logout(request(LogoutRequest {}, Some(&saved.token))).await {
+        Ok(_) => Ok(()),
+        // Ended already (signed out elsewhere, or the password changed).
+        Err(status) if reason_of(&status) == Some(Reason::SessionEnded) => Ok(()),
+        Err(status) => Err(anyhow!(describe(&status, &saved.server))),
+    }
 }
 
 /// `lectern whoami`.
