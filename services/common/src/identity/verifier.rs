@@ -252,7 +252,10 @@ impl KeySource for RemoteKeys {
 pub struct RemoteRevocations {
     client: IdentityServiceClient<Channel>,
     refresh: Duration,
-    cache: Mutex<RevokedCache>,
+    cache: std::sync::RwLock<RevokedCache>,
+    /// Held by the one call that refetches; the others go on with the
+    /// list they have instead of queueing behind the fetch.
+    fetching: Mutex<()>,
 }
 
 /// How far back an incremental fetch reaches before the previous answer.
@@ -302,8 +305,35 @@ impl RemoteRevocations {
         Self {
             client: IdentityServiceClient::new(channel),
             refresh,
-            cache: Mutex::new(RevokedCache::default()),
+            cache: std::sync::RwLock::new(RevokedCache::default()),
+            fetching: Mutex::new(()),
         }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, RevokedCache> {
+        self.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn is_stale(&self) -> bool {
+        self.read().fetched_at.is_none_or(|at| at.elapsed() >= self.refresh)
+    }
+
+    /// Fetches what ended since the last answer (or everything).
+    async fn refetch(&self) {
+        let request = self.read().next_request();
+        let mut client = self.client.clone();
+        let answer =
+            client.list_revoked_sessions(crate::client::with_deadline(request, Duration::from_secs(2))).await;
+        let mut cache = self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match answer {
+            Ok(answer) => cache.take(&request, answer.into_inner()),
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), "cannot refresh ended sessions; using the last list");
+            }
+        }
+        // A failed fetch waits for the next period too, so an unreachable
+        // reader service is not asked on every call.
+        cache.fetched_at = Some(Instant::now());
     }
 }
 
@@ -311,25 +341,21 @@ impl RevocationSource for RemoteRevocations {
     fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>> {
         let session_id = session_id.to_owned();
         Box::pin(async move {
-            let mut cache = self.cache.lock().await;
-            let stale = cache.fetched_at.is_none_or(|at| at.elapsed() >= self.refresh);
-            if stale {
-                let request = cache.next_request();
-                let mut client = self.client.clone();
-                let answer = client
-                    .list_revoked_sessions(crate::client::with_deadline(request, Duration::from_secs(2)))
-                    .await;
-                match answer {
-                    Ok(answer) => cache.take(&request, answer.into_inner()),
-                    Err(status) => {
-                        tracing::warn!(code = ?status.code(), "cannot refresh ended sessions; using the last list");
-                    }
+            if self.is_stale() {
+                let never_fetched = self.read().fetched_at.is_none();
+                // Until the first list has come every call waits for it;
+                // after that one call refetches and the others use the
+                // list they have.
+                let guard = if never_fetched {
+                    Some(self.fetching.lock().await)
+                } else {
+                    self.fetching.try_lock().ok()
+                };
+                if guard.is_some() && self.is_stale() {
+                    self.refetch().await;
                 }
-                // A failed fetch waits for the next period too, so an
-                // unreachable reader service is not asked on every call.
-                cache.fetched_at = Some(Instant::now());
             }
-            Ok(cache.sessions.contains(&session_id))
+            Ok(self.read().sessions.contains(&session_id))
         })
     }
 }
