@@ -211,3 +211,42 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn after_a_key_rotation_old_and_new_tokens_work_everywhere() {
+    let suite = TestSuite::start().await;
+    let old = suite.admin_token.clone();
+    let catalog_url = format!("http://{}", suite.suite.address("catalog").unwrap());
+    let catalog = Channel::from_shared(catalog_url).unwrap().connect().await.unwrap();
+    search(catalog.clone(), &old).await.unwrap();
+    let key = suite
+        .identity()
+        .rotate_signing_key(suite.admin(lectern_proto::reader::v1::RotateSigningKeyRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    // The new key signs once it has been published for ten seconds.
+    suite.clock.advance(chrono::Duration::seconds(11));
+    let new = suite.login("admin", ADMIN_PASSWORD).await.unwrap().access_token;
+    let published = suite
+        .identity()
+        .list_verification_keys(lectern_proto::reader::v1::ListVerificationKeysRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .keys;
+    assert_eq!(published.len(), 2);
+    assert_eq!(published[0].key_id, key.key_id);
+    // Tokens of both keys are accepted by the gateway and the catalog (which
+    // fetch the new key when they first meet it).
+    for token in [&old, &new] {
+        eventually(Duration::from_secs(10), "the new key to be trusted", || {
+            let (channel, catalog) = (suite.channel.clone(), catalog.clone());
+            let token = token.clone();
+            async move {
+                (search(channel, &token).await.is_ok() && search(catalog, &token).await.is_ok()).then_some(())
+            }
+        })
+        .await;
+    }
+}

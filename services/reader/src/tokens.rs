@@ -37,8 +37,8 @@ pub async fn signing_key(
     let row = db
         .write(move |connection| -> Result<SigningKeyRow, Error> {
             retire_superseded(connection, now.naive_utc(), access_ttl)?;
-            if let Some(newest) = db::signing_keys::active_keys(connection)?.into_iter().next() {
-                return Ok(newest);
+            if let Some(current) = current_key(connection, now.naive_utc())? {
+                return Ok(current);
             }
             store_new_key(connection, now, access_ttl)
         })
@@ -151,6 +151,30 @@ impl RevocationSource for DbRevocations {
     }
 }
 
+/// How long a new key is published before it signs: longer than the 5 s a
+/// verifier waits between fetches of the keys, so no verifier meets a token
+/// of a key it has not been able to fetch yet.
+pub const PUBLISH_DELAY: chrono::Duration = chrono::Duration::seconds(10);
+
+/// The key to sign with at `now`: the newest key published at least
+/// [`PUBLISH_DELAY`] ago, or, if none is (a fresh district), the oldest
+/// active key. `keys` come newest first.
+pub fn choose_signing_key(keys: Vec<SigningKeyRow>, now: NaiveDateTime) -> Option<SigningKeyRow> {
+    let ready = keys.iter().position(|key| key.created_at + PUBLISH_DELAY <= now);
+    match ready {
+        Some(index) => keys.into_iter().nth(index),
+        None => keys.into_iter().last(),
+    }
+}
+
+/// The stored key to sign with at `now` (see [`choose_signing_key`]).
+pub fn current_key(
+    connection: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Option<SigningKeyRow>, Error> {
+    Ok(choose_signing_key(db::signing_keys::active_keys(connection)?, now))
+}
+
 /// How long after a newer key appeared an older key still verifies: the
 /// access-token lifetime plus a minute for clocks and calls in flight.
 pub fn retirement_delay(access_ttl: chrono::Duration) -> chrono::Duration {
@@ -170,7 +194,8 @@ pub fn retire_superseded(
     let mut retired = 0;
     for pair in keys.windows(2) {
         let (newer, older) = (&pair[0], &pair[1]);
-        if newer.created_at + retirement_delay(access_ttl) <= now {
+        // The older key signed until the newer one was published.
+        if newer.created_at + PUBLISH_DELAY + retirement_delay(access_ttl) <= now {
             db::signing_keys::retire(connection, &older.key_id, now)?;
             tracing::info!(key.id = %older.key_id, "token signing key retired");
             retired += 1;
@@ -179,9 +204,9 @@ pub fn retire_superseded(
     Ok(retired)
 }
 
-/// Stores a new signing key (the newest key is the one every replica signs
-/// with) and retires keys whose tokens have all expired. Call inside a
-/// write transaction.
+/// Stores a new signing key (every replica signs with it once it has been
+/// published for [`PUBLISH_DELAY`]) and retires keys whose tokens have all
+/// expired. Call inside a write transaction.
 pub fn store_new_key(
     connection: &mut DbConnection,
     now: DateTime<Utc>,
@@ -215,9 +240,10 @@ fn signing_key_of(row: SigningKeyRow) -> Result<SigningKey, Error> {
     })
 }
 
-/// Issues tokens, with the newest key. Every replica of the reader service
-/// reads the newest key from the database when it signs (see
-/// [`Issuer::adopt`]), so a key rotated on one replica is used by all.
+/// Issues tokens, with the current key. Every replica of the reader service
+/// reads the current key from the database when it signs (see
+/// [`current_key`] and [`Issuer::adopt`]), so a key rotated on one replica
+/// is used by all.
 #[derive(Debug, Clone)]
 pub struct Issuer {
     signer: Arc<RwLock<TokenSigner>>,
@@ -245,7 +271,7 @@ impl Issuer {
         self.signer.read().unwrap_or_else(|poisoned| poisoned.into_inner()).key().key_id.clone()
     }
 
-    /// Signs from now on with `newest` (the newest stored key), if it is
+    /// Signs from now on with `newest` (the current stored key), if it is
     /// not the key in use already.
     pub async fn adopt(&self, newest: Option<SigningKeyRow>) -> Result<(), Error> {
         let Some(newest) = newest else {
@@ -311,4 +337,40 @@ pub fn staff_grant(account: &StaffRow, schools: Vec<String>) -> Result<(Grant, i
     let grant =
         Grant::staff(&account.id, role, schools).password_change_only(account.password_change_required);
     Ok((grant, accounts::staff_role(role).into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, created_at: NaiveDateTime) -> SigningKeyRow {
+        SigningKeyRow {
+            key_id: id.to_owned(),
+            private_key: Vec::new(),
+            public_key: Vec::new(),
+            created_at,
+            retired_at: None,
+        }
+    }
+
+    #[test]
+    fn a_new_key_signs_once_it_has_been_published_long_enough() {
+        let now = Utc::now().naive_utc();
+        let chosen = |keys: Vec<SigningKeyRow>| choose_signing_key(keys, now).map(|key| key.key_id);
+        let old = key("old", now - chrono::Duration::days(30));
+        let young = key("young", now - chrono::Duration::seconds(3));
+        let ready = key("ready", now - chrono::Duration::seconds(10));
+        assert_eq!(chosen(vec![young.clone(), old.clone()]).as_deref(), Some("old"));
+        assert_eq!(chosen(vec![ready.clone(), old.clone()]).as_deref(), Some("ready"));
+        assert_eq!(chosen(vec![young.clone(), ready, old]).as_deref(), Some("ready"));
+        // A fresh district's first key signs at once.
+        assert_eq!(chosen(vec![young]).as_deref(), Some("young"));
+        assert_eq!(chosen(Vec::new()), None);
+    }
+
+    #[test]
+    fn an_old_key_retires_once_its_last_tokens_have_expired() {
+        let ttl = chrono::Duration::hours(1);
+        assert_eq!(retirement_delay(ttl), chrono::Duration::minutes(61));
+    }
 }

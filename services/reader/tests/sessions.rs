@@ -319,9 +319,14 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_verifies_until_its_token
         .unwrap()
         .into_inner();
     assert_ne!(new_key.key_id, old_key);
+    // The new key is published first and signs ten seconds later, so every
+    // verifier can have fetched it by the time it meets a token of it.
+    let early = server.refresh(&admin.refresh_token).await.unwrap();
+    assert_eq!(key_id_of(&early.access_token), old_key);
+    clock.advance(chrono::Duration::seconds(11));
     // The old token still works; new tokens (sign-ins and refreshes) carry the new key.
     server.schools(&admin.access_token).await.unwrap();
-    let refreshed = server.refresh(&admin.refresh_token).await.unwrap();
+    let refreshed = server.refresh(&early.refresh_token).await.unwrap();
     assert_eq!(key_id_of(&refreshed.access_token), new_key.key_id);
     let login = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
     assert_eq!(key_id_of(&login.access_token), new_key.key_id);
@@ -352,6 +357,7 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_verifies_until_its_token
         .into_inner();
     assert_eq!(keys(&server).await, vec![newest.key_id.clone(), new_key.key_id.clone()]);
     server.schools(&fresh.access_token).await.unwrap();
+    assert_refused(server.schools(&admin.access_token).await, Code::Unauthenticated, Reason::TokenInvalid);
     server.stop().await;
 }
 

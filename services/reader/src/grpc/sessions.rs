@@ -34,7 +34,7 @@ impl Identity {
             .db
             .write(move |connection| -> Result<_, Error> {
                 db::sessions::insert(connection, &stored)?;
-                Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
+                tokens::current_key(connection, now)
             })
             .await?;
         self.issuer.adopt(newest).await?;
@@ -99,9 +99,7 @@ impl Identity {
         };
         let newest = self
             .db
-            .run(|connection| -> Result<_, Error> {
-                Ok(db::signing_keys::active_keys(connection)?.into_iter().next())
-            })
+            .run(move |connection| -> Result<_, Error> { tokens::current_key(connection, now) })
             .await?;
         self.issuer.adopt(newest).await?;
         let grant = grant.in_session(&session.id);
@@ -200,9 +198,9 @@ impl Identity {
         Ok(ListRevokedSessionsResponse { session_ids, as_of: Some(convert::timestamp(now)) })
     }
 
-    /// `RotateSigningKey`: stores a new key and signs with it from now on.
-    /// Other replicas pick it up at their next sign-in or refresh (they
-    /// read the newest key each time); verifiers fetch it when they first
+    /// `RotateSigningKey`: stores a new key, published at once and signing
+    /// [`tokens::PUBLISH_DELAY`] later, on every replica (each reads the
+    /// current key whenever it signs); verifiers fetch it when they first
     /// see its key id.
     pub(super) async fn rotate_key(&self, caller: &Principal) -> Result<VerificationKey, Error> {
         let now = self.clock.now();
@@ -217,8 +215,7 @@ impl Identity {
                 Ok(row)
             })
             .await?;
-        self.issuer.adopt(Some(row.clone())).await?;
-        tracing::info!(key.id = %row.key_id, "token signing key rotated");
+        tracing::info!(key.id = %row.key_id, "token signing key rotated; it signs once published");
         Ok(convert::verification_key(row))
     }
 }
