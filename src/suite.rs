@@ -64,6 +64,8 @@ pub struct SuiteConfig {
     pub relay: RelayConfig,
     /// How often circulation anonymizes returned loans whose time has come.
     pub anonymize_interval: Duration,
+    /// How often servers refetch the signed-out sessions.
+    pub revocation_refresh: Duration,
 }
 
 impl SuiteConfig {
@@ -77,6 +79,7 @@ impl SuiteConfig {
             loan_period_days: 14,
             relay: RelayConfig::default(),
             anonymize_interval: Duration::from_secs(3600),
+            revocation_refresh: lectern_common::config::DEFAULT_REVOCATION_REFRESH,
         }
     }
 }
@@ -136,7 +139,11 @@ impl Suite {
         let catalog_url = url(address_of("catalog")?);
         let circulation_url = url(address_of("circulation")?);
         let notification_url = url(address_of("notification")?);
-        let settings = |database: &str| ServiceSettings::local(database, &reader_url, config.clock.clone());
+        let settings = |database: &str| {
+            let mut settings = ServiceSettings::local(database, &reader_url, config.clock.clone());
+            settings.revocation_refresh = config.revocation_refresh;
+            settings
+        };
 
         let mut reader =
             lectern_reader::Config::local(settings(&config.databases.reader), &config.service_key);
@@ -165,6 +172,7 @@ impl Suite {
             client: lectern_common::client::ClientConfig::default(),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
+            revocation_refresh: config.revocation_refresh,
             clock: config.clock.clone(),
         };
 

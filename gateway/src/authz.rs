@@ -20,8 +20,11 @@ pub enum Access {
     Librarian,
     /// District admins only.
     DistrictAdmin,
+    /// Staff, or a self-service device by itself (catalog search and copy
+    /// look-ups at a kiosk before anyone signs in).
+    StaffOrDevice,
     /// Anyone signed in at the edge: staff, readers and self-service
-    /// devices (the district's catalog is open to all its readers).
+    /// devices (the district's catalog, "who am I", signing out).
     SignedIn,
 }
 
@@ -29,7 +32,7 @@ pub enum Access {
 /// The first matching line wins, so exact methods come before their service.
 const RULES: &[(&str, Access)] = &[
     ("/lectern.gateway.v1.GatewayService/Login", Access::Public),
-    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::StaffOrReader),
+    ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::SignedIn),
     ("/lectern.reader.v1.ReaderService/GetReader", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/ListLoans", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/GetLoan", Access::StaffOrReader),
@@ -48,6 +51,13 @@ const RULES: &[(&str, Access)] = &[
     // service's own Login also takes service credentials and stays internal.
     ("/lectern.reader.v1.IdentityService/ListVerificationKeys", Access::Public),
     ("/lectern.reader.v1.IdentityService/ChangePassword", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/RefreshSession", Access::Public),
+    ("/lectern.reader.v1.IdentityService/Logout", Access::SignedIn),
+    ("/lectern.reader.v1.IdentityService/RotateSigningKey", Access::DistrictAdmin),
+    ("/lectern.reader.v1.IdentityService/CreateDevice", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/ListDevices", Access::Staff),
+    ("/lectern.reader.v1.IdentityService/DisableDevice", Access::Staff),
+    ("/lectern.catalog.v1.CatalogService/LookupCopy", Access::StaffOrDevice),
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/SetStaffSchools", Access::DistrictAdmin),
@@ -104,6 +114,9 @@ pub fn allows(access: Access, principal: Option<&Principal>) -> bool {
             Some(SubjectKind::Reader | SubjectKind::Device) => true,
             Some(SubjectKind::Service) | None => false,
         },
+        Access::StaffOrDevice => {
+            staff_role.is_some() || principal.is_some_and(|principal| principal.kind == SubjectKind::Device)
+        }
     }
 }
 
@@ -174,6 +187,10 @@ mod tests {
         assert!(allows(Access::Librarian, Some(&admin)));
         assert!(!allows(Access::Librarian, Some(&assistant)));
         assert!(!allows(Access::Librarian, Some(&reader)));
+        assert!(allows(Access::StaffOrDevice, Some(&device)));
+        assert!(allows(Access::StaffOrDevice, Some(&librarian)));
+        assert!(!allows(Access::StaffOrDevice, Some(&reader)));
+        assert!(!allows(Access::Staff, Some(&device)));
     }
 
     #[test]
@@ -183,5 +200,15 @@ mod tests {
         assert_eq!(access(&format!("{profile}UpdateNotificationPreferences")), Some(Access::StaffOrReader));
         assert_eq!(access(&format!("{profile}CreateReaderNote")), Some(Access::Staff));
         assert_eq!(access("/lectern.reader.v1.SchoolYearService/ApplyYearEnd"), Some(Access::Librarian));
+    }
+
+    #[test]
+    fn devices_reach_only_search_copy_lookup_and_sign_out() {
+        assert_eq!(access("/lectern.catalog.v1.CatalogService/SearchTitles"), Some(Access::SignedIn));
+        assert_eq!(access("/lectern.catalog.v1.CatalogService/LookupCopy"), Some(Access::StaffOrDevice));
+        assert_eq!(access("/lectern.catalog.v1.CatalogService/CreateCopy"), Some(Access::Staff));
+        assert_eq!(access("/lectern.reader.v1.IdentityService/RefreshSession"), Some(Access::Public));
+        assert_eq!(access("/lectern.reader.v1.IdentityService/Logout"), Some(Access::SignedIn));
+        assert_eq!(access("/lectern.reader.v1.IdentityService/ListRevokedSessions"), None);
     }
 }

@@ -27,6 +27,9 @@ pub struct Config {
     pub drain_delay: Duration,
     /// How long draining may take before open calls are cut (`LECTERN_SHUTDOWN_GRACE_MS`).
     pub shutdown_grace: Duration,
+    /// How old the list of signed-out sessions may get before it is
+    /// fetched again (`LECTERN_REVOCATION_REFRESH_MS`, default 5000).
+    pub revocation_refresh: Duration,
     /// The time source.
     pub clock: SharedClock,
 }
@@ -46,6 +49,10 @@ impl ServerConfig for Config {
             client: ClientConfig::from_env()?,
             drain_delay: config::millis("LECTERN_DRAIN_DELAY_MS", Duration::ZERO)?,
             shutdown_grace: config::millis("LECTERN_SHUTDOWN_GRACE_MS", Duration::from_secs(10))?,
+            revocation_refresh: config::millis(
+                "LECTERN_REVOCATION_REFRESH_MS",
+                config::DEFAULT_REVOCATION_REFRESH,
+            )?,
             clock: lectern_common::clock::system(),
         })
     }

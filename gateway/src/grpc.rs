@@ -22,28 +22,38 @@ pub struct Gateway {
 #[tonic::async_trait]
 impl GatewayService for Gateway {
     async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
+        // A reader signing in at a kiosk sends the kiosk's device token
+        // along; the reader service checks it (and the reader's school).
+        let device_token = request.metadata().get("authorization").cloned();
         let request = request.into_inner();
         // Services sign in with the reader service directly; the edge only
-        // takes people.
+        // takes people and devices.
         if !matches!(
             request.credentials,
-            Some(login_request::Credentials::Staff(_) | login_request::Credentials::Reader(_))
+            Some(
+                login_request::Credentials::Staff(_)
+                    | login_request::Credentials::Reader(_)
+                    | login_request::Credentials::Device(_)
+            )
         ) {
             return Err(FieldError::new(
                 "credentials",
-                "sign in with a staff username and password, or a library card and PIN",
+                "sign in with a staff username and password, a library card and PIN, or a device key",
             )
             .into());
         }
+        let reader_sign_in = matches!(request.credentials, Some(login_request::Credentials::Reader(_)));
+        let mut upstream = with_deadline(request, self.call_timeout);
+        if let (true, Some(token)) = (reader_sign_in, device_token) {
+            upstream.metadata_mut().insert("authorization", token);
+        }
         let mut identity = self.identity.clone();
-        identity.login(with_deadline(request, self.call_timeout)).await.map_err(|status| {
-            match status.code() {
-                Code::Unauthenticated
-                | Code::InvalidArgument
-                | Code::PermissionDenied
-                | Code::FailedPrecondition => status,
-                _ => dependency_status("reader", status),
-            }
+        identity.login(upstream).await.map_err(|status| match status.code() {
+            Code::Unauthenticated
+            | Code::InvalidArgument
+            | Code::PermissionDenied
+            | Code::FailedPrecondition => status,
+            _ => dependency_status("reader", status),
         })
     }
 

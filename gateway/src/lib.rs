@@ -12,7 +12,7 @@ pub mod forward;
 mod grpc;
 
 use lectern_common::client::channel;
-use lectern_common::identity::{PublicMethods, RemoteKeys, TokenVerifier};
+use lectern_common::identity::{PublicMethods, remote_verifier};
 use lectern_common::server::{ServeError, ServeOptions};
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::gateway::v1::gateway_service_server::GatewayServiceServer;
@@ -42,6 +42,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let mut services = vec!["lectern.gateway.v1.GatewayService"];
     services.extend(forwarder.services());
 
+    let verifier = remote_verifier(reader.clone(), config.revocation_refresh, config.clock.clone());
     let gateway = grpc::Gateway {
         identity: IdentityServiceClient::new(reader.clone()),
         call_timeout: config.client.call_timeout,
@@ -56,7 +57,6 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let router = std::mem::take(routes.axum_router_mut()).fallback_service(forwarder);
     let routes = Routes::from(router);
 
-    let verifier = TokenVerifier::new(std::sync::Arc::new(RemoteKeys::new(reader)), config.clock.clone());
     let options = ServeOptions {
         name: "gateway",
         services,

@@ -131,12 +131,12 @@ impl Desk {
         GatewayServiceClient::new(self.channel.clone())
     }
 
-    pub fn readers(&self) -> ReaderServiceClient<Channel> {
-        ReaderServiceClient::new(self.channel.clone())
-    }
-
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         IdentityServiceClient::new(self.channel.clone())
+    }
+
+    pub fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel.clone())
     }
 
     /// A roster client on a channel of its own whose calls may take up to

@@ -4,11 +4,12 @@
 
 use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
+use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, LoginRequest, LoginResponse, StaffCredentials, login_request,
+    ChangePasswordRequest, LoginRequest, LoginResponse, LogoutRequest, StaffCredentials, login_request,
 };
 use tonic::Code;
 
@@ -178,15 +179,42 @@ async fn ask_line(prompt: &'static str) -> anyhow::Result<String> {
     Ok(line.to_owned())
 }
 
-/// `lectern logout`.
-pub fn logout() -> anyhow::Result<()> {
+/// `lectern logout`: ends the session at the server (its tokens stop
+/// working everywhere), then forgets it here. The saved session is
+/// forgotten even when the server cannot be reached: the token then dies
+/// when it expires.
+pub async fn logout() -> anyhow::Result<()> {
     let path = session::session_path()?;
-    if session::remove(&path)? {
-        println!("signed out");
-    } else {
+    // A broken session file is forgotten like a good one.
+    let saved = session::load(&path).ok().flatten();
+    let ended_at_server = match &saved {
+        Some(saved) if !saved.is_expired(Utc::now()) => end_session(saved).await,
+        _ => Ok(()),
+    };
+    if !session::remove(&path)? {
         println!("not signed in: nothing to do");
+        return Ok(());
+    }
+    match ended_at_server {
+        Ok(()) => println!("signed out"),
+        Err(problem) => {
+            println!(
+                "signed out here; the server did not confirm ({problem}): the session ends when it expires"
+            )
+        }
     }
     Ok(())
+}
+
+/// Calls `Logout` with the saved session's token.
+async fn end_session(saved: &Session) -> anyhow::Result<()> {
+    let channel = channel(&saved.server)?;
+    match IdentityServiceClient::new(channel).logout(request(LogoutRequest {}, Some(&saved.token))).await {
+        Ok(_) => Ok(()),
+        // Ended already (signed out elsewhere, or the password changed).
+        Err(status) if reason_of(&status) == Some(Reason::SessionEnded) => Ok(()),
+        Err(status) => Err(anyhow!(describe(&status, &saved.server))),
+    }
 }
 
 /// `lectern whoami`.
@@ -226,6 +254,8 @@ mod tests {
             password_change_required: false,
             subject_id: "0190".into(),
             role: StaffRole::Librarian as i32,
+            refresh_token: "refresh".into(),
+            ..LoginResponse::default()
         };
         let session = session_from(&answer, "http://desk:1".into(), "li.lan".into());
         assert_eq!(session.role, "librarian");
@@ -233,6 +263,7 @@ mod tests {
         let line = signed_in_line(&session);
         assert!(line.starts_with("signed in as li.lan (librarian) at http://desk:1 until "));
         assert!(!line.contains("tok"));
+        assert!(!line.contains("refresh"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod catalog;
 mod circulation;
 mod desk;
+mod devices;
 mod format;
 mod login;
 mod privacy;
@@ -24,6 +25,7 @@ mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
 pub use circulation::{CheckinArgs, CheckoutArgs};
+pub use devices::DeviceCommand;
 pub use login::LoginArgs;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use schools::{ClassCommand, SchoolCommand};
@@ -55,7 +57,7 @@ pub enum DeskCommand {
         The session is saved in LECTERN_SESSION_FILE, default\n\
         ~/.config/lectern/session.json, readable by you only.")]
     Login(LoginArgs),
-    /// Sign out: forget the saved session. 退出登录
+    /// Sign out: end the session at the server and forget it here. 退出登录
     Logout,
     /// Show who is signed in, at which server, and until when. 当前用户
     Whoami {
@@ -90,13 +92,16 @@ pub enum DeskCommand {
     Loans(LoansArgs),
     /// The notices a reader was sent (receipts). 通知
     Notices(NoticesArgs),
+    /// Self-service kiosks and SIP2 machines: add, list, disable. 自助设备
+    #[command(subcommand)]
+    Device(DeviceCommand),
 }
 
 /// Runs one desk command.
 pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
     match command {
         DeskCommand::Login(args) => login::login(args).await,
-        DeskCommand::Logout => login::logout(),
+        DeskCommand::Logout => login::logout().await,
         DeskCommand::Whoami { connection } => login::whoami(connection).await,
         DeskCommand::School(command) => schools::run_school(command).await,
         DeskCommand::Staff(command) => staff::run_staff(command).await,
@@ -109,6 +114,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Checkin(args) => circulation::checkin(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,
+        DeskCommand::Device(command) => devices::run_device(command).await,
     }
 }
 
@@ -224,6 +230,21 @@ mod tests {
         };
         assert_eq!(authors, ["E. B. White", "Garth Williams"]);
         assert_eq!(translators, ["任溶溶"]);
+    }
+
+    #[test]
+    fn devices_are_added_with_a_kind() {
+        let DeskCommand::Device(DeviceCommand::Add { kind, .. }) =
+            parse(&["device", "add", "--school", "XH-PRI", "--kind", "sip2", "--label", "Front desk"])
+                .unwrap()
+        else {
+            panic!("not device add");
+        };
+        assert_eq!(kind, devices::Kind::Sip2);
+        assert!(
+            parse(&["device", "add", "--school", "XH-PRI", "--kind", "printer", "--label", "x"]).is_err()
+        );
+        assert!(parse(&["device", "disable", "0190f0c2-0000-7000-8000-000000000000"]).is_ok());
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn describe(status: &Status, server: &str) -> String {
     let message = clean(status.message());
     if let Some(refusal) = Refusal::from_status(status) {
         return match refusal.reason {
-            Reason::TokenInvalid => SIGNED_OUT.to_owned(),
+            Reason::TokenInvalid | Reason::SessionEnded => SIGNED_OUT.to_owned(),
             Reason::PasswordChangeRequired => {
                 format!("{}: run `lectern login` to choose a new password", refused(&refusal))
             }
@@ -96,6 +96,10 @@ mod tests {
             Refusal::new(Code::Unauthenticated, Reason::TokenInvalid, "token expired").into();
         assert_eq!(describe(&status, SERVER), SIGNED_OUT);
         assert_eq!(describe(&Status::unauthenticated("no token"), SERVER), SIGNED_OUT);
+        let ended: Status =
+            Refusal::new(Code::Unauthenticated, Reason::SessionEnded, "this sign-in session has ended")
+                .into();
+        assert_eq!(describe(&ended, SERVER), SIGNED_OUT);
         let status: Status =
             Refusal::new(Code::Unauthenticated, Reason::CredentialsInvalid, "wrong password").into();
         assert_eq!(describe(&status, SERVER), "refused: wrong password (CREDENTIALS_INVALID)");

@@ -84,6 +84,8 @@ impl TestSuite {
         };
         // The anonymization job runs often, so tests that move the clock see it act soon.
         config.anonymize_interval = Duration::from_millis(100);
+        // Signing out takes effect everywhere within this.
+        config.revocation_refresh = Duration::from_millis(200);
         let suite = Suite::start(config).await.expect("suite starts");
         let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
         let channel = Channel::from_shared(suite.gateway_url())

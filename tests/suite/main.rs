@@ -27,3 +27,4 @@ mod school_year;
 mod scopes;
 mod search;
 mod self_service;
+mod sessions;

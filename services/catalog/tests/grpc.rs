@@ -112,8 +112,21 @@ impl IdentityService for FakeReader {
         }))
     }
 
+    async fn list_revoked_sessions(
+        &self,
+        _request: Request<reader::ListRevokedSessionsRequest>,
+    ) -> Result<Response<reader::ListRevokedSessionsResponse>, Status> {
+        Ok(Response::new(reader::ListRevokedSessionsResponse::default()))
+    }
+
     unimplemented_methods! {
         login(reader::LoginRequest) -> reader::LoginResponse;
+        refresh_session(reader::RefreshSessionRequest) -> reader::LoginResponse;
+        logout(reader::LogoutRequest) -> reader::LogoutResponse;
+        rotate_signing_key(reader::RotateSigningKeyRequest) -> reader::VerificationKey;
+        create_device(reader::CreateDeviceRequest) -> reader::CreateDeviceResponse;
+        list_devices(reader::ListDevicesRequest) -> reader::ListDevicesResponse;
+        disable_device(reader::DisableDeviceRequest) -> reader::Device;
         change_password(reader::ChangePasswordRequest) -> reader::ChangePasswordResponse;
         create_staff_account(reader::CreateStaffAccountRequest) -> reader::StaffAccount;
         list_staff_accounts(reader::ListStaffAccountsRequest) -> reader::ListStaffAccountsResponse;

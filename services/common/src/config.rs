@@ -103,6 +103,9 @@ pub mod ports {
     pub const NOTIFICATION: u16 = 50064;
 }
 
+/// How often, by default, servers refetch the signed-out sessions.
+pub const DEFAULT_REVOCATION_REFRESH: Duration = Duration::from_secs(5);
+
 /// Settings every service reads the same way.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
@@ -124,6 +127,10 @@ pub struct ServiceSettings {
     /// How long draining may take before open calls are cut
     /// (`LECTERN_SHUTDOWN_GRACE_MS`, default 10000).
     pub shutdown_grace: Duration,
+    /// How old the list of signed-out sessions fetched from the reader
+    /// service may get before it is fetched again
+    /// (`LECTERN_REVOCATION_REFRESH_MS`, default 5000).
+    pub revocation_refresh: Duration,
     /// The time source (the system clock outside tests).
     pub clock: crate::clock::SharedClock,
 }
@@ -139,6 +146,7 @@ impl ServiceSettings {
             client: crate::client::ClientConfig::from_env()?,
             drain_delay: millis("LECTERN_DRAIN_DELAY_MS", Duration::ZERO)?,
             shutdown_grace: millis("LECTERN_SHUTDOWN_GRACE_MS", Duration::from_secs(10))?,
+            revocation_refresh: millis("LECTERN_REVOCATION_REFRESH_MS", DEFAULT_REVOCATION_REFRESH)?,
             clock: crate::clock::system(),
         })
     }
@@ -154,6 +162,7 @@ impl ServiceSettings {
             client: crate::client::ClientConfig::default(),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
+            revocation_refresh: DEFAULT_REVOCATION_REFRESH,
             clock,
         }
     }
@@ -183,10 +192,11 @@ impl ServiceSettings {
         crate::client::channel("LECTERN_READER_URL", &self.reader_url, &self.client)
     }
 
-    /// A token verifier that fetches keys from the reader service.
+    /// A token verifier that fetches keys and signed-out sessions from the
+    /// reader service.
     pub fn remote_verifier(&self) -> Result<crate::identity::TokenVerifier, ConfigError> {
-        let keys = std::sync::Arc::new(crate::identity::RemoteKeys::new(self.reader_channel()?));
-        Ok(crate::identity::TokenVerifier::new(keys, self.clock.clone()))
+        let reader = self.reader_channel()?;
+        Ok(crate::identity::remote_verifier(reader, self.revocation_refresh, self.clock.clone()))
     }
 
     /// The server options for `name` serving `services`.

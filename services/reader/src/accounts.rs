@@ -20,6 +20,8 @@ pub const WRONG_STAFF_CREDENTIALS: &str = "username or password is wrong";
 /// The answer to an unknown card, a card without PIN and a wrong PIN alike.
 pub const WRONG_READER_CREDENTIALS: &str = "card or PIN is wrong";
 const WRONG_SERVICE_CREDENTIALS: &str = "service name or key is wrong";
+/// The answer to an unknown device and to a wrong device key alike.
+pub const WRONG_DEVICE_CREDENTIALS: &str = "device id or key is wrong";
 const WRONG_CURRENT_PASSWORD: &str = "the current password is wrong";
 
 /// A sign-in name: trimmed, lower case, 3–64 of `a-z 0-9 . _ -`.
@@ -113,13 +115,28 @@ pub enum Credentials {
     Service { service: String, key: String },
     /// A reader: library card barcode and PIN.
     Reader { card_barcode: String, pin: String },
+    /// A kiosk or SIP2 machine: its id and key.
+    Device { device_id: String, key: String },
 }
 
 impl Credentials {
     /// Reads and checks a `LoginRequest`.
     pub fn from_request(request: LoginRequest) -> Result<Self, FieldError> {
         match request.credentials {
-            None => Err(FieldError::new("credentials", "is required: staff or service")),
+            None => Err(FieldError::new("credentials", "is required: staff, reader, device or service")),
+            Some(login_request::Credentials::Device(device)) => {
+                let device_id = lectern_common::ids::parse_id("device.device_id", &device.device_id)?;
+                if device.key.is_empty() {
+                    return Err(FieldError::new("device.key", "is required"));
+                }
+                if device.key.chars().count() > passwords::MAX_CHARS {
+                    return Err(FieldError::new(
+                        "device.key",
+                        format!("is longer than {} characters", passwords::MAX_CHARS),
+                    ));
+                }
+                Ok(Self::Device { device_id, key: device.key })
+            }
             Some(login_request::Credentials::Staff(staff)) => {
                 let username = staff.username.trim().to_lowercase();
                 if username.is_empty() {
@@ -176,6 +193,7 @@ impl std::fmt::Debug for Credentials {
             Self::Staff { .. } => formatter.write_str("Credentials::Staff"),
             Self::Service { service, .. } => write!(formatter, "Credentials::Service({service})"),
             Self::Reader { .. } => formatter.write_str("Credentials::Reader"),
+            Self::Device { device_id, .. } => write!(formatter, "Credentials::Device({device_id})"),
         }
     }
 }

@@ -41,6 +41,16 @@ pub mod action {
     pub const READER_EXPORT: &str = "reader.export";
     /// A roster import (or its dry run) for a school.
     pub const ROSTER_IMPORT: &str = "roster_import";
+    /// A session ended by its holder.
+    pub const LOGOUT: &str = "logout";
+    /// A refresh token exchanged (audited when it was a reused one).
+    pub const REFRESH: &str = "refresh";
+    /// A new token signing key.
+    pub const KEY_ROTATION: &str = "key_rotation";
+    /// A kiosk or SIP2 device registered.
+    pub const DEVICE_CREATE: &str = "device_create";
+    /// A kiosk or SIP2 device disabled.
+    pub const DEVICE_DISABLE: &str = "device_disable";
 }
 
 /// Audit outcomes.
@@ -63,6 +73,8 @@ pub mod outcome {
     pub const DRY_RUN: &str = "dry_run";
     /// Refused for errors in the input; nothing changed.
     pub const REJECTED: &str = "rejected";
+    /// A spent refresh token came back: its session was ended.
+    pub const REUSED: &str = "reused";
 }
 
 /// One event to record.

@@ -49,6 +49,9 @@ pub struct Config {
     /// Event relay pacing (`LECTERN_RELAY_POLL_MS`, default 1000;
     /// `LECTERN_RELAY_RETRY_MAX_MS`, default 10000).
     pub relay: RelayConfig,
+    /// How long sign-in sessions (and so refresh tokens) last, per kind of
+    /// holder (`LECTERN_SESSION_HOURS_STAFF`, `…_READER`, `…_DEVICE`).
+    pub session_lifetimes: crate::sessions::Lifetimes,
 }
 
 impl std::fmt::Debug for Config {
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("circulation_url", &self.circulation_url)
             .field("notification_url", &self.notification_url)
             .field("relay", &self.relay)
+            .field("session_lifetimes", &self.session_lifetimes)
             .finish()
     }
 }
@@ -85,8 +89,21 @@ impl Config {
             circulation_url: format!("http://127.0.0.1:{}", ports::CIRCULATION),
             notification_url: format!("http://127.0.0.1:{}", ports::NOTIFICATION),
             relay: RelayConfig::default(),
+            session_lifetimes: crate::sessions::Lifetimes::default(),
         }
     }
+}
+
+/// A session lifetime in hours from `variable`: 1 hour to a year.
+fn session_hours(variable: &str, default: chrono::Duration) -> Result<chrono::Duration, ConfigError> {
+    let hours: i64 = config::parsed(variable, default.num_hours())?;
+    if !(1..=8760).contains(&hours) {
+        return Err(ConfigError {
+            variable: variable.to_owned(),
+            problem: format!("{hours} is not between 1 and 8760 hours"),
+        });
+    }
+    Ok(chrono::Duration::hours(hours))
 }
 
 impl ServerConfig for Config {
@@ -111,6 +128,7 @@ impl ServerConfig for Config {
                 ),
             });
         }
+        let defaults = crate::sessions::Lifetimes::default();
         let lockout_attempts: u32 = config::parsed("LECTERN_LOCKOUT_ATTEMPTS", 5)?;
         if !(1..=100).contains(&lockout_attempts) {
             return Err(ConfigError {
@@ -145,6 +163,11 @@ impl ServerConfig for Config {
                 poll_interval: config::millis("LECTERN_RELAY_POLL_MS", Duration::from_secs(1))?,
                 retry_max: config::millis("LECTERN_RELAY_RETRY_MAX_MS", Duration::from_secs(10))?,
                 ..RelayConfig::default()
+            },
+            session_lifetimes: crate::sessions::Lifetimes {
+                staff: session_hours("LECTERN_SESSION_HOURS_STAFF", defaults.staff)?,
+                reader: session_hours("LECTERN_SESSION_HOURS_READER", defaults.reader)?,
+                device: session_hours("LECTERN_SESSION_HOURS_DEVICE", defaults.device)?,
             },
         })
     }

@@ -96,6 +96,23 @@ pub enum Error {
     /// our caller (`client::dependency_status`).
     #[error("dependency call failed: {0}")]
     Dependency(Status),
+    /// The session was signed out, expired, or its refresh token is unknown
+    /// or was already used.
+    #[error("this sign-in session has ended: sign in again")]
+    SessionEnded,
+    /// The call needs a token with a sign-in session (service tokens have none).
+    #[error("this token has no sign-in session to end")]
+    NoSession,
+    /// A reader of another school tried to sign in at a device, or a
+    /// device token was presented that is not a usable device's.
+    #[error("{0}")]
+    DeviceNotAllowed(&'static str),
+    /// The token presented along with a reader's sign-in is not valid.
+    #[error("the device token is not valid: {0}")]
+    DeviceTokenInvalid(String),
+    /// No device has the id.
+    #[error("device {0} not found")]
+    DeviceNotFound(String),
     /// A refusal made elsewhere (a reused request id), passed on as it is.
     #[error(transparent)]
     Refused(Refusal),
@@ -169,6 +186,10 @@ impl From<Error> for Status {
                     .with("unpaid_fees", count.to_string()),
             ),
             Error::Dependency(status) => status,
+            Error::SessionEnded | Error::NoSession => refusal(Code::Unauthenticated, Reason::SessionEnded),
+            Error::DeviceNotAllowed(_) => refusal(Code::PermissionDenied, Reason::DeviceNotAllowed),
+            Error::DeviceTokenInvalid(_) => refusal(Code::Unauthenticated, Reason::TokenInvalid),
+            Error::DeviceNotFound(_) => refusal(Code::NotFound, Reason::DeviceNotFound),
             Error::Refused(refusal) => refusal.into(),
             Error::Database(error) => error.into(),
             Error::Internal(detail) => {

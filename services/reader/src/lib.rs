@@ -22,6 +22,7 @@ mod profile;
 mod readers;
 mod roster;
 mod school_year;
+mod sessions;
 mod tokens;
 
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use lectern_common::client;
 use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::{PublicMethods, TokenSigner, TokenSource, TokenVerifier};
+use lectern_common::identity::{PublicMethods, TokenSource, TokenVerifier};
 use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
@@ -50,6 +51,7 @@ pub use error::Error;
 /// A random password of the kind Lectern hands out once (no look-alike
 /// characters), for tools that set passwords on someone's behalf.
 pub use passwords::one_time as generate_password;
+pub use sessions::Lifetimes as SessionLifetimes;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
@@ -61,9 +63,15 @@ pub const MIGRATIONS: Migrations = Migrations {
 /// few thousand readers is a few MiB; this leaves ample room.
 const MAX_ROSTER_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
-/// Methods that need no token: signing in, and the keys that verify tokens.
-const PUBLIC_METHODS: [&str; 2] =
-    ["/lectern.reader.v1.IdentityService/Login", "/lectern.reader.v1.IdentityService/ListVerificationKeys"];
+/// Methods that need no token: signing in, refreshing a session (the
+/// refresh token is the credential), and what every server needs to verify
+/// tokens (the keys and the ended sessions).
+const PUBLIC_METHODS: [&str; 4] = [
+    "/lectern.reader.v1.IdentityService/Login",
+    "/lectern.reader.v1.IdentityService/ListVerificationKeys",
+    "/lectern.reader.v1.IdentityService/RefreshSession",
+    "/lectern.reader.v1.IdentityService/ListRevokedSessions",
+];
 
 /// Runs pending migrations and returns their versions.
 pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
@@ -89,12 +97,15 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         bootstrap::announce(&admin);
     }
     let clock = config.settings.clock.clone();
-    let key = tokens::signing_key(&db, &clock).await.map_err(bootstrap::startup_error)?;
+    let key = tokens::signing_key(&db, &clock, config.token_ttl).await.map_err(bootstrap::startup_error)?;
     tracing::info!(key.id = %key.key_id, "signing tokens");
-    let issuer = tokens::Issuer::new(TokenSigner::new(key, clock.clone()), config.token_ttl);
-    // This server verifies tokens with the keys in its own database rather
-    // than asking itself over the network.
-    let verifier = TokenVerifier::new(Arc::new(tokens::DbKeys::new(db.clone())), clock.clone());
+    // This server verifies tokens with the keys and sessions in its own
+    // database rather than asking itself over the network.
+    let keys = Arc::new(tokens::DbKeys::new(db.clone()));
+    let issuer = tokens::Issuer::new(key, keys.clone(), clock.clone(), config.token_ttl);
+    let verifier = TokenVerifier::new(keys, clock.clone())
+        .with_revocations(Arc::new(tokens::DbRevocations::new(db.clone())));
+    let (db_for_purge, clock_for_purge) = (db.clone(), clock.clone());
     let client_config = &config.settings.client;
     let circulation_channel =
         client::channel("LECTERN_CIRCULATION_URL", &config.circulation_url, client_config)?;
@@ -131,6 +142,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         issuer,
         service_key: config.service_key.as_deref().map(Arc::from),
         lockout: accounts::Lockout { attempts: config.lockout_attempts, period: config.lockout_period },
+        session_lifetimes: config.session_lifetimes,
+        verifier: verifier.clone(),
     };
     let routes = Routes::new(ReaderServiceServer::new(readers))
         .add_service(IdentityServiceServer::new(identity))
@@ -151,6 +164,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         PublicMethods::new(PUBLIC_METHODS),
     );
+    // Expired sessions are deleted hourly (any replica; deleting twice is harmless).
+    tokio::spawn(sessions::purge_until(db_for_purge, clock_for_purge, config.token_ttl, shutdown.clone()));
     let served = lectern_common::server::serve(listener, routes, options, shutdown.wait()).await;
     if served.is_err() {
         // The server failed without the process shutting down; the relay

@@ -114,6 +114,13 @@ where
                     )
                     .into_http());
                 }
+                Err(TokenError::SessionEnded) => {
+                    return Ok(refuse(
+                        tonic::Code::Unauthenticated,
+                        Reason::SessionEnded,
+                        TokenError::SessionEnded.to_string(),
+                    ));
+                }
                 Err(error) => {
                     return Ok(refuse(tonic::Code::Unauthenticated, Reason::TokenInvalid, error.to_string()));
                 }

@@ -14,11 +14,27 @@ pub use claims::{AUDIENCE, Claims, Grant, ISSUER, Principal, Role, SubjectKind};
 pub use keys::{SigningKey, TokenSigner};
 pub use layer::{AuthLayer, AuthService, PublicMethods};
 pub use service_tokens::{ServiceTokens, TokenSource};
-pub use verifier::{KeySource, PublicKey, RemoteKeys, StaticKeys, TokenError, TokenVerifier};
+pub use verifier::{
+    KeySource, PublicKey, RemoteKeys, RemoteRevocations, RevocationSource, StaticKeys, TokenError,
+    TokenVerifier, unverified_kind,
+};
 
 use tonic::Status;
 
 use crate::refusal::{Reason, Refusal};
+
+/// A verifier for every server but the reader service: keys and signed-out
+/// sessions from the reader service behind `reader`, the sessions list
+/// refetched when older than `revocation_refresh`.
+pub fn remote_verifier(
+    reader: tonic::transport::Channel,
+    revocation_refresh: std::time::Duration,
+    clock: crate::clock::SharedClock,
+) -> TokenVerifier {
+    let keys = std::sync::Arc::new(RemoteKeys::new(reader.clone()));
+    let revocations = std::sync::Arc::new(RemoteRevocations::new(reader, revocation_refresh));
+    TokenVerifier::new(keys, clock).with_revocations(revocations)
+}
 
 /// The caller of a request, as put there by [`AuthLayer`].
 pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {

@@ -1,8 +1,10 @@
 //! Token verification, with public keys from a [`KeySource`]: the reader
 //! service reads its own; every other server asks the reader service
-//! (`ListVerificationKeys`) and caches the answer.
+//! (`ListVerificationKeys`) and caches the answer. Tokens of a signed-out
+//! session are refused with the help of a [`RevocationSource`] (see
+//! `docs/decisions/0007-sessions-and-revocation.md`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use lectern_proto::reader::v1::ListVerificationKeysRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::{
+    ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListVerificationKeysRequest,
+};
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
@@ -62,6 +66,9 @@ pub enum TokenError {
     /// The keys could not be fetched.
     #[error("cannot verify tokens right now: {0}")]
     KeysUnavailable(String),
+    /// The token's session was signed out (or its refresh token reused).
+    #[error("this sign-in session has ended: sign in again")]
+    SessionEnded,
 }
 
 /// Where verification keys come from.
@@ -70,17 +77,30 @@ pub trait KeySource: Send + Sync + std::fmt::Debug {
     fn key(&self, key_id: &str) -> BoxFuture<'_, Result<Option<PublicKey>, TokenError>>;
 }
 
+/// Where the ended sessions come from.
+pub trait RevocationSource: Send + Sync + std::fmt::Debug {
+    /// Whether session `session_id` has ended.
+    fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>>;
+}
+
 /// Verifies Lectern tokens.
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
     keys: Arc<dyn KeySource>,
+    revocations: Option<Arc<dyn RevocationSource>>,
     clock: SharedClock,
 }
 
 impl TokenVerifier {
-    /// A verifier trusting the keys of `keys`.
+    /// A verifier trusting the keys of `keys`, without revocation checks.
     pub fn new(keys: Arc<dyn KeySource>, clock: SharedClock) -> Self {
-        Self { keys, clock }
+        Self { keys, revocations: None, clock }
+    }
+
+    /// The same verifier, refusing tokens of the sessions `revocations` names.
+    pub fn with_revocations(mut self, revocations: Arc<dyn RevocationSource>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     /// Checks a token's signature, issuer, audience and expiry.
@@ -116,6 +136,11 @@ impl TokenVerifier {
         if claims.exp <= now {
             return Err(TokenError::Expired);
         }
+        if let (Some(revocations), Some(session_id)) = (&self.revocations, &claims.sid)
+            && revocations.is_revoked(session_id).await?
+        {
+            return Err(TokenError::SessionEnded);
+        }
         Ok(Principal {
             subject_id: claims.sub,
             kind: claims.kind,
@@ -128,6 +153,20 @@ impl TokenVerifier {
             token: token.to_owned(),
         })
     }
+}
+
+/// The kind of subject a token *claims* to be, without checking anything.
+/// Only for deciding how to treat a token sent where none is needed (a
+/// phone's stale reader token on a sign-in, against a kiosk's device
+/// token); everything the token grants still comes from [`TokenVerifier::verify`].
+pub fn unverified_kind(token: &str) -> Option<super::claims::SubjectKind> {
+    #[derive(serde::Deserialize)]
+    struct KindOnly {
+        kind: super::claims::SubjectKind,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice::<KindOnly>(&bytes).ok().map(|claims| claims.kind)
 }
 
 /// Keys fetched from the reader service and cached. An unknown key id
@@ -200,6 +239,127 @@ impl KeySource for RemoteKeys {
     }
 }
 
+/// Ended sessions fetched from the reader service (`ListRevokedSessions`)
+/// and refetched when the list is older than `refresh`
+/// (`LECTERN_REVOCATION_REFRESH_MS`). Refetches ask only for sessions ended
+/// since the previous answer (less [`FETCH_OVERLAP`], for sign-outs whose
+/// transaction was still committing); once a minute the whole list is
+/// fetched again, which also drops sessions whose tokens have all expired.
+/// If the reader service cannot be reached the last list stays in use:
+/// access tokens are short-lived, and refusing every call while the reader
+/// service restarts would be worse.
+#[derive(Debug)]
+pub struct RemoteRevocations {
+    client: IdentityServiceClient<Channel>,
+    refresh: Duration,
+    cache: std::sync::RwLock<RevokedCache>,
+    /// Held by the one call that refetches; the others go on with the
+    /// list they have instead of queueing behind the fetch.
+    fetching: Mutex<()>,
+}
+
+/// How far back an incremental fetch reaches before the previous answer.
+pub const FETCH_OVERLAP: Duration = Duration::from_secs(60);
+/// How often the whole list is fetched.
+const FULL_FETCH_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Default)]
+struct RevokedCache {
+    sessions: HashSet<String>,
+    fetched_at: Option<Instant>,
+    full_fetch_at: Option<Instant>,
+    /// The reader service's time of its last answer.
+    as_of: Option<prost_types::Timestamp>,
+}
+
+impl RevokedCache {
+    /// What to ask for next: everything, or what ended since the last answer.
+    fn next_request(&self) -> ListRevokedSessionsRequest {
+        let full = self.full_fetch_at.is_none_or(|at| at.elapsed() >= FULL_FETCH_EVERY);
+        let since = match (&self.as_of, full) {
+            (Some(as_of), false) => Some(prost_types::Timestamp {
+                seconds: as_of.seconds - i64::try_from(FETCH_OVERLAP.as_secs()).unwrap_or(60),
+                nanos: 0,
+            }),
+            _ => None,
+        };
+        ListRevokedSessionsRequest { since }
+    }
+
+    /// Takes the answer to `asked`.
+    fn take(&mut self, asked: &ListRevokedSessionsRequest, answer: ListRevokedSessionsResponse) {
+        if asked.since.is_none() {
+            self.sessions = answer.session_ids.into_iter().collect();
+            self.full_fetch_at = Some(Instant::now());
+        } else {
+            self.sessions.extend(answer.session_ids);
+        }
+        self.as_of = answer.as_of;
+    }
+}
+
+impl RemoteRevocations {
+    /// Ended sessions from the reader service behind `channel`, at most
+    /// `refresh` old.
+    pub fn new(channel: Channel, refresh: Duration) -> Self {
+        Self {
+            client: IdentityServiceClient::new(channel),
+            refresh,
+            cache: std::sync::RwLock::new(RevokedCache::default()),
+            fetching: Mutex::new(()),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, RevokedCache> {
+        self.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn is_stale(&self) -> bool {
+        self.read().fetched_at.is_none_or(|at| at.elapsed() >= self.refresh)
+    }
+
+    /// Fetches what ended since the last answer (or everything).
+    async fn refetch(&self) {
+        let request = self.read().next_request();
+        let mut client = self.client.clone();
+        let answer =
+            client.list_revoked_sessions(crate::client::with_deadline(request, Duration::from_secs(2))).await;
+        let mut cache = self.cache.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match answer {
+            Ok(answer) => cache.take(&request, answer.into_inner()),
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), "cannot refresh ended sessions; using the last list");
+            }
+        }
+        // A failed fetch waits for the next period too, so an unreachable
+        // reader service is not asked on every call.
+        cache.fetched_at = Some(Instant::now());
+    }
+}
+
+impl RevocationSource for RemoteRevocations {
+    fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>> {
+        let session_id = session_id.to_owned();
+        Box::pin(async move {
+            if self.is_stale() {
+                let never_fetched = self.read().fetched_at.is_none();
+                // Until the first list has come every call waits for it;
+                // after that one call refetches and the others use the
+                // list they have.
+                let guard = if never_fetched {
+                    Some(self.fetching.lock().await)
+                } else {
+                    self.fetching.try_lock().ok()
+                };
+                if guard.is_some() && self.is_stale() {
+                    self.refetch().await;
+                }
+            }
+            Ok(self.read().sessions.contains(&session_id))
+        })
+    }
+}
+
 /// A fixed set of keys (the reader service's own, and tests).
 #[derive(Debug, Default)]
 pub struct StaticKeys {
@@ -259,6 +419,54 @@ mod tests {
         assert!(principal.covers_school("school-a"));
         assert!(!principal.covers_school("school-b"));
         assert!(!principal.password_change_required);
+    }
+
+    #[derive(Debug)]
+    struct Ended(&'static str);
+
+    impl RevocationSource for Ended {
+        fn is_revoked(&self, session_id: &str) -> BoxFuture<'_, Result<bool, TokenError>> {
+            let ended = session_id == self.0;
+            Box::pin(async move { Ok(ended) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_of_an_ended_session_is_refused() {
+        let (_clock, signer, verifier) = setup();
+        let verifier = verifier.with_revocations(Arc::new(Ended("s-ended")));
+        let grant = Grant::reader("reader-1", "school-a");
+        let ttl = chrono::Duration::minutes(5);
+        let (ended, _) = signer.sign(&grant.clone().in_session("s-ended"), ttl).unwrap();
+        let (open, _) = signer.sign(&grant.clone().in_session("s-open"), ttl).unwrap();
+        let (service, _) = signer.sign(&Grant::service("circulation"), ttl).unwrap();
+        assert_eq!(verifier.verify(&ended).await, Err(TokenError::SessionEnded));
+        assert_eq!(verifier.verify(&open).await.unwrap().session_id.as_deref(), Some("s-open"));
+        assert!(verifier.verify(&service).await.is_ok(), "tokens without a session are not looked up");
+        assert_eq!(unverified_kind(&ended), Some(SubjectKind::Reader));
+        assert_eq!(unverified_kind("not-a-token"), None);
+    }
+
+    #[test]
+    fn revocations_are_fetched_whole_then_by_increments() {
+        let mut cache = RevokedCache::default();
+        let first = cache.next_request();
+        assert_eq!(first.since, None);
+        let as_of = prost_types::Timestamp { seconds: 1_800_000_000, nanos: 0 };
+        let answer = |ids: &[&str], as_of| ListRevokedSessionsResponse {
+            session_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            as_of,
+        };
+        cache.take(&first, answer(&["a", "b"], Some(as_of)));
+        let next = cache.next_request();
+        assert_eq!(next.since.map(|since| since.seconds), Some(1_800_000_000 - 60));
+        cache.take(&next, answer(&["c"], None));
+        assert_eq!(cache.sessions.len(), 3, "increments add to the list");
+        cache.full_fetch_at = Instant::now().checked_sub(FULL_FETCH_EVERY);
+        let full = cache.next_request();
+        assert_eq!(full.since, None);
+        cache.take(&full, answer(&["c"], None));
+        assert_eq!(cache.sessions.len(), 1, "a whole list replaces the old one");
     }
 
     #[tokio::test]

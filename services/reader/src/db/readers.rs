@@ -287,3 +287,8 @@ pub fn delete_reader(connection: &mut DbConnection, reader_id: &str) -> QueryRes
     let deleted = diesel::delete(readers::table.find(reader_id)).execute(connection)?;
     Ok(deleted == 1)
 }
+
+/// The reader with `id`.
+pub fn reader_by_id(connection: &mut DbConnection, id: &str) -> QueryResult<Option<ReaderRow>> {
+    readers::table.find(id).select(ReaderRow::as_select()).first(connection).optional()
+}

@@ -169,3 +169,40 @@ diesel::table! {
         applied_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        subject_id -> Text,
+        subject_kind -> Text,
+        device_id -> Nullable<Text>,
+        refresh_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    spent_refresh_tokens (refresh_hash) {
+        refresh_hash -> Text,
+        session_id -> Text,
+        spent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        school_id -> Text,
+        kind -> Text,
+        label -> Text,
+        key_hash -> Text,
+        disabled -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}

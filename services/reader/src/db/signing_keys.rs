@@ -44,3 +44,11 @@ pub fn active_keys(connection: &mut DbConnection) -> QueryResult<Vec<SigningKeyR
         .order((signing_keys::created_at.desc(), signing_keys::key_id.desc()))
         .load(connection)
 }
+
+/// Retires a key: it no longer verifies tokens.
+pub fn retire(connection: &mut DbConnection, key_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(signing_keys::table.find(key_id))
+        .set(signing_keys::retired_at.eq(Some(now)))
+        .execute(connection)?;
+    Ok(())
+}

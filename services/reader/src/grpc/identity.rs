@@ -1,29 +1,34 @@
 //! `IdentityService`: sign-in, password changes, staff accounts and the
-//! token verification keys.
+//! token verification keys. Sessions (refresh, sign-out, key rotation) are
+//! in `grpc::sessions`, kiosk and SIP2 devices in `grpc::devices`.
 
 use std::sync::Arc;
 
 use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, unique_violation_on};
-use lectern_common::identity::{Role, principal, require_role, require_staff};
+use lectern_common::identity::{Grant, Role, TokenVerifier, principal, require_role, require_staff};
 use lectern_common::validate::{self, FieldError, known_enum, page_size};
 use lectern_common::{ids, paging};
 use lectern_proto::reader::v1::identity_service_server::IdentityService;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, ChangePasswordResponse, CreateStaffAccountRequest, ListStaffAccountsRequest,
+    ChangePasswordRequest, ChangePasswordResponse, CreateDeviceRequest, CreateDeviceResponse,
+    CreateStaffAccountRequest, Device, DisableDeviceRequest, ListDevicesRequest, ListDevicesResponse,
+    ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListStaffAccountsRequest,
     ListStaffAccountsResponse, ListVerificationKeysRequest, ListVerificationKeysResponse, LoginRequest,
-    LoginResponse, SetStaffSchoolsRequest, StaffAccount, StaffRole,
+    LoginResponse, LogoutRequest, LogoutResponse, RefreshSessionRequest, RotateSigningKeyRequest,
+    SetStaffSchoolsRequest, StaffAccount, StaffRole, VerificationKey,
 };
 use tonic::{Request, Response, Status};
 
+use super::devices::bearer_token;
 use super::{idempotent, page};
 use crate::accounts::{self, Credentials};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
-use crate::db::{self, StaffRow};
+use crate::db::{self, DeviceRow, StaffRow};
 use crate::error::Error;
 use crate::tokens::Issuer;
-use crate::{convert, passwords};
+use crate::{convert, passwords, sessions};
 
 /// The `IdentityService` handlers.
 #[derive(Debug, Clone)]
@@ -35,6 +40,11 @@ pub struct Identity {
     pub service_key: Option<Arc<str>>,
     /// When wrong passwords lock an account.
     pub lockout: accounts::Lockout,
+    /// How long sessions last.
+    pub session_lifetimes: sessions::Lifetimes,
+    /// This server's token verifier, for the device token a kiosk sends
+    /// along with a reader's sign-in (`Login` itself needs no token).
+    pub verifier: TokenVerifier,
 }
 
 impl Identity {
@@ -82,7 +92,24 @@ impl Identity {
             .ok_or(Error::CredentialsInvalid(accounts::WRONG_READER_CREDENTIALS))
     }
 
-    /// The sign-in rules shared by staff and readers: refused while locked;
+    /// A device sign-in by id and key.
+    async fn sign_in_device(&self, device_id: String, key: String) -> Result<DeviceRow, Error> {
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &device_id)?) })
+            .await?;
+        let holder = Holder {
+            kind: HolderKind::Device,
+            id: device.as_ref().map(|device| device.id.clone()),
+            secret_hash: device.as_ref().map(|device| device.key_hash.clone()),
+            locked_until: device.as_ref().and_then(|device| device.locked_until),
+            disabled: device.as_ref().is_some_and(|device| device.disabled),
+        };
+        self.check_secret(holder, key).await?;
+        device.ok_or(Error::CredentialsInvalid(accounts::WRONG_DEVICE_CREDENTIALS))
+    }
+
+    /// The sign-in rules shared by staff, readers and devices: refused while locked;
     /// wrong secrets count towards a lockout (one counter, whatever the
     /// channel); a disabled holder is refused only to someone who knows the
     /// secret; every attempt is audited, without any attempted name.
@@ -91,6 +118,7 @@ impl Identity {
         let wrong = match holder.kind {
             HolderKind::Staff => accounts::WRONG_STAFF_CREDENTIALS,
             HolderKind::Reader => accounts::WRONG_READER_CREDENTIALS,
+            HolderKind::Device => accounts::WRONG_DEVICE_CREDENTIALS,
         };
         if let Some(until) = holder.locked_until.filter(|until| *until > now) {
             self.audit(Entry::own(action::LOGIN, outcome::REFUSED_LOCKED, holder.id.as_deref()), now).await?;
@@ -127,6 +155,9 @@ impl Identity {
                         HolderKind::Reader => {
                             db::pins::record_failed_login(connection, &id, lockout.threshold(), until)?
                         }
+                        HolderKind::Device => {
+                            db::devices::record_failed_login(connection, &id, lockout.threshold(), until)?
+                        }
                     };
                     if locked {
                         let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
@@ -152,6 +183,7 @@ impl Identity {
                 match kind {
                     HolderKind::Staff => db::staff::record_successful_login(connection, &id)?,
                     HolderKind::Reader => db::pins::record_successful_login(connection, &id)?,
+                    HolderKind::Device => db::devices::record_successful_login(connection, &id)?,
                 }
                 audit::record(connection, Entry::own(action::LOGIN, outcome::SUCCEEDED, Some(&id)), now)?;
                 Ok(())
@@ -159,16 +191,8 @@ impl Identity {
             .await
     }
 
-    /// The schools a staff account works for.
-    async fn schools_of(&self, staff_id: &str) -> Result<Vec<String>, Error> {
-        let staff_id = staff_id.to_owned();
-        self.db
-            .run(move |connection| -> Result<_, Error> { Ok(db::staff::schools_of(connection, &staff_id)?) })
-            .await
-    }
-
     /// Writes one audit event in a transaction of its own.
-    async fn audit(&self, entry: Entry<'_>, now: chrono::NaiveDateTime) -> Result<(), Error> {
+    pub(super) async fn audit(&self, entry: Entry<'_>, now: chrono::NaiveDateTime) -> Result<(), Error> {
         let action = entry.action;
         let outcome = entry.outcome;
         let actor_id = entry.actor_id.map(str::to_owned);
@@ -195,6 +219,7 @@ impl Identity {
 enum HolderKind {
     Staff,
     Reader,
+    Device,
 }
 
 /// What a sign-in is checked against; `id` and `secret_hash` are `None`
@@ -218,17 +243,44 @@ fn acceptable_password(password: &str) -> Result<(), Error> {
 #[tonic::async_trait]
 impl IdentityService for Identity {
     async fn login(&self, request: Request<LoginRequest>) -> Result<Response<LoginResponse>, Status> {
+        let bearer = bearer_token(&request);
         let response = match Credentials::from_request(request.into_inner())? {
             Credentials::Staff { username, password } => {
                 let account = self.sign_in_staff(username, password).await?;
                 tracing::info!(staff.id = %account.id, "staff signed in");
-                let schools = self.schools_of(&account.id).await?;
-                self.issuer.staff(&account, schools)?
+                let (grant, role) = self.staff_grant(&account).await?;
+                self.open_session(grant, role).await?
             }
             Credentials::Reader { card_barcode, pin } => {
+                let device = self.device_of_bearer(bearer).await?;
                 let (reader_id, school_id) = self.sign_in_reader(card_barcode, pin).await?;
-                tracing::info!(reader.id = %reader_id, "reader signed in");
-                self.issuer.reader(&reader_id, &school_id)?
+                let grant = Grant::reader(&reader_id, &school_id);
+                let grant = match device {
+                    None => grant,
+                    Some(device) if device.school_id == school_id => grant.at_device(&device.id),
+                    Some(device) => {
+                        let now = self.clock.now().naive_utc();
+                        let entry = Entry::about(
+                            action::LOGIN,
+                            outcome::REFUSED_OTHER_SCHOOL,
+                            &device.id,
+                            &reader_id,
+                        );
+                        self.audit(entry, now).await?;
+                        tracing::info!(reader.id = %reader_id, device.id = %device.id, "reader of another school refused at a device");
+                        return Err(Error::DeviceNotAllowed(
+                            "readers of another school cannot sign in at this device",
+                        )
+                        .into());
+                    }
+                };
+                tracing::info!(reader.id = %reader_id, device.id = ?grant.device_id, "reader signed in");
+                self.open_session(grant, 0).await?
+            }
+            Credentials::Device { device_id, key } => {
+                let device = self.sign_in_device(device_id, key).await?;
+                tracing::info!(device.id = %device.id, "device signed in");
+                self.open_session(Grant::device(&device.id, &device.school_id), 0).await?
             }
             Credentials::Service { service, key } => {
                 accounts::authenticate_service(self.service_key.as_deref(), &service, &key)?;
@@ -274,12 +326,23 @@ impl IdentityService for Identity {
         })
         .await?;
         let now = self.clock.now().naive_utc();
+        // A new password signs the account out everywhere; the answer
+        // carries a new session.
         let account = self
             .db
-            .run(move |connection| accounts::apply_password_change(connection, account, new_hash, now))
+            .write(move |connection| -> Result<_, Error> {
+                let account = accounts::apply_password_change(connection, account, new_hash, now)?;
+                db::sessions::revoke_subject(
+                    connection,
+                    &account.id,
+                    sessions::reason::PASSWORD_CHANGED,
+                    now,
+                )?;
+                Ok(account)
+            })
             .await?;
-        let schools = self.schools_of(&account.id).await?;
-        Ok(Response::new(ChangePasswordResponse { login: Some(self.issuer.staff(&account, schools)?) }))
+        let (grant, role) = self.staff_grant(&account).await?;
+        Ok(Response::new(ChangePasswordResponse { login: Some(self.open_session(grant, role).await?) }))
     }
 
     async fn create_staff_account(
@@ -414,5 +477,57 @@ impl IdentityService for Identity {
         Ok(Response::new(ListVerificationKeysResponse {
             keys: rows.into_iter().map(convert::verification_key).collect(),
         }))
+    }
+
+    async fn refresh_session(
+        &self,
+        request: Request<RefreshSessionRequest>,
+    ) -> Result<Response<LoginResponse>, Status> {
+        Ok(Response::new(self.refresh(request.into_inner()).await?))
+    }
+
+    async fn logout(&self, request: Request<LogoutRequest>) -> Result<Response<LogoutResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.end_session(caller).await?))
+    }
+
+    async fn list_revoked_sessions(
+        &self,
+        request: Request<ListRevokedSessionsRequest>,
+    ) -> Result<Response<ListRevokedSessionsResponse>, Status> {
+        Ok(Response::new(self.revoked_sessions(request.into_inner()).await?))
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        request: Request<RotateSigningKeyRequest>,
+    ) -> Result<Response<VerificationKey>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin])?;
+        Ok(Response::new(self.rotate_key(&caller).await?))
+    }
+
+    async fn create_device(
+        &self,
+        request: Request<CreateDeviceRequest>,
+    ) -> Result<Response<CreateDeviceResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.register_device(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_devices(
+        &self,
+        request: Request<ListDevicesRequest>,
+    ) -> Result<Response<ListDevicesResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.devices(&caller, request.into_inner()).await?))
+    }
+
+    async fn disable_device(
+        &self,
+        request: Request<DisableDeviceRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.turn_off_device(&caller, request.into_inner()).await?))
     }
 }

@@ -4,6 +4,7 @@
 //! `roster` `RosterService`.
 
 mod audit;
+mod devices;
 mod identity;
 mod privacy;
 mod profile;
@@ -11,6 +12,7 @@ mod readers;
 mod roster;
 mod school_year;
 mod scope;
+mod sessions;
 
 pub use self::audit::Audit;
 pub use self::identity::Identity;

@@ -1,0 +1,214 @@
+//! Kiosk and SIP2 device accounts at the identity service: district admins
+//! register, list and disable devices anywhere, librarians those of their
+//! own schools. A device's key is shown once, at registration, and stored
+//! as an argon2id hash like a password. A reader signing in with a
+//! device's token sent along is bound to that device.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lectern_common::identity::{
+    Principal, Role, SubjectKind, TokenError, require_role, require_school, unverified_kind,
+};
+use lectern_common::validate::{self, known_enum, page_size};
+use lectern_common::{ids, paging};
+use lectern_proto::reader::v1::{
+    CreateDeviceRequest, CreateDeviceResponse, Device, DeviceKind, DisableDeviceRequest, ListDevicesRequest,
+    ListDevicesResponse,
+};
+use tonic::Status;
+
+use super::{Identity, page};
+use crate::audit::{self, Entry, action, outcome};
+use crate::db::{self, DeviceRow};
+use crate::error::Error;
+use crate::{convert, passwords, sessions};
+
+/// Who may manage devices: district admins, and librarians for their schools.
+const MANAGERS: &[Role] = &[Role::DistrictAdmin, Role::Librarian];
+
+/// The stored name of a device kind.
+fn kind_name(kind: DeviceKind) -> Option<&'static str> {
+    match kind {
+        DeviceKind::Unspecified => None,
+        DeviceKind::Kiosk => Some("kiosk"),
+        DeviceKind::Sip2 => Some("sip2"),
+    }
+}
+
+/// The wire form of a stored device.
+fn to_proto(row: DeviceRow) -> Device {
+    let kind = match row.kind.as_str() {
+        "kiosk" => DeviceKind::Kiosk,
+        "sip2" => DeviceKind::Sip2,
+        _ => DeviceKind::Unspecified,
+    };
+    Device {
+        id: row.id,
+        school_id: row.school_id,
+        kind: kind.into(),
+        label: row.label,
+        disabled: row.disabled,
+        create_time: Some(convert::timestamp(row.created_at)),
+    }
+}
+
+/// A fresh device key: 32 random bytes, base64url.
+fn new_device_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Identity {
+    /// The device a reader is signing in at: the one whose token came along
+    /// with the reader's credentials (`None` when no token came, or a
+    /// token of another kind of holder). A device token that does not
+    /// verify (expired, signed out) is refused rather than ignored, so a
+    /// kiosk never hands out an unbound reader token.
+    pub(super) async fn device_of_bearer(&self, bearer: Option<String>) -> Result<Option<DeviceRow>, Error> {
+        // Only a token that says it is a device's matters here; a phone's
+        // stale reader token sent along with a fresh sign-in is ignored.
+        let Some(token) = bearer.filter(|token| unverified_kind(token) == Some(SubjectKind::Device)) else {
+            return Ok(None);
+        };
+        let caller = self.verifier.verify(&token).await.map_err(|error| match error {
+            TokenError::SessionEnded => Error::SessionEnded,
+            error => Error::DeviceTokenInvalid(error.to_string()),
+        })?;
+        if caller.kind != SubjectKind::Device {
+            return Ok(None);
+        }
+        let device_id = caller.subject_id;
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &device_id)?) })
+            .await?;
+        match device {
+            Some(device) if !device.disabled => Ok(Some(device)),
+            _ => Err(Error::DeviceNotAllowed("this device is disabled")),
+        }
+    }
+
+    /// `CreateDevice`.
+    pub(super) async fn register_device(
+        &self,
+        caller: &Principal,
+        request: CreateDeviceRequest,
+    ) -> Result<CreateDeviceResponse, Status> {
+        require_role(caller, MANAGERS)?;
+        let school_id = ids::parse_id("school_id", &request.school_id)?;
+        let kind = kind_name(known_enum::<DeviceKind>("kind", request.kind)?)
+            .ok_or_else(|| validate::FieldError::new("kind", "is required"))?;
+        let label = validate::required_text("label", &request.label, 100)?;
+        require_school(caller, &school_id)?;
+        let key = new_device_key();
+        let secret = key.clone();
+        let key_hash =
+            passwords::off_runtime(move || passwords::hash(&secret).map_err(Error::Internal)).await?;
+        let now = self.clock.now().naive_utc();
+        let device = DeviceRow {
+            id: ids::new_id(),
+            school_id,
+            kind: kind.to_owned(),
+            label,
+            key_hash,
+            disabled: false,
+            failed_logins: 0,
+            locked_until: None,
+            created_at: now,
+        };
+        let actor = caller.subject_id.clone();
+        let device = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                if db::organisation::find_school(connection, &device.school_id)?.is_none() {
+                    return Err(Error::UnknownSchool(device.school_id));
+                }
+                db::devices::insert(connection, &device)?;
+                audit::record(
+                    connection,
+                    Entry::about(action::DEVICE_CREATE, outcome::SUCCEEDED, &actor, &device.id),
+                    now,
+                )?;
+                Ok(device)
+            })
+            .await?;
+        tracing::info!(device.id = %device.id, school.id = %device.school_id, "device registered");
+        Ok(CreateDeviceResponse { device: Some(to_proto(device)), key })
+    }
+
+    /// `ListDevices`.
+    pub(super) async fn devices(
+        &self,
+        caller: &Principal,
+        request: ListDevicesRequest,
+    ) -> Result<ListDevicesResponse, Status> {
+        require_role(caller, MANAGERS)?;
+        let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
+        let limit = page_size("page_size", request.page_size, 50, 500)?;
+        let offset = paging::decode_offset("page_token", &request.page_token)?;
+        let schools: Option<Vec<String>> = match school_id {
+            Some(school_id) => {
+                require_school(caller, &school_id)?;
+                Some(vec![school_id])
+            }
+            None => caller.school_filter().map(<[String]>::to_vec),
+        };
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::devices::list(connection, schools.as_deref(), offset, limit + 1)?)
+            })
+            .await?;
+        let (rows, next_page_token) = page(rows, offset, limit);
+        Ok(ListDevicesResponse { devices: rows.into_iter().map(to_proto).collect(), next_page_token })
+    }
+
+    /// `DisableDevice`: the device can no longer sign in, and its sessions
+    /// (and those of readers signed in at it) end.
+    pub(super) async fn turn_off_device(
+        &self,
+        caller: &Principal,
+        request: DisableDeviceRequest,
+    ) -> Result<Device, Status> {
+        require_role(caller, MANAGERS)?;
+        let device_id = ids::parse_id("device_id", &request.device_id)?;
+        let lookup = device_id.clone();
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &lookup)?) })
+            .await?
+            .ok_or_else(|| Error::DeviceNotFound(device_id.clone()))?;
+        require_school(caller, &device.school_id)?;
+        let now = self.clock.now().naive_utc();
+        let actor = caller.subject_id.clone();
+        let device = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                db::devices::disable(connection, &device.id)?;
+                db::sessions::revoke_subject(
+                    connection,
+                    &device.id,
+                    sessions::reason::SUBJECT_DISABLED,
+                    now,
+                )?;
+                audit::record(
+                    connection,
+                    Entry::about(action::DEVICE_DISABLE, outcome::SUCCEEDED, &actor, &device.id),
+                    now,
+                )?;
+                Ok(DeviceRow { disabled: true, ..device })
+            })
+            .await?;
+        tracing::info!(device.id = %device.id, "device disabled");
+        Ok(to_proto(device))
+    }
+}
+
+/// The token of an `authorization: Bearer …` header (a kiosk's device
+/// token sent along with a reader's sign-in).
+pub(super) fn bearer_token<T>(request: &tonic::Request<T>) -> Option<String> {
+    let value = request.metadata().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}

@@ -1,0 +1,521 @@
+//! Sessions at the reader service over real gRPC, against a throw-away
+//! database (SQLite, or PostgreSQL when `LECTERN_TEST_DATABASE_URL` is
+//! set): refresh tokens rotate and a reused one ends the session, signing
+//! out refuses the session's tokens at once, a rotated key signs new
+//! tokens while the old one verifies until its tokens have expired, and
+//! kiosk devices sign in and sign readers of their own school in.
+
+// Test helpers fail the test loudly on anything unexpected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use lectern_common::clock::{Clock as _, ManualClock};
+use lectern_common::config::ServiceSettings;
+use lectern_common::db::testing::TestDatabase;
+use lectern_common::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
+use lectern_common::refusal::{Reason, reason_of};
+use lectern_common::shutdown::Shutdown;
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::*;
+use lectern_reader::Config;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+const ADMIN_PASSWORD: &str = "operator chosen password";
+const NEW_PASSWORD: &str = "admin password 2026";
+
+struct Server {
+    channel: Channel,
+    shutdown: Shutdown,
+    task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
+}
+
+impl Server {
+    async fn start(config: Config) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let channel = loop {
+            match IdentityServiceClient::connect(url.clone()).await {
+                Ok(mut client) => match client.list_verification_keys(ListVerificationKeysRequest {}).await {
+                    Ok(_) => break Channel::from_shared(url.clone()).unwrap().connect().await.unwrap(),
+                    Err(status) if Instant::now() < deadline => {
+                        assert!(!task.is_finished(), "server stopped: {status}");
+                        tokio::task::yield_now().await;
+                    }
+                    Err(status) => panic!("server never answered: {status}"),
+                },
+                Err(error) if Instant::now() < deadline => {
+                    assert!(!task.is_finished(), "server stopped: {error}");
+                    tokio::task::yield_now().await;
+                }
+                Err(error) => panic!("cannot connect to the reader service: {error}"),
+            }
+        };
+        Self { channel, shutdown, task }
+    }
+
+    fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel.clone())
+    }
+
+    fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel.clone())
+    }
+
+    async fn stop(self) {
+        self.shutdown.trigger();
+        self.task.await.unwrap().unwrap();
+    }
+
+    /// Signs the admin in and picks a real password; the answer's session.
+    async fn admin(&self) -> LoginResponse {
+        let first = self.identity().login(staff_login("admin", ADMIN_PASSWORD)).await.unwrap().into_inner();
+        self.identity()
+            .change_password(bearer(
+                ChangePasswordRequest {
+                    current_password: ADMIN_PASSWORD.into(),
+                    new_password: NEW_PASSWORD.into(),
+                },
+                &first.access_token,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .login
+            .unwrap()
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse, Status> {
+        self.identity()
+            .refresh_session(RefreshSessionRequest { refresh_token: refresh_token.into() })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn schools(&self, token: &str) -> Result<ListSchoolsResponse, Status> {
+        self.readers()
+            .list_schools(bearer(ListSchoolsRequest::default(), token))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// A verifier trusting the keys the server publishes now.
+    async fn verifier(&self) -> TokenVerifier {
+        let keys = self
+            .identity()
+            .list_verification_keys(ListVerificationKeysRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        let keys = keys
+            .keys
+            .iter()
+            .map(|key| PublicKey::from_b64(&key.key_id, &key.public_key, chrono::Utc::now()).unwrap());
+        TokenVerifier::new(Arc::new(StaticKeys::new(keys)), lectern_common::clock::system())
+    }
+}
+
+fn config(database: &TestDatabase, clock: &ManualClock) -> Config {
+    let settings = ServiceSettings::local(database.url(), "http://127.0.0.1:9", Arc::new(clock.clone()));
+    let mut config = Config::local(settings, "test-district-service-key");
+    config.bootstrap_admin_password = Some(ADMIN_PASSWORD.into());
+    config
+}
+
+fn bearer<T>(message: T, token: &str) -> Request<T> {
+    lectern_common::client::with_bearer(message, token, Duration::from_secs(30))
+}
+
+fn staff_login(username: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        credentials: Some(login_request::Credentials::Staff(StaffCredentials {
+            username: username.into(),
+            password: password.into(),
+        })),
+    }
+}
+
+fn device_login(device_id: &str, key: &str) -> LoginRequest {
+    LoginRequest {
+        credentials: Some(login_request::Credentials::Device(DeviceCredentials {
+            device_id: device_id.into(),
+            key: key.into(),
+        })),
+    }
+}
+
+fn reader_login(card: &str, pin: &str) -> LoginRequest {
+    LoginRequest {
+        credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
+            card_barcode: card.into(),
+            pin: pin.into(),
+        })),
+    }
+}
+
+#[track_caller]
+fn assert_refused<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: Reason) {
+    let status = result.expect_err("the call should have been refused");
+    assert_eq!(status.code(), code, "{status:?}");
+    assert_eq!(reason_of(&status), Some(reason), "{status:?}");
+}
+
+/// The `kid` in a token's header.
+fn key_id_of(token: &str) -> String {
+    let header = token.split('.').next().unwrap();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+    let header = String::from_utf8(header).unwrap();
+    let start = header.find("\"kid\":\"").unwrap() + 7;
+    header[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
+    let database = TestDatabase::create("readerrefresh");
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let server = Server::start(config(&database, &clock)).await;
+    let first = server.admin().await;
+    assert!(!first.session_id.is_empty());
+    assert_eq!(first.refresh_token.len(), 43);
+    let refresh_expiry = first.refresh_expire_time.unwrap().seconds - clock.now().timestamp();
+    assert!((12 * 3600 - 5..=12 * 3600).contains(&refresh_expiry), "staff sessions last 12 hours");
+
+    clock.advance(chrono::Duration::minutes(10));
+    let second = server.refresh(&first.refresh_token).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_ne!(second.access_token, first.access_token);
+    assert_eq!(second.session_id, first.session_id);
+    assert_eq!(second.subject_id, first.subject_id);
+    assert_eq!(second.role, i32::from(StaffRole::DistrictAdmin));
+    assert_eq!(
+        second.refresh_expire_time, first.refresh_expire_time,
+        "refreshing does not extend the session"
+    );
+    server.schools(&second.access_token).await.unwrap();
+    let principal = server.verifier().await.verify(&second.access_token).await.unwrap();
+    assert_eq!(principal.session_id.as_deref(), Some(first.session_id.as_str()));
+
+    // The first refresh token was copied and used again: the session ends,
+    // for the thief and for the rightful holder alike.
+    assert_refused(server.refresh(&first.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.schools(&second.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.refresh(&second.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.refresh("made-up").await, Code::Unauthenticated, Reason::SessionEnded);
+    let status = server.identity().refresh_session(RefreshSessionRequest::default()).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("refresh_token"));
+
+    // Signing in again opens a new session; an expired one cannot be refreshed.
+    let again = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
+    assert_ne!(again.session_id, first.session_id);
+    clock.advance(chrono::Duration::hours(13));
+    assert_refused(server.refresh(&again.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+
+    let admin = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
+    let events =
+        lectern_proto::reader::v1::audit_service_client::AuditServiceClient::new(server.channel.clone())
+            .list_audit_events(bearer(
+                ListAuditEventsRequest { page_size: 100, ..Default::default() },
+                &admin.access_token,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .events;
+    assert!(events.iter().any(|event| event.action == "refresh" && event.outcome == "reused"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_refuses_the_session_at_once() {
+    let database = TestDatabase::create("readerlogout");
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let server = Server::start(config(&database, &clock)).await;
+    let admin = server.admin().await;
+    let other = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
+
+    let ended =
+        server.identity().logout(bearer(LogoutRequest {}, &admin.access_token)).await.unwrap().into_inner();
+    assert_eq!(ended.session_id, admin.session_id);
+    assert_refused(server.schools(&admin.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.refresh(&admin.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    // Other sessions of the same account go on.
+    server.schools(&other.access_token).await.unwrap();
+    let revoked = server
+        .identity()
+        .list_revoked_sessions(ListRevokedSessionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    // (The one-time password's session ended with the password change.)
+    assert!(revoked.session_ids.contains(&admin.session_id));
+    assert!(!revoked.session_ids.contains(&other.session_id));
+    // Servers asking again get only what ended since their last answer.
+    let as_of = revoked.as_of.unwrap();
+    clock.advance(chrono::Duration::seconds(30));
+    let later = server
+        .identity()
+        .list_revoked_sessions(ListRevokedSessionsRequest {
+            since: Some(prost_types::Timestamp { seconds: as_of.seconds + 1, nanos: 0 }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(later.session_ids.is_empty());
+    assert!(later.as_of.unwrap().seconds >= as_of.seconds + 30);
+
+    // Service tokens have no session to end.
+    let service = server
+        .identity()
+        .login(LoginRequest {
+            credentials: Some(login_request::Credentials::Service(ServiceCredentials {
+                service: "circulation".into(),
+                key: "test-district-service-key".into(),
+            })),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(service.refresh_token.is_empty() && service.session_id.is_empty());
+    assert_refused(
+        server.identity().logout(bearer(LogoutRequest {}, &service.access_token)).await,
+        Code::Unauthenticated,
+        Reason::SessionEnded,
+    );
+
+    // Once every token it could have signed has expired, an ended session
+    // drops off the list.
+    clock.advance(chrono::Duration::hours(2));
+    let revoked = server
+        .identity()
+        .list_revoked_sessions(ListRevokedSessionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(revoked.session_ids.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_signs_new_tokens_and_the_old_one_verifies_until_its_tokens_expire() {
+    let database = TestDatabase::create("readerrotate");
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let server = Server::start(config(&database, &clock)).await;
+    let admin = server.admin().await;
+    let old_key = key_id_of(&admin.access_token);
+
+    let new_key = server
+        .identity()
+        .rotate_signing_key(bearer(RotateSigningKeyRequest {}, &admin.access_token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(new_key.key_id, old_key);
+    // The new key is published first and signs ten seconds later, so every
+    // verifier can have fetched it by the time it meets a token of it.
+    let early = server.refresh(&admin.refresh_token).await.unwrap();
+    assert_eq!(key_id_of(&early.access_token), old_key);
+    clock.advance(chrono::Duration::seconds(11));
+    // The old token still works; new tokens (sign-ins and refreshes) carry the new key.
+    server.schools(&admin.access_token).await.unwrap();
+    let refreshed = server.refresh(&early.refresh_token).await.unwrap();
+    assert_eq!(key_id_of(&refreshed.access_token), new_key.key_id);
+    let login = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
+    assert_eq!(key_id_of(&login.access_token), new_key.key_id);
+    let keys = |server: &Server| {
+        let mut identity = server.identity();
+        async move {
+            identity
+                .list_verification_keys(ListVerificationKeysRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .keys
+                .into_iter()
+                .map(|key| key.key_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(keys(&server).await, vec![new_key.key_id.clone(), old_key.clone()]);
+
+    // Once every token the old key signed has expired, the next rotation retires it.
+    clock.advance(chrono::Duration::minutes(62));
+    let fresh = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
+    let newest = server
+        .identity()
+        .rotate_signing_key(bearer(RotateSigningKeyRequest {}, &fresh.access_token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(keys(&server).await, vec![newest.key_id.clone(), new_key.key_id.clone()]);
+    server.schools(&fresh.access_token).await.unwrap();
+    assert_refused(server.schools(&admin.access_token).await, Code::Unauthenticated, Reason::TokenInvalid);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_signs_in_and_signs_in_readers_of_its_own_school_only() {
+    let database = TestDatabase::create("readerdevices");
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let server = Server::start(config(&database, &clock)).await;
+    let admin = server.admin().await.access_token;
+    let mut readers = server.readers();
+    let school = |code: &'static str| {
+        let mut readers = readers.clone();
+        let admin = admin.clone();
+        async move {
+            readers
+                .create_school(bearer(
+                    CreateSchoolRequest {
+                        code: code.into(),
+                        name: format!("School {code}"),
+                        request_id: String::new(),
+                    },
+                    &admin,
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let ours = school("XH-PRI").await;
+    let theirs = school("XH-MID").await;
+    for (school, card) in [(&ours, "R100001"), (&theirs, "R200001")] {
+        let reader = readers
+            .create_reader(bearer(
+                CreateReaderRequest {
+                    school_id: school.id.clone(),
+                    card_barcode: card.into(),
+                    name: "王小明".into(),
+                    category: "student".into(),
+                    expires_on: "2030-07-31".into(),
+                    ..Default::default()
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        readers
+            .set_reader_pin(bearer(SetReaderPinRequest { reader_id: reader.id, pin: "0427".into() }, &admin))
+            .await
+            .unwrap();
+    }
+
+    let created = server
+        .identity()
+        .create_device(bearer(
+            CreateDeviceRequest {
+                school_id: ours.id.clone(),
+                kind: DeviceKind::Kiosk.into(),
+                label: "Entrance".into(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let device = created.device.unwrap();
+    assert_eq!(device.school_id, ours.id);
+    assert!(!created.key.is_empty());
+    let listed = server
+        .identity()
+        .list_devices(bearer(ListDevicesRequest { school_id: ours.id.clone(), ..Default::default() }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.devices, vec![device.clone()]);
+
+    // The device signs in with its key and acts for its school only.
+    let kiosk = server.identity().login(device_login(&device.id, &created.key)).await.unwrap().into_inner();
+    assert_eq!(kiosk.school_ids, vec![ours.id.clone()]);
+    assert!(!kiosk.session_id.is_empty());
+    let principal = server.verifier().await.verify(&kiosk.access_token).await.unwrap();
+    assert_eq!(principal.kind, SubjectKind::Device);
+    assert_refused(server.schools(&kiosk.access_token).await, Code::PermissionDenied, Reason::RoleNotAllowed);
+
+    // A reader of its school signs in at it, bound to it; a reader of another school cannot.
+    let at_kiosk = server
+        .identity()
+        .login(bearer(reader_login("R100001", "0427"), &kiosk.access_token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(at_kiosk.device_id, device.id);
+    assert_eq!(at_kiosk.school_ids, vec![ours.id.clone()]);
+    let principal = server.verifier().await.verify(&at_kiosk.access_token).await.unwrap();
+    assert_eq!(principal.device_id.as_deref(), Some(device.id.as_str()));
+    assert_eq!(principal.kind, SubjectKind::Reader);
+    assert_refused(
+        server.identity().login(bearer(reader_login("R200001", "0427"), &kiosk.access_token)).await,
+        Code::PermissionDenied,
+        Reason::DeviceNotAllowed,
+    );
+    // Without a device token the same reader signs in unbound; a token of
+    // another kind sent along (a phone's old one) changes nothing.
+    let at_home = server.identity().login(reader_login("R200001", "0427")).await.unwrap().into_inner();
+    let again =
+        server.identity().login(bearer(reader_login("R200001", "0427"), &admin)).await.unwrap().into_inner();
+    assert!(again.device_id.is_empty());
+    assert!(at_home.device_id.is_empty());
+    assert_eq!(at_home.school_ids, vec![theirs.id.clone()]);
+
+    // Wrong keys count towards a lockout, like wrong passwords.
+    let unknown = "0190f0c2-0000-7000-8000-000000000000";
+    assert_refused(
+        server.identity().login(device_login(unknown, "x")).await,
+        Code::Unauthenticated,
+        Reason::CredentialsInvalid,
+    );
+    for _ in 0..4 {
+        assert_refused(
+            server.identity().login(device_login(&device.id, "wrong")).await,
+            Code::Unauthenticated,
+            Reason::CredentialsInvalid,
+        );
+    }
+    assert_refused(
+        server.identity().login(device_login(&device.id, "wrong")).await,
+        Code::PermissionDenied,
+        Reason::AccountLocked,
+    );
+    assert_refused(
+        server.identity().login(device_login(&device.id, &created.key)).await,
+        Code::PermissionDenied,
+        Reason::AccountLocked,
+    );
+    clock.advance(chrono::Duration::minutes(16));
+    let kiosk = server.identity().login(device_login(&device.id, &created.key)).await.unwrap().into_inner();
+
+    // Disabling the device signs it, and the readers at it, out.
+    let disabled = server
+        .identity()
+        .disable_device(bearer(DisableDeviceRequest { device_id: device.id.clone() }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(disabled.disabled);
+    assert_refused(server.refresh(&kiosk.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(
+        server.identity().login(bearer(reader_login("R100001", "0427"), &kiosk.access_token)).await,
+        Code::Unauthenticated,
+        Reason::SessionEnded,
+    );
+    assert_refused(server.schools(&at_kiosk.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    let status = server.identity().logout(bearer(LogoutRequest {}, &kiosk.access_token)).await.unwrap_err();
+    assert_eq!(reason_of(&status), Some(Reason::SessionEnded));
+    assert_refused(
+        server.identity().login(device_login(&device.id, &created.key)).await,
+        Code::PermissionDenied,
+        Reason::AccountLocked,
+    );
+    server.stop().await;
+}
