@@ -18,10 +18,11 @@ use lectern_proto::circulation::v1::{
 };
 use lectern_proto::notification::v1::ListNoticesRequest;
 use lectern_proto::reader::v1::{
-    CreateClassRequest, CreateReaderBlockRequest, CreateReaderRequest, CreateSchoolRequest,
-    CreateStaffAccountRequest, DeleteReaderBlockRequest, GetReaderRequest, ListAuditEventsRequest,
-    ListClassesRequest, ListReadersRequest, ListStaffAccountsRequest, LookupReaderRequest,
-    SearchReadersRequest, SetReaderPinRequest, SetStaffSchoolsRequest, StaffRole,
+    CreateClassRequest, CreateDeviceRequest, CreateReaderBlockRequest, CreateReaderRequest,
+    CreateSchoolRequest, CreateStaffAccountRequest, DeleteReaderBlockRequest, DeviceKind,
+    DisableDeviceRequest, GetReaderRequest, ListAuditEventsRequest, ListClassesRequest, ListDevicesRequest,
+    ListReadersRequest, ListStaffAccountsRequest, LookupReaderRequest, SearchReadersRequest,
+    SetReaderPinRequest, SetStaffSchoolsRequest, StaffRole,
 };
 use tonic::Code;
 
@@ -289,6 +290,32 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
         .unwrap()
         .into_inner();
     assert!(notices.notices.is_empty(), "school B's notices are not listed to school A's librarian");
+
+    // Identity: school B's kiosks.
+    let device = |school_id: &str| CreateDeviceRequest {
+        school_id: school_id.to_owned(),
+        kind: DeviceKind::Kiosk.into(),
+        label: "Library entrance".into(),
+    };
+    refused_school(suite.identity().create_device(as_librarian.request(device(&school_b.id))).await);
+    let kiosk_b =
+        suite.identity().create_device(suite.admin(device(&school_b.id))).await.unwrap().into_inner();
+    let kiosk_b = kiosk_b.device.unwrap();
+    refused_school(
+        suite
+            .identity()
+            .disable_device(as_librarian.request(DisableDeviceRequest { device_id: kiosk_b.id.clone() }))
+            .await,
+    );
+    suite.identity().create_device(as_librarian.request(device(&school_a.id))).await.unwrap();
+    let kiosks = suite
+        .identity()
+        .list_devices(as_librarian.request(ListDevicesRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .devices;
+    assert!(kiosks.iter().all(|kiosk| kiosk.school_id == school_a.id), "only school A's kiosks are listed");
 
     // The refused looks at school B's readers are audited, naming who and whose.
     let audit = suite

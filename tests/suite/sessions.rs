@@ -8,7 +8,7 @@ use std::time::Duration;
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::{LookupCopyRequest, SearchTitlesRequest};
-use lectern_proto::circulation::v1::CheckOutRequest;
+use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest};
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::{
@@ -123,7 +123,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     let suite = TestSuite::start().await;
     let ours = suite.school("XH-PRI", "徐汇区实验小学").await;
     let theirs = suite.school("XH-MID", "徐汇中学").await;
-    for (school, card) in [(&ours, "R100001"), (&theirs, "R200001")] {
+    for (school, card) in [(&ours, "R100001"), (&ours, "R100002"), (&theirs, "R200001")] {
         let student = suite.student(school, card, "2030-07-31").await;
         suite
             .readers()
@@ -133,6 +133,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     }
     let title = suite.title("9787534687983", "草房子", "曹文轩").await;
     suite.copy(&title, &ours, "P000001").await;
+    suite.copy(&title, &theirs, "Q000001").await;
 
     let created = suite
         .identity()
@@ -202,6 +203,65 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
         login(&suite, reader("R200001"), Some(&kiosk.access_token)).await,
         Code::PermissionDenied,
         Reason::DeviceNotAllowed,
+    );
+
+    // At the kiosk the reader borrows and returns for themselves, at its school only.
+    let borrow = |card: &str, copy: &str, token: &str| {
+        bearer(
+            CheckOutRequest {
+                reader_card_barcode: card.into(),
+                copy_barcode: copy.into(),
+                ..Default::default()
+            },
+            token,
+        )
+    };
+    let loan = suite
+        .circulation()
+        .check_out(borrow("R100001", "P000001", &at_kiosk.access_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .loan
+        .unwrap();
+    assert_eq!(loan.reader_id, at_kiosk.subject_id);
+    let returned = suite
+        .circulation()
+        .check_in(bearer(
+            CheckInRequest { copy_barcode: "P000001".into(), ..Default::default() },
+            &at_kiosk.access_token,
+        ))
+        .await
+        .unwrap();
+    assert!(returned.into_inner().was_on_loan);
+    assert_refused(
+        suite.circulation().check_out(borrow("R100002", "P000001", &at_kiosk.access_token)).await,
+        Code::PermissionDenied,
+        Reason::DeviceNotAllowed,
+    );
+    assert_refused(
+        suite.circulation().check_out(borrow("R100001", "Q000001", &at_kiosk.access_token)).await,
+        Code::PermissionDenied,
+        Reason::SchoolNotAllowed,
+    );
+    // The same reader on a phone may look, not borrow.
+    let on_phone = login(&suite, reader("R100001"), None).await.unwrap();
+    assert!(on_phone.device_id.is_empty());
+    assert_refused(
+        suite.circulation().check_out(borrow("R100001", "P000001", &on_phone.access_token)).await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+    assert_refused(
+        suite
+            .circulation()
+            .check_in(bearer(
+                CheckInRequest { copy_barcode: "P000001".into(), ..Default::default() },
+                &on_phone.access_token,
+            ))
+            .await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
     );
 
     // The kiosk signs out like anyone else.
