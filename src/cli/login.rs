@@ -14,9 +14,9 @@ use lectern_proto::reader::v1::{
 use tonic::Code;
 
 use super::Connection;
-use super::desk::{Desk, channel, request};
-use super::format::{here_minute, remaining, staff_role, utc};
-use super::session::{self, Session, choose_server};
+use super::desk::{Desk, channel, renew, request};
+use super::format::{here_minute, remaining};
+use super::session::{self, Freshness, Session, choose_server};
 use super::status::describe;
 
 /// How many times to ask for a new password whose two entries differ.
@@ -95,13 +95,7 @@ fn login_failure(status: &tonic::Status, server: &str) -> anyhow::Error {
 
 /// The session to save from a sign-in answer.
 fn session_from(answer: &LoginResponse, server: String, username: String) -> Session {
-    Session {
-        server,
-        token: answer.access_token.clone(),
-        expires_at: answer.expire_time.as_ref().and_then(|time| utc(time.seconds, time.nanos)),
-        username,
-        role: staff_role(answer.role).to_owned(),
-    }
+    Session::from_login(answer, server, username)
 }
 
 /// "signed in as li.lan (librarian) at URL until 2026-11-28 18:00\n".
@@ -180,16 +174,17 @@ async fn ask_line(prompt: &'static str) -> anyhow::Result<String> {
 }
 
 /// `lectern logout`: ends the session at the server (its tokens stop
-/// working everywhere), then forgets it here. The saved session is
-/// forgotten even when the server cannot be reached: the token then dies
-/// when it expires.
+/// working everywhere), then forgets it here. An expired access token is
+/// renewed first, since the session lives on as long as its refresh token.
+/// The saved session is forgotten even when the server cannot be reached:
+/// the session then ends when it expires.
 pub async fn logout() -> anyhow::Result<()> {
     let path = session::session_path()?;
     // A broken session file is forgotten like a good one.
     let saved = session::load(&path).ok().flatten();
-    let ended_at_server = match &saved {
-        Some(saved) if !saved.is_expired(Utc::now()) => end_session(saved).await,
-        _ => Ok(()),
+    let ended_at_server = match saved {
+        Some(saved) => end_session(&path, saved).await,
+        None => Ok(()),
     };
     if !session::remove(&path)? {
         println!("not signed in: nothing to do");
@@ -206,9 +201,19 @@ pub async fn logout() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Calls `Logout` with the saved session's token.
-async fn end_session(saved: &Session) -> anyhow::Result<()> {
+/// Calls `Logout` with the saved session's token, renewed if need be.
+async fn end_session(path: &std::path::Path, saved: Session) -> anyhow::Result<()> {
+    let now = Utc::now();
     let channel = channel(&saved.server)?;
+    let saved = match saved.freshness(now) {
+        Freshness::Fresh => saved,
+        Freshness::Ended => return Ok(()),
+        Freshness::Refresh => match renew(path, &channel, now).await? {
+            Some(renewed) => renewed,
+            // Over already: nothing left to end.
+            None => return Ok(()),
+        },
+    };
     match IdentityServiceClient::new(channel).logout(request(LogoutRequest {}, Some(&saved.token))).await {
         Ok(_) => Ok(()),
         // Ended already (signed out elsewhere, or the password changed).
@@ -219,7 +224,7 @@ async fn end_session(saved: &Session) -> anyhow::Result<()> {
 
 /// `lectern whoami`.
 pub async fn whoami(connection: Connection) -> anyhow::Result<()> {
-    let desk = Desk::open(&connection)?;
+    let desk = Desk::open(&connection).await?;
     let answer = desk
         .gateway()
         .who_am_i(desk.request(WhoAmIRequest {}))
@@ -234,9 +239,32 @@ pub async fn whoami(connection: Connection) -> anyhow::Result<()> {
     };
     println!("signed in as {name} ({role}) at {}", desk.server);
     println!("account id: {}", answer.subject_id);
-    let until = Utc::now() + chrono::Duration::seconds(answer.expires_in_seconds);
-    println!("session ends: {} (in {})", here_minute(until), remaining(answer.expires_in_seconds));
+    let now = Utc::now();
+    let until = now + chrono::Duration::seconds(answer.expires_in_seconds);
+    print!("{}", session_lines(&desk.session, now, until, answer.expires_in_seconds));
     Ok(())
+}
+
+/// The lines of `whoami` about how long the session lasts: the access
+/// token's end (`token_until`, `token_seconds` from now) and, if it can be
+/// renewed, until when.
+fn session_lines(
+    session: &Session,
+    now: chrono::DateTime<Utc>,
+    token_until: chrono::DateTime<Utc>,
+    token_seconds: i64,
+) -> String {
+    let token = format!("{} (in {})", here_minute(token_until), remaining(token_seconds));
+    if session.refresh_token.is_empty() {
+        return format!("session ends: {token}; run `lectern login` again then\n");
+    }
+    let renewable = match session.refresh_expires_at {
+        Some(until) => {
+            format!("{} (in {})", here_minute(until), remaining((until - now).num_seconds()))
+        }
+        None => "as long as the server allows".to_owned(),
+    };
+    format!("token renewed automatically, next at: {token}\nsession can be renewed until: {renewable}\n")
 }
 
 #[cfg(test)]
@@ -244,6 +272,7 @@ mod tests {
     use lectern_proto::reader::v1::StaffRole;
     use prost_types::Timestamp;
 
+    use super::super::format::utc;
     use super::*;
 
     #[test]
@@ -255,15 +284,44 @@ mod tests {
             subject_id: "0190".into(),
             role: StaffRole::Librarian as i32,
             refresh_token: "refresh".into(),
+            refresh_expire_time: Some(Timestamp { seconds: 1_800_039_600, nanos: 0 }),
             ..LoginResponse::default()
         };
         let session = session_from(&answer, "http://desk:1".into(), "li.lan".into());
         assert_eq!(session.role, "librarian");
         assert_eq!(session.expires_at, utc(1_800_000_000, 0));
+        assert_eq!(session.refresh_token, "refresh");
         let line = signed_in_line(&session);
         assert!(line.starts_with("signed in as li.lan (librarian) at http://desk:1 until "));
         assert!(!line.contains("tok"));
         assert!(!line.contains("refresh"));
+        assert_eq!(session.refresh_expires_at, utc(1_800_039_600, 0));
+    }
+
+    #[test]
+    fn whoami_says_until_when_the_session_can_be_renewed() {
+        let now = utc(1_800_000_000, 0).unwrap();
+        let token_until = now + chrono::Duration::minutes(59);
+        let session = Session {
+            server: "http://desk:1".into(),
+            token: "tok".into(),
+            expires_at: Some(token_until),
+            refresh_token: "refresh".into(),
+            refresh_expires_at: Some(now + chrono::Duration::hours(11)),
+            username: "li.lan".into(),
+            role: "librarian".into(),
+        };
+        let lines = session_lines(&session, now, token_until, 59 * 60);
+        assert!(lines.contains("(in 59 min)"), "{lines}");
+        assert!(lines.contains("session can be renewed until: "), "{lines}");
+        assert!(lines.ends_with("(in 11 h)\n"), "{lines}");
+        assert!(!lines.contains("refresh\n") && !lines.contains("tok "));
+        let old = Session { refresh_token: String::new(), refresh_expires_at: None, ..session };
+        let lines = session_lines(&old, now, token_until, 59 * 60);
+        assert!(
+            lines.starts_with("session ends: ") && lines.contains("run `lectern login` again"),
+            "{lines}"
+        );
     }
 
     #[test]
