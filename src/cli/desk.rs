@@ -107,13 +107,13 @@ impl Desk {
     /// and the new session saved; a session that cannot be renewed any more
     /// is refused.
     pub async fn open(connection: &Connection) -> anyhow::Result<Self> {
-        Self::open_at(connection, Utc::now()).await
+        Self::open_at(connection, &session::session_path()?, Utc::now()).await
     }
 
-    /// [`Desk::open`] at `now` (tests pass the suite's clock).
-    pub async fn open_at(connection: &Connection, now: DateTime<Utc>) -> anyhow::Result<Self> {
-        let path = session::session_path()?;
-        let Some(session) = session::load(&path)? else {
+    /// [`Desk::open`] with the session file at `path`, at `now` (the suite
+    /// tests pass a file of their own and the suite's clock).
+    pub async fn open_at(connection: &Connection, path: &Path, now: DateTime<Utc>) -> anyhow::Result<Self> {
+        let Some(session) = session::load(path)? else {
             bail!(SIGNED_OUT);
         };
         let server = choose_server(connection.server.as_deref(), Some(&session))?;
@@ -123,12 +123,19 @@ impl Desk {
                 session.server
             );
         }
-        let channel = channel(&server)?;
         let session = match session.freshness(now) {
             Freshness::Fresh => session,
             Freshness::Ended => bail!(SIGNED_OUT),
-            Freshness::Refresh => renew(&path, &channel, now).await?.ok_or_else(|| anyhow!(SESSION_ENDED))?,
+            Freshness::Refresh => renew(path, now).await?.ok_or_else(|| anyhow!(SESSION_ENDED))?,
         };
+        // A sign-in elsewhere may have replaced the session meanwhile.
+        if server != session.server {
+            bail!(
+                "you are signed in at {}, not {server}: run `lectern login --server {server}`",
+                session.server
+            );
+        }
+        let channel = channel(&server)?;
         Ok(Self { server, session, channel })
     }
 
@@ -180,8 +187,9 @@ impl Desk {
 /// this command holds the session lock: another command may have renewed
 /// it meanwhile, and its refresh token is then spent. The new session is
 /// saved before anything else uses it. None when the session is over (the
-/// server refused to renew it, or it was deleted or ended meanwhile).
-pub async fn renew(path: &Path, channel: &Channel, now: DateTime<Utc>) -> anyhow::Result<Option<Session>> {
+/// server refused to renew it, or it was deleted or ended meanwhile). The
+/// refresh token goes only to the server that issued it.
+pub async fn renew(path: &Path, now: DateTime<Utc>) -> anyhow::Result<Option<Session>> {
     let _lock = session::lock(path).await?;
     let Some(session) = session::load(path)? else {
         return Ok(None);
@@ -194,14 +202,16 @@ pub async fn renew(path: &Path, channel: &Channel, now: DateTime<Utc>) -> anyhow
     // Never retried: a refresh that reached the server has spent the
     // token, and spending it again would end the session.
     let message = RefreshSessionRequest { refresh_token: session.refresh_token.clone() };
-    let answer =
-        match IdentityServiceClient::new(channel.clone()).refresh_session(request(message, None)).await {
-            Ok(answer) => answer.into_inner(),
-            Err(status) if session_over(&status) => return Ok(None),
-            // Lost in transit: a token with seconds left still works.
-            Err(status) if worth_retrying(&status) && !session.is_expired(now) => return Ok(Some(session)),
-            Err(status) => bail!(describe(&status, &session.server)),
-        };
+    let answer = match IdentityServiceClient::new(channel(&session.server)?)
+        .refresh_session(request(message, None))
+        .await
+    {
+        Ok(answer) => answer.into_inner(),
+        Err(status) if session_over(&status) => return Ok(None),
+        // Lost in transit: a token with seconds left still works.
+        Err(status) if worth_retrying(&status) && !session.is_expired(now) => return Ok(Some(session)),
+        Err(status) => bail!(describe(&status, &session.server)),
+    };
     let renewed = Session::from_login(&answer, session.server.clone(), session.username.clone());
     session::save(path, &renewed)?;
     Ok(Some(renewed))
@@ -294,6 +304,18 @@ mod tests {
         );
         assert!(with.metadata().get("grpc-timeout").is_some());
         assert!(request((), None).metadata().get("authorization").is_none());
+    }
+
+    #[test]
+    fn a_refused_refresh_means_the_session_is_over_but_an_outage_does_not() {
+        use lectern_common::refusal::Refusal;
+
+        let ended: Status = Refusal::new(Code::Unauthenticated, Reason::SessionEnded, "ended").into();
+        assert!(session_over(&ended));
+        assert!(session_over(&Status::unauthenticated("no")));
+        assert!(!session_over(&Status::unavailable("down")));
+        let locked: Status = Refusal::new(Code::PermissionDenied, Reason::AccountLocked, "locked").into();
+        assert!(!session_over(&locked));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! change), `logout` and `whoami`. Passwords are read without echo or from
 //! the environment for scripts, and never printed; neither is the token.
 
+use std::path::Path;
+
 use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
 use lectern_common::refusal::{Reason, reason_of};
@@ -46,7 +48,19 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
         None => ask_line("Username: ").await?,
     };
     let password = secret("LECTERN_PASSWORD", "Password: ").await?;
+    let session = sign_in(&path, server, username, password).await?;
+    print!("{}", signed_in_line(&session));
+    Ok(())
+}
 
+/// Signs `username` in at `server` with `password` (choosing a new one if
+/// it was a one-time password) and saves the session in the file at `path`.
+pub async fn sign_in(
+    path: &Path,
+    server: String,
+    username: String,
+    password: String,
+) -> anyhow::Result<Session> {
     let channel = channel(&server)?;
     let message = LoginRequest {
         credentials: Some(login_request::Credentials::Staff(StaffCredentials {
@@ -77,9 +91,11 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
     }
 
     let session = session_from(&answer, server, username);
-    session::save(&path, &session)?;
-    print!("{}", signed_in_line(&session));
-    Ok(())
+    // A sign-in while another command renews the old session waits for it,
+    // so the renewal cannot overwrite the new session.
+    let _lock = session::lock(path).await?;
+    session::save(path, &session)?;
+    Ok(session)
 }
 
 /// Turns a failed sign-in into words. A plain UNAUTHENTICATED here means
@@ -179,42 +195,46 @@ async fn ask_line(prompt: &'static str) -> anyhow::Result<String> {
 /// The saved session is forgotten even when the server cannot be reached:
 /// the session then ends when it expires.
 pub async fn logout() -> anyhow::Result<()> {
-    let path = session::session_path()?;
-    // A broken session file is forgotten like a good one.
-    let saved = session::load(&path).ok().flatten();
-    let ended_at_server = match saved {
-        Some(saved) => end_session(&path, saved).await,
-        None => Ok(()),
-    };
-    if !session::remove(&path)? {
-        println!("not signed in: nothing to do");
-        return Ok(());
-    }
-    match ended_at_server {
-        Ok(()) => println!("signed out"),
-        Err(problem) => {
-            println!(
-                "signed out here; the server did not confirm ({problem}): the session ends when it expires"
-            )
-        }
-    }
+    println!("{}", sign_out(&session::session_path()?, Utc::now()).await?);
     Ok(())
 }
 
+/// [`logout`] with the session file at `path`, at `now`; the line to show.
+pub async fn sign_out(path: &Path, now: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+    // A broken session file is forgotten like a good one.
+    let saved = session::load(path).ok().flatten();
+    let ended_at_server = match saved {
+        Some(saved) => end_session(path, saved, now).await,
+        None => Ok(()),
+    };
+    if !session::remove(path)? {
+        return Ok("not signed in: nothing to do".to_owned());
+    }
+    Ok(match ended_at_server {
+        Ok(()) => "signed out".to_owned(),
+        Err(problem) => {
+            format!(
+                "signed out here; the server did not confirm ({problem}): the session ends when it expires"
+            )
+        }
+    })
+}
+
 /// Calls `Logout` with the saved session's token, renewed if need be.
-async fn end_session(path: &std::path::Path, saved: Session) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let channel = channel(&saved.server)?;
+async fn end_session(path: &Path, saved: Session, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
     let saved = match saved.freshness(now) {
         Freshness::Fresh => saved,
         Freshness::Ended => return Ok(()),
-        Freshness::Refresh => match renew(path, &channel, now).await? {
+        Freshness::Refresh => match renew(path, now).await? {
             Some(renewed) => renewed,
             // Over already: nothing left to end.
             None => return Ok(()),
         },
     };
-    match IdentityServiceClient::new(channel).logout(request(LogoutRequest {}, Some(&saved.token))).await {
+    match IdentityServiceClient::new(channel(&saved.server)?)
+        .logout(request(LogoutRequest {}, Some(&saved.token)))
+        .await
+    {
         Ok(_) => Ok(()),
         // Ended already (signed out elsewhere, or the password changed).
         Err(status) if reason_of(&status) == Some(Reason::SessionEnded) => Ok(()),

@@ -228,13 +228,7 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Session>> {
 
 /// Saves `session`, readable and writable by its owner only.
 pub fn save(path: &Path, session: &Session) -> anyhow::Result<()> {
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
-    }
+    make_folder(path)?;
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = PathBuf::from(temporary);
@@ -257,6 +251,18 @@ pub fn save(path: &Path, session: &Session) -> anyhow::Result<()> {
     write().with_context(|| format!("cannot save the session in {}", path.display()))
 }
 
+/// Creates the folder of the session file at `path`, private to its owner.
+fn make_folder(path: &Path) -> anyhow::Result<()> {
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    Ok(())
+}
+
 /// Holds the session's lock file (`<session file>.lock`, mode 0600) until
 /// dropped: whoever refreshes holds it from reading the refresh token to
 /// saving the new one, so a second command waits and then finds the new
@@ -268,6 +274,7 @@ pub struct SessionLock {
 /// Waits for, then takes, the lock of the session file at `path`. Waiting
 /// blocks, so it runs off the async workers.
 pub async fn lock(path: &Path) -> anyhow::Result<SessionLock> {
+    make_folder(path)?;
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
     let lock_path = PathBuf::from(lock_path);
@@ -430,10 +437,9 @@ mod tests {
     #[tokio::test]
     async fn the_lock_is_private_and_taken_again_once_released() {
         let folder = std::env::temp_dir().join(format!("lectern-cli-{}", uuid::Uuid::now_v7()));
-        fs::create_dir_all(&folder).unwrap();
-        let path = folder.join("session.json");
+        let path = folder.join("new").join("session.json");
         let held = lock(&path).await.unwrap();
-        let mode = fs::metadata(folder.join("session.json.lock")).unwrap().permissions().mode();
+        let mode = fs::metadata(folder.join("new").join("session.json.lock")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let waiting = tokio::spawn({
             let path = path.clone();
