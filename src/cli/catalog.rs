@@ -130,7 +130,7 @@ pub fn credits(contributors: &[Contributor]) -> String {
 pub async fn run_title(command: TitleCommand) -> anyhow::Result<()> {
     let TitleCommand::Add { isbn, title, authors, translators, publisher, year, language, connection } =
         command;
-    let desk = Desk::open(&connection)?;
+    let desk = Desk::open(&connection).await?;
     let message = CreateTitleRequest {
         isbn,
         title,
@@ -159,7 +159,7 @@ pub async fn run_title(command: TitleCommand) -> anyhow::Result<()> {
 /// `lectern copy …`.
 pub async fn run_copy(command: CopyCommand) -> anyhow::Result<()> {
     let CopyCommand::Add { title_id, isbn, barcode, school, call_number, connection } = command;
-    let desk = Desk::open(&connection)?;
+    let desk = Desk::open(&connection).await?;
     let title_id = match (title_id, isbn) {
         (Some(id), _) => id,
         (None, Some(isbn)) => {
@@ -194,7 +194,7 @@ pub async fn run_copy(command: CopyCommand) -> anyhow::Result<()> {
 
 /// `lectern search`.
 pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let school_id = match &args.school {
         Some(school) => school_id(&desk, school).await?,
         None => String::new(),

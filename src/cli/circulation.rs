@@ -38,7 +38,7 @@ pub struct CheckinArgs {
 
 /// `lectern checkout`.
 pub async fn checkout(args: CheckoutArgs) -> anyhow::Result<()> {
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let message = CheckOutRequest {
         reader_card_barcode: args.card.trim().to_owned(),
         copy_barcode: args.barcode.trim().to_owned(),
@@ -70,7 +70,7 @@ fn checkout_lines(loan: &Loan) -> String {
 
 /// `lectern checkin`.
 pub async fn checkin(args: CheckinArgs) -> anyhow::Result<()> {
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let message = CheckInRequest { copy_barcode: args.barcode.trim().to_owned(), request_id: request_id() };
     let client = desk.circulation();
     let answer = retrying(|| {

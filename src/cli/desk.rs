@@ -2,16 +2,21 @@
 //! a 10-second deadline on every call, fresh request ids for changes, and
 //! one retry of a change whose answer was lost (safe because the retry
 //! carries the same request id, so the server answers it from memory).
+//! Opening the desk renews an access token about to expire with the
+//! session's refresh token, so a librarian signs in once a day.
 
 use std::future::Future;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use lectern_proto::reader::v1::RefreshSessionRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
@@ -19,7 +24,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
 
 use super::Connection;
-use super::session::{self, Session, choose_server};
+use super::session::{self, Freshness, Session, choose_server};
 use super::status::{SIGNED_OUT, describe};
 
 /// The deadline of every call.
@@ -95,12 +100,20 @@ pub struct Desk {
 }
 
 impl Desk {
-    /// The desk of the saved session, refusing an expired one and one made
-    /// at another server than `--server` names (the token is only sent to
-    /// the server that issued it).
-    pub fn open(connection: &Connection) -> anyhow::Result<Self> {
-        let path = session::session_path()?;
-        let Some(session) = session::load(&path)? else {
+    /// The desk of the saved session, refusing one made at another server
+    /// than `--server` names (the token is only sent to the server that
+    /// issued it). An access token that has expired, or expires within
+    /// [`session::REFRESH_MARGIN`], is first renewed with the refresh token
+    /// and the new session saved; a session that cannot be renewed any more
+    /// is refused.
+    pub async fn open(connection: &Connection) -> anyhow::Result<Self> {
+        Self::open_at(connection, &session::session_path()?, Utc::now()).await
+    }
+
+    /// [`Desk::open`] with the session file at `path`, at `now` (the suite
+    /// tests pass a file of their own and the suite's clock).
+    pub async fn open_at(connection: &Connection, path: &Path, now: DateTime<Utc>) -> anyhow::Result<Self> {
+        let Some(session) = session::load(path)? else {
             bail!(SIGNED_OUT);
         };
         let server = choose_server(connection.server.as_deref(), Some(&session))?;
@@ -110,8 +123,17 @@ impl Desk {
                 session.server
             );
         }
-        if session.is_expired(Utc::now()) {
-            bail!(SIGNED_OUT);
+        let session = match session.freshness(now) {
+            Freshness::Fresh => session,
+            Freshness::Ended => bail!(SIGNED_OUT),
+            Freshness::Refresh => renew(path, now).await?.ok_or_else(|| anyhow!(SESSION_ENDED))?,
+        };
+        // A sign-in elsewhere may have replaced the session meanwhile.
+        if server != session.server {
+            bail!(
+                "you are signed in at {}, not {server}: run `lectern login --server {server}`",
+                session.server
+            );
         }
         let channel = channel(&server)?;
         Ok(Self { server, session, channel })
@@ -159,6 +181,51 @@ impl Desk {
     pub fn notifications(&self) -> NotificationServiceClient<Channel> {
         NotificationServiceClient::new(self.channel.clone())
     }
+}
+
+/// The session of the file at `path`, renewed if it still needs it once
+/// this command holds the session lock: another command may have renewed
+/// it meanwhile, and its refresh token is then spent. The new session is
+/// saved before anything else uses it. None when the session is over (the
+/// server refused to renew it, or it was deleted or ended meanwhile). The
+/// refresh token goes only to the server that issued it.
+pub async fn renew(path: &Path, now: DateTime<Utc>) -> anyhow::Result<Option<Session>> {
+    let _lock = session::lock(path).await?;
+    let Some(session) = session::load(path)? else {
+        return Ok(None);
+    };
+    match session.freshness(now) {
+        Freshness::Fresh => return Ok(Some(session)),
+        Freshness::Ended => return Ok(None),
+        Freshness::Refresh => {}
+    }
+    // Never retried: a refresh that reached the server has spent the
+    // token, and spending it again would end the session.
+    let message = RefreshSessionRequest { refresh_token: session.refresh_token.clone() };
+    let answer = match IdentityServiceClient::new(channel(&session.server)?)
+        .refresh_session(request(message, None))
+        .await
+    {
+        Ok(answer) => answer.into_inner(),
+        Err(status) if session_over(&status) => return Ok(None),
+        // Lost in transit: a token with seconds left still works.
+        Err(status) if worth_retrying(&status) && !session.is_expired(now) => return Ok(Some(session)),
+        Err(status) => bail!(describe(&status, &session.server)),
+    };
+    let renewed = Session::from_login(&answer, session.server.clone(), session.username.clone());
+    session::save(path, &renewed)?;
+    Ok(Some(renewed))
+}
+
+/// What to say when the server will not renew the session.
+pub const SESSION_ENDED: &str = "your session has ended (signed out, password changed, or the day's \
+    session is over): run `lectern login`";
+
+/// Whether a refused refresh means the session is over, rather than the
+/// server being unreachable or busy.
+fn session_over(status: &Status) -> bool {
+    matches!(reason_of(status), Some(Reason::SessionEnded | Reason::TokenInvalid))
+        || status.code() == Code::Unauthenticated
 }
 
 /// Pages of a list call: calls `page` with each page token until the
@@ -237,6 +304,18 @@ mod tests {
         );
         assert!(with.metadata().get("grpc-timeout").is_some());
         assert!(request((), None).metadata().get("authorization").is_none());
+    }
+
+    #[test]
+    fn a_refused_refresh_means_the_session_is_over_but_an_outage_does_not() {
+        use lectern_common::refusal::Refusal;
+
+        let ended: Status = Refusal::new(Code::Unauthenticated, Reason::SessionEnded, "ended").into();
+        assert!(session_over(&ended));
+        assert!(session_over(&Status::unauthenticated("no")));
+        assert!(!session_over(&Status::unavailable("down")));
+        let locked: Status = Refusal::new(Code::PermissionDenied, Reason::AccountLocked, "locked").into();
+        assert!(!session_over(&locked));
     }
 
     #[test]

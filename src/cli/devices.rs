@@ -74,7 +74,7 @@ pub enum DeviceCommand {
 pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
     match command {
         DeviceCommand::Add { school, kind, label, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let message = CreateDeviceRequest {
                 school_id: school_id(&desk, &school).await?,
                 kind: kind.wire().into(),
@@ -94,7 +94,7 @@ pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
             println!("the key is shown only now: enter it in the device's settings");
         }
         DeviceCommand::List { school, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let school_id = match school {
                 Some(school) => school_id(&desk, &school).await?,
                 None => String::new(),
@@ -121,7 +121,7 @@ pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
             print!("{}", devices_table(&devices).render(""));
         }
         DeviceCommand::Disable { device_id, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let device = desk
                 .identity()
                 .disable_device(desk.request(DisableDeviceRequest { device_id: device_id.trim().to_owned() }))

@@ -2,6 +2,8 @@
 //! change), `logout` and `whoami`. Passwords are read without echo or from
 //! the environment for scripts, and never printed; neither is the token.
 
+use std::path::Path;
+
 use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
 use lectern_common::refusal::{Reason, reason_of};
@@ -14,9 +16,9 @@ use lectern_proto::reader::v1::{
 use tonic::Code;
 
 use super::Connection;
-use super::desk::{Desk, channel, request};
-use super::format::{here_minute, remaining, staff_role, utc};
-use super::session::{self, Session, choose_server};
+use super::desk::{Desk, channel, renew, request};
+use super::format::{here_minute, remaining};
+use super::session::{self, Freshness, Session, choose_server};
 use super::status::describe;
 
 /// How many times to ask for a new password whose two entries differ.
@@ -46,7 +48,19 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
         None => ask_line("Username: ").await?,
     };
     let password = secret("LECTERN_PASSWORD", "Password: ").await?;
+    let session = sign_in(&path, server, username, password).await?;
+    print!("{}", signed_in_line(&session));
+    Ok(())
+}
 
+/// Signs `username` in at `server` with `password` (choosing a new one if
+/// it was a one-time password) and saves the session in the file at `path`.
+pub async fn sign_in(
+    path: &Path,
+    server: String,
+    username: String,
+    password: String,
+) -> anyhow::Result<Session> {
     let channel = channel(&server)?;
     let message = LoginRequest {
         credentials: Some(login_request::Credentials::Staff(StaffCredentials {
@@ -77,9 +91,11 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
     }
 
     let session = session_from(&answer, server, username);
-    session::save(&path, &session)?;
-    print!("{}", signed_in_line(&session));
-    Ok(())
+    // A sign-in while another command renews the old session waits for it,
+    // so the renewal cannot overwrite the new session.
+    let _lock = session::lock(path).await?;
+    session::save(path, &session)?;
+    Ok(session)
 }
 
 /// Turns a failed sign-in into words. A plain UNAUTHENTICATED here means
@@ -95,13 +111,7 @@ fn login_failure(status: &tonic::Status, server: &str) -> anyhow::Error {
 
 /// The session to save from a sign-in answer.
 fn session_from(answer: &LoginResponse, server: String, username: String) -> Session {
-    Session {
-        server,
-        token: answer.access_token.clone(),
-        expires_at: answer.expire_time.as_ref().and_then(|time| utc(time.seconds, time.nanos)),
-        username,
-        role: staff_role(answer.role).to_owned(),
-    }
+    Session::from_login(answer, server, username)
 }
 
 /// "signed in as li.lan (librarian) at URL until 2026-11-28 18:00\n".
@@ -180,36 +190,51 @@ async fn ask_line(prompt: &'static str) -> anyhow::Result<String> {
 }
 
 /// `lectern logout`: ends the session at the server (its tokens stop
-/// working everywhere), then forgets it here. The saved session is
-/// forgotten even when the server cannot be reached: the token then dies
-/// when it expires.
+/// working everywhere), then forgets it here. An expired access token is
+/// renewed first, since the session lives on as long as its refresh token.
+/// The saved session is forgotten even when the server cannot be reached:
+/// the session then ends when it expires.
 pub async fn logout() -> anyhow::Result<()> {
-    let path = session::session_path()?;
-    // A broken session file is forgotten like a good one.
-    let saved = session::load(&path).ok().flatten();
-    let ended_at_server = match &saved {
-        Some(saved) if !saved.is_expired(Utc::now()) => end_session(saved).await,
-        _ => Ok(()),
-    };
-    if !session::remove(&path)? {
-        println!("not signed in: nothing to do");
-        return Ok(());
-    }
-    match ended_at_server {
-        Ok(()) => println!("signed out"),
-        Err(problem) => {
-            println!(
-                "signed out here; the server did not confirm ({problem}): the session ends when it expires"
-            )
-        }
-    }
+    println!("{}", sign_out(&session::session_path()?, Utc::now()).await?);
     Ok(())
 }
 
-/// Calls `Logout` with the saved session's token.
-async fn end_session(saved: &Session) -> anyhow::Result<()> {
-    let channel = channel(&saved.server)?;
-    match IdentityServiceClient::new(channel).logout(request(LogoutRequest {}, Some(&saved.token))).await {
+/// [`logout`] with the session file at `path`, at `now`; the line to show.
+pub async fn sign_out(path: &Path, now: chrono::DateTime<Utc>) -> anyhow::Result<String> {
+    // A broken session file is forgotten like a good one.
+    let saved = session::load(path).ok().flatten();
+    let ended_at_server = match saved {
+        Some(saved) => end_session(path, saved, now).await,
+        None => Ok(()),
+    };
+    if !session::remove(path)? {
+        return Ok("not signed in: nothing to do".to_owned());
+    }
+    Ok(match ended_at_server {
+        Ok(()) => "signed out".to_owned(),
+        Err(problem) => {
+            format!(
+                "signed out here; the server did not confirm ({problem}): the session ends when it expires"
+            )
+        }
+    })
+}
+
+/// Calls `Logout` with the saved session's token, renewed if need be.
+async fn end_session(path: &Path, saved: Session, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+    let saved = match saved.freshness(now) {
+        Freshness::Fresh => saved,
+        Freshness::Ended => return Ok(()),
+        Freshness::Refresh => match renew(path, now).await? {
+            Some(renewed) => renewed,
+            // Over already: nothing left to end.
+            None => return Ok(()),
+        },
+    };
+    match IdentityServiceClient::new(channel(&saved.server)?)
+        .logout(request(LogoutRequest {}, Some(&saved.token)))
+        .await
+    {
         Ok(_) => Ok(()),
         // Ended already (signed out elsewhere, or the password changed).
         Err(status) if reason_of(&status) == Some(Reason::SessionEnded) => Ok(()),
@@ -219,7 +244,7 @@ async fn end_session(saved: &Session) -> anyhow::Result<()> {
 
 /// `lectern whoami`.
 pub async fn whoami(connection: Connection) -> anyhow::Result<()> {
-    let desk = Desk::open(&connection)?;
+    let desk = Desk::open(&connection).await?;
     let answer = desk
         .gateway()
         .who_am_i(desk.request(WhoAmIRequest {}))
@@ -234,9 +259,32 @@ pub async fn whoami(connection: Connection) -> anyhow::Result<()> {
     };
     println!("signed in as {name} ({role}) at {}", desk.server);
     println!("account id: {}", answer.subject_id);
-    let until = Utc::now() + chrono::Duration::seconds(answer.expires_in_seconds);
-    println!("session ends: {} (in {})", here_minute(until), remaining(answer.expires_in_seconds));
+    let now = Utc::now();
+    let until = now + chrono::Duration::seconds(answer.expires_in_seconds);
+    print!("{}", session_lines(&desk.session, now, until, answer.expires_in_seconds));
     Ok(())
+}
+
+/// The lines of `whoami` about how long the session lasts: the access
+/// token's end (`token_until`, `token_seconds` from now) and, if it can be
+/// renewed, until when.
+fn session_lines(
+    session: &Session,
+    now: chrono::DateTime<Utc>,
+    token_until: chrono::DateTime<Utc>,
+    token_seconds: i64,
+) -> String {
+    let token = format!("{} (in {})", here_minute(token_until), remaining(token_seconds));
+    if session.refresh_token.is_empty() {
+        return format!("session ends: {token}; run `lectern login` again then\n");
+    }
+    let renewable = match session.refresh_expires_at {
+        Some(until) => {
+            format!("{} (in {})", here_minute(until), remaining((until - now).num_seconds()))
+        }
+        None => "as long as the server allows".to_owned(),
+    };
+    format!("token renewed automatically, next at: {token}\nsession can be renewed until: {renewable}\n")
 }
 
 #[cfg(test)]
@@ -244,6 +292,7 @@ mod tests {
     use lectern_proto::reader::v1::StaffRole;
     use prost_types::Timestamp;
 
+    use super::super::format::utc;
     use super::*;
 
     #[test]
@@ -255,15 +304,44 @@ mod tests {
             subject_id: "0190".into(),
             role: StaffRole::Librarian as i32,
             refresh_token: "refresh".into(),
+            refresh_expire_time: Some(Timestamp { seconds: 1_800_039_600, nanos: 0 }),
             ..LoginResponse::default()
         };
         let session = session_from(&answer, "http://desk:1".into(), "li.lan".into());
         assert_eq!(session.role, "librarian");
         assert_eq!(session.expires_at, utc(1_800_000_000, 0));
+        assert_eq!(session.refresh_token, "refresh");
         let line = signed_in_line(&session);
         assert!(line.starts_with("signed in as li.lan (librarian) at http://desk:1 until "));
         assert!(!line.contains("tok"));
         assert!(!line.contains("refresh"));
+        assert_eq!(session.refresh_expires_at, utc(1_800_039_600, 0));
+    }
+
+    #[test]
+    fn whoami_says_until_when_the_session_can_be_renewed() {
+        let now = utc(1_800_000_000, 0).unwrap();
+        let token_until = now + chrono::Duration::minutes(59);
+        let session = Session {
+            server: "http://desk:1".into(),
+            token: "tok".into(),
+            expires_at: Some(token_until),
+            refresh_token: "refresh".into(),
+            refresh_expires_at: Some(now + chrono::Duration::hours(11)),
+            username: "li.lan".into(),
+            role: "librarian".into(),
+        };
+        let lines = session_lines(&session, now, token_until, 59 * 60);
+        assert!(lines.contains("(in 59 min)"), "{lines}");
+        assert!(lines.contains("session can be renewed until: "), "{lines}");
+        assert!(lines.ends_with("(in 11 h)\n"), "{lines}");
+        assert!(!lines.contains("refresh\n") && !lines.contains("tok "));
+        let old = Session { refresh_token: String::new(), refresh_expires_at: None, ..session };
+        let lines = session_lines(&old, now, token_until, 59 * 60);
+        assert!(
+            lines.starts_with("session ends: ") && lines.contains("run `lectern login` again"),
+            "{lines}"
+        );
     }
 
     #[test]

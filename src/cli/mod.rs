@@ -25,8 +25,11 @@ mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
 pub use circulation::{CheckinArgs, CheckoutArgs};
+// `Desk`, `sign_in` and `sign_out` take the session file and the time as
+// arguments, so the suite tests drive them with their own file and clock.
+pub use desk::Desk;
 pub use devices::DeviceCommand;
-pub use login::LoginArgs;
+pub use login::{LoginArgs, sign_in, sign_out};
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use schools::{ClassCommand, SchoolCommand};
 pub use staff::StaffCommand;
@@ -48,18 +51,20 @@ pub struct Connection {
 /// The desk commands.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DeskCommand {
-    /// Sign in with your staff account (the session is kept until it expires). 登录
+    /// Sign in with your staff account (the session is renewed by itself until it ends). 登录
     #[command(after_help = "Examples:\n  lectern login --username li.lan\n  \
         LECTERN_PASSWORD=... lectern login -u li.lan --server http://lectern.district.example:50051\n\n\
         The password is asked without echo, or read from LECTERN_PASSWORD.\n\
         After a first sign-in with a one-time password you choose a new one\n\
         (asked twice, or read from LECTERN_NEW_PASSWORD).\n\
         The session is saved in LECTERN_SESSION_FILE, default\n\
-        ~/.config/lectern/session.json, readable by you only.")]
+        ~/.config/lectern/session.json, readable by you only. Its access\n\
+        token is renewed by itself, so you sign in again only when the session\n\
+        ends (12 hours after signing in for staff; `lectern whoami` shows when).")]
     Login(LoginArgs),
     /// Sign out: end the session at the server and forget it here. 退出登录
     Logout,
-    /// Show who is signed in, at which server, and until when. 当前用户
+    /// Show who is signed in, at which server, and until when the session can be renewed. 当前用户
     Whoami {
         #[command(flatten)]
         connection: Connection,

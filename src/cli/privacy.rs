@@ -52,7 +52,7 @@ pub fn pretty(json: &str) -> anyhow::Result<String> {
 
 /// `lectern reader export`.
 pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let reader = lookup(&desk, &args.card).await?;
     let export = desk
         .readers()
@@ -79,7 +79,7 @@ pub async fn erase(args: EraseArgs) -> anyhow::Result<()> {
             clean(&args.card)
         );
     }
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let reader = lookup(&desk, &args.card).await?;
     let erased = desk
         .readers()
@@ -107,7 +107,7 @@ pub fn describe_rule(rule: Option<&HistoryRule>) -> String {
 
 /// `lectern reader categories`.
 pub async fn categories(connection: &Connection) -> anyhow::Result<()> {
-    let desk = Desk::open(connection)?;
+    let desk = Desk::open(connection).await?;
     let categories = desk
         .readers()
         .list_reader_categories(desk.request(ListReaderCategoriesRequest {}))

@@ -153,7 +153,7 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
         ReaderCommand::Categories { connection } => return super::privacy::categories(&connection).await,
     };
     let AddReaderArgs { school, card, name, category, class_id, expires, number, connection } = args;
-    let desk = Desk::open(&connection)?;
+    let desk = Desk::open(&connection).await?;
     let message = CreateReaderRequest {
         school_id: school_id(&desk, &school).await?,
         card_barcode: card,
@@ -183,7 +183,7 @@ async fn find(
     query: &str,
     connection: &Connection,
 ) -> anyhow::Result<()> {
-    let desk = Desk::open(connection)?;
+    let desk = Desk::open(connection).await?;
     let school_id = school_id(&desk, school).await?;
     let message = SearchReadersRequest {
         school_id,
@@ -241,7 +241,7 @@ pub fn reader_heading(reader: &Reader) -> String {
 
 /// `lectern loans`.
 pub async fn loans(args: LoansArgs) -> anyhow::Result<()> {
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let reader = lookup(&desk, &args.card).await?;
     let filter = if args.all { LoanFilter::All } else { LoanFilter::Open };
     let client = desk.circulation();
@@ -292,7 +292,7 @@ fn loans_table(loans: &[Loan], day: impl Fn(chrono::DateTime<chrono::Utc>) -> St
 
 /// `lectern notices`.
 pub async fn notices(args: NoticesArgs) -> anyhow::Result<()> {
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let reader = lookup(&desk, &args.card).await?;
     let client = desk.notifications();
     let notices = all_pages(MAX_PAGES, |page_token| {

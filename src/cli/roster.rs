@@ -69,7 +69,7 @@ pub enum Format {
 /// `lectern reader import`.
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let files = read_files(&args.files, args.format)?;
-    let desk = Desk::open(&args.connection)?;
+    let desk = Desk::open(&args.connection).await?;
     let message = ImportRosterRequest {
         format: match args.format {
             Format::Csv => RosterFormat::LecternCsv,

@@ -149,7 +149,7 @@ pub async fn school_id(desk: &Desk, argument: &str) -> anyhow::Result<String> {
 pub async fn run_school(command: SchoolCommand) -> anyhow::Result<()> {
     match command {
         SchoolCommand::Add { code, name, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let message = CreateSchoolRequest { code, name, request_id: request_id() };
             let client = desk.readers();
             let school = retrying(|| {
@@ -162,7 +162,7 @@ pub async fn run_school(command: SchoolCommand) -> anyhow::Result<()> {
             println!("school added: {} {} (id {})", clean(&school.code), clean(&school.name), school.id);
         }
         SchoolCommand::List { connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let schools = all_schools(&desk).await?;
             if schools.is_empty() {
                 println!("no schools yet: add one with `lectern school add`");
@@ -186,7 +186,7 @@ fn schools_table(schools: &[School]) -> Table {
 pub async fn run_class(command: ClassCommand) -> anyhow::Result<()> {
     match command {
         ClassCommand::Add { school, name, grade, year, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let message = CreateClassRequest {
                 school_id: school_id(&desk, &school).await?,
                 name,
@@ -211,7 +211,7 @@ pub async fn run_class(command: ClassCommand) -> anyhow::Result<()> {
             );
         }
         ClassCommand::List { school, year, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let school_id = school_id(&desk, &school).await?;
             let client = desk.readers();
             let classes = all_pages(MAX_PAGES, |page_token| {

@@ -1,7 +1,10 @@
 //! The signed-in session between two `lectern` commands: which server, the
-//! bearer token and when it expires, kept in a JSON file only its owner can
-//! read (mode 0600, written whole and renamed into place so a crash never
-//! leaves half a token behind).
+//! bearer token and when it expires, and the refresh token that buys a new
+//! one until the session ends, kept in a JSON file only its owner can read
+//! (mode 0600, written whole and renamed into place so a crash never leaves
+//! half a token behind). [`Session::freshness`] decides when to refresh, and
+//! [`lock`] keeps two commands from refreshing at once (a refresh token
+//! works once: spending it twice ends the session).
 
 use std::ffi::OsString;
 use std::fs;
@@ -11,6 +14,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
+use lectern_proto::reader::v1::LoginResponse;
+
+use super::format::{staff_role, utc};
 
 /// Where the CLI talks to when nothing else says: `lectern up`'s gateway.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
@@ -24,6 +30,11 @@ pub struct Session {
     pub token: String,
     /// When the token stops working, if the server said.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The token that buys a new access token (once); empty in a session
+    /// saved before sessions could be refreshed. Never printed, never logged.
+    pub refresh_token: String,
+    /// When the refresh token, and so the session, stops working.
+    pub refresh_expires_at: Option<DateTime<Utc>>,
     /// The sign-in name, for `whoami`.
     pub username: String,
     /// The staff role in words ("librarian").
@@ -39,16 +50,67 @@ impl std::fmt::Debug for Session {
             .field("server", &self.server)
             .field("token", &"<hidden>")
             .field("expires_at", &self.expires_at)
+            .field("refresh_token", &"<hidden>")
+            .field("refresh_expires_at", &self.refresh_expires_at)
             .field("username", &self.username)
             .field("role", &self.role)
             .finish()
     }
 }
 
+/// How long before its expiry an access token is renewed, so that a call
+/// started with it does not meet the end of its life on the way.
+pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
+
+/// What a command must do with the saved session before calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The access token is good for more than [`REFRESH_MARGIN`] (or is
+    /// about to expire but cannot be renewed): use it.
+    Fresh,
+    /// The access token has expired or is about to, and the refresh token
+    /// is still good: renew first.
+    Refresh,
+    /// Neither token works any more: sign in again.
+    Ended,
+}
+
 impl Session {
+    /// The session to save from a sign-in or refresh answer.
+    pub fn from_login(answer: &LoginResponse, server: String, username: String) -> Self {
+        let time =
+            |time: Option<&prost_types::Timestamp>| time.and_then(|time| utc(time.seconds, time.nanos));
+        Self {
+            server,
+            token: answer.access_token.clone(),
+            expires_at: time(answer.expire_time.as_ref()),
+            refresh_token: answer.refresh_token.clone(),
+            refresh_expires_at: time(answer.refresh_expire_time.as_ref()),
+            username,
+            role: staff_role(answer.role).to_owned(),
+        }
+    }
+
     /// Whether the token has expired at `now`.
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|expires_at| expires_at <= now)
+    }
+
+    /// Whether the refresh token can still be spent at `now`. One without
+    /// an expiry is left to the server to judge.
+    pub fn can_refresh(&self, now: DateTime<Utc>) -> bool {
+        !self.refresh_token.is_empty() && self.refresh_expires_at.is_none_or(|until| until > now)
+    }
+
+    /// Whether the session needs renewing at `now` before a call.
+    pub fn freshness(&self, now: DateTime<Utc>) -> Freshness {
+        let expiring = self.expires_at.is_some_and(|expires_at| expires_at - REFRESH_MARGIN <= now);
+        match (expiring, self.can_refresh(now), self.is_expired(now)) {
+            (false, _, _) => Freshness::Fresh,
+            (true, true, _) => Freshness::Refresh,
+            (true, false, false) => Freshness::Fresh,
+            (true, false, true) => Freshness::Ended,
+        }
     }
 
     /// The session as the JSON stored in the file.
@@ -57,6 +119,8 @@ impl Session {
             "server": self.server,
             "access_token": self.token,
             "expire_time": self.expires_at.map(|time| time.to_rfc3339()),
+            "refresh_token": self.refresh_token,
+            "refresh_expire_time": self.refresh_expires_at.map(|time| time.to_rfc3339()),
             "username": self.username,
             "role": self.role,
         });
@@ -73,15 +137,26 @@ impl Session {
         if server.is_empty() || token.is_empty() {
             bail!("no server or token in it");
         }
-        let expires_at = match value.get("expire_time").and_then(serde_json::Value::as_str) {
-            Some(time) => Some(
-                DateTime::parse_from_rfc3339(time)
-                    .context("expire_time is not an RFC 3339 time")?
-                    .with_timezone(&Utc),
-            ),
-            None => None,
+        let time_field = |name: &str| -> anyhow::Result<Option<DateTime<Utc>>> {
+            match value.get(name).and_then(serde_json::Value::as_str) {
+                Some(time) => Ok(Some(
+                    DateTime::parse_from_rfc3339(time)
+                        .with_context(|| format!("{name} is not an RFC 3339 time"))?
+                        .with_timezone(&Utc),
+                )),
+                None => Ok(None),
+            }
         };
-        Ok(Self { server, token, expires_at, username: text_field("username"), role: text_field("role") })
+        Ok(Self {
+            server,
+            token,
+            expires_at: time_field("expire_time")?,
+            // Absent in files saved before sessions could be refreshed.
+            refresh_token: text_field("refresh_token"),
+            refresh_expires_at: time_field("refresh_expire_time")?,
+            username: text_field("username"),
+            role: text_field("role"),
+        })
     }
 }
 
@@ -153,13 +228,7 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Session>> {
 
 /// Saves `session`, readable and writable by its owner only.
 pub fn save(path: &Path, session: &Session) -> anyhow::Result<()> {
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
-    }
+    make_folder(path)?;
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = PathBuf::from(temporary);
@@ -182,6 +251,49 @@ pub fn save(path: &Path, session: &Session) -> anyhow::Result<()> {
     write().with_context(|| format!("cannot save the session in {}", path.display()))
 }
 
+/// Creates the folder of the session file at `path`, private to its owner.
+fn make_folder(path: &Path) -> anyhow::Result<()> {
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    Ok(())
+}
+
+/// Holds the session's lock file (`<session file>.lock`, mode 0600) until
+/// dropped: whoever refreshes holds it from reading the refresh token to
+/// saving the new one, so a second command waits and then finds the new
+/// session instead of spending the same refresh token again.
+pub struct SessionLock {
+    _file: fs::File,
+}
+
+/// Waits for, then takes, the lock of the session file at `path`. Waiting
+/// blocks, so it runs off the async workers.
+pub async fn lock(path: &Path) -> anyhow::Result<SessionLock> {
+    make_folder(path)?;
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    tokio::task::spawn_blocking(move || -> anyhow::Result<SessionLock> {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {}", lock_path.display()))?;
+        file.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        Ok(SessionLock { _file: file })
+    })
+    .await
+    .context("waiting for the session lock stopped")?
+}
+
 /// Deletes the saved session; false if there was none.
 pub fn remove(path: &Path) -> anyhow::Result<bool> {
     match fs::remove_file(path) {
@@ -200,6 +312,8 @@ mod tests {
             server: DEFAULT_SERVER.to_owned(),
             token: "secret-token".to_owned(),
             expires_at: DateTime::from_timestamp(1_800_000_000, 0),
+            refresh_token: "secret-refresh".to_owned(),
+            refresh_expires_at: DateTime::from_timestamp(1_800_039_600, 0),
             username: "li.lan".to_owned(),
             role: "librarian".to_owned(),
         }
@@ -248,10 +362,53 @@ mod tests {
         let saved = session();
         assert_eq!(Session::from_json(&saved.to_json()).unwrap(), saved);
         assert!(!format!("{saved:?}").contains("secret-token"));
-        let no_expiry = Session { expires_at: None, ..session() };
+        assert!(!format!("{saved:?}").contains("secret-refresh"));
+        let no_expiry = Session { expires_at: None, refresh_expires_at: None, ..session() };
         assert_eq!(Session::from_json(&no_expiry.to_json()).unwrap(), no_expiry);
         assert!(Session::from_json("{}").is_err());
         assert!(Session::from_json("not json").is_err());
+    }
+
+    #[test]
+    fn a_session_file_from_before_refresh_tokens_still_loads() {
+        let old = r#"{
+  "server": "http://127.0.0.1:50051",
+  "access_token": "secret-token",
+  "expire_time": "2027-01-15T08:00:00+00:00",
+  "username": "li.lan",
+  "role": "librarian"
+}"#;
+        let loaded = Session::from_json(old).unwrap();
+        assert_eq!(loaded.token, "secret-token");
+        assert_eq!(loaded.refresh_token, "");
+        assert_eq!(loaded.refresh_expires_at, None);
+        assert_eq!(loaded.freshness(loaded.expires_at.unwrap()), Freshness::Ended);
+        let bad = old.replace("\"role\"", "\"refresh_expire_time\": \"tomorrow\", \"role\"");
+        assert!(Session::from_json(&bad).unwrap_err().to_string().contains("refresh_expire_time"));
+    }
+
+    #[test]
+    fn a_session_is_refreshed_a_minute_before_its_token_expires() {
+        let saved = session();
+        let expiry = saved.expires_at.unwrap();
+        let seconds = chrono::Duration::seconds;
+        assert_eq!(saved.freshness(expiry - seconds(61)), Freshness::Fresh);
+        assert_eq!(saved.freshness(expiry - seconds(60)), Freshness::Refresh);
+        assert_eq!(saved.freshness(expiry + seconds(3600)), Freshness::Refresh);
+        // Twelve hours after signing in the session is over.
+        let session_end = saved.refresh_expires_at.unwrap();
+        assert_eq!(saved.freshness(session_end - seconds(1)), Freshness::Refresh);
+        assert_eq!(saved.freshness(session_end), Freshness::Ended);
+        // An old session without a refresh token is used to its last second.
+        let old = Session { refresh_token: String::new(), refresh_expires_at: None, ..session() };
+        assert_eq!(old.freshness(expiry - seconds(30)), Freshness::Fresh);
+        assert_eq!(old.freshness(expiry), Freshness::Ended);
+        // A refresh token without an expiry is left to the server to judge.
+        let open_ended = Session { refresh_expires_at: None, ..session() };
+        assert_eq!(open_ended.freshness(expiry + seconds(86_400)), Freshness::Refresh);
+        // A token without an expiry is used until the server refuses it.
+        let no_expiry = Session { expires_at: None, ..session() };
+        assert_eq!(no_expiry.freshness(session_end + seconds(1)), Freshness::Fresh);
     }
 
     #[test]
@@ -274,6 +431,22 @@ mod tests {
         assert_eq!(load(&path).unwrap(), Some(session()));
         assert!(remove(&path).unwrap());
         assert!(!remove(&path).unwrap());
+        fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_lock_is_private_and_taken_again_once_released() {
+        let folder = std::env::temp_dir().join(format!("lectern-cli-{}", uuid::Uuid::now_v7()));
+        let path = folder.join("new").join("session.json");
+        let held = lock(&path).await.unwrap();
+        let mode = fs::metadata(folder.join("new").join("session.json.lock")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let waiting = tokio::spawn({
+            let path = path.clone();
+            async move { lock(&path).await.map(|_| ()) }
+        });
+        drop(held);
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await.unwrap().unwrap().unwrap();
         fs::remove_dir_all(&folder).unwrap();
     }
 }

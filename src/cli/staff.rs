@@ -81,7 +81,7 @@ impl From<RoleArg> for StaffRole {
 pub async fn run_staff(command: StaffCommand) -> anyhow::Result<()> {
     match command {
         StaffCommand::Add { username, name, role, schools, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let school_ids = school_ids(&desk, &schools).await?;
             let one_time_password = lectern_reader::generate_password();
             let message = CreateStaffAccountRequest {
@@ -106,13 +106,13 @@ pub async fn run_staff(command: StaffCommand) -> anyhow::Result<()> {
             );
         }
         StaffCommand::List { connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let accounts = all_accounts(&desk).await?;
             let schools = all_schools(&desk).await?;
             print!("{}", accounts_table(&accounts, &schools).render(""));
         }
         StaffCommand::Schools { username, schools, connection } => {
-            let desk = Desk::open(&connection)?;
+            let desk = Desk::open(&connection).await?;
             let school_ids = school_ids(&desk, &schools).await?;
             let wanted = username.trim().to_lowercase();
             let accounts = all_accounts(&desk).await?;

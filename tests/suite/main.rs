@@ -14,6 +14,7 @@ mod harness;
 mod access;
 mod bad_input;
 mod circulation;
+mod cli;
 mod demo;
 mod erasure;
 mod events;

@@ -1,0 +1,102 @@
+//! The desk's command line against a running suite: a librarian who signs
+//! in once keeps working all day, `lectern` renewing the access token with
+//! the session file's refresh token as it runs out, until the staff
+//! session's twelve hours are over; and a session file put back after its
+//! refresh token was spent (a copy in someone else's hands) ends the session.
+//! Signing out after the access token ran out still ends the session at
+//! the server.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lectern::cli::{Connection, Desk, sign_in, sign_out};
+use lectern_common::clock::Clock as _;
+use lectern_common::refusal::{Reason, reason_of};
+use lectern_proto::gateway::v1::WhoAmIRequest;
+use lectern_proto::reader::v1::StaffRole;
+use tonic::Status;
+
+use crate::harness::{TestSuite, eventually};
+
+/// Who the desk's token belongs to, as the gateway sees it.
+async fn whoami(desk: &Desk) -> Result<String, Status> {
+    desk.gateway().who_am_i(desk.request(WhoAmIRequest {})).await.map(|answer| answer.into_inner().subject_id)
+}
+
+/// A suite with librarian li.lan signed in through the CLI's sign-in, the
+/// session kept in a file of the test's own.
+async fn signed_in() -> (TestSuite, Connection, PathBuf) {
+    let suite = TestSuite::start().await;
+    let school = suite.school("XH-PRI", "徐汇实验小学").await;
+    suite.staff("li.lan", StaffRole::Librarian, &[&school]).await;
+    let folder = std::env::temp_dir().join(format!("lectern-cli-suite-{}", uuid::Uuid::now_v7()));
+    let path = folder.join("session.json");
+    let server = suite.suite.gateway_url();
+    sign_in(&path, server.clone(), "li.lan".into(), "li.lan-own-password".into()).await.unwrap();
+    (suite, Connection { server: Some(server) }, path)
+}
+
+#[tokio::test]
+async fn a_librarian_signs_in_once_for_the_whole_day() {
+    let (suite, connection, path) = signed_in().await;
+    let morning = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+    let librarian = whoami(&morning).await.unwrap();
+    let mut previous = morning.session.clone();
+    // 8:00 to 19:00: every hour the access token has run out.
+    for hour in 1..=11 {
+        suite.clock.advance(chrono::Duration::hours(1));
+        let stale = whoami(&morning).await.unwrap_err();
+        assert_eq!(reason_of(&stale), Some(Reason::TokenInvalid), "hour {hour}: {stale:?}");
+        let desk = Desk::open_at(&connection, &path, suite.clock.now())
+            .await
+            .unwrap_or_else(|error| panic!("hour {hour}: {error:#}"));
+        assert_ne!(desk.session.token, previous.token, "hour {hour}");
+        assert_ne!(desk.session.refresh_token, previous.refresh_token, "hour {hour}");
+        assert_eq!(whoami(&desk).await.unwrap(), librarian, "hour {hour}");
+        // The renewed session was saved: the next command uses it as it is.
+        let again = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+        assert_eq!(again.session, desk.session, "hour {hour}");
+        previous = desk.session;
+    }
+    // Twelve hours after signing in the session is over.
+    suite.clock.advance(chrono::Duration::minutes(61));
+    let error = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap_err();
+    assert!(error.to_string().contains("run `lectern login`"), "{error:#}");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn a_spent_refresh_token_ends_the_session() {
+    let (suite, connection, path) = signed_in().await;
+    let copy = std::fs::read_to_string(&path).unwrap();
+    suite.clock.advance(chrono::Duration::minutes(61));
+    let renewed = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+    whoami(&renewed).await.unwrap();
+    // The copy's refresh token was spent by the renewal.
+    std::fs::write(&path, copy).unwrap();
+    let error = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap_err();
+    assert!(error.to_string().contains("session has ended"), "{error:#}");
+    assert!(error.to_string().contains("run `lectern login`"), "{error:#}");
+    // The whole session ended, so the renewed token stops working too.
+    eventually(Duration::from_secs(10), "the renewed token to be refused", || async {
+        whoami(&renewed).await.err().filter(|status| reason_of(status) == Some(Reason::SessionEnded))
+    })
+    .await;
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn signing_out_after_the_token_ran_out_ends_the_session_at_the_server() {
+    let (suite, connection, path) = signed_in().await;
+    let copy = std::fs::read_to_string(&path).unwrap();
+    suite.clock.advance(chrono::Duration::minutes(90));
+    // The session is renewed just to end it: the server confirms.
+    assert_eq!(sign_out(&path, suite.clock.now()).await.unwrap(), "signed out");
+    assert!(!path.exists());
+    assert_eq!(sign_out(&path, suite.clock.now()).await.unwrap(), "not signed in: nothing to do");
+    // The old file back in place cannot bring the session back.
+    std::fs::write(&path, copy).unwrap();
+    let error = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap_err();
+    assert!(error.to_string().contains("session has ended"), "{error:#}");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
