@@ -7,8 +7,10 @@
 // Test helpers fail the test loudly on anything unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lectern_common::clock;
 use lectern_common::config::ServiceSettings;
@@ -20,7 +22,6 @@ use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
 use lectern_reader::Config;
-use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -34,30 +35,7 @@ struct Server {
 
 impl Server {
     async fn start(config: Config) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
-        // The listener is bound already; keep trying until the server
-        // answers or the deadline passes.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let channel = loop {
-            match IdentityServiceClient::connect(url.clone()).await {
-                Ok(mut client) => match client.list_verification_keys(ListVerificationKeysRequest {}).await {
-                    Ok(_) => break Channel::from_shared(url.clone()).unwrap().connect().await.unwrap(),
-                    Err(status) if Instant::now() < deadline => {
-                        assert!(!task.is_finished(), "server stopped: {status}");
-                        tokio::task::yield_now().await;
-                    }
-                    Err(status) => panic!("server never answered: {status}"),
-                },
-                Err(error) if Instant::now() < deadline => {
-                    assert!(!task.is_finished(), "server stopped: {error}");
-                    tokio::task::yield_now().await;
-                }
-                Err(error) => panic!("cannot connect to the reader service: {error}"),
-            }
-        };
+        let support::Running { channel, shutdown, task } = support::serve(config).await;
         Self { channel, shutdown, task }
     }
 

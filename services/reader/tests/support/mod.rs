@@ -1,4 +1,4 @@
-//! What the profile and year-end tests share: the reader service on
+//! What the reader service's tests share: the reader service on
 //! loopback against a throw-away database, and tokens signed with the
 //! service's own key for any staff member, school scope or reader — so a
 //! test can act as "a librarian of school A" without building accounts.
@@ -36,6 +36,38 @@ pub struct Server {
     task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
 }
 
+/// The reader service running on loopback.
+pub struct Running {
+    pub channel: Channel,
+    pub shutdown: Shutdown,
+    pub task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
+}
+
+/// Starts the reader service with `config` on a loopback port and waits,
+/// with a deadline, until it answers.
+pub async fn serve(config: Config) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
+    // The listener is bound already; keep trying until the server answers
+    // or the deadline passes.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let channel = loop {
+        let answer = match IdentityServiceClient::connect(url.clone()).await {
+            Ok(mut client) => client.list_verification_keys(ListVerificationKeysRequest {}).await.is_ok(),
+            Err(_) => false,
+        };
+        if answer {
+            break Channel::from_shared(url.clone()).unwrap().connect().await.unwrap();
+        }
+        assert!(!task.is_finished(), "the reader service stopped");
+        assert!(Instant::now() < deadline, "the reader service never answered");
+        tokio::task::yield_now().await;
+    };
+    Running { channel, shutdown, task }
+}
+
 #[derive(QueryableByName)]
 struct KeyRow {
     #[diesel(sql_type = Text)]
@@ -53,23 +85,7 @@ impl Server {
             ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()),
             "test-district-service-key",
         );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let channel = loop {
-            let answer = match IdentityServiceClient::connect(url.clone()).await {
-                Ok(mut client) => client.list_verification_keys(ListVerificationKeysRequest {}).await.is_ok(),
-                Err(_) => false,
-            };
-            if answer {
-                break Channel::from_shared(url.clone()).unwrap().connect().await.unwrap();
-            }
-            assert!(!task.is_finished(), "server stopped");
-            assert!(Instant::now() < deadline, "the reader service never answered");
-            tokio::task::yield_now().await;
-        };
+        let Running { channel, shutdown, task } = serve(config).await;
         let db = Db::connect(database.url(), 2).unwrap();
         let key: KeyRow = diesel::sql_query(
             "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL",
