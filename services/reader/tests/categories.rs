@@ -8,7 +8,9 @@
 // Test helpers fail the test loudly on anything unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use lectern_common::clock;
 use lectern_common::config::ServiceSettings;
@@ -19,7 +21,6 @@ use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
 use lectern_reader::Config;
-use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -53,18 +54,7 @@ async fn start(database: &TestDatabase) -> (Channel, String, Shutdown) {
     config.circulation_url = "http://127.0.0.1:9".into();
     config.notification_url = "http://127.0.0.1:9".into();
     let first = lectern_reader::bootstrap_first_admin(&config).await.unwrap().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let shutdown = Shutdown::new();
-    tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let channel = loop {
-        if let Ok(channel) = Channel::from_shared(url.clone()).unwrap().connect().await {
-            break channel;
-        }
-        assert!(Instant::now() < deadline, "the reader service never answered");
-        tokio::task::yield_now().await;
-    };
+    let support::Running { channel, shutdown, .. } = support::serve(config).await;
     let mut identity = IdentityServiceClient::new(channel.clone());
     let login = identity
         .login(LoginRequest {

@@ -9,14 +9,14 @@
 // Test helpers fail the test loudly on anything unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
 use lectern_common::clock;
 use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::db::{Db, DbConnection};
-use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
+use lectern_common::identity::{Grant, Role, TokenSigner};
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
@@ -24,7 +24,6 @@ use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
 use lectern_proto::reader::v1::*;
 use lectern_reader::Config;
-use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -35,63 +34,14 @@ struct Server {
     task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
 }
 
-#[derive(QueryableByName)]
-struct KeyRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    key_id: String,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    private_key: Vec<u8>,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    public_key: Vec<u8>,
-}
-
-const KEY_QUERY: &str = "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL";
-
-/// The service's signing key, read from its database, so the test can act
-/// as staff of any role and school without a sign-in for each.
-fn signer(url: &str) -> TokenSigner {
-    let db = Db::connect(url, 1).unwrap();
-    let mut connection = db.connection().unwrap();
-    let row: KeyRow = match &mut *connection {
-        DbConnection::Sqlite(sqlite) => diesel::sql_query(KEY_QUERY).get_result(sqlite).unwrap(),
-        DbConnection::Pg(pg) => diesel::sql_query(KEY_QUERY).get_result(pg).unwrap(),
-    };
-    let key = SigningKey {
-        key_id: row.key_id,
-        private_pkcs8: row.private_key,
-        public_key: row.public_key.try_into().unwrap(),
-        created_at: chrono::Utc::now(),
-    };
-    TokenSigner::new(key, clock::system())
-}
-
 impl Server {
     async fn start(database: &TestDatabase) -> Self {
         let config = Config::local(
             ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()),
             "test-district-service-key",
         );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let channel = loop {
-            let ready = async {
-                let channel = Channel::from_shared(url.clone()).unwrap().connect().await.ok()?;
-                let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-                let answer =
-                    health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await;
-                answer.ok().map(|_| channel)
-            };
-            if let Some(channel) = ready.await {
-                break channel;
-            }
-            assert!(!task.is_finished(), "server stopped");
-            assert!(Instant::now() < deadline, "server never answered");
-            tokio::task::yield_now().await;
-        };
-        let signer = signer(database.url());
+        let support::Running { channel, shutdown, task } = support::serve(config).await;
+        let signer = support::signer(database.url());
         Self { channel, signer, shutdown, task }
     }
 

@@ -68,6 +68,26 @@ pub async fn serve(config: Config) -> Running {
     Running { channel, shutdown, task }
 }
 
+/// A signer with the reader service's own key, read from its database at
+/// `url`, so a test can act as anyone without signing in.
+pub fn signer(url: &str) -> TokenSigner {
+    const KEY_QUERY: &str =
+        "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL";
+    let db = Db::connect(url, 1).unwrap();
+    let mut connection = db.connection().unwrap();
+    let row: KeyRow = match &mut *connection {
+        DbConnection::Sqlite(sqlite) => diesel::sql_query(KEY_QUERY).get_result(sqlite).unwrap(),
+        DbConnection::Pg(pg) => diesel::sql_query(KEY_QUERY).get_result(pg).unwrap(),
+    };
+    let key = SigningKey {
+        key_id: row.key_id,
+        private_pkcs8: row.private_key,
+        public_key: row.public_key.as_slice().try_into().unwrap(),
+        created_at: chrono::Utc::now(),
+    };
+    TokenSigner::new(key, clock::system())
+}
+
 #[derive(QueryableByName)]
 struct KeyRow {
     #[diesel(sql_type = Text)]
@@ -87,19 +107,8 @@ impl Server {
         );
         let Running { channel, shutdown, task } = serve(config).await;
         let db = Db::connect(database.url(), 2).unwrap();
-        let key: KeyRow = diesel::sql_query(
-            "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL",
-        )
-        .get_result(&mut *db.connection().unwrap())
-        .unwrap();
-        let clock = clock::system();
-        let key = SigningKey {
-            key_id: key.key_id,
-            private_pkcs8: key.private_key,
-            public_key: key.public_key.as_slice().try_into().unwrap(),
-            created_at: clock.now(),
-        };
-        Self { _database: database, db, channel, signer: TokenSigner::new(key, clock), shutdown, task }
+        let signer = signer(database.url());
+        Self { _database: database, db, channel, signer, shutdown, task }
     }
 
     /// A token for `grant`.
