@@ -17,41 +17,13 @@ use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
 use lectern_common::refusal::{Reason, reason_of};
-use lectern_common::shutdown::Shutdown;
-use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
-use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
 use lectern_reader::Config;
-use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 const SERVICE_KEY: &str = "test-district-service-key";
 
-struct Server {
-    channel: Channel,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
-}
-
-impl Server {
-    async fn start(config: Config) -> Self {
-        let support::Running { channel, shutdown, task } = support::serve(config).await;
-        Self { channel, shutdown, task }
-    }
-
-    fn identity(&self) -> IdentityServiceClient<Channel> {
-        IdentityServiceClient::new(self.channel.clone())
-    }
-
-    fn readers(&self) -> ReaderServiceClient<Channel> {
-        ReaderServiceClient::new(self.channel.clone())
-    }
-
-    async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
-    }
-}
+use support::Running as Server;
 
 fn config(database: &TestDatabase) -> Config {
     Config::local(ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()), SERVICE_KEY)
@@ -107,7 +79,7 @@ async fn the_first_admin_signs_in_and_registers_readers() {
     assert_eq!(first.username, "admin");
     assert_eq!(first.password.len(), 16);
     assert!(lectern_reader::bootstrap_first_admin(&config).await.unwrap().is_none());
-    let server = Server::start(config).await;
+    let server = support::serve(config).await;
     let mut identity = server.identity();
     let mut readers = server.readers();
 
@@ -406,7 +378,7 @@ async fn a_restart_keeps_the_signing_key_and_the_admin() {
     let database = TestDatabase::create("readerrestart");
     let mut config = config(&database);
     config.bootstrap_admin_password = Some("operator chosen password".into());
-    let server = Server::start(config.clone()).await;
+    let server = support::serve(config.clone()).await;
     let login =
         server.identity().login(staff_login("admin", "operator chosen password")).await.unwrap().into_inner();
     assert!(login.password_change_required);
@@ -419,7 +391,7 @@ async fn a_restart_keeps_the_signing_key_and_the_admin() {
         .keys;
     server.stop().await;
 
-    let server = Server::start(config.clone()).await;
+    let server = support::serve(config.clone()).await;
     let after = server
         .identity()
         .list_verification_keys(ListVerificationKeysRequest {})

@@ -19,7 +19,6 @@ use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
 use lectern_common::refusal::{Reason, reason_of};
-use lectern_common::shutdown::Shutdown;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
@@ -30,29 +29,24 @@ use tonic::{Code, Request, Status};
 const ADMIN_PASSWORD: &str = "operator chosen password";
 const NEW_PASSWORD: &str = "admin password 2026";
 
-struct Server {
-    channel: Channel,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
-}
+/// The shared running server, with the calls these tests make often.
+struct Server(support::Running);
 
 impl Server {
     async fn start(config: Config) -> Self {
-        let support::Running { channel, shutdown, task } = support::serve(config).await;
-        Self { channel, shutdown, task }
+        Self(support::serve(config).await)
     }
 
     fn identity(&self) -> IdentityServiceClient<Channel> {
-        IdentityServiceClient::new(self.channel.clone())
+        self.0.identity()
     }
 
     fn readers(&self) -> ReaderServiceClient<Channel> {
-        ReaderServiceClient::new(self.channel.clone())
+        self.0.readers()
     }
 
     async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
+        self.0.stop().await;
     }
 
     /// Signs the admin in and picks a real password; the answer's session.
@@ -201,7 +195,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
 
     let admin = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
     let events =
-        lectern_proto::reader::v1::audit_service_client::AuditServiceClient::new(server.channel.clone())
+        lectern_proto::reader::v1::audit_service_client::AuditServiceClient::new(server.0.channel.clone())
             .list_audit_events(bearer(
                 ListAuditEventsRequest { page_size: 100, ..Default::default() },
                 &admin.access_token,

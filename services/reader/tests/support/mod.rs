@@ -88,6 +88,24 @@ pub fn signer(url: &str) -> TokenSigner {
     TokenSigner::new(key, clock::system())
 }
 
+impl Running {
+    /// An `IdentityService` client.
+    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel.clone())
+    }
+
+    /// A `ReaderService` client.
+    pub fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel.clone())
+    }
+
+    /// Shuts the server down and checks it stopped cleanly.
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 #[derive(QueryableByName)]
 struct KeyRow {
     #[diesel(sql_type = Text)]
