@@ -20,6 +20,7 @@ use lectern_proto::reader::v1::RefreshSessionRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
+use lectern_proto::reader::v1::school_year_service_client::SchoolYearServiceClient;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
 
@@ -168,6 +169,10 @@ impl Desk {
             .map_err(|_| anyhow!("--server {:?} is not a URL", self.server))?;
         let channel = endpoint.connect_timeout(CONNECT_TIMEOUT).timeout(timeout).connect_lazy();
         Ok(RosterServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024))
+    }
+
+    pub fn school_year(&self) -> SchoolYearServiceClient<Channel> {
+        SchoolYearServiceClient::new(self.channel.clone())
     }
 
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {

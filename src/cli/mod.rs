@@ -17,6 +17,7 @@ mod login;
 mod privacy;
 mod readers;
 mod roster;
+mod school_year;
 mod schools;
 mod session;
 mod staff;
@@ -31,6 +32,7 @@ pub use desk::Desk;
 pub use devices::DeviceCommand;
 pub use login::{LoginArgs, sign_in, sign_out};
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
+pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
 pub use staff::StaffCommand;
 
@@ -69,7 +71,7 @@ pub enum DeskCommand {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Schools of the district: add, list. 学校
+    /// Schools of the district: add, list, year-end promotion. 学校
     #[command(subcommand)]
     School(SchoolCommand),
     /// Staff accounts and the schools they work for (district admins). 馆员
@@ -212,6 +214,53 @@ mod tests {
         let mut args = reader.to_vec();
         args.extend_from_slice(&["--category", "Guest"]);
         assert!(parse(&args).is_ok());
+    }
+
+    #[test]
+    fn year_end_is_a_preview_unless_applied() {
+        let base = ["school", "year-end", "--school", "XH-PRI", "--from", "2026-2027", "--top-grade", "6"];
+        let with = |extra: &[&str]| {
+            let mut args = base.to_vec();
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        let DeskCommand::School(SchoolCommand::YearEnd(args)) =
+            with(&["--graduate-expires-on", "2027-08-31"]).unwrap()
+        else {
+            panic!("not school year-end");
+        };
+        assert_eq!(
+            (args.school.as_str(), args.from.as_str(), args.to, args.top_grade),
+            ("XH-PRI", "2026-2027", None, 6)
+        );
+        assert_eq!(args.graduate_expires_on.to_string(), "2027-08-31");
+        assert!(!args.apply);
+        let DeskCommand::School(SchoolCommand::YearEnd(args)) =
+            with(&["--graduates-expire", "2027-08-31", "--to", "2027-2028", "--apply"]).unwrap()
+        else {
+            panic!("not school year-end");
+        };
+        assert_eq!((args.to.as_deref(), args.apply), (Some("2027-2028"), true));
+        // Bad values never reach the server.
+        assert!(with(&[]).is_err());
+        assert!(with(&["--graduate-expires-on", "2027-02-30"]).is_err());
+        assert!(with(&["--graduate-expires-on", "2027-08-31", "--to", "2027-2029"]).is_err());
+        assert!(with(&["--graduate-expires-on", "2027-08-31", "--top-grade", "13"]).is_err());
+        assert!(
+            parse(&[
+                "school",
+                "year-end",
+                "--from",
+                "2026-27",
+                "--top-grade",
+                "6",
+                "--graduate-expires-on",
+                "2027-08-31",
+                "--school",
+                "X"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Schools and classes: `school add|list`, `class add|list`, and how a
+//! Schools and classes: `school add|list` (`school year-end` is in
+//! `school_year.rs`), `class add|list`, and how a
 //! `--school` argument (an id, or a code such as XH-PRI that people
 //! remember) becomes the id the API wants.
 
@@ -9,6 +10,7 @@ use lectern_proto::reader::v1::{
 
 use super::Connection;
 use super::desk::{Desk, all_pages, request_id, retrying};
+use super::school_year::{self, YearEndArgs};
 use super::table::{Table, clean};
 
 /// At most this many pages of any list are fetched.
@@ -34,6 +36,13 @@ pub enum SchoolCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// End a school year: preview, then --apply, the promotion of every class a grade up. 升年级
+    #[command(after_help = "Examples:\n  \
+        lectern school year-end --school XH-PRI --from 2026-2027 --top-grade 6 --graduate-expires-on 2027-08-31\n  \
+        lectern school year-end --school XH-PRI --from 2026-2027 --top-grade 6 --graduate-expires-on 2027-08-31 --apply\n\n\
+        Without --apply only the plan is shown. Each school and year is promoted once;\n\
+        librarians of the school and district admins only (see docs/school-year.md).")]
+    YearEnd(YearEndArgs),
 }
 
 /// `lectern class …`.
@@ -170,6 +179,7 @@ pub async fn run_school(command: SchoolCommand) -> anyhow::Result<()> {
             }
             print!("{}", schools_table(&schools).render(""));
         }
+        SchoolCommand::YearEnd(args) => school_year::run_year_end(args).await?,
     }
     Ok(())
 }

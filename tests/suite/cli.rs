@@ -4,12 +4,13 @@
 //! session's twelve hours are over; and a session file put back after its
 //! refresh token was spent (a copy in someone else's hands) ends the session.
 //! Signing out after the access token ran out still ends the session at
-//! the server.
+//! the server. `lectern school year-end` previews, applies, and then shows
+//! the server's refusal of a second run.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lectern::cli::{Connection, Desk, sign_in, sign_out};
+use lectern::cli::{Connection, Desk, YearEndArgs, sign_in, sign_out, year_end};
 use lectern_common::clock::Clock as _;
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::gateway::v1::WhoAmIRequest;
@@ -98,5 +99,45 @@ async fn signing_out_after_the_token_ran_out_ends_the_session_at_the_server() {
     std::fs::write(&path, copy).unwrap();
     let error = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap_err();
     assert!(error.to_string().contains("session has ended"), "{error:#}");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn the_desk_previews_then_applies_the_year_end() {
+    let (suite, connection, path) = signed_in().await;
+    let school = suite.school("XH-MID", "徐汇实验中学").await;
+    suite.staff("wang.fang", StaffRole::Librarian, &[&school]).await;
+    suite.student(&school, "M3-1", "2029-07-31").await;
+    sign_in(&path, suite.suite.gateway_url(), "wang.fang".into(), "wang.fang-own-password".into())
+        .await
+        .unwrap();
+    let desk = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+    let args = |apply: bool| YearEndArgs {
+        school: "xh-mid".into(),
+        from: "2026-2027".into(),
+        to: None,
+        top_grade: 9,
+        graduate_expires_on: "2027-08-31".parse().unwrap(),
+        apply,
+        connection: connection.clone(),
+    };
+
+    let preview = year_end(&desk, &args(false)).await.unwrap();
+    assert!(
+        preview.starts_with("year-end 2026-2027 → 2027-2028 (preview: nothing changed yet)\n"),
+        "{preview}"
+    );
+    assert!(preview.contains("  三年级(M3-1)班  3      四年级(M3-1)班  4      1\n"), "{preview}");
+    assert!(preview.contains("no class graduates\n"), "{preview}");
+    assert!(preview.contains("would open 1 class in 2027-2028 and move 1 student up"), "{preview}");
+
+    let applied = year_end(&desk, &args(true)).await.unwrap();
+    assert!(applied.contains("NEW CLASS ID"), "{applied}");
+    assert!(applied.contains("done: 1 class opened in 2027-2028, 1 student moved up"), "{applied}");
+
+    // A second run (a new invocation, so a new request id) is refused with the server's word.
+    let again = year_end(&desk, &args(true)).await.unwrap_err().to_string();
+    assert!(again.starts_with("refused: "), "{again}");
+    assert!(again.ends_with("(YEAR_END_ALREADY_APPLIED)"), "{again}");
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
