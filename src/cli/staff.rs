@@ -43,7 +43,7 @@ pub enum StaffCommand {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Set the schools a librarian or assistant works for (from their next sign-in). 设置馆员学校
+    /// Set the schools a librarian or assistant works for (from their next sign-in or token renewal). 设置馆员学校
     #[command(after_help = "Example:\n  lectern staff schools li.hua --school XH-PRI --school XH-MID")]
     Schools {
         /// The account's sign-in name
@@ -131,7 +131,7 @@ pub async fn run_staff(command: StaffCommand) -> anyhow::Result<()> {
             .map_err(|status| desk.fail(status))?;
             let all = all_schools(&desk).await?;
             println!(
-                "{} now works for: {} (from their next sign-in)",
+                "{} now works for: {} (from their next sign-in or token renewal, within the hour)",
                 clean(&account.username),
                 school_codes(&account.school_ids, &all)
             );
