@@ -11,11 +11,13 @@ use lectern_proto::circulation::v1::{
 };
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::ListNoticesRequest;
+use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::{
-    CreateReaderCategoryRequest, CreateReaderRequest, EraseReaderRequest, ExportReaderDataRequest,
-    GetReaderRequest, HistoryRetention, HistoryRule, ListAuditEventsRequest, ListReaderCategoriesRequest,
-    LoginRequest, LookupReaderRequest, Reader, ReaderCategory, ReaderCredentials, School,
-    SetReaderPinRequest, StaffRole, UpdateReaderCategoryRequest, login_request,
+    ContactChannel, ContactWho, CreateReaderCategoryRequest, CreateReaderContactRequest, CreateReaderRequest,
+    EraseReaderRequest, ExportReaderDataRequest, GetReaderRequest, HistoryRetention, HistoryRule,
+    ListAuditEventsRequest, ListReaderCategoriesRequest, LoginRequest, LookupReaderRequest, Reader,
+    ReaderCategory, ReaderCredentials, School, SetReaderPinRequest, StaffRole, UpdateReaderCategoryRequest,
+    login_request,
 };
 use tonic::Code;
 
@@ -214,6 +216,36 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
         (notice_count(&suite, &student.id).await == 2).then_some(())
     })
     .await;
+
+    // The family's phone is on file, and the reader is signed in on a phone.
+    let mut profiles = ReaderProfileServiceClient::new(suite.channel.clone());
+    let add_phone = CreateReaderContactRequest {
+        reader_id: student.id.clone(),
+        who: ContactWho::Guardian.into(),
+        channel: ContactChannel::Phone.into(),
+        value: "13900000001".into(),
+        label: "妈妈".into(),
+        request_id: lectern_common::ids::new_id(),
+    };
+    profiles.create_reader_contact(suite.admin(add_phone.clone())).await.unwrap();
+    suite
+        .readers()
+        .set_reader_pin(
+            suite.admin(SetReaderPinRequest { reader_id: student.id.clone(), pin: "0427".into() }),
+        )
+        .await
+        .unwrap();
+    let on_phone = GatewayServiceClient::new(suite.channel.clone())
+        .login(LoginRequest {
+            credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
+                card_barcode: "R0001".into(),
+                pin: "0427".into(),
+            })),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
     let request_id = lectern_common::ids::new_id();
     let erase_request =
         || suite.admin(EraseReaderRequest { reader_id: student.id.clone(), request_id: request_id.clone() });
@@ -233,6 +265,19 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
             .readers()
             .lookup_reader(suite.admin(LookupReaderRequest { card_barcode: "R0001".into() }))
             .await,
+        Code::NotFound,
+        Reason::ReaderNotFound,
+    );
+    // The phone's session ended, and no remembered answer still holds the
+    // family's number: replaying the request finds no reader.
+    eventually(WAIT, "the reader's own session to end", || async {
+        let answer =
+            suite.readers().get_reader(bearer(GetReaderRequest { id: student.id.clone() }, &on_phone)).await;
+        matches!(answer, Err(status) if status.code() == Code::Unauthenticated).then_some(())
+    })
+    .await;
+    assert_refused(
+        profiles.create_reader_contact(suite.admin(add_phone)).await,
         Code::NotFound,
         Reason::ReaderNotFound,
     );

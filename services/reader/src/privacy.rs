@@ -12,6 +12,7 @@ use lectern_common::{ids, outbox};
 use lectern_proto::circulation::v1::Loan;
 use lectern_proto::events::v1::{Event, ReaderErased, event};
 use lectern_proto::notification::v1::Notice;
+use prost::Message as _;
 use prost_types::Timestamp;
 use serde_json::{Value, json};
 
@@ -45,6 +46,8 @@ pub fn erase(
         return Err(Error::ReaderNotFound(reader_id.clone()));
     }
     forget_remembered_answers(connection, reader_id)?;
+    // Tokens the reader holds (phone, portal) stop working everywhere.
+    db::sessions::revoke_subject(connection, reader_id, "reader erased", now)?;
     let event = erased_event(ids::new_id(), reader_id, &reader.reader.school_id, now);
     outbox::enqueue(connection, &event, reader_id, &ERASURE_SUBSCRIBERS, now)?;
     audit::record(
@@ -55,28 +58,52 @@ pub fn erase(
     Ok(())
 }
 
-/// Operations whose remembered answers (for idempotent retries) are a
-/// `Reader`, name included.
-const READER_ANSWERS: [&str; 2] = ["reader.CreateReader", "reader.CreateReaderBlock"];
+/// Operations whose remembered answers (for idempotent retries) carry a
+/// reader's personal data (the record with the name, a contact point, a
+/// staff note), with how to read whose they are.
+const PERSONAL_ANSWERS: [(&str, AnswerOwner); 4] = [
+    ("reader.CreateReader", reader_of_record),
+    ("reader.CreateReaderBlock", reader_of_record),
+    ("reader.CreateReaderContact", reader_of_contact),
+    ("reader.CreateReaderNote", reader_of_note),
+];
 
-/// Deletes the remembered answers that carry the reader's record, so no
-/// copy of the name outlives the erasure in `idempotency_keys`.
+/// Reads whose data a remembered answer is (`None` if it does not decode).
+type AnswerOwner = fn(&[u8]) -> Option<String>;
+
+fn reader_of_record(answer: &[u8]) -> Option<String> {
+    lectern_proto::reader::v1::Reader::decode(answer).ok().map(|reader| reader.id)
+}
+
+fn reader_of_contact(answer: &[u8]) -> Option<String> {
+    lectern_proto::reader::v1::ReaderContact::decode(answer).ok().map(|contact| contact.reader_id)
+}
+
+fn reader_of_note(answer: &[u8]) -> Option<String> {
+    lectern_proto::reader::v1::ReaderNote::decode(answer).ok().map(|note| note.reader_id)
+}
+
+/// Deletes the remembered answers that carry the reader's data, so no copy
+/// of the name or a contact outlives the erasure in `idempotency_keys`.
 fn forget_remembered_answers(connection: &mut DbConnection, reader_id: &str) -> Result<(), Error> {
     use diesel::prelude::*;
     use lectern_common::db::schema::idempotency_keys;
-    use prost::Message as _;
 
-    let rows: Vec<(String, Vec<u8>)> = idempotency_keys::table
-        .filter(idempotency_keys::operation.eq_any(READER_ANSWERS))
-        .select((idempotency_keys::request_id, idempotency_keys::response))
+    let operations: Vec<&str> = PERSONAL_ANSWERS.iter().map(|(operation, _)| *operation).collect();
+    let rows: Vec<(String, String, Vec<u8>)> = idempotency_keys::table
+        .filter(idempotency_keys::operation.eq_any(operations))
+        .select((idempotency_keys::operation, idempotency_keys::request_id, idempotency_keys::response))
         .load(connection)?;
     let theirs: Vec<String> = rows
         .into_iter()
-        .filter(|(_, response)| {
-            lectern_proto::reader::v1::Reader::decode(response.as_slice())
-                .is_ok_and(|answer| answer.id == reader_id)
+        .filter(|(operation, _, response)| {
+            PERSONAL_ANSWERS
+                .iter()
+                .find(|(name, _)| name == operation)
+                .and_then(|(_, owner)| owner(response))
+                .is_some_and(|owner| owner == reader_id)
         })
-        .map(|(request_id, _)| request_id)
+        .map(|(_, request_id, _)| request_id)
         .collect();
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::request_id.eq_any(theirs)))
         .execute(connection)?;
