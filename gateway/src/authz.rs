@@ -61,6 +61,7 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DistrictAdmin),
     ("/lectern.reader.v1.IdentityService/SetStaffSchools", Access::DistrictAdmin),
+    ("/lectern.reader.v1.IdentityService/SetStaffAccountDisabled", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DistrictAdmin),
     ("/lectern.reader.v1.AuditService/", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderProfileService/ListReaderContacts", Access::StaffOrReader),

@@ -4,8 +4,8 @@
 
 use anyhow::bail;
 use lectern_proto::reader::v1::{
-    CreateStaffAccountRequest, ListStaffAccountsRequest, School, SetStaffSchoolsRequest, StaffAccount,
-    StaffRole,
+    CreateStaffAccountRequest, ListStaffAccountsRequest, School, SetStaffAccountDisabledRequest,
+    SetStaffSchoolsRequest, StaffAccount, StaffRole,
 };
 
 use super::Connection;
@@ -51,6 +51,21 @@ pub enum StaffCommand {
         /// A school they work for: its code or id (repeat for several; replaces the current ones)
         #[arg(long = "school", value_name = "SCHOOL", required = true)]
         schools: Vec<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Disable an account (someone left): sign-ins refused, signed out everywhere. 停用馆员账号
+    #[command(after_help = "Example:\n  lectern staff disable li.hua")]
+    Disable {
+        /// The account's sign-in name
+        username: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Enable a disabled account again. 启用馆员账号
+    Enable {
+        /// The account's sign-in name
+        username: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -114,11 +129,7 @@ pub async fn run_staff(command: StaffCommand) -> anyhow::Result<()> {
         StaffCommand::Schools { username, schools, connection } => {
             let desk = Desk::open(&connection).await?;
             let school_ids = school_ids(&desk, &schools).await?;
-            let wanted = username.trim().to_lowercase();
-            let accounts = all_accounts(&desk).await?;
-            let Some(account) = accounts.iter().find(|account| account.username == wanted) else {
-                bail!("no staff account is named {wanted:?}: `lectern staff list` shows them");
-            };
+            let account = account_named(&desk, &username).await?;
             let message =
                 SetStaffSchoolsRequest { staff_id: account.id.clone(), school_ids, request_id: request_id() };
             let client = desk.identity();
@@ -136,8 +147,42 @@ pub async fn run_staff(command: StaffCommand) -> anyhow::Result<()> {
                 school_codes(&account.school_ids, &all)
             );
         }
+        StaffCommand::Disable { username, connection } => set_disabled(&connection, &username, true).await?,
+        StaffCommand::Enable { username, connection } => set_disabled(&connection, &username, false).await?,
     }
     Ok(())
+}
+
+/// Disables or enables the account signing in as `username`.
+async fn set_disabled(connection: &Connection, username: &str, disabled: bool) -> anyhow::Result<()> {
+    let desk = Desk::open(connection).await?;
+    let account = account_named(&desk, username).await?;
+    let message =
+        SetStaffAccountDisabledRequest { staff_id: account.id.clone(), disabled, request_id: request_id() };
+    let client = desk.identity();
+    let account = retrying(|| {
+        let mut client = client.clone();
+        let call = desk.request(message.clone());
+        async move { client.set_staff_account_disabled(call).await.map(tonic::Response::into_inner) }
+    })
+    .await
+    .map_err(|status| desk.fail(status))?;
+    if account.disabled {
+        println!("{} is disabled: signed out everywhere, and sign-ins are refused", clean(&account.username));
+    } else {
+        println!("{} is enabled again and can sign in", clean(&account.username));
+    }
+    Ok(())
+}
+
+/// The account signing in as `username` (any case).
+async fn account_named(desk: &Desk, username: &str) -> anyhow::Result<StaffAccount> {
+    let wanted = username.trim().to_lowercase();
+    let accounts = all_accounts(desk).await?;
+    match accounts.into_iter().find(|account| account.username == wanted) {
+        Some(account) => Ok(account),
+        None => bail!("no staff account is named {wanted:?}: `lectern staff list` shows them"),
+    }
 }
 
 async fn school_ids(desk: &Desk, arguments: &[String]) -> anyhow::Result<Vec<String>> {
@@ -185,7 +230,11 @@ fn accounts_table(accounts: &[StaffAccount], schools: &[School]) -> Table {
         table.row(vec![
             account.username.clone(),
             account.display_name.clone(),
-            staff_role(account.role).to_owned(),
+            if account.disabled {
+                format!("{} (disabled)", staff_role(account.role))
+            } else {
+                staff_role(account.role).to_owned()
+            },
             school_codes(&account.school_ids, schools),
         ]);
     }
@@ -211,11 +260,13 @@ mod tests {
                 display_name: "李华".into(),
                 role: StaffRole::Librarian.into(),
                 school_ids: vec!["s1".into(), "gone".into()],
+                disabled: true,
                 ..StaffAccount::default()
             },
         ];
         let text = accounts_table(&accounts, &schools).render("");
         assert!(text.contains("every school"), "{text}");
         assert!(text.contains("XH-PRI, gone"), "{text}");
+        assert!(text.contains("librarian (disabled)"), "{text}");
     }
 }

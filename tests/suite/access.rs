@@ -1,16 +1,19 @@
 //! Sign-in and who may call what: tokens, one-time passwords, roles.
 
+use std::time::Duration;
+
 use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
 use lectern_common::refusal::Reason;
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::{
-    CreateSchoolRequest, CreateStaffAccountRequest, ListSchoolsRequest, StaffRole,
+    CreateSchoolRequest, CreateStaffAccountRequest, ListSchoolsRequest, SetStaffAccountDisabledRequest,
+    StaffRole,
 };
 use tonic::Code;
 
-use crate::harness::{TestSuite, assert_refused, bearer};
+use crate::harness::{TestSuite, assert_refused, bearer, eventually};
 
 fn search(query: &str) -> SearchTitlesRequest {
     SearchTitlesRequest { query: query.into(), ..Default::default() }
@@ -236,4 +239,60 @@ async fn wrong_passwords_lock_an_account_and_the_audit_log_shows_it() {
         .into_inner()
         .events;
     assert_eq!(lockouts.len(), 1);
+}
+
+#[tokio::test]
+async fn a_disabled_staff_account_is_signed_out_everywhere_and_cannot_sign_in() {
+    let suite = TestSuite::start().await;
+    let school = suite.school("XH-PRI", "徐汇区实验小学").await;
+    let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
+    suite.catalog().search_titles(bearer(search("草房子"), &librarian)).await.unwrap();
+    let who = GatewayServiceClient::new(suite.channel.clone())
+        .who_am_i(bearer(WhoAmIRequest {}, &librarian))
+        .await
+        .unwrap()
+        .into_inner();
+    let disable = |disabled| SetStaffAccountDisabledRequest {
+        staff_id: who.subject_id.clone(),
+        disabled,
+        request_id: String::new(),
+    };
+
+    // Only district admins disable accounts, and never their own.
+    assert_refused(
+        suite.identity().set_staff_account_disabled(bearer(disable(true), &librarian)).await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+    let admin = GatewayServiceClient::new(suite.channel.clone())
+        .who_am_i(suite.admin(WhoAmIRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let own = SetStaffAccountDisabledRequest {
+        staff_id: admin.subject_id,
+        disabled: true,
+        request_id: String::new(),
+    };
+    let status = suite.identity().set_staff_account_disabled(suite.admin(own)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+
+    // Li Hua leaves: her token stops working at the gateway and in the
+    // services, and her password no longer signs in.
+    let account = suite.identity().set_staff_account_disabled(suite.admin(disable(true))).await.unwrap();
+    assert!(account.into_inner().disabled);
+    eventually(Duration::from_secs(20), "the disabled account's token to be refused", || async {
+        let answer = suite.catalog().search_titles(bearer(search("草房子"), &librarian)).await;
+        matches!(answer, Err(status) if status.code() == Code::Unauthenticated).then_some(())
+    })
+    .await;
+    assert_refused(
+        suite.login("li.hua", "li.hua-own-password").await,
+        Code::PermissionDenied,
+        Reason::AccountLocked,
+    );
+
+    // Enabled again, she signs in as before.
+    suite.identity().set_staff_account_disabled(suite.admin(disable(false))).await.unwrap();
+    suite.login("li.hua", "li.hua-own-password").await.unwrap();
 }

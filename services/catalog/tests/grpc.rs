@@ -131,6 +131,7 @@ impl IdentityService for FakeReader {
         create_staff_account(reader::CreateStaffAccountRequest) -> reader::StaffAccount;
         list_staff_accounts(reader::ListStaffAccountsRequest) -> reader::ListStaffAccountsResponse;
         set_staff_schools(reader::SetStaffSchoolsRequest) -> reader::StaffAccount;
+        set_staff_account_disabled(reader::SetStaffAccountDisabledRequest) -> reader::StaffAccount;
     }
 }
 

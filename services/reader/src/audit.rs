@@ -18,6 +18,10 @@ pub mod action {
     pub const LOCKOUT: &str = "lockout";
     /// A district admin changed the schools a staff member works for.
     pub const STAFF_SCHOOLS_CHANGED: &str = "staff_schools_changed";
+    /// A district admin disabled a staff account (its sessions ended).
+    pub const STAFF_DISABLED: &str = "staff_disabled";
+    /// A district admin enabled a staff account again.
+    pub const STAFF_ENABLED: &str = "staff_enabled";
     /// Staff read a reader's record (audited when refused: another school's).
     pub const READER_READ: &str = "reader_read";
     /// Staff changed a reader's record (created, blocked, unblocked, PIN set).

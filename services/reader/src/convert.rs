@@ -84,6 +84,7 @@ pub fn staff_account(row: StaffRow, school_ids: Vec<String>) -> StaffAccount {
         create_time: Some(timestamp(row.created_at)),
         password_change_required: row.password_change_required,
         school_ids,
+        disabled: row.disabled,
     }
 }
 

@@ -165,3 +165,11 @@ pub fn replace_schools(
     }
     Ok(())
 }
+
+/// Disables or enables account `id`. Returns whether it exists.
+pub fn set_disabled(connection: &mut DbConnection, id: &str, disabled: bool) -> QueryResult<bool> {
+    let changed = diesel::update(staff_accounts::table.find(id))
+        .set(staff_accounts::disabled.eq(disabled))
+        .execute(connection)?;
+    Ok(changed == 1)
+}

@@ -16,7 +16,7 @@ use lectern_proto::reader::v1::{
     ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListStaffAccountsRequest,
     ListStaffAccountsResponse, ListVerificationKeysRequest, ListVerificationKeysResponse, LoginRequest,
     LoginResponse, LogoutRequest, LogoutResponse, RefreshSessionRequest, RotateSigningKeyRequest,
-    SetStaffSchoolsRequest, StaffAccount, StaffRole, VerificationKey,
+    SetStaffAccountDisabledRequest, SetStaffSchoolsRequest, StaffAccount, StaffRole, VerificationKey,
 };
 use tonic::{Request, Response, Status};
 
@@ -459,6 +459,49 @@ impl IdentityService for Identity {
                         .detail(format!("{} school(s)", school_ids.len()));
                     audit::record(connection, entry, now)?;
                     tracing::info!(staff.id = %account.id, schools = school_ids.len(), "staff schools changed");
+                    Ok(convert::staff_account(account, school_ids))
+                })
+            })
+            .await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn set_staff_account_disabled(
+        &self,
+        request: Request<SetStaffAccountDisabledRequest>,
+    ) -> Result<Response<StaffAccount>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin])?;
+        let request = request.into_inner();
+        let staff_id = ids::parse_id("staff_id", &request.staff_id)?;
+        if staff_id == caller.subject_id {
+            // The last district admin must not lock the district out.
+            return Err(FieldError::new("staff_id", "is your own account: ask another district admin").into());
+        }
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let disabled = request.disabled;
+        let now = self.clock.now().naive_utc();
+        let operation = "reader.SetStaffAccountDisabled";
+        let answer = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, operation, request_id.as_deref(), now, |connection| {
+                    if !db::staff::set_disabled(connection, &staff_id, disabled)? {
+                        return Err(Error::StaffNotFound(staff_id.clone()));
+                    }
+                    let account = db::staff::find_by_id(connection, &staff_id)?
+                        .ok_or_else(|| Error::StaffNotFound(staff_id.clone()))?;
+                    let what = if disabled {
+                        // Its tokens stop working everywhere, not only at the next refresh.
+                        db::sessions::revoke_subject(connection, &account.id, "account disabled", now)?;
+                        action::STAFF_DISABLED
+                    } else {
+                        action::STAFF_ENABLED
+                    };
+                    let entry = Entry::about(what, outcome::SUCCEEDED, &caller.subject_id, &account.id);
+                    audit::record(connection, entry, now)?;
+                    tracing::info!(staff.id = %account.id, disabled, "staff account disabled or enabled");
+                    let school_ids = db::staff::schools_of(connection, &account.id)?;
                     Ok(convert::staff_account(account, school_ids))
                 })
             })
