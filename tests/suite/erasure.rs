@@ -9,15 +9,13 @@ use lectern_common::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CheckInRequest, CheckOutRequest, GetLoanRequest, ListLoansRequest, Loan, LoanFilter,
 };
-use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::ListNoticesRequest;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::{
     ContactChannel, ContactWho, CreateReaderCategoryRequest, CreateReaderContactRequest, CreateReaderRequest,
     EraseReaderRequest, ExportReaderDataRequest, GetReaderRequest, HistoryRetention, HistoryRule,
-    ListAuditEventsRequest, ListReaderCategoriesRequest, LoginRequest, LookupReaderRequest, Reader,
-    ReaderCategory, ReaderCredentials, School, SetReaderPinRequest, StaffRole, UpdateReaderCategoryRequest,
-    login_request,
+    ListAuditEventsRequest, ListReaderCategoriesRequest, LookupReaderRequest, Reader, ReaderCategory, School,
+    StaffRole, UpdateReaderCategoryRequest,
 };
 use tonic::Code;
 
@@ -228,24 +226,7 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
         request_id: lectern_common::ids::new_id(),
     };
     profiles.create_reader_contact(suite.admin(add_phone.clone())).await.unwrap();
-    suite
-        .readers()
-        .set_reader_pin(
-            suite.admin(SetReaderPinRequest { reader_id: student.id.clone(), pin: "0427".into() }),
-        )
-        .await
-        .unwrap();
-    let on_phone = GatewayServiceClient::new(suite.channel.clone())
-        .login(LoginRequest {
-            credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
-                card_barcode: "R0001".into(),
-                pin: "0427".into(),
-            })),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token;
+    let on_phone = suite.reader_signed_in(&student, "0427").await;
     let request_id = lectern_common::ids::new_id();
     let erase_request =
         || suite.admin(EraseReaderRequest { reader_id: student.id.clone(), request_id: request_id.clone() });
@@ -389,24 +370,7 @@ async fn a_readers_data_exports_as_json_with_loans_and_notices() {
 
     // Readers may export their own data, and only theirs.
     let other = suite.student(&school, "R0002", "").await;
-    suite
-        .readers()
-        .set_reader_pin(
-            suite.admin(SetReaderPinRequest { reader_id: student.id.clone(), pin: "0427".into() }),
-        )
-        .await
-        .unwrap();
-    let token = GatewayServiceClient::new(suite.channel.clone())
-        .login(LoginRequest {
-            credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
-                card_barcode: "R0001".into(),
-                pin: "0427".into(),
-            })),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .access_token;
+    let token = suite.reader_signed_in(&student, "0427").await;
     let own = suite
         .readers()
         .export_reader_data(bearer(ExportReaderDataRequest { reader_id: student.id.clone() }, &token))

@@ -19,8 +19,8 @@ use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
     ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest,
-    CreateStaffAccountRequest, LoginRequest, LoginResponse, Reader, School, StaffCredentials, StaffRole,
-    login_request,
+    CreateStaffAccountRequest, LoginRequest, LoginResponse, Reader, ReaderCredentials, School,
+    SetReaderPinRequest, StaffCredentials, StaffRole, login_request,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -209,6 +209,26 @@ impl TestSuite {
             .into_inner()
             .login
             .expect("a fresh token")
+            .access_token
+    }
+
+    /// Gives `reader` the PIN `pin` and signs them in at the gateway with
+    /// their card, as on a phone; returns their token.
+    pub async fn reader_signed_in(&self, reader: &Reader, pin: &str) -> String {
+        self.readers()
+            .set_reader_pin(self.admin(SetReaderPinRequest { reader_id: reader.id.clone(), pin: pin.into() }))
+            .await
+            .expect("PIN set");
+        GatewayServiceClient::new(self.channel.clone())
+            .login(LoginRequest {
+                credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
+                    card_barcode: reader.card_barcode.clone(),
+                    pin: pin.into(),
+                })),
+            })
+            .await
+            .expect("reader sign-in")
+            .into_inner()
             .access_token
     }
 
