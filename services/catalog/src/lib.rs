@@ -14,7 +14,6 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
-pub mod isbn;
 pub mod search;
 mod time;
 pub mod titles;
@@ -30,6 +29,7 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
+pub use lectern_biblio::isbn;
 pub use error::Error;
 
 /// The service's migrations, for SQLite and PostgreSQL.

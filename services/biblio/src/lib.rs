@@ -1,0 +1,6 @@
+//! Bibliographic rules of Lectern that need no server and no database:
+//! ISBN parsing and conversion ([`isbn`]). Everything here is plain
+//! functions over plain types, so the catalog service, the `lectern`
+//! tools and the fuzz targets share one implementation.
+
+pub mod isbn;
