@@ -12,6 +12,7 @@ pub mod export;
 pub mod holdings;
 pub mod iso2709;
 pub mod map;
+pub mod samples;
 pub mod xml;
 
 use std::fmt;

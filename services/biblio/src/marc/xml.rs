@@ -371,34 +371,7 @@ impl<W: Write> MarcXmlWriter<W> {
 
     /// Writes one record.
     pub fn write(&mut self, record: &Record) -> std::io::Result<()> {
-        let output = &mut self.output;
-        writeln!(output, "<record>\n  <leader>{}</leader>", escape(record.leader_str()))?;
-        for field in &record.fields {
-            match field {
-                Field::Control { tag, value } => {
-                    writeln!(output, "  <controlfield tag=\"{tag}\">{}</controlfield>", escape(value))?;
-                }
-                Field::Data(field) => {
-                    writeln!(
-                        output,
-                        "  <datafield tag=\"{}\" ind1=\"{}\" ind2=\"{}\">",
-                        field.tag,
-                        escape(&field.ind1.to_string()),
-                        escape(&field.ind2.to_string())
-                    )?;
-                    for subfield in &field.subfields {
-                        writeln!(
-                            output,
-                            "    <subfield code=\"{}\">{}</subfield>",
-                            escape(&subfield.code.to_string()),
-                            escape(&subfield.value)
-                        )?;
-                    }
-                    writeln!(output, "  </datafield>")?;
-                }
-            }
-        }
-        writeln!(output, "</record>")
+        write_record(record, &mut self.output)
     }
 
     /// Closes the collection and hands back the output.
@@ -411,6 +384,38 @@ impl<W: Write> MarcXmlWriter<W> {
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.output
     }
+}
+
+/// Writes one `<record>` element on its own (no XML declaration or
+/// collection), e.g. to keep a record as text.
+pub fn write_record<W: Write>(record: &Record, output: &mut W) -> std::io::Result<()> {
+    writeln!(output, "<record>\n  <leader>{}</leader>", escape(record.leader_str()))?;
+    for field in &record.fields {
+        match field {
+            Field::Control { tag, value } => {
+                writeln!(output, "  <controlfield tag=\"{tag}\">{}</controlfield>", escape(value))?;
+            }
+            Field::Data(field) => {
+                writeln!(
+                    output,
+                    "  <datafield tag=\"{}\" ind1=\"{}\" ind2=\"{}\">",
+                    field.tag,
+                    escape(&field.ind1.to_string()),
+                    escape(&field.ind2.to_string())
+                )?;
+                for subfield in &field.subfields {
+                    writeln!(
+                        output,
+                        "    <subfield code=\"{}\">{}</subfield>",
+                        escape(&subfield.code.to_string()),
+                        escape(&subfield.value)
+                    )?;
+                }
+                writeln!(output, "  </datafield>")?;
+            }
+        }
+    }
+    writeln!(output, "</record>")
 }
 
 /// Escapes text for XML and drops characters XML 1.0 cannot carry at all

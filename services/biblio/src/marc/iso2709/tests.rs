@@ -3,7 +3,8 @@
 //! records after it still read.
 
 use super::*;
-use crate::marc::tests::{cnmarc_record, iso, marc21_record};
+use crate::marc::samples::{cnmarc as cnmarc_record, marc21 as marc21_record};
+use crate::marc::tests::iso;
 
 fn read_all(bytes: &[u8]) -> Vec<Result<Record, RecordError>> {
     Iso2709Reader::new(bytes).collect()
@@ -158,13 +159,13 @@ fn an_empty_file_has_no_records() {
 #[test]
 fn the_writer_refuses_fields_iso_cannot_hold_and_cleans_delimiters() {
     let mut record = marc21_record();
-    record.fields.push(crate::marc::tests::data("500", "  ", &[('a', &"长".repeat(4000))]));
+    record.fields.push(crate::marc::samples::data("500", "  ", &[('a', &"长".repeat(4000))]));
     assert!(matches!(
         write_record(&record, &mut Vec::new()),
         Err(WriteError::FieldTooLong { ref tag, .. }) if tag == "500"
     ));
     let mut record = marc21_record();
-    record.fields.push(crate::marc::tests::data("500", "  ", &[('a', "a\u{1D}b\u{1F}c")]));
+    record.fields.push(crate::marc::samples::data("500", "  ", &[('a', "a\u{1D}b\u{1F}c")]));
     let bytes = iso(&[record]);
     let read = read_all(&bytes).remove(0).unwrap();
     assert_eq!(read.first("500", 'a'), Some("a b c"));

@@ -99,8 +99,8 @@ fn oversized_values_are_refused() {
 
 #[test]
 fn the_writer_escapes_and_drops_what_xml_cannot_carry() {
-    let mut record = crate::marc::tests::marc21_record();
-    record.fields.push(crate::marc::tests::data("500", "  ", &[('a', "<b> & \"q\" \u{1}")]));
+    let mut record = crate::marc::samples::marc21();
+    record.fields.push(crate::marc::samples::data("500", "  ", &[('a', "<b> & \"q\" \u{1}")]));
     let mut writer = MarcXmlWriter::new(Vec::new()).unwrap();
     writer.write(&record).unwrap();
     let xml = writer.finish().unwrap();
