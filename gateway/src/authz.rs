@@ -74,6 +74,11 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.RosterService/ImportRoster", Access::Staff),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
+    // MARC import, export and ISBN intake: librarians and district admins;
+    // the catalog service refuses librarians of other schools.
+    ("/lectern.catalog.v1.MarcService/ImportMarc", Access::Librarian),
+    ("/lectern.catalog.v1.MarcService/ExportMarc", Access::Librarian),
+    ("/lectern.catalog.v1.MarcService/IntakeIsbn", Access::Librarian),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),
     ("/lectern.notification.v1.NotificationService/", Access::Staff),
 ];
@@ -211,5 +216,13 @@ mod tests {
         assert_eq!(access("/lectern.reader.v1.IdentityService/RefreshSession"), Some(Access::Public));
         assert_eq!(access("/lectern.reader.v1.IdentityService/Logout"), Some(Access::SignedIn));
         assert_eq!(access("/lectern.reader.v1.IdentityService/ListRevokedSessions"), None);
+    }
+
+    #[test]
+    fn marc_import_export_and_intake_are_for_librarians() {
+        for method in ["ImportMarc", "ExportMarc", "IntakeIsbn"] {
+            assert_eq!(access(&format!("/lectern.catalog.v1.MarcService/{method}")), Some(Access::Librarian));
+        }
+        assert_eq!(access("/lectern.catalog.v1.MarcService/Other"), None);
     }
 }

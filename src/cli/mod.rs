@@ -14,6 +14,8 @@ mod desk;
 mod devices;
 mod format;
 mod login;
+// `lectern catalog import | export | intake` (MARC).
+mod marc;
 mod privacy;
 mod readers;
 mod roster;
@@ -31,6 +33,7 @@ pub use circulation::{CheckinArgs, CheckoutArgs};
 pub use desk::Desk;
 pub use devices::DeviceCommand;
 pub use login::{LoginArgs, sign_in, sign_out};
+pub use marc::CatalogCommand;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
@@ -102,6 +105,9 @@ pub enum DeskCommand {
     /// Self-service kiosks and SIP2 machines: add, list, disable. 自助设备
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// MARC files: import (MARC21, CNMARC), export a school's holdings, catalogue by ISBN scan. MARC 编目
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
 }
 
 /// Runs one desk command.
@@ -122,6 +128,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,
         DeskCommand::Device(command) => devices::run_device(command).await,
+        DeskCommand::Catalog(command) => marc::run_catalog(command).await,
     }
 }
 

@@ -6,12 +6,15 @@ pub mod schema;
 
 mod copies;
 mod titles;
+// MARC import, export and intake.
+mod marc;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 pub use self::copies::*;
 pub use self::titles::*;
+pub use self::marc::*;
 
 /// A stored title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

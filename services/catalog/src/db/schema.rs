@@ -44,3 +44,17 @@ diesel::table! {
 diesel::joinable!(title_contributors -> titles (title_id));
 diesel::joinable!(copies -> titles (title_id));
 diesel::allow_tables_to_appear_in_same_query!(titles, title_contributors, copies);
+
+// --- MARC import (migration 2026-11-29-200000_catalog_marc) ---
+
+diesel::table! {
+    /// Imported MARC records by ISBN: the local metadata source of intake.
+    marc_pool (isbn13) {
+        isbn13 -> Text,
+        title -> Text,
+        flavour -> Text,
+        record_xml -> Text,
+        source -> Text,
+        updated_at -> Timestamp,
+    }
+}

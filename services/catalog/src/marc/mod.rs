@@ -1,0 +1,11 @@
+//! MARC in the catalog: importing MARC21 and CNMARC files ([`import`]
+//! reads and checks, [`apply`] writes), exporting a school's holdings as
+//! MARC21 ([`export`]), and cataloguing a book by scanning its ISBN from a
+//! metadata source such as the MARC pool ([`intake`]). The MARC formats
+//! themselves live in `lectern_biblio::marc`; docs/marc.md is the
+//! librarian's guide.
+
+pub mod apply;
+pub mod export;
+pub mod import;
+pub mod intake;
