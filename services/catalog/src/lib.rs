@@ -14,6 +14,8 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
+pub mod lifecycle;
+pub mod locations;
 pub mod search;
 mod time;
 pub mod titles;
@@ -29,8 +31,8 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use lectern_biblio::isbn;
 pub use error::Error;
+pub use lectern_biblio::isbn;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
