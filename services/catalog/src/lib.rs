@@ -14,6 +14,7 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
+mod grpc_collection;
 pub mod lifecycle;
 pub mod locations;
 pub mod search;
@@ -25,6 +26,7 @@ use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
@@ -56,11 +58,16 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         reader: ReaderServiceClient::new(settings.reader_channel()?),
         call_timeout: settings.client.call_timeout,
     };
-    let routes =
-        Routes::new(CatalogServiceServer::new(service.clone())).add_service(EventSinkServer::new(service));
+    let routes = Routes::new(CatalogServiceServer::new(service.clone()))
+        .add_service(CollectionServiceServer::new(service.clone()))
+        .add_service(EventSinkServer::new(service));
     let options = settings.serve_options(
         "catalog",
-        vec!["lectern.catalog.v1.CatalogService", "lectern.events.v1.EventSink"],
+        vec![
+            "lectern.catalog.v1.CatalogService",
+            "lectern.catalog.v1.CollectionService",
+            "lectern.events.v1.EventSink",
+        ],
         verifier,
         PublicMethods::default(),
     );

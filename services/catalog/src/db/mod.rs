@@ -6,6 +6,7 @@ pub mod schema;
 
 mod copies;
 mod records;
+mod shelves;
 mod titles;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -13,6 +14,7 @@ use diesel::prelude::*;
 
 pub use self::copies::*;
 pub use self::records::*;
+pub use self::shelves::*;
 pub use self::titles::*;
 
 /// A stored title.
