@@ -376,6 +376,17 @@ pub fn to_proto(row: &CopyRow, title: &str) -> pb::Copy {
     }
 }
 
+/// A stored copy as the API message, with its shelf location's name.
+pub fn message(connection: &mut DbConnection, row: &CopyRow, title: &str) -> diesel::QueryResult<pb::Copy> {
+    let mut copy = to_proto(row, title);
+    if let Some(location_id) = &row.location_id
+        && let Some(location) = db::find_location(connection, location_id)?
+    {
+        copy.location_name = location.name;
+    }
+    Ok(copy)
+}
+
 /// Fills in the shelf location names of copies, with one query.
 pub fn with_location_names(
     connection: &mut DbConnection,

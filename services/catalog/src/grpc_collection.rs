@@ -33,15 +33,6 @@ fn load_copy(
     db::find_copy(connection, id)?.ok_or_else(|| copies::not_found(format!("no copy has id {id}")).into())
 }
 
-/// A copy as the API shows it, with its location's name.
-fn copy_message(
-    connection: &mut lectern_common::db::DbConnection,
-    row: &db::CopyRow,
-    title: &str,
-) -> Result<pb::Copy, Error> {
-    Ok(copies::with_location_names(connection, vec![copies::to_proto(row, title)])?.remove(0))
-}
-
 /// Refuses a record of a school the caller does not work for (inside a
 /// transaction, where the record's school is first known).
 fn require_school_of(caller: &Principal, school_id: &str) -> Result<(), Error> {
@@ -169,7 +160,7 @@ impl CollectionService for Catalog {
                     let (row, title) = load_copy(connection, &id)?;
                     require_school_of(&caller, &row.school_id)?;
                     let row = copies::update(connection, row, &changes, &mask)?;
-                    copy_message(connection, &row, &title)
+                    Ok(copies::message(connection, &row, &title)?)
                 })
             })
             .await?;
@@ -197,7 +188,7 @@ impl CollectionService for Catalog {
                     require_school_of(&caller, &row.school_id)?;
                     lifecycle::change_status(connection, &row, &change, &actor_id, now)?;
                     let (row, _) = load_copy(connection, &id)?;
-                    copy_message(connection, &row, &title)
+                    Ok(copies::message(connection, &row, &title)?)
                 })
             })
             .await?;
@@ -218,7 +209,7 @@ impl CollectionService for Catalog {
                 let (row, title) = load_copy(connection, &id)?;
                 require_school_of(&caller, &row.school_id)?;
                 Ok(pb::CopyHistory {
-                    copy: Some(copy_message(connection, &row, &title)?),
+                    copy: Some(copies::message(connection, &row, &title)?),
                     changes: db::status_history(connection, &id)?
                         .iter()
                         .map(lifecycle::change_to_proto)
