@@ -11,8 +11,8 @@ use anyhow::{Context as _, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use lectern_proto::catalog::v1::marc_service_client::MarcServiceClient;
 use lectern_proto::catalog::v1::{
-    ExportMarcRequest, ImportMarcOptions, ImportMarcRequest, ImportMarcResponse, IntakeIsbnRequest, MarcFormat,
-    MarcRecordProblem, import_marc_request,
+    ExportMarcRequest, ImportMarcOptions, ImportMarcRequest, ImportMarcResponse, IntakeIsbnRequest,
+    MarcFormat, MarcRecordProblem, import_marc_request,
 };
 use tonic::transport::{Channel, Endpoint};
 
@@ -39,13 +39,17 @@ pub enum CatalogCommand {
         Titles already catalogued (same ISBN) only get the new copies. See docs/marc.md.")]
     Import(ImportArgs),
     /// Save a school's holdings as a MARC21 file, with copies in 952. 导出 MARC
-    #[command(after_help = "Example:\n  lectern catalog export --school XH-PRI --format marcxml -o holdings.xml")]
+    #[command(
+        after_help = "Example:\n  lectern catalog export --school XH-PRI --format marcxml -o holdings.xml"
+    )]
     Export(ExportArgs),
     /// Catalogue a book by scanning its ISBN and barcode. 扫码编目
-    #[command(after_help = "Example:\n  lectern catalog intake --school XH-PRI --location \"一楼 A 区 3 架\" 9787536692930 C0001\n\n\
+    #[command(
+        after_help = "Example:\n  lectern catalog intake --school XH-PRI --location \"一楼 A 区 3 架\" 9787536692930 C0001\n\n\
         A title already catalogued gets the copy; otherwise the title is made from the\n\
         district's MARC pool. When no source knows the ISBN, catalogue the book with\n\
-        `lectern title add` and `lectern copy add`.")]
+        `lectern title add` and `lectern copy add`."
+    )]
     Intake(IntakeArgs),
 }
 
@@ -153,14 +157,15 @@ pub async fn run_catalog(command: CatalogCommand) -> anyhow::Result<()> {
 
 /// A MARC client on a channel of its own whose calls may take an hour.
 fn client(desk: &Desk) -> anyhow::Result<MarcServiceClient<Channel>> {
-    let endpoint =
-        Endpoint::from_shared(desk.server.clone()).map_err(|_| anyhow!("--server {:?} is not a URL", desk.server))?;
+    let endpoint = Endpoint::from_shared(desk.server.clone())
+        .map_err(|_| anyhow!("--server {:?} is not a URL", desk.server))?;
     let channel = endpoint.connect_timeout(Duration::from_secs(5)).timeout(BULK_TIMEOUT).connect_lazy();
     Ok(MarcServiceClient::new(channel))
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let mut file = std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut file =
+        std::fs::File::open(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
     let desk = Desk::open(&args.connection).await?;
     let school = match &args.school {
@@ -174,7 +179,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         request_id: request_id(),
         pool_only: args.pool_only,
         holdings_tag: args.holdings.clone().unwrap_or_default(),
-        source_name: args.file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
+        source_name: args
+            .file
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let bar = ProgressBar::new(size).with_style(
         ProgressStyle::with_template("{msg:>24} [{bar:40}] {bytes}/{total_bytes}")
@@ -195,7 +204,8 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             if count == 0 {
                 return Ok(());
             }
-            let chunk = ImportMarcRequest { part: Some(import_marc_request::Part::Chunk(buffer[..count].to_vec())) };
+            let chunk =
+                ImportMarcRequest { part: Some(import_marc_request::Part::Chunk(buffer[..count].to_vec())) };
             if sender.blocking_send(chunk).is_err() {
                 return Ok(());
             }
@@ -216,7 +226,10 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         match stream.message().await {
             Ok(Some(message)) => {
                 let counts = message.counts.clone().unwrap_or_default();
-                bar.set_message(format!("{} records, {} rejected", counts.records_read, counts.records_rejected));
+                bar.set_message(format!(
+                    "{} records, {} rejected",
+                    counts.records_read, counts.records_rejected
+                ));
                 rejected.extend(message.results.iter().cloned());
                 last = Some(message);
             }
@@ -239,7 +252,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
 }
 
 /// The report: counts, then the rejected records.
-pub fn render(last: &ImportMarcResponse, rejected: &[lectern_proto::catalog::v1::MarcRecordResult], list_all: bool) -> String {
+pub fn render(
+    last: &ImportMarcResponse,
+    rejected: &[lectern_proto::catalog::v1::MarcRecordResult],
+    list_all: bool,
+) -> String {
     let counts = last.counts.clone().unwrap_or_default();
     let mut out = String::new();
     let verb = if last.dry_run { "would be" } else { "were" };
@@ -254,7 +271,9 @@ pub fn render(last: &ImportMarcResponse, rejected: &[lectern_proto::catalog::v1:
         let shown = if list_all { rejected.len() } else { rejected.len().min(LISTED_REJECTIONS) };
         for result in &rejected[..shown] {
             let problem = MarcRecordProblem::try_from(result.problem)
-                .map(|problem| problem.as_str_name().trim_start_matches("MARC_RECORD_PROBLEM_").to_lowercase())
+                .map(|problem| {
+                    problem.as_str_name().trim_start_matches("MARC_RECORD_PROBLEM_").to_lowercase()
+                })
                 .unwrap_or_default();
             table.row(vec![
                 result.record.to_string(),
@@ -279,10 +298,12 @@ pub fn render(last: &ImportMarcResponse, rejected: &[lectern_proto::catalog::v1:
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let format = args.format.unwrap_or_else(|| Format::of_path(&args.output));
-    let message = ExportMarcRequest { school_id: school_id(&desk, &args.school).await?, format: format.proto().into() };
+    let message =
+        ExportMarcRequest { school_id: school_id(&desk, &args.school).await?, format: format.proto().into() };
     let mut request = desk.request(message);
     request.set_timeout(BULK_TIMEOUT);
-    let mut stream = client(&desk)?.export_marc(request).await.map_err(|status| desk.fail(status))?.into_inner();
+    let mut stream =
+        client(&desk)?.export_marc(request).await.map_err(|status| desk.fail(status))?.into_inner();
     let partial = args.output.with_extension("partial");
     let mut file = std::io::BufWriter::new(
         std::fs::File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?,
@@ -295,7 +316,8 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     file.flush().with_context(|| format!("cannot write {}", partial.display()))?;
     drop(file);
     // Renamed only when complete, so a broken export never looks whole.
-    std::fs::rename(&partial, &args.output).with_context(|| format!("cannot write {}", args.output.display()))?;
+    std::fs::rename(&partial, &args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
     println!("{records} record(s) written to {}", args.output.display());
     Ok(())
 }
@@ -326,6 +348,10 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
     } else {
         println!("{} (ISBN {}) was already catalogued.", clean(&title.title), title.isbn13);
     }
-    println!("Copy {} added (call number {}).", copy.barcode, if copy.call_number.is_empty() { "-" } else { &copy.call_number });
+    println!(
+        "Copy {} added (call number {}).",
+        copy.barcode,
+        if copy.call_number.is_empty() { "-" } else { &copy.call_number }
+    );
     Ok(())
 }

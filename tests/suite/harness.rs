@@ -10,6 +10,7 @@ use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequest, Title};
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
@@ -132,6 +133,9 @@ impl TestSuite {
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {
         CatalogServiceClient::new(self.channel.clone())
     }
+    pub fn collection(&self) -> CollectionServiceClient<Channel> {
+        CollectionServiceClient::new(self.channel.clone())
+    }
     pub fn circulation(&self) -> CirculationServiceClient<Channel> {
         CirculationServiceClient::new(self.channel.clone())
     }
@@ -241,7 +245,7 @@ impl TestSuite {
                 publisher: "江苏少年儿童出版社".into(),
                 publication_year: 2017,
                 language: "zh".into(),
-                request_id: String::new(),
+                ..Default::default()
             }))
             .await
             .expect("title catalogued")

@@ -70,7 +70,8 @@ impl Marc {
     /// the reader service does not know.
     async fn school_code(&self, caller: &Principal, school_id: &str) -> Result<String, Error> {
         identity::require_school(caller, school_id).map_err(Error::Dependency)?;
-        let request = client::on_behalf(GetSchoolRequest { id: school_id.to_owned() }, caller, self.call_timeout);
+        let request =
+            client::on_behalf(GetSchoolRequest { id: school_id.to_owned() }, caller, self.call_timeout);
         match self.reader.clone().get_school(request).await {
             Ok(school) => Ok(school.into_inner().code),
             Err(status) if status.code() == Code::NotFound => {
@@ -97,7 +98,13 @@ impl MarcService for Marc {
         let mut inbound = request.into_inner();
         let options = match inbound.message().await?.and_then(|message| message.part) {
             Some(Part::Options(options)) => ImportOptions::from_proto(&options)?,
-            _ => return Err(FieldError::new("options", "the first message of an import must carry the options").into()),
+            _ => {
+                return Err(FieldError::new(
+                    "options",
+                    "the first message of an import must carry the options",
+                )
+                .into());
+            }
         };
         if let Some(school_id) = &options.school_id {
             self.school_code(&caller, school_id).await?;
@@ -107,14 +114,22 @@ impl MarcService for Marc {
             let previous = self
                 .db
                 .run(move |connection| -> Result<_, Error> {
-                    Ok(idempotency::previous_answer::<pb::ImportMarcResponse>(connection, operation, &request_id)?)
+                    Ok(idempotency::previous_answer::<pb::ImportMarcResponse>(
+                        connection,
+                        operation,
+                        &request_id,
+                    )?)
                 })
                 .await?;
             if let Some(answer) = previous {
                 return Ok(Response::new(Box::pin(tokio_stream::once(Ok(answer)))));
             }
         }
-        tracing::info!(school.id = options.school_id.as_deref().unwrap_or(""), dry_run = options.dry_run, "MARC import started");
+        tracing::info!(
+            school.id = options.school_id.as_deref().unwrap_or(""),
+            dry_run = options.dry_run,
+            "MARC import started"
+        );
         let (responses, stream) = mpsc::channel(4);
         tokio::spawn(run_import(self.db.clone(), self.clock.clone(), options, inbound, responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(stream))))
@@ -148,7 +163,9 @@ impl MarcService for Marc {
         let isbn13 = draft.isbn.isbn13().to_owned();
         let catalogued = self
             .db
-            .run(move |connection| -> Result<_, Error> { Ok(crate::db::title_id_by_isbn(connection, &isbn13)?) })
+            .run(move |connection| -> Result<_, Error> {
+                Ok(crate::db::title_id_by_isbn(connection, &isbn13)?)
+            })
             .await?
             .is_some();
         // Sources are asked before the write transaction: no write lock is
@@ -223,7 +240,9 @@ async fn run_import(
         loop {
             let chunk = match inbound.message().await {
                 Ok(Some(pb::ImportMarcRequest { part: Some(Part::Chunk(bytes)) })) => Ok(bytes),
-                Ok(Some(_)) => Err("a message other than a chunk of the file arrived after the options".to_owned()),
+                Ok(Some(_)) => {
+                    Err("a message other than a chunk of the file arrived after the options".to_owned())
+                }
                 Ok(None) => return,
                 Err(status) => Err(format!("the upload broke off: {}", status.message())),
             };
@@ -242,9 +261,13 @@ async fn run_import(
         let outcome = db
             .run(move |connection| {
                 let results = if state.options.dry_run {
-                    rolled_back(connection, |connection| apply::apply_batch(connection, &mut state, &batch, now))
+                    rolled_back(connection, |connection| {
+                        apply::apply_batch(connection, &mut state, &batch, now)
+                    })
                 } else {
-                    write_transaction(connection, |connection| apply::apply_batch(connection, &mut state, &batch, now))
+                    write_transaction(connection, |connection| {
+                        apply::apply_batch(connection, &mut state, &batch, now)
+                    })
                 };
                 results.map(|results| (state, results))
             })
@@ -261,7 +284,8 @@ async fn run_import(
             }
         };
         remembered.extend(results.iter().take(REMEMBERED_RESULTS.saturating_sub(remembered.len())).cloned());
-        let message = pb::ImportMarcResponse { results, counts: Some(state.counts.clone()), done: false, dry_run };
+        let message =
+            pb::ImportMarcResponse { results, counts: Some(state.counts.clone()), done: false, dry_run };
         if responses.send(Ok(message)).await.is_err() {
             // The client went away: stop reading; what was written stays.
             feeder.abort();
@@ -279,9 +303,11 @@ async fn run_import(
         dry_run,
         "MARC import finished"
     );
-    let last = pb::ImportMarcResponse { results: Vec::new(), counts: Some(counts.clone()), done: true, dry_run };
+    let last =
+        pb::ImportMarcResponse { results: Vec::new(), counts: Some(counts.clone()), done: true, dry_run };
     if let Some(request_id) = request_id {
-        let answer = pb::ImportMarcResponse { results: remembered, counts: Some(counts), done: true, dry_run };
+        let answer =
+            pb::ImportMarcResponse { results: remembered, counts: Some(counts), done: true, dry_run };
         let operation = if dry_run { IMPORT_DRY_RUN } else { IMPORT };
         let now = clock.now().naive_utc();
         let stored = db
@@ -336,9 +362,8 @@ async fn run_export(
     let mut first = true;
     loop {
         let (school, code, cursor) = (school_id.clone(), school_code.clone(), after.clone());
-        let page = db
-            .run(move |connection| export::page(connection, &school, &code, cursor.as_deref()))
-            .await;
+        let page =
+            db.run(move |connection| export::page(connection, &school, &code, cursor.as_deref())).await;
         let page = match page {
             Ok(page) => page,
             Err(error) => {

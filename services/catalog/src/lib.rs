@@ -14,6 +14,12 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
+mod grpc_collection;
+// MARC import, export and ISBN intake.
+mod grpc_marc;
+pub mod lifecycle;
+pub mod locations;
+pub mod marc;
 pub mod search;
 mod time;
 pub mod titles;
@@ -23,14 +29,16 @@ use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
+use lectern_proto::catalog::v1::marc_service_server::MarcServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use lectern_biblio::isbn;
 pub use error::Error;
+pub use lectern_biblio::isbn;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
@@ -54,11 +62,27 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         reader: ReaderServiceClient::new(settings.reader_channel()?),
         call_timeout: settings.client.call_timeout,
     };
-    let routes =
-        Routes::new(CatalogServiceServer::new(service.clone())).add_service(EventSinkServer::new(service));
+    let marc = grpc_marc::Marc {
+        db: service.db.clone(),
+        clock: service.clock.clone(),
+        reader: service.reader.clone(),
+        call_timeout: service.call_timeout,
+        sources: std::sync::Arc::new([
+            std::sync::Arc::new(marc::intake::MarcPool::new(service.db.clone())) as _
+        ]),
+    };
+    let routes = Routes::new(CatalogServiceServer::new(service.clone()))
+        .add_service(CollectionServiceServer::new(service.clone()))
+        .add_service(MarcServiceServer::new(marc))
+        .add_service(EventSinkServer::new(service));
     let options = settings.serve_options(
         "catalog",
-        vec!["lectern.catalog.v1.CatalogService", "lectern.events.v1.EventSink"],
+        vec![
+            "lectern.catalog.v1.CatalogService",
+            "lectern.catalog.v1.CollectionService",
+            "lectern.catalog.v1.MarcService",
+            "lectern.events.v1.EventSink",
+        ],
         verifier,
         PublicMethods::default(),
     );

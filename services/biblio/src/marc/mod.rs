@@ -17,7 +17,7 @@ pub mod xml;
 
 use std::fmt;
 
-pub use bib::{BibRecord, Contributor, Item, Role};
+pub use bib::{BibRecord, Contributor, Item, Price, Role};
 pub use holdings::HoldingsMapping;
 pub use map::{Flavour, to_bib};
 

@@ -114,4 +114,3 @@ pub fn cnmarc() -> Record {
         ],
     }
 }
-

@@ -28,8 +28,7 @@ pub fn find_pooled(connection: &mut DbConnection, isbn13: &str) -> QueryResult<O
 /// Stores a record in the pool, replacing what an earlier file said about
 /// the same ISBN: the latest import is the one the librarian meant.
 pub fn put_pooled(connection: &mut DbConnection, row: &PoolRow) -> QueryResult<()> {
-    let updated =
-        diesel::update(marc_pool::table.find(&row.isbn13)).set(row).execute(connection)?;
+    let updated = diesel::update(marc_pool::table.find(&row.isbn13)).set(row).execute(connection)?;
     if updated == 0 {
         diesel::insert_into(marc_pool::table).values(row).execute(connection)?;
     }
@@ -74,7 +73,11 @@ pub fn held_titles(connection: &mut DbConnection, ids: &[String]) -> QueryResult
 
 /// The copies `school_id` holds of these titles (withdrawn ones aside), by
 /// title and barcode.
-pub fn held_copies(connection: &mut DbConnection, school_id: &str, title_ids: &[String]) -> QueryResult<Vec<CopyRow>> {
+pub fn held_copies(
+    connection: &mut DbConnection,
+    school_id: &str,
+    title_ids: &[String],
+) -> QueryResult<Vec<CopyRow>> {
     copies::table
         .filter(copies::school_id.eq(school_id))
         .filter(copies::title_id.eq_any(title_ids))

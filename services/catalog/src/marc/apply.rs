@@ -14,6 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
+use diesel::Connection as _;
 use lectern_biblio::marc::{self, BibRecord, Flavour};
 use lectern_common::db::DbConnection;
 use lectern_common::ids;
@@ -217,13 +218,17 @@ fn add_copies(
     let Some(school_id) = state.options.school_id.clone() else {
         return Ok(());
     };
-    let holdings_tag = state
-        .options
-        .holdings
-        .as_ref()
-        .map_or_else(|| marc::HoldingsMapping::default_for(good.flavour).tag.to_string(), |mapping| mapping.tag.to_string());
+    let holdings_tag = state.options.holdings.as_ref().map_or_else(
+        || marc::HoldingsMapping::default_for(good.flavour).tag.to_string(),
+        |mapping| mapping.tag.to_string(),
+    );
     let reject = |position: usize, problem: MarcRecordProblem, reason: String| {
-        Failure::Rejected(rejection(good.number, &holdings_tag, problem, format!("item {}: {reason}", position + 1)))
+        Failure::Rejected(rejection(
+            good.number,
+            &holdings_tag,
+            problem,
+            format!("item {}: {reason}", position + 1),
+        ))
     };
     for (position, item) in good.items.iter().enumerate() {
         if !item_type_known(connection, state, &item.item_type)? {
@@ -255,7 +260,10 @@ fn add_copies(
         }
         let location_id = match item.location.as_str() {
             "" => None,
-            name => Some(location_id(connection, state, &school_id, name, now).map_err(|error| refused(error, &holdings_tag))?),
+            name => Some(
+                location_id(connection, state, &school_id, name, now)
+                    .map_err(|error| refused(error, &holdings_tag))?,
+            ),
         };
         let draft = CopyDraft {
             title_id: title_id.to_owned(),
@@ -270,14 +278,19 @@ fn add_copies(
             acquisition_source: state.options.source_name.clone(),
             condition_note: String::new(),
         };
-        copies::create(connection, &draft, ids::new_id(), now).map_err(|error| refused(error, &holdings_tag))?;
+        copies::create(connection, &draft, ids::new_id(), now)
+            .map_err(|error| refused(error, &holdings_tag))?;
         tally.copies_created += 1;
         tally.barcodes.push(item.barcode.clone());
     }
     Ok(())
 }
 
-fn item_type_known(connection: &mut DbConnection, state: &mut ImportState, code: &str) -> Result<bool, Failure> {
+fn item_type_known(
+    connection: &mut DbConnection,
+    state: &mut ImportState,
+    code: &str,
+) -> Result<bool, Failure> {
     if state.item_types.is_none() {
         let codes = db::item_types(connection)?.into_iter().map(|item_type| item_type.code).collect();
         state.item_types = Some(codes);

@@ -32,10 +32,12 @@ pub fn page(
     let records = titles::with_contributors(connection, rows)?;
     let copies = db::held_copies(connection, school_id, &title_ids)?;
     let location_ids: Vec<String> = copies.iter().filter_map(|copy| copy.location_id.clone()).collect();
-    let locations: HashMap<String, String> = db::location_names(connection, &location_ids)?.into_iter().collect();
+    let locations: HashMap<String, String> =
+        db::location_names(connection, &location_ids)?.into_iter().collect();
     let mut items: HashMap<String, Vec<Item>> = HashMap::new();
     for copy in copies {
-        let location = copy.location_id.as_ref().and_then(|id| locations.get(id)).cloned().unwrap_or_default();
+        let location =
+            copy.location_id.as_ref().and_then(|id| locations.get(id)).cloned().unwrap_or_default();
         items.entry(copy.title_id.clone()).or_default().push(Item {
             barcode: copy.barcode,
             call_number: copy.call_number,
@@ -101,7 +103,12 @@ fn role(stored: &str) -> marc::Role {
 /// Writes records in `format` into `output`; the caller sends and clears
 /// it between pages. XML gets its header before the first record and the
 /// closing tag after the last ([`finish`]).
-pub fn write(format: Format, records: &[(String, BibRecord)], first: bool, output: &mut Vec<u8>) -> Result<(), Error> {
+pub fn write(
+    format: Format,
+    records: &[(String, BibRecord)],
+    first: bool,
+    output: &mut Vec<u8>,
+) -> Result<(), Error> {
     match format {
         Format::Iso2709 => {
             for (id, bib) in records {
@@ -112,8 +119,11 @@ pub fn write(format: Format, records: &[(String, BibRecord)], first: bool, outpu
         Format::MarcXml => {
             if first {
                 output.extend_from_slice(
-                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"{}\">\n", marc::xml::NAMESPACE)
-                        .as_bytes(),
+                    format!(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"{}\">\n",
+                        marc::xml::NAMESPACE
+                    )
+                    .as_bytes(),
                 );
             }
             for (id, bib) in records {
@@ -130,8 +140,11 @@ pub fn finish(format: Format, first: bool, output: &mut Vec<u8>) {
     if format == Format::MarcXml {
         if first {
             output.extend_from_slice(
-                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"{}\">\n", marc::xml::NAMESPACE)
-                    .as_bytes(),
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"{}\">\n",
+                    marc::xml::NAMESPACE
+                )
+                .as_bytes(),
             );
         }
         output.extend_from_slice(b"</collection>\n");

@@ -135,7 +135,12 @@ pub enum Prepared {
 }
 
 /// A rejection of record `number`.
-pub fn rejection(number: u64, tag: &str, problem: MarcRecordProblem, reason: impl Into<String>) -> pb::MarcRecordResult {
+pub fn rejection(
+    number: u64,
+    tag: &str,
+    problem: MarcRecordProblem,
+    reason: impl Into<String>,
+) -> pb::MarcRecordResult {
     pb::MarcRecordResult {
         record: number,
         tag: tag.to_owned(),
@@ -182,7 +187,11 @@ impl Read for ChunkReader {
 
 /// Reads every record of `input` and hands them to `deliver` in batches;
 /// stops early when `deliver` answers false (nobody is listening any more).
-pub fn read_file(input: impl BufRead, options: &ImportOptions, mut deliver: impl FnMut(Vec<Prepared>) -> bool) {
+pub fn read_file(
+    input: impl BufRead,
+    options: &ImportOptions,
+    mut deliver: impl FnMut(Vec<Prepared>) -> bool,
+) {
     let records: Box<dyn Iterator<Item = Result<marc::Record, RecordError>>> = match options.format {
         Format::Iso2709 => Box::new(marc::iso2709::Iso2709Reader::new(input)),
         Format::MarcXml => Box::new(marc::xml::MarcXmlReader::new(input)),
@@ -194,7 +203,8 @@ pub fn read_file(input: impl BufRead, options: &ImportOptions, mut deliver: impl
             Err(error) => Prepared::Rejected(read_rejection(&error)),
         };
         batch.push(prepared);
-        if batch.len() == BATCH_RECORDS && !deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS)))
+        if batch.len() == BATCH_RECORDS
+            && !deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS)))
         {
             return;
         }
@@ -230,7 +240,11 @@ pub fn prepare(number: u64, mut record: marc::Record, options: &ImportOptions) -
         Prepared::Rejected(result)
     };
     if bib.title.is_empty() {
-        return reject(title_tag, MarcRecordProblem::NoTitle, format!("the record has no title ({title_tag} $a)"));
+        return reject(
+            title_tag,
+            MarcRecordProblem::NoTitle,
+            format!("the record has no title ({title_tag} $a)"),
+        );
     }
     if bib.isbns.is_empty() && !bib.rejected_isbns.is_empty() {
         let reason = bad_isbn_reason(&bib.rejected_isbns);
@@ -288,7 +302,9 @@ fn too_long(bib: &BibRecord, title_tag: &'static str, flavour: Flavour) -> Optio
         let tag = if flavour == Flavour::Marc21 { "264" } else { "210" };
         return Some((tag, format!("the publisher is longer than {MAX_PUBLISHER_CHARS} characters")));
     }
-    if let Some(contributor) = bib.contributors.iter().find(|contributor| chars(&contributor.name) > MAX_NAME_CHARS) {
+    if let Some(contributor) =
+        bib.contributors.iter().find(|contributor| chars(&contributor.name) > MAX_NAME_CHARS)
+    {
         let name: String = contributor.name.chars().take(20).collect();
         return Some(("700", format!("the name \"{name}…\" is longer than {MAX_NAME_CHARS} characters")));
     }
@@ -296,8 +312,9 @@ fn too_long(bib: &BibRecord, title_tag: &'static str, flavour: Flavour) -> Optio
 }
 
 fn item_draft(item: &marc::Item, bib: &BibRecord) -> Result<ItemDraft, (MarcRecordProblem, String)> {
-    let barcode = validate::barcode("barcode", &item.barcode)
-        .map_err(|error| (MarcRecordProblem::BadBarcode, format!("barcode {:?} {}", item.barcode, error.problem)))?;
+    let barcode = validate::barcode("barcode", &item.barcode).map_err(|error| {
+        (MarcRecordProblem::BadBarcode, format!("barcode {:?} {}", item.barcode, error.problem))
+    })?;
     let call_number = tidy(&item.call_number);
     if call_number.chars().count() > MAX_CALL_NUMBER_CHARS {
         return Err((
@@ -307,7 +324,10 @@ fn item_draft(item: &marc::Item, bib: &BibRecord) -> Result<ItemDraft, (MarcReco
     }
     let location = tidy(&item.location);
     if location.chars().count() > MAX_LOCATION_CHARS {
-        return Err((MarcRecordProblem::TooLong, format!("location is longer than {MAX_LOCATION_CHARS} characters")));
+        return Err((
+            MarcRecordProblem::TooLong,
+            format!("location is longer than {MAX_LOCATION_CHARS} characters"),
+        ));
     }
     let item_type = match tidy(&item.item_type).to_lowercase() {
         empty if empty.is_empty() => "book".to_owned(),
@@ -319,7 +339,8 @@ fn item_draft(item: &marc::Item, bib: &BibRecord) -> Result<ItemDraft, (MarcReco
 
 /// Control characters some catalogues leave in values become spaces.
 pub fn tidy(text: &str) -> String {
-    let cleaned: String = text.chars().map(|character| if character.is_control() { ' ' } else { character }).collect();
+    let cleaned: String =
+        text.chars().map(|character| if character.is_control() { ' ' } else { character }).collect();
     cleaned.trim().to_owned()
 }
 

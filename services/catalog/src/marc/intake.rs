@@ -63,7 +63,10 @@ impl MetadataSource for MarcPool {
 
     async fn lookup(&self, isbn: &Isbn) -> Result<Option<BibRecord>, Error> {
         let isbn13 = isbn.isbn13().to_owned();
-        let pooled = self.db.run(move |connection| -> Result<_, Error> { Ok(db::find_pooled(connection, &isbn13)?) }).await?;
+        let pooled = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::find_pooled(connection, &isbn13)?) })
+            .await?;
         let Some(pooled) = pooled else {
             return Ok(None);
         };
@@ -136,7 +139,9 @@ pub fn catalogue(
         }
     };
     let location_id = match &draft.location {
-        Some(name) => Some(locations::find_or_create(connection, &draft.school_id, name, ids::new_id(), now)?.id),
+        Some(name) => {
+            Some(locations::find_or_create(connection, &draft.school_id, name, ids::new_id(), now)?.id)
+        }
         None => None,
     };
     let copy = CopyDraft {
