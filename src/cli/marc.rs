@@ -225,7 +225,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     loop {
         match stream.message().await {
             Ok(Some(message)) => {
-                let counts = message.counts.clone().unwrap_or_default();
+                let counts = message.counts.unwrap_or_default();
                 bar.set_message(format!(
                     "{} records, {} rejected",
                     counts.records_read, counts.records_rejected
@@ -257,7 +257,7 @@ pub fn render(
     rejected: &[lectern_proto::catalog::v1::MarcRecordResult],
     list_all: bool,
 ) -> String {
-    let counts = last.counts.clone().unwrap_or_default();
+    let counts = last.counts.unwrap_or_default();
     let mut out = String::new();
     let verb = if last.dry_run { "would be" } else { "were" };
     out.push_str(&format!("{} records read; {} rejected.\n", counts.records_read, counts.records_rejected));

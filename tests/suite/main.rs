@@ -19,6 +19,7 @@ mod collection;
 mod demo;
 mod erasure;
 mod events;
+mod marc;
 mod outage;
 mod privacy;
 mod profiles;

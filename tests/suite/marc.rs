@@ -33,7 +33,8 @@ async fn import(
 ) -> Result<(MarcImportCounts, Vec<MarcRecordResult>), Status> {
     let mut messages = vec![ImportMarcRequest { part: Some(import_marc_request::Part::Options(options)) }];
     messages.extend(
-        file.chunks(97).map(|chunk| ImportMarcRequest { part: Some(import_marc_request::Part::Chunk(chunk.to_vec())) }),
+        file.chunks(97)
+            .map(|chunk| ImportMarcRequest { part: Some(import_marc_request::Part::Chunk(chunk.to_vec())) }),
     );
     let mut stream =
         marc_client(suite).import_marc(bearer(futures::stream::iter(messages), token)).await?.into_inner();
@@ -75,7 +76,9 @@ fn mixed_file() -> Vec<u8> {
     iso2709::write_record(&bad_isbn, &mut file).unwrap();
     // 4: an item of a type the district does not have.
     let mut odd_item = cnmarc();
-    odd_item.fields.retain(|field| !matches!(field, marc::Field::Data(data) if ["010", "995"].contains(&data.tag.as_str())));
+    odd_item.fields.retain(
+        |field| !matches!(field, marc::Field::Data(data) if ["010", "995"].contains(&data.tag.as_str())),
+    );
     odd_item.fields.push(data_field("010", &[('a', "9787020125265")]));
     odd_item.fields.push(data_field("995", &[('f', "X0099"), ('r', "spaceship")]));
     iso2709::write_record(&odd_item, &mut file).unwrap();
@@ -92,12 +95,19 @@ fn mixed_file() -> Vec<u8> {
 fn data_field(tag: &str, subfields: &[(char, &str)]) -> marc::Field {
     marc::Field::Data(marc::DataField::new(
         marc::Tag::new(tag.as_bytes()).unwrap(),
-        subfields.iter().map(|(code, value)| marc::Subfield { code: *code, value: (*value).into() }).collect(),
+        subfields
+            .iter()
+            .map(|(code, value)| marc::Subfield { code: *code, value: (*value).into() })
+            .collect(),
     ))
 }
 
 async fn lookup_title(suite: &TestSuite, isbn: &str) -> Result<lectern_proto::catalog::v1::Title, Status> {
-    suite.catalog().lookup_title(suite.admin(LookupTitleRequest { isbn: isbn.into() })).await.map(|r| r.into_inner())
+    suite
+        .catalog()
+        .lookup_title(suite.admin(LookupTitleRequest { isbn: isbn.into() }))
+        .await
+        .map(|r| r.into_inner())
 }
 
 #[tokio::test]
@@ -108,18 +118,33 @@ async fn a_mixed_file_imports_the_good_records_and_reports_the_bad_ones() {
     let file = mixed_file();
 
     let (dry, dry_rejected) = import(&suite, &librarian, options(&school, true), &file).await.unwrap();
-    assert_eq!((dry.records_read, dry.titles_created, dry.copies_created, dry.records_rejected), (6, 2, 3, 4));
-    assert_eq!(lookup_title(&suite, "9787020002207").await.unwrap_err().code(), Code::NotFound, "a dry run writes nothing");
+    assert_eq!(
+        (dry.records_read, dry.titles_created, dry.copies_created, dry.records_rejected),
+        (6, 2, 3, 4)
+    );
+    assert_eq!(
+        lookup_title(&suite, "9787020002207").await.unwrap_err().code(),
+        Code::NotFound,
+        "a dry run writes nothing"
+    );
 
     let (counts, rejected) = import(&suite, &librarian, options(&school, false), &file).await.unwrap();
     assert_eq!(rejected, dry_rejected, "the dry run reported what the import did");
     assert_eq!(
-        (counts.records_read, counts.titles_created, counts.titles_matched, counts.copies_created, counts.records_rejected),
+        (
+            counts.records_read,
+            counts.titles_created,
+            counts.titles_matched,
+            counts.copies_created,
+            counts.records_rejected
+        ),
         (6, 2, 0, 3, 4)
     );
     let report: Vec<(u64, &str, MarcRecordProblem)> = rejected
         .iter()
-        .map(|result| (result.record, result.tag.as_str(), MarcRecordProblem::try_from(result.problem).unwrap()))
+        .map(|result| {
+            (result.record, result.tag.as_str(), MarcRecordProblem::try_from(result.problem).unwrap())
+        })
         .collect();
     assert_eq!(
         report,
@@ -137,19 +162,32 @@ async fn a_mixed_file_imports_the_good_records_and_reports_the_bad_ones() {
     assert_eq!(bronze.title, "Bronze and sunflower");
     let santi = lookup_title(&suite, "9787536692930").await.unwrap();
     assert_eq!(santi.title, "三体");
-    assert_eq!(lookup_title(&suite, "9787020125265").await.unwrap_err().code(), Code::NotFound, "nothing of a rejected record");
+    assert_eq!(
+        lookup_title(&suite, "9787020125265").await.unwrap_err().code(),
+        Code::NotFound,
+        "nothing of a rejected record"
+    );
     let copy = suite
         .catalog()
         .lookup_copy(suite.admin(LookupCopyRequest { barcode: "B0001".into() }))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((copy.title_id.as_str(), copy.school_id.as_str(), copy.call_number.as_str()), (bronze.id.as_str(), school.id.as_str(), "I287.45/C12"));
+    assert_eq!(
+        (copy.title_id.as_str(), copy.school_id.as_str(), copy.call_number.as_str()),
+        (bronze.id.as_str(), school.id.as_str(), "I287.45/C12")
+    );
 
     // The same file again: titles matched by ISBN, copies already there.
     let (again, _) = import(&suite, &librarian, options(&school, false), &file).await.unwrap();
     assert_eq!(
-        (again.titles_created, again.titles_matched, again.copies_created, again.copies_existing, again.records_rejected),
+        (
+            again.titles_created,
+            again.titles_matched,
+            again.copies_created,
+            again.copies_existing,
+            again.records_rejected
+        ),
         (0, 2, 0, 3, 4)
     );
 }
@@ -164,7 +202,11 @@ async fn a_scanned_isbn_is_catalogued_from_the_pool() {
     let pool = ImportMarcOptions { pool_only: true, school_id: String::new(), ..options(&school, false) };
     let (counts, _) = import(&suite, &suite.admin_token, pool, &file).await.unwrap();
     assert_eq!((counts.pooled, counts.titles_created, counts.copies_created), (1, 0, 0));
-    assert_eq!(lookup_title(&suite, "9787536692930").await.unwrap_err().code(), Code::NotFound, "pooled, not catalogued");
+    assert_eq!(
+        lookup_title(&suite, "9787536692930").await.unwrap_err().code(),
+        Code::NotFound,
+        "pooled, not catalogued"
+    );
 
     let intake = |isbn: &str, barcode: &str| IntakeIsbnRequest {
         isbn: isbn.into(),
@@ -173,14 +215,22 @@ async fn a_scanned_isbn_is_catalogued_from_the_pool() {
         location: "二楼 科幻".into(),
         ..Default::default()
     };
-    let first = marc_client(&suite).intake_isbn(bearer(intake("978-7-5366-9293-0", "S0001"), &librarian)).await.unwrap().into_inner();
+    let first = marc_client(&suite)
+        .intake_isbn(bearer(intake("978-7-5366-9293-0", "S0001"), &librarian))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(first.title_created);
     assert_eq!(first.source, "marc_pool");
     let title = first.title.unwrap();
     assert_eq!((title.title.as_str(), title.isbn13.as_str()), ("三体", "9787536692930"));
     assert_eq!(first.copy.unwrap().barcode, "S0001");
 
-    let second = marc_client(&suite).intake_isbn(bearer(intake("9787536692930", "S0002"), &librarian)).await.unwrap().into_inner();
+    let second = marc_client(&suite)
+        .intake_isbn(bearer(intake("9787536692930", "S0002"), &librarian))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!second.title_created);
     assert_eq!((second.source.as_str(), second.title.unwrap().id), ("catalog", title.id));
 
@@ -189,7 +239,10 @@ async fn a_scanned_isbn_is_catalogued_from_the_pool() {
         Code::NotFound,
         Reason::MetadataNotFound,
     );
-    assert_invalid(marc_client(&suite).intake_isbn(bearer(intake("9787020125266", "S0003"), &librarian)).await, "isbn");
+    assert_invalid(
+        marc_client(&suite).intake_isbn(bearer(intake("9787020125266", "S0003"), &librarian)).await,
+        "isbn",
+    );
 }
 
 #[tokio::test]
@@ -205,7 +258,8 @@ async fn the_holdings_export_reads_back_the_same() {
 
     for format in [MarcFormat::Iso2709, MarcFormat::Marcxml] {
         let request = ExportMarcRequest { school_id: school.id.clone(), format: format.into() };
-        let mut stream = marc_client(&suite).export_marc(bearer(request, &librarian)).await.unwrap().into_inner();
+        let mut stream =
+            marc_client(&suite).export_marc(bearer(request, &librarian)).await.unwrap().into_inner();
         let mut exported = Vec::new();
         while let Some(chunk) = stream.message().await.unwrap() {
             exported.extend(chunk.data);
@@ -217,7 +271,9 @@ async fn the_holdings_export_reads_back_the_same() {
         assert_eq!(records.len(), 2);
         let mut bibs: Vec<marc::BibRecord> = records.iter().map(|record| to_bib(record, None).1).collect();
         bibs.sort_by(|a, b| a.title.cmp(&b.title));
-        for (exported, original) in bibs.iter().zip([marc21(), cnmarc()].iter().map(|record| to_bib(record, None).1)) {
+        for (exported, original) in
+            bibs.iter().zip([marc21(), cnmarc()].iter().map(|record| to_bib(record, None).1))
+        {
             assert_eq!(exported.isbns, original.isbns);
             assert_eq!(exported.title, original.title);
             assert_eq!(exported.subtitle, original.subtitle);
@@ -226,7 +282,10 @@ async fn the_holdings_export_reads_back_the_same() {
             assert_eq!((&exported.clc, &exported.dewey), (&original.clc, &original.dewey));
             assert_eq!(exported.subjects, original.subjects);
             let items = |bib: &marc::BibRecord| {
-                bib.items.iter().map(|item| (item.barcode.clone(), item.location.clone(), item.item_type.clone())).collect::<Vec<_>>()
+                bib.items
+                    .iter()
+                    .map(|item| (item.barcode.clone(), item.location.clone(), item.item_type.clone()))
+                    .collect::<Vec<_>>()
             };
             assert_eq!(items(exported), items(&original));
             // An item without a call number takes its title's.
@@ -253,8 +312,16 @@ async fn librarians_of_other_schools_and_assistants_are_refused() {
     let mut file = Vec::new();
     iso2709::write_record(&marc21(), &mut file).unwrap();
 
-    assert_refused(import(&suite, &outsider, options(&school, false), &file).await, Code::PermissionDenied, Reason::SchoolNotAllowed);
-    assert_refused(import(&suite, &assistant, options(&school, false), &file).await, Code::PermissionDenied, Reason::RoleNotAllowed);
+    assert_refused(
+        import(&suite, &outsider, options(&school, false), &file).await,
+        Code::PermissionDenied,
+        Reason::SchoolNotAllowed,
+    );
+    assert_refused(
+        import(&suite, &assistant, options(&school, false), &file).await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
     let export = ExportMarcRequest { school_id: school.id.clone(), format: MarcFormat::Iso2709.into() };
     assert_refused(
         marc_client(&suite).export_marc(bearer(export, &outsider)).await.map(|_| ()),

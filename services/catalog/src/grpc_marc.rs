@@ -284,8 +284,7 @@ async fn run_import(
             }
         };
         remembered.extend(results.iter().take(REMEMBERED_RESULTS.saturating_sub(remembered.len())).cloned());
-        let message =
-            pb::ImportMarcResponse { results, counts: Some(state.counts.clone()), done: false, dry_run };
+        let message = pb::ImportMarcResponse { results, counts: Some(state.counts), done: false, dry_run };
         if responses.send(Ok(message)).await.is_err() {
             // The client went away: stop reading; what was written stays.
             feeder.abort();
@@ -294,7 +293,7 @@ async fn run_import(
     }
     feeder.abort();
     let _ = reader.await;
-    let counts = state.counts.clone();
+    let counts = state.counts;
     tracing::info!(
         records = counts.records_read,
         rejected = counts.records_rejected,
@@ -303,8 +302,7 @@ async fn run_import(
         dry_run,
         "MARC import finished"
     );
-    let last =
-        pb::ImportMarcResponse { results: Vec::new(), counts: Some(counts.clone()), done: true, dry_run };
+    let last = pb::ImportMarcResponse { results: Vec::new(), counts: Some(counts), done: true, dry_run };
     if let Some(request_id) = request_id {
         let answer =
             pb::ImportMarcResponse { results: remembered, counts: Some(counts), done: true, dry_run };

@@ -271,7 +271,9 @@ fn parse_field(tag: Tag, content: &[u8]) -> Result<Field, (Problem, String)> {
                 format!("subfield code byte 0x{code:02X} is not an ASCII character"),
             ));
         }
-        subfields.push(Subfield { code: char::from(code), value: text(value)?.to_owned() });
+        let value =
+            text(value).map_err(|(problem, reason)| (problem, format!("${}: {reason}", char::from(code))))?;
+        subfields.push(Subfield { code: char::from(code), value: value.to_owned() });
     }
     Ok(Field::Data(DataField { tag, ind1, ind2, subfields }))
 }
@@ -281,7 +283,7 @@ fn text(bytes: &[u8]) -> Result<&str, (Problem, String)> {
         (
             Problem::Encoding,
             format!(
-                "invalid UTF-8 at byte {} of the field (is the file in GB 2312, GBK or MARC-8? Lectern reads UTF-8)",
+                "invalid UTF-8 at byte {} of the value (is the file in GB 2312, GBK or MARC-8? Lectern reads UTF-8)",
                 error.valid_up_to()
             ),
         )

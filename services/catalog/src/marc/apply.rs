@@ -11,7 +11,7 @@
 //! barcodes of its earlier batches so duplicates across batches are
 //! counted as an import would count them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::Connection as _;
@@ -37,7 +37,7 @@ pub struct ImportState {
     /// Running totals.
     pub counts: pb::MarcImportCounts,
     /// Item type codes of the district, loaded once.
-    item_types: Option<HashSet<String>>,
+    item_types: Option<BTreeSet<String>>,
     /// Shelf locations of the school by name.
     locations: HashMap<String, String>,
     /// Dry run: ISBNs of titles earlier batches would have created.
