@@ -355,3 +355,64 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+    use lectern_proto::catalog::v1::{MarcImportCounts, MarcRecordResult};
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<CatalogCommand, clap::Error> {
+        Cli::try_parse_from(std::iter::once("catalog").chain(args.iter().copied())).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn import_is_a_dry_run_unless_applied_and_needs_a_school_unless_pooling() {
+        let Ok(CatalogCommand::Import(args)) = parse(&["import", "books.mrc", "--school", "XH-PRI"]) else {
+            panic!("not import");
+        };
+        assert!(!args.apply);
+        assert_eq!(Format::of_path(&args.file), Format::Iso2709);
+        assert_eq!(Format::of_path(Path::new("pool.XML")), Format::Marcxml);
+        assert!(parse(&["import", "books.mrc"]).is_err());
+        assert!(parse(&["import", "pool.xml", "--pool-only", "--apply"]).is_ok());
+        assert!(parse(&["intake", "--school", "XH-PRI", "9787536692930", "S0001"]).is_ok());
+        assert!(parse(&["export", "--school", "XH-PRI"]).is_err(), "export needs -o");
+    }
+
+    #[test]
+    fn the_report_lists_rejected_records_and_says_a_dry_run_changed_nothing() {
+        let last = ImportMarcResponse {
+            results: Vec::new(),
+            counts: Some(MarcImportCounts {
+                records_read: 3,
+                titles_created: 2,
+                records_rejected: 1,
+                ..Default::default()
+            }),
+            done: true,
+            dry_run: true,
+        };
+        let rejected = [MarcRecordResult {
+            record: 2,
+            tag: "245".into(),
+            problem: MarcRecordProblem::Encoding.into(),
+            reason: "invalid UTF-8".into(),
+            title: String::new(),
+        }];
+        let text = render(&last, &rejected, false);
+        assert!(text.starts_with("3 records read; 1 rejected."), "{text}");
+        assert!(text.contains("encoding"), "{text}");
+        assert!(
+            text.ends_with("Dry run: nothing was changed. Run again with --apply to import.\n"),
+            "{text}"
+        );
+    }
+}

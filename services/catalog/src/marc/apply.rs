@@ -1,10 +1,10 @@
 //! The writing half of a MARC import: one batch of [`Prepared`] records in
-//! one write transaction, each record in a savepoint of its own, so a
-//! record refused by the database (a barcode of another title, an unknown
-//! item type) leaves nothing behind while the batch's other records are
-//! kept. A title is matched by any of its ISBNs; a matched title only gets
-//! the new copies. A copy whose barcode is already a copy of the same title
-//! at the school (the same file imported again) is left as it is.
+//! one write transaction. A record refused by the database (a barcode of
+//! another title, an unknown item type) leaves nothing behind while the
+//! batch's other records are kept (see [`apply_batch`]). A title is matched
+//! by any of its ISBNs; a matched title only gets the new copies. A copy
+//! whose barcode is already a copy of the same title at the school (the
+//! same file imported again) is left as it is.
 //!
 //! A dry run runs the same code in a transaction that is rolled back, so
 //! its report is what an import would do; it remembers the ISBNs and
@@ -90,12 +90,44 @@ impl From<diesel::result::Error> for Failure {
 
 /// Writes one batch (inside the caller's transaction) and returns the
 /// records it rejected, in file order.
+///
+/// Most batches hold no record the database refuses, so a batch is first
+/// written in one savepoint without one per record; only when a record is
+/// refused is that savepoint rolled back and the batch written again with a
+/// savepoint per record, which keeps the refused one out.
 pub fn apply_batch(
     connection: &mut DbConnection,
     state: &mut ImportState,
     batch: &[Prepared],
     now: NaiveDateTime,
 ) -> Result<Vec<pb::MarcRecordResult>, Error> {
+    let counts = state.counts;
+    match connection.transaction(|connection| apply_records(connection, state, batch, now, false)) {
+        Ok(rejected) => Ok(rejected),
+        Err(Failure::Database(error)) => Err(error),
+        Err(Failure::Rejected(_)) => {
+            state.counts = counts;
+            // Locations made in the rolled-back savepoint are gone again.
+            state.locations.clear();
+            apply_records(connection, state, batch, now, true).map_err(|failure| match failure {
+                Failure::Database(error) => error,
+                Failure::Rejected(result) => {
+                    Error::Internal(format!("record {} refused twice", result.record))
+                }
+            })
+        }
+    }
+}
+
+/// Writes the batch's records; `careful` puts each in a savepoint of its
+/// own and reports refused ones, otherwise the first refusal fails all.
+fn apply_records(
+    connection: &mut DbConnection,
+    state: &mut ImportState,
+    batch: &[Prepared],
+    now: NaiveDateTime,
+    careful: bool,
+) -> Result<Vec<pb::MarcRecordResult>, Failure> {
     let mut rejected = Vec::new();
     let mut remembered = (Vec::new(), Vec::new());
     for prepared in batch {
@@ -108,7 +140,12 @@ pub fn apply_batch(
             }
             Prepared::Good(good) => good,
         };
-        match connection.transaction(|connection| apply_record(connection, state, good, now)) {
+        let outcome = if careful {
+            connection.transaction(|connection| apply_record(connection, state, good, now))
+        } else {
+            apply_record(connection, state, good, now)
+        };
+        match outcome {
             Ok(tally) => {
                 let counts = &mut state.counts;
                 counts.titles_created += u64::from(tally.title_created);
@@ -119,13 +156,13 @@ pub fn apply_batch(
                 remembered.0.extend(tally.isbns);
                 remembered.1.extend(tally.barcodes);
             }
-            Err(Failure::Rejected(mut result)) => {
+            Err(Failure::Rejected(mut result)) if careful => {
                 state.counts.records_rejected += 1;
                 result.record = good.number;
                 result.title = good.bib.title.clone();
                 rejected.push(result);
             }
-            Err(Failure::Database(error)) => return Err(error),
+            Err(failure) => return Err(failure),
         }
     }
     if state.options.dry_run {

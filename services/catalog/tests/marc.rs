@@ -1,0 +1,141 @@
+//! MARC import on a real database (SQLite by default, PostgreSQL when
+//! `LECTERN_TEST_DATABASE_URL` is set), below the gRPC layer: what a
+//! synthetic file of thousands of records does, and how fast.
+//!
+//! The speed figure is an ignored test, run by hand:
+//! `cargo test -p lectern-catalog --test marc -- --ignored --nocapture`
+//! (add `--release` for the figure a deployment sees).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDateTime};
+use lectern_biblio::marc::samples::{cnmarc, data, marc21};
+use lectern_biblio::marc::{Field, Record, iso2709};
+use lectern_catalog::marc::apply::{ImportState, apply_batch};
+use lectern_catalog::marc::import::{Format, ImportOptions, read_file};
+use lectern_catalog::{MIGRATIONS, db};
+use lectern_common::db::testing::TestDatabase;
+use lectern_common::db::{Db, write_transaction};
+use lectern_common::ids;
+
+fn now() -> NaiveDateTime {
+    DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
+}
+
+fn isbn13(serial: u64) -> String {
+    let body = format!("978{:09}", serial);
+    let total: u32 =
+        body.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 1 { 3 } else { 1 }).sum();
+    format!("{body}{}", (10 - total % 10) % 10)
+}
+
+/// `count` records alternating MARC21 and CNMARC, each a distinct title
+/// with one copy on one of ten shelves, as one ISO 2709 file.
+fn synthetic_file(count: u64) -> Vec<u8> {
+    let mut file = Vec::new();
+    for serial in 0..count {
+        let cn = serial % 2 == 1;
+        let mut record: Record = if cn { cnmarc() } else { marc21() };
+        let (isbn_tag, holdings_tag) = if cn { ("010", "995") } else { ("020", "952") };
+        record.fields.retain(
+            |field| !matches!(field, Field::Data(d) if [isbn_tag, holdings_tag].contains(&d.tag.as_str())),
+        );
+        record.fields.push(data(isbn_tag, "  ", &[('a', &isbn13(serial))]));
+        let barcode = format!("S{serial:07}");
+        let shelf = format!("{} 号架", serial % 10);
+        let item = if cn {
+            data("995", "  ", &[('f', &barcode), ('e', &shelf), ('k', "I247.55/L61"), ('r', "book")])
+        } else {
+            data("952", "  ", &[('p', &barcode), ('c', &shelf), ('o', "I287.45/C12"), ('y', "book")])
+        };
+        record.fields.push(item);
+        iso2709::write_record(&record, &mut file).unwrap();
+    }
+    file
+}
+
+fn options(school_id: &str, dry_run: bool) -> ImportOptions {
+    ImportOptions {
+        format: Format::Iso2709,
+        school_id: Some(school_id.to_owned()),
+        dry_run,
+        pool_only: false,
+        holdings: None,
+        source_name: "synthetic.mrc".into(),
+        request_id: None,
+    }
+}
+
+/// Imports `file` the way the service does, batch by batch.
+fn import(db: &Db, file: &[u8], options: ImportOptions) -> ImportState {
+    let mut connection = db.connection().unwrap();
+    let mut state = ImportState::new(options.clone());
+    read_file(file, &options, |batch| {
+        if options.dry_run {
+            let _ = write_transaction(&mut connection, |connection| {
+                apply_batch(connection, &mut state, &batch, now()).unwrap();
+                Err::<(), _>(diesel::result::Error::RollbackTransaction)
+            });
+        } else {
+            write_transaction(&mut connection, |connection| {
+                apply_batch(connection, &mut state, &batch, now())
+            })
+            .unwrap();
+        }
+        true
+    });
+    state
+}
+
+fn database(label: &str) -> (Db, TestDatabase) {
+    let database = TestDatabase::create(label);
+    let db = Db::connect(database.url(), 2).unwrap();
+    db.migrate(MIGRATIONS).unwrap();
+    (db, database)
+}
+
+#[test]
+fn a_file_of_many_batches_imports_once_and_dedups_on_the_second_run() {
+    let (db, _database) = database("marcbatches");
+    let school = ids::new_id();
+    let file = synthetic_file(1_203);
+    let dry = import(&db, &file, options(&school, true));
+    assert_eq!((dry.counts.titles_created, dry.counts.copies_created), (1_203, 1_203));
+    let mut connection = db.connection().unwrap();
+    assert_eq!(db::count_pooled(&mut connection).unwrap(), 0, "a dry run writes nothing");
+    let first = import(&db, &file, options(&school, false));
+    assert_eq!(
+        (first.counts.titles_created, first.counts.copies_created, first.counts.pooled),
+        (1_203, 1_203, 1_203)
+    );
+    let again = import(&db, &file, options(&school, false));
+    assert_eq!(
+        (again.counts.titles_created, again.counts.titles_matched, again.counts.copies_existing),
+        (0, 1_203, 1_203)
+    );
+    assert_eq!(db::count_pooled(&mut connection).unwrap(), 1_203);
+}
+
+#[test]
+#[ignore = "a figure, not a check: run by hand with --ignored --nocapture"]
+fn import_speed() {
+    let count =
+        std::env::var("LECTERN_MARC_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let (db, _database) = database("marcspeed");
+    let school = ids::new_id();
+    let file = synthetic_file(count);
+    let started = Instant::now();
+    let state = import(&db, &file, options(&school, false));
+    let took = started.elapsed();
+    assert_eq!(state.counts.copies_created, count);
+    let backend =
+        if lectern_common::db::testing::postgres_server_url().is_some() { "PostgreSQL" } else { "SQLite" };
+    println!(
+        "MARC import on {backend}: {count} records ({} KiB) in {:.2} s = {:.0} records/s",
+        file.len() / 1024,
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
+}
