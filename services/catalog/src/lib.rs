@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 mod grpc;
 pub mod search;
+pub mod stocktake;
 mod time;
 pub mod titles;
 
