@@ -74,6 +74,13 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.RosterService/ImportRoster", Access::Staff),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
+    // Stocktake: librarians start, finalize (preview and confirm) and
+    // cancel; all staff scan and read progress and reports. The catalog
+    // refuses another school's sessions.
+    ("/lectern.catalog.v1.StocktakeService/StartStocktake", Access::Librarian),
+    ("/lectern.catalog.v1.StocktakeService/FinalizeStocktake", Access::Librarian),
+    ("/lectern.catalog.v1.StocktakeService/CancelStocktake", Access::Librarian),
+    ("/lectern.catalog.v1.StocktakeService/", Access::Staff),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),
     ("/lectern.notification.v1.NotificationService/", Access::Staff),
 ];
@@ -211,5 +218,16 @@ mod tests {
         assert_eq!(access("/lectern.reader.v1.IdentityService/RefreshSession"), Some(Access::Public));
         assert_eq!(access("/lectern.reader.v1.IdentityService/Logout"), Some(Access::SignedIn));
         assert_eq!(access("/lectern.reader.v1.IdentityService/ListRevokedSessions"), None);
+    }
+
+    #[test]
+    fn librarians_run_stocktakes_and_all_staff_scan() {
+        let stocktake = "/lectern.catalog.v1.StocktakeService/";
+        for method in ["StartStocktake", "FinalizeStocktake", "CancelStocktake"] {
+            assert_eq!(access(&format!("{stocktake}{method}")), Some(Access::Librarian), "{method}");
+        }
+        for method in ["RecordScans", "GetStocktake", "ListStocktakes", "GetStocktakeReport"] {
+            assert_eq!(access(&format!("{stocktake}{method}")), Some(Access::Staff), "{method}");
+        }
     }
 }

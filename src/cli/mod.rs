@@ -22,6 +22,7 @@ mod schools;
 mod session;
 mod staff;
 mod status;
+mod stocktake;
 mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
@@ -35,6 +36,7 @@ pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
 pub use staff::StaffCommand;
+pub use stocktake::StocktakeCommand;
 
 /// Which Lectern to talk to; every command that calls the server takes it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -102,6 +104,9 @@ pub enum DeskCommand {
     /// Self-service kiosks and SIP2 machines: add, list, disable. 自助设备
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Stocktake: count the shelves against the catalog, then mark what is missing. 盘点
+    #[command(subcommand)]
+    Stocktake(StocktakeCommand),
 }
 
 /// Runs one desk command.
@@ -122,6 +127,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,
         DeskCommand::Device(command) => devices::run_device(command).await,
+        DeskCommand::Stocktake(command) => stocktake::run_stocktake(command).await,
     }
 }
 

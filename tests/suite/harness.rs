@@ -103,6 +103,12 @@ impl TestSuite {
         }
     }
 
+    /// The catalog's database URL, for tests that arrange records no API
+    /// sets yet (shelf locations of copies).
+    pub fn catalog_database_url(&self) -> &str {
+        self._databases[1].url()
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse, Status> {
         GatewayServiceClient::new(self.channel.clone())
             .login(LoginRequest {

@@ -29,3 +29,4 @@ mod scopes;
 mod search;
 mod self_service;
 mod sessions;
+mod stocktake;

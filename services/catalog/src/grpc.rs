@@ -58,7 +58,7 @@ fn require_staff_service_or_device(caller: &Principal) -> Result<(), Status> {
 
 /// Runs `work` unless `request_id` was answered before, and remembers its
 /// answer; call inside the write transaction.
-fn idempotent<M, F>(
+pub(crate) fn idempotent<M, F>(
     connection: &mut DbConnection,
     operation: &str,
     request_id: Option<&str>,
@@ -83,7 +83,7 @@ where
 impl Catalog {
     /// Refuses unless the reader service knows the school, asking on the
     /// caller's behalf.
-    async fn require_school(&self, caller: &Principal, school_id: &str) -> Result<(), Error> {
+    pub(crate) async fn require_school(&self, caller: &Principal, school_id: &str) -> Result<(), Error> {
         let request =
             client::on_behalf(GetSchoolRequest { id: school_id.to_owned() }, caller, self.call_timeout);
         match self.reader.clone().get_school(request).await {

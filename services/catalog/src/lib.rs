@@ -2,7 +2,9 @@
 //! copies (the books on the shelves, barcodes unique in the district), and
 //! search by ISBN, title or author in Chinese or English, with each copy's
 //! availability. Availability comes from circulation's loan events, which
-//! this service consumes through its `EventSink`.
+//! this service consumes through its `EventSink`. Stocktake sessions
+//! (`StocktakeService`: [`stocktake`] rules, [`stocktake_session`] storage)
+//! count a school's shelves against its copies.
 //!
 //! The domain modules ([`isbn`], [`titles`], [`copies`], [`search`],
 //! [`events`]) and the query functions in [`db`] are public so that
@@ -14,8 +16,10 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
+mod grpc_stocktake;
 pub mod search;
 pub mod stocktake;
+pub mod stocktake_session;
 mod time;
 pub mod titles;
 
@@ -24,6 +28,7 @@ use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::catalog::v1::stocktake_service_server::StocktakeServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
@@ -55,11 +60,17 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         reader: ReaderServiceClient::new(settings.reader_channel()?),
         call_timeout: settings.client.call_timeout,
     };
-    let routes =
-        Routes::new(CatalogServiceServer::new(service.clone())).add_service(EventSinkServer::new(service));
+    let routes = Routes::new(CatalogServiceServer::new(service.clone()))
+        .add_service(EventSinkServer::new(service.clone()))
+        // Stocktake sessions: their own service, same handlers' state.
+        .add_service(StocktakeServiceServer::new(service));
     let options = settings.serve_options(
         "catalog",
-        vec!["lectern.catalog.v1.CatalogService", "lectern.events.v1.EventSink"],
+        vec![
+            "lectern.catalog.v1.CatalogService",
+            "lectern.events.v1.EventSink",
+            "lectern.catalog.v1.StocktakeService",
+        ],
         verifier,
         PublicMethods::default(),
     );

@@ -3,6 +3,7 @@
 //! callers' transactions.
 
 pub mod schema;
+pub mod stocktake;
 
 mod copies;
 mod titles;
