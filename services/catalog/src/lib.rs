@@ -17,6 +17,8 @@ mod error;
 pub mod events;
 mod grpc;
 mod grpc_stocktake;
+pub mod lifecycle;
+pub mod locations;
 pub mod search;
 pub mod stocktake;
 pub mod stocktake_session;
@@ -35,8 +37,8 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use lectern_biblio::isbn;
 pub use error::Error;
+pub use lectern_biblio::isbn;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {

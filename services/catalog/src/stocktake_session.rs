@@ -9,12 +9,13 @@ use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::{self, FieldError};
 use lectern_proto::catalog::v1 as pb;
-use pb::{ReportSection, ScanOutcome, UnknownReason};
+use pb::{CopyStatus, ReportSection, ScanOutcome, UnknownReason};
 use tonic::Code;
 
 use crate::copies::status_of;
 use crate::db::stocktake::{self as store, ItemLine, StocktakeItemRow, StocktakeRow, UnknownBarcodeRow};
 use crate::error::Error;
+use crate::lifecycle::{self, StatusChange};
 use crate::stocktake::{self as rules, Findings, Found, ItemFacts, OwnCopy, State};
 use crate::time;
 
@@ -427,7 +428,7 @@ pub fn finalize(
     let reason = format!("not found in stocktake {} ({})", row.name, row.id);
     let mut marked = 0;
     for copy_id in &ids {
-        if store::mark_missing_after_stocktake(connection, copy_id, actor_id, &reason, now)? {
+        if mark_missing_after_stocktake(connection, copy_id, actor_id, &reason, now)? {
             store::set_marked_missing(connection, stocktake_id, copy_id)?;
             marked += 1;
         }
@@ -442,6 +443,34 @@ pub fn finalize(
         preview_token: String::new(),
         finalized: true,
     })
+}
+
+/// Marks a copy missing after a stocktake did not find it, through the
+/// copy lifecycle (status history with who, when and why). Only a copy
+/// that is still available and not on loan changes (the list was read in
+/// the same transaction, so that is every listed copy); returns whether it
+/// changed.
+pub fn mark_missing_after_stocktake(
+    connection: &mut DbConnection,
+    copy_id: &str,
+    actor_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<bool, Error> {
+    let Some((copy, _)) = crate::db::find_copy(connection, copy_id)? else {
+        return Ok(false);
+    };
+    if !rules::expected_on_shelf(status_of(&copy.status), copy.on_loan) {
+        return Ok(false);
+    }
+    let change = StatusChange {
+        to: CopyStatus::Missing,
+        reason: reason.to_owned(),
+        repair_notes: String::new(),
+        repair_cost: None,
+    };
+    lifecycle::change_status(connection, &copy, &change, actor_id, now)?;
+    Ok(true)
 }
 
 /// Cancels an open session; nothing is marked.

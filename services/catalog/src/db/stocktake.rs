@@ -9,8 +9,8 @@ use lectern_common::db::DbConnection;
 use lectern_proto::catalog::v1::ReportSection;
 
 use super::schema::{
-    copies, copy_status_history, shelf_locations, stocktake_items, stocktake_locations,
-    stocktake_unknown_barcodes, stocktakes, titles,
+    copies, shelf_locations, stocktake_items, stocktake_locations, stocktake_unknown_barcodes, stocktakes,
+    titles,
 };
 
 /// A stored session.
@@ -417,35 +417,4 @@ pub fn set_marked_missing(connection: &mut DbConnection, stocktake_id: &str, cop
         .set(stocktake_items::marked_missing.eq(true))
         .execute(connection)?;
     Ok(())
-}
-
-/// Marks a copy missing after a stocktake did not find it, and records the
-/// change in the copy's status history (who, when, why). Only an available
-/// copy changes; returns whether it did. Call inside the finalizing
-/// transaction.
-pub fn mark_missing_after_stocktake(
-    connection: &mut DbConnection,
-    copy_id: &str,
-    actor_id: &str,
-    reason: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let changed = diesel::update(copies::table.find(copy_id).filter(copies::status.eq("available")))
-        .set((copies::status.eq("missing"), copies::status_changed_at.eq(Some(now))))
-        .execute(connection)?;
-    if changed == 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(copy_status_history::table)
-        .values((
-            copy_status_history::id.eq(lectern_common::ids::new_id()),
-            copy_status_history::copy_id.eq(copy_id),
-            copy_status_history::from_status.eq("available"),
-            copy_status_history::to_status.eq("missing"),
-            copy_status_history::reason.eq(reason),
-            copy_status_history::actor_id.eq(actor_id),
-            copy_status_history::occurred_at.eq(now),
-        ))
-        .execute(connection)?;
-    Ok(true)
 }
