@@ -36,7 +36,7 @@ pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
 pub use staff::StaffCommand;
-pub use stocktake::StocktakeCommand;
+pub use stocktake::{StocktakeCommand, stocktake};
 
 /// Which Lectern to talk to; every command that calls the server takes it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -322,5 +322,26 @@ mod tests {
             panic!("not notices");
         };
         assert_eq!(args.language, "en");
+    }
+
+    #[test]
+    fn a_stocktake_is_confirmed_only_with_what_the_preview_showed() {
+        let finalize = |extra: &[&str]| {
+            let mut args = vec!["stocktake", "finalize", "0193-session"];
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        let Ok(DeskCommand::Stocktake(StocktakeCommand::Finalize { confirm, token, .. })) = finalize(&[])
+        else {
+            panic!("not stocktake finalize");
+        };
+        assert!(!confirm && token.is_none(), "a preview by default");
+        assert!(finalize(&["--confirm"]).is_err(), "a confirm names the preview's token or count");
+        assert!(finalize(&["--confirm", "--token", "v3-00ff"]).is_ok());
+        assert!(finalize(&["--confirm", "--expect", "12"]).is_ok());
+        assert!(finalize(&["--confirm", "--token", "v3", "--expect", "12"]).is_err());
+        let scan = parse(&["stocktake", "scan", "0193-session", "--location", "一楼 A 区", "shelf.txt"]);
+        assert!(matches!(scan, Ok(DeskCommand::Stocktake(StocktakeCommand::Scan { .. }))));
+        assert!(parse(&["stocktake", "start", "--location", "A"]).is_err(), "the school is required");
     }
 }

@@ -3,6 +3,7 @@
 //! and the report, and finalize (preview first, then confirm what was
 //! shown). See docs/stocktake.md.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
@@ -29,8 +30,10 @@ const SHOWN: i32 = 50;
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum StocktakeCommand {
     /// Start counting a school's shelves (librarians). 开始盘点
-    #[command(after_help = "Examples:\n  lectern stocktake start --school XH-PRI --name \"2027 春季盘点\"\n  \
-        lectern stocktake start --school XH-PRI --location \"一楼 A 区 3 架\" --location \"一楼 A 区 4 架\"")]
+    #[command(
+        after_help = "Examples:\n  lectern stocktake start --school XH-PRI --name \"2027 春季盘点\"\n  \
+        lectern stocktake start --school XH-PRI --location \"一楼 A 区 3 架\" --location \"一楼 A 区 4 架\""
+    )]
     Start {
         /// The school: its code (XH-PRI) or id
         #[arg(long, value_name = "SCHOOL")]
@@ -45,8 +48,10 @@ pub enum StocktakeCommand {
         connection: Connection,
     },
     /// Send scanned barcodes, one per line, from a file or the keyboard/scanner. 扫描
-    #[command(after_help = "Examples:\n  lectern stocktake scan 0193… --location \"一楼 A 区 3 架\" shelf-3.txt\n  \
-        lectern stocktake scan 0193…            (scan into the terminal; Ctrl-D ends)")]
+    #[command(
+        after_help = "Examples:\n  lectern stocktake scan 0193… --location \"一楼 A 区 3 架\" shelf-3.txt\n  \
+        lectern stocktake scan 0193…            (scan into the terminal; Ctrl-D ends)"
+    )]
     Scan {
         /// The session id (from `stocktake start` or `stocktake list`)
         session: String,
@@ -103,14 +108,36 @@ pub enum StocktakeCommand {
     },
 }
 
-/// Runs `lectern stocktake …`.
+/// Runs `lectern stocktake …` at the signed-in desk.
 pub async fn run_stocktake(command: StocktakeCommand) -> anyhow::Result<()> {
+    let connection = match &command {
+        StocktakeCommand::Start { connection, .. }
+        | StocktakeCommand::Scan { connection, .. }
+        | StocktakeCommand::Report { connection, .. }
+        | StocktakeCommand::Finalize { connection, .. }
+        | StocktakeCommand::List { connection, .. }
+        | StocktakeCommand::Cancel { connection, .. } => connection.clone(),
+    };
+    // The desk is opened first, so a librarian who is signed out learns it
+    // before scanning a whole shelf into the terminal.
+    let desk = Desk::open(&connection).await?;
+    print!("{}", stocktake(&desk, command).await?);
+    Ok(())
+}
+
+/// Runs `lectern stocktake …` at `desk` and returns what to print (the
+/// suite tests drive it with a desk of their own).
+pub async fn stocktake(desk: &Desk, command: StocktakeCommand) -> anyhow::Result<String> {
+    let mut out = String::new();
     match command {
-        StocktakeCommand::Start { school, name, locations, connection } => {
-            let desk = Desk::open(&connection).await?;
+        StocktakeCommand::Start { school, name, locations, connection: _ } => {
             let name = name.unwrap_or_else(|| format!("盘点 {}", here_day(chrono::Utc::now())));
-            let message =
-                StartStocktakeRequest { school_id: school_id(&desk, &school).await?, name, locations, request_id: request_id() };
+            let message = StartStocktakeRequest {
+                school_id: school_id(desk, &school).await?,
+                name,
+                locations,
+                request_id: request_id(),
+            };
             let client = desk.stocktake();
             let session = retrying(|| {
                 let mut client = client.clone();
@@ -119,28 +146,25 @@ pub async fn run_stocktake(command: StocktakeCommand) -> anyhow::Result<()> {
             })
             .await
             .map_err(|status| desk.fail(status))?;
-            println!("stocktake started: {} (id {})", clean(&session.name), session.id);
-            print!("{}", render_progress(&session));
-            println!("scan with: lectern stocktake scan {} [--location …] [FILE]", session.id);
-            Ok(())
+            let _ = writeln!(out, "stocktake started: {} (id {})", clean(&session.name), session.id);
+            out.push_str(&render_progress(&session));
+            let _ = writeln!(out, "scan with: lectern stocktake scan {} [--location …] [FILE]", session.id);
+            Ok(out)
         }
-        StocktakeCommand::Scan { session, location, file, connection } => {
+        StocktakeCommand::Scan { session, location, file, connection: _ } => {
             let barcodes = read_barcodes(file.as_ref())?;
-            let desk = Desk::open(&connection).await?;
-            scan(&desk, &session, location.unwrap_or_default(), &barcodes).await
+            scan(desk, &session, location.unwrap_or_default(), &barcodes).await
         }
-        StocktakeCommand::Report { session, all, connection } => {
-            let desk = Desk::open(&connection).await?;
-            report(&desk, &session, all).await
+        StocktakeCommand::Report { session, all, connection: _ } => report(desk, &session, all).await,
+        StocktakeCommand::Finalize { session, confirm, token, expect, connection: _ } => {
+            finalize(desk, &session, confirm, token, expect).await
         }
-        StocktakeCommand::Finalize { session, confirm, token, expect, connection } => {
-            let desk = Desk::open(&connection).await?;
-            finalize(&desk, &session, confirm, token, expect).await
-        }
-        StocktakeCommand::List { school, connection } => {
-            let desk = Desk::open(&connection).await?;
-            let message =
-                ListStocktakesRequest { school_id: school_id(&desk, &school).await?, page_size: 100, page_token: String::new() };
+        StocktakeCommand::List { school, connection: _ } => {
+            let message = ListStocktakesRequest {
+                school_id: school_id(desk, &school).await?,
+                page_size: 100,
+                page_token: String::new(),
+            };
             let list = desk
                 .stocktake()
                 .list_stocktakes(desk.request(message))
@@ -156,11 +180,10 @@ pub async fn run_stocktake(command: StocktakeCommand) -> anyhow::Result<()> {
                     session.marked_missing.to_string(),
                 ]);
             }
-            print!("{}", table.render(""));
-            Ok(())
+            out.push_str(&table.render(""));
+            Ok(out)
         }
-        StocktakeCommand::Cancel { session, connection } => {
-            let desk = Desk::open(&connection).await?;
+        StocktakeCommand::Cancel { session, connection: _ } => {
             let message = CancelStocktakeRequest { id: session, request_id: request_id() };
             let client = desk.stocktake();
             let session = retrying(|| {
@@ -170,8 +193,8 @@ pub async fn run_stocktake(command: StocktakeCommand) -> anyhow::Result<()> {
             })
             .await
             .map_err(|status| desk.fail(status))?;
-            println!("stocktake {} cancelled; nothing was marked", clean(&session.name));
-            Ok(())
+            let _ = writeln!(out, "stocktake {} cancelled; nothing was marked", clean(&session.name));
+            Ok(out)
         }
     }
 }
@@ -196,7 +219,8 @@ fn read_barcodes(file: Option<&PathBuf>) -> anyhow::Result<Vec<String>> {
     Ok(barcodes)
 }
 
-async fn scan(desk: &Desk, session: &str, location: String, barcodes: &[String]) -> anyhow::Result<()> {
+async fn scan(desk: &Desk, session: &str, location: String, barcodes: &[String]) -> anyhow::Result<String> {
+    let mut out = String::new();
     if barcodes.is_empty() {
         anyhow::bail!("no barcodes to send");
     }
@@ -207,7 +231,10 @@ async fn scan(desk: &Desk, session: &str, location: String, barcodes: &[String])
     for chunk in barcodes.chunks(BATCH) {
         let message = RecordScansRequest {
             stocktake_id: session.to_owned(),
-            scans: chunk.iter().map(|barcode| Scan { barcode: barcode.clone(), location: String::new() }).collect(),
+            scans: chunk
+                .iter()
+                .map(|barcode| Scan { barcode: barcode.clone(), location: String::new() })
+                .collect(),
             location: location.clone(),
             request_id: request_id(),
         };
@@ -227,21 +254,23 @@ async fn scan(desk: &Desk, session: &str, location: String, barcodes: &[String])
         }
         last = answer.stocktake;
     }
-    println!("{} barcodes sent", barcodes.len());
+    let _ = writeln!(out, "{} barcodes sent", barcodes.len());
     if shown > 0 {
-        print!("{}", problems.render(""));
+        out.push_str(&problems.render(""));
     }
     if let Some(session) = last {
-        print!("{}", render_progress(&session));
+        out.push_str(&render_progress(&session));
     }
-    Ok(())
+    Ok(out)
 }
 
 fn describe_scan(result: &lectern_proto::catalog::v1::ScanResult) -> String {
     match ScanOutcome::try_from(result.outcome) {
         Ok(ScanOutcome::Misplaced) => "misplaced: belongs to another shelf".into(),
         Ok(ScanOutcome::StatusMismatch) if result.on_loan => "recorded on loan: check it in".into(),
-        Ok(ScanOutcome::StatusMismatch) => format!("recorded {}: fix its status", copy_status(result.copy_status)),
+        Ok(ScanOutcome::StatusMismatch) => {
+            format!("recorded {}: fix its status", copy_status(result.copy_status))
+        }
         Ok(ScanOutcome::UnknownBarcode) => match UnknownReason::try_from(result.unknown_reason) {
             Ok(UnknownReason::OtherSchool) => "another school's copy: send it back".into(),
             _ => "not in the catalog".into(),
@@ -282,7 +311,11 @@ pub fn render_progress(session: &Stocktake) -> String {
     );
     let mut table = Table::new(&["location", "copies", "scanned", "remaining"]);
     for location in &progress.locations {
-        let name = if location.location_id.is_empty() { "(no location)".to_owned() } else { clean(&location.location_name) };
+        let name = if location.location_id.is_empty() {
+            "(no location)".to_owned()
+        } else {
+            clean(&location.location_name)
+        };
         table.row(vec![
             name,
             location.in_scope.to_string(),
@@ -308,14 +341,15 @@ fn render_entries(entries: &[ReportEntry]) -> String {
     table.render("  ")
 }
 
-async fn report(desk: &Desk, session: &str, all: bool) -> anyhow::Result<()> {
+async fn report(desk: &Desk, session: &str, all: bool) -> anyhow::Result<String> {
+    let mut out = String::new();
     let stocktake = desk
         .stocktake()
         .get_stocktake(desk.request(GetStocktakeRequest { id: session.to_owned() }))
         .await
         .map_err(|status| desk.fail(status))?
         .into_inner();
-    print!("{}", render_progress(&stocktake));
+    out.push_str(&render_progress(&stocktake));
     for (section, heading) in [
         (ReportSection::Missing, "not scanned (missing)"),
         (ReportSection::Misplaced, "misplaced"),
@@ -343,15 +377,19 @@ async fn report(desk: &Desk, session: &str, all: bool) -> anyhow::Result<()> {
             }
             page_token = page.next_page_token;
         };
-        println!("{heading}: {total}");
+        let _ = writeln!(out, "{heading}: {total}");
         if !entries.is_empty() {
-            print!("{}", render_entries(&entries));
+            out.push_str(&render_entries(&entries));
         }
         if usize::try_from(total).unwrap_or(0) > entries.len() {
-            println!("  … {} more (--all lists every line)", usize::try_from(total).unwrap_or(0) - entries.len());
+            let _ = writeln!(
+                out,
+                "  … {} more (--all lists every line)",
+                usize::try_from(total).unwrap_or(0) - entries.len()
+            );
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 async fn finalize(
@@ -360,7 +398,8 @@ async fn finalize(
     confirm: bool,
     token: Option<String>,
     expect: Option<i32>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
+    let mut out = String::new();
     let message = FinalizeStocktakeRequest {
         id: session.to_owned(),
         confirm,
@@ -378,16 +417,20 @@ async fn finalize(
     .await
     .map_err(|status| desk.fail(status))?;
     if answer.finalized {
-        println!("stocktake finalized: {} copies marked missing", answer.count);
+        let _ = writeln!(out, "stocktake finalized: {} copies marked missing", answer.count);
         if !answer.copies.is_empty() {
-            print!("{}", render_entries(&answer.copies));
+            out.push_str(&render_entries(&answer.copies));
         }
-        return Ok(());
+        return Ok(out);
     }
-    println!("{} copies would be marked missing:", answer.count);
+    let _ = writeln!(out, "{} copies would be marked missing:", answer.count);
     if !answer.copies.is_empty() {
-        print!("{}", render_entries(&answer.copies));
+        out.push_str(&render_entries(&answer.copies));
     }
-    println!("to mark exactly these: lectern stocktake finalize {session} --confirm --token {}", answer.preview_token);
-    Ok(())
+    let _ = writeln!(
+        out,
+        "to mark exactly these: lectern stocktake finalize {session} --confirm --token {}",
+        answer.preview_token
+    );
+    Ok(out)
 }

@@ -19,8 +19,8 @@ use lectern_proto::catalog::v1::{
 };
 use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::reader::v1::{School, StaffRole};
-use tonic::transport::Channel;
 use tonic::Code;
+use tonic::transport::Channel;
 
 use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventually};
 
@@ -80,7 +80,12 @@ fn counts(stocktake: &Stocktake) -> (i32, i32, i32, i32, i32, i32) {
 async fn section(suite: &TestSuite, token: &str, id: &str, section: ReportSection) -> Vec<String> {
     let page = stocktakes(suite)
         .get_stocktake_report(bearer(
-            GetStocktakeReportRequest { id: id.into(), section: section.into(), page_size: 2, page_token: String::new() },
+            GetStocktakeReportRequest {
+                id: id.into(),
+                section: section.into(),
+                page_size: 2,
+                page_token: String::new(),
+            },
             token,
         ))
         .await
@@ -91,7 +96,12 @@ async fn section(suite: &TestSuite, token: &str, id: &str, section: ReportSectio
     while !next.is_empty() {
         let page = stocktakes(suite)
             .get_stocktake_report(bearer(
-                GetStocktakeReportRequest { id: id.into(), section: section.into(), page_size: 2, page_token: next },
+                GetStocktakeReportRequest {
+                    id: id.into(),
+                    section: section.into(),
+                    page_size: 2,
+                    page_token: next,
+                },
                 token,
             ))
             .await
@@ -105,7 +115,11 @@ async fn section(suite: &TestSuite, token: &str, id: &str, section: ReportSectio
 }
 
 async fn get(suite: &TestSuite, token: &str, id: &str) -> Stocktake {
-    stocktakes(suite).get_stocktake(bearer(GetStocktakeRequest { id: id.into() }, token)).await.unwrap().into_inner()
+    stocktakes(suite)
+        .get_stocktake(bearer(GetStocktakeRequest { id: id.into() }, token))
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 fn outcomes(answer: &RecordScansResponse) -> Vec<(String, ScanOutcome)> {
@@ -123,8 +137,14 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         suite.copy(&title, &school, barcode).await;
     }
     suite.copy(&title, &other, "B001").await;
-    let locations =
-        shelve(&suite, &school, &[("loc-a", "一楼 A 区", &["S001", "S002", "S003", "S006"]), ("loc-b", "二楼 B 区", &["S004", "S005"])]);
+    let locations = shelve(
+        &suite,
+        &school,
+        &[
+            ("loc-a", "一楼 A 区", &["S001", "S002", "S003", "S006"]),
+            ("loc-b", "二楼 B 区", &["S004", "S005"]),
+        ],
+    );
     let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
     let assistant = suite.staff("wang.fang", StaffRole::Assistant, &[&school]).await;
     let stranger = suite.staff("zhao.lei", StaffRole::Librarian, &[&other]).await;
@@ -133,19 +153,31 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     suite
         .circulation()
         .check_out(bearer(
-            CheckOutRequest { reader_card_barcode: "R100001".into(), copy_barcode: "S006".into(), ..Default::default() },
+            CheckOutRequest {
+                reader_card_barcode: "R100001".into(),
+                copy_barcode: "S006".into(),
+                ..Default::default()
+            },
             &librarian,
         ))
         .await
         .expect("lent");
     eventually(Duration::from_secs(20), "S006 on loan in the catalog", || async {
-        let copy = suite.catalog().lookup_copy(suite.admin(LookupCopyRequest { barcode: "S006".into() })).await.ok()?;
+        let copy = suite
+            .catalog()
+            .lookup_copy(suite.admin(LookupCopyRequest { barcode: "S006".into() }))
+            .await
+            .ok()?;
         (copy.into_inner().availability() == Availability::OnLoan).then_some(())
     })
     .await;
 
     // Assistants may not start; librarians may.
-    let start = StartStocktakeRequest { school_id: school.id.clone(), name: "2027 春季盘点".into(), ..Default::default() };
+    let start = StartStocktakeRequest {
+        school_id: school.id.clone(),
+        name: "2027 春季盘点".into(),
+        ..Default::default()
+    };
     assert_refused(
         stocktakes(&suite).start_stocktake(bearer(start.clone(), &assistant)).await,
         Code::PermissionDenied,
@@ -156,7 +188,8 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
-    let session = stocktakes(&suite).start_stocktake(bearer(start.clone(), &librarian)).await.unwrap().into_inner();
+    let session =
+        stocktakes(&suite).start_stocktake(bearer(start.clone(), &librarian)).await.unwrap().into_inner();
     assert_eq!(session.state(), StocktakeState::Open);
     assert_eq!(progress(&session).in_scope, 6, "the school's six copies, not the other school's");
     assert_eq!(counts(&session), (0, 6, 5, 0, 0, 0), "S006 is on loan, so not expected on the shelf");
@@ -171,8 +204,14 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     // The assistant scans shelf A: two fine, S004 belongs on shelf B, S006
     // is recorded on loan, one barcode the catalog does not know, another
     // school's book, a malformed barcode, and S001 twice.
-    let first = batch(&session.id, "一楼 A 区", &["S001", "S002", "S004", "S006", "NOPE-1", "B001", "bad code", "S001"], "scan-1");
-    let answer = stocktakes(&suite).record_scans(bearer(first.clone(), &assistant)).await.unwrap().into_inner();
+    let first = batch(
+        &session.id,
+        "一楼 A 区",
+        &["S001", "S002", "S004", "S006", "NOPE-1", "B001", "bad code", "S001"],
+        "scan-1",
+    );
+    let answer =
+        stocktakes(&suite).record_scans(bearer(first.clone(), &assistant)).await.unwrap().into_inner();
     assert_eq!(
         outcomes(&answer),
         vec![
@@ -212,19 +251,29 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     assert_eq!(section(&suite, &librarian, &session.id, ReportSection::Missing).await, vec!["S003", "S005"]);
     assert_eq!(section(&suite, &librarian, &session.id, ReportSection::Misplaced).await, vec!["S004"]);
     assert_eq!(section(&suite, &librarian, &session.id, ReportSection::StatusMismatch).await, vec!["S006"]);
-    assert_eq!(section(&suite, &librarian, &session.id, ReportSection::UnknownBarcodes).await, vec!["B001", "NOPE-1"]);
+    assert_eq!(
+        section(&suite, &librarian, &session.id, ReportSection::UnknownBarcodes).await,
+        vec!["B001", "NOPE-1"]
+    );
 
     // Bad batches change nothing.
-    assert_invalid(stocktakes(&suite).record_scans(bearer(batch(&session.id, "", &[], ""), &assistant)).await, "scans");
     assert_invalid(
-        stocktakes(&suite).record_scans(bearer(batch(&session.id, "地下室", &["S003"], ""), &assistant)).await,
+        stocktakes(&suite).record_scans(bearer(batch(&session.id, "", &[], ""), &assistant)).await,
+        "scans",
+    );
+    assert_invalid(
+        stocktakes(&suite)
+            .record_scans(bearer(batch(&session.id, "地下室", &["S003"], ""), &assistant))
+            .await,
         "location",
     );
     assert_eq!(counts(&get(&suite, &assistant, &session.id).await), (4, 2, 2, 1, 1, 2));
 
     // Another school's librarian sees nothing of it.
     assert_refused(
-        stocktakes(&suite).get_stocktake(bearer(GetStocktakeRequest { id: session.id.clone() }, &stranger)).await,
+        stocktakes(&suite)
+            .get_stocktake(bearer(GetStocktakeRequest { id: session.id.clone() }, &stranger))
+            .await,
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
@@ -247,11 +296,17 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     .await;
     assert_eq!(counts(&resumed), (4, 2, 2, 1, 1, 2));
     let listed = stocktakes(&suite)
-        .list_stocktakes(bearer(ListStocktakesRequest { school_id: school.id.clone(), ..Default::default() }, &assistant))
+        .list_stocktakes(bearer(
+            ListStocktakesRequest { school_id: school.id.clone(), ..Default::default() },
+            &assistant,
+        ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(listed.stocktakes.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec![session.id.as_str()]);
+    assert_eq!(
+        listed.stocktakes.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        vec![session.id.as_str()]
+    );
 
     // Shelf B: S005 is where it belongs.
     let answer = stocktakes(&suite)
@@ -274,7 +329,11 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
-    let preview = stocktakes(&suite).finalize_stocktake(bearer(finalize(false, ""), &librarian)).await.unwrap().into_inner();
+    let preview = stocktakes(&suite)
+        .finalize_stocktake(bearer(finalize(false, ""), &librarian))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!preview.finalized);
     assert_eq!(preview.count, 1);
     assert_eq!(preview.copies.iter().map(|c| c.barcode.as_str()).collect::<Vec<_>>(), vec!["S003"]);
@@ -283,13 +342,26 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         .await
         .unwrap();
     assert_refused(
-        stocktakes(&suite).finalize_stocktake(bearer(finalize(true, &preview.preview_token), &librarian)).await,
+        stocktakes(&suite)
+            .finalize_stocktake(bearer(finalize(true, &preview.preview_token), &librarian))
+            .await,
         Code::FailedPrecondition,
         Reason::StocktakeChanged,
     );
-    assert_invalid(stocktakes(&suite).finalize_stocktake(bearer(finalize(true, ""), &librarian)).await, "preview_token");
-    assert_eq!(get(&suite, &librarian, &session.id).await.state(), StocktakeState::Open, "nothing was marked");
-    let preview = stocktakes(&suite).finalize_stocktake(bearer(finalize(false, ""), &librarian)).await.unwrap().into_inner();
+    assert_invalid(
+        stocktakes(&suite).finalize_stocktake(bearer(finalize(true, ""), &librarian)).await,
+        "preview_token",
+    );
+    assert_eq!(
+        get(&suite, &librarian, &session.id).await.state(),
+        StocktakeState::Open,
+        "nothing was marked"
+    );
+    let preview = stocktakes(&suite)
+        .finalize_stocktake(bearer(finalize(false, ""), &librarian))
+        .await
+        .unwrap()
+        .into_inner();
     let done = stocktakes(&suite)
         .finalize_stocktake(bearer(finalize(true, &preview.preview_token), &librarian))
         .await
@@ -303,7 +375,11 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     assert!(!finalized.closed_by.is_empty() && finalized.close_time.is_some(), "who and when are kept");
     let missing = stocktakes(&suite)
         .get_stocktake_report(bearer(
-            GetStocktakeReportRequest { id: session.id.clone(), section: ReportSection::Missing.into(), ..Default::default() },
+            GetStocktakeReportRequest {
+                id: session.id.clone(),
+                section: ReportSection::Missing.into(),
+                ..Default::default()
+            },
             &librarian,
         ))
         .await
@@ -314,13 +390,18 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     assert_eq!(missing.entries[0].copy_status(), CopyStatus::Missing);
 
     // S003 is missing now: the catalog says so and circulation will not lend it.
-    let copy = suite.catalog().lookup_copy(suite.admin(LookupCopyRequest { barcode: "S003".into() })).await.unwrap();
+    let copy =
+        suite.catalog().lookup_copy(suite.admin(LookupCopyRequest { barcode: "S003".into() })).await.unwrap();
     assert_eq!(copy.into_inner().status(), CopyStatus::Missing);
     assert_refused(
         suite
             .circulation()
             .check_out(bearer(
-                CheckOutRequest { reader_card_barcode: "R100001".into(), copy_barcode: "S003".into(), ..Default::default() },
+                CheckOutRequest {
+                    reader_card_barcode: "R100001".into(),
+                    copy_barcode: "S003".into(),
+                    ..Default::default()
+                },
                 &librarian,
             ))
             .await,
@@ -334,7 +415,8 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         Code::FailedPrecondition,
         Reason::StocktakeClosed,
     );
-    let next = StartStocktakeRequest { school_id: school.id.clone(), name: "复查".into(), ..Default::default() };
+    let next =
+        StartStocktakeRequest { school_id: school.id.clone(), name: "复查".into(), ..Default::default() };
     let next = stocktakes(&suite).start_stocktake(bearer(next, &librarian)).await.unwrap().into_inner();
     // The missing copy is counted again, and finding it is reported.
     let found = stocktakes(&suite)
@@ -381,7 +463,10 @@ async fn a_session_of_some_shelves_counts_only_those() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(outcomes(&answer), vec![("S001".into(), ScanOutcome::Ok), ("S003".into(), ScanOutcome::Misplaced)]);
+    assert_eq!(
+        outcomes(&answer),
+        vec![("S001".into(), ScanOutcome::Ok), ("S003".into(), ScanOutcome::Misplaced)]
+    );
     assert!(answer.results[1].out_of_scope);
     let stocktake = answer.stocktake.unwrap();
     assert_eq!((progress(&stocktake).in_scope, progress(&stocktake).scanned), (2, 1));
@@ -394,6 +479,98 @@ async fn a_session_of_some_shelves_counts_only_those() {
     };
     let done = stocktakes(&suite).finalize_stocktake(suite.admin(confirm)).await.unwrap().into_inner();
     assert_eq!(done.count, 1);
-    let cancel = lectern_proto::catalog::v1::CancelStocktakeRequest { id: session.id.clone(), request_id: String::new() };
-    assert_refused(stocktakes(&suite).cancel_stocktake(suite.admin(cancel)).await, Code::FailedPrecondition, Reason::StocktakeClosed);
+    let cancel = lectern_proto::catalog::v1::CancelStocktakeRequest {
+        id: session.id.clone(),
+        request_id: String::new(),
+    };
+    assert_refused(
+        stocktakes(&suite).cancel_stocktake(suite.admin(cancel)).await,
+        Code::FailedPrecondition,
+        Reason::StocktakeClosed,
+    );
+}
+
+/// The text between `before` and `after` in `text`.
+fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
+    let start = text.find(before).unwrap_or_else(|| panic!("{before:?} in {text}")) + before.len();
+    let end = text[start..].find(after).map_or(text.len(), |end| start + end);
+    &text[start..end]
+}
+
+#[tokio::test]
+async fn a_librarian_counts_from_the_command_line() {
+    use lectern::cli::{Connection, Desk, StocktakeCommand, sign_in, stocktake};
+    use lectern_common::clock::Clock as _;
+
+    let suite = TestSuite::start().await;
+    let school = suite.school("XH-PRI", "徐汇区实验小学").await;
+    let title = suite.title("9787534687983", "草房子", "曹文轩").await;
+    suite.copy(&title, &school, "S001").await;
+    suite.copy(&title, &school, "S002").await;
+    suite.staff("li.lan", StaffRole::Librarian, &[&school]).await;
+    let folder = std::env::temp_dir().join(format!("lectern-stocktake-cli-{}", uuid::Uuid::now_v7()));
+    let path = folder.join("session.json");
+    let server = suite.suite.gateway_url();
+    sign_in(&path, server.clone(), "li.lan".into(), "li.lan-own-password".into()).await.unwrap();
+    let connection = Connection { server: Some(server) };
+    let desk = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+
+    let started = stocktake(
+        &desk,
+        StocktakeCommand::Start {
+            school: "XH-PRI".into(),
+            name: None,
+            locations: vec![],
+            connection: connection.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let id = between(&started, "(id ", ")").to_owned();
+    assert!(started.contains("0 of 2 scanned"), "{started}");
+
+    // A handheld's export: blank lines and comments are skipped.
+    let file = folder.join("shelf-1.txt");
+    std::fs::write(&file, "# 一楼 A 区\nS001\n\nNOPE-9\nS001\n").unwrap();
+    let scanned = stocktake(
+        &desk,
+        StocktakeCommand::Scan {
+            session: id.clone(),
+            location: None,
+            file: Some(file),
+            connection: connection.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(scanned.contains("3 barcodes sent"), "{scanned}");
+    assert!(scanned.contains("NOPE-9") && scanned.contains("not in the catalog"), "{scanned}");
+    assert!(scanned.contains("scanned before"), "{scanned}");
+    assert!(scanned.contains("1 of 2 scanned, 1 remaining"), "{scanned}");
+
+    let report = stocktake(
+        &desk,
+        StocktakeCommand::Report { session: id.clone(), all: true, connection: connection.clone() },
+    )
+    .await
+    .unwrap();
+    assert!(report.contains("not scanned (missing): 1"), "{report}");
+    assert!(report.contains("S002") && report.contains("unknown barcodes: 1"), "{report}");
+
+    let finalize = |confirm: bool, token: Option<String>| StocktakeCommand::Finalize {
+        session: id.clone(),
+        confirm,
+        token,
+        expect: None,
+        connection: connection.clone(),
+    };
+    let preview = stocktake(&desk, finalize(false, None)).await.unwrap();
+    assert!(preview.contains("1 copies would be marked missing"), "{preview}");
+    let token = between(&preview, "--token ", "\n").trim().to_owned();
+    let done = stocktake(&desk, finalize(true, Some(token))).await.unwrap();
+    assert!(done.contains("stocktake finalized: 1 copies marked missing"), "{done}");
+    let copy =
+        suite.catalog().lookup_copy(suite.admin(LookupCopyRequest { barcode: "S002".into() })).await.unwrap();
+    assert_eq!(copy.into_inner().status(), CopyStatus::Missing);
+    std::fs::remove_dir_all(folder).ok();
 }

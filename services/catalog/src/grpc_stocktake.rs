@@ -92,8 +92,11 @@ impl StocktakeService for Catalog {
             return Err(FieldError::new("scans", "is required").into());
         }
         if request.scans.len() > MAX_SCANS {
-            return Err(FieldError::new("scans", format!("has more than {MAX_SCANS} scans; send smaller batches"))
-                .into());
+            return Err(FieldError::new(
+                "scans",
+                format!("has more than {MAX_SCANS} scans; send smaller batches"),
+            )
+            .into());
         }
         let location = validate::optional_text("location", &request.location, MAX_NAME_CHARS)?;
         let scans: Vec<ScanDraft> =
@@ -152,8 +155,10 @@ impl StocktakeService for Catalog {
                     limit + 1,
                 )?;
                 let (rows, more) = paging::split_page(rows, limit);
-                let views =
-                    rows.iter().map(|row| session::view(connection, row, false)).collect::<Result<Vec<_>, _>>()?;
+                let views = rows
+                    .iter()
+                    .map(|row| session::view(connection, row, false))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok((views, more))
             })
             .await?;
@@ -208,7 +213,9 @@ impl StocktakeService for Catalog {
         let confirmation = match (request.confirm, request.preview_token.trim(), request.expected_count) {
             (false, _, _) => None,
             (true, "", Some(count)) if count >= 0 => Some(Confirmation::Count(count)),
-            (true, "", Some(_)) => return Err(FieldError::new("expected_count", "must not be negative").into()),
+            (true, "", Some(_)) => {
+                return Err(FieldError::new("expected_count", "must not be negative").into());
+            }
             (true, "", None) => {
                 return Err(FieldError::new(
                     "preview_token",

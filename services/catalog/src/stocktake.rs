@@ -217,7 +217,11 @@ fn count(n: usize) -> i32 {
 
 /// Progress of a session from its in-scope copies; `names` gives the shelf
 /// locations' names. Locations come by name, copies without one last.
-pub fn progress(items: &[ItemFacts], findings: Findings, names: &[(String, String)]) -> pb::StocktakeProgress {
+pub fn progress(
+    items: &[ItemFacts],
+    findings: Findings,
+    names: &[(String, String)],
+) -> pb::StocktakeProgress {
     let name_of = |id: &str| names.iter().find(|(known, _)| known == id).map(|(_, name)| name.clone());
     let mut locations: Vec<pb::LocationProgress> = Vec::new();
     for item in items {
@@ -369,7 +373,8 @@ mod tests {
             item(Some("L1"), false, CopyStatus::Missing, false),
             item(Some("L1"), true, CopyStatus::Available, false),
         ];
-        let names = vec![("L1".to_owned(), "一楼 A 区".to_owned()), ("L2".to_owned(), "二楼 B 区".to_owned())];
+        let names =
+            vec![("L1".to_owned(), "一楼 A 区".to_owned()), ("L2".to_owned(), "二楼 B 区".to_owned())];
         let findings = Findings { misplaced: 1, status_mismatch: 0, unknown_barcodes: 2 };
         let progress = progress(&items, findings, &names);
         assert_eq!((progress.in_scope, progress.scanned, progress.remaining), (5, 2, 3));

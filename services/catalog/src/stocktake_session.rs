@@ -105,7 +105,11 @@ pub fn start(
 }
 
 /// A session as the API shows it, with its progress if asked.
-pub fn view(connection: &mut DbConnection, row: &StocktakeRow, with_progress: bool) -> Result<pb::Stocktake, Error> {
+pub fn view(
+    connection: &mut DbConnection,
+    row: &StocktakeRow,
+    with_progress: bool,
+) -> Result<pb::Stocktake, Error> {
     let progress = if with_progress { Some(progress(connection, row)?) } else { None };
     Ok(pb::Stocktake {
         id: row.id.clone(),
@@ -134,8 +138,11 @@ fn progress(connection: &mut DbConnection, row: &StocktakeRow) -> Result<pb::Sto
         .collect();
     let (misplaced, mismatch, unknown) = store::finding_counts(connection, &row.id)?;
     let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
-    let findings =
-        Findings { misplaced: clamp(misplaced), status_mismatch: clamp(mismatch), unknown_barcodes: clamp(unknown) };
+    let findings = Findings {
+        misplaced: clamp(misplaced),
+        status_mismatch: clamp(mismatch),
+        unknown_barcodes: clamp(unknown),
+    };
     let names = store::location_names(connection, &row.school_id)?;
     Ok(rules::progress(&items, findings, &names))
 }
@@ -188,8 +195,10 @@ pub fn record_scans(
             match store::resolve_location(connection, &row.school_id, &scan.location)? {
                 Some(location) => Some(location),
                 None => {
-                    let error =
-                        format!("scans[{index}].location: {:?} is not a shelf location of this school", scan.location);
+                    let error = format!(
+                        "scans[{index}].location: {:?} is not a shelf location of this school",
+                        scan.location
+                    );
                     results.push(invalid(scan.raw.trim(), error));
                     continue;
                 }
@@ -296,7 +305,11 @@ fn record_one(
                     scanned_by: Some(scanned_by.to_owned()),
                     scanned_location_id: location,
                     misplaced: classification.misplaced,
-                    mismatch: classification.mismatch.map(|mismatch| mismatch.name()).unwrap_or("").to_owned(),
+                    mismatch: classification
+                        .mismatch
+                        .map(|mismatch| mismatch.name())
+                        .unwrap_or("")
+                        .to_owned(),
                     marked_missing: false,
                 };
                 if item.is_some() {

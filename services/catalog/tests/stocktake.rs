@@ -25,10 +25,14 @@ fn now() -> NaiveDateTime {
 
 fn school_with_copies(connection: &mut DbConnection, barcodes: &[&str]) -> String {
     let school = ids::new_id();
-    let title = pb::CreateTitleRequest { isbn: "9787534687983".into(), title: "草房子".into(), ..Default::default() };
+    let title =
+        pb::CreateTitleRequest {
+            isbn: "9787534687983".into(), title: "草房子".into(), ..Default::default()
+        };
     let draft = TitleDraft::from_request(&title).unwrap();
-    let title = write_transaction(connection, |connection| titles::create(connection, &draft, ids::new_id(), now()))
-        .unwrap();
+    let title =
+        write_transaction(connection, |connection| titles::create(connection, &draft, ids::new_id(), now()))
+            .unwrap();
     for barcode in barcodes {
         let request = pb::CreateCopyRequest {
             title_id: title.row.id.clone(),
@@ -47,7 +51,9 @@ fn scans(barcodes: &[&str]) -> Vec<ScanDraft> {
     barcodes
         .iter()
         .enumerate()
-        .map(|(index, barcode)| ScanDraft::from_scan(index, &pb::Scan { barcode: (*barcode).into(), location: String::new() }))
+        .map(|(index, barcode)| {
+            ScanDraft::from_scan(index, &pb::Scan { barcode: (*barcode).into(), location: String::new() })
+        })
         .collect()
 }
 
@@ -68,9 +74,10 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
     let school = school_with_copies(connection, &["S1", "S2", "S3"]);
     let draft = StartDraft { school_id: school.clone(), name: "期末盘点".into(), locations: vec![] };
     let id = ids::new_id();
-    let started =
-        write_transaction(connection, |connection| session::start(connection, &draft, id.clone(), "li.hua", now()))
-            .unwrap();
+    let started = write_transaction(connection, |connection| {
+        session::start(connection, &draft, id.clone(), "li.hua", now())
+    })
+    .unwrap();
     assert_eq!(started.progress.unwrap().in_scope, 3);
 
     let answer = write_transaction(connection, |connection| {
@@ -91,15 +98,19 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
     })
     .unwrap_err();
     assert_eq!(reason(refused), Reason::StocktakeChanged);
-    let missing: i64 = copy_table::table
-        .filter(copy_table::status.eq("missing"))
-        .count()
-        .get_result(connection)
-        .unwrap();
+    let missing: i64 =
+        copy_table::table.filter(copy_table::status.eq("missing")).count().get_result(connection).unwrap();
     assert_eq!(missing, 0);
 
     let done = write_transaction(connection, |connection| {
-        session::finalize(connection, &id, &Confirmation::Token(preview.preview_token.clone()), "li.hua", now(), 10)
+        session::finalize(
+            connection,
+            &id,
+            &Confirmation::Token(preview.preview_token.clone()),
+            "li.hua",
+            now(),
+            10,
+        )
     })
     .unwrap();
     assert!(done.finalized);
@@ -130,7 +141,9 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
     })
     .unwrap_err();
     assert_eq!(reason(again), Reason::StocktakeClosed);
-    let cancel = write_transaction(connection, |connection| session::cancel(connection, &id, "li.hua", now())).unwrap_err();
+    let cancel =
+        write_transaction(connection, |connection| session::cancel(connection, &id, "li.hua", now()))
+            .unwrap_err();
     assert_eq!(reason(cancel), Reason::StocktakeClosed);
     assert_eq!(reason(session::load(connection, &ids::new_id()).unwrap_err()), Reason::StocktakeNotFound);
 }
@@ -145,16 +158,22 @@ fn a_cancelled_session_frees_its_shelves_and_marks_nothing() {
     let school = school_with_copies(connection, &["S1"]);
     let draft = StartDraft { school_id: school, name: "盘点".into(), locations: vec![] };
     let first = ids::new_id();
-    write_transaction(connection, |connection| session::start(connection, &draft, first.clone(), "li.hua", now()))
-        .unwrap();
-    let second =
-        write_transaction(connection, |connection| session::start(connection, &draft, ids::new_id(), "li.hua", now()))
-            .unwrap_err();
+    write_transaction(connection, |connection| {
+        session::start(connection, &draft, first.clone(), "li.hua", now())
+    })
+    .unwrap();
+    let second = write_transaction(connection, |connection| {
+        session::start(connection, &draft, ids::new_id(), "li.hua", now())
+    })
+    .unwrap_err();
     assert_eq!(reason(second), Reason::StocktakeAlreadyOpen);
     let cancelled =
-        write_transaction(connection, |connection| session::cancel(connection, &first, "li.hua", now())).unwrap();
+        write_transaction(connection, |connection| session::cancel(connection, &first, "li.hua", now()))
+            .unwrap();
     assert_eq!(cancelled.state(), pb::StocktakeState::Cancelled);
     assert_eq!(cancelled.marked_missing, 0);
-    write_transaction(connection, |connection| session::start(connection, &draft, ids::new_id(), "li.hua", now()))
-        .unwrap();
+    write_transaction(connection, |connection| {
+        session::start(connection, &draft, ids::new_id(), "li.hua", now())
+    })
+    .unwrap();
 }

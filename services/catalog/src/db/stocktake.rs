@@ -103,10 +103,15 @@ pub fn snapshot_scope(
     school_id: &str,
     location_ids: &[String],
 ) -> QueryResult<usize> {
-    let columns =
-        (stocktake_items::stocktake_id, stocktake_items::copy_id, stocktake_items::barcode, stocktake_items::in_scope);
+    let columns = (
+        stocktake_items::stocktake_id,
+        stocktake_items::copy_id,
+        stocktake_items::barcode,
+        stocktake_items::in_scope,
+    );
     let in_school = copies::school_id.eq(school_id.to_owned()).and(copies::status.ne("withdrawn"));
-    let fields = (stocktake_id.to_owned().into_sql::<Text>(), copies::id, copies::barcode, true.into_sql::<Bool>());
+    let fields =
+        (stocktake_id.to_owned().into_sql::<Text>(), copies::id, copies::barcode, true.into_sql::<Bool>());
     if location_ids.is_empty() {
         let source = copies::table.filter(in_school).select(fields);
         diesel::insert_into(stocktake_items::table).values(source).into_columns(columns).execute(connection)
@@ -121,7 +126,11 @@ pub fn snapshot_scope(
 
 /// The open session with `open_key`, if any.
 pub fn open_stocktake_with_key(connection: &mut DbConnection, open_key: &str) -> QueryResult<Option<String>> {
-    stocktakes::table.filter(stocktakes::open_key.eq(open_key)).select(stocktakes::id).first(connection).optional()
+    stocktakes::table
+        .filter(stocktakes::open_key.eq(open_key))
+        .select(stocktakes::id)
+        .first(connection)
+        .optional()
 }
 
 /// The session with `id`.
@@ -291,12 +300,12 @@ pub fn insert_unknown(connection: &mut DbConnection, row: &UnknownBarcodeRow) ->
     Ok(())
 }
 
-/// The session's in-scope copies for counting progress: (shelf location,
-/// scanned at, status, on loan), as the copies are now.
-pub fn scope_facts(
-    connection: &mut DbConnection,
-    stocktake_id: &str,
-) -> QueryResult<Vec<(Option<String>, Option<NaiveDateTime>, String, bool)>> {
+/// One in-scope copy for counting progress: (shelf location, scanned at,
+/// status, on loan).
+pub type ScopeFact = (Option<String>, Option<NaiveDateTime>, String, bool);
+
+/// The session's in-scope copies, as the copies are now.
+pub fn scope_facts(connection: &mut DbConnection, stocktake_id: &str) -> QueryResult<Vec<ScopeFact>> {
     stocktake_items::table
         .inner_join(copies::table)
         .filter(stocktake_items::stocktake_id.eq(stocktake_id))
@@ -412,7 +421,11 @@ pub fn missing_copy_ids(connection: &mut DbConnection, stocktake_id: &str) -> Qu
 }
 
 /// Notes on the session's item that finalizing marked the copy missing.
-pub fn set_marked_missing(connection: &mut DbConnection, stocktake_id: &str, copy_id: &str) -> QueryResult<()> {
+pub fn set_marked_missing(
+    connection: &mut DbConnection,
+    stocktake_id: &str,
+    copy_id: &str,
+) -> QueryResult<()> {
     diesel::update(stocktake_items::table.find((stocktake_id, copy_id)))
         .set(stocktake_items::marked_missing.eq(true))
         .execute(connection)?;
