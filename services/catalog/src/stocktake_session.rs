@@ -39,6 +39,9 @@ pub fn load(connection: &mut DbConnection, id: &str) -> Result<StocktakeRow, Err
     store::find_stocktake(connection, id)?.ok_or_else(|| not_found(id).into())
 }
 
+/// Longest shelf location name or id a scan may name, in characters.
+pub const MAX_LOCATION_CHARS: usize = 100;
+
 /// A checked request to start a session.
 #[derive(Debug, Clone)]
 pub struct StartDraft {
@@ -152,8 +155,9 @@ fn progress(connection: &mut DbConnection, row: &StocktakeRow) -> Result<pb::Sto
 #[derive(Debug, Clone)]
 pub struct ScanDraft {
     pub barcode: Result<String, String>,
-    /// Shelf location as given (id or name); empty for the batch's.
-    pub location: String,
+    /// Shelf location as given (id or name); empty for the batch's; or
+    /// what is wrong with it.
+    pub location: Result<String, String>,
     /// The raw barcode, echoed in an invalid scan's result.
     pub raw: String,
 }
@@ -163,7 +167,9 @@ impl ScanDraft {
     pub fn from_scan(index: usize, scan: &pb::Scan) -> Self {
         let barcode = validate::barcode("barcode", &scan.barcode)
             .map_err(|error| format!("scans[{index}].{}: {}", error.field, error.problem));
-        Self { barcode, location: scan.location.trim().to_owned(), raw: scan.barcode.clone() }
+        let location = validate::optional_text("location", &scan.location, MAX_LOCATION_CHARS)
+            .map_err(|error| format!("scans[{index}].{}: {}", error.field, error.problem));
+        Self { barcode, location, raw: scan.barcode.clone() }
     }
 }
 
@@ -189,20 +195,21 @@ pub fn record_scans(
     };
     let mut results = Vec::with_capacity(scans.len());
     for (index, scan) in scans.iter().enumerate() {
-        let location = if scan.location.is_empty() {
-            batch_location.clone()
-        } else {
-            match store::resolve_location(connection, &row.school_id, &scan.location)? {
+        let location = match &scan.location {
+            Err(error) => {
+                results.push(invalid(scan.raw.trim(), error.clone()));
+                continue;
+            }
+            Ok(text) if text.is_empty() => batch_location.clone(),
+            Ok(text) => match store::resolve_location(connection, &row.school_id, text)? {
                 Some(location) => Some(location),
                 None => {
-                    let error = format!(
-                        "scans[{index}].location: {:?} is not a shelf location of this school",
-                        scan.location
-                    );
+                    let error =
+                        format!("scans[{index}].location: {text:?} is not a shelf location of this school");
                     results.push(invalid(scan.raw.trim(), error));
                     continue;
                 }
-            }
+            },
         };
         let result = match &scan.barcode {
             Err(error) => invalid(scan.raw.trim(), error.clone()),

@@ -87,6 +87,8 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
     let outcomes: Vec<_> = answer.results.iter().map(|result| result.outcome()).collect();
     assert_eq!(outcomes, vec![pb::ScanOutcome::Ok, pb::ScanOutcome::Invalid, pb::ScanOutcome::Duplicate]);
     assert_eq!(answer.results[1].error, "scans[1].barcode: is required");
+    let long = ScanDraft::from_scan(4, &pb::Scan { barcode: "S2".into(), location: "架".repeat(101) });
+    assert_eq!(long.location.unwrap_err(), "scans[4].location: is longer than 100 characters");
 
     let row = session::load(connection, &id).unwrap();
     let preview = session::preview(connection, &row, 10).unwrap();
