@@ -11,7 +11,8 @@ use tonic::{Request, Response, Status};
 
 use crate::error::Error;
 use crate::grpc::{Catalog, idempotent};
-use crate::stocktake_session::{self as session, Confirmation, ScanDraft, StartDraft};
+use crate::stocktake_scan::{self, ScanDraft};
+use crate::stocktake_session::{self as session, Confirmation, StartDraft};
 
 /// Idempotency operation names of the state-changing calls.
 const START: &str = "catalog.StartStocktake";
@@ -108,7 +109,14 @@ impl StocktakeService for Catalog {
             .db
             .write(move |connection| {
                 idempotent(connection, RECORD_SCANS, request_id.as_deref(), now, |connection| {
-                    session::record_scans(connection, &stocktake_id, &location, &scans, &scanned_by, now)
+                    stocktake_scan::record_scans(
+                        connection,
+                        &stocktake_id,
+                        &location,
+                        &scans,
+                        &scanned_by,
+                        now,
+                    )
                 })
             })
             .await?;

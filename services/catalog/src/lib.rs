@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod locations;
 pub mod search;
 pub mod stocktake;
+pub mod stocktake_scan;
 pub mod stocktake_session;
 mod time;
 pub mod titles;

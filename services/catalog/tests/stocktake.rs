@@ -10,7 +10,8 @@ use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use lectern_catalog::copies::{self, CopyDraft};
 use lectern_catalog::db::schema::{copies as copy_table, copy_status_history};
-use lectern_catalog::stocktake_session::{self as session, Confirmation, ScanDraft, StartDraft};
+use lectern_catalog::stocktake_scan::{self, ScanDraft};
+use lectern_catalog::stocktake_session::{self as session, Confirmation, StartDraft};
 use lectern_catalog::titles::{self, TitleDraft};
 use lectern_catalog::{Error, MIGRATIONS};
 use lectern_common::db::testing::TestDatabase;
@@ -81,7 +82,7 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
     assert_eq!(started.progress.unwrap().in_scope, 3);
 
     let answer = write_transaction(connection, |connection| {
-        session::record_scans(connection, &id, "", &scans(&["S1", "", "S1"]), "wang.fang", now())
+        stocktake_scan::record_scans(connection, &id, "", &scans(&["S1", "", "S1"]), "wang.fang", now())
     })
     .unwrap();
     let outcomes: Vec<_> = answer.results.iter().map(|result| result.outcome()).collect();
@@ -134,7 +135,7 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
 
     // Closed: no more scans, no second finalize, no cancel.
     let closed = write_transaction(connection, |connection| {
-        session::record_scans(connection, &id, "", &scans(&["S2"]), "wang.fang", now())
+        stocktake_scan::record_scans(connection, &id, "", &scans(&["S2"]), "wang.fang", now())
     })
     .unwrap_err();
     assert_eq!(reason(closed), Reason::StocktakeClosed);
