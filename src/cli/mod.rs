@@ -20,6 +20,7 @@ mod roster;
 mod school_year;
 mod schools;
 mod session;
+mod shelves;
 mod staff;
 mod status;
 mod stocktake;
@@ -35,6 +36,7 @@ pub use login::{LoginArgs, sign_in, sign_out};
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
+pub use shelves::ShelfCommand;
 pub use staff::StaffCommand;
 pub use stocktake::{StocktakeCommand, stocktake};
 
@@ -90,7 +92,10 @@ pub enum DeskCommand {
     Title(TitleCommand),
     /// Copies (the books on the shelves): add one. 馆藏
     #[command(subcommand)]
-    Copy(CopyCommand),
+    Copy(Box<CopyCommand>),
+    /// Shelf locations of a school, and walking the shelves. 书架
+    #[command(subcommand)]
+    Shelf(ShelfCommand),
     /// Search the catalog by ISBN, title or author, with availability. 检索
     Search(SearchArgs),
     /// Lend a book to a reader: scan the card, then the book. 借书
@@ -120,7 +125,8 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Class(command) => schools::run_class(command).await,
         DeskCommand::Reader(command) => readers::run_reader(command).await,
         DeskCommand::Title(command) => catalog::run_title(command).await,
-        DeskCommand::Copy(command) => catalog::run_copy(command).await,
+        DeskCommand::Copy(command) => catalog::run_copy(*command).await,
+        DeskCommand::Shelf(command) => shelves::run_shelf(command).await,
         DeskCommand::Search(args) => catalog::search(args).await,
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,

@@ -10,6 +10,7 @@ use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequest, Title};
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
@@ -103,12 +104,6 @@ impl TestSuite {
         }
     }
 
-    /// The catalog's database URL, for tests that arrange records no API
-    /// sets yet (shelf locations of copies).
-    pub fn catalog_database_url(&self) -> &str {
-        self._databases[1].url()
-    }
-
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse, Status> {
         GatewayServiceClient::new(self.channel.clone())
             .login(LoginRequest {
@@ -137,6 +132,9 @@ impl TestSuite {
     }
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {
         CatalogServiceClient::new(self.channel.clone())
+    }
+    pub fn collection(&self) -> CollectionServiceClient<Channel> {
+        CollectionServiceClient::new(self.channel.clone())
     }
     pub fn circulation(&self) -> CirculationServiceClient<Channel> {
         CirculationServiceClient::new(self.channel.clone())

@@ -15,6 +15,7 @@ mod access;
 mod bad_input;
 mod circulation;
 mod cli;
+mod collection;
 mod demo;
 mod erasure;
 mod events;

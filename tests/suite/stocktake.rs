@@ -7,18 +7,18 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use lectern_catalog::db::schema::{copies, shelf_locations};
-use lectern_common::db::Db;
 use lectern_common::refusal::Reason;
+use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::stocktake_service_client::StocktakeServiceClient;
 use lectern_proto::catalog::v1::{
-    Availability, CopyStatus, FinalizeStocktakeRequest, GetStocktakeReportRequest, GetStocktakeRequest,
-    ListStocktakesRequest, LookupCopyRequest, RecordScansRequest, RecordScansResponse, ReportSection, Scan,
-    ScanOutcome, StartStocktakeRequest, Stocktake, StocktakeProgress, StocktakeState, UnknownReason,
+    Availability, CopyStatus, CreateShelfLocationRequest, FinalizeStocktakeRequest, GetCopyHistoryRequest,
+    GetStocktakeReportRequest, GetStocktakeRequest, ListStocktakesRequest, LookupCopyRequest,
+    RecordScansRequest, RecordScansResponse, ReportSection, Scan, ScanOutcome, StartStocktakeRequest,
+    Stocktake, StocktakeProgress, StocktakeState, UnknownReason, UpdateCopyRequest,
 };
 use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::reader::v1::{School, StaffRole};
+use prost_types::FieldMask;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -28,28 +28,41 @@ fn stocktakes(suite: &TestSuite) -> StocktakeServiceClient<Channel> {
     StocktakeServiceClient::new(suite.channel.clone())
 }
 
-/// Shelf locations and where copies stand: arranged in the catalog's
-/// database (the API to manage locations is not part of stocktake).
-fn shelve(suite: &TestSuite, school: &School, shelves: &[(&str, &str, &[&str])]) -> Vec<String> {
-    let db = Db::connect(suite.catalog_database_url(), 1).unwrap();
-    let mut connection = db.connection().unwrap();
-    let now = chrono::Utc::now().naive_utc();
+/// Shelf locations of `school`, each with the copies shelved there, set
+/// up as a librarian would; returns the locations' ids in order.
+async fn shelve(suite: &TestSuite, school: &School, shelves: &[(&str, &[&str])]) -> Vec<String> {
+    let collection = CollectionServiceClient::new(suite.channel.clone());
     let mut ids = Vec::new();
-    for (id, name, barcodes) in shelves {
-        diesel::insert_into(shelf_locations::table)
-            .values((
-                shelf_locations::id.eq(*id),
-                shelf_locations::school_id.eq(&school.id),
-                shelf_locations::name.eq(*name),
-                shelf_locations::created_at.eq(now),
-            ))
-            .execute(&mut *connection)
-            .unwrap();
-        diesel::update(copies::table.filter(copies::barcode.eq_any(barcodes.iter().copied())))
-            .set(copies::location_id.eq(*id))
-            .execute(&mut *connection)
-            .unwrap();
-        ids.push((*id).to_owned());
+    for (name, barcodes) in shelves {
+        let location = collection
+            .clone()
+            .create_shelf_location(suite.admin(CreateShelfLocationRequest {
+                school_id: school.id.clone(),
+                name: (*name).into(),
+                request_id: String::new(),
+            }))
+            .await
+            .expect("shelf location added")
+            .into_inner();
+        for barcode in *barcodes {
+            let mut copy = suite
+                .catalog()
+                .lookup_copy(suite.admin(LookupCopyRequest { barcode: (*barcode).into() }))
+                .await
+                .expect("copy found")
+                .into_inner();
+            copy.location_id = location.id.clone();
+            collection
+                .clone()
+                .update_copy(suite.admin(UpdateCopyRequest {
+                    copy: Some(copy),
+                    update_mask: Some(FieldMask { paths: vec!["location_id".into()] }),
+                    request_id: String::new(),
+                }))
+                .await
+                .expect("copy shelved");
+        }
+        ids.push(location.id);
     }
     ids
 }
@@ -140,11 +153,9 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     let locations = shelve(
         &suite,
         &school,
-        &[
-            ("loc-a", "一楼 A 区", &["S001", "S002", "S003", "S006"]),
-            ("loc-b", "二楼 B 区", &["S004", "S005"]),
-        ],
-    );
+        &[("一楼 A 区", &["S001", "S002", "S003", "S006"]), ("二楼 B 区", &["S004", "S005"])],
+    )
+    .await;
     let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
     let assistant = suite.staff("wang.fang", StaffRole::Assistant, &[&school]).await;
     let stranger = suite.staff("zhao.lei", StaffRole::Librarian, &[&other]).await;
@@ -310,7 +321,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
 
     // Shelf B: S005 is where it belongs.
     let answer = stocktakes(&suite)
-        .record_scans(bearer(batch(&session.id, "loc-b", &["S005"], "scan-2"), &assistant))
+        .record_scans(bearer(batch(&session.id, &locations[1], &["S005"], "scan-2"), &assistant))
         .await
         .unwrap()
         .into_inner();
@@ -338,7 +349,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     assert_eq!(preview.count, 1);
     assert_eq!(preview.copies.iter().map(|c| c.barcode.as_str()).collect::<Vec<_>>(), vec!["S003"]);
     stocktakes(&suite)
-        .record_scans(bearer(batch(&session.id, "loc-b", &["S005"], "scan-3"), &assistant))
+        .record_scans(bearer(batch(&session.id, &locations[1], &["S005"], "scan-3"), &assistant))
         .await
         .unwrap();
     assert_refused(
@@ -392,7 +403,18 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     // S003 is missing now: the catalog says so and circulation will not lend it.
     let copy =
         suite.catalog().lookup_copy(suite.admin(LookupCopyRequest { barcode: "S003".into() })).await.unwrap();
-    assert_eq!(copy.into_inner().status(), CopyStatus::Missing);
+    let copy = copy.into_inner();
+    assert_eq!(copy.status(), CopyStatus::Missing);
+    // Its history says who marked it, when, and which stocktake.
+    let history = CollectionServiceClient::new(suite.channel.clone())
+        .get_copy_history(bearer(GetCopyHistoryRequest { copy_id: copy.id.clone() }, &librarian))
+        .await
+        .unwrap()
+        .into_inner();
+    let change = history.changes.last().expect("a status change");
+    assert_eq!((change.from_status(), change.to_status()), (CopyStatus::Available, CopyStatus::Missing));
+    assert_eq!(change.actor_id, finalized.closed_by);
+    assert!(change.reason.contains("2027 春季盘点") && change.occur_time.is_some(), "{change:?}");
     assert_refused(
         suite
             .circulation()
@@ -436,7 +458,8 @@ async fn a_session_of_some_shelves_counts_only_those() {
     for barcode in ["S001", "S002", "S003"] {
         suite.copy(&title, &school, barcode).await;
     }
-    shelve(&suite, &school, &[("loc-a", "一楼 A 区", &["S001", "S002"]), ("loc-b", "二楼 B 区", &["S003"])]);
+    let locations =
+        shelve(&suite, &school, &[("一楼 A 区", &["S001", "S002"]), ("二楼 B 区", &["S003"])]).await;
     let start = |locations: &[&str]| {
         suite.admin(StartStocktakeRequest {
             school_id: school.id.clone(),
@@ -447,19 +470,19 @@ async fn a_session_of_some_shelves_counts_only_those() {
     };
     assert_invalid(stocktakes(&suite).start_stocktake(start(&["地下室"])).await, "locations");
     let session = stocktakes(&suite).start_stocktake(start(&["一楼 A 区"])).await.unwrap().into_inner();
-    assert_eq!(session.location_ids, vec!["loc-a".to_owned()]);
+    assert_eq!(session.location_ids, vec![locations[0].clone()]);
     assert_eq!(progress(&session).in_scope, 2);
     // Another set of shelves may be counted at the same time; the same set may not.
-    stocktakes(&suite).start_stocktake(start(&["loc-b"])).await.unwrap();
+    stocktakes(&suite).start_stocktake(start(&[locations[1].as_str()])).await.unwrap();
     assert_refused(
-        stocktakes(&suite).start_stocktake(start(&["loc-a"])).await,
+        stocktakes(&suite).start_stocktake(start(&[locations[0].as_str()])).await,
         Code::FailedPrecondition,
         Reason::StocktakeAlreadyOpen,
     );
     // A copy from shelf B found on shelf A is misplaced and out of scope;
     // it is never marked missing by this session.
     let answer = stocktakes(&suite)
-        .record_scans(suite.admin(batch(&session.id, "loc-a", &["S001", "S003"], "")))
+        .record_scans(suite.admin(batch(&session.id, &locations[0], &["S001", "S003"], "")))
         .await
         .unwrap()
         .into_inner();

@@ -209,6 +209,90 @@ pub fn create(
     Ok(CopyRecord { row, title: title.title })
 }
 
+/// The copy fields `UpdateCopy` may change, as named in its field mask.
+pub const UPDATABLE_FIELDS: [&str; 7] = [
+    "location_id",
+    "call_number",
+    "item_type",
+    "price",
+    "acquired_on",
+    "acquisition_source",
+    "condition_note",
+];
+
+/// Applies the fields of `changes` named in `mask` to a stored copy (inside
+/// a write transaction, after the caller's school was checked): each value
+/// is checked as at creation, the item type must exist and the location
+/// belong to the copy's school.
+pub fn update(
+    connection: &mut DbConnection,
+    mut row: CopyRow,
+    changes: &pb::Copy,
+    mask: &[String],
+) -> Result<CopyRow, Error> {
+    if mask.is_empty() {
+        return Err(FieldError::new("update_mask", "names no field to change").into());
+    }
+    for field in mask {
+        match field.as_str() {
+            "location_id" => {
+                row.location_id = match changes.location_id.trim() {
+                    "" => None,
+                    id => {
+                        let id = ids::parse_id("copy.location_id", id)?;
+                        crate::locations::require_at_school(connection, &id, &row.school_id)?;
+                        Some(id)
+                    }
+                };
+            }
+            "call_number" => {
+                row.call_number =
+                    optional_text("copy.call_number", &changes.call_number, MAX_CALL_NUMBER_CHARS)?;
+            }
+            "item_type" => {
+                let code = item_type_code("copy.item_type", &changes.item_type)?;
+                if db::find_item_type(connection, &code)?.is_none() {
+                    return Err(Refusal::precondition(
+                        Reason::ItemTypeNotFound,
+                        format!("there is no item type {code}; see ListItemTypes"),
+                    )
+                    .with("item_type", code.as_str())
+                    .into());
+                }
+                row.item_type = code;
+            }
+            "price" => match &changes.price {
+                None => row.price_minor = None,
+                Some(price) => {
+                    let (minor, currency) = money("copy.price", price)?;
+                    row.price_minor = Some(minor);
+                    row.currency = currency;
+                }
+            },
+            "acquired_on" => {
+                row.acquired_on = validate::optional_date("copy.acquired_on", &changes.acquired_on)?
+            }
+            "acquisition_source" => {
+                row.acquisition_source =
+                    optional_text("copy.acquisition_source", &changes.acquisition_source, MAX_SOURCE_CHARS)?;
+            }
+            "condition_note" => {
+                row.condition_note =
+                    optional_text("copy.condition_note", &changes.condition_note, MAX_CONDITION_CHARS)?;
+            }
+            other => {
+                return Err(FieldError::new(
+                    "update_mask",
+                    format!("cannot change {other:?}; changeable: {}", UPDATABLE_FIELDS.join(", ")),
+                )
+                .into());
+            }
+        }
+    }
+    db::save_copy_details(connection, &row)?;
+    Ok(row)
+}
+
 fn barcode_taken(barcode: &str) -> Refusal {
     Refusal::new(
         Code::AlreadyExists,
@@ -290,6 +374,17 @@ pub fn to_proto(row: &CopyRow, title: &str) -> pb::Copy {
         condition_note: row.condition_note.clone(),
         status_change_time: row.status_changed_at.map(crate::time::to_proto),
     }
+}
+
+/// A stored copy as the API message, with its shelf location's name.
+pub fn message(connection: &mut DbConnection, row: &CopyRow, title: &str) -> diesel::QueryResult<pb::Copy> {
+    let mut copy = to_proto(row, title);
+    if let Some(location_id) = &row.location_id
+        && let Some(location) = db::find_location(connection, location_id)?
+    {
+        copy.location_name = location.name;
+    }
+    Ok(copy)
 }
 
 /// Fills in the shelf location names of copies, with one query.

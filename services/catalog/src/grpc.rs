@@ -40,19 +40,19 @@ pub struct Catalog {
 
 /// Staff, or one of Lectern's services (circulation reads copies and
 /// titles while it checks out on a librarian's behalf).
-fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
+pub(crate) fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
     if caller.kind == SubjectKind::Service { Ok(()) } else { require_staff(caller) }
 }
 
 /// Cataloging changes the district's records: librarians and district
 /// admins; assistants help at the desk.
-fn require_cataloger(caller: &Principal) -> Result<(), Status> {
+pub(crate) fn require_cataloger(caller: &Principal) -> Result<(), Status> {
     require_role(caller, &[Role::DistrictAdmin, Role::Librarian])
 }
 
 /// Staff, a service, or a self-service device by itself (a kiosk searches
 /// the catalog and looks up a scanned copy before anyone signs in).
-fn require_staff_service_or_device(caller: &Principal) -> Result<(), Status> {
+pub(crate) fn require_staff_service_or_device(caller: &Principal) -> Result<(), Status> {
     if caller.kind == SubjectKind::Device { Ok(()) } else { require_staff_or_service(caller) }
 }
 
@@ -181,7 +181,7 @@ impl CatalogService for Catalog {
             .write(move |connection| {
                 idempotent(connection, CREATE_COPY, request_id.as_deref(), now, |connection| {
                     let record = copies::create(connection, &draft, id, now)?;
-                    Ok(copies::to_proto(&record.row, &record.title))
+                    Ok(copies::message(connection, &record.row, &record.title)?)
                 })
             })
             .await?;
@@ -193,15 +193,16 @@ impl CatalogService for Catalog {
         let caller = principal(&request)?;
         require_staff_or_service(&caller)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
-        let (row, title) = self
+        let (copy, row) = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                db::find_copy(connection, &id)?
-                    .ok_or_else(|| copies::not_found(format!("no copy has id {id}")).into())
+                let (row, title) = db::find_copy(connection, &id)?
+                    .ok_or_else(|| Error::from(copies::not_found(format!("no copy has id {id}"))))?;
+                Ok((copies::message(connection, &row, &title)?, row))
             })
             .await?;
         identity::require_school(&caller, &row.school_id)?;
-        Ok(Response::new(copies::to_proto(&row, &title)))
+        Ok(Response::new(copy))
     }
 
     async fn lookup_copy(
@@ -211,18 +212,20 @@ impl CatalogService for Catalog {
         let caller = principal(&request)?;
         require_staff_service_or_device(&caller)?;
         let barcode = validate::barcode("barcode", &request.get_ref().barcode)?;
-        let (row, title) = self
+        let (copy, row) = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                db::find_copy_by_barcode(connection, &barcode)?.ok_or_else(|| {
-                    copies::not_found(format!("no copy has barcode {barcode}"))
-                        .with("barcode", barcode.as_str())
-                        .into()
-                })
+                let (row, title) = db::find_copy_by_barcode(connection, &barcode)?.ok_or_else(|| {
+                    Error::from(
+                        copies::not_found(format!("no copy has barcode {barcode}"))
+                            .with("barcode", barcode.as_str()),
+                    )
+                })?;
+                Ok((copies::message(connection, &row, &title)?, row))
             })
             .await?;
         identity::require_school(&caller, &row.school_id)?;
-        Ok(Response::new(copies::to_proto(&row, &title)))
+        Ok(Response::new(copy))
     }
 
     async fn list_copies(
@@ -245,7 +248,7 @@ impl CatalogService for Catalog {
         };
         let limit = page_size("page_size", request.page_size, 50, 500)?;
         let after = paging::decode("page_token", &request.page_token)?;
-        let (title, rows) = self
+        let response = self
             .db
             .run(move |connection| -> Result<_, Error> {
                 let Some(title) = db::find_title(connection, &title_id)? else {
@@ -253,18 +256,19 @@ impl CatalogService for Catalog {
                 };
                 let rows =
                     db::list_copies(connection, &title_id, schools.as_deref(), after.as_deref(), limit + 1)?;
-                Ok((title.title, rows))
+                let (rows, more) = paging::split_page(rows, limit);
+                let next_page_token = match rows.last() {
+                    Some(last) if more => paging::encode(&last.id),
+                    _ => String::new(),
+                };
+                let copies = copies::with_location_names(
+                    connection,
+                    rows.iter().map(|row| copies::to_proto(row, &title.title)).collect(),
+                )?;
+                Ok(pb::ListCopiesResponse { copies, next_page_token })
             })
             .await?;
-        let (rows, more) = paging::split_page(rows, limit);
-        let next_page_token = match rows.last() {
-            Some(last) if more => paging::encode(&last.id),
-            _ => String::new(),
-        };
-        Ok(Response::new(pb::ListCopiesResponse {
-            copies: rows.iter().map(|row| copies::to_proto(row, &title)).collect(),
-            next_page_token,
-        }))
+        Ok(Response::new(response))
     }
 
     async fn search_titles(

@@ -16,6 +16,7 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
+mod grpc_collection;
 mod grpc_stocktake;
 pub mod lifecycle;
 pub mod locations;
@@ -31,6 +32,7 @@ use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
 use lectern_proto::catalog::v1::stocktake_service_server::StocktakeServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
@@ -64,6 +66,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         call_timeout: settings.client.call_timeout,
     };
     let routes = Routes::new(CatalogServiceServer::new(service.clone()))
+        .add_service(CollectionServiceServer::new(service.clone()))
         .add_service(EventSinkServer::new(service.clone()))
         // Stocktake sessions: their own service, same handlers' state.
         .add_service(StocktakeServiceServer::new(service));
@@ -71,6 +74,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         "catalog",
         vec![
             "lectern.catalog.v1.CatalogService",
+            "lectern.catalog.v1.CollectionService",
             "lectern.events.v1.EventSink",
             "lectern.catalog.v1.StocktakeService",
         ],

@@ -169,19 +169,22 @@ pub fn run(
     }
     let hits = records
         .iter()
-        .map(|record| {
+        .map(|record| -> QueryResult<pb::SearchHit> {
             let copy_rows = copies_by_title.remove(&record.row.id).unwrap_or_default();
             let on_shelf = copy_rows
                 .iter()
                 .filter(|copy| copies::availability(copy).0 == pb::Availability::OnShelf)
                 .count();
-            pb::SearchHit {
+            Ok(pb::SearchHit {
                 title: Some(titles::to_proto(record)),
-                copies: copy_rows.iter().map(|copy| copies::to_proto(copy, &record.row.title)).collect(),
+                copies: copies::with_location_names(
+                    connection,
+                    copy_rows.iter().map(|copy| copies::to_proto(copy, &record.row.title)).collect(),
+                )?,
                 available_copies: i32::try_from(on_shelf).unwrap_or(i32::MAX),
-            }
+            })
         })
-        .collect();
+        .collect::<QueryResult<Vec<_>>>()?;
     Ok(SearchPage { hits, more })
 }
 

@@ -180,3 +180,20 @@ pub fn repair_tickets_of(connection: &mut DbConnection, copy_id: &str) -> QueryR
         .order(repair_tickets::opened_at.desc())
         .load(connection)
 }
+
+/// Saves the details of a copy a cataloguer may correct.
+pub fn save_copy_details(connection: &mut DbConnection, copy: &CopyRow) -> QueryResult<()> {
+    diesel::update(copies::table.find(&copy.id))
+        .set((
+            copies::location_id.eq(&copy.location_id),
+            copies::call_number.eq(&copy.call_number),
+            copies::item_type.eq(&copy.item_type),
+            copies::price_minor.eq(copy.price_minor),
+            copies::currency.eq(&copy.currency),
+            copies::acquired_on.eq(copy.acquired_on),
+            copies::acquisition_source.eq(&copy.acquisition_source),
+            copies::condition_note.eq(&copy.condition_note),
+        ))
+        .execute(connection)?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ pub mod stocktake;
 
 mod copies;
 mod records;
+mod shelves;
 mod titles;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -14,6 +15,7 @@ use diesel::prelude::*;
 
 pub use self::copies::*;
 pub use self::records::*;
+pub use self::shelves::*;
 pub use self::titles::*;
 
 /// A stored title.
