@@ -34,17 +34,21 @@ fn school_with_copies(connection: &mut DbConnection, barcodes: &[&str]) -> Strin
     let title =
         write_transaction(connection, |connection| titles::create(connection, &draft, ids::new_id(), now()))
             .unwrap();
-    for barcode in barcodes {
-        let request = pb::CreateCopyRequest {
-            title_id: title.row.id.clone(),
-            barcode: (*barcode).into(),
-            school_id: school.clone(),
-            ..Default::default()
-        };
-        let draft = CopyDraft::from_request(&request).unwrap();
-        write_transaction(connection, |connection| copies::create(connection, &draft, ids::new_id(), now()))
-            .unwrap();
-    }
+    // One transaction for all: a large school is set up in seconds.
+    write_transaction(connection, |connection| -> Result<(), Error> {
+        for barcode in barcodes {
+            let request = pb::CreateCopyRequest {
+                title_id: title.row.id.clone(),
+                barcode: (*barcode).into(),
+                school_id: school.clone(),
+                ..Default::default()
+            };
+            let draft = CopyDraft::from_request(&request).unwrap();
+            copies::create(connection, &draft, ids::new_id(), now())?;
+        }
+        Ok(())
+    })
+    .unwrap();
     school
 }
 
@@ -179,4 +183,48 @@ fn a_cancelled_session_frees_its_shelves_and_marks_nothing() {
         session::start(connection, &draft, ids::new_id(), "li.hua", now())
     })
     .unwrap();
+}
+
+/// Figures, not a timed test: how long a school of `LECTERN_STOCKTAKE_COPIES`
+/// (default 20,000) copies takes to start, to record a batch of 1000 scans,
+/// to show its progress and to preview finalizing. Run with
+/// `cargo test -p lectern-catalog --test stocktake -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints figures; run by hand"]
+fn figures_for_a_large_school() {
+    let copies: usize =
+        std::env::var("LECTERN_STOCKTAKE_COPIES").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let database = TestDatabase::create("catalog");
+    let db = Db::connect(database.url(), 1).unwrap();
+    db.migrate(MIGRATIONS).unwrap();
+    let mut connection = db.connection().unwrap();
+    let connection = &mut *connection;
+    let barcodes: Vec<String> = (0..copies).map(|n| format!("C{n:07}")).collect();
+    let refs: Vec<&str> = barcodes.iter().map(String::as_str).collect();
+    let school = school_with_copies(connection, &refs);
+    let timed = |what: &str, started: std::time::Instant| {
+        println!("{what}: {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
+    };
+    let id = ids::new_id();
+    let draft = StartDraft { school_id: school, name: "figures".into(), locations: vec![] };
+    let started = std::time::Instant::now();
+    write_transaction(connection, |connection| {
+        session::start(connection, &draft, id.clone(), "li.hua", now())
+    })
+    .unwrap();
+    timed(&format!("start over {copies} copies (with progress)"), started);
+    let batch: Vec<&str> = barcodes.iter().take(1000).map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    write_transaction(connection, |connection| {
+        stocktake_scan::record_scans(connection, &id, "", &scans(&batch), "wang.fang", now())
+    })
+    .unwrap();
+    timed("record a batch of 1000 scans (with progress)", started);
+    let started = std::time::Instant::now();
+    let row = session::load(connection, &id).unwrap();
+    session::view(connection, &row, true).unwrap();
+    timed("progress", started);
+    let started = std::time::Instant::now();
+    let preview = session::preview(connection, &row, 100).unwrap();
+    timed(&format!("finalize preview ({} missing)", preview.count), started);
 }
