@@ -2,7 +2,8 @@
 //! status mismatch, unknown, duplicate), which unscanned copies finalizing
 //! marks missing, how progress is counted per shelf location, and the
 //! preview token that makes a confirm fail when anything changed since the
-//! preview. `db::stocktake` stores sessions; `grpc_stocktake` serves them.
+//! preview. `stocktake_session` and `stocktake_scan` apply them in the
+//! database (`db::stocktake`); `grpc_stocktake` serves them.
 //!
 //! Decisions (see also `docs/stocktake.md`):
 //! - The copies a session counts are fixed when it starts: the school's
