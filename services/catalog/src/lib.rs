@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod locations;
 pub mod search;
 mod time;
+pub mod title_updates;
 pub mod titles;
 
 use lectern_common::db::{Db, DbError, Migrations};
