@@ -25,6 +25,7 @@ pub mod stocktake;
 pub mod stocktake_scan;
 pub mod stocktake_session;
 mod time;
+pub mod title_updates;
 pub mod titles;
 
 use lectern_common::db::{Db, DbError, Migrations};
