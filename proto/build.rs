@@ -14,6 +14,7 @@ const PROTOS: &[&str] = &[
     "lectern/reader/v1/roster.proto",
     "lectern/catalog/v1/catalog.proto",
     "lectern/catalog/v1/collection.proto",
+    "lectern/catalog/v1/stocktake.proto",
     "lectern/catalog/v1/marc.proto",
     "lectern/circulation/v1/circulation.proto",
     "lectern/notification/v1/notification.proto",

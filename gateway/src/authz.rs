@@ -80,6 +80,13 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.catalog.v1.CollectionService/BrowseShelf", Access::SignedIn),
     ("/lectern.catalog.v1.CollectionService/CreateItemType", Access::DistrictAdmin),
     ("/lectern.catalog.v1.CollectionService/", Access::Staff),
+    // Stocktake: librarians start, finalize (preview and confirm) and
+    // cancel; all staff scan and read progress and reports. The catalog
+    // refuses another school's sessions.
+    ("/lectern.catalog.v1.StocktakeService/StartStocktake", Access::Librarian),
+    ("/lectern.catalog.v1.StocktakeService/FinalizeStocktake", Access::Librarian),
+    ("/lectern.catalog.v1.StocktakeService/CancelStocktake", Access::Librarian),
+    ("/lectern.catalog.v1.StocktakeService/", Access::Staff),
     // MARC import, export and ISBN intake: librarians and district admins;
     // the catalog service refuses librarians of other schools.
     ("/lectern.catalog.v1.MarcService/ImportMarc", Access::Librarian),
@@ -225,6 +232,14 @@ mod tests {
     }
 
     #[test]
+    fn librarians_run_stocktakes_and_all_staff_scan() {
+        let stocktake = "/lectern.catalog.v1.StocktakeService/";
+        for method in ["StartStocktake", "FinalizeStocktake", "CancelStocktake"] {
+            assert_eq!(access(&format!("{stocktake}{method}")), Some(Access::Librarian), "{method}");
+        }
+        for method in ["RecordScans", "GetStocktake", "ListStocktakes", "GetStocktakeReport"] {
+            assert_eq!(access(&format!("{stocktake}{method}")), Some(Access::Staff), "{method}");
+        }
     fn marc_import_export_and_intake_are_for_librarians() {
         for method in ["ImportMarc", "ExportMarc", "IntakeIsbn"] {
             assert_eq!(access(&format!("/lectern.catalog.v1.MarcService/{method}")), Some(Access::Librarian));

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use lectern_proto::catalog::v1::{
-    Contributor, ContributorRole, CreateCopyRequest, CreateTitleRequest, LookupTitleRequest, SearchHit,
-    SearchTitlesRequest,
+    Contributor, ContributorRole, CopyStatus, CreateCopyRequest, CreateTitleRequest, GradeRange,
+    LookupTitleRequest, Money, SearchHit, SearchTitlesRequest,
 };
 
 use super::Connection;
@@ -45,8 +45,47 @@ pub enum TitleCommand {
         #[arg(long)]
         language: Option<String>,
         #[command(flatten)]
+        details: Box<TitleDetails>,
+        #[command(flatten)]
         connection: Connection,
     },
+}
+
+/// The rest of a bibliographic record, all optional.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TitleDetails {
+    /// Other title information (subtitle)
+    #[arg(long)]
+    subtitle: Option<String>,
+    /// Series, e.g. 曹文轩纯美小说系列
+    #[arg(long)]
+    series: Option<String>,
+    /// A subject heading; repeat for several
+    #[arg(long = "subject", value_name = "HEADING")]
+    subjects: Vec<String>,
+    /// 中图法 (CLC) class number, e.g. I287.45
+    #[arg(long)]
+    clc: Option<String>,
+    /// Dewey number, e.g. 813.54
+    #[arg(long)]
+    dewey: Option<String>,
+    /// Call number for its copies; suggested from the class number and the first author if left out
+    #[arg(long)]
+    call_number: Option<String>,
+    /// Grades the book suits, e.g. 3-6 (0 is kindergarten)
+    #[arg(long, value_parser = parse_grades)]
+    grades: Option<GradeRange>,
+    /// Another ISBN of the same work (another binding); repeat for several
+    #[arg(long = "other-isbn", value_name = "ISBN")]
+    other_isbns: Vec<String>,
+}
+
+fn parse_grades(text: &str) -> Result<GradeRange, String> {
+    let (low, high) = text.split_once('-').unwrap_or((text, text));
+    let grade = |part: &str| {
+        part.trim().parse::<i32>().map_err(|_| format!("{text:?} is not a grade range such as 3-6"))
+    };
+    Ok(GradeRange { min_grade: grade(low)?, max_grade: grade(high)? })
 }
 
 /// `lectern copy …`.
@@ -69,9 +108,47 @@ pub enum CopyCommand {
         /// The school holding the copy: its code (XH-PRI) or id
         #[arg(long, value_name = "SCHOOL")]
         school: String,
-        /// The call number on the spine label, e.g. I287.45/C12
+        /// The call number on the spine label, e.g. I287.45/C12 (default: the title's)
         #[arg(long)]
         call_number: Option<String>,
+        /// The shelf location's id (see `lectern shelf locations`)
+        #[arg(long, value_name = "LOCATION_ID")]
+        location: Option<String>,
+        /// Item type code: book, picture_book, magazine, reference, …
+        #[arg(long)]
+        item_type: Option<String>,
+        /// Price in yuan, e.g. 28.00
+        #[arg(long, value_parser = super::shelves::parse_yuan)]
+        price: Option<Money>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Move a copy along its life: damaged, in-repair, available, missing, lost, withdrawn. 馆藏状态
+    #[command(
+        after_help = "Examples:\n  lectern copy status C0001 damaged --reason 书脊开裂\n  lectern copy status C0001 in-repair --repair-notes 重新上胶\n  lectern copy status C0001 available --repair-cost 5.00\n  lectern copy status C0001 withdrawn --reason \"破损严重，内容过时\""
+    )]
+    Status {
+        /// The copy's barcode
+        barcode: String,
+        /// The new status
+        #[arg(value_parser = super::shelves::parse_status)]
+        status: CopyStatus,
+        /// Why (needed for damaged, missing, lost, withdrawn)
+        #[arg(long)]
+        reason: Option<String>,
+        /// Notes for the repair ticket
+        #[arg(long)]
+        repair_notes: Option<String>,
+        /// What the repair cost, in yuan, when it comes back
+        #[arg(long, value_parser = super::shelves::parse_yuan)]
+        repair_cost: Option<Money>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Who changed a copy's status, when and why, and its repairs. 馆藏履历
+    History {
+        /// The copy's barcode
+        barcode: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -128,8 +205,18 @@ pub fn credits(contributors: &[Contributor]) -> String {
 
 /// `lectern title …`.
 pub async fn run_title(command: TitleCommand) -> anyhow::Result<()> {
-    let TitleCommand::Add { isbn, title, authors, translators, publisher, year, language, connection } =
-        command;
+    let TitleCommand::Add {
+        isbn,
+        title,
+        authors,
+        translators,
+        publisher,
+        year,
+        language,
+        details,
+        connection,
+    } = command;
+    let details = *details;
     let desk = Desk::open(&connection).await?;
     let message = CreateTitleRequest {
         isbn,
@@ -139,6 +226,14 @@ pub async fn run_title(command: TitleCommand) -> anyhow::Result<()> {
         publication_year: year.unwrap_or_default(),
         language: language.unwrap_or_default(),
         request_id: request_id(),
+        subtitle: details.subtitle.unwrap_or_default(),
+        series: details.series.unwrap_or_default(),
+        subjects: details.subjects,
+        clc: details.clc.unwrap_or_default(),
+        dewey: details.dewey.unwrap_or_default(),
+        call_number: details.call_number.unwrap_or_default(),
+        audience: details.grades,
+        other_isbns: details.other_isbns,
         ..Default::default()
     };
     let client = desk.catalog();
@@ -154,12 +249,42 @@ pub async fn run_title(command: TitleCommand) -> anyhow::Result<()> {
     if !title.isbn13.is_empty() {
         println!("ISBN-13: {}", title.isbn13);
     }
+    if !title.call_number.is_empty() {
+        println!("call number: {}", clean(&title.call_number));
+    }
     Ok(())
 }
 
 /// `lectern copy …`.
 pub async fn run_copy(command: CopyCommand) -> anyhow::Result<()> {
-    let CopyCommand::Add { title_id, isbn, barcode, school, call_number, connection } = command;
+    let (title_id, isbn, barcode, school, call_number, location, item_type, price, connection) = match command
+    {
+        CopyCommand::Add {
+            title_id,
+            isbn,
+            barcode,
+            school,
+            call_number,
+            location,
+            item_type,
+            price,
+            connection,
+        } => (title_id, isbn, barcode, school, call_number, location, item_type, price, connection),
+        CopyCommand::Status { barcode, status, reason, repair_notes, repair_cost, connection } => {
+            return super::shelves::change_status(
+                barcode,
+                status,
+                reason,
+                repair_notes,
+                repair_cost,
+                connection,
+            )
+            .await;
+        }
+        CopyCommand::History { barcode, connection } => {
+            return super::shelves::history(barcode, connection).await;
+        }
+    };
     let desk = Desk::open(&connection).await?;
     let title_id = match (title_id, isbn) {
         (Some(id), _) => id,
@@ -180,6 +305,9 @@ pub async fn run_copy(command: CopyCommand) -> anyhow::Result<()> {
         call_number: call_number.unwrap_or_default(),
         status: 0,
         request_id: request_id(),
+        location_id: location.unwrap_or_default(),
+        item_type: item_type.unwrap_or_default(),
+        price,
         ..Default::default()
     };
     let client = desk.catalog();
@@ -191,6 +319,9 @@ pub async fn run_copy(command: CopyCommand) -> anyhow::Result<()> {
     .await
     .map_err(|status| desk.fail(status))?;
     println!("copy added: {} of {} (id {})", clean(&copy.barcode), clean(&copy.title), copy.id);
+    if !copy.call_number.is_empty() {
+        println!("call number: {}", clean(&copy.call_number));
+    }
     Ok(())
 }
 

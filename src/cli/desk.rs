@@ -13,6 +13,8 @@ use anyhow::{anyhow, bail};
 use chrono::{DateTime, Utc};
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
+use lectern_proto::catalog::v1::stocktake_service_client::StocktakeServiceClient;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
@@ -177,6 +179,14 @@ impl Desk {
 
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {
         CatalogServiceClient::new(self.channel.clone())
+    }
+
+    pub fn collection(&self) -> CollectionServiceClient<Channel> {
+        CollectionServiceClient::new(self.channel.clone())
+    }
+
+    pub fn stocktake(&self) -> StocktakeServiceClient<Channel> {
+        StocktakeServiceClient::new(self.channel.clone())
     }
 
     pub fn circulation(&self) -> CirculationServiceClient<Channel> {

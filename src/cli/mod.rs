@@ -22,8 +22,10 @@ mod roster;
 mod school_year;
 mod schools;
 mod session;
+mod shelves;
 mod staff;
 mod status;
+mod stocktake;
 mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
@@ -37,7 +39,9 @@ pub use marc::CatalogCommand;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
+pub use shelves::ShelfCommand;
 pub use staff::StaffCommand;
+pub use stocktake::{StocktakeCommand, stocktake};
 
 /// Which Lectern to talk to; every command that calls the server takes it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -91,7 +95,10 @@ pub enum DeskCommand {
     Title(TitleCommand),
     /// Copies (the books on the shelves): add one. 馆藏
     #[command(subcommand)]
-    Copy(CopyCommand),
+    Copy(Box<CopyCommand>),
+    /// Shelf locations of a school, and walking the shelves. 书架
+    #[command(subcommand)]
+    Shelf(ShelfCommand),
     /// Search the catalog by ISBN, title or author, with availability. 检索
     Search(SearchArgs),
     /// Lend a book to a reader: scan the card, then the book. 借书
@@ -105,6 +112,9 @@ pub enum DeskCommand {
     /// Self-service kiosks and SIP2 machines: add, list, disable. 自助设备
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Stocktake: count the shelves against the catalog, then mark what is missing. 盘点
+    #[command(subcommand)]
+    Stocktake(StocktakeCommand),
     /// MARC files: import (MARC21, CNMARC), export a school's holdings, catalogue by ISBN scan. MARC 编目
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -121,13 +131,15 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Class(command) => schools::run_class(command).await,
         DeskCommand::Reader(command) => readers::run_reader(command).await,
         DeskCommand::Title(command) => catalog::run_title(command).await,
-        DeskCommand::Copy(command) => catalog::run_copy(command).await,
+        DeskCommand::Copy(command) => catalog::run_copy(*command).await,
+        DeskCommand::Shelf(command) => shelves::run_shelf(command).await,
         DeskCommand::Search(args) => catalog::search(args).await,
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,
         DeskCommand::Device(command) => devices::run_device(command).await,
+        DeskCommand::Stocktake(command) => stocktake::run_stocktake(command).await,
         DeskCommand::Catalog(command) => marc::run_catalog(command).await,
     }
 }
@@ -323,5 +335,26 @@ mod tests {
             panic!("not notices");
         };
         assert_eq!(args.language, "en");
+    }
+
+    #[test]
+    fn a_stocktake_is_confirmed_only_with_what_the_preview_showed() {
+        let finalize = |extra: &[&str]| {
+            let mut args = vec!["stocktake", "finalize", "0193-session"];
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        let Ok(DeskCommand::Stocktake(StocktakeCommand::Finalize { confirm, token, .. })) = finalize(&[])
+        else {
+            panic!("not stocktake finalize");
+        };
+        assert!(!confirm && token.is_none(), "a preview by default");
+        assert!(finalize(&["--confirm"]).is_err(), "a confirm names the preview's token or count");
+        assert!(finalize(&["--confirm", "--token", "v3-00ff"]).is_ok());
+        assert!(finalize(&["--confirm", "--expect", "12"]).is_ok());
+        assert!(finalize(&["--confirm", "--token", "v3", "--expect", "12"]).is_err());
+        let scan = parse(&["stocktake", "scan", "0193-session", "--location", "一楼 A 区", "shelf.txt"]);
+        assert!(matches!(scan, Ok(DeskCommand::Stocktake(StocktakeCommand::Scan { .. }))));
+        assert!(parse(&["stocktake", "start", "--location", "A"]).is_err(), "the school is required");
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context as _, bail};
-use lectern_proto::catalog::v1::{Contributor, ContributorRole, CreateCopyRequest};
+use lectern_proto::catalog::v1::{Contributor, ContributorRole, CreateCopyRequest, GradeRange};
 
 const SCHOOLS: &str = include_str!("schools.tsv");
 const CLASSES: &str = include_str!("classes.tsv");
@@ -61,6 +61,44 @@ pub struct DemoTitle {
     pub year: i32,
     pub language: String,
 }
+
+/// Classic novels of Chinese literature (中国古典小说, CLC I242.4); every
+/// other Chinese demo title is modern children's fiction (I287.45).
+const CLASSIC_AUTHORS: [&str; 5] = ["吴承恩", "施耐庵", "罗贯中", "曹雪芹", "高鹗"];
+
+impl DemoTitle {
+    /// The demo's classification: CLC for Chinese titles, Dewey for English
+    /// ones (American fiction, 813.54), as school libraries often do.
+    pub fn classification(&self) -> (String, String) {
+        if self.language != "zh" {
+            return (String::new(), "813.54".to_owned());
+        }
+        if self.contributors.iter().any(|contributor| CLASSIC_AUTHORS.contains(&contributor.name.as_str())) {
+            ("I242.4".to_owned(), String::new())
+        } else {
+            ("I287.45".to_owned(), String::new())
+        }
+    }
+
+    /// Grades the demo title suits: the classics for grade 5 up, the rest
+    /// for the primary grades.
+    pub fn grades(&self) -> GradeRange {
+        match self.classification().0.as_str() {
+            "I242.4" => GradeRange { min_grade: 5, max_grade: 9 },
+            _ => GradeRange { min_grade: 1, max_grade: 6 },
+        }
+    }
+
+    /// The demo shelf its copies stand on at every school.
+    pub fn shelf(&self) -> &'static str {
+        if self.language == "zh" { SHELF_CHINESE } else { SHELF_FOREIGN }
+    }
+}
+
+/// The demo libraries' shelf locations.
+pub const SHELF_CHINESE: &str = "一楼 中文图书区";
+/// Where the English books stand.
+pub const SHELF_FOREIGN: &str = "二楼 外文图书区";
 
 /// The rows of a TSV file, header skipped, each with exactly `columns` fields.
 fn rows(file: &'static str, name: &str, columns: usize) -> anyhow::Result<Vec<Vec<&'static str>>> {

@@ -12,7 +12,8 @@ use anyhow::{Context as _, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
 use lectern_common::client::with_bearer;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
-use lectern_proto::catalog::v1::{CreateCopyRequest, CreateTitleRequest};
+use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
+use lectern_proto::catalog::v1::{CreateCopyRequest, CreateShelfLocationRequest, CreateTitleRequest};
 use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
@@ -265,6 +266,9 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
                 publisher: title.publisher.clone(),
                 publication_year: title.year,
                 language: title.language.clone(),
+                clc: title.classification().0,
+                dewey: title.classification().1,
+                audience: Some(title.grades()),
                 ..Default::default()
             };
             async move {
@@ -281,7 +285,38 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
         .await?;
     summary.titles = created_titles.len();
 
-    let copies = data::copies_for(&created_titles, &school_ids);
+    // Every school shelves its Chinese and its English books apart.
+    let collection = CollectionServiceClient::new(channel.clone());
+    let mut shelves: HashMap<(String, &str), String> = HashMap::new();
+    for school_id in school_ids.values() {
+        for name in [data::SHELF_CHINESE, data::SHELF_FOREIGN] {
+            let location = collection
+                .clone()
+                .create_shelf_location(with_bearer(
+                    CreateShelfLocationRequest {
+                        school_id: school_id.clone(),
+                        name: name.to_owned(),
+                        request_id: String::new(),
+                    },
+                    token,
+                    DEADLINE,
+                ))
+                .await
+                .context("adding a demo shelf location")?
+                .into_inner();
+            shelves.insert((school_id.clone(), name), location.id);
+        }
+    }
+    let shelf_of: HashMap<&str, &str> =
+        created_titles.iter().map(|(index, id)| (id.as_str(), titles[*index].shelf())).collect();
+    let mut copies = data::copies_for(&created_titles, &school_ids);
+    for copy in &mut copies {
+        if let Some(shelf) = shelf_of.get(copy.title_id.as_str())
+            && let Some(location_id) = shelves.get(&(copy.school_id.clone(), *shelf))
+        {
+            copy.location_id.clone_from(location_id);
+        }
+    }
     let primary_copies: Vec<String> =
         copies.iter().filter(|copy| copy.barcode.starts_with('P')).map(|copy| copy.barcode.clone()).collect();
     summary.copies = futures::stream::iter(copies)

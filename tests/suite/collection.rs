@@ -10,7 +10,7 @@ use lectern_proto::catalog::v1::{
     CreateItemTypeRequest, CreateShelfLocationRequest, CreateTitleRequest, GetCopyHistoryRequest,
     GetTitleRequest, GradeRange, ItemType, ListItemTypesRequest, ListRepairTicketsRequest,
     ListShelfLocationsRequest, LookupCopyRequest, LookupTitleRequest, Money, ShelfLocation,
-    SuggestCallNumberRequest, Title, UpdateCopyRequest,
+    SuggestCallNumberRequest, Title, UpdateCopyRequest, UpdateTitleRequest,
 };
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest};
 use lectern_proto::reader::v1::{School, StaffRole};
@@ -388,6 +388,78 @@ async fn a_librarian_catalogues_a_full_record_and_walks_the_shelves() {
         .unwrap()
         .into_inner();
     assert_eq!(suggestion.call_number, "I287.45/Z32");
+}
+
+#[tokio::test]
+async fn a_librarian_corrects_a_title() {
+    let suite = TestSuite::start().await;
+    let school = suite.school("XH-PRI", "徐汇区实验小学").await;
+    let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
+    let assistant = suite.staff("wang.fang", StaffRole::Assistant, &[&school]).await;
+    let typo = CreateTitleRequest { title: "草房了".into(), clc: "I28".into(), ..cao_wenxuan() };
+    let title = suite.catalog().create_title(bearer(typo, &librarian)).await.unwrap().into_inner();
+    assert_eq!(title.call_number, "I28/C15");
+    let update = |fields: &[&str], changes: Title, token: &str| {
+        let mut catalog = suite.catalog();
+        let request = bearer(
+            UpdateTitleRequest {
+                title: Some(Title { id: title.id.clone(), ..changes }),
+                update_mask: Some(FieldMask {
+                    paths: fields.iter().map(|field| (*field).to_owned()).collect(),
+                }),
+                request_id: String::new(),
+            },
+            token,
+        );
+        async move { catalog.update_title(request).await.map(tonic::Response::into_inner) }
+    };
+    let fixed = update(
+        &["title", "clc", "call_number", "other_isbn13s"],
+        Title { title: "草房子".into(), clc: "I287.45".into(), ..Default::default() },
+        &librarian,
+    )
+    .await
+    .unwrap();
+    assert_eq!((fixed.title.as_str(), fixed.clc.as_str()), ("草房子", "I287.45"));
+    assert_eq!(fixed.call_number, "I287.45/C15", "an emptied call number is suggested again");
+    assert!(fixed.other_isbn13s.is_empty());
+    assert_eq!(fixed.subjects, title.subjects, "fields outside the mask stay");
+    // The old other ISBN is free again; the corrected title is found.
+    suite.title("978-7-5346-6060-3", "另一本书", "佚名").await;
+    let hits = suite
+        .catalog()
+        .search_titles(bearer(
+            lectern_proto::catalog::v1::SearchTitlesRequest {
+                query: "草房子".into(), ..Default::default()
+            },
+            &librarian,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .hits;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].title.as_ref().unwrap().id, title.id);
+    // Checked as at cataloguing; other titles' ISBNs and assistants refused.
+    assert_invalid(update(&["title"], Title::default(), &librarian).await, "title");
+    assert_invalid(update(&["id"], Title::default(), &librarian).await, "update_mask");
+    assert_refused(
+        update(&["isbn13"], Title { isbn13: "9787534660603".into(), ..Default::default() }, &librarian).await,
+        Code::AlreadyExists,
+        Reason::IsbnTaken,
+    );
+    assert_refused(
+        update(&["title"], Title { title: "x".into(), ..Default::default() }, &assistant).await,
+        Code::PermissionDenied,
+        Reason::RoleNotAllowed,
+    );
+    let read = suite
+        .catalog()
+        .get_title(bearer(GetTitleRequest { id: title.id.clone() }, &librarian))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read, fixed, "refusals changed nothing");
 }
 
 /// Waits until catalog's availability view of XH0001, kept from

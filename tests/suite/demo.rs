@@ -49,6 +49,12 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .unwrap()
         .into_inner();
     assert!(dahl.hits.len() >= 3);
+    // Catalogued with class numbers and shelved by language.
+    let english = dahl.hits[0].title.as_ref().unwrap();
+    assert_eq!(english.dewey, "813.54");
+    assert!(english.call_number.starts_with("813.54/D"), "{english:?}");
+    let shelved = dahl.hits.iter().flat_map(|hit| &hit.copies).next().expect("a copy of Roald Dahl");
+    assert_eq!(shelved.location_name, "二楼 外文图书区");
 
     // Someone at the primary school has an overdue loan.
     let reader = suite

@@ -31,3 +31,4 @@ mod scopes;
 mod search;
 mod self_service;
 mod sessions;
+mod stocktake;

@@ -21,11 +21,13 @@ use crate::db;
 use crate::error::Error;
 use crate::isbn::Isbn;
 use crate::search;
+use crate::title_updates;
 use crate::titles::{self, TitleDraft};
 
 /// Idempotency operation names of the state-changing calls.
 const CREATE_TITLE: &str = "catalog.CreateTitle";
 const CREATE_COPY: &str = "catalog.CreateCopy";
+const UPDATE_TITLE: &str = "catalog.UpdateTitle";
 
 /// The catalog service's handlers.
 #[derive(Debug, Clone)]
@@ -159,6 +161,33 @@ impl CatalogService for Catalog {
             })
             .await?;
         Ok(Response::new(titles::to_proto(&record)))
+    }
+
+    async fn update_title(
+        &self,
+        request: Request<pb::UpdateTitleRequest>,
+    ) -> Result<Response<pb::Title>, Status> {
+        let caller = principal(&request)?;
+        require_cataloger(&caller)?;
+        let request = request.into_inner();
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let changes = request.title.ok_or_else(|| FieldError::new("title", "is required"))?;
+        let id = ids::parse_id("title.id", &changes.id)?;
+        let mask = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        let now = self.clock.now().naive_utc();
+        let title = self
+            .db
+            .write(move |connection| {
+                idempotent(connection, UPDATE_TITLE, request_id.as_deref(), now, |connection| {
+                    let record = titles::load(connection, &id)?
+                        .ok_or_else(|| titles::not_found(format!("no title has id {id}")))?;
+                    let draft = title_updates::changed_draft(&record, &changes, &mask)?;
+                    Ok(titles::to_proto(&title_updates::save(connection, &record, &draft)?))
+                })
+            })
+            .await?;
+        tracing::info!(title.id = %title.id, "title corrected");
+        Ok(Response::new(title))
     }
 
     async fn create_copy(

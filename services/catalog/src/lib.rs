@@ -2,7 +2,9 @@
 //! copies (the books on the shelves, barcodes unique in the district), and
 //! search by ISBN, title or author in Chinese or English, with each copy's
 //! availability. Availability comes from circulation's loan events, which
-//! this service consumes through its `EventSink`.
+//! this service consumes through its `EventSink`. Stocktake sessions
+//! (`StocktakeService`: [`stocktake`] rules, [`stocktake_session`] storage)
+//! count a school's shelves against its copies.
 //!
 //! The domain modules ([`isbn`], [`titles`], [`copies`], [`search`],
 //! [`events`]) and the query functions in [`db`] are public so that
@@ -15,13 +17,18 @@ mod error;
 pub mod events;
 mod grpc;
 mod grpc_collection;
+mod grpc_stocktake;
 // MARC import, export and ISBN intake.
 mod grpc_marc;
 pub mod lifecycle;
 pub mod locations;
 pub mod marc;
 pub mod search;
+pub mod stocktake;
+pub mod stocktake_scan;
+pub mod stocktake_session;
 mod time;
+pub mod title_updates;
 pub mod titles;
 
 use lectern_common::db::{Db, DbError, Migrations};
@@ -31,6 +38,7 @@ use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
 use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
 use lectern_proto::catalog::v1::marc_service_server::MarcServiceServer;
+use lectern_proto::catalog::v1::stocktake_service_server::StocktakeServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
@@ -74,7 +82,9 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let routes = Routes::new(CatalogServiceServer::new(service.clone()))
         .add_service(CollectionServiceServer::new(service.clone()))
         .add_service(MarcServiceServer::new(marc))
-        .add_service(EventSinkServer::new(service));
+        .add_service(EventSinkServer::new(service.clone()))
+        // Stocktake sessions: their own service, same handlers' state.
+        .add_service(StocktakeServiceServer::new(service));
     let options = settings.serve_options(
         "catalog",
         vec![
@@ -82,6 +92,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
             "lectern.catalog.v1.CollectionService",
             "lectern.catalog.v1.MarcService",
             "lectern.events.v1.EventSink",
+            "lectern.catalog.v1.StocktakeService",
         ],
         verifier,
         PublicMethods::default(),

@@ -3,6 +3,7 @@
 //! callers' transactions.
 
 pub mod schema;
+pub mod stocktake;
 
 mod copies;
 mod records;
@@ -21,8 +22,8 @@ pub use self::shelves::*;
 pub use self::titles::*;
 
 /// A stored title.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = schema::titles)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = schema::titles, treat_none_as_null = true)]
 pub struct TitleRow {
     pub id: String,
     pub isbn13: Option<String>,

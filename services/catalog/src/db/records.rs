@@ -109,3 +109,16 @@ pub fn insert_location(connection: &mut DbConnection, location: &LocationRow) ->
     diesel::insert_into(shelf_locations::table).values(location).execute(connection)?;
     Ok(())
 }
+
+/// Saves a title's row and deletes its contributors, subjects and ISBNs,
+/// which the caller then stores anew.
+pub fn replace_title_parts(connection: &mut DbConnection, title: &super::TitleRow) -> QueryResult<()> {
+    use super::schema::{title_contributors, titles};
+    diesel::delete(title_isbns::table.filter(title_isbns::title_id.eq(&title.id))).execute(connection)?;
+    diesel::delete(title_subjects::table.filter(title_subjects::title_id.eq(&title.id)))
+        .execute(connection)?;
+    diesel::delete(title_contributors::table.filter(title_contributors::title_id.eq(&title.id)))
+        .execute(connection)?;
+    diesel::update(titles::table.find(&title.id)).set(title).execute(connection)?;
+    Ok(())
+}
