@@ -240,6 +240,9 @@ mod tests {
         for method in ["RecordScans", "GetStocktake", "ListStocktakes", "GetStocktakeReport"] {
             assert_eq!(access(&format!("{stocktake}{method}")), Some(Access::Staff), "{method}");
         }
+    }
+
+    #[test]
     fn marc_import_export_and_intake_are_for_librarians() {
         for method in ["ImportMarc", "ExportMarc", "IntakeIsbn"] {
             assert_eq!(access(&format!("/lectern.catalog.v1.MarcService/{method}")), Some(Access::Librarian));
