@@ -18,11 +18,17 @@ pub mod search;
 mod time;
 pub mod titles;
 
+// Search index, availability counts and home-screen lists (issue 4).
+pub mod discovery;
+pub mod search_terms;
+pub mod synthetic;
+
 use lectern_common::db::{Db, DbError, Migrations};
 use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::catalog::v1::discovery_service_server::DiscoveryServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
@@ -54,11 +60,23 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         reader: ReaderServiceClient::new(settings.reader_channel()?),
         call_timeout: settings.client.call_timeout,
     };
-    let routes =
-        Routes::new(CatalogServiceServer::new(service.clone())).add_service(EventSinkServer::new(service));
+    // Titles catalogued before the search index existed are indexed once.
+    let indexed = search::index_unindexed(&service.db, 500)
+        .await
+        .map_err(|error| ServeError::Startup(format!("cannot index titles for search: {error}")))?;
+    if indexed > 0 {
+        tracing::info!(titles = indexed, "titles added to the search index");
+    }
+    let routes = Routes::new(CatalogServiceServer::new(service.clone()))
+        .add_service(DiscoveryServiceServer::new(service.clone()))
+        .add_service(EventSinkServer::new(service));
     let options = settings.serve_options(
         "catalog",
-        vec!["lectern.catalog.v1.CatalogService", "lectern.events.v1.EventSink"],
+        vec![
+            "lectern.catalog.v1.CatalogService",
+            "lectern.catalog.v1.DiscoveryService",
+            "lectern.events.v1.EventSink",
+        ],
         verifier,
         PublicMethods::default(),
     );

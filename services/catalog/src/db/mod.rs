@@ -7,11 +7,20 @@ pub mod schema;
 mod copies;
 mod titles;
 
+// Search index, availability view changes, home-screen lists (issue 4).
+mod availability;
+mod discovery;
+mod search;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 pub use self::copies::*;
 pub use self::titles::*;
+
+pub use self::availability::*;
+pub use self::discovery::*;
+pub use self::search::*;
 
 /// A stored title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
