@@ -204,6 +204,7 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
         school_id,
         page_size: args.limit,
         page_token: String::new(),
+        ..Default::default()
     };
     let answer = desk
         .catalog()
