@@ -95,7 +95,7 @@ async fn shelf(suite: &TestSuite) {
         Book { isbn: "9787556058877", title: "森林报·春", author: "维·比安基", subjects: &["科普读物", "动物"], clc: "I512.85", grades: Some((2, 5)), ..BOOK },
         Book { isbn: "9787556058884", title: "大森林里的小木屋", author: "劳拉·英格斯·怀尔德", subjects: &["儿童文学"], clc: "I712.85", grades: Some((1, 4)), ..BOOK },
         Book { isbn: "9787530758519", title: "森林", author: "王森", subjects: &["自然"], clc: "Q948", grades: Some((0, 2)), ..BOOK },
-        Book { isbn: "9787544268510", title: "森林王国历险记", author: "李林", subjects: &["童话"], clc: "I287.7", grades: Some((2, 4)), ..BOOK },
+        Book { isbn: "9787544268516", title: "森林王国历险记", author: "李林", subjects: &["童话"], clc: "I287.7", grades: Some((2, 4)), ..BOOK },
         Book {
             isbn: "0-06-440055-7",
             title: "Charlotte's Web",
@@ -276,7 +276,7 @@ async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, pa
     let event = Event {
         id: lectern_common::ids::new_id(),
         r#type: kind.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: suite.clock.now().timestamp(), nanos: 0 }),
+        occurred_at: Some(prost_types::Timestamp { seconds: lectern_common::clock::Clock::now(&suite.clock).timestamp(), nanos: 0 }),
         school_id: school.id.clone(),
         source: "circulation".into(),
         payload: Some(payload),
@@ -285,6 +285,16 @@ async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, pa
         .deliver(bearer(DeliverRequest { events: vec![event] }, token))
         .await
         .expect("the catalog takes the event");
+}
+
+async fn copy_id(suite: &TestSuite, barcode: &str) -> String {
+    suite
+        .catalog()
+        .lookup_copy(suite.admin(lectern_proto::catalog::v1::LookupCopyRequest { barcode: barcode.into() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .id
 }
 
 fn counts(hit: &SearchHit) -> Vec<(i32, i32, i32, i32)> {
@@ -325,19 +335,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
     // Holds and transits come with issue 5; the catalog already follows
     // the events circulation will publish.
     let token = service_token(&suite).await;
-    let copy_id = |barcode: &str| {
-        let barcode = barcode.to_owned();
-        async move {
-            suite
-                .catalog()
-                .lookup_copy(suite.admin(lectern_proto::catalog::v1::LookupCopyRequest { barcode }))
-                .await
-                .unwrap()
-                .into_inner()
-                .id
-        }
-    };
-    let on_hold = copy_id("C0002").await;
+    let on_hold = copy_id(&suite, "C0002").await;
     deliver(
         &suite,
         &token,
@@ -346,7 +344,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
         event::Payload::HoldReady(HoldReady { hold_id: lectern_common::ids::new_id(), copy_id: on_hold, title_id: title.id.clone(), pickup_school_id: school.id.clone(), expires_at: None }),
     )
     .await;
-    let travelling = copy_id("C0003").await;
+    let travelling = copy_id(&suite, "C0003").await;
     deliver(
         &suite,
         &token,
@@ -435,7 +433,9 @@ async fn new_arrivals_and_popular_titles_follow_copies_and_check_outs() {
     assert!(popular(Some(4)).await.is_empty());
     let last_days = |days: i32, token: &str| {
         let request = ListPopularTitlesRequest { school_id: school.id.clone(), days, ..Default::default() };
-        discovery.clone().list_popular_titles(bearer(request, token))
+        let mut discovery = discovery.clone();
+        let request = bearer(request, token);
+        async move { discovery.list_popular_titles(request).await }
     };
     assert_invalid(last_days(400, &reader_token).await, "days");
     // A month later (signed in again: sign-ins last an hour).

@@ -121,3 +121,37 @@ impl EventSink for Catalog {
         Ok(Response::new(DeliverResponse { accepted }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lectern_proto::events::v1::{HoldReady, HoldReleased, LoanAnonymized, TransitReceived, TransitStarted};
+
+    use super::*;
+
+    fn event(payload: event::Payload) -> Event {
+        Event { id: "e-1".into(), payload: Some(payload), ..Default::default() }
+    }
+
+    #[test]
+    fn hold_and_transit_events_move_copies_between_shelves() {
+        let ready = event(event::Payload::HoldReady(HoldReady { copy_id: "c-1".into(), ..Default::default() }));
+        assert_eq!(
+            view_change(&ready),
+            Some((
+                "c-1",
+                ViewChange { on_hold_shelf: Some(true), in_transit: Some(false), ..Default::default() }
+            ))
+        );
+        let released =
+            event(event::Payload::HoldReleased(HoldReleased { copy_id: "c-1".into(), ..Default::default() }));
+        assert_eq!(view_change(&released).map(|(_, change)| change.on_hold_shelf), Some(Some(false)));
+        let sent =
+            event(event::Payload::TransitStarted(TransitStarted { copy_id: "c-2".into(), ..Default::default() }));
+        assert_eq!(view_change(&sent).map(|(_, change)| change.in_transit), Some(Some(true)));
+        let arrived =
+            event(event::Payload::TransitReceived(TransitReceived { copy_id: "c-2".into(), ..Default::default() }));
+        assert_eq!(view_change(&arrived).map(|(_, change)| change.in_transit), Some(Some(false)));
+        let anonymized = event(event::Payload::LoanAnonymized(LoanAnonymized::default()));
+        assert_eq!(view_change(&anonymized), None);
+    }
+}

@@ -92,13 +92,11 @@ fn filtered(filters: &Filters) -> Boxed {
             .filter(copies::status.eq("available"))
             .filter(copies::on_loan.eq(false))
             .filter(copies::on_hold_shelf.eq(false))
-            .filter(copies::in_transit.eq(false))
-            .into_boxed();
-        let on_shelf = match &available.school_id {
-            Some(school_id) => on_shelf.filter(copies::school_id.eq(school_id.clone())),
-            None => on_shelf,
+            .filter(copies::in_transit.eq(false));
+        query = match &available.school_id {
+            Some(school_id) => query.filter(exists(on_shelf.filter(copies::school_id.eq(school_id.clone())))),
+            None => query.filter(exists(on_shelf)),
         };
-        query = query.filter(exists(on_shelf));
     }
     if let Some(class_prefix) = &filters.class_prefix_pattern {
         query = query.filter(
@@ -158,21 +156,23 @@ pub fn search_titles_by_text(
     }
     let mut select = filtered(filters);
     for piece in &query.pieces {
-        let entries = match piece {
+        let entries = title_search_terms::table.select(title_search_terms::title_id);
+        select = match piece {
             Piece::Exact(term) => {
-                title_search_terms::table.filter(title_search_terms::term.eq(term.clone())).into_boxed()
+                select.filter(titles::id.eq_any(entries.filter(title_search_terms::term.eq(term.clone()))))
             }
-            Piece::Prefix(prefix) => {
-                let range = title_search_terms::table
-                    .filter(title_search_terms::term.ge(prefix.clone()))
-                    .into_boxed();
-                match prefix_end(prefix) {
-                    Some(end) => range.filter(title_search_terms::term.lt(end)),
-                    None => range,
-                }
-            }
+            Piece::Prefix(prefix) => match prefix_end(prefix) {
+                Some(end) => select.filter(
+                    titles::id.eq_any(
+                        entries
+                            .filter(title_search_terms::term.ge(prefix.clone()))
+                            .filter(title_search_terms::term.lt(end)),
+                    ),
+                ),
+                None => select
+                    .filter(titles::id.eq_any(entries.filter(title_search_terms::term.ge(prefix.clone())))),
+            },
         };
-        select = select.filter(titles::id.eq_any(entries.select(title_search_terms::title_id)));
     }
     for pattern in &query.substring_patterns {
         let pattern = pattern.clone();
