@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "lectern/reader/v1/school_year.proto",
     "lectern/reader/v1/roster.proto",
     "lectern/catalog/v1/catalog.proto",
+    "lectern/catalog/v1/collection.proto",
     "lectern/catalog/v1/discovery.proto",
     "lectern/circulation/v1/circulation.proto",
     "lectern/notification/v1/notification.proto",

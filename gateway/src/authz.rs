@@ -77,6 +77,12 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.RosterService/ImportRoster", Access::Staff),
     ("/lectern.reader.v1.ReaderService/", Access::Staff),
     ("/lectern.catalog.v1.CatalogService/", Access::Staff),
+    // The collection's upkeep: the catalog refuses assistants' changes and
+    // other schools' records; item types and the shelves are for everyone.
+    ("/lectern.catalog.v1.CollectionService/ListItemTypes", Access::SignedIn),
+    ("/lectern.catalog.v1.CollectionService/BrowseShelf", Access::SignedIn),
+    ("/lectern.catalog.v1.CollectionService/CreateItemType", Access::DistrictAdmin),
+    ("/lectern.catalog.v1.CollectionService/", Access::Staff),
     ("/lectern.circulation.v1.CirculationService/", Access::Staff),
     ("/lectern.notification.v1.NotificationService/", Access::Staff),
 ];

@@ -37,6 +37,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         .route("lectern.reader.v1.SchoolYearService", "reader", reader.clone())
         .route("lectern.reader.v1.RosterService", "reader", reader.clone())
         .route("lectern.catalog.v1.CatalogService", "catalog", catalog.clone())
+        .route("lectern.catalog.v1.CollectionService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.DiscoveryService", "catalog", catalog)
         .route("lectern.circulation.v1.CirculationService", "circulation", circulation)
         .route("lectern.notification.v1.NotificationService", "notification", notification);

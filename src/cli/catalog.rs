@@ -139,6 +139,7 @@ pub async fn run_title(command: TitleCommand) -> anyhow::Result<()> {
         publication_year: year.unwrap_or_default(),
         language: language.unwrap_or_default(),
         request_id: request_id(),
+        ..Default::default()
     };
     let client = desk.catalog();
     let title = retrying(|| {
@@ -179,6 +180,7 @@ pub async fn run_copy(command: CopyCommand) -> anyhow::Result<()> {
         call_number: call_number.unwrap_or_default(),
         status: 0,
         request_id: request_id(),
+        ..Default::default()
     };
     let client = desk.catalog();
     let copy = retrying(|| {

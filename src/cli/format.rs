@@ -87,6 +87,8 @@ pub fn availability(copy: &Copy, day: impl Fn(DateTime<Utc>) -> String) -> Strin
             }
         }
         Ok(Availability::NotLoanable) => format!("not loanable ({})", copy_status(copy.status)),
+        Ok(Availability::OnHoldShelf) => "on the hold shelf".to_owned(),
+        Ok(Availability::InTransit) => "in transit".to_owned(),
         Ok(Availability::Unspecified) | Err(_) => "unknown".to_owned(),
     }
 }

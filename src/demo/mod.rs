@@ -265,7 +265,7 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
                 publisher: title.publisher.clone(),
                 publication_year: title.year,
                 language: title.language.clone(),
-                request_id: String::new(),
+                ..Default::default()
             };
             async move {
                 let created = client

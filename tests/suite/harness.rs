@@ -241,7 +241,7 @@ impl TestSuite {
                 publisher: "江苏少年儿童出版社".into(),
                 publication_year: 2017,
                 language: "zh".into(),
-                request_id: String::new(),
+                ..Default::default()
             }))
             .await
             .expect("title catalogued")

@@ -148,7 +148,7 @@ async fn chinese_english_authors_subjects_and_every_isbn_are_found() {
     assert_eq!(found(&suite, query("9780064410939")).await, ["Charlotte's Web"], "another edition's ISBN");
     assert_eq!(found(&suite, by(SearchField::Isbn, "0-06-441093-5")).await, ["Charlotte's Web"], "the other edition's ISBN-10, by field");
     assert_invalid(suite.catalog().search_titles(suite.admin(by(SearchField::Isbn, "草房子"))).await, "query");
-    assert!(found(&suite, query("!!!")).await.is_empty(), "nothing to look up finds nothing");
+    assert!(found(&suite, query("!!!")).await.is_empty());
 }
 
 #[tokio::test]

@@ -40,25 +40,25 @@ pub struct Catalog {
 
 /// Staff, or one of Lectern's services (circulation reads copies and
 /// titles while it checks out on a librarian's behalf).
-fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
+pub(crate) fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
     if caller.kind == SubjectKind::Service { Ok(()) } else { require_staff(caller) }
 }
 
 /// Cataloging changes the district's records: librarians and district
 /// admins; assistants help at the desk.
-fn require_cataloger(caller: &Principal) -> Result<(), Status> {
+pub(crate) fn require_cataloger(caller: &Principal) -> Result<(), Status> {
     require_role(caller, &[Role::DistrictAdmin, Role::Librarian])
 }
 
 /// Staff, a service, or a self-service device by itself (a kiosk searches
 /// the catalog and looks up a scanned copy before anyone signs in).
-fn require_staff_service_or_device(caller: &Principal) -> Result<(), Status> {
+pub(crate) fn require_staff_service_or_device(caller: &Principal) -> Result<(), Status> {
     if caller.kind == SubjectKind::Device { Ok(()) } else { require_staff_or_service(caller) }
 }
 
 /// Runs `work` unless `request_id` was answered before, and remembers its
 /// answer; call inside the write transaction.
-fn idempotent<M, F>(
+pub(crate) fn idempotent<M, F>(
     connection: &mut DbConnection,
     operation: &str,
     request_id: Option<&str>,
@@ -83,7 +83,7 @@ where
 impl Catalog {
     /// Refuses unless the reader service knows the school, asking on the
     /// caller's behalf.
-    async fn require_school(&self, caller: &Principal, school_id: &str) -> Result<(), Error> {
+    pub(crate) async fn require_school(&self, caller: &Principal, school_id: &str) -> Result<(), Error> {
         let request =
             client::on_behalf(GetSchoolRequest { id: school_id.to_owned() }, caller, self.call_timeout);
         match self.reader.clone().get_school(request).await {

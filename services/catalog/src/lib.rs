@@ -14,6 +14,9 @@ pub mod db;
 mod error;
 pub mod events;
 mod grpc;
+mod grpc_collection;
+pub mod lifecycle;
+pub mod locations;
 pub mod search;
 mod time;
 pub mod titles;
@@ -28,6 +31,7 @@ use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
+use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
 use lectern_proto::catalog::v1::discovery_service_server::DiscoveryServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
@@ -35,8 +39,8 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use lectern_biblio::isbn;
 pub use error::Error;
+pub use lectern_biblio::isbn;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
@@ -68,12 +72,14 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         tracing::info!(titles = indexed, "titles added to the search index");
     }
     let routes = Routes::new(CatalogServiceServer::new(service.clone()))
+        .add_service(CollectionServiceServer::new(service.clone()))
         .add_service(DiscoveryServiceServer::new(service.clone()))
         .add_service(EventSinkServer::new(service));
     let options = settings.serve_options(
         "catalog",
         vec![
             "lectern.catalog.v1.CatalogService",
+            "lectern.catalog.v1.CollectionService",
             "lectern.catalog.v1.DiscoveryService",
             "lectern.events.v1.EventSink",
         ],

@@ -124,6 +124,12 @@ pub const MAX_CLASS_CHARS: usize = 32;
 pub const MAX_GRADE: i32 = 12;
 
 impl SearchRequest {
+    /// A search of all fields without filters, listing copies at `school_id`
+    /// (or everywhere).
+    pub fn plain(query: SearchQuery, school_id: Option<String>) -> Self {
+        Self { query, field: SearchField::Any, filters: Filters::default(), school_id }
+    }
+
     /// Checks a `SearchTitlesRequest`; the error names the bad field.
     pub fn from_request(request: &pb::SearchTitlesRequest) -> Result<Self, FieldError> {
         let school_id = lectern_common::ids::parse_optional_id("school_id", &request.school_id)?;

@@ -158,7 +158,7 @@ pub fn prefix_end(prefix: &str) -> Option<String> {
 /// one), one-character runs and words as prefixes. At most
 /// [`MAX_QUERY_PIECES`], strongest first; one-character prefixes are dropped
 /// when anything stronger is there. Empty when the query has no letters,
-/// digits or ideographs (nothing to look up: no hits).
+/// digits or ideographs (nothing to look up: the search scans).
 pub fn query_pieces(needle: &str) -> Vec<Piece> {
     let mut pieces = BTreeSet::new();
     for run in runs(needle) {

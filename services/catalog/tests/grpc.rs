@@ -247,6 +247,7 @@ fn charlottes_web(request_id: &str) -> pb::CreateTitleRequest {
         publication_year: 1952,
         language: "en".into(),
         request_id: request_id.into(),
+        ..Default::default()
     }
 }
 

@@ -12,6 +12,16 @@ diesel::table! {
         search_text -> Text,
         title_key -> Text,
         created_at -> Timestamp,
+        subtitle -> Text,
+        edition -> Text,
+        pages -> Integer,
+        series -> Text,
+        summary -> Text,
+        audience_min_grade -> Nullable<Integer>,
+        audience_max_grade -> Nullable<Integer>,
+        clc -> Text,
+        dewey -> Text,
+        call_number -> Text,
     }
 }
 
@@ -38,12 +48,104 @@ diesel::table! {
         on_loan -> Bool,
         loan_due_at -> Nullable<Timestamp>,
         loan_event_at -> Nullable<Timestamp>,
+        location_id -> Nullable<Text>,
+        item_type -> Text,
+        price_minor -> Nullable<BigInt>,
+        currency -> Text,
+        acquired_on -> Nullable<Date>,
+        acquisition_source -> Text,
+        condition_note -> Text,
+        on_hold_shelf -> Bool,
+        in_transit -> Bool,
+        status_changed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Subject headings of a title, in order.
+    title_subjects (title_id, position) {
+        title_id -> Text,
+        position -> Integer,
+        subject -> Text,
+    }
+}
+
+diesel::table! {
+    /// Every ISBN of a title, the primary one included.
+    title_isbns (isbn13) {
+        isbn13 -> Text,
+        title_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Kinds of copy (book, picture book, magazine, …); circulation rules
+    /// key on them.
+    item_types (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Shelf locations of each school's library.
+    shelf_locations (id) {
+        id -> Text,
+        school_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Who changed a copy's status, when and why.
+    copy_status_history (id) {
+        id -> Text,
+        copy_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Text,
+        actor_id -> Text,
+        repair_ticket_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Repairs of damaged copies.
+    repair_tickets (id) {
+        id -> Text,
+        copy_id -> Text,
+        notes -> Text,
+        cost_minor -> BigInt,
+        currency -> Text,
+        opened_by -> Text,
+        opened_at -> Timestamp,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(title_contributors -> titles (title_id));
+diesel::joinable!(title_subjects -> titles (title_id));
+diesel::joinable!(title_isbns -> titles (title_id));
 diesel::joinable!(copies -> titles (title_id));
-diesel::allow_tables_to_appear_in_same_query!(titles, title_contributors, copies);
+diesel::joinable!(copies -> shelf_locations (location_id));
+diesel::joinable!(copy_status_history -> copies (copy_id));
+diesel::joinable!(repair_tickets -> copies (copy_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    titles,
+    title_contributors,
+    title_subjects,
+    title_isbns,
+    copies,
+    item_types,
+    shelf_locations,
+    copy_status_history,
+    repair_tickets,
+);
 
 // --- Search index and discovery lists (migration 2026-11-29-300000_catalog_search) ---
 
@@ -85,3 +187,4 @@ diesel::allow_tables_to_appear_in_same_query!(titles, title_checkouts);
 diesel::allow_tables_to_appear_in_same_query!(copies, title_search_terms);
 diesel::allow_tables_to_appear_in_same_query!(copies, title_search_fields);
 diesel::allow_tables_to_appear_in_same_query!(copies, title_checkouts);
+diesel::allow_tables_to_appear_in_same_query!(title_isbns, title_search_fields);

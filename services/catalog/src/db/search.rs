@@ -142,7 +142,7 @@ pub fn search_titles_by_isbn(
 /// Search hits for text, best first (see [`Rank`]), then by title key and
 /// id so pages are stable: titles having every look-up of the query in
 /// the index, whose searched field contains each space-separated part of
-/// the query. A query without look-ups finds nothing.
+/// the query.
 pub fn search_titles_by_text(
     connection: &mut DbConnection,
     query: &TextQuery,
@@ -151,9 +151,8 @@ pub fn search_titles_by_text(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<TitleRow>> {
-    if query.pieces.is_empty() {
-        return Ok(Vec::new());
-    }
+    // A query of punctuation and symbols only ("%", "·") has nothing to
+    // look up: it is checked on the field texts alone, a scan (rare).
     let mut select = filtered(filters);
     for piece in &query.pieces {
         let entries = title_search_terms::table.select(title_search_terms::title_id);

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
-use super::schema::{title_contributors, titles};
+use super::schema::{title_contributors, title_isbns, titles};
 use super::{ContributorRow, TitleRow};
 
 /// Stores a title (without its contributors).
@@ -24,9 +24,15 @@ pub fn find_title(connection: &mut DbConnection, id: &str) -> QueryResult<Option
     titles::table.find(id).select(TitleRow::as_select()).first(connection).optional()
 }
 
-/// The title with the canonical ISBN-13 `isbn13`.
+/// The title with the canonical ISBN-13 `isbn13`, whether it is the
+/// title's first ISBN or another one.
 pub fn find_title_by_isbn(connection: &mut DbConnection, isbn13: &str) -> QueryResult<Option<TitleRow>> {
-    titles::table.filter(titles::isbn13.eq(isbn13)).select(TitleRow::as_select()).first(connection).optional()
+    titles::table
+        .inner_join(title_isbns::table)
+        .filter(title_isbns::isbn13.eq(isbn13))
+        .select(TitleRow::as_select())
+        .first(connection)
+        .optional()
 }
 
 /// The contributors of the titles `title_ids`, by title and printed order.
