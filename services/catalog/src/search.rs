@@ -50,6 +50,10 @@ pub struct TextQuery {
     /// `%part%` for each space-separated part of the query: the searched
     /// field must contain every one.
     pub substring_patterns: Vec<String>,
+    /// Whether the substring check can find anything the index look-ups
+    /// have not already proved: false for a query that is exactly one
+    /// look-up (`森林`, `char`), whose entry shows the text contains it.
+    pub verify: bool,
 }
 
 impl TextQuery {
@@ -57,10 +61,13 @@ impl TextQuery {
     pub fn new(text: &str) -> Self {
         let needle = text.to_lowercase();
         let escaped = escape_like(&needle);
+        let pieces = search_terms::query_pieces(&needle);
+        let verify = !matches!(pieces.as_slice(), [Piece::Exact(one) | Piece::Prefix(one)] if *one == needle);
         Self {
             prefix_pattern: format!("{escaped}%"),
             contains_pattern: format!("%{escaped}%"),
-            pieces: search_terms::query_pieces(&needle),
+            verify,
+            pieces,
             substring_patterns: search_terms::substrings(&needle)
                 .into_iter()
                 .map(|part| format!("%{}%", escape_like(part)))

@@ -75,12 +75,11 @@ pub fn unindexed_titles(connection: &mut DbConnection, limit: i64) -> QueryResul
 }
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
-type Boxed = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<titles::table, title_search_fields::table>, Backend>;
+type Boxed = titles::BoxedQuery<'static, Backend>;
 
-/// The titles (joined with their field texts) matching the filters, as a
-/// boxed query to add the look-up to.
+/// The titles matching the filters, as a boxed query to add the look-up to.
 fn filtered(filters: &Filters) -> Boxed {
-    let mut query = titles::table.inner_join(title_search_fields::table).into_boxed();
+    let mut query = titles::table.into_boxed();
     if let Some(school_id) = &filters.held_at_school {
         query = query.filter(exists(
             copies::table.filter(copies::title_id.eq(titles::id)).filter(copies::school_id.eq(school_id.clone())),
@@ -175,13 +174,20 @@ pub fn search_titles_by_text(
     }
     for pattern in &query.substring_patterns {
         let pattern = pattern.clone();
+        // Field texts are read only for the candidates (a correlated
+        // EXISTS on the primary key), not joined for every search.
+        let fields = title_search_fields::table.filter(title_search_fields::title_id.eq(titles::id));
         select = match field {
+            SearchField::Any if !query.verify => select,
             SearchField::Any => select.filter(titles::search_text.like(pattern).escape(LIKE_ESCAPE)),
-            SearchField::Title => select.filter(title_search_fields::title_text.like(pattern).escape(LIKE_ESCAPE)),
-            SearchField::Author => select.filter(title_search_fields::author_text.like(pattern).escape(LIKE_ESCAPE)),
-            SearchField::Subject => {
-                select.filter(title_search_fields::subject_text.like(pattern).escape(LIKE_ESCAPE))
+            SearchField::Title => {
+                select.filter(exists(fields.filter(title_search_fields::title_text.like(pattern).escape(LIKE_ESCAPE))))
             }
+            SearchField::Author => select
+                .filter(exists(fields.filter(title_search_fields::author_text.like(pattern).escape(LIKE_ESCAPE)))),
+            SearchField::Subject => select.filter(exists(
+                fields.filter(title_search_fields::subject_text.like(pattern).escape(LIKE_ESCAPE)),
+            )),
         };
     }
     let rank =
