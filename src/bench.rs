@@ -78,7 +78,10 @@ fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {
     let sample = synthetic::sample_titles(&mut connection, 20_000).context("sampling titles")?;
     anyhow::ensure!(!sample.is_empty(), "the catalog is empty: run with --generate first");
     let shapes = query_shapes(&sample, args.queries);
-    println!("{:<18} {:>8} {:>9} {:>9} {:>9} {:>10}", "shape", "queries", "p50 ms", "p95 ms", "max ms", "avg hits");
+    println!(
+        "{:<18} {:>8} {:>9} {:>9} {:>9} {:>10}",
+        "shape", "queries", "p50 ms", "p95 ms", "max ms", "avg hits"
+    );
     for (shape, queries) in shapes {
         // One untimed pass warms the caches, as a running service has them.
         for query in queries.iter().take(20) {
@@ -126,15 +129,14 @@ fn request(query: &str) -> anyhow::Result<SearchRequest> {
 
 /// The benchmark queries, `count` per shape, drawn from the sampled titles
 /// and the generator's word lists.
-fn query_shapes(
-    sample: &[(String, String, Option<String>, Option<String>)],
-    count: usize,
-) -> Vec<(&'static str, Vec<SearchRequest>)> {
+fn query_shapes(sample: &[synthetic::SampleTitle], count: usize) -> Vec<(&'static str, Vec<SearchRequest>)> {
     let mut rng = StdRng::seed_from_u64(7);
     let chinese_titles: Vec<Vec<char>> = sample
         .iter()
         .map(|(_, title, _, _)| title.chars().collect::<Vec<char>>())
-        .filter(|chars| chars.len() >= 4 && chars.iter().all(|c| lectern_catalog::search_terms::is_ideograph(*c)))
+        .filter(|chars| {
+            chars.len() >= 4 && chars.iter().all(|c| lectern_catalog::search_terms::is_ideograph(*c))
+        })
         .collect();
     let isbns: Vec<&str> = sample.iter().filter_map(|(_, _, isbn, _)| isbn.as_deref()).collect();
     let authors: Vec<&str> = sample.iter().filter_map(|(_, _, _, author)| author.as_deref()).collect();
@@ -165,7 +167,10 @@ fn query_shapes(
             "english-prefix",
             (0..count).filter_map(|_| english.choose(&mut rng).map(|word| word[..3].to_owned())).collect(),
         ),
-        ("author", (0..count).filter_map(|_| authors.choose(&mut rng).map(|name| (*name).to_owned())).collect()),
+        (
+            "author",
+            (0..count).filter_map(|_| authors.choose(&mut rng).map(|name| (*name).to_owned())).collect(),
+        ),
     ];
     shapes
         .drain(..)

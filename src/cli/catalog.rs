@@ -312,6 +312,7 @@ mod tests {
                 },
             ],
             available_copies: 1,
+            ..Default::default()
         };
         let bare = SearchHit {
             title: Some(Title { title: "夏洛的网".into(), ..Title::default() }),

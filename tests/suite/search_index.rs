@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use lectern_proto::catalog::v1::discovery_service_client::DiscoveryServiceClient;
 use lectern_proto::catalog::v1::{
-    Contributor, CreateTitleRequest, GradeRange, ListNewArrivalsRequest, ListPopularTitlesRequest, SchoolAvailability,
-    SearchField, SearchHit, SearchTitlesRequest, Title,
+    Contributor, CreateTitleRequest, GradeRange, ListNewArrivalsRequest, ListPopularTitlesRequest,
+    SchoolAvailability, SearchField, SearchHit, SearchTitlesRequest, Title,
 };
 use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::events::v1::event_sink_client::EventSinkClient;
@@ -91,11 +91,51 @@ fn titles(hits: &[SearchHit]) -> Vec<String> {
 /// A small mixed catalog.
 async fn shelf(suite: &TestSuite) {
     for book in [
-        Book { isbn: "9787534687983", title: "草房子", author: "曹文轩", subjects: &["儿童文学", "小说"], clc: "I287.45", grades: Some((3, 6)), ..BOOK },
-        Book { isbn: "9787556058877", title: "森林报·春", author: "维·比安基", subjects: &["科普读物", "动物"], clc: "I512.85", grades: Some((2, 5)), ..BOOK },
-        Book { isbn: "9787556058884", title: "大森林里的小木屋", author: "劳拉·英格斯·怀尔德", subjects: &["儿童文学"], clc: "I712.85", grades: Some((1, 4)), ..BOOK },
-        Book { isbn: "9787530758519", title: "森林", author: "王森", subjects: &["自然"], clc: "Q948", grades: Some((0, 2)), ..BOOK },
-        Book { isbn: "9787544268516", title: "森林王国历险记", author: "李林", subjects: &["童话"], clc: "I287.7", grades: Some((2, 4)), ..BOOK },
+        Book {
+            isbn: "9787534687983",
+            title: "草房子",
+            author: "曹文轩",
+            subjects: &["儿童文学", "小说"],
+            clc: "I287.45",
+            grades: Some((3, 6)),
+            ..BOOK
+        },
+        Book {
+            isbn: "9787556058877",
+            title: "森林报·春",
+            author: "维·比安基",
+            subjects: &["科普读物", "动物"],
+            clc: "I512.85",
+            grades: Some((2, 5)),
+            ..BOOK
+        },
+        Book {
+            isbn: "9787556058884",
+            title: "大森林里的小木屋",
+            author: "劳拉·英格斯·怀尔德",
+            subjects: &["儿童文学"],
+            clc: "I712.85",
+            grades: Some((1, 4)),
+            ..BOOK
+        },
+        Book {
+            isbn: "9787530758519",
+            title: "森林",
+            author: "王森",
+            subjects: &["自然"],
+            clc: "Q948",
+            grades: Some((0, 2)),
+            ..BOOK
+        },
+        Book {
+            isbn: "9787544268516",
+            title: "森林王国历险记",
+            author: "李林",
+            subjects: &["童话"],
+            clc: "I287.7",
+            grades: Some((2, 4)),
+            ..BOOK
+        },
         Book {
             isbn: "0-06-440055-7",
             title: "Charlotte's Web",
@@ -107,8 +147,26 @@ async fn shelf(suite: &TestSuite) {
             other_isbns: &["9780064410939"],
             ..BOOK
         },
-        Book { isbn: "9780141365466", title: "Charlie and the Chocolate Factory", author: "Roald Dahl", language: "en", subjects: &["Fantasy"], dewey: "823.914", grades: Some((3, 6)), ..BOOK },
-        Book { isbn: "9780060254926", title: "Where the Wild Things Are", author: "Maurice Sendak", language: "en", subjects: &["Picture books", "Monsters"], dewey: "813.54", grades: Some((0, 2)), ..BOOK },
+        Book {
+            isbn: "9780141365466",
+            title: "Charlie and the Chocolate Factory",
+            author: "Roald Dahl",
+            language: "en",
+            subjects: &["Fantasy"],
+            dewey: "823.914",
+            grades: Some((3, 6)),
+            ..BOOK
+        },
+        Book {
+            isbn: "9780060254926",
+            title: "Where the Wild Things Are",
+            author: "Maurice Sendak",
+            language: "en",
+            subjects: &["Picture books", "Monsters"],
+            dewey: "813.54",
+            grades: Some((0, 2)),
+            ..BOOK
+        },
     ] {
         catalog(suite, book).await;
     }
@@ -131,7 +189,11 @@ async fn chinese_english_authors_subjects_and_every_isbn_are_found() {
     assert!(found(&suite, query("林王森")).await.is_empty(), "windows of different titles do not add up");
     assert_eq!(found(&suite, query("曹文轩")).await, ["草房子"], "author");
     assert_eq!(found(&suite, query("charlotte")).await, ["Charlotte's Web"], "English word");
-    assert_eq!(found(&suite, query("CHAR")).await, ["Charlie and the Chocolate Factory", "Charlotte's Web"], "prefix, any case");
+    assert_eq!(
+        found(&suite, query("CHAR")).await,
+        ["Charlie and the Chocolate Factory", "Charlotte's Web"],
+        "prefix, any case"
+    );
     assert_eq!(found(&suite, query("wild thin")).await, ["Where the Wild Things Are"], "two words");
     assert_eq!(found(&suite, query("dahl")).await, ["Charlie and the Chocolate Factory"], "English author");
 
@@ -140,14 +202,25 @@ async fn chinese_english_authors_subjects_and_every_isbn_are_found() {
     assert_eq!(found(&suite, by(SearchField::Title, "林")).await.len(), 4, "titles with 林 only");
     assert_eq!(found(&suite, by(SearchField::Subject, "儿童文学")).await, ["大森林里的小木屋", "草房子"]);
     assert_eq!(found(&suite, by(SearchField::Subject, "pig")).await, ["Charlotte's Web"]);
-    assert_eq!(found(&suite, by(SearchField::Keyword, "friendship")).await, ["Charlotte's Web"], "keyword = any field");
+    assert_eq!(
+        found(&suite, by(SearchField::Keyword, "friendship")).await,
+        ["Charlotte's Web"],
+        "keyword = any field"
+    );
     assert!(found(&suite, by(SearchField::Title, "曹文轩")).await.is_empty(), "an author is not a title");
 
     assert_eq!(found(&suite, query("0064400557")).await, ["Charlotte's Web"], "ISBN-10");
     assert_eq!(found(&suite, query("978-0-06-440055-8")).await, ["Charlotte's Web"], "ISBN-13");
     assert_eq!(found(&suite, query("9780064410939")).await, ["Charlotte's Web"], "another edition's ISBN");
-    assert_eq!(found(&suite, by(SearchField::Isbn, "0-06-441093-5")).await, ["Charlotte's Web"], "the other edition's ISBN-10, by field");
-    assert_invalid(suite.catalog().search_titles(suite.admin(by(SearchField::Isbn, "草房子"))).await, "query");
+    assert_eq!(
+        found(&suite, by(SearchField::Isbn, "0-06-441093-5")).await,
+        ["Charlotte's Web"],
+        "the other edition's ISBN-10, by field"
+    );
+    assert_invalid(
+        suite.catalog().search_titles(suite.admin(by(SearchField::Isbn, "草房子"))).await,
+        "query",
+    );
     assert!(found(&suite, query("!!!")).await.is_empty());
 }
 
@@ -163,11 +236,18 @@ async fn filters_narrow_by_school_shelf_class_language_and_grade() {
     suite.copy(&forest, &north, "N0001").await;
     suite.copy(&cabin, &south, "S0001").await;
 
-    let at = |school: &School| SearchTitlesRequest { school_id: school.id.clone(), held_at_school_only: true, ..woods("森林") };
+    let at = |school: &School| SearchTitlesRequest {
+        school_id: school.id.clone(),
+        held_at_school_only: true,
+        ..woods("森林")
+    };
     assert_eq!(found(&suite, at(&north)).await, ["森林"]);
     assert_eq!(found(&suite, at(&south)).await, ["大森林里的小木屋"]);
     assert_invalid(
-        suite.catalog().search_titles(suite.admin(SearchTitlesRequest { held_at_school_only: true, ..woods("森林") })).await,
+        suite
+            .catalog()
+            .search_titles(suite.admin(SearchTitlesRequest { held_at_school_only: true, ..woods("森林") }))
+            .await,
         "school_id",
     );
 
@@ -194,7 +274,11 @@ async fn filters_narrow_by_school_shelf_class_language_and_grade() {
     assert_eq!(found(&suite, class("i287")).await, ["森林王国历险记"], "CLC prefix, any case");
     assert_eq!(found(&suite, class("Q")).await, ["森林"]);
     let english_fiction = SearchTitlesRequest { classification: "813".into(), ..query("w") };
-    assert_eq!(found(&suite, english_fiction).await, ["Where the Wild Things Are", "Charlotte's Web"], "Dewey prefix");
+    assert_eq!(
+        found(&suite, english_fiction).await,
+        ["Where the Wild Things Are", "Charlotte's Web"],
+        "Dewey prefix"
+    );
     let language = |code: &str| SearchTitlesRequest { language: code.into(), ..query("char") };
     assert_eq!(found(&suite, language("en")).await.len(), 2);
     assert!(found(&suite, language("zh")).await.is_empty());
@@ -213,7 +297,8 @@ async fn filters_narrow_by_school_shelf_class_language_and_grade() {
 }
 
 async fn catalog_lookup(suite: &TestSuite, title: &str) -> Title {
-    let hits = search_with(suite, SearchTitlesRequest { field: SearchField::Title.into(), ..query(title) }).await;
+    let hits =
+        search_with(suite, SearchTitlesRequest { field: SearchField::Title.into(), ..query(title) }).await;
     hits.into_iter()
         .filter_map(|hit| hit.title)
         .find(|found| found.title == title)
@@ -241,7 +326,11 @@ async fn pages_neither_repeat_nor_skip_and_rank_exact_titles_first() {
     loop {
         let response = suite
             .catalog()
-            .search_titles(suite.admin(SearchTitlesRequest { page_size: 7, page_token: token, ..query("森林故事") }))
+            .search_titles(suite.admin(SearchTitlesRequest {
+                page_size: 7,
+                page_token: token,
+                ..query("森林故事")
+            }))
             .await
             .unwrap()
             .into_inner();
@@ -276,7 +365,10 @@ async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, pa
     let event = Event {
         id: lectern_common::ids::new_id(),
         r#type: kind.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: lectern_common::clock::Clock::now(&suite.clock).timestamp(), nanos: 0 }),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: lectern_common::clock::Clock::now(&suite.clock).timestamp(),
+            nanos: 0,
+        }),
         school_id: school.id.clone(),
         source: "circulation".into(),
         payload: Some(payload),
@@ -310,7 +402,8 @@ fn counts(hit: &SearchHit) -> Vec<(i32, i32, i32, i32)> {
 async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_transit() {
     let suite = TestSuite::start().await;
     let school = suite.school("N-PRI", "北区小学").await;
-    let title = catalog(&suite, Book { isbn: "9787532147687", title: "城南旧事", author: "林海音", ..BOOK }).await;
+    let title =
+        catalog(&suite, Book { isbn: "9787532147687", title: "城南旧事", author: "林海音", ..BOOK }).await;
     for barcode in ["C0001", "C0002", "C0003", "C0004"] {
         suite.copy(&title, &school, barcode).await;
     }
@@ -341,7 +434,13 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
         &token,
         &school,
         "hold.ready",
-        event::Payload::HoldReady(HoldReady { hold_id: lectern_common::ids::new_id(), copy_id: on_hold, title_id: title.id.clone(), pickup_school_id: school.id.clone(), expires_at: None }),
+        event::Payload::HoldReady(HoldReady {
+            hold_id: lectern_common::ids::new_id(),
+            copy_id: on_hold,
+            title_id: title.id.clone(),
+            pickup_school_id: school.id.clone(),
+            expires_at: None,
+        }),
     )
     .await;
     let travelling = copy_id(&suite, "C0003").await;
@@ -350,13 +449,21 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
         &token,
         &school,
         "transit.started",
-        event::Payload::TransitStarted(TransitStarted { transit_id: lectern_common::ids::new_id(), copy_id: travelling, from_school_id: school.id.clone(), to_school_id: lectern_common::ids::new_id() }),
+        event::Payload::TransitStarted(TransitStarted {
+            transit_id: lectern_common::ids::new_id(),
+            copy_id: travelling,
+            from_school_id: school.id.clone(),
+            to_school_id: lectern_common::ids::new_id(),
+        }),
     )
     .await;
     let hit = hit().await;
     assert_eq!(counts(&hit), [(1, 1, 1, 1)]);
     assert_eq!(hit.available_copies, 1);
-    assert_eq!(found(&suite, SearchTitlesRequest { available_now: true, ..query("城南") }).await, ["城南旧事"]);
+    assert_eq!(
+        found(&suite, SearchTitlesRequest { available_now: true, ..query("城南") }).await,
+        ["城南旧事"]
+    );
 }
 
 #[tokio::test]
@@ -376,7 +483,10 @@ async fn new_arrivals_and_popular_titles_follow_copies_and_check_outs() {
     let reader_token = suite.reader_signed_in(&reader, "2468").await;
     let arrivals = discovery
         .clone()
-        .list_new_arrivals(bearer(ListNewArrivalsRequest { school_id: school.id.clone(), ..Default::default() }, &reader_token))
+        .list_new_arrivals(bearer(
+            ListNewArrivalsRequest { school_id: school.id.clone(), ..Default::default() },
+            &reader_token,
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -441,6 +551,9 @@ async fn new_arrivals_and_popular_titles_follow_copies_and_check_outs() {
     // A month later (signed in again: sign-ins last an hour).
     suite.clock.advance(chrono::Duration::days(31));
     let token = suite.login("admin", crate::harness::ADMIN_PASSWORD).await.unwrap().access_token;
-    assert!(last_days(0, &token).await.unwrap().into_inner().titles.is_empty(), "only the last 30 days count");
+    assert!(
+        last_days(0, &token).await.unwrap().into_inner().titles.is_empty(),
+        "only the last 30 days count"
+    );
     assert_eq!(last_days(60, &token).await.unwrap().into_inner().titles.len(), 2);
 }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 use lectern_common::identity::principal;
-use lectern_common::validate::{FieldError, page_size};
 use lectern_common::ids;
+use lectern_common::validate::{FieldError, page_size};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::discovery_service_server::DiscoveryService;
 use tonic::{Request, Response, Status};
@@ -80,7 +80,8 @@ impl DiscoveryService for Catalog {
                 Ok(records
                     .iter()
                     .map(|record| {
-                        let (arrived_at, copies) = by_id.get(record.row.id.as_str()).copied().unwrap_or_default();
+                        let (arrived_at, copies) =
+                            by_id.get(record.row.id.as_str()).copied().unwrap_or_default();
                         pb::NewArrival {
                             title: Some(titles::to_proto(record)),
                             arrived_at: arrived_at.map(crate::time::to_proto),
@@ -110,7 +111,8 @@ impl DiscoveryService for Catalog {
                 let counts = db::popular_titles(connection, &school_id, since, grade, limit)?;
                 let ids: Vec<String> = counts.iter().map(|(id, _)| id.clone()).collect();
                 let records = ordered_titles(connection, &ids)?;
-                let by_id: HashMap<&str, i64> = counts.iter().map(|(id, count)| (id.as_str(), *count)).collect();
+                let by_id: HashMap<&str, i64> =
+                    counts.iter().map(|(id, count)| (id.as_str(), *count)).collect();
                 Ok(records
                     .iter()
                     .map(|record| pb::PopularTitle {

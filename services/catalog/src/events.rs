@@ -83,9 +83,10 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
                 in_transit: Some(false),
             },
         ),
-        event::Payload::LoanReturned(loan) => {
-            (loan.copy_id.as_str(), ViewChange { on_loan: Some(false), loan_due_at: Some(None), ..Default::default() })
-        }
+        event::Payload::LoanReturned(loan) => (
+            loan.copy_id.as_str(),
+            ViewChange { on_loan: Some(false), loan_due_at: Some(None), ..Default::default() },
+        ),
         event::Payload::HoldTrapped(hold) => {
             (hold.copy_id.as_str(), ViewChange { on_hold_shelf: Some(true), ..Default::default() })
         }
@@ -124,7 +125,9 @@ impl EventSink for Catalog {
 
 #[cfg(test)]
 mod tests {
-    use lectern_proto::events::v1::{HoldReady, HoldReleased, LoanAnonymized, TransitReceived, TransitStarted};
+    use lectern_proto::events::v1::{
+        HoldReady, HoldReleased, LoanAnonymized, TransitReceived, TransitStarted,
+    };
 
     use super::*;
 
@@ -134,7 +137,8 @@ mod tests {
 
     #[test]
     fn hold_and_transit_events_move_copies_between_shelves() {
-        let ready = event(event::Payload::HoldReady(HoldReady { copy_id: "c-1".into(), ..Default::default() }));
+        let ready =
+            event(event::Payload::HoldReady(HoldReady { copy_id: "c-1".into(), ..Default::default() }));
         assert_eq!(
             view_change(&ready),
             Some((
@@ -145,11 +149,15 @@ mod tests {
         let released =
             event(event::Payload::HoldReleased(HoldReleased { copy_id: "c-1".into(), ..Default::default() }));
         assert_eq!(view_change(&released).map(|(_, change)| change.on_hold_shelf), Some(Some(false)));
-        let sent =
-            event(event::Payload::TransitStarted(TransitStarted { copy_id: "c-2".into(), ..Default::default() }));
+        let sent = event(event::Payload::TransitStarted(TransitStarted {
+            copy_id: "c-2".into(),
+            ..Default::default()
+        }));
         assert_eq!(view_change(&sent).map(|(_, change)| change.in_transit), Some(Some(true)));
-        let arrived =
-            event(event::Payload::TransitReceived(TransitReceived { copy_id: "c-2".into(), ..Default::default() }));
+        let arrived = event(event::Payload::TransitReceived(TransitReceived {
+            copy_id: "c-2".into(),
+            ..Default::default()
+        }));
         assert_eq!(view_change(&arrived).map(|(_, change)| change.in_transit), Some(Some(false)));
         let anonymized = event(event::Payload::LoanAnonymized(LoanAnonymized::default()));
         assert_eq!(view_change(&anonymized), None);

@@ -280,7 +280,9 @@ impl CatalogService for Catalog {
         let offset = paging::decode_offset("page_token", &request.page_token)?;
         let page = self
             .db
-            .run(move |connection| -> Result<_, Error> { Ok(search::run(connection, &search, offset, limit)?) })
+            .run(move |connection| -> Result<_, Error> {
+                Ok(search::run(connection, &search, offset, limit)?)
+            })
             .await?;
         let next_page_token =
             if page.more { paging::encode(&(offset + limit).to_string()) } else { String::new() };

@@ -165,8 +165,7 @@ impl SearchRequest {
                 return Err(FieldError::new("school_id", "is required when held_at_school_only is set"));
             }
         };
-        let available_now =
-            request.available_now.then(|| AvailableNow { school_id: school_id.clone() });
+        let available_now = request.available_now.then(|| AvailableNow { school_id: school_id.clone() });
         let class = request.classification.trim();
         let class_prefix_pattern = if class.is_empty() {
             None
@@ -189,18 +188,30 @@ impl SearchRequest {
         } else if language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()) {
             Some(language.to_owned())
         } else {
-            return Err(FieldError::new("language", "must be empty or an ISO 639-1 code such as \"zh\" or \"en\""));
+            return Err(FieldError::new(
+                "language",
+                "must be empty or an ISO 639-1 code such as \"zh\" or \"en\"",
+            ));
         };
         let audience_grade = match request.audience_grade {
             Some(grade) if !(0..=MAX_GRADE).contains(&grade) => {
-                return Err(FieldError::new("audience_grade", format!("must be 0 (kindergarten) to {MAX_GRADE}")));
+                return Err(FieldError::new(
+                    "audience_grade",
+                    format!("must be 0 (kindergarten) to {MAX_GRADE}"),
+                ));
             }
             grade => grade,
         };
         Ok(Self {
             query,
             field,
-            filters: Filters { held_at_school, available_now, class_prefix_pattern, language, audience_grade },
+            filters: Filters {
+                held_at_school,
+                available_now,
+                class_prefix_pattern,
+                language,
+                audience_grade,
+            },
             school_id,
         })
     }
@@ -356,9 +367,11 @@ pub fn index_title(connection: &mut DbConnection, title_id: &str) -> QueryResult
     let Some(row) = db::find_title(connection, title_id)? else {
         return Ok(false);
     };
-    let contributors = db::contributors_of(connection, &[row.id.clone()])?;
-    let subjects: Vec<String> =
-        db::subjects_of(connection, &[row.id.clone()])?.into_iter().map(|subject| subject.subject).collect();
+    let contributors = db::contributors_of(connection, std::slice::from_ref(&row.id))?;
+    let subjects: Vec<String> = db::subjects_of(connection, std::slice::from_ref(&row.id))?
+        .into_iter()
+        .map(|subject| subject.subject)
+        .collect();
     let texts = IndexedTexts {
         title: &row.title,
         other_titles: vec![row.subtitle.as_str(), row.series.as_str()],

@@ -216,7 +216,10 @@ mod tests {
     fn words_are_indexed_whole_and_split_at_punctuation() {
         assert_eq!(terms("charlotte's web"), ["charlotte", "s", "web"]);
         assert_eq!(terms("e. b. white"), ["b", "e", "white"]);
-        assert_eq!(terms("哈利·波特与魔法石 harry2"), ["harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]);
+        assert_eq!(
+            terms("哈利·波特与魔法石 harry2"),
+            ["harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]
+        );
         assert_eq!(terms(&"a".repeat(40)).len(), 1);
         assert_eq!(terms(&"a".repeat(40))[0].chars().count(), MAX_WORD_CHARS);
     }

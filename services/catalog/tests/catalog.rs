@@ -159,11 +159,12 @@ fn ranking_puts_the_exact_title_first() {
     let SearchQuery::Text(query) = search::parse_query("query", "房子").unwrap() else {
         panic!("text query expected");
     };
-    let ranks: Vec<Rank> = db::search_titles_by_text(connection, &query, SearchField::Any, &Filters::default(), 0, 100)
-        .unwrap()
-        .iter()
-        .map(|row| Rank::of(&row.title_key, &query.needle))
-        .collect();
+    let ranks: Vec<Rank> =
+        db::search_titles_by_text(connection, &query, SearchField::Any, &Filters::default(), 0, 100)
+            .unwrap()
+            .iter()
+            .map(|row| Rank::of(&row.title_key, &query.needle))
+            .collect();
     assert_eq!(ranks, [Rank::ExactTitle, Rank::TitlePrefix, Rank::TitleContains]);
 
     // Offset pages follow the same order.
@@ -305,7 +306,8 @@ fn the_availability_view_ignores_stale_events() {
 
     // Search sees the copy on loan.
     let query = search::parse_query("query", "草房").unwrap();
-    let hit = search::run(connection, &SearchRequest::plain(query.clone(), None), 0, 20).unwrap().hits.remove(0);
+    let hit =
+        search::run(connection, &SearchRequest::plain(query.clone(), None), 0, 20).unwrap().hits.remove(0);
     assert_eq!(hit.available_copies, 0);
     assert_eq!(hit.copies[0].availability, pb::Availability::OnLoan as i32);
     assert_eq!(hit.copies[0].due_at, Some(stamp(due)));
@@ -314,7 +316,8 @@ fn the_availability_view_ignores_stale_events() {
     let returned = loan_event(&copy.id, t0 + Duration::hours(2), false);
     assert_eq!(events::apply(connection, &returned, t0).unwrap(), Outcome::Applied);
     assert_eq!(availability_of(connection, &copy.id), (pb::Availability::OnShelf, None));
-    let hit = search::run(connection, &SearchRequest::plain(query.clone(), None), 0, 20).unwrap().hits.remove(0);
+    let hit =
+        search::run(connection, &SearchRequest::plain(query.clone(), None), 0, 20).unwrap().hits.remove(0);
     assert_eq!(hit.available_copies, 1);
 
     // Events about copies this catalog does not hold change nothing.
@@ -336,7 +339,8 @@ fn a_school_filter_limits_the_copies_listed_not_the_titles() {
     try_add_copy(connection, &elsewhere.row.id, "T2", &there).unwrap();
 
     let query = search::parse_query("query", "曹文轩").unwrap();
-    let page = search::run(connection, &SearchRequest::plain(query.clone(), Some(here.clone())), 0, 20).unwrap();
+    let page =
+        search::run(connection, &SearchRequest::plain(query.clone(), Some(here.clone())), 0, 20).unwrap();
     let summary: Vec<(String, Vec<String>, i32)> = page
         .hits
         .into_iter()

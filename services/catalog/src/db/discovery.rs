@@ -57,7 +57,8 @@ pub fn new_arrivals(
         .limit(limit)
         .into_boxed();
     if let Some(grade) = grade {
-        query = query.filter(titles::audience_min_grade.le(grade)).filter(titles::audience_max_grade.ge(grade));
+        query =
+            query.filter(titles::audience_min_grade.le(grade)).filter(titles::audience_max_grade.ge(grade));
     }
     query.load(connection)
 }

@@ -54,7 +54,9 @@ pub fn store_title_index(
         // Multi-row inserts are not available through the multi-backend
         // connection; both concrete connections have them.
         match connection {
-            DbConnection::Pg(pg) => diesel::insert_into(title_search_terms::table).values(&rows).execute(pg)?,
+            DbConnection::Pg(pg) => {
+                diesel::insert_into(title_search_terms::table).values(&rows).execute(pg)?
+            }
             DbConnection::Sqlite(sqlite) => {
                 diesel::insert_into(title_search_terms::table).values(&rows).execute(sqlite)?
             }
@@ -82,7 +84,9 @@ fn filtered(filters: &Filters) -> Boxed {
     let mut query = titles::table.into_boxed();
     if let Some(school_id) = &filters.held_at_school {
         query = query.filter(exists(
-            copies::table.filter(copies::title_id.eq(titles::id)).filter(copies::school_id.eq(school_id.clone())),
+            copies::table
+                .filter(copies::title_id.eq(titles::id))
+                .filter(copies::school_id.eq(school_id.clone())),
         ));
     }
     if let Some(available) = &filters.available_now {
@@ -109,9 +113,8 @@ fn filtered(filters: &Filters) -> Boxed {
         query = query.filter(titles::language.eq(language.clone()));
     }
     if let Some(grade) = filters.audience_grade {
-        query = query
-            .filter(titles::audience_min_grade.le(grade))
-            .filter(titles::audience_max_grade.ge(grade));
+        query =
+            query.filter(titles::audience_min_grade.le(grade)).filter(titles::audience_max_grade.ge(grade));
     }
     query
 }
@@ -128,7 +131,9 @@ pub fn search_titles_by_isbn(
     filtered(filters)
         .filter(
             titles::id.eq_any(
-                title_isbns::table.filter(title_isbns::isbn13.eq(isbn13.to_owned())).select(title_isbns::title_id),
+                title_isbns::table
+                    .filter(title_isbns::isbn13.eq(isbn13.to_owned()))
+                    .select(title_isbns::title_id),
             ),
         )
         .select(TitleRow::as_select())
@@ -180,11 +185,12 @@ pub fn search_titles_by_text(
         select = match field {
             SearchField::Any if !query.verify => select,
             SearchField::Any => select.filter(titles::search_text.like(pattern).escape(LIKE_ESCAPE)),
-            SearchField::Title => {
-                select.filter(exists(fields.filter(title_search_fields::title_text.like(pattern).escape(LIKE_ESCAPE))))
-            }
-            SearchField::Author => select
-                .filter(exists(fields.filter(title_search_fields::author_text.like(pattern).escape(LIKE_ESCAPE)))),
+            SearchField::Title => select.filter(exists(
+                fields.filter(title_search_fields::title_text.like(pattern).escape(LIKE_ESCAPE)),
+            )),
+            SearchField::Author => select.filter(exists(
+                fields.filter(title_search_fields::author_text.like(pattern).escape(LIKE_ESCAPE)),
+            )),
             SearchField::Subject => select.filter(exists(
                 fields.filter(title_search_fields::subject_text.like(pattern).escape(LIKE_ESCAPE)),
             )),

@@ -153,7 +153,11 @@ impl Batch {
         inserts("title_contributors (title_id, position, name, role)", &self.contributors, &mut sql);
         inserts("title_subjects (title_id, position, subject)", &self.subjects, &mut sql);
         inserts("title_isbns (isbn13, title_id)", &self.isbns, &mut sql);
-        inserts("title_search_fields (title_id, title_text, author_text, subject_text)", &self.fields, &mut sql);
+        inserts(
+            "title_search_fields (title_id, title_text, author_text, subject_text)",
+            &self.fields,
+            &mut sql,
+        );
         inserts("title_search_terms (term, title_id)", &self.terms, &mut sql);
         inserts(
             "copies (id, title_id, barcode, school_id, status, call_number, created_at, on_loan, \
@@ -200,9 +204,13 @@ fn draft(rng: &mut StdRng, lists: &Lists) -> TitleDraft {
         } else {
             words.concat()
         };
-        let series = if rng.gen_bool(0.1) { format!("{}系列", pick(rng, &lists.zh_words)) } else { String::new() };
-        let subtitle =
-            if rng.gen_bool(0.15) { (0..2).map(|_| pick(rng, &lists.zh_words)).collect() } else { String::new() };
+        let series =
+            if rng.gen_bool(0.1) { format!("{}系列", pick(rng, &lists.zh_words)) } else { String::new() };
+        let subtitle = if rng.gen_bool(0.15) {
+            (0..2).map(|_| pick(rng, &lists.zh_words)).collect()
+        } else {
+            String::new()
+        };
         let names = (0..rng.gen_range(1..=2)).map(|_| zh_name(rng, lists)).collect();
         let subjects = (0..rng.gen_range(1..=2)).map(|_| pick(rng, &lists.zh_subjects).to_owned()).collect();
         let clc = pick(rng, &lists.clc);
@@ -224,7 +232,8 @@ fn draft(rng: &mut StdRng, lists: &Lists) -> TitleDraft {
                 )
             })
             .collect();
-        let subjects = (0..rng.gen_range(1..=2)).map(|_| capitalized(pick(rng, &lists.en_subjects))).collect();
+        let subjects =
+            (0..rng.gen_range(1..=2)).map(|_| capitalized(pick(rng, &lists.en_subjects))).collect();
         let dewey = pick(rng, &lists.dewey);
         let clc = if rng.gen_bool(0.3) { pick(rng, &lists.clc) } else { "" };
         let audience = rng.gen_bool(0.7).then(|| {
@@ -329,7 +338,8 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
                         .unwrap_or("missing")
                 };
                 let roll: f64 = rng.r#gen();
-                let (on_loan, on_hold, in_transit) = (roll < 0.2, (0.2..0.21).contains(&roll), (0.21..0.22).contains(&roll));
+                let (on_loan, on_hold, in_transit) =
+                    (roll < 0.2, (0.2..0.21).contains(&roll), (0.21..0.22).contains(&roll));
                 let added = now - chrono::Duration::minutes(rng.gen_range(0..60 * 24 * 730));
                 batch.copies.push(format!(
                     "({},{},{},{},{},{},{},{},{},{},{},{},{})",
@@ -362,16 +372,21 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
         DbConnection::Pg(pg) => pg.batch_execute("VACUUM ANALYZE")?,
         DbConnection::Sqlite(sqlite) => sqlite.batch_execute("ANALYZE")?,
     }
-    Ok(Summary { titles: written, copies: copies_written, index_entries: entries, elapsed: started.elapsed() })
+    Ok(Summary {
+        titles: written,
+        copies: copies_written,
+        index_entries: entries,
+        elapsed: started.elapsed(),
+    })
 }
+
+/// A sampled title: id, title, ISBN-13, first contributor.
+pub type SampleTitle = (String, String, Option<String>, Option<String>);
 
 /// The first `limit` titles catalogued (each drawn at random by the
 /// generator): ids, titles, ISBNs and first contributors, for building
 /// benchmark queries.
-pub fn sample_titles(
-    connection: &mut DbConnection,
-    limit: i64,
-) -> QueryResult<Vec<(String, String, Option<String>, Option<String>)>> {
+pub fn sample_titles(connection: &mut DbConnection, limit: i64) -> QueryResult<Vec<SampleTitle>> {
     use crate::db::schema::{title_contributors, titles};
     titles::table
         .left_join(
