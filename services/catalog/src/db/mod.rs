@@ -12,6 +12,11 @@ mod titles;
 // MARC import, export and intake.
 mod marc;
 
+// Search index, availability view changes, home-screen lists (issue 4).
+mod availability;
+mod discovery;
+mod search;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -20,6 +25,10 @@ pub use self::marc::*;
 pub use self::records::*;
 pub use self::shelves::*;
 pub use self::titles::*;
+
+pub use self::availability::*;
+pub use self::discovery::*;
+pub use self::search::*;
 
 /// A stored title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
