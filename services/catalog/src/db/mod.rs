@@ -11,12 +11,15 @@ mod shelves;
 mod titles;
 // MARC import, export and intake.
 mod marc;
+// MARC import: a batch's lookups and multi-row inserts.
+mod marc_batch;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 pub use self::copies::*;
 pub use self::marc::*;
+pub use self::marc_batch::*;
 pub use self::records::*;
 pub use self::shelves::*;
 pub use self::titles::*;
