@@ -16,6 +16,7 @@ const PROTOS: &[&str] = &[
     "lectern/catalog/v1/collection.proto",
     "lectern/catalog/v1/stocktake.proto",
     "lectern/catalog/v1/marc.proto",
+    "lectern/catalog/v1/discovery.proto",
     "lectern/circulation/v1/circulation.proto",
     "lectern/notification/v1/notification.proto",
     "lectern/gateway/v1/gateway.proto",

@@ -2,6 +2,7 @@
 //! the desk's command line. The library half exists so the suite tests boot
 //! exactly what `lectern up` boots.
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod suite;

@@ -24,6 +24,9 @@ enum Command {
     /// Run the whole suite (catalog, circulation, reader, notification and
     /// the gateway) in this process, with SQLite files in the data directory.
     Up(UpArgs),
+    /// Benchmarks on a catalog database (search latency per query shape).
+    #[command(subcommand)]
+    Bench(lectern::bench::BenchCommand),
     #[command(flatten)]
     Desk(lectern::cli::DeskCommand),
 }
@@ -44,6 +47,19 @@ struct UpArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Benchmarks time blocking database work on this thread; no runtime.
+    let cli = match cli.command {
+        Command::Bench(command) => {
+            return match lectern::bench::run(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("lectern: {error:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        command => Cli { command },
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -55,6 +71,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up(args) => up(args).await,
             Command::Desk(command) => lectern::cli::run(command).await,
+            Command::Bench(_) => Ok(()),
         }
     });
     match result {

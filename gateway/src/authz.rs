@@ -44,6 +44,9 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.catalog.v1.CatalogService/SearchTitles", Access::SignedIn),
     ("/lectern.catalog.v1.CatalogService/GetTitle", Access::SignedIn),
     ("/lectern.catalog.v1.CatalogService/LookupTitle", Access::SignedIn),
+    // Home-screen lists of the portal and the kiosk.
+    ("/lectern.catalog.v1.DiscoveryService/ListNewArrivals", Access::SignedIn),
+    ("/lectern.catalog.v1.DiscoveryService/ListPopularTitles", Access::SignedIn),
     ("/lectern.reader.v1.ReaderService/ExportReaderData", Access::StaffOrReader),
     ("/lectern.reader.v1.ReaderService/CreateReaderCategory", Access::DistrictAdmin),
     ("/lectern.reader.v1.ReaderService/UpdateReaderCategory", Access::DistrictAdmin),

@@ -39,7 +39,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         .route("lectern.catalog.v1.CatalogService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.CollectionService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.StocktakeService", "catalog", catalog.clone())
-        .route("lectern.catalog.v1.MarcService", "catalog", catalog)
+        .route("lectern.catalog.v1.MarcService", "catalog", catalog.clone())
+        .route("lectern.catalog.v1.DiscoveryService", "catalog", catalog)
         .route("lectern.circulation.v1.CirculationService", "circulation", circulation)
         .route("lectern.notification.v1.NotificationService", "notification", notification);
     let mut services = vec!["lectern.gateway.v1.GatewayService"];

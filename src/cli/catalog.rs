@@ -337,6 +337,7 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<()> {
         school_id,
         page_size: args.limit,
         page_token: String::new(),
+        ..Default::default()
     };
     let answer = desk
         .catalog()
@@ -442,6 +443,7 @@ mod tests {
                 },
             ],
             available_copies: 1,
+            ..Default::default()
         };
         let bare = SearchHit {
             title: Some(Title { title: "夏洛的网".into(), ..Title::default() }),

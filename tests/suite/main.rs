@@ -29,6 +29,7 @@ mod schema;
 mod school_year;
 mod scopes;
 mod search;
+mod search_index;
 mod self_service;
 mod sessions;
 mod stocktake;

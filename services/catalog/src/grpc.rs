@@ -308,14 +308,13 @@ impl CatalogService for Catalog {
         // catalog is for all its readers.
         principal(&request)?;
         let request = request.into_inner();
-        let query = search::parse_query("query", &request.query)?;
-        let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
+        let search = search::SearchRequest::from_request(&request)?;
         let limit = page_size("page_size", request.page_size, 20, 100)?;
         let offset = paging::decode_offset("page_token", &request.page_token)?;
         let page = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                Ok(search::run(connection, &query, school_id.as_deref(), offset, limit)?)
+                Ok(search::run(connection, &search, offset, limit)?)
             })
             .await?;
         let next_page_token =

@@ -31,12 +31,18 @@ mod time;
 pub mod title_updates;
 pub mod titles;
 
+// Search index, availability counts and home-screen lists (issue 4).
+pub mod discovery;
+pub mod search_terms;
+pub mod synthetic;
+
 use lectern_common::db::{Db, DbError, Migrations};
 use lectern_common::identity::PublicMethods;
 use lectern_common::server::ServeError;
 use lectern_common::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
 use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
+use lectern_proto::catalog::v1::discovery_service_server::DiscoveryServiceServer;
 use lectern_proto::catalog::v1::marc_service_server::MarcServiceServer;
 use lectern_proto::catalog::v1::stocktake_service_server::StocktakeServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
@@ -70,6 +76,13 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         reader: ReaderServiceClient::new(settings.reader_channel()?),
         call_timeout: settings.client.call_timeout,
     };
+    // Titles catalogued before the search index existed are indexed once.
+    let indexed = search::index_unindexed(&service.db, 500)
+        .await
+        .map_err(|error| ServeError::Startup(format!("cannot index titles for search: {error}")))?;
+    if indexed > 0 {
+        tracing::info!(titles = indexed, "titles added to the search index");
+    }
     let marc = grpc_marc::Marc {
         db: service.db.clone(),
         clock: service.clock.clone(),
@@ -81,6 +94,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     };
     let routes = Routes::new(CatalogServiceServer::new(service.clone()))
         .add_service(CollectionServiceServer::new(service.clone()))
+        .add_service(DiscoveryServiceServer::new(service.clone()))
         .add_service(MarcServiceServer::new(marc))
         .add_service(EventSinkServer::new(service.clone()))
         // Stocktake sessions: their own service, same handlers' state.
@@ -91,6 +105,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
             "lectern.catalog.v1.CatalogService",
             "lectern.catalog.v1.CollectionService",
             "lectern.catalog.v1.MarcService",
+            "lectern.catalog.v1.DiscoveryService",
             "lectern.events.v1.EventSink",
             "lectern.catalog.v1.StocktakeService",
         ],

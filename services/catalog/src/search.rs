@@ -1,22 +1,27 @@
-//! What a search query means and how hits are ranked. A query that reads
-//! as an ISBN finds the title with that ISBN; anything else is a
-//! case-insensitive substring of a title or a contributor's name, in any
-//! script, of any length (a two-character Chinese word, an English prefix).
+//! What a search query means, how a title is indexed for it, and how hits
+//! are ranked (decision record 0004). A query that reads as an ISBN finds
+//! the title having that ISBN; anything else is looked up in the search
+//! index (two-character windows of Chinese, whole words of English, see
+//! [`crate::search_terms`]) and checked as a case-insensitive substring of
+//! the searched field: any length of Chinese from one character, English
+//! words and word prefixes, in the title, contributors or subjects.
 //!
 //! Text is matched on lower-cased copies stored with each title
-//! (`search_text`, `title_key`), lower-cased here the same way (Rust's
-//! `to_lowercase`), so both databases compare plain strings and behave alike.
+//! (`search_text`, `title_key`, `title_search_fields`), lower-cased here the
+//! same way (Rust's `to_lowercase`), so both databases compare plain
+//! strings and behave alike.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::QueryResult;
 use lectern_common::db::DbConnection;
 use lectern_common::paging;
-use lectern_common::validate::{FieldError, required_text};
+use lectern_common::validate::{FieldError, known_enum, required_text};
 use lectern_proto::catalog::v1 as pb;
 
-use crate::db::{self, CopyRow};
+use crate::db::{self, CopyRow, SearchFieldsRow};
 use crate::isbn::{self, Isbn};
+use crate::search_terms::{self, Piece};
 use crate::{copies, titles};
 
 /// The longest query accepted, in characters.
@@ -36,10 +41,19 @@ pub enum SearchQuery {
 pub struct TextQuery {
     /// The lower-cased query.
     pub needle: String,
-    /// `needle%`, with LIKE wildcards in the query escaped.
+    /// `needle%`, with LIKE wildcards in the query escaped (ranking).
     pub prefix_pattern: String,
-    /// `%needle%`, with LIKE wildcards in the query escaped.
+    /// `%needle%`, with LIKE wildcards in the query escaped (ranking).
     pub contains_pattern: String,
+    /// The index look-ups; a title must have all of them.
+    pub pieces: Vec<Piece>,
+    /// `%part%` for each space-separated part of the query: the searched
+    /// field must contain every one.
+    pub substring_patterns: Vec<String>,
+    /// Whether the substring check can find anything the index look-ups
+    /// have not already proved: false for a query that is exactly one
+    /// look-up (`森林`, `char`), whose entry shows the text contains it.
+    pub verify: bool,
 }
 
 impl TextQuery {
@@ -47,8 +61,166 @@ impl TextQuery {
     pub fn new(text: &str) -> Self {
         let needle = text.to_lowercase();
         let escaped = escape_like(&needle);
-        Self { prefix_pattern: format!("{escaped}%"), contains_pattern: format!("%{escaped}%"), needle }
+        let pieces = search_terms::query_pieces(&needle);
+        let verify = !matches!(pieces.as_slice(), [Piece::Exact(one) | Piece::Prefix(one)] if *one == needle);
+        Self {
+            prefix_pattern: format!("{escaped}%"),
+            contains_pattern: format!("%{escaped}%"),
+            verify,
+            pieces,
+            substring_patterns: search_terms::substrings(&needle)
+                .into_iter()
+                .map(|part| format!("%{}%", escape_like(part)))
+                .collect(),
+            needle,
+        }
     }
+}
+
+/// Which text of a record a text query is looked for in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchField {
+    /// Title, subtitle, series, contributors, subjects.
+    Any,
+    /// Title proper, subtitle, series.
+    Title,
+    /// Contributor names.
+    Author,
+    /// Subject headings.
+    Subject,
+}
+
+/// "Available now" filter: a copy on the shelf at this school, or at any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvailableNow {
+    /// The school, or `None` for any school of the district.
+    pub school_id: Option<String>,
+}
+
+/// What a search is narrowed to besides its query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Only titles with a copy at this school.
+    pub held_at_school: Option<String>,
+    /// Only titles with a copy on the shelf now.
+    pub available_now: Option<AvailableNow>,
+    /// `prefix%` (escaped, upper-cased) on the CLC or Dewey class number.
+    pub class_prefix_pattern: Option<String>,
+    /// ISO 639-1 code.
+    pub language: Option<String>,
+    /// A grade inside the title's audience range.
+    pub audience_grade: Option<i32>,
+}
+
+/// A checked search request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// What is looked for.
+    pub query: SearchQuery,
+    /// Where a text query is looked for.
+    pub field: SearchField,
+    /// Narrowing filters.
+    pub filters: Filters,
+    /// Copies (and availability counts) are listed for this school only.
+    pub school_id: Option<String>,
+}
+
+/// Longest classification prefix, in characters.
+pub const MAX_CLASS_CHARS: usize = 32;
+/// Highest grade of an audience filter (0 is kindergarten).
+pub const MAX_GRADE: i32 = 12;
+
+impl SearchRequest {
+    /// A search of all fields without filters, listing copies at `school_id`
+    /// (or everywhere).
+    pub fn plain(query: SearchQuery, school_id: Option<String>) -> Self {
+        Self { query, field: SearchField::Any, filters: Filters::default(), school_id }
+    }
+
+    /// Checks a `SearchTitlesRequest`; the error names the bad field.
+    pub fn from_request(request: &pb::SearchTitlesRequest) -> Result<Self, FieldError> {
+        let school_id = lectern_common::ids::parse_optional_id("school_id", &request.school_id)?;
+        let field = if request.field == 0 {
+            pb::SearchField::Unspecified
+        } else {
+            known_enum("field", request.field)?
+        };
+        let (query, field) = match field {
+            pb::SearchField::Isbn => {
+                let text = required_text("query", &request.query, MAX_QUERY_CHARS)?;
+                let isbn = Isbn::parse(&text).map_err(|error| FieldError::new("query", error.to_string()))?;
+                (SearchQuery::Isbn(isbn), SearchField::Any)
+            }
+            pb::SearchField::Title => (text_query("query", &request.query)?, SearchField::Title),
+            pb::SearchField::Author => (text_query("query", &request.query)?, SearchField::Author),
+            pb::SearchField::Subject => (text_query("query", &request.query)?, SearchField::Subject),
+            pb::SearchField::Unspecified | pb::SearchField::Keyword => {
+                (parse_query("query", &request.query)?, SearchField::Any)
+            }
+        };
+        let held_at_school = match (request.held_at_school_only, &school_id) {
+            (false, _) => None,
+            (true, Some(school_id)) => Some(school_id.clone()),
+            (true, None) => {
+                return Err(FieldError::new("school_id", "is required when held_at_school_only is set"));
+            }
+        };
+        let available_now = request.available_now.then(|| AvailableNow { school_id: school_id.clone() });
+        let class = request.classification.trim();
+        let class_prefix_pattern = if class.is_empty() {
+            None
+        } else if class.chars().count() > MAX_CLASS_CHARS
+            || !class.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '+' | ':'))
+        {
+            return Err(FieldError::new(
+                "classification",
+                format!(
+                    "must be a class number prefix such as \"I28\" or \"823\" (at most {MAX_CLASS_CHARS} \
+                     letters, digits and . / - + :)"
+                ),
+            ));
+        } else {
+            Some(format!("{}%", escape_like(&class.to_ascii_uppercase())))
+        };
+        let language = request.language.trim();
+        let language = if language.is_empty() {
+            None
+        } else if language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()) {
+            Some(language.to_owned())
+        } else {
+            return Err(FieldError::new(
+                "language",
+                "must be empty or an ISO 639-1 code such as \"zh\" or \"en\"",
+            ));
+        };
+        let audience_grade = match request.audience_grade {
+            Some(grade) if !(0..=MAX_GRADE).contains(&grade) => {
+                return Err(FieldError::new(
+                    "audience_grade",
+                    format!("must be 0 (kindergarten) to {MAX_GRADE}"),
+                ));
+            }
+            grade => grade,
+        };
+        Ok(Self {
+            query,
+            field,
+            filters: Filters {
+                held_at_school,
+                available_now,
+                class_prefix_pattern,
+                language,
+                audience_grade,
+            },
+            school_id,
+        })
+    }
+}
+
+/// A query limited to contributors or subjects is always text (an ISBN
+/// never names a person).
+fn text_query(field: &'static str, raw: &str) -> Result<SearchQuery, FieldError> {
+    Ok(SearchQuery::Text(TextQuery::new(&required_text(field, raw, MAX_QUERY_CHARS)?)))
 }
 
 /// Reads the `query` field of a search: trimmed, 1–200 characters.
@@ -135,6 +307,103 @@ impl Rank {
     }
 }
 
+/// The texts of a title that search looks in, as catalogued.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexedTexts<'a> {
+    /// Title proper.
+    pub title: &'a str,
+    /// Subtitle, series and other title-like texts.
+    pub other_titles: Vec<&'a str>,
+    /// Contributor names.
+    pub names: Vec<&'a str>,
+    /// Subject headings.
+    pub subjects: Vec<&'a str>,
+}
+
+/// What is stored for a title: its field texts, `search_text`, and index
+/// entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitleIndex {
+    /// Lower-cased field texts, one value per line.
+    pub fields: SearchFieldsRow,
+    /// All field texts, one value per line.
+    pub search_text: String,
+    /// See [`title_key`].
+    pub title_key: String,
+    /// Index entries, sorted, each once.
+    pub terms: Vec<String>,
+}
+
+/// Lower-cases non-empty values and joins them one per line.
+fn lines<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    let values: Vec<String> =
+        values.into_iter().map(str::trim).filter(|value| !value.is_empty()).map(str::to_lowercase).collect();
+    values.join("\n")
+}
+
+/// Computes what to store for a title (pure; see [`index_title`]).
+pub fn title_index(title_id: &str, texts: &IndexedTexts<'_>) -> TitleIndex {
+    let title_text = lines(std::iter::once(texts.title).chain(texts.other_titles.iter().copied()));
+    let author_text = lines(texts.names.iter().copied());
+    let subject_text = lines(texts.subjects.iter().copied());
+    let search_text = lines([title_text.as_str(), author_text.as_str(), subject_text.as_str()]);
+    let mut terms = BTreeSet::new();
+    for line in search_text.lines() {
+        search_terms::index_terms(line, &mut terms);
+    }
+    TitleIndex {
+        fields: SearchFieldsRow { title_id: title_id.to_owned(), title_text, author_text, subject_text },
+        search_text,
+        title_key: title_key(texts.title),
+        terms: terms.into_iter().collect(),
+    }
+}
+
+/// Re-indexes the stored title `title_id` from its title, subtitle, series,
+/// contributors and subjects (call inside the write transaction that
+/// stored or changed them: `titles::create`, an update, the MARC import).
+/// Returns false if there is no such title.
+pub fn index_title(connection: &mut DbConnection, title_id: &str) -> QueryResult<bool> {
+    let Some(row) = db::find_title(connection, title_id)? else {
+        return Ok(false);
+    };
+    let contributors = db::contributors_of(connection, std::slice::from_ref(&row.id))?;
+    let subjects: Vec<String> = db::subjects_of(connection, std::slice::from_ref(&row.id))?
+        .into_iter()
+        .map(|subject| subject.subject)
+        .collect();
+    let texts = IndexedTexts {
+        title: &row.title,
+        other_titles: vec![row.subtitle.as_str(), row.series.as_str()],
+        names: contributors.iter().map(|contributor| contributor.name.as_str()).collect(),
+        subjects: subjects.iter().map(String::as_str).collect(),
+    };
+    let index = title_index(&row.id, &texts);
+    db::store_title_index(connection, &index.fields, &index.search_text, &index.title_key, &index.terms)?;
+    Ok(true)
+}
+
+/// Indexes titles catalogued before the index existed, `batch` per
+/// transaction; returns how many. Run at start-up.
+pub async fn index_unindexed(db: &lectern_common::db::Db, batch: i64) -> Result<usize, crate::Error> {
+    let mut total = 0;
+    loop {
+        let done = db
+            .write(move |connection| -> Result<usize, crate::Error> {
+                let ids = db::unindexed_titles(connection, batch)?;
+                for id in &ids {
+                    index_title(connection, id)?;
+                }
+                Ok(ids.len())
+            })
+            .await?;
+        total += done;
+        if i64::try_from(done).map_or(true, |done| done < batch) {
+            return Ok(total);
+        }
+    }
+}
+
 /// One page of search hits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPage {
@@ -144,48 +413,86 @@ pub struct SearchPage {
     pub more: bool,
 }
 
+/// The title ids of one page of a search, best first, and whether more
+/// follow: the part of [`run`] that uses the index (what the benchmark
+/// times besides the whole of `run`).
+pub fn find(
+    connection: &mut DbConnection,
+    request: &SearchRequest,
+    offset: i64,
+    page_size: i64,
+) -> QueryResult<(Vec<db::TitleRow>, bool)> {
+    let rows = match &request.query {
+        SearchQuery::Isbn(isbn) => {
+            db::search_titles_by_isbn(connection, isbn.isbn13(), &request.filters, offset, page_size + 1)?
+        }
+        SearchQuery::Text(text) => db::search_titles_by_text(
+            connection,
+            text,
+            request.field,
+            &request.filters,
+            offset,
+            page_size + 1,
+        )?,
+    };
+    Ok(paging::split_page(rows, page_size))
+}
+
 /// Runs a search: one page of `page_size` titles from `offset`, each with
-/// its copies (at `school_id`, if given) and how many are on the shelf.
-/// Contributors and copies of the whole page are loaded with one query each.
+/// its copies (at the request's school, if given), how many are on the
+/// shelf, and per school how many are where. Contributors and copies of the
+/// whole page are loaded with one query each.
 pub fn run(
     connection: &mut DbConnection,
-    query: &SearchQuery,
-    school_id: Option<&str>,
+    request: &SearchRequest,
     offset: i64,
     page_size: i64,
 ) -> QueryResult<SearchPage> {
-    let rows = match query {
-        SearchQuery::Isbn(isbn) => {
-            db::search_titles_by_isbn(connection, isbn.isbn13(), offset, page_size + 1)?
-        }
-        SearchQuery::Text(text) => db::search_titles_by_text(connection, text, offset, page_size + 1)?,
-    };
-    let (rows, more) = paging::split_page(rows, page_size);
+    let (rows, more) = find(connection, request, offset, page_size)?;
     let records = titles::with_contributors(connection, rows)?;
     let title_ids: Vec<String> = records.iter().map(|record| record.row.id.clone()).collect();
     let mut copies_by_title: HashMap<String, Vec<CopyRow>> = HashMap::new();
-    for copy in db::copies_of_titles(connection, &title_ids, school_id)? {
+    for copy in db::copies_of_titles(connection, &title_ids, request.school_id.as_deref())? {
         copies_by_title.entry(copy.title_id.clone()).or_default().push(copy);
     }
     let hits = records
         .iter()
         .map(|record| -> QueryResult<pb::SearchHit> {
             let copy_rows = copies_by_title.remove(&record.row.id).unwrap_or_default();
-            let on_shelf = copy_rows
-                .iter()
-                .filter(|copy| copies::availability(copy).0 == pb::Availability::OnShelf)
-                .count();
+            let schools = school_availability(&copy_rows);
+            let on_shelf: i32 = schools.iter().map(|school| school.on_shelf).sum();
             Ok(pb::SearchHit {
                 title: Some(titles::to_proto(record)),
                 copies: copies::with_location_names(
                     connection,
                     copy_rows.iter().map(|copy| copies::to_proto(copy, &record.row.title)).collect(),
                 )?,
-                available_copies: i32::try_from(on_shelf).unwrap_or(i32::MAX),
+                available_copies: on_shelf,
+                schools,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
     Ok(SearchPage { hits, more })
+}
+
+/// Where a title's copies are, per school (ordered by school id).
+pub fn school_availability(copy_rows: &[CopyRow]) -> Vec<pb::SchoolAvailability> {
+    let mut schools: BTreeMap<&str, pb::SchoolAvailability> = BTreeMap::new();
+    for copy in copy_rows {
+        let school = schools.entry(copy.school_id.as_str()).or_insert_with(|| pb::SchoolAvailability {
+            school_id: copy.school_id.clone(),
+            ..Default::default()
+        });
+        let count = match copies::availability(copy).0 {
+            pb::Availability::OnShelf => &mut school.on_shelf,
+            pb::Availability::OnLoan => &mut school.on_loan,
+            pb::Availability::OnHoldShelf => &mut school.on_hold_shelf,
+            pb::Availability::InTransit => &mut school.in_transit,
+            pb::Availability::NotLoanable | pb::Availability::Unspecified => &mut school.not_loanable,
+        };
+        *count += 1;
+    }
+    schools.into_values().collect()
 }
 
 #[cfg(test)]

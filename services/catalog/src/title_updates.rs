@@ -173,6 +173,8 @@ pub fn save(
     for isbn in draft.isbns() {
         db::insert_title_isbn(connection, isbn.isbn13(), id)?;
     }
+    // The search index holds the old words until rewritten.
+    search::index_title(connection, id)?;
     Ok(TitleRecord {
         row,
         contributors,

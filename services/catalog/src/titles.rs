@@ -357,6 +357,9 @@ pub fn create(
             &SubjectRow { title_id: row.id.clone(), position, subject: subject.clone() },
         )?;
     }
+    // Search index (issue 4, search): the stored title's index entries and
+    // field texts, written in the same transaction.
+    search::index_title(connection, &row.id)?;
     Ok(TitleRecord {
         row,
         contributors,

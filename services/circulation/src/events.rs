@@ -46,6 +46,9 @@ pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
             title: loan.title.clone(),
             due_at: Some(timestamp(loan.due_at)),
             due_date: loan.due_date.clone(),
+            // For per-grade statistics (the catalog's popular titles by
+            // grade); a grade alone names nobody.
+            reader_grade: loan.reader_grade,
         })),
     }
 }

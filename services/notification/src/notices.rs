@@ -55,6 +55,13 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
         }
         // These remove notices rather than make one (see `Purge`).
         event::Payload::LoanAnonymized(_) | event::Payload::ReaderErased(_) => None,
+        // Hold and transit events change where a copy is; notices about
+        // holds come with the holds themselves (issue 5).
+        event::Payload::HoldTrapped(_)
+        | event::Payload::HoldReady(_)
+        | event::Payload::HoldReleased(_)
+        | event::Payload::TransitStarted(_)
+        | event::Payload::TransitReceived(_) => None,
     }
 }
 
@@ -73,7 +80,13 @@ pub fn purge_for(event: &Event) -> Option<Purge> {
     match event.payload.as_ref()? {
         event::Payload::LoanAnonymized(loan) => Some(Purge::Loan(loan.loan_id.clone())),
         event::Payload::ReaderErased(reader) => Some(Purge::Reader(reader.reader_id.clone())),
-        event::Payload::LoanCheckedOut(_) | event::Payload::LoanReturned(_) => None,
+        event::Payload::LoanCheckedOut(_)
+        | event::Payload::LoanReturned(_)
+        | event::Payload::HoldTrapped(_)
+        | event::Payload::HoldReady(_)
+        | event::Payload::HoldReleased(_)
+        | event::Payload::TransitStarted(_)
+        | event::Payload::TransitReceived(_) => None,
     }
 }
 

@@ -14,6 +14,11 @@ mod marc;
 // MARC import: a batch's lookups and multi-row inserts.
 mod marc_batch;
 
+// Search index, availability view changes, home-screen lists (issue 4).
+mod availability;
+mod discovery;
+mod search;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -23,6 +28,10 @@ pub use self::marc_batch::*;
 pub use self::records::*;
 pub use self::shelves::*;
 pub use self::titles::*;
+
+pub use self::availability::*;
+pub use self::discovery::*;
+pub use self::search::*;
 
 /// A stored title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]

@@ -1,0 +1,277 @@
+//! What a title is indexed under, and which index entries a query looks up
+//! (decision record 0004). Pure functions: no database here.
+//!
+//! Text is lower-cased first. Then it splits into runs:
+//!
+//! - an *ideograph run* (Chinese characters, kana, hangul) is indexed by
+//!   every two-character window (`森林报` → `森林`, `林报`) plus its last
+//!   character followed by [`RUN_END`] (`报 `), so every character of the
+//!   run starts at least one entry and a one-character query is a prefix
+//!   range over entries;
+//! - a *word* (letters and digits of other scripts: `charlotte`, `2024`) is
+//!   indexed whole; a query word matches it as a prefix (a B-tree range
+//!   `[word, word+1)`), so `char` finds `charlotte`;
+//! - anything else (spaces, punctuation, `·`, `'`) separates runs.
+//!
+//! The index only narrows the candidates: the database then checks that
+//! each space-separated part of the query is a substring of the searched
+//! field, so two-character windows never produce false hits.
+
+use std::collections::BTreeSet;
+
+/// Appended to the last character of an ideograph run, so that each
+/// character starts an entry. A space never occurs inside a run, and sorts
+/// before every ideograph.
+pub const RUN_END: char = ' ';
+/// Longest word stored, in characters; longer words are cut (a query word
+/// that long still matches through the prefix range).
+pub const MAX_WORD_CHARS: usize = 32;
+/// Most index pieces one query looks up; further pieces are left to the
+/// substring check.
+pub const MAX_QUERY_PIECES: usize = 6;
+
+/// Whether `character` belongs to a script written without spaces between
+/// words (searched by two-character windows).
+pub fn is_ideograph(character: char) -> bool {
+    matches!(u32::from(character),
+        0x2E80..=0x2FDF      // CJK and Kangxi radicals
+        | 0x3040..=0x30FF    // hiragana, katakana
+        | 0x3100..=0x312F    // bopomofo
+        | 0x3190..=0x31FF    // kanbun, bopomofo extended, CJK strokes, katakana ext.
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xAC00..=0xD7AF    // hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x3FFFF) // CJK extensions B–H
+}
+
+/// Whether `character` is part of a word (letters and digits that are not
+/// ideographs).
+pub fn is_word_char(character: char) -> bool {
+    character.is_alphanumeric() && !is_ideograph(character)
+}
+
+/// A run of `text`: an ideograph run or a word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Run {
+    Ideographs(Vec<char>),
+    Word(String),
+}
+
+/// Splits lower-cased text into runs, dropping separators.
+fn runs(text: &str) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let mut current: Option<Run> = None;
+    for character in text.chars() {
+        let next_kind = if is_ideograph(character) {
+            Some(true)
+        } else if is_word_char(character) {
+            Some(false)
+        } else {
+            None
+        };
+        match (&mut current, next_kind) {
+            (Some(Run::Ideographs(chars)), Some(true)) => chars.push(character),
+            (Some(Run::Word(word)), Some(false)) => word.push(character),
+            (_, kind) => {
+                runs.extend(current.take());
+                current = match kind {
+                    Some(true) => Some(Run::Ideographs(vec![character])),
+                    Some(false) => Some(Run::Word(character.to_string())),
+                    None => None,
+                };
+            }
+        }
+    }
+    runs.extend(current);
+    runs
+}
+
+/// The index entries of one piece of lower-cased text (a title, a name, a
+/// subject): two-character windows of ideograph runs, each run's last
+/// character with [`RUN_END`], and whole words (cut at [`MAX_WORD_CHARS`]).
+pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
+    for run in runs(text) {
+        match run {
+            Run::Ideographs(chars) => {
+                for window in chars.windows(2) {
+                    terms.insert(window.iter().collect());
+                }
+                if let Some(last) = chars.last() {
+                    terms.insert(format!("{last}{RUN_END}"));
+                }
+            }
+            Run::Word(word) => {
+                terms.insert(word.chars().take(MAX_WORD_CHARS).collect());
+            }
+        }
+    }
+}
+
+/// One index look-up of a query.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Piece {
+    /// Titles with exactly this entry (a two-character window).
+    Exact(String),
+    /// Titles with an entry starting with this text: a range from the text
+    /// (inclusive) to [`prefix_end`] (exclusive).
+    Prefix(String),
+}
+
+impl Piece {
+    /// How many titles the piece is likely to leave: longer is narrower.
+    /// One-character prefixes match a large part of any catalog.
+    fn strength(&self) -> usize {
+        match self {
+            Self::Exact(term) => 2 * term.chars().count(),
+            Self::Prefix(text) => {
+                let length = text.chars().count();
+                if length <= 1 { 0 } else { 2 * length - 1 }
+            }
+        }
+    }
+}
+
+/// The exclusive upper end of the range of entries starting with `prefix`:
+/// the prefix with its last character replaced by the next code point.
+/// Both databases compare these columns by code point (SQLite `BINARY`,
+/// PostgreSQL `COLLATE "C"` on UTF-8), so the range is the same on both.
+/// `None` when no such string exists (the last character is the highest).
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut code = u32::from(last) + 1;
+        // Skip the surrogate gap, which holds no characters.
+        if (0xD800..=0xDFFF).contains(&code) {
+            code = 0xE000;
+        }
+        if let Some(next) = char::from_u32(code) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The look-ups for a lower-cased query: every two-character window of its
+/// ideograph runs (a covering subset: windows 1–2, 3–4, …, and the last
+/// one), one-character runs and words as prefixes. At most
+/// [`MAX_QUERY_PIECES`], strongest first; one-character prefixes are dropped
+/// when anything stronger is there. Empty when the query has no letters,
+/// digits or ideographs (nothing to look up: the search scans).
+pub fn query_pieces(needle: &str) -> Vec<Piece> {
+    let mut pieces = BTreeSet::new();
+    for run in runs(needle) {
+        match run {
+            Run::Ideographs(chars) if chars.len() == 1 => {
+                pieces.insert(Piece::Prefix(chars[0].to_string()));
+            }
+            Run::Ideographs(chars) => {
+                let mut start = 0;
+                while start + 1 < chars.len() {
+                    pieces.insert(Piece::Exact(chars[start..start + 2].iter().collect()));
+                    start += 2;
+                }
+                if chars.len() % 2 == 1 {
+                    pieces.insert(Piece::Exact(chars[chars.len() - 2..].iter().collect()));
+                }
+            }
+            Run::Word(word) => {
+                pieces.insert(Piece::Prefix(word.chars().take(MAX_WORD_CHARS).collect()));
+            }
+        }
+    }
+    let mut pieces: Vec<Piece> = pieces.into_iter().collect();
+    pieces.sort_by(|a, b| b.strength().cmp(&a.strength()).then_with(|| a.cmp(b)));
+    if pieces.first().is_some_and(|strongest| strongest.strength() > 0) {
+        pieces.retain(|piece| piece.strength() > 0);
+    }
+    pieces.truncate(MAX_QUERY_PIECES);
+    pieces
+}
+
+/// The space-separated parts of a lower-cased query; each must be a
+/// substring of the searched field.
+pub fn substrings(needle: &str) -> Vec<&str> {
+    needle.split_whitespace().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Vec<String> {
+        let mut terms = BTreeSet::new();
+        index_terms(text, &mut terms);
+        terms.into_iter().collect()
+    }
+
+    #[test]
+    fn chinese_is_indexed_by_windows_and_run_ends() {
+        assert_eq!(terms("森林报·春"), ["报 ", "春 ", "林报", "森林"]);
+        assert_eq!(terms("草"), ["草 "]);
+    }
+
+    #[test]
+    fn words_are_indexed_whole_and_split_at_punctuation() {
+        assert_eq!(terms("charlotte's web"), ["charlotte", "s", "web"]);
+        assert_eq!(terms("e. b. white"), ["b", "e", "white"]);
+        assert_eq!(
+            terms("哈利·波特与魔法石 harry2"),
+            ["harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]
+        );
+        assert_eq!(terms(&"a".repeat(40)).len(), 1);
+        assert_eq!(terms(&"a".repeat(40))[0].chars().count(), MAX_WORD_CHARS);
+    }
+
+    #[test]
+    fn every_substring_of_an_ideograph_run_hits_its_pieces() {
+        let text = "大森林里的小木屋";
+        let stored = terms(text);
+        let chars: Vec<char> = text.chars().collect();
+        for start in 0..chars.len() {
+            for end in start + 1..=chars.len() {
+                let query: String = chars[start..end].iter().collect();
+                for piece in query_pieces(&query) {
+                    let found = match &piece {
+                        Piece::Exact(term) => stored.contains(term),
+                        Piece::Prefix(prefix) => stored.iter().any(|term| term.starts_with(prefix.as_str())),
+                    };
+                    assert!(found, "{query:?} needs {piece:?}, which {text:?} lacks");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn queries_cover_their_windows_with_few_pieces() {
+        assert_eq!(query_pieces("森林"), [Piece::Exact("森林".into())]);
+        assert_eq!(query_pieces("森林王国"), [Piece::Exact("森林".into()), Piece::Exact("王国".into())]);
+        assert_eq!(query_pieces("大森林"), [Piece::Exact("大森".into()), Piece::Exact("森林".into())]);
+        assert_eq!(query_pieces("龙"), [Piece::Prefix("龙".into())]);
+        assert_eq!(query_pieces("charlot"), [Piece::Prefix("charlot".into())]);
+        // "s" alone would match most of the catalog; "charlotte" narrows.
+        assert_eq!(query_pieces("charlotte's"), [Piece::Prefix("charlotte".into())]);
+        assert_eq!(query_pieces("a"), [Piece::Prefix("a".into())]);
+        assert!(query_pieces("!!! ·").is_empty());
+        assert_eq!(query_pieces(&"森林".repeat(50)), [Piece::Exact("森林".into())], "each window once");
+        assert!(query_pieces("一二三四五六七八九十百千万亿").len() <= MAX_QUERY_PIECES);
+    }
+
+    #[test]
+    fn prefix_ranges_end_at_the_next_code_point() {
+        assert_eq!(prefix_end("char").as_deref(), Some("chas"));
+        assert_eq!(prefix_end("龙").as_deref(), Some("龚"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+    }
+
+    #[test]
+    fn scripts_are_told_apart() {
+        assert!(is_ideograph('森') && is_ideograph('の') && is_ideograph('한') && is_ideograph('𠀀'));
+        assert!(!is_ideograph('a') && !is_ideograph('é') && !is_ideograph('·') && !is_ideograph('，'));
+        assert!(is_word_char('é') && is_word_char('7') && !is_word_char('森') && !is_word_char('\''));
+        assert_eq!(substrings(" charlotte's  web "), ["charlotte's", "web"]);
+    }
+}

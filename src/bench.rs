@@ -1,0 +1,179 @@
+//! `lectern bench search`: search latency per query shape on a catalog
+//! database (SQLite file or PostgreSQL URL), optionally filling it first
+//! with a synthetic district catalog. Each query runs
+//! `lectern_catalog::search::run`, the function behind the `SearchTitles`
+//! call, on one connection; the figures are what a search costs the
+//! catalog service before gRPC. Prints p50 and p95 per shape.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use lectern_catalog::search::{self, SearchRequest};
+use lectern_catalog::synthetic::{self, Plan};
+use lectern_common::db::Db;
+use lectern_proto::catalog::v1 as pb;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+/// `lectern bench …`
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Search latency per query shape (ISBN, Chinese, English, author).
+    Search(SearchBenchArgs),
+}
+
+/// Arguments of `lectern bench search`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SearchBenchArgs {
+    /// The catalog database: a SQLite file path or a postgres:// URL.
+    #[arg(long)]
+    pub database_url: String,
+    /// Fill the (empty) database with a synthetic catalog first.
+    #[arg(long)]
+    pub generate: bool,
+    /// Titles to generate.
+    #[arg(long, default_value_t = 500_000)]
+    pub titles: u64,
+    /// Copies to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub copies: u64,
+    /// Schools holding the generated copies.
+    #[arg(long, default_value_t = 40)]
+    pub schools: u32,
+    /// Queries timed per shape.
+    #[arg(long, default_value_t = 300)]
+    pub queries: usize,
+    /// Hits per page.
+    #[arg(long, default_value_t = 20)]
+    pub page_size: i64,
+}
+
+/// Runs a bench command.
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Search(args) => search_bench(&args),
+    }
+}
+
+fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.database_url, 2).context("opening the catalog database")?;
+    db.migrate(lectern_catalog::MIGRATIONS).context("migrating the catalog database")?;
+    if args.generate {
+        let plan = Plan { titles: args.titles, copies: args.copies, schools: args.schools, seed: 2026 };
+        let bar = indicatif::ProgressBar::new(plan.titles);
+        let summary = synthetic::generate(&db, &plan, |written| bar.set_position(written))
+            .context("generating the synthetic catalog")?;
+        bar.finish_and_clear();
+        println!(
+            "generated {} titles, {} copies, {} index entries in {:.1} s ({:.0} titles/s)",
+            summary.titles,
+            summary.copies,
+            summary.index_entries,
+            summary.elapsed.as_secs_f64(),
+            summary.titles as f64 / summary.elapsed.as_secs_f64().max(0.001)
+        );
+    }
+    let mut connection = db.connection().context("opening a connection")?;
+    let sample = synthetic::sample_titles(&mut connection, 20_000).context("sampling titles")?;
+    anyhow::ensure!(!sample.is_empty(), "the catalog is empty: run with --generate first");
+    let shapes = query_shapes(&sample, args.queries);
+    println!(
+        "{:<18} {:>8} {:>9} {:>9} {:>9} {:>10}",
+        "shape", "queries", "p50 ms", "p95 ms", "max ms", "avg hits"
+    );
+    for (shape, queries) in shapes {
+        // One untimed pass warms the caches, as a running service has them.
+        for query in queries.iter().take(20) {
+            search::run(&mut connection, query, 0, args.page_size)?;
+        }
+        let mut times = Vec::with_capacity(queries.len());
+        let mut hits = 0;
+        for query in &queries {
+            let started = Instant::now();
+            let page = search::run(&mut connection, query, 0, args.page_size)?;
+            times.push(started.elapsed());
+            hits += page.hits.len();
+        }
+        times.sort();
+        println!(
+            "{:<18} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>10.1}",
+            shape,
+            times.len(),
+            millis(percentile(&times, 50)),
+            millis(percentile(&times, 95)),
+            millis(times.last().copied().unwrap_or_default()),
+            hits as f64 / times.len().max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (sorted.len() * percent).div_ceil(100).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// A search request as `SearchTitles` would make it from `query`.
+fn request(query: &str) -> anyhow::Result<SearchRequest> {
+    SearchRequest::from_request(&pb::SearchTitlesRequest { query: query.to_owned(), ..Default::default() })
+        .map_err(|error| anyhow::anyhow!("bench query {query:?}: {error}"))
+}
+
+/// The benchmark queries, `count` per shape, drawn from the sampled titles
+/// and the generator's word lists.
+fn query_shapes(sample: &[synthetic::SampleTitle], count: usize) -> Vec<(&'static str, Vec<SearchRequest>)> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let chinese_titles: Vec<Vec<char>> = sample
+        .iter()
+        .map(|(_, title, _, _)| title.chars().collect::<Vec<char>>())
+        .filter(|chars| {
+            chars.len() >= 4 && chars.iter().all(|c| lectern_catalog::search_terms::is_ideograph(*c))
+        })
+        .collect();
+    let isbns: Vec<&str> = sample.iter().filter_map(|(_, _, isbn, _)| isbn.as_deref()).collect();
+    let authors: Vec<&str> = sample.iter().filter_map(|(_, _, _, author)| author.as_deref()).collect();
+    let two_char: Vec<&str> =
+        synthetic::zh_words().into_iter().filter(|word| word.chars().count() == 2).collect();
+    let english: Vec<&str> = synthetic::en_words().into_iter().filter(|word| word.len() >= 4).collect();
+    let mut shapes: Vec<(&'static str, Vec<String>)> = vec![
+        ("isbn", (0..count).filter_map(|_| isbns.choose(&mut rng).map(|isbn| (*isbn).to_owned())).collect()),
+        (
+            "chinese-2",
+            (0..count).filter_map(|_| two_char.choose(&mut rng).map(|word| (*word).to_owned())).collect(),
+        ),
+        (
+            "chinese-4",
+            (0..count)
+                .filter_map(|_| {
+                    let chars = chinese_titles.choose(&mut rng)?;
+                    let start = rand::Rng::gen_range(&mut rng, 0..=chars.len() - 4);
+                    Some(chars[start..start + 4].iter().collect())
+                })
+                .collect(),
+        ),
+        (
+            "english-word",
+            (0..count).filter_map(|_| english.choose(&mut rng).map(|word| (*word).to_owned())).collect(),
+        ),
+        (
+            "english-prefix",
+            (0..count).filter_map(|_| english.choose(&mut rng).map(|word| word[..3].to_owned())).collect(),
+        ),
+        (
+            "author",
+            (0..count).filter_map(|_| authors.choose(&mut rng).map(|name| (*name).to_owned())).collect(),
+        ),
+    ];
+    shapes
+        .drain(..)
+        .map(|(shape, queries)| (shape, queries.iter().filter_map(|query| request(query).ok()).collect()))
+        .collect()
+}
