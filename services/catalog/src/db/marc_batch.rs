@@ -7,8 +7,11 @@
 use diesel::prelude::*;
 use lectern_common::db::{DbConnection, insert_rows};
 
-use super::schema::{copies, marc_pool, title_contributors, title_isbns, title_subjects, titles};
-use super::{ContributorRow, CopyRow, PoolRow, SubjectRow, TitleRow};
+use super::schema::{
+    copies, marc_pool, title_contributors, title_isbns, title_search_fields, title_search_terms,
+    title_subjects, titles,
+};
+use super::{ContributorRow, CopyRow, PoolRow, SearchFieldsRow, SubjectRow, TitleRow};
 
 /// Keys looked up per query: far below SQLite's parameter limit.
 const LOOKUP_CHUNK: usize = 5_000;
@@ -18,6 +21,14 @@ const LOOKUP_CHUNK: usize = 5_000;
 #[diesel(table_name = title_isbns)]
 pub struct TitleIsbnRow {
     pub isbn13: String,
+    pub title_id: String,
+}
+
+/// One search index entry of a title.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = title_search_terms)]
+pub struct SearchTermRow {
+    pub term: String,
     pub title_id: String,
 }
 
@@ -90,6 +101,9 @@ pub struct BatchRows {
     pub contributors: Vec<ContributorRow>,
     pub isbns: Vec<TitleIsbnRow>,
     pub subjects: Vec<SubjectRow>,
+    /// The new titles' search index: field texts and entries.
+    pub search_fields: Vec<SearchFieldsRow>,
+    pub search_terms: Vec<SearchTermRow>,
     pub copies: Vec<CopyRow>,
     /// Pool records of ISBNs the pool lacks.
     pub new_pooled: Vec<PoolRow>,
@@ -103,6 +117,13 @@ pub fn insert_batch(connection: &mut DbConnection, rows: &BatchRows) -> QueryRes
     insert_rows::<_, ContributorRow>(connection, title_contributors::table, 4, rows.contributors.as_slice())?;
     insert_rows::<_, TitleIsbnRow>(connection, title_isbns::table, 2, rows.isbns.as_slice())?;
     insert_rows::<_, SubjectRow>(connection, title_subjects::table, 3, rows.subjects.as_slice())?;
+    insert_rows::<_, SearchFieldsRow>(
+        connection,
+        title_search_fields::table,
+        4,
+        rows.search_fields.as_slice(),
+    )?;
+    insert_rows::<_, SearchTermRow>(connection, title_search_terms::table, 2, rows.search_terms.as_slice())?;
     insert_rows::<_, CopyRow>(connection, copies::table, 20, rows.copies.as_slice())?;
     insert_rows::<_, PoolRow>(connection, marc_pool::table, 6, rows.new_pooled.as_slice())?;
     for row in &rows.replaced_pooled {

@@ -2,7 +2,8 @@
 //! the batch's ISBNs and barcodes is read with one query each, every row
 //! of the batch is built in memory by the same rules as a title or copy
 //! added one at a time ([`titles::title_row`], [`copies::copy_row`]), and
-//! the rows go in with multi-row INSERTs. On PostgreSQL that turns twenty
+//! the rows go in with multi-row INSERTs, the new titles' search index
+//! entries too. On PostgreSQL that turns twenty
 //! round trips per record into a handful per batch.
 //!
 //! It handles only batches where no record is refused. The first record
@@ -23,8 +24,9 @@ use pb::CopyStatus;
 use super::apply::{Failure, ImportState, item_type_known, location_id, title_draft};
 use super::import::{GoodRecord, Prepared};
 use crate::copies::{self, CopyDraft};
-use crate::db::{self, BatchRows, ContributorRow, PoolRow, SubjectRow, TitleIsbnRow};
+use crate::db::{self, BatchRows, ContributorRow, PoolRow, SearchTermRow, SubjectRow, TitleIsbnRow};
 use crate::error::Error;
+use crate::search::{self, IndexedTexts};
 use crate::titles;
 
 /// What the database and the batch so far hold, by key.
@@ -142,7 +144,21 @@ fn title_of(
     }
     let call_number = good.items.iter().map(|item| item.call_number.as_str()).find(|call| !call.is_empty());
     let draft = title_draft(&good.bib, call_number.unwrap_or(""));
-    let row = titles::title_row(&draft, ids::new_id(), now);
+    let mut row = titles::title_row(&draft, ids::new_id(), now);
+    // The search index, as `search::index_title` makes it for a title
+    // catalogued alone.
+    let texts = IndexedTexts {
+        title: &row.title,
+        other_titles: vec![row.subtitle.as_str(), row.series.as_str()],
+        names: draft.contributors.iter().map(|contributor| contributor.name.as_str()).collect(),
+        subjects: draft.subjects.iter().map(String::as_str).collect(),
+    };
+    let index = search::title_index(&row.id, &texts);
+    rows.search_terms
+        .extend(index.terms.into_iter().map(|term| SearchTermRow { term, title_id: row.id.clone() }));
+    rows.search_fields.push(index.fields);
+    row.search_text = index.search_text;
+    row.title_key = index.title_key;
     for isbn in draft.isbns() {
         // A record repeating an ISBN is refused by the unique index.
         if known.titles_by_isbn.insert(isbn.isbn13().to_owned(), row.id.clone()).is_some() {
