@@ -186,6 +186,33 @@ fn a_batch_matches_the_titles_and_copies_it_makes_itself() {
     let title = db::title_id_by_isbn(&mut connection, &isbn13(1)).unwrap().unwrap();
     let (copy, _) = db::find_copy_by_barcode(&mut connection, "S0000002").unwrap().unwrap();
     assert_eq!(copy.title_id, title);
+    // The batch indexed the title for search as indexing it alone does.
+    let imported = search_index_of(&mut connection, &title);
+    assert!(!imported.2.is_empty());
+    assert!(lectern_catalog::search::index_title(&mut connection, &title).unwrap());
+    assert_eq!(search_index_of(&mut connection, &title), imported);
+}
+
+/// A title's stored search text and key, field texts and index entries.
+fn search_index_of(
+    connection: &mut lectern_common::db::DbConnection,
+    title_id: &str,
+) -> (db::TitleRow, db::SearchFieldsRow, Vec<String>) {
+    use db::schema::{title_search_fields, title_search_terms};
+    use diesel::prelude::*;
+    let row = db::find_title(connection, title_id).unwrap().unwrap();
+    let fields = title_search_fields::table
+        .find(title_id)
+        .select(db::SearchFieldsRow::as_select())
+        .first(connection)
+        .unwrap();
+    let terms = title_search_terms::table
+        .filter(title_search_terms::title_id.eq(title_id))
+        .select(title_search_terms::term)
+        .order(title_search_terms::term.asc())
+        .load(connection)
+        .unwrap();
+    (row, fields, terms)
 }
 
 #[test]
