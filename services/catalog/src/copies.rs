@@ -174,9 +174,24 @@ pub fn create(
     if let Some(location_id) = &draft.location_id {
         crate::locations::require_at_school(connection, location_id, &draft.school_id)?;
     }
+    let row = copy_row(draft, id, &title.call_number, now);
+    db::insert_copy(connection, &row).map_err(|error| {
+        // A concurrent insert took the barcode after the check (PostgreSQL).
+        if unique_violation_on(&error, "barcode") {
+            Error::from(barcode_taken(&draft.barcode))
+        } else {
+            Error::from(error)
+        }
+    })?;
+    Ok(CopyRecord { row, title: title.title })
+}
+
+/// The stored row of a new copy `id`; without a call number of its own it
+/// takes its title's (MARC import builds many at once).
+pub fn copy_row(draft: &CopyDraft, id: String, title_call_number: &str, now: NaiveDateTime) -> CopyRow {
     let call_number =
-        if draft.call_number.is_empty() { title.call_number.clone() } else { draft.call_number.clone() };
-    let row = CopyRow {
+        if draft.call_number.is_empty() { title_call_number.to_owned() } else { draft.call_number.clone() };
+    CopyRow {
         id,
         title_id: draft.title_id.clone(),
         barcode: draft.barcode.clone(),
@@ -197,16 +212,7 @@ pub fn create(
         on_hold_shelf: false,
         in_transit: false,
         status_changed_at: Some(now),
-    };
-    db::insert_copy(connection, &row).map_err(|error| {
-        // A concurrent insert took the barcode after the check (PostgreSQL).
-        if unique_violation_on(&error, "barcode") {
-            Error::from(barcode_taken(&draft.barcode))
-        } else {
-            Error::from(error)
-        }
-    })?;
-    Ok(CopyRecord { row, title: title.title })
+    }
 }
 
 /// The copy fields `UpdateCopy` may change, as named in its field mask.

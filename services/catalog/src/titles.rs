@@ -316,34 +316,12 @@ pub fn create(
     id: String,
     now: NaiveDateTime,
 ) -> Result<TitleRecord, Error> {
-    let isbn13 = draft.isbn.as_ref().map(|isbn| isbn.isbn13().to_owned());
     for isbn in draft.isbns() {
         if let Some(existing) = db::title_id_by_isbn(connection, isbn.isbn13())? {
             return Err(isbn_taken(isbn.isbn13(), Some(&existing)).into());
         }
     }
-    let call_number = draft.call_number();
-    let row = TitleRow {
-        id,
-        isbn13,
-        title: draft.title.clone(),
-        publisher: draft.publisher.clone(),
-        publication_year: draft.publication_year,
-        language: draft.language.clone(),
-        search_text: search::search_text(&draft.title, draft.contributors.iter().map(|c| c.name.as_str())),
-        title_key: search::title_key(&draft.title),
-        created_at: now,
-        subtitle: draft.subtitle.clone(),
-        edition: draft.edition.clone(),
-        pages: draft.pages,
-        series: draft.series.clone(),
-        summary: draft.summary.clone(),
-        audience_min_grade: draft.audience.map(|range| range.min),
-        audience_max_grade: draft.audience.map(|range| range.max),
-        clc: draft.clc.clone(),
-        dewey: draft.dewey.clone(),
-        call_number,
-    };
+    let row = title_row(draft, id, now);
     db::insert_title(connection, &row).map_err(|error| {
         // Another cataloguer stored the same ISBN between the check above
         // and this insert (PostgreSQL only: SQLite writers are serialized).
@@ -388,6 +366,32 @@ pub fn create(
         subjects: draft.subjects.clone(),
         other_isbn13s: draft.other_isbns.iter().map(|isbn| isbn.isbn13().to_owned()).collect(),
     })
+}
+
+/// The stored row of a new title `id` (MARC import builds many at once).
+pub fn title_row(draft: &TitleDraft, id: String, now: NaiveDateTime) -> TitleRow {
+    let call_number = draft.call_number();
+    TitleRow {
+        id,
+        isbn13: draft.isbn.as_ref().map(|isbn| isbn.isbn13().to_owned()),
+        title: draft.title.clone(),
+        publisher: draft.publisher.clone(),
+        publication_year: draft.publication_year,
+        language: draft.language.clone(),
+        search_text: search::search_text(&draft.title, draft.contributors.iter().map(|c| c.name.as_str())),
+        title_key: search::title_key(&draft.title),
+        created_at: now,
+        subtitle: draft.subtitle.clone(),
+        edition: draft.edition.clone(),
+        pages: draft.pages,
+        series: draft.series.clone(),
+        summary: draft.summary.clone(),
+        audience_min_grade: draft.audience.map(|range| range.min),
+        audience_max_grade: draft.audience.map(|range| range.max),
+        clc: draft.clc.clone(),
+        dewey: draft.dewey.clone(),
+        call_number,
+    }
 }
 
 fn isbn_taken(isbn13: &str, title_id: Option<&str>) -> Refusal {

@@ -19,6 +19,7 @@ use lectern_catalog::{MIGRATIONS, db};
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, write_transaction};
 use lectern_common::ids;
+use lectern_proto::catalog::v1::{MarcRecordProblem, MarcRecordResult};
 
 fn now() -> NaiveDateTime {
     DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
@@ -36,24 +37,28 @@ fn isbn13(serial: u64) -> String {
 fn synthetic_file(count: u64) -> Vec<u8> {
     let mut file = Vec::new();
     for serial in 0..count {
-        let cn = serial % 2 == 1;
-        let mut record: Record = if cn { cnmarc() } else { marc21() };
-        let (isbn_tag, holdings_tag) = if cn { ("010", "995") } else { ("020", "952") };
-        record.fields.retain(
-            |field| !matches!(field, Field::Data(d) if [isbn_tag, holdings_tag].contains(&d.tag.as_str())),
-        );
-        record.fields.push(data(isbn_tag, "  ", &[('a', &isbn13(serial))]));
-        let barcode = format!("S{serial:07}");
-        let shelf = format!("{} 号架", serial % 10);
-        let item = if cn {
-            data("995", "  ", &[('f', &barcode), ('e', &shelf), ('k', "I247.55/L61"), ('r', "book")])
-        } else {
-            data("952", "  ", &[('p', &barcode), ('c', &shelf), ('o', "I287.45/C12"), ('y', "book")])
-        };
-        record.fields.push(item);
-        iso2709::write_record(&record, &mut file).unwrap();
+        push_record(&mut file, serial, &format!("S{serial:07}"), serial % 2 == 1);
     }
     file
+}
+
+/// Appends a record of the title with ISBN `isbn13(serial)` and one copy
+/// `barcode` (CNMARC when `cn`).
+fn push_record(file: &mut Vec<u8>, serial: u64, barcode: &str, cn: bool) {
+    let mut record: Record = if cn { cnmarc() } else { marc21() };
+    let (isbn_tag, holdings_tag) = if cn { ("010", "995") } else { ("020", "952") };
+    record.fields.retain(
+        |field| !matches!(field, Field::Data(d) if [isbn_tag, holdings_tag].contains(&d.tag.as_str())),
+    );
+    record.fields.push(data(isbn_tag, "  ", &[('a', &isbn13(serial))]));
+    let shelf = format!("{} 号架", serial % 10);
+    let item = if cn {
+        data("995", "  ", &[('f', barcode), ('e', &shelf), ('k', "I247.55/L61"), ('r', "book")])
+    } else {
+        data("952", "  ", &[('p', barcode), ('c', &shelf), ('o', "I287.45/C12"), ('y', "book")])
+    };
+    record.fields.push(item);
+    iso2709::write_record(&record, file).unwrap();
 }
 
 fn options(school_id: &str, dry_run: bool) -> ImportOptions {
@@ -70,23 +75,31 @@ fn options(school_id: &str, dry_run: bool) -> ImportOptions {
 
 /// Imports `file` the way the service does, batch by batch.
 fn import(db: &Db, file: &[u8], options: ImportOptions) -> ImportState {
+    import_reporting(db, file, options).0
+}
+
+/// Imports `file` and returns the rejected records too.
+fn import_reporting(db: &Db, file: &[u8], options: ImportOptions) -> (ImportState, Vec<MarcRecordResult>) {
     let mut connection = db.connection().unwrap();
     let mut state = ImportState::new(options.clone());
+    let mut rejected = Vec::new();
     read_file(file, &options, |batch| {
         if options.dry_run {
             let _ = write_transaction(&mut connection, |connection| {
-                apply_batch(connection, &mut state, &batch, now()).unwrap();
+                rejected.extend(apply_batch(connection, &mut state, &batch, now()).unwrap());
                 Err::<(), _>(diesel::result::Error::RollbackTransaction)
             });
         } else {
-            write_transaction(&mut connection, |connection| {
-                apply_batch(connection, &mut state, &batch, now())
-            })
-            .unwrap();
+            rejected.extend(
+                write_transaction(&mut connection, |connection| {
+                    apply_batch(connection, &mut state, &batch, now())
+                })
+                .unwrap(),
+            );
         }
         true
     });
-    state
+    (state, rejected)
 }
 
 fn database(label: &str) -> (Db, TestDatabase) {
@@ -116,6 +129,90 @@ fn a_file_of_many_batches_imports_once_and_dedups_on_the_second_run() {
         (0, 1_203, 1_203)
     );
     assert_eq!(db::count_pooled(&mut connection).unwrap(), 1_203);
+}
+
+#[test]
+fn a_refused_record_leaves_the_rest_of_its_batch_written() {
+    let (db, _database) = database("marcrefused");
+    let school = ids::new_id();
+    import(&db, &synthetic_file(10), options(&school, false));
+    let mut file = Vec::new();
+    for serial in 10..20 {
+        push_record(&mut file, serial, &format!("S{serial:07}"), serial % 2 == 1);
+    }
+    // A new title whose barcode is a copy of another title: refused.
+    push_record(&mut file, 100, "S0000003", false);
+    // A title of this batch again, with a second copy: matched.
+    push_record(&mut file, 12, "S0000500", true);
+    // A title and copy of the earlier import: both already there.
+    push_record(&mut file, 5, "S0000005", false);
+    for serial in 20..23 {
+        push_record(&mut file, serial, &format!("S{serial:07}"), serial % 2 == 1);
+    }
+    let (state, rejected) = import_reporting(&db, &file, options(&school, false));
+    let counts = state.counts;
+    assert_eq!(
+        (counts.records_read, counts.records_rejected, counts.titles_created, counts.titles_matched),
+        (16, 1, 13, 2)
+    );
+    assert_eq!((counts.copies_created, counts.copies_existing, counts.pooled), (14, 1, 15));
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].record, 11);
+    assert_eq!(rejected[0].problem(), MarcRecordProblem::BarcodeTaken);
+    let mut connection = db.connection().unwrap();
+    assert_eq!(db::title_id_by_isbn(&mut connection, &isbn13(100)).unwrap(), None, "nothing half-written");
+    let twelve = db::title_id_by_isbn(&mut connection, &isbn13(12)).unwrap().unwrap();
+    let (second_copy, _) = db::find_copy_by_barcode(&mut connection, "S0000500").unwrap().unwrap();
+    assert_eq!(second_copy.title_id, twelve);
+    let (last_copy, _) = db::find_copy_by_barcode(&mut connection, "S0000022").unwrap().unwrap();
+    assert_eq!(Some(last_copy.title_id), db::title_id_by_isbn(&mut connection, &isbn13(22)).unwrap());
+}
+
+#[test]
+fn a_batch_matches_the_titles_and_copies_it_makes_itself() {
+    let (db, _database) = database("marcselfmatch");
+    let school = ids::new_id();
+    let mut file = Vec::new();
+    push_record(&mut file, 1, "S0000001", false);
+    push_record(&mut file, 1, "S0000002", true);
+    push_record(&mut file, 1, "S0000001", false);
+    let (state, rejected) = import_reporting(&db, &file, options(&school, false));
+    let counts = state.counts;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!((counts.titles_created, counts.titles_matched), (1, 2));
+    assert_eq!((counts.copies_created, counts.copies_existing, counts.pooled), (2, 1, 3));
+    let mut connection = db.connection().unwrap();
+    assert_eq!(db::count_pooled(&mut connection).unwrap(), 1);
+    let title = db::title_id_by_isbn(&mut connection, &isbn13(1)).unwrap().unwrap();
+    let (copy, _) = db::find_copy_by_barcode(&mut connection, "S0000002").unwrap().unwrap();
+    assert_eq!(copy.title_id, title);
+    // The batch indexed the title for search as indexing it alone does.
+    let imported = search_index_of(&mut connection, &title);
+    assert!(!imported.2.is_empty());
+    assert!(lectern_catalog::search::index_title(&mut connection, &title).unwrap());
+    assert_eq!(search_index_of(&mut connection, &title), imported);
+}
+
+/// A title's stored search text and key, field texts and index entries.
+fn search_index_of(
+    connection: &mut lectern_common::db::DbConnection,
+    title_id: &str,
+) -> (db::TitleRow, db::SearchFieldsRow, Vec<String>) {
+    use db::schema::{title_search_fields, title_search_terms};
+    use diesel::prelude::*;
+    let row = db::find_title(connection, title_id).unwrap().unwrap();
+    let fields = title_search_fields::table
+        .find(title_id)
+        .select(db::SearchFieldsRow::as_select())
+        .first(connection)
+        .unwrap();
+    let terms = title_search_terms::table
+        .filter(title_search_terms::title_id.eq(title_id))
+        .select(title_search_terms::term)
+        .order(title_search_terms::term.asc())
+        .load(connection)
+        .unwrap();
+    (row, fields, terms)
 }
 
 #[test]

@@ -11,6 +11,8 @@ mod shelves;
 mod titles;
 // MARC import, export and intake.
 mod marc;
+// MARC import: a batch's lookups and multi-row inserts.
+mod marc_batch;
 
 // Search index, availability view changes, home-screen lists (issue 4).
 mod availability;
@@ -22,6 +24,7 @@ use diesel::prelude::*;
 
 pub use self::copies::*;
 pub use self::marc::*;
+pub use self::marc_batch::*;
 pub use self::records::*;
 pub use self::shelves::*;
 pub use self::titles::*;

@@ -37,9 +37,9 @@ pub struct ImportState {
     /// Running totals.
     pub counts: pb::MarcImportCounts,
     /// Item type codes of the district, loaded once.
-    item_types: Option<BTreeSet<String>>,
+    pub(super) item_types: Option<BTreeSet<String>>,
     /// Shelf locations of the school by name.
-    locations: HashMap<String, String>,
+    pub(super) locations: HashMap<String, String>,
     /// Dry run: ISBNs of titles earlier batches would have created.
     dry_isbns: HashSet<String>,
     /// Dry run: barcodes earlier batches would have added.
@@ -75,9 +75,12 @@ struct Tally {
 
 /// Why a record was not written.
 #[derive(Debug)]
-enum Failure {
+pub(super) enum Failure {
     /// The record is refused; the import goes on.
     Rejected(pb::MarcRecordResult),
+    /// The batch cannot be written in one go (a record of it would be
+    /// refused): it is written again one record at a time.
+    Conflict,
     /// The database failed; the import stops.
     Database(Error),
 }
@@ -92,7 +95,8 @@ impl From<diesel::result::Error> for Failure {
 /// records it rejected, in file order.
 ///
 /// Most batches hold no record the database refuses, so a batch is first
-/// written in one savepoint without one per record; only when a record is
+/// written in one savepoint without one per record — in an import, with
+/// one multi-row INSERT per table ([`super::batch`]); only when a record is
 /// refused is that savepoint rolled back and the batch written again with a
 /// savepoint per record, which keeps the refused one out.
 pub fn apply_batch(
@@ -102,10 +106,19 @@ pub fn apply_batch(
     now: NaiveDateTime,
 ) -> Result<Vec<pb::MarcRecordResult>, Error> {
     let counts = state.counts;
-    match connection.transaction(|connection| apply_records(connection, state, batch, now, false)) {
+    let first_try = connection.transaction(|connection| {
+        if state.options.dry_run {
+            // A dry run counts against the ISBNs and barcodes of its earlier,
+            // rolled-back batches, which only the per-record path knows.
+            apply_records(connection, state, batch, now, false)
+        } else {
+            super::batch::write_batch(connection, state, batch, now)
+        }
+    });
+    match first_try {
         Ok(rejected) => Ok(rejected),
         Err(Failure::Database(error)) => Err(error),
-        Err(Failure::Rejected(_)) => {
+        Err(Failure::Rejected(_) | Failure::Conflict) => {
             state.counts = counts;
             // Locations made in the rolled-back savepoint are gone again.
             state.locations.clear();
@@ -114,6 +127,7 @@ pub fn apply_batch(
                 Failure::Rejected(result) => {
                     Error::Internal(format!("record {} refused twice", result.record))
                 }
+                Failure::Conflict => Error::Internal("a record refused twice".to_owned()),
             })
         }
     }
@@ -323,7 +337,7 @@ fn add_copies(
     Ok(())
 }
 
-fn item_type_known(
+pub(super) fn item_type_known(
     connection: &mut DbConnection,
     state: &mut ImportState,
     code: &str,
@@ -335,7 +349,7 @@ fn item_type_known(
     Ok(state.item_types.as_ref().is_some_and(|codes| codes.contains(code)))
 }
 
-fn location_id(
+pub(super) fn location_id(
     connection: &mut DbConnection,
     state: &mut ImportState,
     school_id: &str,

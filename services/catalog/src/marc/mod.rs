@@ -1,11 +1,12 @@
 //! MARC in the catalog: importing MARC21 and CNMARC files ([`import`]
-//! reads and checks, [`apply`] writes), exporting a school's holdings as
-//! MARC21 ([`export`]), and cataloguing a book by scanning its ISBN from a
-//! metadata source such as the MARC pool ([`intake`]). The MARC formats
-//! themselves live in `lectern_biblio::marc`; docs/marc.md is the
-//! librarian's guide.
+//! reads and checks, [`apply`] writes, `batch` writes a whole batch of
+//! records at once), exporting a school's holdings as MARC21 ([`export`]),
+//! and cataloguing a book by scanning its ISBN from a metadata source such
+//! as the MARC pool ([`intake`]). The MARC formats themselves live in
+//! `lectern_biblio::marc`; docs/marc.md is the librarian's guide.
 
 pub mod apply;
+mod batch;
 pub mod export;
 pub mod import;
 pub mod intake;

@@ -7,6 +7,7 @@
 //! that differ per backend (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory
 //! lock around migrations) are matched on the variant in this module only.
 
+pub mod batch;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -18,6 +19,8 @@ use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+pub use self::batch::insert_rows;
 
 /// One connection to either backend. Query code takes `&mut DbConnection`.
 #[derive(diesel::MultiConnection)]

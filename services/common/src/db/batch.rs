@@ -1,0 +1,131 @@
+//! Multi-row INSERTs through the two-backend connection. diesel's
+//! `MultiConnection` cannot run `insert_into(..).values(&rows)` for many
+//! rows, yet one statement per row costs a round trip each on PostgreSQL,
+//! which is what makes bulk work (a MARC import of thousands of records)
+//! slow. [`insert_rows`] matches on the connection variant and lets the
+//! concrete connection run the batch insert, in chunks that keep each
+//! statement under the backend's limit of bound parameters.
+
+use diesel::prelude::*;
+use diesel::query_builder::InsertStatement;
+use diesel::query_dsl::methods::ExecuteDsl;
+
+use super::DbConnection;
+
+/// Most bound parameters in one SQLite statement (SQLite ≥ 3.32).
+pub const SQLITE_MAX_PARAMETERS: usize = 32_766;
+/// Most bound parameters in one PostgreSQL statement (the protocol's limit).
+pub const PG_MAX_PARAMETERS: usize = 65_535;
+
+/// Inserts `rows` into `table` with as few statements as the backend
+/// allows and returns how many rows were inserted. `columns` is how many
+/// columns one row binds (the fields of the `Insertable`); it sizes the
+/// chunks. Call it inside the caller's transaction: a failed chunk leaves
+/// the earlier ones written until that transaction is rolled back.
+///
+/// Name the row type at the call, `insert_rows::<_, TitleRow>(..)`: rustc
+/// checks diesel's bounds before it infers the type from the argument, and
+/// without it overflows on diesel's `Insertable` for `Option`.
+pub fn insert_rows<'a, T, R>(
+    connection: &mut DbConnection,
+    table: T,
+    columns: usize,
+    rows: &'a [R],
+) -> QueryResult<usize>
+where
+    T: Table + Copy,
+    &'a [R]: Insertable<T>,
+    InsertStatement<T, <&'a [R] as Insertable<T>>::Values>:
+        ExecuteDsl<PgConnection> + ExecuteDsl<SqliteConnection>,
+{
+    let limit = match connection {
+        DbConnection::Pg(_) => PG_MAX_PARAMETERS,
+        DbConnection::Sqlite(_) => SQLITE_MAX_PARAMETERS,
+    };
+    let rows_per_statement = (limit / columns.max(1)).max(1);
+    let mut inserted = 0;
+    for chunk in rows.chunks(rows_per_statement) {
+        inserted += match connection {
+            DbConnection::Pg(pg) => diesel::insert_into(table).values(chunk).execute(pg)?,
+            DbConnection::Sqlite(sqlite) => diesel::insert_into(table).values(chunk).execute(sqlite)?,
+        };
+    }
+    Ok(inserted)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::db::testing::TestDatabase;
+    use crate::db::{Db, is_unique_violation};
+
+    diesel::table! {
+        batch_probe (id) {
+            id -> Integer,
+            name -> Text,
+            note -> Nullable<Text>,
+        }
+    }
+
+    #[derive(Debug, Clone, Insertable)]
+    #[diesel(table_name = batch_probe)]
+    struct ProbeRow {
+        id: i32,
+        name: String,
+        note: Option<String>,
+    }
+
+    fn probe_rows(count: i32) -> Vec<ProbeRow> {
+        (1..=count)
+            .map(|id| ProbeRow {
+                id,
+                name: format!("书 {id}"),
+                note: (id % 3 == 0).then(|| format!("note {id}")),
+            })
+            .collect()
+    }
+
+    fn database() -> (TestDatabase, Db) {
+        let database = TestDatabase::create("batch");
+        let db = Db::connect(database.url(), 2).unwrap();
+        db.connection()
+            .unwrap()
+            .batch_execute("CREATE TABLE batch_probe (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT)")
+            .unwrap();
+        (database, db)
+    }
+
+    #[test]
+    fn many_rows_go_in_chunks_under_the_parameter_limit_and_all_arrive() {
+        let (_database, db) = database();
+        let mut connection = db.connection().unwrap();
+        // 40,000 rows × 3 columns is past both backends' limits per statement.
+        let rows = probe_rows(40_000);
+        let inserted = insert_rows::<_, ProbeRow>(&mut connection, batch_probe::table, 3, &rows).unwrap();
+        assert_eq!(inserted, 40_000);
+        let stored: i64 = batch_probe::table.count().get_result(&mut *connection).unwrap();
+        assert_eq!(stored, 40_000);
+        let (name, note): (String, Option<String>) = batch_probe::table
+            .find(39_999)
+            .select((batch_probe::name, batch_probe::note))
+            .first(&mut *connection)
+            .unwrap();
+        assert_eq!((name.as_str(), note.as_deref()), ("书 39999", Some("note 39999")));
+        assert_eq!(insert_rows::<_, ProbeRow>(&mut connection, batch_probe::table, 3, &[]).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_duplicate_key_fails_the_insert_as_a_unique_violation() {
+        let (_database, db) = database();
+        let mut connection = db.connection().unwrap();
+        let mut rows = probe_rows(10);
+        rows.push(rows[4].clone());
+        let result = connection
+            .transaction(|connection| insert_rows::<_, ProbeRow>(connection, batch_probe::table, 3, &rows));
+        assert!(result.as_ref().is_err_and(is_unique_violation), "{result:?}");
+        let stored: i64 = batch_probe::table.count().get_result(&mut *connection).unwrap();
+        assert_eq!(stored, 0, "the rolled-back transaction left nothing");
+    }
+}
