@@ -1,13 +1,19 @@
-//! `lectern bench search`: search latency per query shape on a catalog
-//! database (SQLite file or PostgreSQL URL), optionally filling it first
-//! with a synthetic district catalog. Each query runs
-//! `lectern_catalog::search::run`, the function behind the `SearchTitles`
-//! call, on one connection; the figures are what a search costs the
-//! catalog service before gRPC. Prints p50 and p95 per shape.
+//! Benchmarks on a catalog database (SQLite file or PostgreSQL URL).
+//!
+//! - `lectern bench search`: search latency per query shape, optionally
+//!   filling the database first with a synthetic district catalog. Each
+//!   query runs `lectern_catalog::search::run`, the function behind the
+//!   `SearchTitles` call, on one connection; the figures are what a search
+//!   costs the catalog service before gRPC. Prints p50 and p95 per shape.
+//! - `lectern bench import`: MARC import speed. Writes a synthetic file of
+//!   MARC21 and CNMARC records and imports it the way `ImportMarc` does
+//!   (same reading, batches and writes, below gRPC). Prints records/s.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use lectern_catalog::marc::import::{Format, ImportOptions};
+use lectern_catalog::marc::local::import_file;
 use lectern_catalog::search::{self, SearchRequest};
 use lectern_catalog::synthetic::{self, Plan};
 use lectern_common::db::Db;
@@ -21,6 +27,20 @@ use rand::seq::SliceRandom;
 pub enum BenchCommand {
     /// Search latency per query shape (ISBN, Chinese, English, author).
     Search(SearchBenchArgs),
+    /// MARC import speed (records/s) on an empty catalog database.
+    Import(ImportBenchArgs),
+}
+
+/// Arguments of `lectern bench import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportBenchArgs {
+    /// The catalog database: a SQLite file path or a postgres:// URL. Use an
+    /// empty one: records already there are matched, not created.
+    #[arg(long)]
+    pub database_url: String,
+    /// Records in the synthetic file (half MARC21, half CNMARC, one copy each).
+    #[arg(long, default_value_t = 10_000)]
+    pub records: u64,
 }
 
 /// Arguments of `lectern bench search`.
@@ -53,6 +73,7 @@ pub struct SearchBenchArgs {
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Search(args) => search_bench(&args),
+        BenchCommand::Import(args) => import_bench(&args),
     }
 }
 
@@ -106,6 +127,43 @@ fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {
             hits as f64 / times.len().max(1) as f64
         );
     }
+    Ok(())
+}
+
+fn import_bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
+    let db = Db::connect(&args.database_url, 1).context("opening the catalog database")?;
+    db.migrate(lectern_catalog::MIGRATIONS).context("migrating the catalog database")?;
+    let file = synthetic::marc::file(args.records).context("writing the synthetic MARC file")?;
+    let options = ImportOptions {
+        format: Format::Iso2709,
+        school_id: Some(lectern_common::ids::new_id()),
+        dry_run: false,
+        pool_only: false,
+        holdings: None,
+        source_name: "synthetic.mrc".into(),
+        request_id: None,
+    };
+    let mut connection = db.connection().context("connecting to the catalog database")?;
+    let started = Instant::now();
+    let (state, rejected) =
+        import_file(&mut connection, &file, &options, chrono::Utc::now().naive_utc()).context("importing")?;
+    let took = started.elapsed();
+    let counts = state.counts;
+    println!(
+        "MARC import: {} records ({} KiB) in {:.2} s = {:.0} records/s",
+        args.records,
+        file.len() / 1024,
+        took.as_secs_f64(),
+        args.records as f64 / took.as_secs_f64()
+    );
+    println!(
+        "  titles created {}, matched {}; copies created {}, already there {}; refused {}",
+        counts.titles_created,
+        counts.titles_matched,
+        counts.copies_created,
+        counts.copies_existing,
+        rejected.len()
+    );
     Ok(())
 }
 

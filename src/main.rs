@@ -24,7 +24,7 @@ enum Command {
     /// Run the whole suite (catalog, circulation, reader, notification and
     /// the gateway) in this process, with SQLite files in the data directory.
     Up(UpArgs),
-    /// Benchmarks on a catalog database (search latency per query shape).
+    /// Benchmarks on a catalog database: search latency per query shape, MARC import speed.
     #[command(subcommand)]
     Bench(lectern::bench::BenchCommand),
     #[command(flatten)]

@@ -11,13 +11,13 @@
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDateTime};
-use lectern_biblio::marc::samples::{cnmarc, data, marc21};
-use lectern_biblio::marc::{Field, Record, iso2709};
-use lectern_catalog::marc::apply::{ImportState, apply_batch};
-use lectern_catalog::marc::import::{Format, ImportOptions, read_file};
+use lectern_catalog::marc::apply::ImportState;
+use lectern_catalog::marc::import::{Format, ImportOptions};
+use lectern_catalog::marc::local::import_file;
+use lectern_catalog::synthetic;
 use lectern_catalog::{MIGRATIONS, db};
+use lectern_common::db::Db;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::db::{Db, write_transaction};
 use lectern_common::ids;
 use lectern_proto::catalog::v1::{MarcRecordProblem, MarcRecordResult};
 
@@ -26,39 +26,15 @@ fn now() -> NaiveDateTime {
 }
 
 fn isbn13(serial: u64) -> String {
-    let body = format!("978{:09}", serial);
-    let total: u32 =
-        body.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 1 { 3 } else { 1 }).sum();
-    format!("{body}{}", (10 - total % 10) % 10)
+    synthetic::marc::isbn13(serial)
 }
 
-/// `count` records alternating MARC21 and CNMARC, each a distinct title
-/// with one copy on one of ten shelves, as one ISO 2709 file.
 fn synthetic_file(count: u64) -> Vec<u8> {
-    let mut file = Vec::new();
-    for serial in 0..count {
-        push_record(&mut file, serial, &format!("S{serial:07}"), serial % 2 == 1);
-    }
-    file
+    synthetic::marc::file(count).unwrap()
 }
 
-/// Appends a record of the title with ISBN `isbn13(serial)` and one copy
-/// `barcode` (CNMARC when `cn`).
 fn push_record(file: &mut Vec<u8>, serial: u64, barcode: &str, cn: bool) {
-    let mut record: Record = if cn { cnmarc() } else { marc21() };
-    let (isbn_tag, holdings_tag) = if cn { ("010", "995") } else { ("020", "952") };
-    record.fields.retain(
-        |field| !matches!(field, Field::Data(d) if [isbn_tag, holdings_tag].contains(&d.tag.as_str())),
-    );
-    record.fields.push(data(isbn_tag, "  ", &[('a', &isbn13(serial))]));
-    let shelf = format!("{} 号架", serial % 10);
-    let item = if cn {
-        data("995", "  ", &[('f', barcode), ('e', &shelf), ('k', "I247.55/L61"), ('r', "book")])
-    } else {
-        data("952", "  ", &[('p', barcode), ('c', &shelf), ('o', "I287.45/C12"), ('y', "book")])
-    };
-    record.fields.push(item);
-    iso2709::write_record(&record, file).unwrap();
+    synthetic::marc::push_record(file, serial, barcode, cn).unwrap();
 }
 
 fn options(school_id: &str, dry_run: bool) -> ImportOptions {
@@ -81,25 +57,7 @@ fn import(db: &Db, file: &[u8], options: ImportOptions) -> ImportState {
 /// Imports `file` and returns the rejected records too.
 fn import_reporting(db: &Db, file: &[u8], options: ImportOptions) -> (ImportState, Vec<MarcRecordResult>) {
     let mut connection = db.connection().unwrap();
-    let mut state = ImportState::new(options.clone());
-    let mut rejected = Vec::new();
-    read_file(file, &options, |batch| {
-        if options.dry_run {
-            let _ = write_transaction(&mut connection, |connection| {
-                rejected.extend(apply_batch(connection, &mut state, &batch, now()).unwrap());
-                Err::<(), _>(diesel::result::Error::RollbackTransaction)
-            });
-        } else {
-            rejected.extend(
-                write_transaction(&mut connection, |connection| {
-                    apply_batch(connection, &mut state, &batch, now())
-                })
-                .unwrap(),
-            );
-        }
-        true
-    });
-    (state, rejected)
+    import_file(&mut connection, file, &options, now()).unwrap()
 }
 
 fn database(label: &str) -> (Db, TestDatabase) {

@@ -8,6 +8,7 @@
 //! the service stores titles with, so the benchmark searches what the
 //! service would have written.
 
+pub mod marc;
 mod words;
 
 use std::time::{Duration, Instant};
@@ -95,7 +96,7 @@ pub fn en_words() -> Vec<&'static str> {
 }
 
 /// An ISBN-13 from its first twelve digits.
-fn isbn13(first_twelve: &str) -> String {
+pub(crate) fn isbn13(first_twelve: &str) -> String {
     let sum: u32 = first_twelve
         .bytes()
         .enumerate()
