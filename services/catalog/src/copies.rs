@@ -122,6 +122,19 @@ pub fn item_type_code(field: &'static str, raw: &str) -> Result<String, FieldErr
     Ok(code.to_owned())
 }
 
+/// Refuses an item type the district does not have (`ITEM_TYPE_NOT_FOUND`).
+fn require_item_type(connection: &mut DbConnection, code: &str) -> Result<(), Error> {
+    if db::find_item_type(connection, code)?.is_some() {
+        return Ok(());
+    }
+    Err(Refusal::precondition(
+        Reason::ItemTypeNotFound,
+        format!("there is no item type {code}; see ListItemTypes"),
+    )
+    .with("item_type", code)
+    .into())
+}
+
 /// A price: not negative, not absurd, in a three-letter currency.
 pub fn money(field: &'static str, money: &pb::Money) -> Result<(i64, String), FieldError> {
     if !(0..=MAX_PRICE_MINOR).contains(&money.minor_units) {
@@ -163,14 +176,7 @@ pub fn create(
     if let Some(existing) = db::copy_id_by_barcode(connection, &draft.barcode)? {
         return Err(barcode_taken(&draft.barcode).with("copy_id", existing).into());
     }
-    if db::find_item_type(connection, &draft.item_type)?.is_none() {
-        return Err(Refusal::precondition(
-            Reason::ItemTypeNotFound,
-            format!("there is no item type {}; see ListItemTypes", draft.item_type),
-        )
-        .with("item_type", draft.item_type.as_str())
-        .into());
-    }
+    require_item_type(connection, &draft.item_type)?;
     if let Some(location_id) = &draft.location_id {
         crate::locations::require_at_school(connection, location_id, &draft.school_id)?;
     }
@@ -257,14 +263,7 @@ pub fn update(
             }
             "item_type" => {
                 let code = item_type_code("copy.item_type", &changes.item_type)?;
-                if db::find_item_type(connection, &code)?.is_none() {
-                    return Err(Refusal::precondition(
-                        Reason::ItemTypeNotFound,
-                        format!("there is no item type {code}; see ListItemTypes"),
-                    )
-                    .with("item_type", code.as_str())
-                    .into());
-                }
+                require_item_type(connection, &code)?;
                 row.item_type = code;
             }
             "price" => match &changes.price {

@@ -4,10 +4,8 @@
 //! what `CreateTitle` would refuse.
 
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::FieldError;
 use lectern_proto::catalog::v1 as pb;
-use tonic::Code;
 
 use crate::db::{self, ContributorRow, SubjectRow};
 use crate::error::Error;
@@ -117,14 +115,7 @@ pub fn save(
         if let Some(owner) = db::title_id_by_isbn(connection, isbn.isbn13())?
             && owner != id
         {
-            return Err(Refusal::new(
-                Code::AlreadyExists,
-                Reason::IsbnTaken,
-                format!("a title with ISBN {} is already catalogued", isbn.isbn13()),
-            )
-            .with("isbn13", isbn.isbn13())
-            .with("title_id", owner)
-            .into());
+            return Err(titles::isbn_taken(isbn.isbn13(), Some(&owner)).into());
         }
     }
     let mut row = record.row.clone();
@@ -147,7 +138,9 @@ pub fn save(
     row.call_number = draft.call_number();
     db::replace_title_parts(connection, &row).map_err(|error| {
         if unique_violation_on(&error, "isbn13") {
-            Error::from(Refusal::new(Code::AlreadyExists, Reason::IsbnTaken, "another title has that ISBN"))
+            // Another cataloguer took one of the ISBNs meanwhile
+            // (PostgreSQL); the transaction is aborted, so it is not named.
+            Error::from(titles::isbn_taken(draft.isbn.as_ref().map_or("", |isbn| isbn.isbn13()), None))
         } else {
             Error::from(error)
         }

@@ -394,7 +394,9 @@ pub fn title_row(draft: &TitleDraft, id: String, now: NaiveDateTime) -> TitleRow
     }
 }
 
-fn isbn_taken(isbn13: &str, title_id: Option<&str>) -> Refusal {
+/// ALREADY_EXISTS / `ISBN_TAKEN`, naming the title that has the ISBN when
+/// it is known.
+pub fn isbn_taken(isbn13: &str, title_id: Option<&str>) -> Refusal {
     let refusal = Refusal::new(
         Code::AlreadyExists,
         Reason::IsbnTaken,
