@@ -19,7 +19,7 @@ use lectern_common::paging;
 use lectern_common::validate::{FieldError, known_enum, required_text};
 use lectern_proto::catalog::v1 as pb;
 
-use crate::db::{self, CopyRow, SearchFieldsRow};
+use crate::db::{self, CopyRow, SearchFieldsRow, SearchTermRow};
 use crate::isbn::{self, Isbn};
 use crate::search_terms::{self, Piece};
 use crate::{copies, titles};
@@ -51,8 +51,9 @@ pub struct TextQuery {
     /// field must contain every one.
     pub substring_patterns: Vec<String>,
     /// Whether the substring check can find anything the index look-ups
-    /// have not already proved: false for a query that is exactly one
-    /// look-up (`森林`, `char`), whose entry shows the text contains it.
+    /// have not already proved: false when each space-separated part of
+    /// the query is exactly one look-up (`森林`, `char`, `john smith`),
+    /// whose entry shows the text contains it.
     pub verify: bool,
 }
 
@@ -62,7 +63,12 @@ impl TextQuery {
         let needle = text.to_lowercase();
         let escaped = escape_like(&needle);
         let pieces = search_terms::query_pieces(&needle);
-        let verify = !matches!(pieces.as_slice(), [Piece::Exact(one) | Piece::Prefix(one)] if *one == needle);
+        let looked_up = |part: &str| {
+            pieces
+                .iter()
+                .any(|piece| matches!(piece, Piece::Exact(text) | Piece::Prefix(text) if text == part))
+        };
+        let verify = pieces.is_empty() || !search_terms::substrings(&needle).into_iter().all(looked_up);
         Self {
             prefix_pattern: format!("{escaped}%"),
             contains_pattern: format!("%{escaped}%"),
@@ -262,13 +268,16 @@ pub fn search_text<'a>(title: &str, contributor_names: impl IntoIterator<Item = 
     text
 }
 
-/// The key a title is ranked and ordered by: lower-cased and trimmed.
+/// The key a title is ranked and ordered by: lower-cased and trimmed (a
+/// title proper is at most `titles::MAX_TITLE_CHARS` characters, which keeps
+/// index entries well inside PostgreSQL's B-tree row limit).
 pub fn title_key(title: &str) -> String {
     title.trim().to_lowercase()
 }
 
-/// How well a title matches a text query; lower ranks come first. The SQL
-/// in `db::search_titles_by_text` computes the same with `CASE WHEN`.
+/// How well a title matches a text query; lower ranks come first.
+/// `db::search_titles_by_text` reads the ranks in this order, one after the
+/// other, from the index entries, which carry the title key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rank {
     /// The title is the query.
@@ -330,8 +339,9 @@ pub struct TitleIndex {
     pub search_text: String,
     /// See [`title_key`].
     pub title_key: String,
-    /// Index entries, sorted, each once.
-    pub terms: Vec<String>,
+    /// Index entries, sorted by term, each term once; each carries the
+    /// title's key, which ranks and pages hits inside the index.
+    pub entries: Vec<SearchTermRow>,
 }
 
 /// Lower-cases non-empty values and joins them one per line.
@@ -351,11 +361,16 @@ pub fn title_index(title_id: &str, texts: &IndexedTexts<'_>) -> TitleIndex {
     for line in search_text.lines() {
         search_terms::index_terms(line, &mut terms);
     }
+    let title_key = title_key(texts.title);
+    let entries = terms
+        .into_iter()
+        .map(|term| SearchTermRow { term, title_key: title_key.clone(), title_id: title_id.to_owned() })
+        .collect();
     TitleIndex {
         fields: SearchFieldsRow { title_id: title_id.to_owned(), title_text, author_text, subject_text },
         search_text,
-        title_key: title_key(texts.title),
-        terms: terms.into_iter().collect(),
+        title_key,
+        entries,
     }
 }
 
@@ -379,7 +394,7 @@ pub fn index_title(connection: &mut DbConnection, title_id: &str) -> QueryResult
         subjects: subjects.iter().map(String::as_str).collect(),
     };
     let index = title_index(&row.id, &texts);
-    db::store_title_index(connection, &index.fields, &index.search_text, &index.title_key, &index.terms)?;
+    db::store_title_index(connection, &index)?;
     Ok(true)
 }
 

@@ -9,8 +9,10 @@
 //!   run starts at least one entry and a one-character query is a prefix
 //!   range over entries;
 //! - a *word* (letters and digits of other scripts: `charlotte`, `2024`) is
-//!   indexed whole; a query word matches it as a prefix (a B-tree range
-//!   `[word, word+1)`), so `char` finds `charlotte`;
+//!   indexed whole and by its prefixes of [`MIN_PREFIX_CHARS`] to
+//!   [`MAX_PREFIX_CHARS`] characters (`cha`, `char`, `charl`, `charlo`), so
+//!   a query word of up to six characters is one exact look-up (`char`
+//!   finds `charlotte`) and a longer one looks up its first six;
 //! - anything else (spaces, punctuation, `·`, `'`) separates runs.
 //!
 //! The index only narrows the candidates: the database then checks that
@@ -29,6 +31,12 @@ pub const MAX_WORD_CHARS: usize = 32;
 /// Most index pieces one query looks up; further pieces are left to the
 /// substring check.
 pub const MAX_QUERY_PIECES: usize = 6;
+/// Shortest word prefix stored: a shorter query word (`go`, `a`) is a range
+/// of entries instead of one.
+pub const MIN_PREFIX_CHARS: usize = 3;
+/// Longest word prefix stored: a longer query word looks up its first
+/// `MAX_PREFIX_CHARS` characters and the substring check decides.
+pub const MAX_PREFIX_CHARS: usize = 6;
 
 /// Whether `character` belongs to a script written without spaces between
 /// words (searched by two-character windows).
@@ -89,7 +97,9 @@ fn runs(text: &str) -> Vec<Run> {
 
 /// The index entries of one piece of lower-cased text (a title, a name, a
 /// subject): two-character windows of ideograph runs, each run's last
-/// character with [`RUN_END`], and whole words (cut at [`MAX_WORD_CHARS`]).
+/// character with [`RUN_END`], and words whole (cut at [`MAX_WORD_CHARS`])
+/// and by their prefixes of [`MIN_PREFIX_CHARS`]–[`MAX_PREFIX_CHARS`]
+/// characters.
 pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
     for run in runs(text) {
         match run {
@@ -102,6 +112,10 @@ pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
                 }
             }
             Run::Word(word) => {
+                let length = word.chars().count();
+                for prefix_length in MIN_PREFIX_CHARS..length.min(MAX_PREFIX_CHARS + 1) {
+                    terms.insert(word.chars().take(prefix_length).collect());
+                }
                 terms.insert(word.chars().take(MAX_WORD_CHARS).collect());
             }
         }
@@ -153,13 +167,36 @@ pub fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
-/// The look-ups for a lower-cased query: every two-character window of its
-/// ideograph runs (a covering subset: windows 1–2, 3–4, …, and the last
-/// one), one-character runs and words as prefixes. At most
-/// [`MAX_QUERY_PIECES`], strongest first; one-character prefixes are dropped
-/// when anything stronger is there. Empty when the query has no letters,
-/// digits or ideographs (nothing to look up: the search scans).
+/// The look-ups for a lower-cased query: the two-character windows of its
+/// ideograph runs, words of [`MIN_PREFIX_CHARS`] or more as the exact entry
+/// of their first [`MAX_PREFIX_CHARS`] characters, and one-character runs
+/// and shorter words as prefixes (ranges of entries).
+///
+/// Every window is looked up when there are at most [`MAX_QUERY_PIECES`]
+/// look-ups: a window across two common words (`林王` in `森林王国`) is
+/// often far rarer than either word, and the search drives from the rarest.
+/// A longer query looks up a covering subset (windows 1–2, 3–4, …, and the
+/// last one), cut at [`MAX_QUERY_PIECES`], strongest first. Prefixes are
+/// dropped when the query has an exact look-up (the substring check covers
+/// them), and one-character prefixes when a longer one is there. Empty when
+/// the query has no letters, digits or ideographs (nothing to look up).
 pub fn query_pieces(needle: &str) -> Vec<Piece> {
+    let every_window = pieces_of(needle, false);
+    let mut pieces =
+        if every_window.len() <= MAX_QUERY_PIECES { every_window } else { pieces_of(needle, true) };
+    pieces.sort_by(|a, b| b.strength().cmp(&a.strength()).then_with(|| a.cmp(b)));
+    if pieces.iter().any(|piece| matches!(piece, Piece::Exact(_))) {
+        pieces.retain(|piece| matches!(piece, Piece::Exact(_)));
+    } else if pieces.first().is_some_and(|strongest| strongest.strength() > 0) {
+        pieces.retain(|piece| piece.strength() > 0);
+    }
+    pieces.truncate(MAX_QUERY_PIECES);
+    pieces
+}
+
+/// The look-ups of [`query_pieces`], each once: every window of each
+/// ideograph run, or only a covering subset of them.
+fn pieces_of(needle: &str, covering: bool) -> Vec<Piece> {
     let mut pieces = BTreeSet::new();
     for run in runs(needle) {
         match run {
@@ -167,27 +204,25 @@ pub fn query_pieces(needle: &str) -> Vec<Piece> {
                 pieces.insert(Piece::Prefix(chars[0].to_string()));
             }
             Run::Ideographs(chars) => {
+                let step = if covering { 2 } else { 1 };
                 let mut start = 0;
                 while start + 1 < chars.len() {
                     pieces.insert(Piece::Exact(chars[start..start + 2].iter().collect()));
-                    start += 2;
+                    start += step;
                 }
-                if chars.len() % 2 == 1 {
+                if covering && chars.len() % 2 == 1 {
                     pieces.insert(Piece::Exact(chars[chars.len() - 2..].iter().collect()));
                 }
             }
+            Run::Word(word) if word.chars().count() >= MIN_PREFIX_CHARS => {
+                pieces.insert(Piece::Exact(word.chars().take(MAX_PREFIX_CHARS).collect()));
+            }
             Run::Word(word) => {
-                pieces.insert(Piece::Prefix(word.chars().take(MAX_WORD_CHARS).collect()));
+                pieces.insert(Piece::Prefix(word));
             }
         }
     }
-    let mut pieces: Vec<Piece> = pieces.into_iter().collect();
-    pieces.sort_by(|a, b| b.strength().cmp(&a.strength()).then_with(|| a.cmp(b)));
-    if pieces.first().is_some_and(|strongest| strongest.strength() > 0) {
-        pieces.retain(|piece| piece.strength() > 0);
-    }
-    pieces.truncate(MAX_QUERY_PIECES);
-    pieces
+    pieces.into_iter().collect()
 }
 
 /// The space-separated parts of a lower-cased query; each must be a
@@ -213,15 +248,33 @@ mod tests {
     }
 
     #[test]
-    fn words_are_indexed_whole_and_split_at_punctuation() {
-        assert_eq!(terms("charlotte's web"), ["charlotte", "s", "web"]);
-        assert_eq!(terms("e. b. white"), ["b", "e", "white"]);
+    fn words_are_indexed_whole_and_by_prefixes_and_split_at_punctuation() {
+        assert_eq!(terms("charlotte's web"), ["cha", "char", "charl", "charlo", "charlotte", "s", "web"]);
+        assert_eq!(terms("e. b. white"), ["b", "e", "whi", "whit", "white"]);
         assert_eq!(
             terms("哈利·波特与魔法石 harry2"),
-            ["harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]
+            ["har", "harr", "harry", "harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]
         );
-        assert_eq!(terms(&"a".repeat(40)).len(), 1);
-        assert_eq!(terms(&"a".repeat(40))[0].chars().count(), MAX_WORD_CHARS);
+        let long = terms(&"a".repeat(40));
+        assert_eq!(long.len(), MAX_PREFIX_CHARS - MIN_PREFIX_CHARS + 2, "{long:?}");
+        assert_eq!(long.iter().map(|term| term.chars().count()).max(), Some(MAX_WORD_CHARS));
+    }
+
+    #[test]
+    fn every_prefix_of_a_word_hits_its_pieces() {
+        let stored = terms("the extraordinary charlotte");
+        for word in ["the", "extraordinary", "charlotte"] {
+            for end in 1..=word.len() {
+                let query = &word[..end];
+                let pieces = query_pieces(query);
+                assert_eq!(pieces.len(), 1, "{query:?}");
+                let found = match &pieces[0] {
+                    Piece::Exact(term) => stored.contains(term),
+                    Piece::Prefix(prefix) => stored.iter().any(|term| term.starts_with(prefix.as_str())),
+                };
+                assert!(found, "{query:?} needs {pieces:?}");
+            }
+        }
     }
 
     #[test]
@@ -244,15 +297,25 @@ mod tests {
     }
 
     #[test]
-    fn queries_cover_their_windows_with_few_pieces() {
+    fn queries_look_up_their_windows() {
         assert_eq!(query_pieces("森林"), [Piece::Exact("森林".into())]);
-        assert_eq!(query_pieces("森林王国"), [Piece::Exact("森林".into()), Piece::Exact("王国".into())]);
+        assert_eq!(
+            query_pieces("森林王国"),
+            [Piece::Exact("林王".into()), Piece::Exact("森林".into()), Piece::Exact("王国".into())]
+        );
         assert_eq!(query_pieces("大森林"), [Piece::Exact("大森".into()), Piece::Exact("森林".into())]);
+        // Longer queries look up a covering subset.
+        assert_eq!(query_pieces("一二三四五六七八").len(), 4);
         assert_eq!(query_pieces("龙"), [Piece::Prefix("龙".into())]);
-        assert_eq!(query_pieces("charlot"), [Piece::Prefix("charlot".into())]);
+        assert_eq!(query_pieces("char"), [Piece::Exact("char".into())]);
+        // Longer words look up their first six characters.
+        assert_eq!(query_pieces("charlot"), [Piece::Exact("charlo".into())]);
         // "s" alone would match most of the catalog; "charlotte" narrows.
-        assert_eq!(query_pieces("charlotte's"), [Piece::Prefix("charlotte".into())]);
+        assert_eq!(query_pieces("charlotte's"), [Piece::Exact("charlo".into())]);
+        assert_eq!(query_pieces("harry p"), [Piece::Exact("harry".into())]);
         assert_eq!(query_pieces("a"), [Piece::Prefix("a".into())]);
+        assert_eq!(query_pieces("go a"), [Piece::Prefix("go".into())]);
+        assert_eq!(query_pieces("龙 go"), [Piece::Prefix("go".into())]);
         assert!(query_pieces("!!! ·").is_empty());
         assert_eq!(query_pieces(&"森林".repeat(50)), [Piece::Exact("森林".into())], "each window once");
         assert!(query_pieces("一二三四五六七八九十百千万亿").len() <= MAX_QUERY_PIECES);

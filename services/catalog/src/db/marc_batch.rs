@@ -11,7 +11,7 @@ use super::schema::{
     copies, marc_pool, title_contributors, title_isbns, title_search_fields, title_search_terms,
     title_subjects, titles,
 };
-use super::{ContributorRow, CopyRow, PoolRow, SearchFieldsRow, SubjectRow, TitleRow};
+use super::{ContributorRow, CopyRow, PoolRow, SearchFieldsRow, SearchTermRow, SubjectRow, TitleRow};
 
 /// Keys looked up per query: far below SQLite's parameter limit.
 const LOOKUP_CHUNK: usize = 5_000;
@@ -21,14 +21,6 @@ const LOOKUP_CHUNK: usize = 5_000;
 #[diesel(table_name = title_isbns)]
 pub struct TitleIsbnRow {
     pub isbn13: String,
-    pub title_id: String,
-}
-
-/// One search index entry of a title.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
-#[diesel(table_name = title_search_terms)]
-pub struct SearchTermRow {
-    pub term: String,
     pub title_id: String,
 }
 
@@ -123,7 +115,7 @@ pub fn insert_batch(connection: &mut DbConnection, rows: &BatchRows) -> QueryRes
         4,
         rows.search_fields.as_slice(),
     )?;
-    insert_rows::<_, SearchTermRow>(connection, title_search_terms::table, 2, rows.search_terms.as_slice())?;
+    insert_rows::<_, SearchTermRow>(connection, title_search_terms::table, 3, rows.search_terms.as_slice())?;
     insert_rows::<_, CopyRow>(connection, copies::table, 20, rows.copies.as_slice())?;
     insert_rows::<_, PoolRow>(connection, marc_pool::table, 6, rows.new_pooled.as_slice())?;
     for row in &rows.replaced_pooled {

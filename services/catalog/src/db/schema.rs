@@ -237,9 +237,11 @@ diesel::table! {
 
 diesel::table! {
     /// Index entries of titles: two-character windows of ideograph text,
-    /// run ends, whole words (see `search_terms`).
-    title_search_terms (term, title_id) {
+    /// run ends, words and word prefixes (see `search_terms`), each with its
+    /// title's key (migration 2026-11-29-500000_catalog_search_ranked).
+    title_search_terms (term, title_key, title_id) {
         term -> Text,
+        title_key -> Text,
         title_id -> Text,
     }
 }

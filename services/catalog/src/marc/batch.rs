@@ -24,7 +24,7 @@ use pb::CopyStatus;
 use super::apply::{Failure, ImportState, item_type_known, location_id, title_draft};
 use super::import::{GoodRecord, Prepared};
 use crate::copies::{self, CopyDraft};
-use crate::db::{self, BatchRows, ContributorRow, PoolRow, SearchTermRow, SubjectRow, TitleIsbnRow};
+use crate::db::{self, BatchRows, ContributorRow, PoolRow, SubjectRow, TitleIsbnRow};
 use crate::error::Error;
 use crate::search::{self, IndexedTexts};
 use crate::titles;
@@ -154,8 +154,7 @@ fn title_of(
         subjects: draft.subjects.iter().map(String::as_str).collect(),
     };
     let index = search::title_index(&row.id, &texts);
-    rows.search_terms
-        .extend(index.terms.into_iter().map(|term| SearchTermRow { term, title_id: row.id.clone() }));
+    rows.search_terms.extend(index.entries);
     rows.search_fields.push(index.fields);
     row.search_text = index.search_text;
     row.title_key = index.title_key;

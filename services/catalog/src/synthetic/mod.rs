@@ -159,7 +159,7 @@ impl Batch {
             &self.fields,
             &mut sql,
         );
-        inserts("title_search_terms (term, title_id)", &self.terms, &mut sql);
+        inserts("title_search_terms (term, title_key, title_id)", &self.terms, &mut sql);
         inserts(
             "copies (id, title_id, barcode, school_id, status, call_number, created_at, on_loan, \
              loan_due_at, loan_event_at, on_hold_shelf, in_transit, status_changed_at)",
@@ -320,9 +320,14 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
                 quote(&fields.author_text),
                 quote(&fields.subject_text)
             ));
-            entries += index.terms.len() as u64;
-            for term in &index.terms {
-                batch.terms.push(format!("({},{})", quote(term), quote(&id)));
+            entries += index.entries.len() as u64;
+            for entry in &index.entries {
+                batch.terms.push(format!(
+                    "({},{},{})",
+                    quote(&entry.term),
+                    quote(&entry.title_key),
+                    quote(&entry.title_id)
+                ));
             }
             // Copies: spread so the total comes out at the plan's number.
             let target = ((number + 1) as f64 * copies_per_title).round() as u64;

@@ -140,12 +140,17 @@ impl r2d2::ManageConnection for ConnectionManager {
                 // WAL lets readers work while one station writes; FULL sync
                 // means an acknowledged check-out survives a power cut; the
                 // busy timeout queues writers instead of failing them.
+                // Reading through a memory map (up to 1 GiB of the file)
+                // shares the operating system's page cache instead of
+                // copying each page in with a system call: a district
+                // catalog's search index is read at memory speed once warm.
                 connection
                     .batch_execute(
                         "PRAGMA journal_mode = WAL;
                          PRAGMA synchronous = FULL;
                          PRAGMA busy_timeout = 10000;
-                         PRAGMA foreign_keys = ON;",
+                         PRAGMA foreign_keys = ON;
+                         PRAGMA mmap_size = 1073741824;",
                     )
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(connection))
