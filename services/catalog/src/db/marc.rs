@@ -10,7 +10,7 @@ use super::{CopyRow, TitleRow};
 
 /// A record in the MARC pool.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = marc_pool)]
+#[diesel(table_name = marc_pool, treat_none_as_default_value = false)]
 pub struct PoolRow {
     pub isbn13: String,
     pub title: String,

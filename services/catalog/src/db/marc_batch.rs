@@ -1,11 +1,12 @@
 //! Queries of a MARC import batch: what the database already has for all
 //! the batch's ISBNs and barcodes in one query each, and the batch's rows
-//! written with multi-row INSERTs ([`lectern_common::db::insert_rows`]),
-//! so a batch of 500 records costs a handful of round trips instead of
-//! twenty per record.
+//! written table by table with [`lectern_common::db::bulk_insert`] (COPY on
+//! PostgreSQL, multi-row INSERTs on SQLite), so a batch of 500 records
+//! costs a handful of round trips instead of twenty per record.
 
 use diesel::prelude::*;
-use lectern_common::db::{DbConnection, insert_rows};
+use lectern_common::copy_in;
+use lectern_common::db::{DbConnection, bulk_insert};
 
 use super::schema::{
     copies, marc_pool, title_contributors, title_isbns, title_search_fields, title_search_terms,
@@ -18,11 +19,23 @@ const LOOKUP_CHUNK: usize = 5_000;
 
 /// One ISBN of a title.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
-#[diesel(table_name = title_isbns)]
+#[diesel(table_name = title_isbns, treat_none_as_default_value = false)]
 pub struct TitleIsbnRow {
     pub isbn13: String,
     pub title_id: String,
 }
+
+// The batch's row types go in with COPY on PostgreSQL. Each derives
+// `Insertable` with `treat_none_as_default_value = false`, as COPY needs:
+// none has an `Option` column whose default is other than NULL.
+copy_in!(TitleRow => titles::table);
+copy_in!(ContributorRow => title_contributors::table);
+copy_in!(TitleIsbnRow => title_isbns::table);
+copy_in!(SubjectRow => title_subjects::table);
+copy_in!(SearchFieldsRow => title_search_fields::table);
+copy_in!(SearchTermRow => title_search_terms::table);
+copy_in!(CopyRow => copies::table);
+copy_in!(PoolRow => marc_pool::table);
 
 /// The titles that have any of `isbn13s`, as (ISBN-13, title id).
 pub fn titles_by_isbns(
@@ -105,19 +118,14 @@ pub struct BatchRows {
 
 /// Writes a batch's rows (inside the caller's transaction).
 pub fn insert_batch(connection: &mut DbConnection, rows: &BatchRows) -> QueryResult<()> {
-    insert_rows::<_, TitleRow>(connection, titles::table, 19, rows.titles.as_slice())?;
-    insert_rows::<_, ContributorRow>(connection, title_contributors::table, 4, rows.contributors.as_slice())?;
-    insert_rows::<_, TitleIsbnRow>(connection, title_isbns::table, 2, rows.isbns.as_slice())?;
-    insert_rows::<_, SubjectRow>(connection, title_subjects::table, 3, rows.subjects.as_slice())?;
-    insert_rows::<_, SearchFieldsRow>(
-        connection,
-        title_search_fields::table,
-        4,
-        rows.search_fields.as_slice(),
-    )?;
-    insert_rows::<_, SearchTermRow>(connection, title_search_terms::table, 3, rows.search_terms.as_slice())?;
-    insert_rows::<_, CopyRow>(connection, copies::table, 20, rows.copies.as_slice())?;
-    insert_rows::<_, PoolRow>(connection, marc_pool::table, 6, rows.new_pooled.as_slice())?;
+    bulk_insert::<_, TitleRow>(connection, titles::table, &rows.titles)?;
+    bulk_insert::<_, ContributorRow>(connection, title_contributors::table, &rows.contributors)?;
+    bulk_insert::<_, TitleIsbnRow>(connection, title_isbns::table, &rows.isbns)?;
+    bulk_insert::<_, SubjectRow>(connection, title_subjects::table, &rows.subjects)?;
+    bulk_insert::<_, SearchFieldsRow>(connection, title_search_fields::table, &rows.search_fields)?;
+    bulk_insert::<_, SearchTermRow>(connection, title_search_terms::table, &rows.search_terms)?;
+    bulk_insert::<_, CopyRow>(connection, copies::table, &rows.copies)?;
+    bulk_insert::<_, PoolRow>(connection, marc_pool::table, &rows.new_pooled)?;
     for row in &rows.replaced_pooled {
         diesel::update(marc_pool::table.find(&row.isbn13)).set(row).execute(connection)?;
     }

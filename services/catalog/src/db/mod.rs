@@ -35,7 +35,7 @@ pub use self::search::*;
 
 /// A stored title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = schema::titles, treat_none_as_null = true)]
+#[diesel(table_name = schema::titles, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct TitleRow {
     pub id: String,
     pub isbn13: Option<String>,
@@ -60,7 +60,7 @@ pub struct TitleRow {
 
 /// A stored contributor of a title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = schema::title_contributors)]
+#[diesel(table_name = schema::title_contributors, treat_none_as_default_value = false)]
 pub struct ContributorRow {
     pub title_id: String,
     pub position: i32,
@@ -70,7 +70,7 @@ pub struct ContributorRow {
 
 /// A stored copy, with its availability view.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = schema::copies)]
+#[diesel(table_name = schema::copies, treat_none_as_default_value = false)]
 pub struct CopyRow {
     pub id: String,
     pub title_id: String,
@@ -96,7 +96,7 @@ pub struct CopyRow {
 
 /// A stored subject heading of a title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = schema::title_subjects)]
+#[diesel(table_name = schema::title_subjects, treat_none_as_default_value = false)]
 pub struct SubjectRow {
     pub title_id: String,
     pub position: i32,

@@ -38,7 +38,7 @@ const DRIVER_COUNT_CAP: i64 = 256;
 
 /// The lower-cased field texts of one title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = title_search_fields)]
+#[diesel(table_name = title_search_fields, treat_none_as_default_value = false)]
 pub struct SearchFieldsRow {
     pub title_id: String,
     pub title_text: String,
@@ -48,7 +48,7 @@ pub struct SearchFieldsRow {
 
 /// One search index entry of a title.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
-#[diesel(table_name = title_search_terms)]
+#[diesel(table_name = title_search_terms, treat_none_as_default_value = false)]
 pub struct SearchTermRow {
     pub term: String,
     /// The title's [`crate::search::title_key`]: hits of one term are read

@@ -1,10 +1,17 @@
-//! Multi-row INSERTs through the two-backend connection. diesel's
+//! Bulk inserts through the two-backend connection. diesel's
 //! `MultiConnection` cannot run `insert_into(..).values(&rows)` for many
 //! rows, yet one statement per row costs a round trip each on PostgreSQL,
 //! which is what makes bulk work (a MARC import of thousands of records)
-//! slow. [`insert_rows`] matches on the connection variant and lets the
-//! concrete connection run the batch insert, in chunks that keep each
-//! statement under the backend's limit of bound parameters.
+//! slow. Both helpers match on the connection variant and let the concrete
+//! connection do the work:
+//!
+//! - [`insert_rows`]: multi-row INSERTs, in chunks that keep each statement
+//!   under the backend's limit of bound parameters.
+//! - [`bulk_insert`]: the fastest way each backend has. On PostgreSQL that
+//!   is `COPY … FROM STDIN` (binary): a multi-row INSERT of ten thousand
+//!   rows spends most of its time parsing and planning a statement with
+//!   tens of thousands of parameters, which COPY skips. SQLite gets the
+//!   multi-row INSERTs. A row type opts in with [`copy_in!`](crate::copy_in).
 
 use diesel::prelude::*;
 use diesel::query_builder::InsertStatement;
@@ -16,6 +23,61 @@ use super::DbConnection;
 pub const SQLITE_MAX_PARAMETERS: usize = 32_766;
 /// Most bound parameters in one PostgreSQL statement (the protocol's limit).
 pub const PG_MAX_PARAMETERS: usize = 65_535;
+/// Most columns a row can bind: diesel is built with its
+/// `32-column-tables` feature (workspace `Cargo.toml`), so no table, and no
+/// `Insertable` of one, has more. Raise it with that feature.
+pub const MAX_ROW_COLUMNS: usize = 32;
+
+/// A row type that PostgreSQL can take with `COPY … FROM STDIN`: implement
+/// it with [`copy_in!`](crate::copy_in) next to the row's `Insertable`
+/// derive. diesel's COPY takes every field as a bound value, never
+/// `DEFAULT`: derive `Insertable` with `treat_none_as_default_value = false`
+/// (a `None` is then written as NULL, not as the column's default).
+pub trait CopyIn: Sized {
+    /// Writes `rows` with one COPY and returns how many were written.
+    fn copy_in(connection: &mut PgConnection, rows: &[Self]) -> QueryResult<usize>;
+}
+
+/// `copy_in!(TitleRow => titles::table)` implements [`CopyIn`] for a row
+/// type from its `Insertable` derive, so a column added to the row needs
+/// nothing more here.
+#[macro_export]
+macro_rules! copy_in {
+    ($row:ty => $table:path) => {
+        impl $crate::db::batch::CopyIn for $row {
+            fn copy_in(
+                connection: &mut ::diesel::PgConnection,
+                rows: &[Self],
+            ) -> ::diesel::QueryResult<usize> {
+                use ::diesel::ExecuteCopyFromDsl as _;
+                ::diesel::copy_from($table).from_insertable(rows).execute(connection)
+            }
+        }
+    };
+}
+
+/// Inserts `rows` into `table` the fastest way the backend has and returns
+/// how many were inserted: one `COPY … FROM STDIN` on PostgreSQL, multi-row
+/// INSERTs ([`insert_rows`]) on SQLite. What is written is the same either
+/// way. Call it inside the caller's transaction; a unique violation fails
+/// it as one ([`super::is_unique_violation`]) on both backends. Name the
+/// row type at the call, as for [`insert_rows`].
+pub fn bulk_insert<'a, T, R>(connection: &mut DbConnection, table: T, rows: &'a [R]) -> QueryResult<usize>
+where
+    T: Table + Copy,
+    R: CopyIn,
+    &'a [R]: Insertable<T>,
+    InsertStatement<T, <&'a [R] as Insertable<T>>::Values>:
+        ExecuteDsl<PgConnection> + ExecuteDsl<SqliteConnection>,
+{
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    match connection {
+        DbConnection::Pg(pg) => R::copy_in(pg, rows),
+        DbConnection::Sqlite(_) => insert_rows::<T, R>(connection, table, MAX_ROW_COLUMNS, rows),
+    }
+}
 
 /// Inserts `rows` into `table` with as few statements as the backend
 /// allows and returns how many rows were inserted. `columns` is how many
@@ -70,12 +132,14 @@ mod tests {
     }
 
     #[derive(Debug, Clone, Insertable)]
-    #[diesel(table_name = batch_probe)]
+    #[diesel(table_name = batch_probe, treat_none_as_default_value = false)]
     struct ProbeRow {
         id: i32,
         name: String,
         note: Option<String>,
     }
+
+    crate::copy_in!(ProbeRow => batch_probe::table);
 
     fn probe_rows(count: i32) -> Vec<ProbeRow> {
         (1..=count)
@@ -124,6 +188,34 @@ mod tests {
         rows.push(rows[4].clone());
         let result = connection
             .transaction(|connection| insert_rows::<_, ProbeRow>(connection, batch_probe::table, 3, &rows));
+        assert!(result.as_ref().is_err_and(is_unique_violation), "{result:?}");
+        let stored: i64 = batch_probe::table.count().get_result(&mut *connection).unwrap();
+        assert_eq!(stored, 0, "the rolled-back transaction left nothing");
+    }
+
+    #[test]
+    fn bulk_insert_writes_every_row_as_given() {
+        let (_database, db) = database();
+        let mut connection = db.connection().unwrap();
+        let rows = probe_rows(40_000);
+        let inserted = bulk_insert::<_, ProbeRow>(&mut connection, batch_probe::table, &rows).unwrap();
+        assert_eq!(inserted, 40_000);
+        let stored: Vec<(i32, String, Option<String>)> =
+            batch_probe::table.order(batch_probe::id).load(&mut *connection).unwrap();
+        let given: Vec<(i32, String, Option<String>)> =
+            rows.into_iter().map(|row| (row.id, row.name, row.note)).collect();
+        assert!(stored == given, "what was stored differs from the rows given");
+        assert_eq!(bulk_insert::<_, ProbeRow>(&mut connection, batch_probe::table, &[]).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_duplicate_key_fails_the_bulk_insert_as_a_unique_violation() {
+        let (_database, db) = database();
+        let mut connection = db.connection().unwrap();
+        let mut rows = probe_rows(10);
+        rows.push(rows[4].clone());
+        let result = connection
+            .transaction(|connection| bulk_insert::<_, ProbeRow>(connection, batch_probe::table, &rows));
         assert!(result.as_ref().is_err_and(is_unique_violation), "{result:?}");
         let stored: i64 = batch_probe::table.count().get_result(&mut *connection).unwrap();
         assert_eq!(stored, 0, "the rolled-back transaction left nothing");

@@ -20,7 +20,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
-pub use self::batch::insert_rows;
+pub use self::batch::{CopyIn, bulk_insert, insert_rows};
 
 /// One connection to either backend. Query code takes `&mut DbConnection`.
 #[derive(diesel::MultiConnection)]
