@@ -5,10 +5,11 @@
 //! shown in. A text search reads the ranks of [`Rank`] one after the other
 //! (exact title and title prefix, then title contains, then the rest), each
 //! in key order from the entries of one look-up, the *driver*, and stops as
-//! soon as the page is full. The query's other look-ups, its substring check
-//! and the filters are `EXISTS` conditions on each entry read, answered from
-//! primary keys (and the `(title_id, term)` index for prefix look-ups). A query matching tens of
-//! thousands of titles thus reads a few dozen entries, not all of them.
+//! soon as the page is full. The query's other look-ups, its substring
+//! check and the filters are `EXISTS` conditions on each entry read,
+//! answered from primary keys (and the `(title_id, term)` index for prefix
+//! look-ups). A query matching tens of thousands of titles thus reads a few
+//! dozen entries, not all of them.
 //!
 //! The statements are written as SQL text, the same on both backends apart
 //! from their placeholders ([`Statement`]): the number of look-ups and
