@@ -215,28 +215,22 @@ fn push_conditions(
         }
         statement.end_exists();
     }
-    let mut title_conditions = Vec::new();
-    if let Some(class_prefix) = &filters.class_prefix_pattern {
-        title_conditions.push((Condition::ClassPrefix, class_prefix.clone()));
-    }
-    if let Some(language) = &filters.language {
-        title_conditions.push((Condition::Language, language.clone()));
-    }
-    if field == SearchField::Any {
-        title_conditions
-            .extend(substring_patterns.iter().map(|pattern| (Condition::SearchText, pattern.clone())));
-    }
-    if !title_conditions.is_empty() || filters.audience_grade.is_some() {
+    let search_text_patterns = if field == SearchField::Any { substring_patterns } else { &[] };
+    let on_title_row = filters.class_prefix_pattern.is_some()
+        || filters.language.is_some()
+        || filters.audience_grade.is_some()
+        || !search_text_patterns.is_empty();
+    if on_title_row {
         statement.push(" AND EXISTS (SELECT 1 FROM titles t WHERE t.id = ").push(title_id);
-        for (condition, value) in &title_conditions {
-            statement.push(" AND ");
-            match condition {
-                Condition::ClassPrefix => {
-                    statement.push("(").like("t.clc", value).push(" OR ").like("t.dewey", value).push(")")
-                }
-                Condition::Language => statement.push("t.language = ").text(value),
-                Condition::SearchText => statement.like("t.search_text", value),
-            };
+        if let Some(class_prefix) = &filters.class_prefix_pattern {
+            statement.push(" AND (").like("t.clc", class_prefix).push(" OR ").like("t.dewey", class_prefix);
+            statement.push(")");
+        }
+        if let Some(language) = &filters.language {
+            statement.push(" AND t.language = ").text(language);
+        }
+        for pattern in search_text_patterns {
+            statement.push(" AND ").like("t.search_text", pattern);
         }
         if let Some(grade) = filters.audience_grade {
             statement.push(" AND t.audience_min_grade <= ").bind(Bind::Integer(grade));
@@ -255,14 +249,6 @@ fn push_conditions(
         statement.push(" AND ").like(column, pattern);
     }
     statement.end_exists();
-}
-
-/// A condition on the title row.
-#[derive(Debug, Clone, Copy)]
-enum Condition {
-    ClassPrefix,
-    Language,
-    SearchText,
 }
 
 /// The ids of one page of hits for an ISBN: the title having it among its

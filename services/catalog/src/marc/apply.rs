@@ -22,7 +22,7 @@ use lectern_common::refusal::Reason;
 use lectern_proto::catalog::v1 as pb;
 use pb::{CopyStatus, MarcRecordProblem};
 
-use super::import::{GoodRecord, ImportOptions, Prepared, rejection};
+use super::import::{GoodRecord, ImportOptions, ItemDraft, Prepared, rejection};
 use crate::copies::{self, CopyDraft};
 use crate::db::{self, PoolRow};
 use crate::error::Error;
@@ -316,19 +316,7 @@ fn add_copies(
                     .map_err(|error| refused(error, &holdings_tag))?,
             ),
         };
-        let draft = CopyDraft {
-            title_id: title_id.to_owned(),
-            barcode: item.barcode.clone(),
-            school_id: school_id.clone(),
-            call_number: item.call_number.clone(),
-            status: CopyStatus::Available,
-            location_id,
-            item_type: item.item_type.clone(),
-            price: item.price.clone(),
-            acquired_on: None,
-            acquisition_source: state.options.source_name.clone(),
-            condition_note: String::new(),
-        };
+        let draft = copy_draft(item, title_id, &school_id, location_id, &state.options.source_name);
         copies::create(connection, &draft, ids::new_id(), now)
             .map_err(|error| refused(error, &holdings_tag))?;
         tally.copies_created += 1;
@@ -388,6 +376,30 @@ fn title_tag(flavour: Flavour) -> &'static str {
     match flavour {
         Flavour::Marc21 => "245",
         Flavour::Cnmarc => "200",
+    }
+}
+
+/// The copy to catalogue from a holdings item of a record: available, at
+/// `school_id`, with the import's source name as its acquisition source.
+pub fn copy_draft(
+    item: &ItemDraft,
+    title_id: &str,
+    school_id: &str,
+    location_id: Option<String>,
+    source_name: &str,
+) -> CopyDraft {
+    CopyDraft {
+        title_id: title_id.to_owned(),
+        barcode: item.barcode.clone(),
+        school_id: school_id.to_owned(),
+        call_number: item.call_number.clone(),
+        status: CopyStatus::Available,
+        location_id,
+        item_type: item.item_type.clone(),
+        price: item.price.clone(),
+        acquired_on: None,
+        acquisition_source: source_name.to_owned(),
+        condition_note: String::new(),
     }
 }
 

@@ -19,11 +19,10 @@ use chrono::NaiveDateTime;
 use lectern_common::db::{DbConnection, is_unique_violation};
 use lectern_common::ids;
 use lectern_proto::catalog::v1 as pb;
-use pb::CopyStatus;
 
-use super::apply::{Failure, ImportState, item_type_known, location_id, title_draft};
+use super::apply::{Failure, ImportState, copy_draft, item_type_known, location_id, title_draft};
 use super::import::{GoodRecord, Prepared};
-use crate::copies::{self, CopyDraft};
+use crate::copies;
 use crate::db::{self, BatchRows, ContributorRow, PoolRow, SubjectRow, TitleIsbnRow};
 use crate::error::Error;
 use crate::search::{self, IndexedTexts};
@@ -216,19 +215,7 @@ fn add_copies(
                 })?)
             }
         };
-        let draft = CopyDraft {
-            title_id: title_id.to_owned(),
-            barcode: item.barcode.clone(),
-            school_id: school_id.clone(),
-            call_number: item.call_number.clone(),
-            status: CopyStatus::Available,
-            location_id,
-            item_type: item.item_type.clone(),
-            price: item.price.clone(),
-            acquired_on: None,
-            acquisition_source: state.options.source_name.clone(),
-            condition_note: String::new(),
-        };
+        let draft = copy_draft(item, title_id, &school_id, location_id, &state.options.source_name);
         known.copies_by_barcode.insert(item.barcode.clone(), (title_id.to_owned(), school_id.clone()));
         rows.copies.push(copies::copy_row(&draft, ids::new_id(), &title_call_number, now));
         state.counts.copies_created += 1;
