@@ -284,9 +284,9 @@ pub enum Rank {
     ExactTitle,
     /// The title starts with the query.
     TitlePrefix,
-    /// The title contains the query.
+    /// The title contains the query elsewhere.
     TitleContains,
-    /// Only a contributor's name contains the query.
+    /// Another field has the query (or the title has it only inside words).
     Other,
 }
 
@@ -301,17 +301,21 @@ impl Rank {
         }
     }
 
-    /// The rank of a title (by its [`title_key`]) for a query's needle, as
-    /// the database computes it.
-    pub fn of(title_key: &str, needle: &str) -> Self {
-        if title_key == needle {
+    /// The rank of a title (by its [`title_key`]) for a query (its needle
+    /// and look-ups), as the database computes it. A title ranks by its
+    /// title only when the title proper itself has the query's look-ups
+    /// (its marked entries, see [`search_terms::TITLE_MARK`];
+    /// [`search_terms::text_has_pieces`]): `john` in *Littlejohn* is a
+    /// substring, not a word of the title.
+    pub fn of(title_key: &str, needle: &str, pieces: &[Piece]) -> Self {
+        if !title_key.contains(needle) || !search_terms::text_has_pieces(title_key, pieces) {
+            Self::Other
+        } else if title_key == needle {
             Self::ExactTitle
         } else if title_key.starts_with(needle) {
             Self::TitlePrefix
-        } else if title_key.contains(needle) {
-            Self::TitleContains
         } else {
-            Self::Other
+            Self::TitleContains
         }
     }
 }
@@ -339,7 +343,8 @@ pub struct TitleIndex {
     pub search_text: String,
     /// See [`title_key`].
     pub title_key: String,
-    /// Index entries, sorted by term, each term once; each carries the
+    /// Index entries, sorted by term, each term once (the title proper's
+    /// also marked, see [`search_terms::TITLE_MARK`]); each carries the
     /// title's key, which ranks and pages hits inside the index.
     pub entries: Vec<SearchTermRow>,
 }
@@ -357,21 +362,31 @@ pub fn title_index(title_id: &str, texts: &IndexedTexts<'_>) -> TitleIndex {
     let author_text = lines(texts.names.iter().copied());
     let subject_text = lines(texts.subjects.iter().copied());
     let search_text = lines([title_text.as_str(), author_text.as_str(), subject_text.as_str()]);
-    let mut terms = BTreeSet::new();
-    for line in search_text.lines() {
-        search_terms::index_terms(line, &mut terms);
-    }
     let title_key = title_key(texts.title);
-    let entries = terms
+    let fields = SearchFieldsRow {
+        title_id: title_id.to_owned(),
+        title_text,
+        author_text,
+        subject_text,
+        title_key: title_key.clone(),
+    };
+    let entries = title_terms(&fields)
         .into_iter()
         .map(|term| SearchTermRow { term, title_key: title_key.clone(), title_id: title_id.to_owned() })
         .collect();
-    TitleIndex {
-        fields: SearchFieldsRow { title_id: title_id.to_owned(), title_text, author_text, subject_text },
-        search_text,
-        title_key,
-        entries,
+    TitleIndex { fields, search_text, title_key, entries }
+}
+
+/// The terms a title is indexed under, from its stored field texts and key:
+/// the terms of each field, and those of the title proper again, marked.
+/// Re-indexing finds a title's old entries by these (their primary keys).
+pub fn title_terms(fields: &SearchFieldsRow) -> BTreeSet<String> {
+    let mut terms = BTreeSet::new();
+    for text in [&fields.title_text, &fields.author_text, &fields.subject_text] {
+        search_terms::index_terms(text, &mut terms);
     }
+    search_terms::title_proper_terms(&fields.title_key, &mut terms);
+    terms
 }
 
 /// Re-indexes the stored title `title_id` from its title, subtitle, series,
@@ -564,10 +579,15 @@ mod tests {
 
     #[test]
     fn ranking_puts_exact_then_prefix_then_part_then_author() {
-        assert_eq!(Rank::of("草房子", "草房子"), Rank::ExactTitle);
-        assert_eq!(Rank::of("草房子", "草房"), Rank::TitlePrefix);
-        assert_eq!(Rank::of("草房子", "房子"), Rank::TitleContains);
-        assert_eq!(Rank::of("青铜葵花", "曹文轩"), Rank::Other);
+        let rank =
+            |title_key: &str, query: &str| Rank::of(title_key, query, &search_terms::query_pieces(query));
+        assert_eq!(rank("草房子", "草房子"), Rank::ExactTitle);
+        assert_eq!(rank("草房子", "草房"), Rank::TitlePrefix);
+        assert_eq!(rank("草房子", "房子"), Rank::TitleContains);
+        assert_eq!(rank("青铜葵花", "曹文轩"), Rank::Other);
+        // A substring that is not where a word of the title starts.
+        assert_eq!(rank("littlejohn's farm", "john"), Rank::Other);
+        assert_eq!(rank("the john smith story", "john smith"), Rank::TitleContains);
         let mut ranks = [Rank::Other, Rank::TitleContains, Rank::ExactTitle, Rank::TitlePrefix];
         ranks.sort();
         assert_eq!(ranks.map(Rank::value), [0, 1, 2, 3], "the SQL values must sort like the ranks");

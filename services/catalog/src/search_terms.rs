@@ -15,6 +15,12 @@
 //!   finds `charlotte`) and a longer one looks up its first six;
 //! - anything else (spaces, punctuation, `·`, `'`) separates runs.
 //!
+//! The terms of the title proper are stored a second time with
+//! [`TITLE_MARK`] in front (`^charlotte`): the title ranks of a search read
+//! only the titles whose title proper has the query's look-ups, not every
+//! title that has them in any field (an author's name is in thousands of
+//! titles and in the title of none).
+//!
 //! The index only narrows the candidates: the database then checks that
 //! each space-separated part of the query is a substring of the searched
 //! field, so two-character windows never produce false hits.
@@ -37,6 +43,11 @@ pub const MIN_PREFIX_CHARS: usize = 3;
 /// Longest word prefix stored: a longer query word looks up its first
 /// `MAX_PREFIX_CHARS` characters and the substring check decides.
 pub const MAX_PREFIX_CHARS: usize = 6;
+
+/// Put in front of the terms of the title proper, which are stored a
+/// second time marked so. Never part of a term: it is neither a letter, a
+/// digit nor an ideograph.
+pub const TITLE_MARK: char = '^';
 
 /// Whether `character` belongs to a script written without spaces between
 /// words (searched by two-character windows).
@@ -122,6 +133,29 @@ pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
     }
 }
 
+/// Adds the marked entries of a title proper (already lower-cased): its
+/// [`index_terms`], each with [`TITLE_MARK`] in front.
+pub fn title_proper_terms(title_key: &str, terms: &mut BTreeSet<String>) {
+    let mut plain = BTreeSet::new();
+    index_terms(title_key, &mut plain);
+    terms.extend(plain.into_iter().map(|term| format!("{TITLE_MARK}{term}")));
+}
+
+/// Whether lower-cased `text` has an entry for each exact look-up of
+/// `pieces`: how a title proper is told to have the look-ups of a query
+/// (see [`crate::search::Rank::of`]). A prefix look-up (a one-character
+/// ideograph run, a one- or two-letter word) is not required of it:
+/// [`query_pieces`] never mixes one with other look-ups, and its title
+/// ranks read all entries.
+pub fn text_has_pieces(text: &str, pieces: &[Piece]) -> bool {
+    let mut terms = BTreeSet::new();
+    index_terms(text, &mut terms);
+    pieces.iter().all(|piece| match piece {
+        Piece::Exact(term) => terms.contains(term),
+        Piece::Prefix(_) => true,
+    })
+}
+
 /// One index look-up of a query.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Piece {
@@ -133,6 +167,14 @@ pub enum Piece {
 }
 
 impl Piece {
+    /// The same look-up among the marked entries of titles proper.
+    pub fn in_title(&self) -> Self {
+        match self {
+            Self::Exact(term) => Self::Exact(format!("{TITLE_MARK}{term}")),
+            Self::Prefix(prefix) => Self::Prefix(format!("{TITLE_MARK}{prefix}")),
+        }
+    }
+
     /// How many titles the piece is likely to leave: longer is narrower.
     /// One-character prefixes match a large part of any catalog.
     fn strength(&self) -> usize {
@@ -178,8 +220,11 @@ pub fn prefix_end(prefix: &str) -> Option<String> {
 /// A longer query looks up a covering subset (windows 1–2, 3–4, …, and the
 /// last one), cut at [`MAX_QUERY_PIECES`], strongest first. Prefixes are
 /// dropped when the query has an exact look-up (the substring check covers
-/// them), and one-character prefixes when a longer one is there. Empty when
-/// the query has no letters, digits or ideographs (nothing to look up).
+/// them); without one, only the strongest prefix is looked up and the
+/// substring check decides the rest (`go to` looks up words starting with
+/// `go` and checks that the text contains `to`). So the look-ups are either
+/// all exact or one prefix. Empty when the query has no letters, digits or
+/// ideographs (nothing to look up).
 pub fn query_pieces(needle: &str) -> Vec<Piece> {
     let every_window = pieces_of(needle, false);
     let mut pieces =
@@ -187,10 +232,10 @@ pub fn query_pieces(needle: &str) -> Vec<Piece> {
     pieces.sort_by(|a, b| b.strength().cmp(&a.strength()).then_with(|| a.cmp(b)));
     if pieces.iter().any(|piece| matches!(piece, Piece::Exact(_))) {
         pieces.retain(|piece| matches!(piece, Piece::Exact(_)));
-    } else if pieces.first().is_some_and(|strongest| strongest.strength() > 0) {
-        pieces.retain(|piece| piece.strength() > 0);
+        pieces.truncate(MAX_QUERY_PIECES);
+    } else {
+        pieces.truncate(1);
     }
-    pieces.truncate(MAX_QUERY_PIECES);
     pieces
 }
 
@@ -316,6 +361,14 @@ mod tests {
         assert_eq!(query_pieces("a"), [Piece::Prefix("a".into())]);
         assert_eq!(query_pieces("go a"), [Piece::Prefix("go".into())]);
         assert_eq!(query_pieces("龙 go"), [Piece::Prefix("go".into())]);
+        assert_eq!(query_pieces("go to"), [Piece::Prefix("go".into())]);
+        assert_eq!(query_pieces("龙 虎"), [Piece::Prefix("虎".into())]);
+        // Either every look-up is exact or there is one prefix.
+        for query in ["go to it", "a b c", "龙 go 虎", "go dog", "森 林 dog", "一 二"] {
+            let pieces = query_pieces(query);
+            let prefixes = pieces.iter().filter(|piece| matches!(piece, Piece::Prefix(_))).count();
+            assert!(prefixes == 0 || pieces.len() == 1, "{query:?}: {pieces:?}");
+        }
         assert!(query_pieces("!!! ·").is_empty());
         assert_eq!(
             query_pieces(&"森林".repeat(50)),
@@ -323,6 +376,29 @@ mod tests {
             "each window once"
         );
         assert!(query_pieces("一二三四五六七八九十百千万亿").len() <= MAX_QUERY_PIECES);
+    }
+
+    #[test]
+    fn titles_proper_are_stored_again_marked() {
+        let mut stored = BTreeSet::new();
+        title_proper_terms("草房子 web", &mut stored);
+        let stored: Vec<String> = stored.into_iter().collect();
+        assert_eq!(stored, ["^web", "^子 ", "^房子", "^草房"]);
+        assert!(!is_word_char(TITLE_MARK) && !is_ideograph(TITLE_MARK));
+        assert_eq!(Piece::Exact("web".into()).in_title(), Piece::Exact("^web".into()));
+        assert_eq!(Piece::Prefix("草".into()).in_title(), Piece::Prefix("^草".into()));
+    }
+
+    #[test]
+    fn a_text_has_the_pieces_its_entries_would_give() {
+        assert!(text_has_pieces("charlotte's web", &query_pieces("charl web")));
+        assert!(text_has_pieces("草房子", &query_pieces("草")));
+        assert!(text_has_pieces("草房子", &query_pieces("房子")));
+        assert!(!text_has_pieces("littlejohn", &query_pieces("john")));
+        assert!(!text_has_pieces("go", &query_pieces("gob")));
+        // Prefix look-ups are not required of a title proper.
+        assert!(text_has_pieces("anything", &query_pieces("go")));
+        assert!(text_has_pieces("anything", &[]));
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn ranking_puts_the_exact_title_first() {
         db::search_titles_by_text(connection, &query, SearchField::Any, &Filters::default(), 0, 100)
             .unwrap()
             .iter()
-            .map(|row| Rank::of(&row.title_key, &query.needle))
+            .map(|row| Rank::of(&row.title_key, &query.needle, &query.pieces))
             .collect();
     assert_eq!(ranks, [Rank::ExactTitle, Rank::TitlePrefix, Rank::TitleContains]);
 
@@ -423,7 +423,7 @@ fn reference_hits(
                 && search_terms::substrings(&query.needle).iter().all(|part| searched.contains(part));
             found.then(|| {
                 (
-                    Rank::of(&index.title_key, &query.needle),
+                    Rank::of(&index.title_key, &query.needle, &query.pieces),
                     index.title_key.clone(),
                     id.clone(),
                     title.clone(),
@@ -459,6 +459,8 @@ fn search_agrees_with_the_index_rules_worked_out_in_rust() {
         ("The Extraordinary Adventures", &["Jack Charlton"], &["Adventure"]),
         ("Adventure Time 动物", &["Charles Webb"], &["动物"]),
         ("100% 数学", &[], &[]),
+        // Has "jack london" inside a word of its title: ranked by its author.
+        ("Littlejack London Tales", &["Jack Smith"], &[]),
     ];
     // Enough books by one author that both of the name's words are common
     // look-ups (more than the search counts), so the search reads rank by
@@ -570,10 +572,70 @@ fn search_agrees_with_the_index_rules_worked_out_in_rust() {
     assert!(checked > 60, "most queries find something ({checked})");
     let london = search_titles(connection, "jack london");
     assert_eq!(london.len(), 100, "a page of 100");
-    assert_eq!(london[..3], ["Jack London: A Life", "The Call of Jack London", "Tales of the North 000"]);
+    // Titles with the name first; "Littlejack" has it inside a word, so it
+    // ranks with the author's books (by title key).
+    assert_eq!(
+        london[..4],
+        [
+            "Jack London: A Life",
+            "The Call of Jack London",
+            "Littlejack London Tales",
+            "Tales of the North 000"
+        ]
+    );
     assert_eq!(search_titles(connection, "go"), ["Go, Dog. Go!", "Goodnight Moon", "The Golden Compass"]);
     assert_eq!(
         search_titles(connection, "动物"),
         ["动物王国的秘密", "Adventure Time 动物", "小猫钓鱼", "房子里的猫", "森林报·春"]
     );
+}
+
+#[test]
+fn a_corrected_title_is_found_by_its_new_words_only() {
+    use lectern_catalog::title_updates;
+    let catalog = catalog("reindex");
+    let mut connection = catalog.db.connection().unwrap();
+    let connection = &mut *connection;
+    let request = pb::CreateTitleRequest {
+        title: "The Wolf Story".into(),
+        contributors: vec![pb::Contributor { name: "Jack London".into(), role: 0 }],
+        subjects: vec!["Wolves".into()],
+        ..Default::default()
+    };
+    let draft = TitleDraft::from_request(&request).unwrap();
+    let record =
+        write_transaction(connection, |connection| titles::create(connection, &draft, ids::new_id(), now()))
+            .unwrap();
+    assert_eq!(search_titles(connection, "wolf story"), ["The Wolf Story"]);
+
+    let changes = pb::Title {
+        title: "White Fang".into(),
+        contributors: vec![pb::Contributor { name: "Jack London".into(), role: 0 }],
+        ..Default::default()
+    };
+    let mask = ["title".to_owned(), "contributors".to_owned()];
+    let draft = title_updates::changed_draft(&record, &changes, &mask).unwrap();
+    write_transaction(connection, |connection| title_updates::save(connection, &record, &draft)).unwrap();
+
+    assert!(search_titles(connection, "wolf story").is_empty(), "old title words are gone");
+    assert_eq!(search_titles(connection, "white fang"), ["White Fang"]);
+    assert_eq!(search_titles(connection, "wolves"), ["White Fang"], "subjects kept");
+    // Exactly the entries the new texts give, none left over.
+    let texts = search::IndexedTexts {
+        title: "White Fang",
+        other_titles: Vec::new(),
+        names: vec!["Jack London"],
+        subjects: vec!["Wolves"],
+    };
+    let expected = search::title_index(&record.row.id, &texts).entries.len();
+    let stored: i64 = {
+        use diesel::prelude::*;
+        use lectern_catalog::db::schema::title_search_terms;
+        title_search_terms::table
+            .filter(title_search_terms::title_id.eq(&record.row.id))
+            .count()
+            .get_result(connection)
+            .unwrap()
+    };
+    assert_eq!(usize::try_from(stored).unwrap(), expected);
 }

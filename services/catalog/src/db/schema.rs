@@ -253,6 +253,7 @@ diesel::table! {
         title_text -> Text,
         author_text -> Text,
         subject_text -> Text,
+        title_key -> Text,
     }
 }
 

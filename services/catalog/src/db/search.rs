@@ -7,9 +7,11 @@
 //! in key order from the entries of one look-up, the *driver*, and stops as
 //! soon as the page is full. The query's other look-ups, its substring
 //! check and the filters are `EXISTS` conditions on each entry read,
-//! answered from primary keys (and the `(title_id, term)` index for prefix
-//! look-ups). A query matching tens of thousands of titles thus reads a few
-//! dozen entries, not all of them.
+//! answered from primary keys. A query matching tens of thousands of titles
+//! thus reads a few dozen entries, not all of them. The title ranks read
+//! the marked entries of titles proper
+//! ([`crate::search_terms::TITLE_MARK`]), so a name found in thousands of
+//! titles' authors and in no title costs nothing there.
 //!
 //! The statements are written as SQL text, the same on both backends apart
 //! from their placeholders ([`Statement`]): the number of look-ups and
@@ -28,7 +30,7 @@ use lectern_common::db::{DbConnection, insert_rows};
 use super::TitleRow;
 use super::schema::{title_search_fields, title_search_terms, titles};
 use crate::search::{Filters, Rank, SearchField, TextQuery, TitleIndex};
-use crate::search_terms::{Piece, prefix_end};
+use crate::search_terms::{Piece, TITLE_MARK, prefix_end};
 
 /// The escape character of every LIKE pattern made by [`crate::search`].
 const LIKE_ESCAPE: &str = r"ESCAPE '\'";
@@ -36,6 +38,8 @@ const LIKE_ESCAPE: &str = r"ESCAPE '\'";
 /// rarest look-up of a query is chosen as its driver. A driver with fewer
 /// is read whole in one statement and its hits ranked after reading.
 const DRIVER_COUNT_CAP: i64 = 256;
+/// Old entries of a title deleted per statement when it is re-indexed.
+const TERMS_PER_DELETE: usize = 500;
 
 /// The lower-cased field texts of one title.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -45,6 +49,10 @@ pub struct SearchFieldsRow {
     pub title_text: String,
     pub author_text: String,
     pub subject_text: String,
+    /// The title key the title's entries were stored under (see
+    /// [`SearchTermRow::title_key`]): with the texts, it gives the primary
+    /// keys of the entries to delete when the title is indexed again.
+    pub title_key: String,
 }
 
 /// One search index entry of a title.
@@ -62,13 +70,31 @@ pub struct SearchTermRow {
 /// `search_text` and `title_key` (call inside a write transaction).
 pub fn store_title_index(connection: &mut DbConnection, index: &TitleIndex) -> QueryResult<()> {
     let title_id = index.fields.title_id.as_str();
+    // The old entries, by their primary keys: the terms of the field texts
+    // and key stored with the title (there is no index by title, which
+    // would cost every import a second B-tree insert per entry).
+    let old = title_search_fields::table
+        .find(title_id)
+        .select(SearchFieldsRow::as_select())
+        .first(connection)
+        .optional()?;
+    if let Some(fields) = old {
+        let terms: Vec<String> = crate::search::title_terms(&fields).into_iter().collect();
+        for chunk in terms.chunks(TERMS_PER_DELETE) {
+            diesel::delete(
+                title_search_terms::table
+                    .filter(title_search_terms::term.eq_any(chunk))
+                    .filter(title_search_terms::title_key.eq(&fields.title_key))
+                    .filter(title_search_terms::title_id.eq(title_id)),
+            )
+            .execute(connection)?;
+        }
+    }
     diesel::update(titles::table.find(title_id))
         .set((titles::search_text.eq(&index.search_text), titles::title_key.eq(&index.title_key)))
         .execute(connection)?;
     diesel::delete(title_search_fields::table.find(title_id)).execute(connection)?;
     diesel::insert_into(title_search_fields::table).values(&index.fields).execute(connection)?;
-    diesel::delete(title_search_terms::table.filter(title_search_terms::title_id.eq(title_id)))
-        .execute(connection)?;
     insert_rows::<_, SearchTermRow>(connection, title_search_terms::table, 3, index.entries.as_slice())?;
     Ok(())
 }
@@ -373,6 +399,16 @@ pub fn search_titles_by_text(
         Some((driver, others)) => (Source::Entries(driver), others),
         None => (Source::Titles, &[][..]),
     };
+    // `query_pieces` never mixes a prefix with other look-ups: the others
+    // are exact terms.
+    let others: Vec<&str> = others
+        .iter()
+        .filter_map(|piece| match piece {
+            Piece::Exact(term) => Some(term.as_str()),
+            Piece::Prefix(_) => None,
+        })
+        .collect();
+    let others = others.as_slice();
     let wanted = offset.saturating_add(limit);
     let checks = substring_checks(query, field);
     let (key, id) = key_columns(source);
@@ -385,7 +421,7 @@ pub fn search_titles_by_text(
         statement.push(&format!(" ORDER BY {key}, {id}"));
         let mut hits = statement.load::<FoundHit>(connection)?;
         // A stable sort: key order within each rank.
-        hits.sort_by_key(|hit| Rank::of(&hit.title_key, &query.needle));
+        hits.sort_by_key(|hit| Rank::of(&hit.title_key, &query.needle, &query.pieces));
         ids.extend(hits.into_iter().map(|hit| hit.title_id));
     } else {
         // Each rank range in key order, as far as the page needs.
@@ -421,22 +457,31 @@ fn substring_checks(query: &TextQuery, field: SearchField) -> Vec<String> {
 }
 
 /// Appends the `SELECT` of the candidates of one rank range, up to the
-/// conditions.
+/// conditions. With an exact driver the title ranks read the marked
+/// entries of titles proper (see [`crate::search_terms::TITLE_MARK`]); the
+/// other ranks, and a prefix driver, all entries.
 fn push_rank_select(
     statement: &mut Statement,
     query: &TextQuery,
     source: Source<'_>,
-    others: &[&Piece],
+    others: &[&str],
     range: RankRange,
 ) {
     let (key, _) = key_columns(source);
+    let title_range = matches!(range, RankRange::TitleStart | RankRange::TitleContains);
+    let mut marked = false;
     match source {
         Source::Entries(driver) => {
             // Several entries of a title can fall in one prefix range.
             let distinct = if matches!(driver, Piece::Prefix(_)) { "DISTINCT " } else { "" };
             statement
                 .push(&format!("SELECT {distinct}e.title_id, e.title_key FROM title_search_terms e WHERE "));
-            push_piece(statement, "e.term", driver);
+            marked = title_range && matches!(driver, Piece::Exact(_));
+            if marked {
+                push_piece(statement, "e.term", &driver.in_title());
+            } else {
+                push_piece(statement, "e.term", driver);
+            }
         }
         Source::Titles => {
             statement.push("SELECT t0.id AS title_id, t0.title_key FROM titles t0 WHERE 1 = 1");
@@ -444,28 +489,38 @@ fn push_rank_select(
     }
     // The rank condition reads only the entry: it goes before the checks
     // that probe other rows.
-    push_rank_range(statement, key, query, range);
-    for piece in others {
-        statement.push(" AND EXISTS (SELECT 1 FROM title_search_terms o WHERE ");
-        match piece {
-            // The other term's entries are in the same key order as the
-            // driver's, so successive probes of the primary key stay on the
-            // same few pages.
-            Piece::Exact(term) => {
-                statement.push("o.term = ").text(term);
-                statement.push(" AND o.title_key = e.title_key AND o.title_id = e.title_id");
-            }
-            Piece::Prefix(_) => {
-                statement.push("o.title_id = e.title_id AND ");
-                push_piece(statement, "o.term", piece);
-            }
+    push_rank_range(statement, key, query, source, others, range);
+    for term in others {
+        statement.push(" AND ");
+        if marked {
+            push_probe(statement, &format!("{TITLE_MARK}{term}"));
+        } else {
+            push_probe(statement, term);
         }
-        statement.end_exists();
     }
 }
 
+/// Appends `EXISTS (…)`: the title of the candidate entry `e` has an entry
+/// for `term`. The other term's entries are in the same key order as the
+/// driver's, so successive probes of the primary key stay on the same few
+/// pages.
+fn push_probe(statement: &mut Statement, term: &str) {
+    statement.push("EXISTS (SELECT 1 FROM title_search_terms o WHERE o.term = ").text(term);
+    statement.push(" AND o.title_key = e.title_key AND o.title_id = e.title_id").end_exists();
+}
+
 /// Appends the condition of a rank range on the title key column `key`.
-fn push_rank_range(statement: &mut Statement, key: &str, query: &TextQuery, range: RankRange) {
+/// The title ranks' candidates come from the marked entries (see
+/// [`push_rank_select`]); the other rank leaves out what they read: titles
+/// that contain the query and whose title proper has its look-ups.
+fn push_rank_range(
+    statement: &mut Statement,
+    key: &str,
+    query: &TextQuery,
+    source: Source<'_>,
+    others: &[&str],
+    range: RankRange,
+) {
     let end = prefix_end(&query.needle);
     match range {
         RankRange::TitleStart => {
@@ -483,7 +538,14 @@ fn push_rank_range(statement: &mut Statement, key: &str, query: &TextQuery, rang
             statement.push(")");
         }
         RankRange::Other => {
-            statement.push(" AND NOT (").like(key, &query.contains_pattern).push(")");
+            statement.push(" AND NOT (").like(key, &query.contains_pattern);
+            if let Source::Entries(Piece::Exact(driver)) = source {
+                for term in std::iter::once(driver.as_str()).chain(others.iter().copied()) {
+                    statement.push(" AND ");
+                    push_probe(statement, &format!("{TITLE_MARK}{term}"));
+                }
+            }
+            statement.push(")");
         }
         RankRange::All => {}
     }

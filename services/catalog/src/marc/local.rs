@@ -8,11 +8,13 @@ use lectern_common::db::{DbConnection, write_transaction};
 use lectern_proto::catalog::v1 as pb;
 
 use super::apply::{ImportState, apply_batch};
-use super::import::{ImportOptions, read_file};
+use super::import::{ImportOptions, Prepared, read_file};
 use crate::error::Error;
 
 /// Imports `file` with `options`; returns the running state (counts) and
 /// the records that were refused. Stops at the first database failure.
+/// As in the service, reading and mapping run on a thread of their own, a
+/// batch or two ahead of the writes.
 pub fn import_file(
     connection: &mut DbConnection,
     file: &[u8],
@@ -21,36 +23,39 @@ pub fn import_file(
 ) -> Result<(ImportState, Vec<pb::MarcRecordResult>), Error> {
     let mut state = ImportState::new(options.clone());
     let mut rejected = Vec::new();
-    let mut failure = None;
-    read_file(file, options, |batch| {
-        let outcome = if options.dry_run {
-            let mut answer = None;
-            let rolled_back = write_transaction(connection, |connection| {
-                answer = Some(apply_batch(connection, &mut state, &batch, now));
-                Err::<(), _>(diesel::result::Error::RollbackTransaction)
-            });
-            match (answer, rolled_back) {
-                (Some(answer), Err(diesel::result::Error::RollbackTransaction)) => answer,
-                (Some(Err(error)), _) => Err(error),
-                (_, Err(error)) => Err(error.into()),
-                (_, Ok(())) => Err(Error::Internal("a dry run's batch was not rolled back".into())),
-            }
-        } else {
-            write_transaction(connection, |connection| apply_batch(connection, &mut state, &batch, now))
-        };
-        match outcome {
-            Ok(refused) => {
-                rejected.extend(refused);
-                true
-            }
-            Err(error) => {
-                failure = Some(error);
-                false
-            }
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
+    std::thread::scope(|scope| {
+        // The reader stops when the receiving end is gone.
+        scope.spawn(move || read_file(file, options, |batch| batches.send(batch).is_ok()));
+        for batch in received {
+            rejected.extend(write_batch(connection, &mut state, &batch, options, now)?);
         }
+        Ok::<_, Error>(())
+    })?;
+    Ok((state, rejected))
+}
+
+/// Writes one batch in a transaction of its own (rolled back in a dry run)
+/// and returns the records it refused.
+fn write_batch(
+    connection: &mut DbConnection,
+    state: &mut ImportState,
+    batch: &[Prepared],
+    options: &ImportOptions,
+    now: NaiveDateTime,
+) -> Result<Vec<pb::MarcRecordResult>, Error> {
+    if !options.dry_run {
+        return write_transaction(connection, |connection| apply_batch(connection, state, batch, now));
+    }
+    let mut answer = None;
+    let rolled_back = write_transaction(connection, |connection| {
+        answer = Some(apply_batch(connection, state, batch, now));
+        Err::<(), _>(diesel::result::Error::RollbackTransaction)
     });
-    match failure {
-        Some(error) => Err(error),
-        None => Ok((state, rejected)),
+    match (answer, rolled_back) {
+        (Some(answer), Err(diesel::result::Error::RollbackTransaction)) => answer,
+        (Some(Err(error)), _) => Err(error),
+        (_, Err(error)) => Err(error.into()),
+        (_, Ok(())) => Err(Error::Internal("a dry run's batch was not rolled back".into())),
     }
 }

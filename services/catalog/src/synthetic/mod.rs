@@ -155,7 +155,7 @@ impl Batch {
         inserts("title_subjects (title_id, position, subject)", &self.subjects, &mut sql);
         inserts("title_isbns (isbn13, title_id)", &self.isbns, &mut sql);
         inserts(
-            "title_search_fields (title_id, title_text, author_text, subject_text)",
+            "title_search_fields (title_id, title_text, author_text, subject_text, title_key)",
             &self.fields,
             &mut sql,
         );
@@ -314,11 +314,12 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
             }
             let fields = &index.fields;
             batch.fields.push(format!(
-                "({},{},{},{})",
+                "({},{},{},{},{})",
                 quote(&id),
                 quote(&fields.title_text),
                 quote(&fields.author_text),
-                quote(&fields.subject_text)
+                quote(&fields.subject_text),
+                quote(&fields.title_key)
             ));
             entries += index.entries.len() as u64;
             for entry in &index.entries {
