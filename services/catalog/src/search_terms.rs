@@ -133,12 +133,17 @@ pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
     }
 }
 
+/// `term` as an entry of a title proper: with [`TITLE_MARK`] in front.
+pub fn in_title(term: &str) -> String {
+    format!("{TITLE_MARK}{term}")
+}
+
 /// Adds the marked entries of a title proper (already lower-cased): its
-/// [`index_terms`], each with [`TITLE_MARK`] in front.
+/// [`index_terms`], each [`in_title`].
 pub fn title_proper_terms(title_key: &str, terms: &mut BTreeSet<String>) {
     let mut plain = BTreeSet::new();
     index_terms(title_key, &mut plain);
-    terms.extend(plain.into_iter().map(|term| format!("{TITLE_MARK}{term}")));
+    terms.extend(plain.iter().map(|term| in_title(term)));
 }
 
 /// Whether lower-cased `text` has an entry for each exact look-up of
@@ -170,8 +175,8 @@ impl Piece {
     /// The same look-up among the marked entries of titles proper.
     pub fn in_title(&self) -> Self {
         match self {
-            Self::Exact(term) => Self::Exact(format!("{TITLE_MARK}{term}")),
-            Self::Prefix(prefix) => Self::Prefix(format!("{TITLE_MARK}{prefix}")),
+            Self::Exact(term) => Self::Exact(in_title(term)),
+            Self::Prefix(prefix) => Self::Prefix(in_title(prefix)),
         }
     }
 

@@ -30,7 +30,7 @@ use lectern_common::db::{DbConnection, insert_rows};
 use super::TitleRow;
 use super::schema::{title_search_fields, title_search_terms, titles};
 use crate::search::{Filters, Rank, SearchField, TextQuery, TitleIndex};
-use crate::search_terms::{Piece, TITLE_MARK, prefix_end};
+use crate::search_terms::{Piece, in_title, prefix_end};
 
 /// The escape character of every LIKE pattern made by [`crate::search`].
 const LIKE_ESCAPE: &str = r"ESCAPE '\'";
@@ -493,7 +493,7 @@ fn push_rank_select(
     for term in others {
         statement.push(" AND ");
         if marked {
-            push_probe(statement, &format!("{TITLE_MARK}{term}"));
+            push_probe(statement, &in_title(term));
         } else {
             push_probe(statement, term);
         }
@@ -542,7 +542,7 @@ fn push_rank_range(
             if let Source::Entries(Piece::Exact(driver)) = source {
                 for term in std::iter::once(driver.as_str()).chain(others.iter().copied()) {
                     statement.push(" AND ");
-                    push_probe(statement, &format!("{TITLE_MARK}{term}"));
+                    push_probe(statement, &in_title(term));
                 }
             }
             statement.push(")");
