@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use lectern_common::clock::SharedClock;
-use lectern_common::db::{Db, DbConnection, write_transaction};
+use lectern_common::db::Db;
 use lectern_common::identity::{Principal, Role, principal, require_role};
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::validate::{self, FieldError, optional_text};
@@ -260,16 +260,7 @@ async fn run_import(
         let now = clock.now().naive_utc();
         let outcome = db
             .run(move |connection| {
-                let results = if state.options.dry_run {
-                    rolled_back(connection, |connection| {
-                        apply::apply_batch(connection, &mut state, &batch, now)
-                    })
-                } else {
-                    write_transaction(connection, |connection| {
-                        apply::apply_batch(connection, &mut state, &batch, now)
-                    })
-                };
-                results.map(|results| (state, results))
+                apply::commit_batch(connection, &mut state, &batch, now).map(|results| (state, results))
             })
             .await;
         let results = match outcome {
@@ -319,31 +310,6 @@ async fn run_import(
         }
     }
     let _ = responses.send(Ok(last)).await;
-}
-
-/// Runs `work` in a write transaction that is always rolled back: a dry
-/// run sees what an import would do and leaves nothing.
-fn rolled_back<T, F>(connection: &mut DbConnection, work: F) -> Result<T, Error>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, Error>,
-{
-    enum Undo<T> {
-        Done(T),
-        Failed(Error),
-    }
-    impl<T> From<diesel::result::Error> for Undo<T> {
-        fn from(error: diesel::result::Error) -> Self {
-            Self::Failed(error.into())
-        }
-    }
-    match write_transaction(connection, |connection| match work(connection) {
-        Ok(value) => Err(Undo::Done(value)),
-        Err(error) => Err(Undo::Failed(error)),
-    }) {
-        Ok(never) => Ok(never),
-        Err(Undo::Done(value)) => Ok(value),
-        Err(Undo::Failed(error)) => Err(error),
-    }
 }
 
 /// Streams the school's holdings a page of titles at a time.

@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::Connection as _;
 use lectern_biblio::marc::{self, BibRecord, Flavour};
-use lectern_common::db::DbConnection;
+use lectern_common::db::{DbConnection, write_transaction};
 use lectern_common::ids;
 use lectern_common::refusal::Reason;
 use lectern_proto::catalog::v1 as pb;
@@ -88,6 +88,47 @@ pub(super) enum Failure {
 impl From<diesel::result::Error> for Failure {
     fn from(error: diesel::result::Error) -> Self {
         Self::Database(error.into())
+    }
+}
+
+/// Writes one batch in a write transaction of its own, rolled back in a
+/// dry run, and returns the records it refused: one step of an import, for
+/// the service and for [`super::local`].
+pub fn commit_batch(
+    connection: &mut DbConnection,
+    state: &mut ImportState,
+    batch: &[Prepared],
+    now: NaiveDateTime,
+) -> Result<Vec<pb::MarcRecordResult>, Error> {
+    if state.options.dry_run {
+        rolled_back(connection, |connection| apply_batch(connection, state, batch, now))
+    } else {
+        write_transaction(connection, |connection| apply_batch(connection, state, batch, now))
+    }
+}
+
+/// Runs `work` in a write transaction that is always rolled back: a dry
+/// run sees what an import would do and leaves nothing.
+fn rolled_back<T, F>(connection: &mut DbConnection, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, Error>,
+{
+    enum Undo<T> {
+        Done(T),
+        Failed(Error),
+    }
+    impl<T> From<diesel::result::Error> for Undo<T> {
+        fn from(error: diesel::result::Error) -> Self {
+            Self::Failed(error.into())
+        }
+    }
+    match write_transaction(connection, |connection| match work(connection) {
+        Ok(value) => Err(Undo::Done(value)),
+        Err(error) => Err(Undo::Failed(error)),
+    }) {
+        Ok(never) => Ok(never),
+        Err(Undo::Done(value)) => Ok(value),
+        Err(Undo::Failed(error)) => Err(error),
     }
 }
 

@@ -4,10 +4,10 @@
 //! catalog's tests, which measure and check the import below gRPC.
 
 use chrono::NaiveDateTime;
-use lectern_common::db::{DbConnection, write_transaction};
+use lectern_common::db::DbConnection;
 use lectern_proto::catalog::v1 as pb;
 
-use super::apply::{ImportState, apply_batch};
+use super::apply::{ImportState, commit_batch};
 use super::import::{ImportOptions, Prepared, read_file};
 use crate::error::Error;
 
@@ -28,34 +28,9 @@ pub fn import_file(
         // The reader stops when the receiving end is gone.
         scope.spawn(move || read_file(file, options, |batch| batches.send(batch).is_ok()));
         for batch in received {
-            rejected.extend(write_batch(connection, &mut state, &batch, options, now)?);
+            rejected.extend(commit_batch(connection, &mut state, &batch, now)?);
         }
         Ok::<_, Error>(())
     })?;
     Ok((state, rejected))
-}
-
-/// Writes one batch in a transaction of its own (rolled back in a dry run)
-/// and returns the records it refused.
-fn write_batch(
-    connection: &mut DbConnection,
-    state: &mut ImportState,
-    batch: &[Prepared],
-    options: &ImportOptions,
-    now: NaiveDateTime,
-) -> Result<Vec<pb::MarcRecordResult>, Error> {
-    if !options.dry_run {
-        return write_transaction(connection, |connection| apply_batch(connection, state, batch, now));
-    }
-    let mut answer = None;
-    let rolled_back = write_transaction(connection, |connection| {
-        answer = Some(apply_batch(connection, state, batch, now));
-        Err::<(), _>(diesel::result::Error::RollbackTransaction)
-    });
-    match (answer, rolled_back) {
-        (Some(answer), Err(diesel::result::Error::RollbackTransaction)) => answer,
-        (Some(Err(error)), _) => Err(error),
-        (_, Err(error)) => Err(error.into()),
-        (_, Ok(())) => Err(Error::Internal("a dry run's batch was not rolled back".into())),
-    }
 }
