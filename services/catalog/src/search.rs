@@ -52,8 +52,9 @@ pub struct TextQuery {
     pub substring_patterns: Vec<String>,
     /// Whether the substring check can find anything the index look-ups
     /// have not already proved: false when each space-separated part of
-    /// the query is exactly one look-up (`森林`, `char`, `john smith`),
-    /// whose entry shows the text contains it.
+    /// the query is exactly one look-up (`森林`, `cha`, `harry smith`),
+    /// whose entry shows the text contains it (`char` looks up `cha`, so
+    /// its substring is checked).
     pub verify: bool,
 }
 
@@ -557,6 +558,18 @@ mod tests {
             "query: is longer than 200 characters"
         );
         assert!(parse_query("query", "a\nb").is_err());
+    }
+
+    #[test]
+    fn only_queries_their_entries_prove_skip_the_substring_check() {
+        for query in ["森林", "cha", "harry smith", "go", "龙"] {
+            assert!(!TextQuery::new(query).verify, "{query:?}");
+        }
+        // `char` looks up `cha` and `charlotte` looks up `charl`: the
+        // entry does not show the text has the whole word.
+        for query in ["char", "charlotte", "john smith", "大森林", "!!!"] {
+            assert!(TextQuery::new(query).verify, "{query:?}");
+        }
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //!   run starts at least one entry and a one-character query is a prefix
 //!   range over entries;
 //! - a *word* (letters and digits of other scripts: `charlotte`, `2024`) is
-//!   indexed whole and by its prefixes of [`MIN_PREFIX_CHARS`] to
-//!   [`MAX_PREFIX_CHARS`] characters (`cha`, `char`, `charl`, `charlo`), so
-//!   a query word of up to six characters is one exact look-up (`char`
-//!   finds `charlotte`) and a longer one looks up its first six;
+//!   indexed whole and by its prefixes of [`PREFIX_CHARS`] characters
+//!   (`cha`, `charl`), so a query word of three or more characters is one
+//!   exact look-up of its longest stored prefix (`char` looks up `cha`,
+//!   `charlott` looks up `charl`) and the substring check decides the rest;
 //! - anything else (spaces, punctuation, `·`, `'`) separates runs.
 //!
 //! The terms of the title proper are stored a second time with
@@ -37,12 +37,13 @@ pub const MAX_WORD_CHARS: usize = 32;
 /// Most index pieces one query looks up; further pieces are left to the
 /// substring check.
 pub const MAX_QUERY_PIECES: usize = 6;
-/// Shortest word prefix stored: a shorter query word (`go`, `a`) is a range
-/// of entries instead of one.
-pub const MIN_PREFIX_CHARS: usize = 3;
-/// Longest word prefix stored: a longer query word looks up its first
-/// `MAX_PREFIX_CHARS` characters and the substring check decides.
-pub const MAX_PREFIX_CHARS: usize = 6;
+/// The word prefixes stored, in characters, shortest first. A query word
+/// shorter than the first (`go`, `a`) is a range of entries instead of one;
+/// a longer one looks up its longest stored prefix. Every stored prefix is
+/// one more B-tree insert per word for every title imported, so only every
+/// other length is stored: a four-letter query word reads the entries of
+/// its three-letter prefix instead of its own (decision record 0004).
+pub const PREFIX_CHARS: [usize; 2] = [3, 5];
 
 /// Put in front of the terms of the title proper, which are stored a
 /// second time marked so. Never part of a term: it is neither a letter, a
@@ -109,8 +110,7 @@ fn runs(text: &str) -> Vec<Run> {
 /// The index entries of one piece of lower-cased text (a title, a name, a
 /// subject): two-character windows of ideograph runs, each run's last
 /// character with [`RUN_END`], and words whole (cut at [`MAX_WORD_CHARS`])
-/// and by their prefixes of [`MIN_PREFIX_CHARS`]–[`MAX_PREFIX_CHARS`]
-/// characters.
+/// and by their prefixes of [`PREFIX_CHARS`] characters.
 pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
     for run in runs(text) {
         match run {
@@ -124,7 +124,8 @@ pub fn index_terms(text: &str, terms: &mut BTreeSet<String>) {
             }
             Run::Word(word) => {
                 let length = word.chars().count();
-                for prefix_length in MIN_PREFIX_CHARS..length.min(MAX_PREFIX_CHARS + 1) {
+                for prefix_length in PREFIX_CHARS.into_iter().filter(|&prefix_length| prefix_length < length)
+                {
                     terms.insert(word.chars().take(prefix_length).collect());
                 }
                 terms.insert(word.chars().take(MAX_WORD_CHARS).collect());
@@ -215,9 +216,9 @@ pub fn prefix_end(prefix: &str) -> Option<String> {
 }
 
 /// The look-ups for a lower-cased query: the two-character windows of its
-/// ideograph runs, words of [`MIN_PREFIX_CHARS`] or more as the exact entry
-/// of their first [`MAX_PREFIX_CHARS`] characters, and one-character runs
-/// and shorter words as prefixes (ranges of entries).
+/// ideograph runs, words as the exact entry of their longest stored prefix
+/// ([`PREFIX_CHARS`]), and one-character runs and words shorter than every
+/// stored prefix as prefixes (ranges of entries).
 ///
 /// Every window is looked up when there are at most [`MAX_QUERY_PIECES`]
 /// look-ups: a window across two common words (`林王` in `森林王国`) is
@@ -264,11 +265,16 @@ fn pieces_of(needle: &str, covering: bool) -> Vec<Piece> {
                     pieces.insert(Piece::Exact(chars[chars.len() - 2..].iter().collect()));
                 }
             }
-            Run::Word(word) if word.chars().count() >= MIN_PREFIX_CHARS => {
-                pieces.insert(Piece::Exact(word.chars().take(MAX_PREFIX_CHARS).collect()));
-            }
             Run::Word(word) => {
-                pieces.insert(Piece::Prefix(word));
+                let length = word.chars().count();
+                match PREFIX_CHARS.into_iter().rev().find(|&prefix_length| prefix_length <= length) {
+                    Some(prefix_length) => {
+                        pieces.insert(Piece::Exact(word.chars().take(prefix_length).collect()));
+                    }
+                    None => {
+                        pieces.insert(Piece::Prefix(word));
+                    }
+                }
             }
         }
     }
@@ -299,21 +305,22 @@ mod tests {
 
     #[test]
     fn words_are_indexed_whole_and_by_prefixes_and_split_at_punctuation() {
-        assert_eq!(terms("charlotte's web"), ["cha", "char", "charl", "charlo", "charlotte", "s", "web"]);
-        assert_eq!(terms("e. b. white"), ["b", "e", "whi", "whit", "white"]);
+        assert_eq!(terms("charlotte's web"), ["cha", "charl", "charlotte", "s", "web"]);
+        assert_eq!(terms("e. b. white"), ["b", "e", "whi", "white"]);
         assert_eq!(
             terms("哈利·波特与魔法石 harry2"),
-            ["har", "harr", "harry", "harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]
+            ["har", "harry", "harry2", "与魔", "利 ", "哈利", "法石", "波特", "特与", "石 ", "魔法"]
         );
+        assert_eq!(terms("char chart"), ["cha", "char", "chart"]);
         let long = terms(&"a".repeat(40));
-        assert_eq!(long.len(), MAX_PREFIX_CHARS - MIN_PREFIX_CHARS + 2, "{long:?}");
+        assert_eq!(long.len(), PREFIX_CHARS.len() + 1, "{long:?}");
         assert_eq!(long.iter().map(|term| term.chars().count()).max(), Some(MAX_WORD_CHARS));
     }
 
     #[test]
     fn every_prefix_of_a_word_hits_its_pieces() {
-        let stored = terms("the extraordinary charlotte");
-        for word in ["the", "extraordinary", "charlotte"] {
+        let stored = terms("the extraordinary charlotte chart char");
+        for word in ["the", "extraordinary", "charlotte", "chart", "char"] {
             for end in 1..=word.len() {
                 let query = &word[..end];
                 let pieces = query_pieces(query);
@@ -357,11 +364,13 @@ mod tests {
         // Longer queries look up a covering subset.
         assert_eq!(query_pieces("一二三四五六七八").len(), 4);
         assert_eq!(query_pieces("龙"), [Piece::Prefix("龙".into())]);
-        assert_eq!(query_pieces("char"), [Piece::Exact("char".into())]);
-        // Longer words look up their first six characters.
-        assert_eq!(query_pieces("charlot"), [Piece::Exact("charlo".into())]);
+        // Words look up their longest stored prefix.
+        assert_eq!(query_pieces("cha"), [Piece::Exact("cha".into())]);
+        assert_eq!(query_pieces("char"), [Piece::Exact("cha".into())]);
+        assert_eq!(query_pieces("charl"), [Piece::Exact("charl".into())]);
+        assert_eq!(query_pieces("charlot"), [Piece::Exact("charl".into())]);
         // "s" alone would match most of the catalog; "charlotte" narrows.
-        assert_eq!(query_pieces("charlotte's"), [Piece::Exact("charlo".into())]);
+        assert_eq!(query_pieces("charlotte's"), [Piece::Exact("charl".into())]);
         assert_eq!(query_pieces("harry p"), [Piece::Exact("harry".into())]);
         assert_eq!(query_pieces("a"), [Piece::Prefix("a".into())]);
         assert_eq!(query_pieces("go a"), [Piece::Prefix("go".into())]);
@@ -401,6 +410,7 @@ mod tests {
         assert!(text_has_pieces("草房子", &query_pieces("房子")));
         assert!(!text_has_pieces("littlejohn", &query_pieces("john")));
         assert!(!text_has_pieces("go", &query_pieces("gob")));
+        assert!(text_has_pieces("the chart", &query_pieces("char")));
         // Prefix look-ups are not required of a title proper.
         assert!(text_has_pieces("anything", &query_pieces("go")));
         assert!(text_has_pieces("anything", &[]));

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, NaiveDateTime};
 use lectern_catalog::marc::apply::ImportState;
-use lectern_catalog::marc::import::{Format, ImportOptions};
+use lectern_catalog::marc::import::{BATCH_RECORDS, Format, ImportOptions};
 use lectern_catalog::marc::local::import_file;
 use lectern_catalog::synthetic;
 use lectern_catalog::{MIGRATIONS, db};
@@ -71,22 +71,23 @@ fn database(label: &str) -> (Db, TestDatabase) {
 fn a_file_of_many_batches_imports_once_and_dedups_on_the_second_run() {
     let (db, _database) = database("marcbatches");
     let school = ids::new_id();
-    let file = synthetic_file(1_203);
+    let records = BATCH_RECORDS as u64 + 203;
+    let file = synthetic_file(records);
     let dry = import(&db, &file, options(&school, true));
-    assert_eq!((dry.counts.titles_created, dry.counts.copies_created), (1_203, 1_203));
+    assert_eq!((dry.counts.titles_created, dry.counts.copies_created), (records, records));
     let mut connection = db.connection().unwrap();
     assert_eq!(db::count_pooled(&mut connection).unwrap(), 0, "a dry run writes nothing");
     let first = import(&db, &file, options(&school, false));
     assert_eq!(
         (first.counts.titles_created, first.counts.copies_created, first.counts.pooled),
-        (1_203, 1_203, 1_203)
+        (records, records, records)
     );
     let again = import(&db, &file, options(&school, false));
     assert_eq!(
         (again.counts.titles_created, again.counts.titles_matched, again.counts.copies_existing),
-        (0, 1_203, 1_203)
+        (0, records, records)
     );
-    assert_eq!(db::count_pooled(&mut connection).unwrap(), 1_203);
+    assert_eq!(db::count_pooled(&mut connection).unwrap(), records as i64);
 }
 
 #[test]

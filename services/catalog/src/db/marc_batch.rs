@@ -1,7 +1,7 @@
 //! Queries of a MARC import batch: what the database already has for all
 //! the batch's ISBNs and barcodes in one query each, and the batch's rows
 //! written table by table with [`lectern_common::db::bulk_insert`] (COPY on
-//! PostgreSQL, multi-row INSERTs on SQLite), so a batch of 500 records
+//! PostgreSQL, multi-row INSERTs on SQLite), so a batch of 2,000 records
 //! costs a handful of round trips instead of twenty per record.
 
 use diesel::prelude::*;

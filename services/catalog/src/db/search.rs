@@ -55,8 +55,10 @@ pub struct SearchFieldsRow {
     pub title_key: String,
 }
 
-/// One search index entry of a title.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+/// One search index entry of a title. The fields are in the primary key's
+/// order, so the derived order is the index's (byte order, like `BINARY`
+/// and `COLLATE "C"`): an import batch writes its entries sorted by it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Insertable)]
 #[diesel(table_name = title_search_terms, treat_none_as_default_value = false)]
 pub struct SearchTermRow {
     pub term: String,

@@ -77,6 +77,10 @@ pub(super) fn write_batch(
         }
         pool(state, good, now, &mut known, &mut rows);
     }
+    // In primary-key order, each index page the entries go to is visited
+    // once, not once per title: SQLite imported about 1.5 times as fast,
+    // PostgreSQL about 1.1 times (`docs/marc.md`, Speed).
+    rows.search_terms.sort_unstable();
     db::insert_batch(connection, &rows).map_err(|error| {
         // Another writer got there between the lookups and the insert: the
         // record-at-a-time path names the record it concerns.

@@ -1,11 +1,16 @@
 //! Synthetic MARC files for `lectern bench import` and the import tests:
 //! records alternating MARC21 and CNMARC (the samples of
-//! `lectern_biblio::marc::samples` with their ISBN and holdings replaced),
-//! each a distinct title with one copy on one of ten shelves.
+//! `lectern_biblio::marc::samples` with their ISBN, title, main author and
+//! holdings replaced), each a distinct title with one copy on one of ten
+//! shelves. Titles and authors come from the word lists of the synthetic
+//! catalog, drawn with the record's serial number as seed, so a file's
+//! search entries spread over many terms as a real catalog's do.
 
 use lectern_biblio::marc::iso2709;
 use lectern_biblio::marc::samples::{cnmarc, data, marc21};
-use lectern_biblio::marc::{Field, Record, WriteError};
+use lectern_biblio::marc::{Field, Record, Tag, WriteError};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 /// The ISBN-13 of synthetic record `serial`.
 pub fn isbn13(serial: u64) -> String {
@@ -22,9 +27,30 @@ pub fn file(count: u64) -> Result<Vec<u8>, WriteError> {
 }
 
 /// Appends the record of the title with ISBN `isbn13(serial)` and one copy
-/// `barcode` (CNMARC when `cn`, else MARC21).
+/// `barcode` (CNMARC when `cn`, else MARC21). The same serial always gives
+/// the same title and author.
 pub fn push_record(file: &mut Vec<u8>, serial: u64, barcode: &str, cn: bool) -> Result<(), WriteError> {
     let mut record: Record = if cn { cnmarc() } else { marc21() };
+    let mut rng = StdRng::seed_from_u64(serial);
+    let lists = super::lists();
+    if cn {
+        let title = super::zh_title(&mut rng, lists);
+        let author = super::zh_name(&mut rng, lists);
+        replace(&mut record, data("200", "1 ", &[('a', &title), ('f', &format!("{author}著"))]));
+        replace(&mut record, data("701", " 0", &[('a', &author), ('4', "著")]));
+    } else {
+        let title = super::en_title(&mut rng, lists);
+        let author = super::en_name(&mut rng, lists);
+        let inverted = match author.split_once(' ') {
+            Some((given, family)) => format!("{family}, {given},"),
+            None => author.clone(),
+        };
+        replace(&mut record, data("100", "1 ", &[('a', &inverted), ('e', "author.")]));
+        replace(
+            &mut record,
+            data("245", "10", &[('a', &format!("{title} /")), ('c', &format!("{author}."))]),
+        );
+    }
     let (isbn_tag, holdings_tag) = if cn { ("010", "995") } else { ("020", "952") };
     record.fields.retain(
         |field| !matches!(field, Field::Data(d) if [isbn_tag, holdings_tag].contains(&d.tag.as_str())),
@@ -38,4 +64,20 @@ pub fn push_record(file: &mut Vec<u8>, serial: u64, barcode: &str, cn: bool) -> 
     };
     record.fields.push(item);
     iso2709::write_record(&record, file)
+}
+
+/// Puts `field` in place of the record's first field with its tag.
+fn replace(record: &mut Record, field: Field) {
+    let tag = tag_of(&field);
+    match record.fields.iter().position(|existing| tag_of(existing) == tag) {
+        Some(index) => record.fields[index] = field,
+        None => record.fields.push(field),
+    }
+}
+
+fn tag_of(field: &Field) -> Tag {
+    match field {
+        Field::Control { tag, .. } => *tag,
+        Field::Data(data) => data.tag,
+    }
 }

@@ -11,6 +11,7 @@
 pub mod marc;
 mod words;
 
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -83,6 +84,12 @@ impl Lists {
             dewey: split(words::DEWEY_CLASSES),
         }
     }
+}
+
+/// The word lists, split once.
+fn lists() -> &'static Lists {
+    static LISTS: LazyLock<Lists> = LazyLock::new(Lists::new);
+    &LISTS
 }
 
 /// Common Chinese title words (for building benchmark queries).
@@ -191,20 +198,39 @@ fn zh_name(rng: &mut StdRng, lists: &Lists) -> String {
     name
 }
 
+fn en_name(rng: &mut StdRng, lists: &Lists) -> String {
+    format!("{} {}", capitalized(pick(rng, &lists.en_given)), capitalized(pick(rng, &lists.en_family)))
+}
+
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+fn pick(rng: &mut StdRng, list: &[&'static str]) -> &'static str {
+    list.choose(rng).copied().unwrap_or("")
+}
+
+/// A Chinese title of one to four common title words (`森林的秘密`).
+fn zh_title(rng: &mut StdRng, lists: &Lists) -> String {
+    let words: Vec<&str> = (0..rng.gen_range(1..=4)).map(|_| pick(rng, &lists.zh_words)).collect();
+    if words.len() > 2 && rng.gen_bool(0.3) {
+        format!("{}的{}", words[..1].concat(), words[1..].concat())
+    } else {
+        words.concat()
+    }
+}
+
+/// An English title of two to five capitalized title words.
+fn en_title(rng: &mut StdRng, lists: &Lists) -> String {
+    let words: Vec<String> =
+        (0..rng.gen_range(2..=5)).map(|_| capitalized(pick(rng, &lists.en_words))).collect();
+    words.join(" ")
+}
+
 fn draft(rng: &mut StdRng, lists: &Lists) -> TitleDraft {
-    let pick = |rng: &mut StdRng, list: &[&'static str]| *list.choose(rng).unwrap_or(&"");
     if rng.gen_bool(0.6) {
-        let words: Vec<&str> = (0..rng.gen_range(1..=4)).map(|_| pick(rng, &lists.zh_words)).collect();
-        let title = if words.len() > 2 && rng.gen_bool(0.3) {
-            format!("{}的{}", words[..1].concat(), words[1..].concat())
-        } else {
-            words.concat()
-        };
+        let title = zh_title(rng, lists);
         let series =
             if rng.gen_bool(0.1) { format!("{}系列", pick(rng, &lists.zh_words)) } else { String::new() };
         let subtitle = if rng.gen_bool(0.15) {
@@ -221,18 +247,8 @@ fn draft(rng: &mut StdRng, lists: &Lists) -> TitleDraft {
         });
         TitleDraft { title, subtitle, series, names, subjects, language: "zh", clc, dewey: "", audience }
     } else {
-        let words: Vec<String> =
-            (0..rng.gen_range(2..=5)).map(|_| capitalized(pick(rng, &lists.en_words))).collect();
-        let title = words.join(" ");
-        let names = (0..rng.gen_range(1..=2))
-            .map(|_| {
-                format!(
-                    "{} {}",
-                    capitalized(pick(rng, &lists.en_given)),
-                    capitalized(pick(rng, &lists.en_family))
-                )
-            })
-            .collect();
+        let title = en_title(rng, lists);
+        let names = (0..rng.gen_range(1..=2)).map(|_| en_name(rng, lists)).collect();
         let subjects =
             (0..rng.gen_range(1..=2)).map(|_| capitalized(pick(rng, &lists.en_subjects))).collect();
         let dewey = pick(rng, &lists.dewey);
@@ -259,7 +275,7 @@ fn draft(rng: &mut StdRng, lists: &Lists) -> TitleDraft {
 /// titles written so far after each transaction.
 pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<Summary, DbError> {
     let started = Instant::now();
-    let lists = Lists::new();
+    let lists = lists();
     let mut rng = StdRng::seed_from_u64(plan.seed);
     let schools: Vec<String> = (0..plan.schools.max(1)).map(|_| lectern_common::ids::new_id()).collect();
     let now = chrono::Utc::now().naive_utc();
@@ -271,7 +287,7 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
         let batch_end = (written + TITLES_PER_BATCH).min(plan.titles);
         for number in written..batch_end {
             let id = lectern_common::ids::new_id();
-            let title = draft(&mut rng, &lists);
+            let title = draft(&mut rng, lists);
             let texts = IndexedTexts {
                 title: &title.title,
                 other_titles: vec![title.subtitle.as_str(), title.series.as_str()],
