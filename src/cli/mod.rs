@@ -8,6 +8,7 @@
 //! [`run`]; an error returned from `run` is the line to print before exiting
 //! non-zero.
 
+mod calendar;
 mod catalog;
 mod circulation;
 mod desk;
@@ -32,6 +33,7 @@ pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
 pub use circulation::{CheckinArgs, CheckoutArgs};
 // `Desk`, `sign_in` and `sign_out` take the session file and the time as
 // arguments, so the suite tests drive them with their own file and clock.
+pub use calendar::CalendarCommand;
 pub use desk::Desk;
 pub use devices::DeviceCommand;
 pub use login::{LoginArgs, sign_in, sign_out};
@@ -99,6 +101,9 @@ pub enum DeskCommand {
     /// Shelf locations of a school, and walking the shelves. 书架
     #[command(subcommand)]
     Shelf(ShelfCommand),
+    /// A school's library calendar: closed weekdays, holidays, term breaks, terms. 校历
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Search the catalog by ISBN, title or author, with availability. 检索
     Search(SearchArgs),
     /// Lend a book to a reader: scan the card, then the book. 借书
@@ -133,6 +138,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Title(command) => catalog::run_title(command).await,
         DeskCommand::Copy(command) => catalog::run_copy(*command).await,
         DeskCommand::Shelf(command) => shelves::run_shelf(command).await,
+        DeskCommand::Calendar(command) => calendar::run_calendar(command).await,
         DeskCommand::Search(args) => catalog::search(args).await,
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,

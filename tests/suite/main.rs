@@ -13,6 +13,7 @@ mod harness;
 
 mod access;
 mod bad_input;
+mod calendars;
 mod circulation;
 mod cli;
 mod collection;

@@ -274,7 +274,8 @@ mod tests {
         let reader = Reader { class_id: String::new(), grade: 0, category: "teacher".into(), ..reader() };
         let copy = copy();
         let now = Utc::now();
-        let due = crate::due::due(now, 14, chrono_tz::Asia::Shanghai);
+        let due =
+            crate::due::due(now, 14, chrono_tz::Asia::Shanghai, &crate::calendar::SchoolCalendar::default());
         let row = NewLoan {
             id: "loan-1".into(),
             reader: &reader,

@@ -1,12 +1,15 @@
-//! How stored loans and times look on the wire: `LoanRow` to the API's
-//! `Loan`, and UTC times to and from `google.protobuf.Timestamp`.
+//! How stored loans, calendars and times look on the wire: `LoanRow` to
+//! the API's `Loan`, school calendars, and UTC times to and from
+//! `google.protobuf.Timestamp`.
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use lectern_common::validate::FieldError;
-use lectern_proto::circulation::v1::Loan;
+use lectern_proto::circulation::v1::{self as pb, Loan};
 use prost_types::Timestamp;
 
+use crate::calendar::ClosureKind;
 use crate::db::LoanRow;
+use crate::db::calendars::StoredCalendar;
 use crate::due::is_overdue;
 
 /// A stored UTC time as a protobuf timestamp.
@@ -46,6 +49,49 @@ pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
         returned_at: row.returned_at.map(timestamp),
         overdue: row.returned_at.is_none() && is_overdue(utc(row.due_at), now),
         anonymize_time: row.anonymized_at.map(timestamp),
+    }
+}
+
+/// A school's calendar on the wire; a school that never set one is open
+/// every day and shows no changer.
+pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolCalendar {
+    let Some(stored) = stored else {
+        return pb::SchoolCalendar { school_id: school_id.to_owned(), ..Default::default() };
+    };
+    let day = |day: chrono::NaiveDate| day.format("%Y-%m-%d").to_string();
+    let calendar = &stored.calendar;
+    pb::SchoolCalendar {
+        school_id: school_id.to_owned(),
+        closed_weekdays: calendar
+            .closed_weekdays
+            .iter()
+            .filter_map(|&weekday| i32::try_from(weekday).ok())
+            .collect(),
+        closures: calendar
+            .closures
+            .iter()
+            .map(|closure| pb::Closure {
+                first_day: day(closure.first_day),
+                last_day: day(closure.last_day),
+                kind: match closure.kind {
+                    ClosureKind::Holiday => pb::ClosureKind::Holiday,
+                    ClosureKind::TermBreak => pb::ClosureKind::TermBreak,
+                }
+                .into(),
+                name: closure.name.clone(),
+            })
+            .collect(),
+        terms: calendar
+            .terms
+            .iter()
+            .map(|term| pb::Term {
+                name: term.name.clone(),
+                first_day: day(term.first_day),
+                last_day: day(term.last_day),
+            })
+            .collect(),
+        updated_by: stored.updated_by.clone(),
+        updated_at: Some(timestamp(stored.updated_at)),
     }
 }
 

@@ -1,10 +1,14 @@
 //! When a loan is due. A loan lasts a number of days counted in the school's
 //! time zone: the due day is the local day of the check-out plus the loan
 //! period, and the loan is due at the very end of that local day, so a book
-//! lent late in the evening is not a day short. Plain functions, no I/O.
+//! lent late in the evening is not a day short. A due day on which the
+//! school's library is closed moves to its next open day. Plain functions,
+//! no I/O.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+
+use crate::calendar::SchoolCalendar;
 
 /// When a loan is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +31,12 @@ pub fn local_date(instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
     instant.with_timezone(&zone).date_naive()
 }
 
-/// When a loan made at `checked_out_at` for `loan_period_days` is due.
-pub fn due(checked_out_at: DateTime<Utc>, loan_period_days: u32, zone: Tz) -> Due {
+/// When a loan made at `checked_out_at` for `loan_period_days` is due at a
+/// school with `calendar`.
+pub fn due(checked_out_at: DateTime<Utc>, loan_period_days: u32, zone: Tz, calendar: &SchoolCalendar) -> Due {
     let lent_on = local_date(checked_out_at, zone);
     let date = lent_on.checked_add_days(Days::new(u64::from(loan_period_days))).unwrap_or(NaiveDate::MAX);
+    let date = calendar.next_open_day(date);
     Due { date, at: end_of_local_day(date, zone) }
 }
 
@@ -67,10 +73,26 @@ mod tests {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
 
+    fn open() -> SchoolCalendar {
+        SchoolCalendar::default()
+    }
+
+    #[test]
+    fn a_due_day_on_a_closed_day_moves_to_the_next_open_day() {
+        let weekends = SchoolCalendar { closed_weekdays: vec![6, 7], ..SchoolCalendar::default() };
+        // Lent on Friday 13 March 2026 (Shanghai) for 14 days: due Friday 27th, open.
+        let friday = due(utc("2026-03-13T02:00:00Z"), 14, chrono_tz::Asia::Shanghai, &weekends);
+        assert_eq!(friday.date, day("2026-03-27"));
+        // Lent on Saturday for 14 days: due Saturday 28th, closed, so Monday 30th, at its end.
+        let saturday = due(utc("2026-03-14T02:00:00Z"), 14, chrono_tz::Asia::Shanghai, &weekends);
+        assert_eq!(saturday.date, day("2026-03-30"));
+        assert_eq!(saturday.at, utc("2026-03-30T15:59:59Z"));
+    }
+
     #[test]
     fn an_evening_loan_in_shanghai_counts_from_the_next_local_day() {
         // 17:00 UTC is 01:00 on 2 March in Shanghai (UTC+8).
-        let due = due(utc("2026-03-01T17:00:00Z"), 14, chrono_tz::Asia::Shanghai);
+        let due = due(utc("2026-03-01T17:00:00Z"), 14, chrono_tz::Asia::Shanghai, &open());
         assert_eq!(due.date, day("2026-03-16"));
         assert_eq!(due.date_text(), "2026-03-16");
         assert_eq!(due.at, utc("2026-03-16T15:59:59Z"));
@@ -78,26 +100,26 @@ mod tests {
 
     #[test]
     fn the_last_second_of_a_local_day_still_counts_from_that_day() {
-        let due = due(utc("2026-03-01T15:59:59Z"), 14, chrono_tz::Asia::Shanghai);
+        let due = due(utc("2026-03-01T15:59:59Z"), 14, chrono_tz::Asia::Shanghai, &open());
         assert_eq!(due.date, day("2026-03-15"));
         assert_eq!(due.at, utc("2026-03-15T15:59:59Z"));
         // One second later it is already 2 March locally.
-        let later = super::due(utc("2026-03-01T16:00:00Z"), 14, chrono_tz::Asia::Shanghai);
+        let later = super::due(utc("2026-03-01T16:00:00Z"), 14, chrono_tz::Asia::Shanghai, &open());
         assert_eq!(later.date, day("2026-03-16"));
     }
 
     #[test]
     fn the_period_crosses_months_and_years() {
-        let due = due(utc("2026-12-25T02:00:00Z"), 14, chrono_tz::Asia::Shanghai);
+        let due = due(utc("2026-12-25T02:00:00Z"), 14, chrono_tz::Asia::Shanghai, &open());
         assert_eq!(due.date, day("2027-01-08"));
-        let one_day = super::due(utc("2026-02-28T04:00:00Z"), 1, chrono_tz::Asia::Shanghai);
+        let one_day = super::due(utc("2026-02-28T04:00:00Z"), 1, chrono_tz::Asia::Shanghai, &open());
         assert_eq!(one_day.date, day("2026-03-01"));
     }
 
     #[test]
     fn other_zones_use_their_own_day() {
         // 2026-03-01T17:00Z is still 1 March in New York.
-        let due = due(utc("2026-03-01T17:00:00Z"), 14, chrono_tz::America::New_York);
+        let due = due(utc("2026-03-01T17:00:00Z"), 14, chrono_tz::America::New_York, &open());
         assert_eq!(due.date, day("2026-03-15"));
         // 15 March is after the DST change: UTC-4, so 23:59:59 is 03:59:59Z next day.
         assert_eq!(due.at, utc("2026-03-16T03:59:59Z"));

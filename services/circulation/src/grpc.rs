@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
+use chrono::SubsecRound;
+
 use lectern_common::client::{dependency_status, with_bearer};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
 use lectern_common::identity::{
-    Principal, SubjectKind, TokenSource, principal, require_school, require_staff, require_staff_or_self,
+    Principal, Role, SubjectKind, TokenSource, principal, require_role, require_school, require_staff,
+    require_staff_or_self,
 };
 use lectern_common::outbox::RelayWaker;
 use lectern_common::refusal::{Reason, Refusal};
@@ -16,8 +19,9 @@ use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::{Copy, LookupCopyRequest};
 use lectern_proto::circulation::v1::circulation_service_server::CirculationService;
 use lectern_proto::circulation::v1::{
-    CheckInRequest, CheckInResponse, CheckOutRequest, CheckOutResponse, GetLoanRequest,
-    GetReaderObligationsRequest, ListLoansRequest, ListLoansResponse, Loan, LoanFilter, ReaderObligations,
+    self as pb, CheckInRequest, CheckInResponse, CheckOutRequest, CheckOutResponse, GetLoanRequest,
+    GetReaderObligationsRequest, GetSchoolCalendarRequest, ListLoansRequest, ListLoansResponse, Loan,
+    LoanFilter, ReaderObligations,
 };
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{LookupReaderRequest, Reader};
@@ -25,7 +29,9 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
 use crate::access::{self, Counter};
+use crate::calendar::SchoolCalendar;
 use crate::checkout::{self, NewLoan};
+use crate::db::calendars::{self, StoredCalendar};
 use crate::db::{self, LoanState};
 use crate::error::Error;
 use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
@@ -90,6 +96,18 @@ impl Circulation {
         })?;
         Ok((reader.into_inner(), copy.into_inner()))
     }
+
+    /// The calendar of `school_id`: open every day if it never set one.
+    async fn calendar(&self, school_id: &str) -> Result<SchoolCalendar, Error> {
+        let school_id = school_id.to_owned();
+        let stored = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(calendars::load_calendar(connection, &school_id)?)
+            })
+            .await?;
+        Ok(stored.map(|stored| stored.calendar).unwrap_or_default())
+    }
 }
 
 #[tonic::async_trait]
@@ -134,12 +152,13 @@ impl CirculationService for Circulation {
         // The rules apply on the day the loan happened (a loan recorded
         // after the fact is judged by the card's validity on that day).
         checkout::decide(&reader, &copy, due::local_date(checked_out_at, self.time_zone))?;
+        let calendar = self.calendar(&copy.school_id).await?;
         let loan = NewLoan {
             id: ids::new_id(),
             reader: &reader,
             copy: &copy,
             checked_out_at,
-            due: due::due(checked_out_at, self.loan_period_days, self.time_zone),
+            due: due::due(checked_out_at, self.loan_period_days, self.time_zone, &calendar),
             checked_out_by: &caller.subject_id,
             now,
         }
@@ -253,6 +272,55 @@ impl CirculationService for Circulation {
             loans: rows.iter().map(|row| convert::loan(row, now)).collect(),
             next_page_token,
         }))
+    }
+
+    async fn get_school_calendar(
+        &self,
+        request: Request<GetSchoolCalendarRequest>,
+    ) -> Result<Response<pb::SchoolCalendar>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let school_id = ids::parse_id("school_id", &request.into_inner().school_id)?;
+        require_school(&caller, &school_id)?;
+        let lookup_id = school_id.clone();
+        let stored = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(calendars::load_calendar(connection, &lookup_id)?)
+            })
+            .await?;
+        Ok(Response::new(convert::calendar(&school_id, stored.as_ref())))
+    }
+
+    async fn set_school_calendar(
+        &self,
+        request: Request<pb::SchoolCalendar>,
+    ) -> Result<Response<pb::SchoolCalendar>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin, Role::Librarian])?;
+        let request = request.into_inner();
+        let school_id = ids::parse_id("school_id", &request.school_id)?;
+        require_school(&caller, &school_id)?;
+        let stored = StoredCalendar {
+            calendar: SchoolCalendar::from_request(&request)?,
+            updated_by: caller.subject_id.clone(),
+            // Microseconds, as both databases keep them.
+            updated_at: self.clock.now().trunc_subsecs(6).naive_utc(),
+        };
+        let (write_id, to_store) = (school_id.clone(), stored.clone());
+        self.db
+            .write(move |connection| -> Result<_, Error> {
+                Ok(calendars::replace_calendar(connection, &write_id, &to_store)?)
+            })
+            .await?;
+        tracing::info!(
+            school.id = %school_id,
+            closed_weekdays = stored.calendar.closed_weekdays.len(),
+            closures = stored.calendar.closures.len(),
+            terms = stored.calendar.terms.len(),
+            "school calendar replaced"
+        );
+        Ok(Response::new(convert::calendar(&school_id, Some(&stored))))
     }
 
     async fn get_reader_obligations(

@@ -11,6 +11,7 @@
 
 mod access;
 pub mod anonymize;
+mod calendar;
 mod checkout;
 mod config;
 mod convert;

@@ -2,6 +2,7 @@
 //! `&mut DbConnection` and returns `QueryResult`, so the check-out and
 //! check-in transactions in `lending` compose them freely.
 
+pub mod calendars;
 pub mod schema;
 
 use chrono::NaiveDateTime;

@@ -26,3 +26,34 @@ diesel::table! {
         anonymized_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    /// Each school's weekly closed days; a school without a row is open every day.
+    school_calendars (school_id) {
+        school_id -> Text,
+        closed_weekdays -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Holidays and term breaks of a school.
+    school_closures (school_id, first_day, last_day) {
+        school_id -> Text,
+        first_day -> Text,
+        last_day -> Text,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    /// Terms of a school's year.
+    school_terms (school_id, first_day) {
+        school_id -> Text,
+        first_day -> Text,
+        last_day -> Text,
+        name -> Text,
+    }
+}
