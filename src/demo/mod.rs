@@ -1,6 +1,6 @@
-//! The demo district: two schools, their classes, 100 readers, ~240 titles
-//! in Chinese and English with copies at both libraries, and a few open and
-//! overdue loans. It is loaded through the gateway like any client would
+//! The demo district: two schools (libraries closed at weekends), their
+//! classes, 100 readers, ~240 titles in Chinese and English with copies at
+//! both libraries, and a few open and overdue loans. It is loaded through the gateway like any client would
 //! load it, so a demo start also exercises the whole suite.
 
 mod data;
@@ -14,8 +14,8 @@ use lectern_common::client::with_bearer;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{CreateCopyRequest, CreateShelfLocationRequest, CreateTitleRequest};
-use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::{CheckOutRequest, SchoolCalendar};
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
@@ -154,6 +154,19 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
             .into_inner();
         school_ids.insert(school.code, created.id);
         summary.schools += 1;
+    }
+    // Both libraries close at weekends: loans falling due then are due on Monday.
+    let mut circulation = CirculationServiceClient::new(channel.clone());
+    for (code, school_id) in &school_ids {
+        let calendar = SchoolCalendar {
+            school_id: school_id.clone(),
+            closed_weekdays: vec![6, 7],
+            ..Default::default()
+        };
+        circulation
+            .set_school_calendar(with_bearer(calendar, token, DEADLINE))
+            .await
+            .with_context(|| format!("setting the calendar of school {code}"))?;
     }
 
     let mut class_ids = HashMap::new();

@@ -1,8 +1,9 @@
 //! `lectern up --demo`: the demo district loads through the gateway and is
 //! usable at once.
 
+use chrono::{Datelike, NaiveDate, Weekday};
 use lectern_proto::catalog::v1::SearchTitlesRequest;
-use lectern_proto::circulation::v1::ListLoansRequest;
+use lectern_proto::circulation::v1::{GetSchoolCalendarRequest, ListLoansRequest};
 use lectern_proto::reader::v1::{ListSchoolsRequest, LookupReaderRequest};
 
 use crate::harness::{TestSuite, bearer};
@@ -65,12 +66,23 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .into_inner();
     let loans = suite
         .circulation()
-        .list_loans(bearer(ListLoansRequest { reader_id: reader.id, ..Default::default() }, &token))
+        .list_loans(bearer(ListLoansRequest { reader_id: reader.id.clone(), ..Default::default() }, &token))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(loans.loans.len(), 1);
     assert!(loans.loans[0].overdue);
+
+    // The libraries close at weekends, so no loan falls due on one.
+    let calendar = suite
+        .circulation()
+        .get_school_calendar(bearer(GetSchoolCalendarRequest { school_id: reader.school_id.clone() }, &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(calendar.closed_weekdays, [6, 7]);
+    let due = NaiveDate::parse_from_str(&loans.loans[0].due_date, "%Y-%m-%d").unwrap();
+    assert!(!matches!(due.weekday(), Weekday::Sat | Weekday::Sun), "due on {due}");
 
     // A second load into the same district is refused.
     assert!(lectern::demo::load_as(&suite.channel, &token).await.is_err());
