@@ -1,13 +1,20 @@
-//! The two desk actions: `checkout` (lend a copy to a card holder) and
-//! `checkin` (take a copy back). A refused check-out ends the command with
-//! the server's message and reason code, and a non-zero exit.
+//! The desk actions: `checkout` (lend a copy to a card holder), `checkin`
+//! (take a copy back), and `overdue` (a school's overdue or due-soon
+//! loans). A refused check-out ends the command with the server's message
+//! and reason code, and a non-zero exit.
 
-use lectern_proto::circulation::v1::{CheckInRequest, CheckInResponse, CheckOutRequest, Loan};
+use std::collections::HashMap;
+
+use lectern_proto::circulation::v1::{
+    CheckInRequest, CheckInResponse, CheckOutRequest, ListOverdueLoansRequest, Loan,
+};
+use lectern_proto::reader::v1::{GetReaderRequest, Reader};
 
 use super::Connection;
-use super::desk::{Desk, request_id, retrying};
+use super::desk::{Desk, all_pages, request_id, retrying};
 use super::format::{loan_due_day, was_overdue};
-use super::table::clean;
+use super::schools::{MAX_PAGES, school_id};
+use super::table::{Table, clean};
 
 /// Options of `lectern checkout`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,6 +41,85 @@ pub struct CheckinArgs {
     pub barcode: String,
     #[command(flatten)]
     pub connection: Connection,
+}
+
+/// Options of `lectern overdue`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:\n  lectern overdue --school XH-PRI\n  \
+lectern overdue --school XH-PRI --due-within 3    # due in the next three days")]
+pub struct OverdueArgs {
+    /// The school: its code (XH-PRI) or id
+    #[arg(long, value_name = "SCHOOL")]
+    pub school: String,
+    /// Only readers of this class id (the class they were in when borrowing)
+    #[arg(long = "class", value_name = "CLASS_ID")]
+    pub class_id: Option<String>,
+    /// Instead of overdue loans, those falling due within this many days (1–60)
+    #[arg(long = "due-within", value_name = "DAYS", value_parser = clap::value_parser!(i32).range(1..=60))]
+    pub due_within: Option<i32>,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+/// `lectern overdue`: who has what overdue (or due soon), with their card
+/// and class, longest overdue first.
+pub async fn overdue(args: OverdueArgs) -> anyhow::Result<()> {
+    let desk = Desk::open(&args.connection).await?;
+    let school_id = school_id(&desk, &args.school).await?;
+    let due_within_days = args.due_within.unwrap_or(0);
+    let client = desk.circulation();
+    let loans = all_pages(MAX_PAGES, |page_token| {
+        let mut client = client.clone();
+        let call = desk.request(ListOverdueLoansRequest {
+            school_id: school_id.clone(),
+            class_id: args.class_id.clone().unwrap_or_default(),
+            due_within_days,
+            page_size: 500,
+            page_token,
+        });
+        async move {
+            let page = client.list_overdue_loans(call).await?.into_inner();
+            Ok((page.loans, page.next_page_token))
+        }
+    })
+    .await
+    .map_err(|status| desk.fail(status))?;
+    let mut readers = HashMap::new();
+    for loan in &loans {
+        if !readers.contains_key(&loan.reader_id) {
+            let reader = desk
+                .readers()
+                .get_reader(desk.request(GetReaderRequest { id: loan.reader_id.clone() }))
+                .await
+                .map(tonic::Response::into_inner)
+                .ok();
+            readers.insert(loan.reader_id.clone(), reader);
+        }
+    }
+    print!("{}", overdue_lines(&loans, &readers, due_within_days));
+    Ok(())
+}
+
+/// The list as the desk shows it; a reader that cannot be read shows as
+/// their id.
+fn overdue_lines(loans: &[Loan], readers: &HashMap<String, Option<Reader>>, due_within_days: i32) -> String {
+    if loans.is_empty() {
+        return if due_within_days == 0 {
+            "no overdue loans\n".to_owned()
+        } else {
+            format!("nothing falls due within {due_within_days} days\n")
+        };
+    }
+    let mut table = Table::new(&["DUE", "CARD", "NAME", "CLASS", "BARCODE", "TITLE"]);
+    for loan in loans {
+        let (card, name, class) = match readers.get(&loan.reader_id).and_then(Option::as_ref) {
+            Some(reader) => (reader.card_barcode.clone(), reader.name.clone(), reader.class_name.clone()),
+            None => (String::new(), loan.reader_id.clone(), String::new()),
+        };
+        table.row(vec![loan_due_day(loan), card, name, class, loan.copy_barcode.clone(), loan.title.clone()]);
+    }
+    let what = if due_within_days == 0 { "overdue" } else { "falling due soon" };
+    format!("{}{} loans {what}\n", table.render(""), loans.len())
 }
 
 /// `lectern checkout`.
@@ -114,6 +200,27 @@ mod tests {
             due_at: Some(Timestamp { seconds: 1_000, nanos: 0 }),
             ..Loan::default()
         }
+    }
+
+    #[test]
+    fn the_overdue_list_names_the_readers() {
+        let reader = Reader {
+            card_barcode: "R100001".into(),
+            name: "王小明".into(),
+            class_name: "三年级(1)班".into(),
+            ..Reader::default()
+        };
+        let loans =
+            vec![Loan { reader_id: "r1".into(), ..loan() }, Loan { reader_id: "r2".into(), ..loan() }];
+        let readers = HashMap::from([("r1".to_owned(), Some(reader)), ("r2".to_owned(), None)]);
+        let text = overdue_lines(&loans, &readers, 0);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "DUE         CARD     NAME    CLASS        BARCODE  TITLE");
+        assert_eq!(lines[1], "2026-12-19  R100001  王小明  三年级(1)班  C0001    草房子");
+        assert_eq!(lines[2], "2026-12-19           r2                   C0001    草房子");
+        assert_eq!(lines[3], "2 loans overdue");
+        assert_eq!(overdue_lines(&[], &readers, 0), "no overdue loans\n");
+        assert_eq!(overdue_lines(&[], &readers, 3), "nothing falls due within 3 days\n");
     }
 
     #[test]

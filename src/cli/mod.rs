@@ -30,7 +30,7 @@ mod stocktake;
 mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
-pub use circulation::{CheckinArgs, CheckoutArgs};
+pub use circulation::{CheckinArgs, CheckoutArgs, OverdueArgs};
 // `Desk`, `sign_in` and `sign_out` take the session file and the time as
 // arguments, so the suite tests drive them with their own file and clock.
 pub use calendar::CalendarCommand;
@@ -110,6 +110,8 @@ pub enum DeskCommand {
     Checkout(CheckoutArgs),
     /// Take a book back: scan it. 还书
     Checkin(CheckinArgs),
+    /// A school's overdue loans, or those falling due soon, with who has them. 逾期清单
+    Overdue(OverdueArgs),
     /// What a reader has on loan (or has borrowed, with --all). 借阅记录
     Loans(LoansArgs),
     /// The notices a reader was sent (receipts). 通知
@@ -142,6 +144,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Search(args) => catalog::search(args).await,
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,
+        DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,
         DeskCommand::Device(command) => devices::run_device(command).await,

@@ -22,6 +22,7 @@ mod erasure;
 mod events;
 mod marc;
 mod outage;
+mod overdue;
 mod privacy;
 mod profiles;
 mod readers;

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use lectern_common::validate::FieldError;
 
 use crate::calendar::SchoolCalendar;
 
@@ -54,6 +55,34 @@ pub fn end_of_local_day(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
         local -= chrono::Duration::minutes(1);
     }
     Utc.from_utc_datetime(&NaiveDateTime::new(date, last_second))
+}
+
+/// Longest look-ahead of a due-soon list, in days.
+pub const MAX_DUE_SOON_DAYS: i32 = 60;
+
+/// The due times a school's list covers: from `from` (if any) up to,
+/// not including, `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueWindow {
+    pub from: Option<NaiveDateTime>,
+    pub before: NaiveDateTime,
+}
+
+/// The window of a list at `now`: overdue loans (due before now) for
+/// `due_within_days` 0, else loans not yet overdue that fall due within
+/// that many days.
+pub fn listed_window(due_within_days: i32, now: DateTime<Utc>) -> Result<DueWindow, FieldError> {
+    let now = now.naive_utc();
+    match due_within_days {
+        0 => Ok(DueWindow { from: None, before: now }),
+        days @ 1..=MAX_DUE_SOON_DAYS => {
+            Ok(DueWindow { from: Some(now), before: now + chrono::Duration::days(i64::from(days)) })
+        }
+        _ => Err(FieldError::new(
+            "due_within_days",
+            format!("must be 0 (overdue) or 1 to {MAX_DUE_SOON_DAYS}"),
+        )),
+    }
 }
 
 /// Whether a loan due at `due_at` is overdue at `now`.
@@ -123,6 +152,21 @@ mod tests {
         assert_eq!(due.date, day("2026-03-15"));
         // 15 March is after the DST change: UTC-4, so 23:59:59 is 03:59:59Z next day.
         assert_eq!(due.at, utc("2026-03-16T03:59:59Z"));
+    }
+
+    #[test]
+    fn lists_cover_overdue_or_the_next_days() {
+        let now = utc("2026-03-16T08:00:00Z");
+        let overdue = listed_window(0, now).unwrap();
+        assert_eq!((overdue.from, overdue.before), (None, now.naive_utc()));
+        let soon = listed_window(3, now).unwrap();
+        assert_eq!(soon.from, Some(now.naive_utc()));
+        assert_eq!(soon.before, utc("2026-03-19T08:00:00Z").naive_utc());
+        assert_eq!(
+            listed_window(61, now).unwrap_err().to_string(),
+            "due_within_days: must be 0 (overdue) or 1 to 60"
+        );
+        assert!(listed_window(-1, now).is_err());
     }
 
     #[test]

@@ -20,8 +20,8 @@ use lectern_proto::catalog::v1::{Copy, LookupCopyRequest};
 use lectern_proto::circulation::v1::circulation_service_server::CirculationService;
 use lectern_proto::circulation::v1::{
     self as pb, CheckInRequest, CheckInResponse, CheckOutRequest, CheckOutResponse, GetLoanRequest,
-    GetReaderObligationsRequest, GetSchoolCalendarRequest, ListLoansRequest, ListLoansResponse, Loan,
-    LoanFilter, ReaderObligations,
+    GetReaderObligationsRequest, GetSchoolCalendarRequest, ListLoansRequest, ListLoansResponse,
+    ListOverdueLoansRequest, Loan, LoanFilter, ReaderObligations,
 };
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{LookupReaderRequest, Reader};
@@ -268,6 +268,39 @@ impl CirculationService for Circulation {
             _ => String::new(),
         };
         let now = self.clock.now();
+        Ok(Response::new(ListLoansResponse {
+            loans: rows.iter().map(|row| convert::loan(row, now)).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_overdue_loans(
+        &self,
+        request: Request<ListOverdueLoansRequest>,
+    ) -> Result<Response<ListLoansResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let school_id = ids::parse_id("school_id", &request.school_id)?;
+        require_school(&caller, &school_id)?;
+        let class_id = if request.class_id.is_empty() {
+            None
+        } else {
+            Some(ids::parse_id("class_id", &request.class_id)?)
+        };
+        let now = self.clock.now();
+        let due = due::listed_window(request.due_within_days, now)?;
+        let limit = validate::page_size("page_size", request.page_size, 50, 500)?;
+        let offset = paging::decode_offset("page_token", &request.page_token)?;
+        let rows = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(db::list_loans_due(connection, &school_id, class_id.as_deref(), due, offset, limit + 1)?)
+            })
+            .await?;
+        let (rows, more) = paging::split_page(rows, limit);
+        let next_page_token =
+            if more { paging::encode(&(offset + limit).to_string()) } else { String::new() };
         Ok(Response::new(ListLoansResponse {
             loans: rows.iter().map(|row| convert::loan(row, now)).collect(),
             next_page_token,

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use self::schema::loans;
+use crate::due::DueWindow;
 
 /// The index that allows one open loan per copy; a unique violation on it
 /// means another station lent the copy first.
@@ -186,6 +187,36 @@ pub fn list_loans(
     }
     if let Some(schools) = schools {
         query = query.filter(loans::school_id.eq_any(schools.to_vec()));
+    }
+    query.load(connection)
+}
+
+/// Open loans of a school due within `due` (overdue: due before now; due
+/// soon: from now to a later day), longest overdue or soonest due first,
+/// skipping `offset`; only those of readers who were in `class_id` when
+/// borrowing, if given.
+pub fn list_loans_due(
+    connection: &mut DbConnection,
+    school_id: &str,
+    class_id: Option<&str>,
+    due: DueWindow,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<LoanRow>> {
+    let mut query = loans::table
+        .filter(loans::school_id.eq(school_id))
+        .filter(loans::returned_at.is_null())
+        .filter(loans::due_at.lt(due.before))
+        .select(LoanRow::as_select())
+        .order((loans::due_at.asc(), loans::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .into_boxed();
+    if let Some(from) = due.from {
+        query = query.filter(loans::due_at.ge(from));
+    }
+    if let Some(class_id) = class_id {
+        query = query.filter(loans::reader_class_id.eq(class_id.to_owned()));
     }
     query.load(connection)
 }
