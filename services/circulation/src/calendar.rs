@@ -21,6 +21,11 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// mean: the due day then stays where the loan period put it.
 const MAX_MOVE_DAYS: u64 = 400;
 
+/// A day as the API and the database write it: "YYYY-MM-DD".
+pub fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
 /// Why the library is closed on a range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClosureKind {

@@ -7,7 +7,7 @@ use lectern_common::validate::FieldError;
 use lectern_proto::circulation::v1::{self as pb, Loan};
 use prost_types::Timestamp;
 
-use crate::calendar::ClosureKind;
+use crate::calendar::{ClosureKind, day_text};
 use crate::db::LoanRow;
 use crate::db::calendars::StoredCalendar;
 use crate::due::is_overdue;
@@ -58,7 +58,6 @@ pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolC
     let Some(stored) = stored else {
         return pb::SchoolCalendar { school_id: school_id.to_owned(), ..Default::default() };
     };
-    let day = |day: chrono::NaiveDate| day.format("%Y-%m-%d").to_string();
     let calendar = &stored.calendar;
     pb::SchoolCalendar {
         school_id: school_id.to_owned(),
@@ -71,8 +70,8 @@ pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolC
             .closures
             .iter()
             .map(|closure| pb::Closure {
-                first_day: day(closure.first_day),
-                last_day: day(closure.last_day),
+                first_day: day_text(closure.first_day),
+                last_day: day_text(closure.last_day),
                 kind: match closure.kind {
                     ClosureKind::Holiday => pb::ClosureKind::Holiday,
                     ClosureKind::TermBreak => pb::ClosureKind::TermBreak,
@@ -86,8 +85,8 @@ pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolC
             .iter()
             .map(|term| pb::Term {
                 name: term.name.clone(),
-                first_day: day(term.first_day),
-                last_day: day(term.last_day),
+                first_day: day_text(term.first_day),
+                last_day: day_text(term.last_day),
             })
             .collect(),
         updated_by: stored.updated_by.clone(),

@@ -23,7 +23,7 @@ pub struct Due {
 impl Due {
     /// The due day as "YYYY-MM-DD".
     pub fn date_text(&self) -> String {
-        self.date.format("%Y-%m-%d").to_string()
+        crate::calendar::day_text(self.date)
     }
 }
 

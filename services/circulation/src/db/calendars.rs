@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use super::schema::{school_calendars, school_closures, school_terms};
-use crate::calendar::{Closure, ClosureKind, SchoolCalendar, Term};
+use crate::calendar::{Closure, ClosureKind, SchoolCalendar, Term, day_text};
 
 /// A school's calendar as stored, with who changed it last and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,14 +17,8 @@ pub struct StoredCalendar {
     pub updated_at: NaiveDateTime,
 }
 
-const DAY: &str = "%Y-%m-%d";
-
-fn day_text(day: NaiveDate) -> String {
-    day.format(DAY).to_string()
-}
-
 fn day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, DAY).ok()
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 /// The calendar of `school_id`, or `None` if it was never set (open every
