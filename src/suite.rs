@@ -58,8 +58,6 @@ pub struct SuiteConfig {
     pub service_key: String,
     /// The time source of every service.
     pub clock: SharedClock,
-    /// Default loan period.
-    pub loan_period_days: u32,
     /// Pacing of the event relays (circulation's and the reader service's).
     pub relay: RelayConfig,
     /// How often circulation anonymizes returned loans whose time has come.
@@ -76,7 +74,6 @@ impl SuiteConfig {
             gateway_listen,
             service_key,
             clock: lectern_common::clock::system(),
-            loan_period_days: 14,
             relay: RelayConfig::default(),
             anonymize_interval: Duration::from_secs(3600),
             revocation_refresh: lectern_common::config::DEFAULT_REVOCATION_REFRESH,
@@ -158,7 +155,6 @@ impl Suite {
             &notification_url,
             &config.service_key,
         );
-        circulation.loan_period_days = config.loan_period_days;
         circulation.relay = config.relay.clone();
         circulation.anonymize_interval = config.anonymize_interval;
         let notification =

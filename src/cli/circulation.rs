@@ -28,6 +28,10 @@ pub struct CheckoutArgs {
     /// The book's barcode (scan it)
     #[arg(value_name = "COPY_BARCODE")]
     pub barcode: String,
+    /// Lend past the reader's blocks (their block, loan limit, overdue
+    /// copies, unpaid fees) for this reason, kept on the loan (librarians)
+    #[arg(long = "override", value_name = "REASON")]
+    pub override_reason: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -130,6 +134,7 @@ pub async fn checkout(args: CheckoutArgs) -> anyhow::Result<()> {
         copy_barcode: args.barcode.trim().to_owned(),
         request_id: request_id(),
         occurred_at: None,
+        override_reason: args.override_reason.clone().unwrap_or_default(),
     };
     let client = desk.circulation();
     let answer = retrying(|| {
@@ -144,14 +149,22 @@ pub async fn checkout(args: CheckoutArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// "checked out: TITLE (BARCODE)\ndue: DAY\n".
+/// "checked out: TITLE (BARCODE)\ndue: DAY\n", and the blocks lent past.
 fn checkout_lines(loan: &Loan) -> String {
-    format!(
+    let mut out = format!(
         "checked out: {} ({})\ndue: {}\n",
         clean(&loan.title),
         clean(&loan.copy_barcode),
         loan_due_day(loan)
-    )
+    );
+    if let Some(overridden) = &loan.r#override {
+        out.push_str(&format!(
+            "lent past: {} ({})\n",
+            overridden.blocks.join(", "),
+            clean(&overridden.reason)
+        ));
+    }
+    out
 }
 
 /// `lectern checkin`.

@@ -20,6 +20,7 @@ mod marc;
 mod privacy;
 mod readers;
 mod roster;
+mod rules;
 mod school_year;
 mod schools;
 mod session;
@@ -39,6 +40,7 @@ pub use devices::DeviceCommand;
 pub use login::{LoginArgs, sign_in, sign_out};
 pub use marc::CatalogCommand;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
+pub use rules::{ExplainArgs, RulesCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
 pub use shelves::ShelfCommand;
@@ -106,8 +108,13 @@ pub enum DeskCommand {
     Calendar(CalendarCommand),
     /// Search the catalog by ISBN, title or author, with availability. 检索
     Search(SearchArgs),
+    /// Circulation rules: loan periods, limits, fines and blocks by school, reader category and item type. 借阅规则
+    #[command(subcommand)]
+    Rules(Box<RulesCommand>),
     /// Lend a book to a reader: scan the card, then the book. 借书
     Checkout(CheckoutArgs),
+    /// Which rule applies to a reader and a book, and whether a check-out would lend it. 借阅判定
+    Explain(ExplainArgs),
     /// Take a book back: scan it. 还书
     Checkin(CheckinArgs),
     /// A school's overdue loans, or those falling due soon, with who has them. 逾期清单
@@ -142,7 +149,9 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Shelf(command) => shelves::run_shelf(command).await,
         DeskCommand::Calendar(command) => calendar::run_calendar(command).await,
         DeskCommand::Search(args) => catalog::search(args).await,
+        DeskCommand::Rules(command) => rules::run_rules(*command).await,
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
+        DeskCommand::Explain(args) => rules::explain(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,
         DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,

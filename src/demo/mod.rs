@@ -379,6 +379,7 @@ async fn lend(
                     copy_barcode: copy.clone(),
                     request_id: lectern_common::ids::new_id(),
                     occurred_at: Some(prost_types::Timestamp { seconds: when.timestamp(), nanos: 0 }),
+                    ..Default::default()
                 },
                 token,
                 DEADLINE,

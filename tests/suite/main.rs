@@ -27,6 +27,7 @@ mod privacy;
 mod profiles;
 mod readers;
 mod roster;
+mod rules;
 mod schema;
 mod school_year;
 mod scopes;

@@ -84,6 +84,11 @@ impl SchoolCalendar {
             && !self.closures.iter().any(|closure| closure.first_day <= day && day <= closure.last_day)
     }
 
+    /// The term `day` falls in, if any.
+    pub fn term_on(&self, day: NaiveDate) -> Option<&Term> {
+        self.terms.iter().find(|term| term.first_day <= day && day <= term.last_day)
+    }
+
     /// `day` if the library is open then, else the next day it is open.
     pub fn next_open_day(&self, day: NaiveDate) -> NaiveDate {
         (0..=MAX_MOVE_DAYS)

@@ -10,9 +10,6 @@ use lectern_common::process::ServerConfig;
 /// How often the anonymization job runs when none is configured.
 const DEFAULT_ANONYMIZE_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// Loan period when none is configured.
-const DEFAULT_LOAN_PERIOD_DAYS: u32 = 14;
-
 /// How the circulation service runs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,8 +24,6 @@ pub struct Config {
     /// The district's service key, with which the event relay signs in to
     /// the reader service (`LECTERN_SERVICE_KEY`, required).
     pub service_key: String,
-    /// Days a loan lasts (`LECTERN_LOAN_PERIOD_DAYS`, default 14, 1–365).
-    pub loan_period_days: u32,
     /// The time zone of due days (`LECTERN_TIME_ZONE`, default
     /// `Asia/Shanghai`).
     pub time_zone: chrono_tz::Tz,
@@ -42,7 +37,7 @@ pub struct Config {
 
 impl Config {
     /// A configuration for `lectern up` or a test: the given settings and
-    /// neighbours, the default loan period, time zone and relay pacing.
+    /// neighbours, the default time zone and relay pacing.
     pub fn local(
         settings: ServiceSettings,
         catalog_url: &str,
@@ -54,7 +49,6 @@ impl Config {
             catalog_url: catalog_url.to_owned(),
             notification_url: notification_url.to_owned(),
             service_key: service_key.to_owned(),
-            loan_period_days: DEFAULT_LOAN_PERIOD_DAYS,
             time_zone: chrono_tz::Asia::Shanghai,
             relay: RelayConfig::default(),
             anonymize_interval: DEFAULT_ANONYMIZE_INTERVAL,
@@ -76,7 +70,6 @@ impl ServerConfig for Config {
                 &format!("http://127.0.0.1:{}", ports::NOTIFICATION),
             )?,
             service_key: config::required("LECTERN_SERVICE_KEY")?,
-            loan_period_days: loan_period_days()?,
             time_zone: config::time_zone("LECTERN_TIME_ZONE", chrono_tz::Asia::Shanghai)?,
             relay: RelayConfig {
                 poll_interval: config::millis("LECTERN_RELAY_POLL_MS", Duration::from_secs(1))?,
@@ -89,18 +82,5 @@ impl ServerConfig for Config {
 
     fn listen_addr(&self) -> SocketAddr {
         self.settings.listen
-    }
-}
-
-fn loan_period_days() -> Result<u32, ConfigError> {
-    const VARIABLE: &str = "LECTERN_LOAN_PERIOD_DAYS";
-    let days = config::parsed(VARIABLE, DEFAULT_LOAN_PERIOD_DAYS)?;
-    if (1..=365).contains(&days) {
-        Ok(days)
-    } else {
-        Err(ConfigError {
-            variable: VARIABLE.to_owned(),
-            problem: format!("{days} is not a number of days from 1 to 365"),
-        })
     }
 }

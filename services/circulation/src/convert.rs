@@ -1,5 +1,6 @@
-//! How stored loans, calendars and times look on the wire: `LoanRow` to
-//! the API's `Loan`, school calendars, and UTC times to and from
+//! How stored loans, rules, calendars and times look on the wire: `LoanRow`
+//! to the API's `Loan`, circulation rules, school calendars, and UTC times
+//! to and from
 //! `google.protobuf.Timestamp`.
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -11,6 +12,7 @@ use crate::calendar::{ClosureKind, day_text};
 use crate::db::LoanRow;
 use crate::db::calendars::StoredCalendar;
 use crate::due::is_overdue;
+use crate::policy::Rule;
 
 /// A stored UTC time as a protobuf timestamp.
 pub fn timestamp(time: NaiveDateTime) -> Timestamp {
@@ -49,6 +51,14 @@ pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
         returned_at: row.returned_at.map(timestamp),
         overdue: row.returned_at.is_none() && is_overdue(utc(row.due_at), now),
         anonymize_time: row.anonymized_at.map(timestamp),
+        item_type: row.item_type.clone(),
+        rule_id: row.rule_id.clone().unwrap_or_default(),
+        rule_version: row.rule_version.unwrap_or_default(),
+        r#override: row.override_reason.as_ref().map(|reason| pb::LoanOverride {
+            reason: reason.clone(),
+            by: row.overridden_by.clone().unwrap_or_default(),
+            blocks: crate::checkout::blocks_from_stored(row.overridden_blocks.as_deref()),
+        }),
     }
 }
 
@@ -91,6 +101,41 @@ pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolC
             .collect(),
         updated_by: stored.updated_by.clone(),
         updated_at: Some(timestamp(stored.updated_at)),
+    }
+}
+
+/// A rule version on the wire.
+pub fn rule(rule: &Rule) -> pb::CirculationRule {
+    let terms = &rule.terms;
+    let (unit, loan_period) = terms.loan_period.to_wire();
+    let count = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+    pb::CirculationRule {
+        id: rule.id.clone(),
+        version: rule.version,
+        school_id: rule.scope.school_id.clone().unwrap_or_default(),
+        reader_category: rule.scope.reader_category.clone().unwrap_or_default(),
+        item_type: rule.scope.item_type.clone().unwrap_or_default(),
+        name: rule.name.clone(),
+        loanable: terms.loanable,
+        loan_period_unit: unit.into(),
+        loan_period,
+        max_loans: terms.max_loans.map(count),
+        max_loans_of_item_type: terms.max_loans_of_item_type.map(count),
+        renewals: count(terms.renewals),
+        renewal_period_days: count(terms.renewal_period_days),
+        no_renewal_when_held: terms.no_renewal_when_held,
+        grace_days: count(terms.grace_days),
+        fine_per_open_day: terms.fine_per_open_day,
+        fine_cap: terms.fine_cap,
+        suspension_days_per_overdue_day: count(terms.suspension_days_per_overdue_day),
+        lost_processing_fee: terms.lost_processing_fee,
+        hold_shelf_days: count(terms.hold_shelf_days),
+        max_holds: count(terms.max_holds),
+        block_when_overdue_days: terms.block_when_overdue_days.map(count),
+        block_when_fees_over: terms.block_when_fees_over,
+        district_default: rule.is_district_default(),
+        updated_by: rule.updated_by.clone(),
+        update_time: Some(timestamp(rule.updated_at)),
     }
 }
 

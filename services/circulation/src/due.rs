@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use lectern_common::validate::FieldError;
 
 use crate::calendar::SchoolCalendar;
+use crate::policy::LoanPeriod;
 
 /// When a loan is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,44 @@ pub fn due(checked_out_at: DateTime<Utc>, loan_period_days: u32, zone: Tz, calen
     let date = lent_on.checked_add_days(Days::new(u64::from(loan_period_days))).unwrap_or(NaiveDate::MAX);
     let date = calendar.next_open_day(date);
     Due { date, at: end_of_local_day(date, zone) }
+}
+
+/// When a loan made at `checked_out_at` under a rule's `period` is due at
+/// a school with `calendar`, and how that was worked out, for the desk.
+pub fn due_under(
+    period: LoanPeriod,
+    checked_out_at: DateTime<Utc>,
+    zone: Tz,
+    calendar: &SchoolCalendar,
+) -> (Due, String) {
+    let moved =
+        |due: Due, planned: NaiveDate| if due.date == planned { "" } else { ", moved off closed days" };
+    match period {
+        LoanPeriod::Days(days) => {
+            let planned = local_date(checked_out_at, zone) + Days::new(u64::from(days));
+            let due = due(checked_out_at, days, zone, calendar);
+            (due, format!("{days} days{}", moved(due, planned)))
+        }
+        LoanPeriod::Hours(hours) => {
+            let at = checked_out_at + chrono::Duration::hours(i64::from(hours));
+            (Due { date: local_date(at, zone), at }, format!("{hours} hours"))
+        }
+        LoanPeriod::EndOfTerm { fallback_days } => {
+            let lent_on = local_date(checked_out_at, zone);
+            match calendar.term_on(lent_on) {
+                Some(term) => {
+                    let date = calendar.next_open_day(term.last_day);
+                    let due = Due { date, at: end_of_local_day(date, zone) };
+                    (due, format!("end of term {}{}", term.name, moved(due, term.last_day)))
+                }
+                None => {
+                    let (due, how) =
+                        due_under(LoanPeriod::Days(fallback_days), checked_out_at, zone, calendar);
+                    (due, format!("{how} (no term on the day of the loan)"))
+                }
+            }
+        }
+    }
 }
 
 /// 23:59:59 local time on `date`, in UTC.
@@ -116,6 +155,37 @@ mod tests {
         let saturday = due(utc("2026-03-14T02:00:00Z"), 14, chrono_tz::Asia::Shanghai, &weekends);
         assert_eq!(saturday.date, day("2026-03-30"));
         assert_eq!(saturday.at, utc("2026-03-30T15:59:59Z"));
+    }
+
+    #[test]
+    fn a_rule_sets_the_due_time_by_days_hours_or_the_end_of_term() {
+        let calendar = SchoolCalendar {
+            closed_weekdays: vec![6, 7],
+            terms: vec![crate::calendar::Term {
+                name: "2026 春季学期".into(),
+                first_day: day("2026-02-23"),
+                // A Saturday: the due day moves to Monday.
+                last_day: day("2026-07-04"),
+            }],
+            ..SchoolCalendar::default()
+        };
+        let zone = chrono_tz::Asia::Shanghai;
+        let friday = utc("2026-03-13T02:00:00Z");
+        let (days, how) = due_under(LoanPeriod::Days(14), friday, zone, &calendar);
+        assert_eq!((days.date, how.as_str()), (day("2026-03-27"), "14 days"));
+        let (moved, how) = due_under(LoanPeriod::Days(15), friday, zone, &calendar);
+        assert_eq!((moved.date, how.as_str()), (day("2026-03-30"), "15 days, moved off closed days"));
+        let (hours, how) = due_under(LoanPeriod::Hours(2), friday, zone, &calendar);
+        assert_eq!((hours.at, how.as_str()), (utc("2026-03-13T04:00:00Z"), "2 hours"));
+        assert_eq!(hours.date, day("2026-03-13"));
+        let (term, how) = due_under(LoanPeriod::EndOfTerm { fallback_days: 7 }, friday, zone, &calendar);
+        assert_eq!(term.date, day("2026-07-06"));
+        assert_eq!(how, "end of term 2026 春季学期, moved off closed days");
+        // In the summer break no term covers the day: the fallback days apply.
+        let summer = utc("2026-07-15T02:00:00Z");
+        let (fallback, how) = due_under(LoanPeriod::EndOfTerm { fallback_days: 7 }, summer, zone, &calendar);
+        assert_eq!(fallback.date, day("2026-07-22"));
+        assert_eq!(how, "7 days (no term on the day of the loan)");
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub enum Error {
     /// The database failed or is unreachable.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// No circulation rule matches a loan: the district default, which
+    /// the migration seeds and which cannot be retired, is missing.
+    #[error("no circulation rule matches (the district default rule is missing)")]
+    NoRule,
     /// A stored idempotent answer cannot be read back.
     #[error("stored answer cannot be decoded: {0}")]
     Corrupt(#[from] prost::DecodeError),
@@ -53,6 +57,10 @@ impl From<Error> for Status {
             Error::Refused(refusal) => refusal.into(),
             Error::Dependency(status) => status,
             Error::Database(error) => error.into(),
+            Error::NoRule => {
+                tracing::error!("no circulation rule matches: the district default rule is missing");
+                Status::internal("internal error")
+            }
             Error::Corrupt(error) => {
                 tracing::error!(%error, "stored idempotent answer cannot be decoded");
                 Status::internal("internal error")

@@ -49,6 +49,11 @@ pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
             // For per-grade statistics (the catalog's popular titles by
             // grade); a grade alone names nobody.
             reader_grade: loan.reader_grade,
+            rule_id: loan.rule_id.clone().unwrap_or_default(),
+            rule_version: loan.rule_version.unwrap_or_default(),
+            override_reason: loan.override_reason.clone().unwrap_or_default(),
+            overridden_by: loan.overridden_by.clone().unwrap_or_default(),
+            overridden_blocks: crate::checkout::blocks_from_stored(loan.overridden_blocks.as_deref()),
         })),
     }
 }

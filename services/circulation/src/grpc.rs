@@ -30,11 +30,12 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::access::{self, Counter};
 use crate::calendar::SchoolCalendar;
-use crate::checkout::{self, NewLoan};
+use crate::checkout::{self, Case, NewLoan, Overridden, Standing, Verdict};
 use crate::db::calendars::{self, StoredCalendar};
-use crate::db::{self, LoanState};
+use crate::db::{self, LoanState, rules};
 use crate::error::Error;
 use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
+use crate::policy::{self, Rule};
 use crate::{convert, due};
 
 /// The circulation service's handlers.
@@ -45,7 +46,6 @@ pub struct Circulation {
     pub readers: ReaderServiceClient<Channel>,
     pub catalog: CatalogServiceClient<Channel>,
     pub call_timeout: Duration,
-    pub loan_period_days: u32,
     pub time_zone: chrono_tz::Tz,
     pub relay: RelayWaker,
     /// Circulation's own identity, for lookups made for a reader at a
@@ -66,13 +66,15 @@ impl Circulation {
         }
     }
 
-    /// Looks up the scanned reader and copy at the same time.
+    /// Looks up the scanned reader and copy at the same time. An unknown
+    /// reader refuses at once; an unknown copy is judged in its turn, after
+    /// the reader's blocks.
     async fn look_up(
         &self,
         bearer: &str,
         card_barcode: String,
         copy_barcode: String,
-    ) -> Result<(Reader, Copy), Error> {
+    ) -> Result<(Reader, Result<Copy, Refusal>), Error> {
         let mut readers = self.readers.clone();
         let mut catalog = self.catalog.clone();
         let reader_request = with_bearer(LookupReaderRequest { card_barcode }, bearer, self.call_timeout);
@@ -87,27 +89,87 @@ impl Circulation {
             )),
             _ => Error::Dependency(dependency_status("reader", status)),
         })?;
-        let copy = copy.map_err(|status| match status.code() {
-            Code::NotFound => Error::Refused(Refusal::precondition(
+        let copy = match copy {
+            Ok(copy) => Ok(copy.into_inner()),
+            Err(status) if status.code() == Code::NotFound => Err(Refusal::precondition(
                 Reason::CopyNotFound,
                 format!("no copy has barcode {copy_barcode}"),
             )),
-            _ => Error::Dependency(dependency_status("catalog", status)),
-        })?;
-        Ok((reader.into_inner(), copy.into_inner()))
+            Err(status) => return Err(Error::Dependency(dependency_status("catalog", status))),
+        };
+        Ok((reader.into_inner(), copy))
     }
 
-    /// The calendar of `school_id`: open every day if it never set one.
-    async fn calendar(&self, school_id: &str) -> Result<SchoolCalendar, Error> {
-        let school_id = school_id.to_owned();
-        let stored = self
+    /// Looks up a scanned reader and copy and judges a loan of it at `at`:
+    /// the rule that applies, the reader's standing, and every problem in
+    /// the desk's order. Check-out and the explain call share it, so the
+    /// explanation is always what a check-out would answer.
+    pub(crate) async fn assess(
+        &self,
+        bearer: &str,
+        card_barcode: String,
+        copy_barcode: String,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Assessment, Error> {
+        let (reader, copy) = self.look_up(bearer, card_barcode, copy_barcode).await?;
+        // The lending school's rules and calendar; with an unknown copy,
+        // the reader's school stands in for the blocks.
+        let school_id = copy.as_ref().map_or(reader.school_id.clone(), |copy| copy.school_id.clone());
+        let item_type = copy.as_ref().ok().map(|copy| copy.item_type.clone());
+        let copy_id = copy.as_ref().ok().map(|copy| copy.id.clone());
+        let (reader_id, category) = (reader.id.clone(), reader.category.clone());
+        let lookup_school = school_id.clone();
+        let (calendar, rules, loans, unpaid_fees, open_loan) = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                Ok(calendars::load_calendar(connection, &school_id)?)
+                let calendar = calendars::load_calendar(connection, &lookup_school)?
+                    .map(|stored| stored.calendar)
+                    .unwrap_or_default();
+                let rules =
+                    rules::rules_for_loan(connection, &lookup_school, &category, item_type.as_deref())?;
+                let loans = db::open_loans_of_reader(connection, &reader_id)?;
+                let unpaid_fees = unpaid_fees(connection, &reader_id)?;
+                let open_loan = match copy_id {
+                    Some(copy_id) => db::open_loan_for_copy(connection, &copy_id)?,
+                    None => None,
+                };
+                Ok((calendar, rules, loans, unpaid_fees, open_loan))
             })
             .await?;
-        Ok(stored.map(|stored| stored.calendar).unwrap_or_default())
+        let item_type = copy.as_ref().ok().map(|copy| copy.item_type.as_str());
+        let choice = policy::choose(&rules, &school_id, &reader.category, item_type).ok_or(Error::NoRule)?;
+        let why = choice.why();
+        let (rule, outranked) = (choice.rule.clone(), choice.outranked.into_iter().cloned().collect());
+        let standing = Standing {
+            loans: loans.into_iter().map(|(item_type, due_at)| (item_type, convert::utc(due_at))).collect(),
+            unpaid_fees: i64::from(unpaid_fees),
+        };
+        let verdict = checkout::assess(Case {
+            reader: &reader,
+            copy: copy.as_ref(),
+            rule: &rule,
+            standing: &standing,
+            open_loan: open_loan.as_ref(),
+            at,
+            zone: self.time_zone,
+        });
+        Ok(Assessment { reader, copy, school_id, rule, why, outranked, standing, calendar, verdict })
     }
+}
+
+/// A scanned reader and copy, judged for a loan.
+#[derive(Debug)]
+pub(crate) struct Assessment {
+    pub reader: Reader,
+    pub copy: Result<Copy, Refusal>,
+    /// The lending school (the reader's, if the copy is unknown).
+    pub school_id: String,
+    pub rule: Rule,
+    pub why: String,
+    pub outranked: Vec<Rule>,
+    pub standing: Standing,
+    pub calendar: SchoolCalendar,
+    pub verdict: Verdict,
 }
 
 #[tonic::async_trait]
@@ -142,24 +204,50 @@ impl CirculationService for Circulation {
             }
         }
 
+        let override_reason = validate::optional_text("override_reason", &request.override_reason, 500)?;
+        let overriding = !override_reason.is_empty();
+        if overriding
+            && (counter == Counter::SelfService
+                || !matches!(caller.role, Some(Role::Librarian | Role::DistrictAdmin)))
+        {
+            return Err(Refusal::new(
+                Code::PermissionDenied,
+                Reason::OverrideNotAllowed,
+                "only a librarian at the desk may lend past a reader's blocks",
+            )
+            .into());
+        }
+
         let bearer = self.lookup_token(&caller, counter).await?;
-        let (reader, copy) = self.look_up(&bearer, card_barcode, copy_barcode).await?;
+        let assessment = self.assess(&bearer, card_barcode, copy_barcode, checked_out_at).await?;
+        let Assessment { reader, copy, rule, calendar, verdict, .. } = &assessment;
         if counter == Counter::SelfService && reader.id != caller.subject_id {
             return Err(access::not_for_this_reader("this device is signed in for another reader").into());
         }
         // The loan belongs to the copy's library.
-        require_school(&caller, &copy.school_id)?;
-        // The rules apply on the day the loan happened (a loan recorded
+        if let Ok(copy) = copy {
+            require_school(&caller, &copy.school_id)?;
+        }
+        // The rules apply as of when the loan happened (a loan recorded
         // after the fact is judged by the card's validity on that day).
-        checkout::decide(&reader, &copy, due::local_date(checked_out_at, self.time_zone))?;
-        let calendar = self.calendar(&copy.school_id).await?;
+        if let Some(refusal) = verdict.first_refusal(overriding) {
+            return Err(refusal.clone().into());
+        }
+        let copy = copy.as_ref().map_err(|refusal| Error::Refused(refusal.clone()))?;
+        let overridden = (overriding && verdict.blocks().next().is_some()).then(|| Overridden {
+            reason: override_reason,
+            blocks: checkout::blocks_to_stored(verdict.blocks()),
+        });
+        let (due, _) = due::due_under(rule.terms.loan_period, checked_out_at, self.time_zone, calendar);
         let loan = NewLoan {
             id: ids::new_id(),
-            reader: &reader,
-            copy: &copy,
+            reader,
+            copy,
             checked_out_at,
-            due: due::due(checked_out_at, self.loan_period_days, self.time_zone, &calendar),
+            due,
             checked_out_by: &caller.subject_id,
+            rule,
+            overridden,
             now,
         }
         .row();
@@ -176,8 +264,18 @@ impl CirculationService for Circulation {
                     copy.id = %loan.copy_id,
                     reader.id = %loan.reader_id,
                     due_date = %loan.due_date,
+                    rule.id = %loan.rule_id,
+                    rule.version = loan.rule_version,
                     "copy lent"
                 );
+                if let Some(overridden) = &loan.r#override {
+                    tracing::info!(
+                        loan.id = %loan.id,
+                        staff.id = %overridden.by,
+                        blocks = %overridden.blocks.join(","),
+                        "copy lent past blocks"
+                    );
+                }
             }
         }
         Ok(Response::new(outcome.into_response()))
@@ -354,6 +452,48 @@ impl CirculationService for Circulation {
             "school calendar replaced"
         );
         Ok(Response::new(convert::calendar(&school_id, Some(&stored))))
+    }
+
+    async fn explain_check_out(
+        &self,
+        request: Request<pb::ExplainCheckOutRequest>,
+    ) -> Result<Response<pb::CheckOutExplanation>, Status> {
+        self.explain(request).await
+    }
+
+    async fn list_circulation_rules(
+        &self,
+        request: Request<pb::ListCirculationRulesRequest>,
+    ) -> Result<Response<pb::ListCirculationRulesResponse>, Status> {
+        self.list_rules(request).await
+    }
+
+    async fn get_circulation_rule(
+        &self,
+        request: Request<pb::GetCirculationRuleRequest>,
+    ) -> Result<Response<pb::CirculationRule>, Status> {
+        self.get_rule(request).await
+    }
+
+    async fn create_circulation_rule(
+        &self,
+        request: Request<pb::CreateCirculationRuleRequest>,
+    ) -> Result<Response<pb::CirculationRule>, Status> {
+        self.create_rule(request).await
+    }
+
+    async fn update_circulation_rule(
+        &self,
+        request: Request<pb::UpdateCirculationRuleRequest>,
+    ) -> Result<Response<pb::CirculationRule>, Status> {
+        self.update_rule(request).await
+    }
+
+    async fn delete_circulation_rule(
+        &self,
+        request: Request<pb::DeleteCirculationRuleRequest>,
+    ) -> Result<Response<pb::DeleteCirculationRuleResponse>, Status> {
+        self.delete_rule(request).await
     }
 
     async fn get_reader_obligations(

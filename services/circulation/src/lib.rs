@@ -19,7 +19,9 @@ mod due;
 mod error;
 mod events;
 mod grpc;
+mod grpc_rules;
 pub mod history;
+mod policy;
 mod sink;
 
 pub mod db;
@@ -101,7 +103,6 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         readers: ReaderServiceClient::new(reader_channel),
         catalog: CatalogServiceClient::new(catalog_channel),
         call_timeout: settings.client.call_timeout,
-        loan_period_days: config.loan_period_days,
         time_zone: config.time_zone,
         relay: waker,
         tokens,

@@ -3,6 +3,7 @@
 //! check-in transactions in `lending` compose them freely.
 
 pub mod calendars;
+pub mod rules;
 pub mod schema;
 
 use chrono::NaiveDateTime;
@@ -47,6 +48,17 @@ pub struct LoanRow {
     pub anonymize_after: Option<NaiveDateTime>,
     /// When it stopped naming its reader.
     pub anonymized_at: Option<NaiveDateTime>,
+    /// The copy's item type at check-out.
+    pub item_type: String,
+    /// The rule version the loan was made under (`None` for loans made
+    /// before rules existed).
+    pub rule_id: Option<String>,
+    pub rule_version: Option<i32>,
+    /// A librarian's override of blocks: why, who, and which blocks
+    /// (reason names, comma-separated).
+    pub override_reason: Option<String>,
+    pub overridden_by: Option<String>,
+    pub overridden_blocks: Option<String>,
 }
 
 /// Which of a reader's loans to list.
@@ -235,4 +247,17 @@ pub struct LoanFilter<'a> {
 /// How many loans a copy has had, open or returned (for tests and reports).
 pub fn count_loans_of_copy(connection: &mut DbConnection, copy_id: &str) -> QueryResult<i64> {
     loans::table.filter(loans::copy_id.eq(copy_id)).count().get_result(connection)
+}
+
+/// The due time and item type of each copy a reader has on loan: what the
+/// loan limits and the overdue block are judged on.
+pub fn open_loans_of_reader(
+    connection: &mut DbConnection,
+    reader_id: &str,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    loans::table
+        .filter(loans::reader_id.eq(reader_id))
+        .filter(loans::returned_at.is_null())
+        .select((loans::item_type, loans::due_at))
+        .load(connection)
 }

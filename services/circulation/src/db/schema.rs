@@ -24,6 +24,44 @@ diesel::table! {
         history_days -> Nullable<Integer>,
         anonymize_after -> Nullable<Timestamp>,
         anonymized_at -> Nullable<Timestamp>,
+        item_type -> Text,
+        rule_id -> Nullable<Text>,
+        rule_version -> Nullable<Integer>,
+        override_reason -> Nullable<Text>,
+        overridden_by -> Nullable<Text>,
+        overridden_blocks -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Circulation rules, every version; `in_force` marks the versions in force.
+    circulation_rules (id, version) {
+        id -> Text,
+        version -> Integer,
+        in_force -> Bool,
+        school_id -> Text,
+        reader_category -> Text,
+        item_type -> Text,
+        name -> Text,
+        loanable -> Bool,
+        loan_period_unit -> Text,
+        loan_period -> Integer,
+        max_loans -> Nullable<Integer>,
+        max_loans_of_item_type -> Nullable<Integer>,
+        renewals -> Integer,
+        renewal_period_days -> Integer,
+        no_renewal_when_held -> Bool,
+        grace_days -> Integer,
+        fine_per_open_day -> BigInt,
+        fine_cap -> BigInt,
+        suspension_days_per_overdue_day -> Integer,
+        lost_processing_fee -> BigInt,
+        hold_shelf_days -> Integer,
+        max_holds -> Integer,
+        block_when_overdue_days -> Nullable<Integer>,
+        block_when_fees_over -> Nullable<BigInt>,
+        updated_by -> Text,
+        updated_at -> Timestamp,
     }
 }
 

@@ -50,6 +50,12 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
         history_days: None,
         anonymize_after: None,
         anonymized_at: None,
+        item_type: "book".to_owned(),
+        rule_id: Some(lectern_circulation::db::rules::DISTRICT_DEFAULT.to_owned()),
+        rule_version: Some(1),
+        override_reason: None,
+        overridden_by: None,
+        overridden_blocks: None,
     }
 }
 
