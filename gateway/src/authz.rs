@@ -36,6 +36,7 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.ReaderService/GetReader", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/ListLoans", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/GetLoan", Access::StaffOrReader),
+    ("/lectern.circulation.v1.CirculationService/ListFees", Access::StaffOrReader),
     ("/lectern.notification.v1.NotificationService/ListNotices", Access::StaffOrReader),
     // Readers borrow and return themselves at a kiosk; circulation checks
     // that the reader signed in at the device and acts for themselves.

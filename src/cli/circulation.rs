@@ -12,7 +12,7 @@ use lectern_proto::reader::v1::{GetReaderRequest, Reader};
 
 use super::Connection;
 use super::desk::{Desk, all_pages, request_id, retrying};
-use super::format::{loan_due_day, was_overdue};
+use super::format::{loan_due_day, was_overdue, yuan};
 use super::schools::{MAX_PAGES, school_id};
 use super::table::{Table, clean};
 
@@ -183,9 +183,10 @@ pub async fn checkin(args: CheckinArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// "returned: TITLE" (with "was overdue"), or that nothing was on loan.
+/// "returned: TITLE" (with "was overdue", the fine and a suspension), or
+/// that nothing was on loan.
 fn checkin_lines(answer: &CheckInResponse) -> String {
-    match (&answer.loan, answer.was_on_loan) {
+    let mut out = match (&answer.loan, answer.was_on_loan) {
         (Some(loan), true) => {
             let late = if was_overdue(loan) {
                 format!(" (was overdue, due {})", loan_due_day(loan))
@@ -195,12 +196,20 @@ fn checkin_lines(answer: &CheckInResponse) -> String {
             format!("returned: {}{late}\n", clean(&loan.title))
         }
         (None, true) => "returned\n".to_owned(),
-        (_, false) => "not on loan: nothing to do\n".to_owned(),
+        (_, false) => return "not on loan: nothing to do\n".to_owned(),
+    };
+    if let Some(fine) = &answer.fine {
+        out.push_str(&format!("{} open days late: fine {}\n", answer.open_days_late, yuan(fine.amount)));
     }
+    if !answer.suspended_until.is_empty() {
+        out.push_str(&format!("may not borrow until after {}\n", clean(&answer.suspended_until)));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
+    use lectern_proto::circulation::v1::Fee;
     use prost_types::Timestamp;
 
     use super::*;
@@ -246,13 +255,22 @@ mod tests {
         let mut answer = CheckInResponse {
             was_on_loan: true,
             loan: Some(Loan { returned_at: Some(Timestamp { seconds: 999, nanos: 0 }), ..loan() }),
+            ..Default::default()
         };
         assert_eq!(checkin_lines(&answer), "returned: 草房子\n");
         if let Some(loan) = answer.loan.as_mut() {
             loan.returned_at = Some(Timestamp { seconds: 2_000, nanos: 0 });
         }
         assert_eq!(checkin_lines(&answer), "returned: 草房子 (was overdue, due 2026-12-19)\n");
-        let nothing = CheckInResponse { was_on_loan: false, loan: None };
+        answer.open_days_late = 3;
+        answer.fine = Some(Fee { amount: 30, ..Default::default() });
+        answer.suspended_until = "2026-12-25".into();
+        assert_eq!(
+            checkin_lines(&answer),
+            "returned: 草房子 (was overdue, due 2026-12-19)\n3 open days late: fine 0.30\n\
+             may not borrow until after 2026-12-25\n"
+        );
+        let nothing = CheckInResponse { was_on_loan: false, ..Default::default() };
         assert_eq!(checkin_lines(&nothing), "not on loan: nothing to do\n");
     }
 }

@@ -113,6 +113,13 @@ pub fn loan_due_day(loan: &Loan) -> String {
     loan.due_at.as_ref().and_then(|due| utc(due.seconds, due.nanos)).map(here_day).unwrap_or_default()
 }
 
+/// An amount in minor units (fen) as yuan: "12.50".
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", fen / 100, fen % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::FixedOffset;

@@ -11,6 +11,7 @@ use lectern_proto::reader::v1::School;
 
 use super::Connection;
 use super::desk::{Desk, request_id, retrying};
+use super::format::yuan;
 use super::schools::{all_schools, school_id};
 use super::table::{Table, clean};
 
@@ -402,10 +403,6 @@ fn school_code(id: &str, schools: &[School]) -> String {
 
 fn any(code: &str) -> String {
     if code.is_empty() { "any".to_owned() } else { clean(code) }
-}
-
-fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
 }
 
 /// The loan period in words: "14 days", "2 hours", "end of term (else 14 days)".

@@ -20,6 +20,7 @@ mod collection;
 mod demo;
 mod erasure;
 mod events;
+mod fees;
 mod marc;
 mod outage;
 mod overdue;

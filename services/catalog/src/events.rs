@@ -103,7 +103,10 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
         event::Payload::TransitReceived(transit) => {
             (transit.copy_id.as_str(), ViewChange { in_transit: Some(false), ..Default::default() })
         }
-        event::Payload::LoanAnonymized(_) | event::Payload::ReaderErased(_) => return None,
+        event::Payload::LoanAnonymized(_)
+        | event::Payload::ReaderErased(_)
+        | event::Payload::FeeCharged(_)
+        | event::Payload::FeeSettled(_) => return None,
     };
     Some(change)
 }

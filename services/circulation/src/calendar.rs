@@ -26,6 +26,11 @@ pub fn day_text(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// A stored "YYYY-MM-DD" day read back; `None` if it is not one.
+pub fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 /// Why the library is closed on a range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClosureKind {

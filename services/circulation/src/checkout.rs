@@ -33,6 +33,8 @@ pub struct Standing {
     pub loans: Vec<(String, DateTime<Utc>)>,
     /// Fees not paid nor waived, in minor units.
     pub unpaid_fees: i64,
+    /// The last day of a suspension for late returns, if any.
+    pub suspended_until: Option<NaiveDate>,
 }
 
 impl Standing {
@@ -99,13 +101,17 @@ impl Verdict {
 pub fn is_block(reason: Reason) -> bool {
     matches!(
         reason,
-        Reason::ReaderBlocked | Reason::LoanLimitReached | Reason::ReaderHasOverdue | Reason::ReaderOwesFees
+        Reason::ReaderBlocked
+            | Reason::ReaderSuspended
+            | Reason::LoanLimitReached
+            | Reason::ReaderHasOverdue
+            | Reason::ReaderOwesFees
     )
 }
 
 /// Judges a check-out: the reader (inactive, expired, blocked by hand),
-/// the automatic blocks of the rule (loan limits, overdue copies, unpaid
-/// fees), then the copy (unknown, not loanable by status or rule, on loan).
+/// the automatic blocks (a suspension for late returns; the rule's loan
+/// limits, overdue copies, unpaid fees), then the copy (unknown, not loanable by status or rule, on loan).
 pub fn assess(case: Case<'_>) -> Verdict {
     let Case { reader, copy, rule, standing, open_loan, at, zone } = case;
     let terms = &rule.terms;
@@ -135,6 +141,16 @@ pub fn assess(case: Case<'_>) -> Verdict {
                 format!("this reader is blocked from borrowing: {}", block.reason),
             )
             .with("block_reason", block.reason.clone()),
+        );
+    }
+    if let Some(last_day) = standing.suspended_until.filter(|last_day| *last_day >= local_date(at, zone)) {
+        let last_day = day_text(last_day);
+        problems.push(
+            Refusal::precondition(
+                Reason::ReaderSuspended,
+                format!("this reader may not borrow until after {last_day}, for returning books late"),
+            )
+            .with("suspended_until", last_day),
         );
     }
     if let Some(max) = terms.max_loans
@@ -360,6 +376,7 @@ impl NewLoan<'_> {
             override_reason: self.overridden.as_ref().map(|overridden| overridden.reason.clone()),
             overridden_by: self.overridden.as_ref().map(|_| self.checked_out_by.to_owned()),
             overridden_blocks: self.overridden.as_ref().map(|overridden| overridden.blocks.clone()),
+            suspended_until: None,
         }
     }
 }
@@ -469,7 +486,7 @@ mod tests {
                 (item_type.to_string(), crate::due::end_of_local_day(due_day, ZONE))
             })
             .collect();
-        Standing { loans, unpaid_fees: 0 }
+        Standing { loans, unpaid_fees: 0, suspended_until: None }
     }
 
     #[test]
@@ -572,6 +589,17 @@ mod tests {
             blocks_to_stored(verdict.blocks()),
             "READER_BLOCKED,LOAN_LIMIT_REACHED,LOAN_LIMIT_REACHED,READER_HAS_OVERDUE,READER_OWES_FEES"
         );
+    }
+
+    #[test]
+    fn a_suspension_blocks_up_to_and_including_its_last_day() {
+        let last_day = NaiveDate::parse_from_str("2026-03-05", "%Y-%m-%d").unwrap();
+        let suspended = Standing { suspended_until: Some(last_day), ..Standing::default() };
+        assert_eq!(
+            first(&reader(), &copy(), terms(), &suspended, "2026-03-05"),
+            Some(Reason::ReaderSuspended)
+        );
+        assert_eq!(first(&reader(), &copy(), terms(), &suspended, "2026-03-06"), None);
     }
 
     #[test]

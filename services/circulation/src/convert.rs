@@ -11,7 +11,9 @@ use prost_types::Timestamp;
 use crate::calendar::{ClosureKind, day_text};
 use crate::db::LoanRow;
 use crate::db::calendars::StoredCalendar;
+use crate::db::fees::{FeeEntryRow, FeeRow};
 use crate::due::is_overdue;
+use crate::fees;
 use crate::policy::Rule;
 
 /// A stored UTC time as a protobuf timestamp.
@@ -136,6 +138,35 @@ pub fn rule(rule: &Rule) -> pb::CirculationRule {
         district_default: rule.is_district_default(),
         updated_by: rule.updated_by.clone(),
         update_time: Some(timestamp(rule.updated_at)),
+    }
+}
+
+/// A fee, with its payments and waivers, on the wire.
+pub fn fee(row: &FeeRow, entries: &[FeeEntryRow]) -> pb::Fee {
+    pb::Fee {
+        id: row.id.clone(),
+        reader_id: row.reader_id.clone().unwrap_or_default(),
+        school_id: row.school_id.clone(),
+        loan_id: row.loan_id.clone(),
+        kind: fees::kind_from_stored(&row.kind).into(),
+        amount: row.amount,
+        outstanding: row.outstanding,
+        copy_barcode: row.copy_barcode.clone(),
+        title: row.title.clone(),
+        note: row.note.clone(),
+        created_by: row.created_by.clone(),
+        create_time: Some(timestamp(row.created_at)),
+        entries: entries
+            .iter()
+            .filter(|entry| entry.fee_id == row.id)
+            .map(|entry| pb::FeeEntry {
+                kind: fees::entry_kind_from_stored(&entry.kind).into(),
+                amount: entry.amount,
+                reason: entry.reason.clone(),
+                by: entry.created_by.clone(),
+                time: Some(timestamp(entry.created_at)),
+            })
+            .collect(),
     }
 }
 

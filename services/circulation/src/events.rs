@@ -4,10 +4,13 @@
 //! need without calling back. Plain functions, no I/O.
 
 use chrono::NaiveDateTime;
-use lectern_proto::events::v1::{Event, LoanAnonymized, LoanCheckedOut, LoanReturned, event};
+use lectern_proto::events::v1::{
+    Event, FeeCharged, FeeSettled, LoanAnonymized, LoanCheckedOut, LoanReturned, event,
+};
 
 use crate::convert::timestamp;
 use crate::db::LoanRow;
+use crate::db::fees::{FeeEntryRow, FeeRow};
 
 /// The `source` of every event circulation publishes.
 pub const SOURCE: &str = "circulation";
@@ -18,6 +21,11 @@ pub const LOAN_RETURNED: &str = "loan.returned";
 
 /// Type of the event published when a returned loan stops naming its reader.
 pub const LOAN_ANONYMIZED: &str = "loan.anonymized";
+/// Type of the event published when a fee is charged.
+pub const FEE_CHARGED: &str = "fee.charged";
+/// Types of the events published when part of a fee is paid or waived.
+pub const FEE_PAID: &str = "fee.paid";
+pub const FEE_WAIVED: &str = "fee.waived";
 
 /// The notification service's subscription name.
 pub const NOTIFICATION: &str = "notification";
@@ -25,6 +33,8 @@ pub const NOTIFICATION: &str = "notification";
 pub const CATALOG: &str = "catalog";
 /// Who receives loan events.
 pub const LOAN_SUBSCRIBERS: [&str; 2] = [NOTIFICATION, CATALOG];
+/// Who hears about fees: the notification service (fee notices).
+pub const FEE_SUBSCRIBERS: [&str; 1] = [NOTIFICATION];
 /// Who hears that a loan was anonymized: only the notification service
 /// links loans to readers (the catalog's view holds copies, not readers).
 pub const ANONYMIZED_SUBSCRIBERS: [&str; 1] = [NOTIFICATION];
@@ -91,6 +101,50 @@ pub fn loan_anonymized(event_id: String, loan: &LoanRow, at: NaiveDateTime) -> E
         payload: Some(event::Payload::LoanAnonymized(LoanAnonymized {
             loan_id: loan.id.clone(),
             copy_id: loan.copy_id.clone(),
+        })),
+    }
+}
+
+/// `fee.charged` for a new fee; `balance` is what the reader owes the
+/// school now, the fee included.
+pub fn fee_charged(event_id: String, fee: &FeeRow, balance: i64) -> Event {
+    Event {
+        id: event_id,
+        r#type: FEE_CHARGED.to_owned(),
+        occurred_at: Some(timestamp(fee.created_at)),
+        school_id: fee.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::FeeCharged(FeeCharged {
+            fee_id: fee.id.clone(),
+            reader_id: fee.reader_id.clone().unwrap_or_default(),
+            loan_id: fee.loan_id.clone(),
+            kind: fee.kind.clone(),
+            amount: fee.amount,
+            copy_barcode: fee.copy_barcode.clone(),
+            title: fee.title.clone(),
+            balance,
+        })),
+    }
+}
+
+/// `fee.paid` or `fee.waived` for a ledger entry of `fee` (as it is after
+/// the entry).
+pub fn fee_settled(event_id: String, fee: &FeeRow, entry: &FeeEntryRow) -> Event {
+    let waived = entry.kind == "waiver";
+    Event {
+        id: event_id,
+        r#type: if waived { FEE_WAIVED } else { FEE_PAID }.to_owned(),
+        occurred_at: Some(timestamp(entry.created_at)),
+        school_id: fee.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::FeeSettled(FeeSettled {
+            fee_id: fee.id.clone(),
+            reader_id: fee.reader_id.clone().unwrap_or_default(),
+            kind: entry.kind.clone(),
+            amount: entry.amount,
+            outstanding: fee.outstanding,
+            reason: entry.reason.clone(),
+            by: entry.created_by.clone(),
         })),
     }
 }

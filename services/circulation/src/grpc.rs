@@ -29,10 +29,10 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
 use crate::access::{self, Counter};
-use crate::calendar::SchoolCalendar;
+use crate::calendar::{self, SchoolCalendar};
 use crate::checkout::{self, Case, NewLoan, Overridden, Standing, Verdict};
 use crate::db::calendars::{self, StoredCalendar};
-use crate::db::{self, LoanState, rules};
+use crate::db::{self, LoanState, fees, rules};
 use crate::error::Error;
 use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
 use crate::policy::{self, Rule};
@@ -128,21 +128,24 @@ impl Circulation {
                 let rules =
                     rules::rules_for_loan(connection, &lookup_school, &category, item_type.as_deref())?;
                 let loans = db::open_loans_of_reader(connection, &reader_id)?;
-                let unpaid_fees = unpaid_fees(connection, &reader_id)?;
+                let (_, unpaid_fees) = fees::unpaid(connection, &reader_id)?;
+                let suspended_until = db::suspended_until(connection, &reader_id)?;
                 let open_loan = match copy_id {
                     Some(copy_id) => db::open_loan_for_copy(connection, &copy_id)?,
                     None => None,
                 };
-                Ok((calendar, rules, loans, unpaid_fees, open_loan))
+                Ok((calendar, rules, loans, (unpaid_fees, suspended_until), open_loan))
             })
             .await?;
+        let (unpaid_fees, suspended_until) = unpaid_fees;
         let item_type = copy.as_ref().ok().map(|copy| copy.item_type.as_str());
         let choice = policy::choose(&rules, &school_id, &reader.category, item_type).ok_or(Error::NoRule)?;
         let why = choice.why();
         let (rule, outranked) = (choice.rule.clone(), choice.outranked.into_iter().cloned().collect());
         let standing = Standing {
             loans: loans.into_iter().map(|(item_type, due_at)| (item_type, convert::utc(due_at))).collect(),
-            unpaid_fees: i64::from(unpaid_fees),
+            unpaid_fees,
+            suspended_until: suspended_until.and_then(|day| calendar::parse_day(&day)),
         };
         let verdict = checkout::assess(Case {
             reader: &reader,
@@ -292,10 +295,11 @@ impl CirculationService for Circulation {
         // A self-service machine takes back any copy of its own school, not
         // only the signed-in reader's.
         let schools = caller.school_filter().map(<[String]>::to_vec);
+        let zone = self.time_zone;
         let outcome = self
             .db
             .write(move |connection| {
-                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref() };
+                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref(), zone };
                 lending::record_checkin(connection, &copy_barcode, at, request_id.as_deref(), now)
             })
             .await?;
@@ -496,6 +500,35 @@ impl CirculationService for Circulation {
         self.delete_rule(request).await
     }
 
+    async fn list_fees(
+        &self,
+        request: Request<pb::ListFeesRequest>,
+    ) -> Result<Response<pb::ListFeesResponse>, Status> {
+        self.fees_of_reader(request).await
+    }
+
+    async fn charge_fee(&self, request: Request<pb::ChargeFeeRequest>) -> Result<Response<pb::Fee>, Status> {
+        self.charge(request).await
+    }
+
+    async fn pay_fees(
+        &self,
+        request: Request<pb::PayFeesRequest>,
+    ) -> Result<Response<pb::PayFeesResponse>, Status> {
+        self.pay(request).await
+    }
+
+    async fn waive_fee(&self, request: Request<pb::WaiveFeeRequest>) -> Result<Response<pb::Fee>, Status> {
+        self.waive_one(request).await
+    }
+
+    async fn waive_fees(
+        &self,
+        request: Request<pb::WaiveFeesRequest>,
+    ) -> Result<Response<pb::WaiveFeesResponse>, Status> {
+        self.waive_group(request).await
+    }
+
     async fn get_reader_obligations(
         &self,
         request: Request<GetReaderObligationsRequest>,
@@ -510,17 +543,12 @@ impl CirculationService for Circulation {
             .db
             .run(move |connection| -> Result<_, Error> {
                 let open = db::count_open_loans(connection, &lookup_id)?;
-                Ok((i32::try_from(open).unwrap_or(i32::MAX), unpaid_fees(connection, &lookup_id)?))
+                let (unpaid, _) = fees::unpaid(connection, &lookup_id)?;
+                Ok((i32::try_from(open).unwrap_or(i32::MAX), i32::try_from(unpaid).unwrap_or(i32::MAX)))
             })
             .await?;
         Ok(Response::new(ReaderObligations { reader_id, open_loans, unpaid_fees }))
     }
-}
-
-/// Fees the reader owes. Fees are not built yet (issue 5 adds them); this
-/// is the one place erasure asks about them, so it answers none until then.
-fn unpaid_fees(_connection: &mut lectern_common::db::DbConnection, _reader_id: &str) -> Result<i32, Error> {
-    Ok(0)
 }
 
 /// The list filter; unspecified means open loans.

@@ -6,7 +6,7 @@
 use chrono::SubsecRound;
 use diesel::Connection as _;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::idempotency::{previous_answer, remember_answer};
+use lectern_common::idempotency::{previous, remember};
 use lectern_common::identity::{Principal, Role, principal, require_role, require_school, require_staff};
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::{ids, validate};
@@ -239,8 +239,12 @@ impl Circulation {
         }
         // A retry of an answered retirement finds the rule already retired.
         let replay_id = request_id.clone();
-        let previous_answer =
-            self.db.run(move |connection| previous(connection, DELETE_RULE, replay_id.as_deref())).await?;
+        let previous_answer = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(previous(connection, DELETE_RULE, replay_id.as_deref())?)
+            })
+            .await?;
         if let Some(answer) = previous_answer {
             return Ok(Response::new(answer));
         }
@@ -316,28 +320,4 @@ fn version_changed(connection: &mut DbConnection, id: &str) -> Result<Refusal, E
         .with("version", rule.version.to_string()),
         _ => rule_not_found(id),
     })
-}
-
-fn previous<M: prost::Message + Default>(
-    connection: &mut DbConnection,
-    operation: &str,
-    request_id: Option<&str>,
-) -> Result<Option<M>, Error> {
-    match request_id {
-        Some(request_id) => Ok(previous_answer(connection, operation, request_id)?),
-        None => Ok(None),
-    }
-}
-
-fn remember<M: prost::Message>(
-    connection: &mut DbConnection,
-    operation: &str,
-    request_id: Option<&str>,
-    answer: &M,
-    now: chrono::NaiveDateTime,
-) -> Result<(), Error> {
-    if let Some(request_id) = request_id {
-        remember_answer(connection, operation, request_id, answer, now)?;
-    }
-    Ok(())
 }

@@ -5,20 +5,26 @@
 //! at all. Callers wake the relay once the transaction has committed.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use diesel::Connection as _;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::idempotency::{previous_answer, remember_answer};
+use lectern_common::idempotency::{previous, remember};
 use lectern_common::identity::school_not_allowed;
 use lectern_common::refusal::{Reason, Refusal};
 use lectern_common::{ids, outbox};
 use lectern_proto::circulation::v1::{CheckInResponse, CheckOutResponse};
 
+use crate::calendar::day_text;
 use crate::convert::{self, utc};
-use crate::db::{self, LoanRow};
+use crate::db::fees::FeeRow;
+use crate::db::{self, LoanRow, calendars, rules};
 use crate::due::is_overdue;
 use crate::error::Error;
 use crate::events::{self, ANONYMIZED_SUBSCRIBERS, LOAN_SUBSCRIBERS};
+use crate::fees::CHARGED_BY_CIRCULATION;
+use crate::fines::{self, Lateness};
 use crate::history::HistoryRule;
+use crate::ledger;
 
 /// The operation name under which check-out answers are remembered.
 pub const CHECK_OUT: &str = "CheckOut";
@@ -112,9 +118,7 @@ pub fn record_checkout(
     let event = events::loan_checked_out(ids::new_id(), loan);
     outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, now.naive_utc())?;
     let answer = CheckOutResponse { loan: Some(convert::loan(loan, now)) };
-    if let Some(request_id) = request_id {
-        remember_answer(connection, CHECK_OUT, request_id, &answer, now.naive_utc())?;
-    }
+    remember(connection, CHECK_OUT, request_id, &answer, now.naive_utc())?;
     Ok(CheckOutOutcome::Lent(answer))
 }
 
@@ -141,7 +145,15 @@ pub fn record_checkin(
     let returned_at = now.naive_utc();
     let rule = HistoryRule::from_stored(&loan.history_retention, loan.history_days);
     let anonymize_after = rule.anonymize_after(returned_at);
-    if !db::close_loan(connection, &loan.id, returned_at, checked_in_by, anonymize_after)? {
+    let late = lateness_of(connection, &loan, now, at.zone)?;
+    let suspended_until = late.suspended_until.map(day_text);
+    let closing = db::Closing {
+        returned_at,
+        checked_in_by,
+        anonymize_after,
+        suspended_until: suspended_until.as_deref(),
+    };
+    if !db::close_loan(connection, &loan.id, closing)? {
         // Another station checked the copy in between our read and our
         // update (PostgreSQL); perhaps it was this request, retried.
         if let Some(answer) = previous_check_in(connection, request_id)? {
@@ -152,19 +164,34 @@ pub fn record_checkin(
     loan.returned_at = Some(returned_at);
     loan.checked_in_by = Some(checked_in_by.to_owned());
     loan.anonymize_after = anonymize_after;
+    loan.suspended_until.clone_from(&suspended_until);
     let was_overdue = is_overdue(utc(loan.due_at), now);
     let event = events::loan_returned(ids::new_id(), &loan, was_overdue);
     outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
+    // The fine is charged after the receipt event, so a notice of the
+    // return goes out before the notice of what it cost. A fee is a debt,
+    // not loan history: it names the reader even when the loan forgets them.
+    let fine = if late.fine > 0 {
+        let fee = overdue_fine(&loan, &late, returned_at);
+        ledger::charge(connection, &fee)?;
+        Some(convert::fee(&fee, &[]))
+    } else {
+        None
+    };
     if rule.anonymizes_at_return() {
         // "Never keep": the loan forgets its reader as it closes. The
         // receipt event above still goes out first (the notice is made and
         // then purged), so consumers see one consistent order.
         anonymize(connection, &mut loan, returned_at)?;
     }
-    let answer = CheckInResponse { was_on_loan: true, loan: Some(convert::loan(&loan, now)) };
-    if let Some(request_id) = request_id {
-        remember_answer(connection, CHECK_IN, request_id, &answer, returned_at)?;
-    }
+    let answer = CheckInResponse {
+        was_on_loan: true,
+        loan: Some(convert::loan(&loan, now)),
+        fine,
+        open_days_late: i32::try_from(late.open_days).unwrap_or(i32::MAX),
+        suspended_until: suspended_until.unwrap_or_default(),
+    };
+    remember(connection, CHECK_IN, request_id, &answer, returned_at)?;
     Ok(CheckInOutcome::Returned(answer))
 }
 
@@ -175,6 +202,53 @@ pub struct CheckInAt<'a> {
     pub by: &'a str,
     /// The schools whose loans they may close (`None`: every school).
     pub schools: Option<&'a [String]>,
+    /// The schools' time zone, in which late days are counted.
+    pub zone: Tz,
+}
+
+/// What returning `loan` at `now` costs under the rule version it was made
+/// under, on the lending school's calendar as it is now. Loans made before
+/// rules existed cost nothing.
+fn lateness_of(
+    connection: &mut DbConnection,
+    loan: &LoanRow,
+    now: DateTime<Utc>,
+    zone: Tz,
+) -> Result<Lateness, Error> {
+    let due_at = utc(loan.due_at);
+    if !is_overdue(due_at, now) {
+        return Ok(Lateness::default());
+    }
+    let Some(rule_id) = &loan.rule_id else {
+        return Ok(Lateness::default());
+    };
+    let Some((rule, _)) = rules::find_rule(connection, rule_id, loan.rule_version)? else {
+        return Ok(Lateness::default());
+    };
+    let calendar = calendars::load_calendar(connection, &loan.school_id)?
+        .map(|stored| stored.calendar)
+        .unwrap_or_default();
+    Ok(fines::lateness(due_at, now, zone, &calendar, &rule.terms))
+}
+
+/// The overdue fine of a loan returned late.
+fn overdue_fine(loan: &LoanRow, late: &Lateness, at: NaiveDateTime) -> FeeRow {
+    FeeRow {
+        id: ids::new_id(),
+        reader_id: loan.reader_id.clone(),
+        school_id: loan.school_id.clone(),
+        loan_id: loan.id.clone(),
+        kind: "overdue".to_owned(),
+        amount: late.fine,
+        outstanding: late.fine,
+        copy_barcode: loan.copy_barcode.clone(),
+        title: loan.title.clone(),
+        reader_class_id: loan.reader_class_id.clone(),
+        reader_grade: loan.reader_grade,
+        note: format!("{} open days late, due {}", late.open_days, loan.due_date),
+        created_by: CHARGED_BY_CIRCULATION.to_owned(),
+        created_at: at,
+    }
 }
 
 /// Makes `loan` stop naming its reader and tells the notification service,
@@ -200,10 +274,8 @@ fn not_on_loan(
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<CheckInOutcome, Error> {
-    let answer = CheckInResponse { was_on_loan: false, loan: None };
-    if let Some(request_id) = request_id {
-        remember_answer(connection, CHECK_IN, request_id, &answer, now.naive_utc())?;
-    }
+    let answer = CheckInResponse { was_on_loan: false, ..Default::default() };
+    remember(connection, CHECK_IN, request_id, &answer, now.naive_utc())?;
     Ok(CheckInOutcome::NotOnLoan(answer))
 }
 
@@ -212,18 +284,12 @@ pub fn previous_check_out(
     connection: &mut DbConnection,
     request_id: Option<&str>,
 ) -> Result<Option<CheckOutResponse>, Error> {
-    match request_id {
-        Some(request_id) => Ok(previous_answer(connection, CHECK_OUT, request_id)?),
-        None => Ok(None),
-    }
+    Ok(previous(connection, CHECK_OUT, request_id)?)
 }
 
 fn previous_check_in(
     connection: &mut DbConnection,
     request_id: Option<&str>,
 ) -> Result<Option<CheckInResponse>, Error> {
-    match request_id {
-        Some(request_id) => Ok(previous_answer(connection, CHECK_IN, request_id)?),
-        None => Ok(None),
-    }
+    Ok(previous(connection, CHECK_IN, request_id)?)
 }

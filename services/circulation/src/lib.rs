@@ -18,9 +18,13 @@ mod convert;
 mod due;
 mod error;
 mod events;
+mod fees;
+mod fines;
 mod grpc;
+mod grpc_fees;
 mod grpc_rules;
 pub mod history;
+mod ledger;
 mod policy;
 mod sink;
 

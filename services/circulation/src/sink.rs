@@ -1,6 +1,6 @@
 //! Circulation's `EventSink`: it hears from the reader service that a
-//! reader was erased (`reader.erased`) and makes every loan of theirs stop
-//! naming them, keeping the snapshot for statistics. Each event is applied
+//! reader was erased (`reader.erased`) and makes every loan and (settled)
+//! fee of theirs stop naming them, keeping the snapshot for statistics. Each event is applied
 //! once, whatever the number of deliveries.
 
 use lectern_common::clock::SharedClock;
@@ -33,7 +33,8 @@ impl EventSink for Sink {
             lectern_common::outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {
                 if let Some(event::Payload::ReaderErased(erased)) = &event.payload {
                     let count = db::anonymize_reader_loans(connection, &erased.reader_id, now)?;
-                    tracing::info!(event.id = %event.id, reader.id = %erased.reader_id, count, "erased reader's loans anonymized");
+                    let fees = db::fees::forget_reader(connection, &erased.reader_id)?;
+                    tracing::info!(event.id = %event.id, reader.id = %erased.reader_id, count, fees, "erased reader's loans and fees anonymized");
                 }
                 Ok::<(), Error>(())
             })

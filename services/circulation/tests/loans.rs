@@ -37,8 +37,8 @@ fn the_schema_allows_one_open_loan_per_copy() {
     db::insert_loan(&mut connection, &loan("C0002", "reader-2", at)).unwrap();
 
     // Once the first loan is closed, the copy may be lent again, once.
-    assert!(db::close_loan(&mut connection, &first.id, at.naive_utc(), "staff-1", None).unwrap());
-    assert!(!db::close_loan(&mut connection, &first.id, at.naive_utc(), "staff-1", None).unwrap());
+    assert!(db::close_loan(&mut connection, &first.id, closing(at)).unwrap());
+    assert!(!db::close_loan(&mut connection, &first.id, closing(at)).unwrap());
     db::insert_loan(&mut connection, &second).unwrap();
     let third = loan("C0001", "reader-3", at);
     assert!(unique_violation_on(&db::insert_loan(&mut connection, &third).unwrap_err(), "copy_id"));
@@ -103,7 +103,7 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-2", schools: None },
+                CheckInAt { by: "staff-2", schools: None, zone: chrono_tz::Asia::Shanghai },
                 None,
                 late,
             )
@@ -161,7 +161,7 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-2", schools: None },
+                CheckInAt { by: "staff-2", schools: None, zone: chrono_tz::Asia::Shanghai },
                 None,
                 late,
             )
@@ -202,7 +202,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-1", schools: None },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
                 Some("req-1"),
                 at,
             )
@@ -217,7 +217,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-1", schools: None },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
                 Some("req-2"),
                 at,
             )
@@ -231,7 +231,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-1", schools: None },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
                 Some("req-2"),
                 at,
             )
@@ -247,7 +247,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0009",
-                CheckInAt { by: "staff-1", schools: None },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
                 Some("req-3"),
                 at,
             )
@@ -260,7 +260,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0009",
-                CheckInAt { by: "staff-1", schools: None },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
                 Some("req-3"),
                 at,
             )
@@ -282,7 +282,7 @@ fn a_readers_loans_are_listed_newest_first_by_state() {
         ids.push(lent.id);
     }
     db::insert_loan(&mut connection, &loan("C5", "reader-2", at)).unwrap();
-    assert!(db::close_loan(&mut connection, &ids[1], at.naive_utc(), "staff-1", None).unwrap());
+    assert!(db::close_loan(&mut connection, &ids[1], closing(at)).unwrap());
 
     let listed = |state, after: Option<&str>, limit| -> Vec<String> {
         let mut connection = db.connection().unwrap();
@@ -307,4 +307,14 @@ fn a_readers_loans_are_listed_newest_first_by_state() {
     let found = db::open_loan_for_barcode(&mut connection, "C3").unwrap().unwrap();
     assert_eq!(found.id, ids[2]);
     assert!(db::open_loan_for_barcode(&mut connection, "C2").unwrap().is_none());
+}
+
+/// Closing a loan at `at`, at the desk, with nothing more to note.
+fn closing(at: chrono::DateTime<chrono::Utc>) -> db::Closing<'static> {
+    db::Closing {
+        returned_at: at.naive_utc(),
+        checked_in_by: "staff-1",
+        anonymize_after: None,
+        suspended_until: None,
+    }
 }

@@ -186,7 +186,13 @@ async fn every_event_reaches_every_subscriber_in_order() {
         waker.wake();
     }
     db.write(move |connection| {
-        lending::record_checkin(connection, "C0001", CheckInAt { by: "staff-1", schools: None }, None, at)
+        lending::record_checkin(
+            connection,
+            "C0001",
+            CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+            None,
+            at,
+        )
     })
     .await
     .unwrap();

@@ -65,3 +65,31 @@ pub fn remember_answer<M: Message>(
         .execute(connection)?;
     Ok(())
 }
+
+/// [`previous_answer`] for a call whose request id is optional: without
+/// one there is never a previous answer.
+pub fn previous<M: Message + Default>(
+    connection: &mut DbConnection,
+    operation: &str,
+    request_id: Option<&str>,
+) -> Result<Option<M>, IdempotencyError> {
+    match request_id {
+        Some(request_id) => previous_answer(connection, operation, request_id),
+        None => Ok(None),
+    }
+}
+
+/// [`remember_answer`] for a call whose request id is optional: without
+/// one nothing is stored.
+pub fn remember<M: Message>(
+    connection: &mut DbConnection,
+    operation: &str,
+    request_id: Option<&str>,
+    answer: &M,
+    now: chrono::NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    match request_id {
+        Some(request_id) => remember_answer(connection, operation, request_id, answer, now),
+        None => Ok(()),
+    }
+}

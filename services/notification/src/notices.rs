@@ -54,7 +54,11 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
             Some(base(&loan.reader_id, &loan.loan_id, CHECKIN_RECEIPT, &loan.title, None))
         }
         // These remove notices rather than make one (see `Purge`).
-        event::Payload::LoanAnonymized(_) | event::Payload::ReaderErased(_) => None,
+        // Fee notices are not built yet; the events are kept as delivered.
+        event::Payload::LoanAnonymized(_)
+        | event::Payload::ReaderErased(_)
+        | event::Payload::FeeCharged(_)
+        | event::Payload::FeeSettled(_) => None,
         // Hold and transit events change where a copy is; notices about
         // holds come with the holds themselves (issue 5).
         event::Payload::HoldTrapped(_)
@@ -82,6 +86,8 @@ pub fn purge_for(event: &Event) -> Option<Purge> {
         event::Payload::ReaderErased(reader) => Some(Purge::Reader(reader.reader_id.clone())),
         event::Payload::LoanCheckedOut(_)
         | event::Payload::LoanReturned(_)
+        | event::Payload::FeeCharged(_)
+        | event::Payload::FeeSettled(_)
         | event::Payload::HoldTrapped(_)
         | event::Payload::HoldReady(_)
         | event::Payload::HoldReleased(_)

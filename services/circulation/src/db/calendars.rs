@@ -2,12 +2,12 @@
 //! per school, and its closures and terms. Days are stored as
 //! "YYYY-MM-DD" text, which sorts as dates on both backends.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use super::schema::{school_calendars, school_closures, school_terms};
-use crate::calendar::{Closure, ClosureKind, SchoolCalendar, Term, day_text};
+use crate::calendar::{Closure, ClosureKind, SchoolCalendar, Term, day_text, parse_day};
 
 /// A school's calendar as stored, with who changed it last and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,10 +15,6 @@ pub struct StoredCalendar {
     pub calendar: SchoolCalendar,
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
-}
-
-fn day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 /// The calendar of `school_id`, or `None` if it was never set (open every
@@ -62,8 +58,8 @@ pub fn load_calendar(connection: &mut DbConnection, school_id: &str) -> QueryRes
             .into_iter()
             .filter_map(|(first_day, last_day, kind, name)| {
                 Some(Closure {
-                    first_day: day(&first_day)?,
-                    last_day: day(&last_day)?,
+                    first_day: parse_day(&first_day)?,
+                    last_day: parse_day(&last_day)?,
                     kind: ClosureKind::from_stored(&kind),
                     name,
                 })
@@ -72,7 +68,7 @@ pub fn load_calendar(connection: &mut DbConnection, school_id: &str) -> QueryRes
         terms: terms
             .into_iter()
             .filter_map(|(first_day, last_day, name)| {
-                Some(Term { name, first_day: day(&first_day)?, last_day: day(&last_day)? })
+                Some(Term { name, first_day: parse_day(&first_day)?, last_day: parse_day(&last_day)? })
             })
             .collect(),
     };

@@ -3,6 +3,7 @@
 //! check-in transactions in `lending` compose them freely.
 
 pub mod calendars;
+pub mod fees;
 pub mod rules;
 pub mod schema;
 
@@ -59,6 +60,9 @@ pub struct LoanRow {
     pub override_reason: Option<String>,
     pub overridden_by: Option<String>,
     pub overridden_blocks: Option<String>,
+    /// The last day the reader may not borrow after returning this loan
+    /// late ("YYYY-MM-DD"), when its rule suspends.
+    pub suspended_until: Option<String>,
 }
 
 /// Which of a reader's loans to list.
@@ -108,24 +112,39 @@ pub fn open_loan_for_barcode(
         .optional()
 }
 
-/// Closes an open loan, noting when it stops naming its reader. Returns
-/// false if the loan was no longer open (another station checked the copy
-/// in first).
-pub fn close_loan(
-    connection: &mut DbConnection,
-    id: &str,
-    returned_at: NaiveDateTime,
-    checked_in_by: &str,
-    anonymize_after: Option<NaiveDateTime>,
-) -> QueryResult<bool> {
+/// How a loan is closed.
+#[derive(Debug, Clone, Copy)]
+pub struct Closing<'a> {
+    pub returned_at: NaiveDateTime,
+    pub checked_in_by: &'a str,
+    /// When the returned loan stops naming its reader.
+    pub anonymize_after: Option<NaiveDateTime>,
+    /// The last day of the reader's suspension for returning it late.
+    pub suspended_until: Option<&'a str>,
+}
+
+/// Closes an open loan. Returns false if the loan was no longer open
+/// (another station checked the copy in first).
+pub fn close_loan(connection: &mut DbConnection, id: &str, closing: Closing<'_>) -> QueryResult<bool> {
     let updated = diesel::update(loans::table.filter(loans::id.eq(id)).filter(loans::returned_at.is_null()))
         .set((
-            loans::returned_at.eq(Some(returned_at)),
-            loans::checked_in_by.eq(Some(checked_in_by)),
-            loans::anonymize_after.eq(anonymize_after),
+            loans::returned_at.eq(Some(closing.returned_at)),
+            loans::checked_in_by.eq(Some(closing.checked_in_by)),
+            loans::anonymize_after.eq(closing.anonymize_after),
+            loans::suspended_until.eq(closing.suspended_until),
         ))
         .execute(connection)?;
     Ok(updated == 1)
+}
+
+/// The last day of the reader's longest suspension for late returns, if
+/// any ("YYYY-MM-DD" sorts as text).
+pub fn suspended_until(connection: &mut DbConnection, reader_id: &str) -> QueryResult<Option<String>> {
+    loans::table
+        .filter(loans::reader_id.eq(reader_id))
+        .filter(loans::suspended_until.is_not_null())
+        .select(diesel::dsl::max(loans::suspended_until))
+        .first::<Option<String>>(connection)
 }
 
 /// Makes a loan stop naming its reader. Returns false if it already did

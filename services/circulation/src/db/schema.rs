@@ -30,6 +30,40 @@ diesel::table! {
         override_reason -> Nullable<Text>,
         overridden_by -> Nullable<Text>,
         overridden_blocks -> Nullable<Text>,
+        suspended_until -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Fees readers owe; `outstanding` is what the ledger leaves to pay.
+    fees (id) {
+        id -> Text,
+        reader_id -> Nullable<Text>,
+        school_id -> Text,
+        loan_id -> Text,
+        kind -> Text,
+        amount -> BigInt,
+        outstanding -> BigInt,
+        copy_barcode -> Text,
+        title -> Text,
+        reader_class_id -> Nullable<Text>,
+        reader_grade -> Integer,
+        note -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Payments and waivers of fees.
+    fee_entries (id) {
+        id -> Text,
+        fee_id -> Text,
+        kind -> Text,
+        amount -> BigInt,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
     }
 }
 

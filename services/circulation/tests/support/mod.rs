@@ -56,6 +56,7 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
         override_reason: None,
         overridden_by: None,
         overridden_blocks: None,
+        suspended_until: None,
     }
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE loans DROP COLUMN suspended_until;
+DROP TABLE fee_entries;
+DROP TABLE fees;

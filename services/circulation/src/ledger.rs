@@ -1,0 +1,100 @@
+//! The fee transactions: charging a fee and settling part of one (a
+//! payment or a waiver). Each writes the ledger and its outbox event in the
+//! caller's transaction (`Db::write`), so a fee and its notice commit
+//! together or not at all.
+
+use chrono::NaiveDateTime;
+use lectern_common::db::DbConnection;
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::{ids, outbox};
+use lectern_proto::circulation::v1::FeeEntryKind;
+use tonic::Code;
+
+use crate::db::fees::{self, FeeEntryRow, FeeRow};
+use crate::error::Error;
+use crate::events::{self, FEE_SUBSCRIBERS};
+use crate::fees::{balance, entry_kind_to_stored};
+
+/// Events about a reader's fees are ordered per reader.
+fn subject(fee: &FeeRow) -> &str {
+    fee.reader_id.as_deref().unwrap_or(&fee.id)
+}
+
+/// Stores a new fee and enqueues `fee.charged` with the reader's balance
+/// at the fee's school.
+pub fn charge(connection: &mut DbConnection, fee: &FeeRow) -> Result<(), Error> {
+    fees::insert_fee(connection, fee)?;
+    let owed = match &fee.reader_id {
+        Some(reader_id) => {
+            let schools = [fee.school_id.clone()];
+            balance(&fees::fees_of_reader(connection, reader_id, false, Some(&schools))?)
+        }
+        None => fee.outstanding,
+    };
+    let event = events::fee_charged(ids::new_id(), fee, owed);
+    outbox::enqueue(connection, &event, subject(fee), &FEE_SUBSCRIBERS, fee.created_at)?;
+    Ok(())
+}
+
+/// What settles part of a fee.
+#[derive(Debug, Clone, Copy)]
+pub struct Settlement<'a> {
+    pub kind: FeeEntryKind,
+    pub amount: i64,
+    /// Why (waivers); empty for payments.
+    pub reason: &'a str,
+    /// The staff member.
+    pub by: &'a str,
+    pub at: NaiveDateTime,
+}
+
+/// Settles `settlement.amount` of the fee `fee_id` and enqueues `fee.paid`
+/// or `fee.waived`; returns the fee as it is now. Refuses if the fee is
+/// unknown or has less than that outstanding (another desk was first).
+pub fn settle(
+    connection: &mut DbConnection,
+    fee_id: &str,
+    settlement: Settlement<'_>,
+) -> Result<FeeRow, Error> {
+    let entry = FeeEntryRow {
+        id: ids::new_id(),
+        fee_id: fee_id.to_owned(),
+        kind: entry_kind_to_stored(settlement.kind).to_owned(),
+        amount: settlement.amount,
+        reason: settlement.reason.to_owned(),
+        created_by: settlement.by.to_owned(),
+        created_at: settlement.at,
+    };
+    if !fees::settle(connection, &entry)? {
+        let refusal = match fees::find_fee(connection, fee_id)? {
+            None => fee_not_found(fee_id),
+            Some(fee) if fee.outstanding == 0 => fee_settled(&fee),
+            Some(fee) => payment_too_large(fee.outstanding),
+        };
+        return Err(refusal.into());
+    }
+    let fee = fees::find_fee(connection, fee_id)?.ok_or_else(|| fee_not_found(fee_id))?;
+    let event = events::fee_settled(ids::new_id(), &fee, &entry);
+    outbox::enqueue(connection, &event, subject(&fee), &FEE_SUBSCRIBERS, settlement.at)?;
+    Ok(fee)
+}
+
+/// No fee has this id.
+pub fn fee_not_found(id: &str) -> Refusal {
+    Refusal::new(Code::NotFound, Reason::FeeNotFound, format!("no fee has id {id}")).with("fee_id", id)
+}
+
+/// The fee is paid or waived already.
+pub fn fee_settled(fee: &FeeRow) -> Refusal {
+    Refusal::precondition(Reason::FeeSettled, "this fee is already paid or waived")
+        .with("fee_id", fee.id.clone())
+}
+
+/// A payment larger than what is owed.
+pub fn payment_too_large(owed: i64) -> Refusal {
+    Refusal::precondition(
+        Reason::PaymentTooLarge,
+        format!("the payment is more than is owed ({})", crate::checkout::money_text(owed)),
+    )
+    .with("owed", owed.to_string())
+}
