@@ -42,6 +42,8 @@ const RULES: &[(&str, Access)] = &[
     // that the reader signed in at the device and acts for themselves.
     ("/lectern.circulation.v1.CirculationService/CheckOut", Access::StaffOrReader),
     ("/lectern.circulation.v1.CirculationService/CheckIn", Access::StaffOrReader),
+    ("/lectern.circulation.v1.CirculationService/Renew", Access::StaffOrReader),
+    ("/lectern.circulation.v1.CirculationService/RenewAll", Access::StaffOrReader),
     ("/lectern.catalog.v1.CatalogService/SearchTitles", Access::SignedIn),
     ("/lectern.catalog.v1.CatalogService/GetTitle", Access::SignedIn),
     ("/lectern.catalog.v1.CatalogService/LookupTitle", Access::SignedIn),

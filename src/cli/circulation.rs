@@ -1,12 +1,13 @@
 //! The desk actions: `checkout` (lend a copy to a card holder), `checkin`
-//! (take a copy back), and `overdue` (a school's overdue or due-soon
+//! (take a copy back), `renew` (one loan or all of a reader's), and `overdue` (a school's overdue or due-soon
 //! loans). A refused check-out ends the command with the server's message
 //! and reason code, and a non-zero exit.
 
 use std::collections::HashMap;
 
 use lectern_proto::circulation::v1::{
-    CheckInRequest, CheckInResponse, CheckOutRequest, ListOverdueLoansRequest, Loan,
+    CheckInRequest, CheckInResponse, CheckOutRequest, ListOverdueLoansRequest, Loan, RenewAllRequest,
+    RenewAllResponse, RenewRequest,
 };
 use lectern_proto::reader::v1::{GetReaderRequest, Reader};
 
@@ -45,6 +46,75 @@ pub struct CheckinArgs {
     pub barcode: String,
     #[command(flatten)]
     pub connection: Connection,
+}
+
+/// Options of `lectern renew`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:\n  lectern renew C0001            # the loan of this book\n  \
+lectern renew --all R100001    # every loan of this reader that can be renewed")]
+pub struct RenewArgs {
+    /// The book's barcode (scan it)
+    #[arg(value_name = "COPY_BARCODE", required_unless_present = "all", conflicts_with = "all")]
+    pub barcode: Option<String>,
+    /// Renew every loan of the reader with this card
+    #[arg(long, value_name = "READER_CARD")]
+    pub all: Option<String>,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+/// `lectern renew`: one loan, or all of a reader's, with the new due days
+/// and, for those that cannot be renewed, why.
+pub async fn renew(args: RenewArgs) -> anyhow::Result<()> {
+    let desk = Desk::open(&args.connection).await?;
+    let client = desk.circulation();
+    if let Some(card) = &args.all {
+        let reader = super::readers::lookup(&desk, card).await?;
+        let message = RenewAllRequest { reader_id: reader.id, request_id: request_id() };
+        let answer = retrying(|| {
+            let mut client = client.clone();
+            let call = desk.request(message.clone());
+            async move { client.renew_all(call).await.map(tonic::Response::into_inner) }
+        })
+        .await
+        .map_err(|status| desk.fail(status))?;
+        print!("{}", renew_all_lines(&answer));
+        return Ok(());
+    }
+    let message = RenewRequest {
+        loan_id: String::new(),
+        copy_barcode: args.barcode.as_deref().unwrap_or_default().trim().to_owned(),
+        request_id: request_id(),
+    };
+    let answer = retrying(|| {
+        let mut client = client.clone();
+        let call = desk.request(message.clone());
+        async move { client.renew(call).await.map(tonic::Response::into_inner) }
+    })
+    .await
+    .map_err(|status| desk.fail(status))?;
+    let loan = answer.loan.unwrap_or_default();
+    println!("renewed: {} ({})\ndue: {}", clean(&loan.title), clean(&loan.copy_barcode), loan_due_day(&loan));
+    Ok(())
+}
+
+/// One line per loan: renewed with its new due day, or why not.
+fn renew_all_lines(answer: &RenewAllResponse) -> String {
+    if answer.outcomes.is_empty() {
+        return "nothing on loan\n".to_owned();
+    }
+    let mut table = Table::new(&["BARCODE", "TITLE", "DUE", "RENEWED"]);
+    for outcome in &answer.outcomes {
+        let loan = outcome.loan.clone().unwrap_or_default();
+        let result = if outcome.renewed {
+            "yes".to_owned()
+        } else {
+            format!("no: {} ({})", clean(&outcome.refusal_message), outcome.refusal_reason)
+        };
+        table.row(vec![loan.copy_barcode.clone(), loan.title.clone(), loan_due_day(&loan), result]);
+    }
+    let renewed = answer.outcomes.iter().filter(|outcome| outcome.renewed).count();
+    format!("{}{renewed} of {} loans renewed\n", table.render(""), answer.outcomes.len())
 }
 
 /// Options of `lectern overdue`.
@@ -209,7 +279,7 @@ fn checkin_lines(answer: &CheckInResponse) -> String {
 
 #[cfg(test)]
 mod tests {
-    use lectern_proto::circulation::v1::Fee;
+    use lectern_proto::circulation::v1::{Fee, RenewOutcome};
     use prost_types::Timestamp;
 
     use super::*;
@@ -248,6 +318,26 @@ mod tests {
     #[test]
     fn a_checkout_prints_title_and_due_day() {
         assert_eq!(checkout_lines(&loan()), "checked out: 草房子 (C0001)\ndue: 2026-12-19\n");
+    }
+
+    #[test]
+    fn renewing_all_says_what_happened_to_each_loan() {
+        let answer = RenewAllResponse {
+            outcomes: vec![
+                RenewOutcome { loan: Some(loan()), renewed: true, ..Default::default() },
+                RenewOutcome {
+                    loan: Some(Loan { copy_barcode: "C0002".into(), ..loan() }),
+                    renewed: false,
+                    refusal_reason: "RENEWAL_LIMIT_REACHED".into(),
+                    refusal_message: "this loan was renewed 1 times".into(),
+                },
+            ],
+        };
+        let text = renew_all_lines(&answer);
+        assert!(text.contains("C0001    草房子  2026-12-19  yes\n"), "{text}");
+        assert!(text.contains("no: this loan was renewed 1 times (RENEWAL_LIMIT_REACHED)"), "{text}");
+        assert!(text.ends_with("1 of 2 loans renewed\n"), "{text}");
+        assert_eq!(renew_all_lines(&RenewAllResponse::default()), "nothing on loan\n");
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod stocktake;
 mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
-pub use circulation::{CheckinArgs, CheckoutArgs, OverdueArgs};
+pub use circulation::{CheckinArgs, CheckoutArgs, OverdueArgs, RenewArgs};
 // `Desk`, `sign_in` and `sign_out` take the session file and the time as
 // arguments, so the suite tests drive them with their own file and clock.
 pub use calendar::CalendarCommand;
@@ -117,6 +117,8 @@ pub enum DeskCommand {
     Explain(ExplainArgs),
     /// Take a book back: scan it. 还书
     Checkin(CheckinArgs),
+    /// Renew a loan (scan the book), or all of a reader's loans. 续借
+    Renew(RenewArgs),
     /// A school's overdue loans, or those falling due soon, with who has them. 逾期清单
     Overdue(OverdueArgs),
     /// What a reader has on loan (or has borrowed, with --all). 借阅记录
@@ -153,6 +155,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
         DeskCommand::Explain(args) => rules::explain(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,
+        DeskCommand::Renew(args) => circulation::renew(args).await,
         DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,

@@ -27,6 +27,7 @@ mod overdue;
 mod privacy;
 mod profiles;
 mod readers;
+mod renewals;
 mod roster;
 mod rules;
 mod schema;

@@ -83,6 +83,13 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
                 in_transit: Some(false),
             },
         ),
+        event::Payload::LoanRenewed(loan) => (
+            loan.copy_id.as_str(),
+            ViewChange {
+                loan_due_at: Some(loan.due_at.as_ref().and_then(time::from_proto)),
+                ..Default::default()
+            },
+        ),
         event::Payload::LoanReturned(loan) => (
             loan.copy_id.as_str(),
             ViewChange { on_loan: Some(false), loan_due_at: Some(None), ..Default::default() },

@@ -377,6 +377,7 @@ impl NewLoan<'_> {
             overridden_by: self.overridden.as_ref().map(|_| self.checked_out_by.to_owned()),
             overridden_blocks: self.overridden.as_ref().map(|overridden| overridden.blocks.clone()),
             suspended_until: None,
+            renewals: 0,
         }
     }
 }

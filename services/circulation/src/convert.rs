@@ -61,6 +61,7 @@ pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
             by: row.overridden_by.clone().unwrap_or_default(),
             blocks: crate::checkout::blocks_from_stored(row.overridden_blocks.as_deref()),
         }),
+        renewals: row.renewals,
     }
 }
 

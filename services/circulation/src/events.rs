@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 use lectern_proto::events::v1::{
-    Event, FeeCharged, FeeSettled, LoanAnonymized, LoanCheckedOut, LoanReturned, event,
+    Event, FeeCharged, FeeSettled, LoanAnonymized, LoanCheckedOut, LoanRenewed, LoanReturned, event,
 };
 
 use crate::convert::timestamp;
@@ -18,6 +18,8 @@ pub const SOURCE: &str = "circulation";
 pub const LOAN_CHECKED_OUT: &str = "loan.checked_out";
 /// Type of the event published when a copy comes back.
 pub const LOAN_RETURNED: &str = "loan.returned";
+/// Type of the event published when a loan is renewed.
+pub const LOAN_RENEWED: &str = "loan.renewed";
 
 /// Type of the event published when a returned loan stops naming its reader.
 pub const LOAN_ANONYMIZED: &str = "loan.anonymized";
@@ -86,6 +88,28 @@ pub fn loan_returned(event_id: String, loan: &LoanRow, was_overdue: bool) -> Eve
             title: loan.title.clone(),
             returned_at,
             was_overdue,
+        })),
+    }
+}
+
+/// `loan.renewed` for a loan renewed at `at` (as it is after the renewal).
+pub fn loan_renewed(event_id: String, loan: &LoanRow, at: NaiveDateTime) -> Event {
+    Event {
+        id: event_id,
+        r#type: LOAN_RENEWED.to_owned(),
+        occurred_at: Some(timestamp(at)),
+        school_id: loan.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::LoanRenewed(LoanRenewed {
+            loan_id: loan.id.clone(),
+            reader_id: loan.reader_id.clone().unwrap_or_default(),
+            copy_id: loan.copy_id.clone(),
+            copy_barcode: loan.copy_barcode.clone(),
+            title_id: loan.title_id.clone(),
+            title: loan.title.clone(),
+            due_at: Some(timestamp(loan.due_at)),
+            due_date: loan.due_date.clone(),
+            renewals: loan.renewals,
         })),
     }
 }

@@ -317,6 +317,17 @@ impl CirculationService for Circulation {
         Ok(Response::new(outcome.into_response()))
     }
 
+    async fn renew(&self, request: Request<pb::RenewRequest>) -> Result<Response<pb::RenewResponse>, Status> {
+        self.renew_one(request).await
+    }
+
+    async fn renew_all(
+        &self,
+        request: Request<pb::RenewAllRequest>,
+    ) -> Result<Response<pb::RenewAllResponse>, Status> {
+        self.renew_every(request).await
+    }
+
     async fn get_loan(&self, request: Request<GetLoanRequest>) -> Result<Response<Loan>, Status> {
         let caller = principal(&request)?;
         if caller.kind != SubjectKind::Reader {

@@ -22,10 +22,12 @@ mod fees;
 mod fines;
 mod grpc;
 mod grpc_fees;
+mod grpc_renewals;
 mod grpc_rules;
 pub mod history;
 mod ledger;
 mod policy;
+mod renewal;
 mod sink;
 
 pub mod db;

@@ -10,12 +10,14 @@ use crate::db::NoticeRow;
 /// Stored names of notice kinds.
 const CHECKOUT_RECEIPT: &str = "checkout_receipt";
 const CHECKIN_RECEIPT: &str = "checkin_receipt";
+const RENEWAL_RECEIPT: &str = "renewal_receipt";
 
 /// The kind stored for a notice, as the API enum.
 pub fn kind_of(stored: &str) -> NoticeKind {
     match stored {
         CHECKOUT_RECEIPT => NoticeKind::CheckoutReceipt,
         CHECKIN_RECEIPT => NoticeKind::CheckinReceipt,
+        RENEWAL_RECEIPT => NoticeKind::RenewalReceipt,
         _ => NoticeKind::Unspecified,
     }
 }
@@ -53,6 +55,13 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
         event::Payload::LoanReturned(loan) => {
             Some(base(&loan.reader_id, &loan.loan_id, CHECKIN_RECEIPT, &loan.title, None))
         }
+        event::Payload::LoanRenewed(loan) => Some(base(
+            &loan.reader_id,
+            &loan.loan_id,
+            RENEWAL_RECEIPT,
+            &loan.title,
+            Some(loan.due_date.clone()),
+        )),
         // These remove notices rather than make one (see `Purge`).
         // Fee notices are not built yet; the events are kept as delivered.
         event::Payload::LoanAnonymized(_)
@@ -86,6 +95,7 @@ pub fn purge_for(event: &Event) -> Option<Purge> {
         event::Payload::ReaderErased(reader) => Some(Purge::Reader(reader.reader_id.clone())),
         event::Payload::LoanCheckedOut(_)
         | event::Payload::LoanReturned(_)
+        | event::Payload::LoanRenewed(_)
         | event::Payload::FeeCharged(_)
         | event::Payload::FeeSettled(_)
         | event::Payload::HoldTrapped(_)
@@ -127,6 +137,12 @@ pub fn message(notice: &NoticeRow, language: Language) -> String {
             format!("You borrowed \u{201c}{}\u{201d}, due {}.", notice.title, due)
         }
         (NoticeKind::CheckinReceipt, Language::ZhCn) => format!("《{}》已归还，谢谢！", notice.title),
+        (NoticeKind::RenewalReceipt, Language::ZhCn) => {
+            format!("《{}》已续借，请在 {} 前归还。", notice.title, due)
+        }
+        (NoticeKind::RenewalReceipt, Language::En) => {
+            format!("\u{201c}{}\u{201d} was renewed, now due {}.", notice.title, due)
+        }
         (NoticeKind::CheckinReceipt, Language::En) => {
             format!("\u{201c}{}\u{201d} has been returned. Thank you!", notice.title)
         }

@@ -63,6 +63,8 @@ pub struct LoanRow {
     /// The last day the reader may not borrow after returning this loan
     /// late ("YYYY-MM-DD"), when its rule suspends.
     pub suspended_until: Option<String>,
+    /// How many times the loan was renewed.
+    pub renewals: i32,
 }
 
 /// Which of a reader's loans to list.
@@ -279,4 +281,23 @@ pub fn open_loans_of_reader(
         .filter(loans::returned_at.is_null())
         .select((loans::item_type, loans::due_at))
         .load(connection)
+}
+
+/// Gives an open loan a new due time, counting one more renewal. Returns
+/// false if the loan changed since it was read (returned, or renewed by
+/// another desk).
+pub fn renew_loan(connection: &mut DbConnection, loan: &LoanRow, due: &crate::due::Due) -> QueryResult<bool> {
+    let updated = diesel::update(
+        loans::table
+            .filter(loans::id.eq(&loan.id))
+            .filter(loans::returned_at.is_null())
+            .filter(loans::renewals.eq(loan.renewals)),
+    )
+    .set((
+        loans::due_at.eq(due.at.naive_utc()),
+        loans::due_date.eq(due.date_text()),
+        loans::renewals.eq(loan.renewals + 1),
+    ))
+    .execute(connection)?;
+    Ok(updated == 1)
 }

@@ -31,6 +31,7 @@ diesel::table! {
         overridden_by -> Nullable<Text>,
         overridden_blocks -> Nullable<Text>,
         suspended_until -> Nullable<Text>,
+        renewals -> Integer,
     }
 }
 

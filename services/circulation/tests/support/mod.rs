@@ -57,6 +57,7 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
         overridden_by: None,
         overridden_blocks: None,
         suspended_until: None,
+        renewals: 0,
     }
 }
 
