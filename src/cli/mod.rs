@@ -14,6 +14,7 @@ mod circulation;
 mod desk;
 mod devices;
 mod format;
+mod holds;
 mod login;
 // `lectern catalog import | export | intake` (MARC).
 mod marc;
@@ -37,6 +38,7 @@ pub use circulation::{CheckinArgs, CheckoutArgs, OverdueArgs, RenewArgs};
 pub use calendar::CalendarCommand;
 pub use desk::Desk;
 pub use devices::DeviceCommand;
+pub use holds::{HoldCommand, PullListArgs};
 pub use login::{LoginArgs, sign_in, sign_out};
 pub use marc::CatalogCommand;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
@@ -119,6 +121,11 @@ pub enum DeskCommand {
     Checkin(CheckinArgs),
     /// Renew a loan (scan the book), or all of a reader's loans. 续借
     Renew(RenewArgs),
+    /// Holds: place one for a reader, list a reader's, cancel one. 预约
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Copies on a school's shelves that waiting holds could use. 预约取书单
+    PullList(PullListArgs),
     /// A school's overdue loans, or those falling due soon, with who has them. 逾期清单
     Overdue(OverdueArgs),
     /// What a reader has on loan (or has borrowed, with --all). 借阅记录
@@ -156,6 +163,8 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Explain(args) => rules::explain(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,
         DeskCommand::Renew(args) => circulation::renew(args).await,
+        DeskCommand::Hold(command) => holds::run_hold(command).await,
+        DeskCommand::PullList(args) => holds::pull_list(args).await,
         DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,

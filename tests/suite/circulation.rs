@@ -199,20 +199,24 @@ async fn a_retried_check_out_returns_the_first_answer() {
 }
 
 #[tokio::test]
-async fn two_stations_racing_for_one_copy_lend_it_once() {
+async fn fifty_stations_racing_for_one_copy_lend_it_once() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    for card in ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"] {
+    let cards: Vec<String> = (1..=50).map(|number| format!("R{number:02}")).collect();
+    for card in &cards {
         suite.student(&school, card, "2030-07-31").await;
     }
     let title = suite.title("9787020008728", "西游记", "吴承恩").await;
     suite.copy(&title, &school, "P000001").await;
 
-    let attempts = ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"].map(|card| {
-        let mut circulation = suite.circulation();
-        let request = suite.admin(checkout(card, "P000001"));
-        tokio::spawn(async move { circulation.check_out(request).await })
-    });
+    let attempts: Vec<_> = cards
+        .iter()
+        .map(|card| {
+            let mut circulation = suite.circulation();
+            let request = suite.admin(checkout(card, "P000001"));
+            tokio::spawn(async move { circulation.check_out(request).await })
+        })
+        .collect();
     let mut lent = 0;
     for attempt in attempts {
         match attempt.await.unwrap() {

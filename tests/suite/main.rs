@@ -21,6 +21,7 @@ mod demo;
 mod erasure;
 mod events;
 mod fees;
+mod holds;
 mod marc;
 mod outage;
 mod overdue;

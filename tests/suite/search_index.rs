@@ -425,8 +425,8 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
     })
     .await;
 
-    // Holds and transits come with issue 5; the catalog already follows
-    // the events circulation will publish.
+    // The catalog follows circulation's hold and transit events (delivered
+    // here directly, as circulation's relay would).
     let token = service_token(&suite).await;
     let on_hold = copy_id(&suite, "C0002").await;
     deliver(
@@ -440,6 +440,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
             title_id: title.id.clone(),
             pickup_school_id: school.id.clone(),
             expires_at: None,
+            ..Default::default()
         }),
     )
     .await;

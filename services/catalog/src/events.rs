@@ -113,7 +113,9 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
         event::Payload::LoanAnonymized(_)
         | event::Payload::ReaderErased(_)
         | event::Payload::FeeCharged(_)
-        | event::Payload::FeeSettled(_) => return None,
+        | event::Payload::FeeSettled(_)
+        | event::Payload::HoldPlaced(_)
+        | event::Payload::HoldCancelled(_) => return None,
     };
     Some(change)
 }

@@ -262,7 +262,8 @@ impl CatalogService for Catalog {
         request: Request<pb::ListCopiesRequest>,
     ) -> Result<Response<pb::ListCopiesResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        // Circulation counts a held title's copies on the shelves, district-wide.
+        require_staff_or_service(&caller)?;
         let request = request.into_inner();
         let title_id = ids::parse_id("title_id", &request.title_id)?;
         let school_id = ids::parse_optional_id("school_id", &request.school_id)?;

@@ -7,7 +7,8 @@
 //! only by the transaction that actually cleared it, so no loan is
 //! anonymized (or announced) twice. The job also removes outbox events
 //! every subscriber received more than a week ago, since a loan event names
-//! its reader.
+//! its reader, and ends holds whose copy waited on the hold shelf past its
+//! day: the copy goes to the next reader in line or back to the shelf.
 
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use lectern_common::shutdown::Shutdown;
 
 use crate::db;
 use crate::error::Error;
-use crate::lending;
+use crate::{hold_shelf, lending};
 
 /// The job's lease name in `relay_leases`.
 pub const LEASE: &str = "job:anonymize-loans";
@@ -43,6 +44,8 @@ pub struct AnonymizeJob {
     pub relay: RelayWaker,
     /// How often to run.
     pub interval: Duration,
+    /// The schools' time zone (hold shelf days of the next reader in line).
+    pub zone: chrono_tz::Tz,
 }
 
 impl AnonymizeJob {
@@ -56,7 +59,7 @@ impl AnonymizeJob {
                 match self.run_once(&holder).await {
                     Ok(Some(count)) if count > 0 => {
                         self.relay.wake();
-                        tracing::info!(count, "returned loans anonymized");
+                        tracing::info!(count, "returned loans anonymized and expired holds passed on");
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "loan anonymization failed; retrying next interval"),
@@ -78,6 +81,7 @@ impl AnonymizeJob {
         loop {
             let now = self.clock.now().naive_utc();
             let holder = holder.to_owned();
+            let zone = self.zone;
             let done = self
                 .db
                 .write(move |connection| -> Result<Option<(usize, bool)>, Error> {
@@ -85,12 +89,14 @@ impl AnonymizeJob {
                         return Ok(None);
                     }
                     let (count, more) = anonymize_batch(connection, now)?;
+                    let (expired, more_expired) = expire_holds_batch(connection, now, zone)?;
                     let pruned = outbox::prune_delivered(
                         connection,
                         now - chrono::Duration::days(OUTBOX_RETENTION_DAYS),
                         BATCH,
                     )?;
-                    Ok(Some((count, more || i64::try_from(pruned).unwrap_or(i64::MAX) >= BATCH)))
+                    let more = more || more_expired || i64::try_from(pruned).unwrap_or(i64::MAX) >= BATCH;
+                    Ok(Some((count + expired, more)))
                 })
                 .await?;
             match done {
@@ -124,6 +130,28 @@ fn anonymize_batch(
     Ok((count, more))
 }
 
+/// Ends up to one batch of holds whose copy waited on the hold shelf past
+/// its day, passing each copy on; returns how many, and whether a full
+/// batch was found.
+fn expire_holds_batch(
+    connection: &mut lectern_common::db::DbConnection,
+    now: NaiveDateTime,
+    zone: chrono_tz::Tz,
+) -> Result<(usize, bool), Error> {
+    let expired = db::holds::expired_on_shelf(connection, now, BATCH)?;
+    let more = i64::try_from(expired.len()).unwrap_or(i64::MAX) >= BATCH;
+    let mut count = 0;
+    let at = chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(now, chrono::Utc);
+    for hold in expired {
+        if db::holds::close(connection, &hold, "expired", now, "circulation")? {
+            hold_shelf::pass_on(connection, &hold, "expired", at, zone)?;
+            tracing::debug!(hold.id = %hold.id, "hold expired on the shelf");
+            count += 1;
+        }
+    }
+    Ok((count, more))
+}
+
 /// The lease holder of runs started by hand.
 const MANUAL_HOLDER: &str = "manual";
 
@@ -137,6 +165,7 @@ pub async fn anonymize_due_loans(db: &Db, clock: &SharedClock) -> Result<Option<
         clock: clock.clone(),
         relay: RelayWaker::default(),
         interval: Duration::from_secs(1),
+        zone: chrono_tz::Asia::Shanghai,
     };
     job.run_once(MANUAL_HOLDER).await
 }

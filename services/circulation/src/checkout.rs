@@ -14,6 +14,7 @@ use lectern_proto::reader::v1::{Reader, ReaderStatus};
 
 use crate::calendar::day_text;
 use crate::db::LoanRow;
+use crate::db::holds::HoldRow;
 use crate::due::{Due, is_overdue, local_date};
 use crate::history::HistoryRule;
 use crate::lending::already_on_loan;
@@ -69,10 +70,23 @@ pub struct Case<'a> {
     pub standing: &'a Standing,
     /// The copy's open loan, if it is on loan.
     pub open_loan: Option<&'a LoanRow>,
+    /// What holds say about the copy.
+    pub holds: HoldsOnCopy<'a>,
     /// When the loan would happen.
     pub at: DateTime<Utc>,
     /// The school's time zone.
     pub zone: Tz,
+}
+
+/// What holds say about lending a copy to a reader.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HoldsOnCopy<'a> {
+    /// The hold of another reader the copy was taken for (hold shelf or
+    /// transit), if any.
+    pub taken_for_other: Option<&'a HoldRow>,
+    /// Readers in line ahead of this one for such a copy, and the copies
+    /// of the title on open shelves in the district (this one included).
+    pub waiting: Option<(usize, usize)>,
 }
 
 /// Everything that stands in the way of a check-out, in the order the desk
@@ -113,7 +127,7 @@ pub fn is_block(reason: Reason) -> bool {
 /// the automatic blocks (a suspension for late returns; the rule's loan
 /// limits, overdue copies, unpaid fees), then the copy (unknown, not loanable by status or rule, on loan).
 pub fn assess(case: Case<'_>) -> Verdict {
-    let Case { reader, copy, rule, standing, open_loan, at, zone } = case;
+    let Case { reader, copy, rule, standing, open_loan, holds, at, zone } = case;
     let terms = &rule.terms;
     let mut problems = Vec::new();
     if reader.status() == ReaderStatus::Inactive {
@@ -231,7 +245,33 @@ pub fn assess(case: Case<'_>) -> Verdict {
     if let Some(open) = open_loan {
         problems.push(already_on_loan(open));
     }
+    if let Some(hold) = holds.taken_for_other {
+        problems.push(taken_for_other(&copy.barcode, hold));
+    } else if let Some((ahead, on_shelves)) = holds.waiting
+        && ahead > 0
+        && on_shelves <= ahead
+    {
+        problems.push(
+            Refusal::precondition(
+                Reason::HeldForAnotherReader,
+                format!(
+                    "{ahead} readers are waiting for this title and no copy is spare ({on_shelves} on the shelves)"
+                ),
+            )
+            .with("waiting", ahead.to_string()),
+        );
+    }
     Verdict { problems }
+}
+
+/// The refusal of a copy taken for another reader's hold.
+pub fn taken_for_other(barcode: &str, hold: &HoldRow) -> Refusal {
+    let where_ = if hold.status == "ready" { "on the hold shelf" } else { "in transit" };
+    Refusal::precondition(
+        Reason::HeldForAnotherReader,
+        format!("copy {barcode} is {where_} for another reader's hold"),
+    )
+    .with("hold_id", hold.id.clone())
 }
 
 fn limit_reached(loans: usize, max: u32, item_type: Option<&str>, rule: &Rule) -> Refusal {
@@ -468,6 +508,7 @@ mod tests {
             rule: &rule,
             standing,
             open_loan: None,
+            holds: HoldsOnCopy::default(),
             at: morning(day),
             zone: ZONE,
         };
@@ -529,6 +570,7 @@ mod tests {
             rule: &rule,
             standing: &standing,
             open_loan: None,
+            holds: HoldsOnCopy::default(),
             at: morning("2026-08-01"),
             zone: ZONE,
         });
@@ -561,6 +603,7 @@ mod tests {
             rule: &rule,
             standing: &standing,
             open_loan: None,
+            holds: HoldsOnCopy::default(),
             at: morning("2026-03-01"),
             zone: ZONE,
         });
@@ -657,6 +700,7 @@ mod tests {
                 rule: &rule,
                 standing: &standing,
                 open_loan: None,
+                holds: HoldsOnCopy::default(),
                 at: morning("2026-03-01"),
                 zone: ZONE,
             });
@@ -684,6 +728,7 @@ mod tests {
             rule: &rule,
             standing: &standing,
             open_loan: None,
+            holds: HoldsOnCopy::default(),
             at: morning("2026-03-01"),
             zone: ZONE,
         };
@@ -708,6 +753,35 @@ mod tests {
         .row();
         let verdict = assess(Case { copy: Ok(&copy), open_loan: Some(&open), ..case });
         assert_eq!(verdict.first_refusal(true).unwrap().reason, Reason::CopyAlreadyOnLoan);
+    }
+
+    #[test]
+    fn holds_of_others_come_last() {
+        let rule = rule(terms());
+        let standing = Standing::default();
+        let copy = copy();
+        let reader = reader();
+        let case = Case {
+            reader: &reader,
+            copy: Ok(&copy),
+            rule: &rule,
+            standing: &standing,
+            open_loan: None,
+            holds: HoldsOnCopy::default(),
+            at: morning("2026-03-01"),
+            zone: ZONE,
+        };
+        // Two readers ahead, two copies on the shelves: lending this one
+        // would leave one for two.
+        let short =
+            assess(Case { holds: HoldsOnCopy { waiting: Some((2, 2)), ..HoldsOnCopy::default() }, ..case });
+        assert_eq!(short.first_refusal(true).unwrap().reason, Reason::HeldForAnotherReader);
+        let spare =
+            assess(Case { holds: HoldsOnCopy { waiting: Some((2, 3)), ..HoldsOnCopy::default() }, ..case });
+        assert_eq!(spare.problems, []);
+        let nobody =
+            assess(Case { holds: HoldsOnCopy { waiting: Some((0, 1)), ..HoldsOnCopy::default() }, ..case });
+        assert_eq!(nobody.problems, []);
     }
 
     #[test]

@@ -12,9 +12,10 @@ use crate::calendar::{ClosureKind, day_text};
 use crate::db::LoanRow;
 use crate::db::calendars::StoredCalendar;
 use crate::db::fees::{FeeEntryRow, FeeRow};
+use crate::db::holds::HoldRow;
 use crate::due::is_overdue;
-use crate::fees;
 use crate::policy::Rule;
+use crate::{fees, holds};
 
 /// A stored UTC time as a protobuf timestamp.
 pub fn timestamp(time: NaiveDateTime) -> Timestamp {
@@ -168,6 +169,25 @@ pub fn fee(row: &FeeRow, entries: &[FeeEntryRow]) -> pb::Fee {
                 time: Some(timestamp(entry.created_at)),
             })
             .collect(),
+    }
+}
+
+/// A hold on the wire, at `position` in its title's line.
+pub fn hold(row: &HoldRow, position: i32) -> pb::Hold {
+    pb::Hold {
+        id: row.id.clone(),
+        reader_id: row.reader_id.clone().unwrap_or_default(),
+        title_id: row.title_id.clone(),
+        title: row.title.clone(),
+        copy_id: row.copy_id.clone().or_else(|| row.wanted_copy_id.clone()).unwrap_or_default(),
+        copy_barcode: row.copy_barcode.clone().unwrap_or_default(),
+        pickup_school_id: row.pickup_school_id.clone(),
+        status: holds::status_of(&row.status).into(),
+        position,
+        place_time: Some(timestamp(row.placed_at)),
+        ready_time: row.ready_at.map(timestamp),
+        expire_time: row.expires_at.map(timestamp),
+        copy_level: row.wanted_copy_id.is_some(),
     }
 }
 

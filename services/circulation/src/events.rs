@@ -5,12 +5,14 @@
 
 use chrono::NaiveDateTime;
 use lectern_proto::events::v1::{
-    Event, FeeCharged, FeeSettled, LoanAnonymized, LoanCheckedOut, LoanRenewed, LoanReturned, event,
+    Event, FeeCharged, FeeSettled, HoldCancelled, HoldPlaced, HoldReady, HoldReleased, HoldTrapped,
+    LoanAnonymized, LoanCheckedOut, LoanRenewed, LoanReturned, TransitReceived, TransitStarted, event,
 };
 
 use crate::convert::timestamp;
 use crate::db::LoanRow;
 use crate::db::fees::{FeeEntryRow, FeeRow};
+use crate::db::holds::HoldRow;
 
 /// The `source` of every event circulation publishes.
 pub const SOURCE: &str = "circulation";
@@ -28,6 +30,15 @@ pub const FEE_CHARGED: &str = "fee.charged";
 /// Types of the events published when part of a fee is paid or waived.
 pub const FEE_PAID: &str = "fee.paid";
 pub const FEE_WAIVED: &str = "fee.waived";
+
+/// Types of the hold and transit events.
+pub const HOLD_PLACED: &str = "hold.placed";
+pub const HOLD_TRAPPED: &str = "hold.trapped";
+pub const HOLD_READY: &str = "hold.ready";
+pub const HOLD_RELEASED: &str = "hold.released";
+pub const HOLD_CANCELLED: &str = "hold.cancelled";
+pub const TRANSIT_STARTED: &str = "transit.started";
+pub const TRANSIT_RECEIVED: &str = "transit.received";
 
 /// The notification service's subscription name.
 pub const NOTIFICATION: &str = "notification";
@@ -171,4 +182,113 @@ pub fn fee_settled(event_id: String, fee: &FeeRow, entry: &FeeEntryRow) -> Event
             by: entry.created_by.clone(),
         })),
     }
+}
+
+fn hold_event(
+    event_id: String,
+    kind: &str,
+    school_id: &str,
+    at: NaiveDateTime,
+    payload: event::Payload,
+) -> Event {
+    Event {
+        id: event_id,
+        r#type: kind.to_owned(),
+        occurred_at: Some(timestamp(at)),
+        school_id: school_id.to_owned(),
+        source: SOURCE.to_owned(),
+        payload: Some(payload),
+    }
+}
+
+/// `hold.placed` for a new hold, `position` in its title's line.
+pub fn hold_placed(event_id: String, hold: &HoldRow, position: i32) -> Event {
+    let payload = event::Payload::HoldPlaced(HoldPlaced {
+        hold_id: hold.id.clone(),
+        reader_id: hold.reader_id.clone().unwrap_or_default(),
+        title_id: hold.title_id.clone(),
+        title: hold.title.clone(),
+        copy_id: hold.wanted_copy_id.clone().unwrap_or_default(),
+        pickup_school_id: hold.pickup_school_id.clone(),
+        position,
+    });
+    hold_event(event_id, HOLD_PLACED, &hold.pickup_school_id, hold.placed_at, payload)
+}
+
+/// `hold.trapped` for a copy taken for `hold` at `at`.
+pub fn hold_trapped(event_id: String, hold: &HoldRow, at: NaiveDateTime) -> Event {
+    let payload = event::Payload::HoldTrapped(HoldTrapped {
+        hold_id: hold.id.clone(),
+        copy_id: hold.copy_id.clone().unwrap_or_default(),
+        title_id: hold.title_id.clone(),
+        pickup_school_id: hold.pickup_school_id.clone(),
+        reader_id: hold.reader_id.clone().unwrap_or_default(),
+    });
+    hold_event(event_id, HOLD_TRAPPED, &hold.pickup_school_id, at, payload)
+}
+
+/// `hold.ready` for a hold whose copy is on the hold shelf until the end
+/// of `expires_on` (a day in the school's time zone).
+pub fn hold_ready(event_id: String, hold: &HoldRow, expires_on: String, at: NaiveDateTime) -> Event {
+    let payload = event::Payload::HoldReady(HoldReady {
+        hold_id: hold.id.clone(),
+        copy_id: hold.copy_id.clone().unwrap_or_default(),
+        title_id: hold.title_id.clone(),
+        pickup_school_id: hold.pickup_school_id.clone(),
+        expires_at: hold.expires_at.map(timestamp),
+        reader_id: hold.reader_id.clone().unwrap_or_default(),
+        title: hold.title.clone(),
+        expires_on,
+    });
+    hold_event(event_id, HOLD_READY, &hold.pickup_school_id, at, payload)
+}
+
+/// `hold.released`: `copy_id` left the hold shelf (or transit) unlent.
+pub fn hold_released(
+    event_id: String,
+    hold: &HoldRow,
+    copy_id: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Event {
+    let payload = event::Payload::HoldReleased(HoldReleased {
+        hold_id: hold.id.clone(),
+        copy_id: copy_id.to_owned(),
+        reason: reason.to_owned(),
+        reader_id: hold.reader_id.clone().unwrap_or_default(),
+        title_id: hold.title_id.clone(),
+    });
+    hold_event(event_id, HOLD_RELEASED, &hold.pickup_school_id, at, payload)
+}
+
+/// `hold.cancelled`, by `by`.
+pub fn hold_cancelled(event_id: String, hold: &HoldRow, by: &str, at: NaiveDateTime) -> Event {
+    let payload = event::Payload::HoldCancelled(HoldCancelled {
+        hold_id: hold.id.clone(),
+        reader_id: hold.reader_id.clone().unwrap_or_default(),
+        title_id: hold.title_id.clone(),
+        by: by.to_owned(),
+    });
+    hold_event(event_id, HOLD_CANCELLED, &hold.pickup_school_id, at, payload)
+}
+
+/// `transit.started`: a copy taken for `hold` leaves `from_school_id`.
+pub fn transit_started(event_id: String, hold: &HoldRow, from_school_id: &str, at: NaiveDateTime) -> Event {
+    let payload = event::Payload::TransitStarted(TransitStarted {
+        transit_id: hold.id.clone(),
+        copy_id: hold.copy_id.clone().unwrap_or_default(),
+        from_school_id: from_school_id.to_owned(),
+        to_school_id: hold.pickup_school_id.clone(),
+    });
+    hold_event(event_id, TRANSIT_STARTED, from_school_id, at, payload)
+}
+
+/// `transit.received`: the copy for `hold` arrived at the pickup school.
+pub fn transit_received(event_id: String, hold: &HoldRow, at: NaiveDateTime) -> Event {
+    let payload = event::Payload::TransitReceived(TransitReceived {
+        transit_id: hold.id.clone(),
+        copy_id: hold.copy_id.clone().unwrap_or_default(),
+        school_id: hold.pickup_school_id.clone(),
+    });
+    hold_event(event_id, TRANSIT_RECEIVED, &hold.pickup_school_id, at, payload)
 }

@@ -30,10 +30,14 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::access::{self, Counter};
 use crate::calendar::{self, SchoolCalendar};
-use crate::checkout::{self, Case, NewLoan, Overridden, Standing, Verdict};
+use crate::checkout::{self, Case, HoldsOnCopy, NewLoan, Overridden, Standing, Verdict};
 use crate::db::calendars::{self, StoredCalendar};
+use crate::db::holds::HoldRow;
 use crate::db::{self, LoanState, fees, rules};
 use crate::error::Error;
+use crate::grpc_holds::on_open_shelf;
+use crate::hold_shelf::CopyAt;
+use crate::holds;
 use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
 use crate::policy::{self, Rule};
 use crate::{convert, due};
@@ -66,20 +70,30 @@ impl Circulation {
         }
     }
 
-    /// Looks up the scanned reader and copy at the same time. An unknown
-    /// reader refuses at once; an unknown copy is judged in its turn, after
-    /// the reader's blocks.
+    /// Circulation's own token, for catalog look-ups: which copies a caller
+    /// may lend is decided here (a copy sent to another school for a hold
+    /// is lent there), so the catalog is asked as the district.
+    pub(crate) async fn service_token(&self) -> Result<String, Error> {
+        self.tokens.bearer().await.map_err(|status| Error::Dependency(dependency_status("reader", status)))
+    }
+
+    /// Looks up the scanned reader (with `reader_bearer`, so the reader
+    /// service checks the caller's schools) and copy at the same time. An
+    /// unknown reader refuses at once; an unknown copy is judged in its
+    /// turn, after the reader's blocks.
     async fn look_up(
         &self,
-        bearer: &str,
+        reader_bearer: &str,
         card_barcode: String,
         copy_barcode: String,
     ) -> Result<(Reader, Result<Copy, Refusal>), Error> {
+        let service = self.service_token().await?;
         let mut readers = self.readers.clone();
         let mut catalog = self.catalog.clone();
-        let reader_request = with_bearer(LookupReaderRequest { card_barcode }, bearer, self.call_timeout);
+        let reader_request =
+            with_bearer(LookupReaderRequest { card_barcode }, reader_bearer, self.call_timeout);
         let copy_request =
-            with_bearer(LookupCopyRequest { barcode: copy_barcode.clone() }, bearer, self.call_timeout);
+            with_bearer(LookupCopyRequest { barcode: copy_barcode.clone() }, &service, self.call_timeout);
         let (reader, copy) =
             tokio::join!(readers.lookup_reader(reader_request), catalog.lookup_copy(copy_request));
         let reader = reader.map_err(|status| match status.code() {
@@ -116,10 +130,10 @@ impl Circulation {
         // the reader's school stands in for the blocks.
         let school_id = copy.as_ref().map_or(reader.school_id.clone(), |copy| copy.school_id.clone());
         let item_type = copy.as_ref().ok().map(|copy| copy.item_type.clone());
-        let copy_id = copy.as_ref().ok().map(|copy| copy.id.clone());
+        let copy_ids = copy.as_ref().ok().map(|copy| (copy.id.clone(), copy.title_id.clone()));
         let (reader_id, category) = (reader.id.clone(), reader.category.clone());
         let lookup_school = school_id.clone();
-        let (calendar, rules, loans, unpaid_fees, open_loan) = self
+        let (calendar, rules, loans, (unpaid_fees, suspended_until), open_loan, (holding, queue)) = self
             .db
             .run(move |connection| -> Result<_, Error> {
                 let calendar = calendars::load_calendar(connection, &lookup_school)?
@@ -130,14 +144,19 @@ impl Circulation {
                 let loans = db::open_loans_of_reader(connection, &reader_id)?;
                 let (_, unpaid_fees) = fees::unpaid(connection, &reader_id)?;
                 let suspended_until = db::suspended_until(connection, &reader_id)?;
-                let open_loan = match copy_id {
-                    Some(copy_id) => db::open_loan_for_copy(connection, &copy_id)?,
-                    None => None,
+                let (open_loan, holds_on_copy) = match copy_ids {
+                    Some((copy_id, title_id)) => (
+                        db::open_loan_for_copy(connection, &copy_id)?,
+                        (
+                            db::holds::hold_holding_copy(connection, &copy_id)?,
+                            db::holds::open_holds_of_title(connection, &title_id)?,
+                        ),
+                    ),
+                    None => (None, (None, Vec::new())),
                 };
-                Ok((calendar, rules, loans, (unpaid_fees, suspended_until), open_loan))
+                Ok((calendar, rules, loans, (unpaid_fees, suspended_until), open_loan, holds_on_copy))
             })
             .await?;
-        let (unpaid_fees, suspended_until) = unpaid_fees;
         let item_type = copy.as_ref().ok().map(|copy| copy.item_type.as_str());
         let choice = policy::choose(&rules, &school_id, &reader.category, item_type).ok_or(Error::NoRule)?;
         let why = choice.why();
@@ -147,16 +166,98 @@ impl Circulation {
             unpaid_fees,
             suspended_until: suspended_until.and_then(|day| calendar::parse_day(&day)),
         };
+        // Holds: a copy taken for someone else's hold is theirs; one taken
+        // for this reader, or a place at the head of the line, is lent and
+        // fills the hold; otherwise readers ahead in line need a copy each.
+        let own = |hold: &HoldRow| hold.reader_id.as_deref() == Some(reader.id.as_str());
+        let taken_for_other = holding.as_ref().filter(|hold| !own(hold));
+        let mut fulfils = holding.as_ref().filter(|hold| own(hold)).cloned();
+        let mut waiting = None;
+        if let (Ok(lent), None) = (&copy, taken_for_other) {
+            let ahead = if fulfils.is_some() { 0 } else { holds::others_ahead(&queue, &lent.id, &reader.id) };
+            if ahead > 0 {
+                let service = self.service_token().await?;
+                let on_shelves = self
+                    .copies_of_title(&service, &lent.title_id, None)
+                    .await?
+                    .iter()
+                    .filter(|copy| on_open_shelf(copy))
+                    .count();
+                waiting = Some((ahead, on_shelves));
+            }
+            if fulfils.is_none() {
+                fulfils = holds::own_waiting(&queue, &lent.id, &reader.id).cloned();
+            }
+        }
         let verdict = checkout::assess(Case {
             reader: &reader,
             copy: copy.as_ref(),
             rule: &rule,
             standing: &standing,
             open_loan: open_loan.as_ref(),
+            holds: HoldsOnCopy { taken_for_other, waiting },
             at,
             zone: self.time_zone,
         });
-        Ok(Assessment { reader, copy, school_id, rule, why, outranked, standing, calendar, verdict })
+        Ok(Assessment {
+            reader,
+            copy,
+            school_id,
+            rule,
+            why,
+            outranked,
+            standing,
+            calendar,
+            verdict,
+            fulfils,
+            holding,
+        })
+    }
+}
+
+impl Circulation {
+    /// A check-in of a copy that was not on loan: the catalog says which
+    /// copy it is, and a hold may take it (see
+    /// `lending::record_scan_not_on_loan`).
+    async fn scanned_not_on_loan(
+        &self,
+        caller: &Principal,
+        copy_barcode: String,
+        request_id: Option<String>,
+    ) -> Result<CheckInOutcome, Status> {
+        // Which copies the caller may take in is decided here (a copy
+        // arriving for a hold belongs to another school).
+        let bearer = self.service_token().await?;
+        let mut catalog = self.catalog.clone();
+        let call = with_bearer(LookupCopyRequest { barcode: copy_barcode }, &bearer, self.call_timeout);
+        let copy = match catalog.lookup_copy(call).await {
+            Ok(copy) => Some(copy.into_inner()),
+            Err(status) if status.code() == Code::NotFound => None,
+            Err(status) => return Err(dependency_status("catalog", status)),
+        };
+        let (staff, zone, now) = (caller.subject_id.clone(), self.time_zone, self.clock.now());
+        let schools = caller.school_filter().map(<[String]>::to_vec);
+        let outcome = self
+            .db
+            .write(move |connection| {
+                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref(), zone };
+                let copy = copy.as_ref().map(|copy| CopyAt {
+                    id: &copy.id,
+                    barcode: &copy.barcode,
+                    title_id: &copy.title_id,
+                    school_id: &copy.school_id,
+                    item_type: &copy.item_type,
+                });
+                lending::record_scan_not_on_loan(connection, copy, at, request_id.as_deref(), now)
+            })
+            .await?;
+        if let CheckInOutcome::NotOnLoan(answer) = &outcome
+            && let Some(hold) = &answer.hold
+        {
+            self.relay.wake();
+            tracing::info!(hold.id = %hold.id, copy.id = %hold.copy_id, "copy taken for a hold");
+        }
+        Ok(outcome)
     }
 }
 
@@ -173,6 +274,10 @@ pub(crate) struct Assessment {
     pub standing: Standing,
     pub calendar: SchoolCalendar,
     pub verdict: Verdict,
+    /// The reader's own hold a loan of the copy fills, if any.
+    pub fulfils: Option<HoldRow>,
+    /// The hold the copy is taken for (hold shelf or transit), if any.
+    pub holding: Option<HoldRow>,
 }
 
 #[tonic::async_trait]
@@ -223,13 +328,18 @@ impl CirculationService for Circulation {
 
         let bearer = self.lookup_token(&caller, counter).await?;
         let assessment = self.assess(&bearer, card_barcode, copy_barcode, checked_out_at).await?;
-        let Assessment { reader, copy, rule, calendar, verdict, .. } = &assessment;
+        let Assessment { reader, copy, rule, calendar, verdict, fulfils, holding, .. } = &assessment;
         if counter == Counter::SelfService && reader.id != caller.subject_id {
             return Err(access::not_for_this_reader("this device is signed in for another reader").into());
         }
-        // The loan belongs to the copy's library.
+        // The loan belongs to the copy's library; a copy sent to another
+        // school for a hold is lent at that school.
         if let Ok(copy) = copy {
-            require_school(&caller, &copy.school_id)?;
+            let picked_up_here =
+                holding.as_ref().is_some_and(|hold| caller.covers_school(&hold.pickup_school_id));
+            if !picked_up_here {
+                require_school(&caller, &copy.school_id)?;
+            }
         }
         // The rules apply as of when the loan happened (a loan recorded
         // after the fact is judged by the card's validity on that day).
@@ -255,9 +365,22 @@ impl CirculationService for Circulation {
         }
         .row();
 
+        let fulfils = fulfils.clone();
         let outcome = self
             .db
-            .write(move |connection| lending::record_checkout(connection, &loan, request_id.as_deref(), now))
+            .write(move |connection| {
+                // A hold may have taken the copy since it was judged.
+                if let Some(hold) = db::holds::hold_holding_copy(connection, &loan.copy_id)?
+                    && hold.reader_id != loan.reader_id
+                {
+                    return Err(checkout::taken_for_other(&loan.copy_barcode, &hold).into());
+                }
+                let outcome = lending::record_checkout(connection, &loan, request_id.as_deref(), now)?;
+                if let (CheckOutOutcome::Lent(_), Some(hold)) = (&outcome, &fulfils) {
+                    lending::fulfil_hold(connection, hold, &loan.checked_out_by, now)?;
+                }
+                Ok::<_, Error>(outcome)
+            })
             .await?;
         if let CheckOutOutcome::Lent(answer) = &outcome {
             self.relay.wake();
@@ -296,6 +419,7 @@ impl CirculationService for Circulation {
         // only the signed-in reader's.
         let schools = caller.school_filter().map(<[String]>::to_vec);
         let zone = self.time_zone;
+        let (scanned, retry_id) = (copy_barcode.clone(), request_id.clone());
         let outcome = self
             .db
             .write(move |connection| {
@@ -303,6 +427,10 @@ impl CirculationService for Circulation {
                 lending::record_checkin(connection, &copy_barcode, at, request_id.as_deref(), now)
             })
             .await?;
+        let outcome = match outcome {
+            CheckInOutcome::NotOnLoan(_) => self.scanned_not_on_loan(&caller, scanned, retry_id).await?,
+            other => other,
+        };
         if let CheckInOutcome::Returned(answer) = &outcome {
             self.relay.wake();
             if let Some(loan) = &answer.loan {
@@ -509,6 +637,31 @@ impl CirculationService for Circulation {
         request: Request<pb::DeleteCirculationRuleRequest>,
     ) -> Result<Response<pb::DeleteCirculationRuleResponse>, Status> {
         self.delete_rule(request).await
+    }
+
+    async fn place_hold(&self, request: Request<pb::PlaceHoldRequest>) -> Result<Response<pb::Hold>, Status> {
+        Circulation::place_hold(self, request).await
+    }
+
+    async fn cancel_hold(
+        &self,
+        request: Request<pb::CancelHoldRequest>,
+    ) -> Result<Response<pb::Hold>, Status> {
+        Circulation::cancel_hold(self, request).await
+    }
+
+    async fn list_holds(
+        &self,
+        request: Request<pb::ListHoldsRequest>,
+    ) -> Result<Response<pb::ListHoldsResponse>, Status> {
+        self.holds_of_reader(request).await
+    }
+
+    async fn list_pull_list(
+        &self,
+        request: Request<pb::ListPullListRequest>,
+    ) -> Result<Response<pb::ListPullListResponse>, Status> {
+        self.pull_list(request).await
     }
 
     async fn list_fees(

@@ -25,6 +25,7 @@ use crate::due::Due;
 use crate::error::Error;
 use crate::events::{self, LOAN_SUBSCRIBERS};
 use crate::grpc::Circulation;
+use crate::holds;
 use crate::policy::{DISTRICT_DEFAULT_ID, Terms};
 use crate::renewal::{self, RenewalCase};
 
@@ -82,15 +83,17 @@ impl Circulation {
         let reader = self.borrower(&caller, &loan).await?;
         let now = self.clock.now();
         let context = self.renewal_context(std::slice::from_ref(&loan)).await?;
-        let (terms, calendar) = &context[0];
+        let Some(context) = context.first() else {
+            return Err(Error::NoRule.into());
+        };
         let due = renewal::decide(RenewalCase {
             loan: &loan,
-            terms,
+            terms: &context.terms,
             reader: &reader,
-            others_waiting: 0,
+            others_waiting: context.others_waiting,
             now,
             zone: self.time_zone,
-            calendar,
+            calendar: &context.calendar,
         })?;
         let answer = self
             .db
@@ -151,15 +154,15 @@ impl Circulation {
         let judged: Vec<(LoanRow, Result<Due, Refusal>)> = loans
             .into_iter()
             .zip(&context)
-            .map(|(loan, (terms, calendar))| {
+            .map(|(loan, context)| {
                 let verdict = renewal::decide(RenewalCase {
                     loan: &loan,
-                    terms,
+                    terms: &context.terms,
                     reader: &reader,
-                    others_waiting: 0,
+                    others_waiting: context.others_waiting,
                     now,
                     zone: self.time_zone,
-                    calendar,
+                    calendar: &context.calendar,
                 });
                 (loan, verdict)
             })
@@ -226,20 +229,18 @@ impl Circulation {
     }
 
     /// For each loan, the terms of the rule version it was made under (the
-    /// district default in force for loans made before rules) and its
-    /// school's calendar.
-    async fn renewal_context(&self, loans: &[LoanRow]) -> Result<Vec<(Terms, SchoolCalendar)>, Error> {
-        let keys: Vec<(Option<String>, Option<i32>, String)> = loans
-            .iter()
-            .map(|loan| (loan.rule_id.clone(), loan.rule_version, loan.school_id.clone()))
-            .collect();
+    /// district default in force for loans made before rules), its
+    /// school's calendar, and how many other readers wait for such a copy.
+    async fn renewal_context(&self, loans: &[LoanRow]) -> Result<Vec<RenewalContext>, Error> {
+        let keys: Vec<LoanRow> = loans.to_vec();
         self.db
             .run(move |connection| -> Result<_, Error> {
                 let mut calendars_by_school: HashMap<String, SchoolCalendar> = HashMap::new();
                 let mut context = Vec::with_capacity(keys.len());
-                for (rule_id, version, school_id) in keys {
-                    let rule = match rule_id {
-                        Some(rule_id) => rules::find_rule(connection, &rule_id, version)?,
+                for loan in keys {
+                    let school_id = loan.school_id.clone();
+                    let rule = match &loan.rule_id {
+                        Some(rule_id) => rules::find_rule(connection, rule_id, loan.rule_version)?,
                         None => rules::find_rule(connection, DISTRICT_DEFAULT_ID, None)?,
                     };
                     let (rule, _) = rule.ok_or(Error::NoRule)?;
@@ -250,12 +251,27 @@ impl Circulation {
                         calendars_by_school.insert(school_id.clone(), calendar);
                     }
                     let calendar = calendars_by_school.get(&school_id).cloned().unwrap_or_default();
-                    context.push((rule.terms, calendar));
+                    let queue = db::holds::open_holds_of_title(connection, &loan.title_id)?;
+                    let others_waiting = holds::fillable_by(&queue, &loan.copy_id)
+                        .filter(|hold| hold.reader_id != loan.reader_id)
+                        .count();
+                    context.push(RenewalContext { terms: rule.terms, calendar, others_waiting });
                 }
                 Ok(context)
             })
             .await
     }
+}
+
+/// What a loan's renewal is judged on besides the loan and the reader.
+#[derive(Debug, Clone)]
+struct RenewalContext {
+    /// The terms of the rule version the loan was made under.
+    terms: Terms,
+    /// The lending school's calendar.
+    calendar: SchoolCalendar,
+    /// Other readers waiting for a copy like this one.
+    others_waiting: usize,
 }
 
 /// Renewing is for staff and for readers (phone, portal, kiosk); devices

@@ -17,6 +17,7 @@ use lectern_proto::circulation::v1::{CheckInResponse, CheckOutResponse};
 use crate::calendar::day_text;
 use crate::convert::{self, utc};
 use crate::db::fees::FeeRow;
+use crate::db::holds::{self, HoldRow};
 use crate::db::{self, LoanRow, calendars, rules};
 use crate::due::is_overdue;
 use crate::error::Error;
@@ -24,6 +25,7 @@ use crate::events::{self, ANONYMIZED_SUBSCRIBERS, LOAN_SUBSCRIBERS};
 use crate::fees::CHARGED_BY_CIRCULATION;
 use crate::fines::{self, Lateness};
 use crate::history::HistoryRule;
+use crate::hold_shelf::{self, CopyAt};
 use crate::ledger;
 
 /// The operation name under which check-out answers are remembered.
@@ -122,9 +124,23 @@ pub fn record_checkout(
     Ok(CheckOutOutcome::Lent(answer))
 }
 
-/// Takes a copy back: closes its open loan (found by barcode), enqueues
-/// `loan.returned` and remembers the answer. A copy that is not on loan is
-/// a clean answer that changes nothing. Run inside `Db::write`.
+/// Ends `hold` as fulfilled: its reader borrowed the copy. Run inside the
+/// check-out's transaction; a hold that ended meanwhile is left as it is.
+pub fn fulfil_hold(
+    connection: &mut DbConnection,
+    hold: &HoldRow,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    holds::close(connection, hold, "fulfilled", now.naive_utc(), by)?;
+    Ok(())
+}
+
+/// Takes a copy back: closes its open loan (found by barcode), fines a
+/// late return, takes the copy for the first hold waiting for it, enqueues
+/// the events and remembers the answer. A copy that is not on loan changes
+/// nothing here: the caller looks it up and goes on with
+/// [`record_scan_not_on_loan`]. Run inside `Db::write`.
 pub fn record_checkin(
     connection: &mut DbConnection,
     copy_barcode: &str,
@@ -137,7 +153,7 @@ pub fn record_checkin(
         return Ok(CheckInOutcome::Repeated(answer));
     }
     let Some(mut loan) = db::open_loan_for_barcode(connection, copy_barcode)? else {
-        return not_on_loan(connection, request_id, now);
+        return Ok(not_on_loan());
     };
     if at.schools.is_some_and(|schools| !schools.contains(&loan.school_id)) {
         return Err(school_not_allowed().into());
@@ -159,7 +175,7 @@ pub fn record_checkin(
         if let Some(answer) = previous_check_in(connection, request_id)? {
             return Ok(CheckInOutcome::Repeated(answer));
         }
-        return not_on_loan(connection, request_id, now);
+        return Ok(not_on_loan());
     }
     loan.returned_at = Some(returned_at);
     loan.checked_in_by = Some(checked_in_by.to_owned());
@@ -178,6 +194,16 @@ pub fn record_checkin(
     } else {
         None
     };
+    // A reader waiting for the title gets the copy: on the hold shelf
+    // here, or in transit to their pickup school.
+    let copy = CopyAt {
+        id: &loan.copy_id,
+        barcode: &loan.copy_barcode,
+        title_id: &loan.title_id,
+        school_id: &loan.school_id,
+        item_type: &loan.item_type,
+    };
+    let hold = hold_shelf::trap(connection, copy, now, at.zone)?;
     if rule.anonymizes_at_return() {
         // "Never keep": the loan forgets its reader as it closes. The
         // receipt event above still goes out first (the notice is made and
@@ -190,6 +216,7 @@ pub fn record_checkin(
         fine,
         open_days_late: i32::try_from(late.open_days).unwrap_or(i32::MAX),
         suspended_until: suspended_until.unwrap_or_default(),
+        hold: hold.map(|hold| convert::hold(&hold, 0)),
     };
     remember(connection, CHECK_IN, request_id, &answer, returned_at)?;
     Ok(CheckInOutcome::Returned(answer))
@@ -269,12 +296,45 @@ pub fn anonymize(
     Ok(true)
 }
 
-fn not_on_loan(
+/// A scanned copy that is not on loan. The caller goes on with
+/// [`record_scan_not_on_loan`], which remembers the answer.
+fn not_on_loan() -> CheckInOutcome {
+    CheckInOutcome::NotOnLoan(CheckInResponse { was_on_loan: false, ..Default::default() })
+}
+
+/// A copy checked in that was not on loan (`copy`, as the catalog knows
+/// it, or `None` if it does not): a copy in transit for a hold arrives at
+/// its pickup school; a copy on the open shelf that a waiting hold can use
+/// (the pull list) is taken for it; anything else changes nothing. Run
+/// inside `Db::write`; remembers the answer.
+pub fn record_scan_not_on_loan(
     connection: &mut DbConnection,
+    copy: Option<CopyAt<'_>>,
+    at: CheckInAt<'_>,
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<CheckInOutcome, Error> {
-    let answer = CheckInResponse { was_on_loan: false, ..Default::default() };
+    if let Some(answer) = previous_check_in(connection, request_id)? {
+        return Ok(CheckInOutcome::Repeated(answer));
+    }
+    let covers =
+        |school_id: &str| at.schools.is_none_or(|schools| schools.iter().any(|school| school == school_id));
+    let mut hold = None;
+    if let Some(copy) = copy {
+        hold = match holds::hold_holding_copy(connection, copy.id)? {
+            Some(held) if held.status == "in_transit" && covers(&held.pickup_school_id) => {
+                hold_shelf::arrive(connection, &held, now, at.zone)?
+            }
+            Some(_) => None,
+            None if covers(copy.school_id) => hold_shelf::trap(connection, copy, now, at.zone)?,
+            None => None,
+        };
+    }
+    let answer = CheckInResponse {
+        was_on_loan: false,
+        hold: hold.map(|hold| convert::hold(&hold, 0)),
+        ..Default::default()
+    };
     remember(connection, CHECK_IN, request_id, &answer, now.naive_utc())?;
     Ok(CheckInOutcome::NotOnLoan(answer))
 }

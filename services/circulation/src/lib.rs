@@ -22,9 +22,12 @@ mod fees;
 mod fines;
 mod grpc;
 mod grpc_fees;
+mod grpc_holds;
 mod grpc_renewals;
 mod grpc_rules;
 pub mod history;
+mod hold_shelf;
+mod holds;
 mod ledger;
 mod policy;
 mod renewal;
@@ -99,6 +102,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         clock: settings.clock.clone(),
         relay: waker.clone(),
         interval: config.anonymize_interval,
+        zone: config.time_zone,
     };
     relay_tasks.push(job.spawn(shutdown.clone()));
     let sink = sink::Sink { db: db.clone(), clock: settings.clock.clone() };

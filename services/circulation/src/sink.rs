@@ -34,7 +34,8 @@ impl EventSink for Sink {
                 if let Some(event::Payload::ReaderErased(erased)) = &event.payload {
                     let count = db::anonymize_reader_loans(connection, &erased.reader_id, now)?;
                     let fees = db::fees::forget_reader(connection, &erased.reader_id)?;
-                    tracing::info!(event.id = %event.id, reader.id = %erased.reader_id, count, fees, "erased reader's loans and fees anonymized");
+                    let holds = db::holds::forget_reader(connection, &erased.reader_id)?;
+                    tracing::info!(event.id = %event.id, reader.id = %erased.reader_id, count, fees, holds, "erased reader's loans, fees and holds anonymized");
                 }
                 Ok::<(), Error>(())
             })

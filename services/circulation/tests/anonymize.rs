@@ -134,6 +134,7 @@ async fn only_the_lease_holder_runs_the_job() {
         clock: clock.clone(),
         relay: RelayWaker::default(),
         interval: StdDuration::from_secs(60),
+        zone: chrono_tz::Asia::Shanghai,
     };
     assert_eq!(job(&shared).run_once("replica-a").await.unwrap(), Some(1));
     assert_eq!(job(&shared).run_once("replica-b").await.unwrap(), None, "replica a holds the lease");

@@ -11,6 +11,7 @@ use crate::db::NoticeRow;
 const CHECKOUT_RECEIPT: &str = "checkout_receipt";
 const CHECKIN_RECEIPT: &str = "checkin_receipt";
 const RENEWAL_RECEIPT: &str = "renewal_receipt";
+const HOLD_READY: &str = "hold_ready";
 
 /// The kind stored for a notice, as the API enum.
 pub fn kind_of(stored: &str) -> NoticeKind {
@@ -18,6 +19,7 @@ pub fn kind_of(stored: &str) -> NoticeKind {
         CHECKOUT_RECEIPT => NoticeKind::CheckoutReceipt,
         CHECKIN_RECEIPT => NoticeKind::CheckinReceipt,
         RENEWAL_RECEIPT => NoticeKind::RenewalReceipt,
+        HOLD_READY => NoticeKind::HoldReady,
         _ => NoticeKind::Unspecified,
     }
 }
@@ -55,6 +57,10 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
         event::Payload::LoanReturned(loan) => {
             Some(base(&loan.reader_id, &loan.loan_id, CHECKIN_RECEIPT, &loan.title, None))
         }
+        // "Come and get it", with the last day the copy waits.
+        event::Payload::HoldReady(hold) if !hold.reader_id.is_empty() => {
+            Some(base(&hold.reader_id, &hold.hold_id, HOLD_READY, &hold.title, Some(hold.expires_on.clone())))
+        }
         event::Payload::LoanRenewed(loan) => Some(base(
             &loan.reader_id,
             &loan.loan_id,
@@ -68,9 +74,11 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
         | event::Payload::ReaderErased(_)
         | event::Payload::FeeCharged(_)
         | event::Payload::FeeSettled(_) => None,
-        // Hold and transit events change where a copy is; notices about
-        // holds come with the holds themselves (issue 5).
-        event::Payload::HoldTrapped(_)
+        // Other hold and transit events change where a copy is; the reader
+        // hears when it is ready (above).
+        event::Payload::HoldPlaced(_)
+        | event::Payload::HoldCancelled(_)
+        | event::Payload::HoldTrapped(_)
         | event::Payload::HoldReady(_)
         | event::Payload::HoldReleased(_)
         | event::Payload::TransitStarted(_)
@@ -98,6 +106,8 @@ pub fn purge_for(event: &Event) -> Option<Purge> {
         | event::Payload::LoanRenewed(_)
         | event::Payload::FeeCharged(_)
         | event::Payload::FeeSettled(_)
+        | event::Payload::HoldPlaced(_)
+        | event::Payload::HoldCancelled(_)
         | event::Payload::HoldTrapped(_)
         | event::Payload::HoldReady(_)
         | event::Payload::HoldReleased(_)
@@ -137,6 +147,12 @@ pub fn message(notice: &NoticeRow, language: Language) -> String {
             format!("You borrowed \u{201c}{}\u{201d}, due {}.", notice.title, due)
         }
         (NoticeKind::CheckinReceipt, Language::ZhCn) => format!("《{}》已归还，谢谢！", notice.title),
+        (NoticeKind::HoldReady, Language::ZhCn) => {
+            format!("你预约的《{}》已到馆，请在 {} 前到图书馆领取。", notice.title, due)
+        }
+        (NoticeKind::HoldReady, Language::En) => {
+            format!("\u{201c}{}\u{201d} is waiting for you at the library until {}.", notice.title, due)
+        }
         (NoticeKind::RenewalReceipt, Language::ZhCn) => {
             format!("《{}》已续借，请在 {} 前归还。", notice.title, due)
         }

@@ -4,6 +4,7 @@
 
 pub mod calendars;
 pub mod fees;
+pub mod holds;
 pub mod rules;
 pub mod schema;
 

@@ -130,3 +130,26 @@ diesel::table! {
         name -> Text,
     }
 }
+
+diesel::table! {
+    /// Holds: waiting in line, in transit, on the hold shelf, or ended.
+    holds (id) {
+        id -> Text,
+        reader_id -> Nullable<Text>,
+        reader_category -> Text,
+        title_id -> Text,
+        title -> Text,
+        wanted_copy_id -> Nullable<Text>,
+        copy_id -> Nullable<Text>,
+        copy_barcode -> Nullable<Text>,
+        copy_item_type -> Nullable<Text>,
+        pickup_school_id -> Text,
+        status -> Text,
+        placed_by -> Text,
+        placed_at -> Timestamp,
+        ready_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Text>,
+    }
+}
