@@ -22,6 +22,7 @@ mod erasure;
 mod events;
 mod fees;
 mod holds;
+mod lost;
 mod marc;
 mod outage;
 mod overdue;

@@ -83,6 +83,13 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
                 in_transit: Some(false),
             },
         ),
+        event::Payload::LoanChanged(loan) => (
+            loan.copy_id.as_str(),
+            ViewChange {
+                loan_due_at: Some(loan.due_at.as_ref().and_then(time::from_proto)),
+                ..Default::default()
+            },
+        ),
         event::Payload::LoanRenewed(loan) => (
             loan.copy_id.as_str(),
             ViewChange {
@@ -115,7 +122,8 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
         | event::Payload::FeeCharged(_)
         | event::Payload::FeeSettled(_)
         | event::Payload::HoldPlaced(_)
-        | event::Payload::HoldCancelled(_) => return None,
+        | event::Payload::HoldCancelled(_)
+        | event::Payload::LoanLost(_) => return None,
     };
     Some(change)
 }

@@ -418,6 +418,8 @@ impl NewLoan<'_> {
             overridden_blocks: self.overridden.as_ref().map(|overridden| overridden.blocks.clone()),
             suspended_until: None,
             renewals: 0,
+            lost_at: None,
+            claimed_returned_at: None,
         }
     }
 }

@@ -63,6 +63,8 @@ pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
             blocks: crate::checkout::blocks_from_stored(row.overridden_blocks.as_deref()),
         }),
         renewals: row.renewals,
+        lost_time: row.lost_at.map(timestamp),
+        claimed_returned_time: row.claimed_returned_at.map(timestamp),
     }
 }
 

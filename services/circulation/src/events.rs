@@ -6,7 +6,8 @@
 use chrono::NaiveDateTime;
 use lectern_proto::events::v1::{
     Event, FeeCharged, FeeSettled, HoldCancelled, HoldPlaced, HoldReady, HoldReleased, HoldTrapped,
-    LoanAnonymized, LoanCheckedOut, LoanRenewed, LoanReturned, TransitReceived, TransitStarted, event,
+    LoanAnonymized, LoanChanged, LoanCheckedOut, LoanLost, LoanRenewed, LoanReturned, TransitReceived,
+    TransitStarted, event,
 };
 
 use crate::convert::timestamp;
@@ -30,6 +31,12 @@ pub const FEE_CHARGED: &str = "fee.charged";
 /// Types of the events published when part of a fee is paid or waived.
 pub const FEE_PAID: &str = "fee.paid";
 pub const FEE_WAIVED: &str = "fee.waived";
+pub const FEE_REFUNDED: &str = "fee.refunded";
+
+/// Types of the events of loans changed at the desk.
+pub const LOAN_LOST: &str = "loan.lost";
+pub const LOAN_DUE_DATE_CHANGED: &str = "loan.due_date_changed";
+pub const LOAN_CLAIMED_RETURNED: &str = "loan.claimed_returned";
 
 /// Types of the hold and transit events.
 pub const HOLD_PLACED: &str = "hold.placed";
@@ -165,10 +172,14 @@ pub fn fee_charged(event_id: String, fee: &FeeRow, balance: i64) -> Event {
 /// `fee.paid` or `fee.waived` for a ledger entry of `fee` (as it is after
 /// the entry).
 pub fn fee_settled(event_id: String, fee: &FeeRow, entry: &FeeEntryRow) -> Event {
-    let waived = entry.kind == "waiver";
+    let kind = match entry.kind.as_str() {
+        "waiver" => FEE_WAIVED,
+        "refund" => FEE_REFUNDED,
+        _ => FEE_PAID,
+    };
     Event {
         id: event_id,
-        r#type: if waived { FEE_WAIVED } else { FEE_PAID }.to_owned(),
+        r#type: kind.to_owned(),
         occurred_at: Some(timestamp(entry.created_at)),
         school_id: fee.school_id.clone(),
         source: SOURCE.to_owned(),
@@ -291,4 +302,53 @@ pub fn transit_received(event_id: String, hold: &HoldRow, at: NaiveDateTime) -> 
         school_id: hold.pickup_school_id.clone(),
     });
     hold_event(event_id, TRANSIT_RECEIVED, &hold.pickup_school_id, at, payload)
+}
+
+/// `loan.lost` for a loan whose copy `by` declared lost at `at`.
+pub fn loan_lost(event_id: String, loan: &LoanRow, by: &str, at: NaiveDateTime) -> Event {
+    Event {
+        id: event_id,
+        r#type: LOAN_LOST.to_owned(),
+        occurred_at: Some(timestamp(at)),
+        school_id: loan.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::LoanLost(LoanLost {
+            loan_id: loan.id.clone(),
+            reader_id: loan.reader_id.clone().unwrap_or_default(),
+            copy_id: loan.copy_id.clone(),
+            copy_barcode: loan.copy_barcode.clone(),
+            title_id: loan.title_id.clone(),
+            title: loan.title.clone(),
+            by: by.to_owned(),
+        })),
+    }
+}
+
+/// `kind` (`loan.due_date_changed` or `loan.claimed_returned`) for a loan
+/// changed at the desk, as it is now.
+pub fn loan_changed(
+    event_id: String,
+    kind: &str,
+    loan: &LoanRow,
+    by: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Event {
+    Event {
+        id: event_id,
+        r#type: kind.to_owned(),
+        occurred_at: Some(timestamp(at)),
+        school_id: loan.school_id.clone(),
+        source: SOURCE.to_owned(),
+        payload: Some(event::Payload::LoanChanged(LoanChanged {
+            loan_id: loan.id.clone(),
+            reader_id: loan.reader_id.clone().unwrap_or_default(),
+            copy_id: loan.copy_id.clone(),
+            title: loan.title.clone(),
+            due_at: Some(timestamp(loan.due_at)),
+            due_date: loan.due_date.clone(),
+            by: by.to_owned(),
+            reason: reason.to_owned(),
+        })),
+    }
 }

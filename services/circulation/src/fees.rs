@@ -40,6 +40,7 @@ pub fn kind_from_stored(kind: &str) -> FeeKind {
 pub fn entry_kind_to_stored(kind: FeeEntryKind) -> &'static str {
     match kind {
         FeeEntryKind::Waiver => "waiver",
+        FeeEntryKind::Refund => "refund",
         FeeEntryKind::Payment | FeeEntryKind::Unspecified => "payment",
     }
 }
@@ -49,6 +50,7 @@ pub fn entry_kind_from_stored(kind: &str) -> FeeEntryKind {
     match kind {
         "payment" => FeeEntryKind::Payment,
         "waiver" => FeeEntryKind::Waiver,
+        "refund" => FeeEntryKind::Refund,
         _ => FeeEntryKind::Unspecified,
     }
 }
@@ -139,7 +141,7 @@ mod tests {
         for kind in [FeeKind::Overdue, FeeKind::Lost, FeeKind::Damaged, FeeKind::Processing] {
             assert_eq!(kind_from_stored(kind_to_stored(kind)), kind);
         }
-        for kind in [FeeEntryKind::Payment, FeeEntryKind::Waiver] {
+        for kind in [FeeEntryKind::Payment, FeeEntryKind::Waiver, FeeEntryKind::Refund] {
             assert_eq!(entry_kind_from_stored(entry_kind_to_stored(kind)), kind);
         }
     }

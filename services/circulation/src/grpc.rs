@@ -456,6 +456,27 @@ impl CirculationService for Circulation {
         self.renew_every(request).await
     }
 
+    async fn declare_lost(
+        &self,
+        request: Request<pb::DeclareLostRequest>,
+    ) -> Result<Response<pb::DeclareLostResponse>, Status> {
+        Circulation::declare_lost(self, request).await
+    }
+
+    async fn claim_returned(
+        &self,
+        request: Request<pb::ClaimReturnedRequest>,
+    ) -> Result<Response<Loan>, Status> {
+        Circulation::claim_returned(self, request).await
+    }
+
+    async fn change_due_date(
+        &self,
+        request: Request<pb::ChangeDueDateRequest>,
+    ) -> Result<Response<Loan>, Status> {
+        Circulation::change_due_date(self, request).await
+    }
+
     async fn get_loan(&self, request: Request<GetLoanRequest>) -> Result<Response<Loan>, Status> {
         let caller = principal(&request)?;
         if caller.kind != SubjectKind::Reader {

@@ -98,3 +98,52 @@ pub fn payment_too_large(owed: i64) -> Refusal {
     )
     .with("owed", owed.to_string())
 }
+
+/// A lost copy came back: its price is refunded (the processing fee
+/// stands). What is still owed of the price is waived, and what was paid
+/// is paid back (a refund entry and `fee.refunded`). Run inside the
+/// check-in's transaction.
+pub fn refund_lost_price(
+    connection: &mut DbConnection,
+    loan_id: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<(), Error> {
+    for fee in fees::fees_of_loan(connection, loan_id)? {
+        if fee.kind != "lost" {
+            continue;
+        }
+        let mut fee = fee;
+        if fee.outstanding > 0 {
+            let settlement = Settlement {
+                kind: FeeEntryKind::Waiver,
+                amount: fee.outstanding,
+                reason: "copy found",
+                by,
+                at,
+            };
+            fee = settle(connection, &fee.id, settlement)?;
+        }
+        let entries = fees::entries_of(connection, std::slice::from_ref(&fee.id))?;
+        let paid = entries.iter().fold(0_i64, |total, entry| match entry.kind.as_str() {
+            "payment" => total.saturating_add(entry.amount),
+            "refund" => total.saturating_sub(entry.amount),
+            _ => total,
+        });
+        if paid > 0 {
+            let entry = FeeEntryRow {
+                id: ids::new_id(),
+                fee_id: fee.id.clone(),
+                kind: entry_kind_to_stored(FeeEntryKind::Refund).to_owned(),
+                amount: paid,
+                reason: "copy found".to_owned(),
+                created_by: by.to_owned(),
+                created_at: at,
+            };
+            fees::insert_entry(connection, &entry)?;
+            let event = events::fee_settled(ids::new_id(), &fee, &entry);
+            outbox::enqueue(connection, &event, subject(&fee), &FEE_SUBSCRIBERS, at)?;
+        }
+    }
+    Ok(())
+}

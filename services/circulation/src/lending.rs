@@ -161,7 +161,10 @@ pub fn record_checkin(
     let returned_at = now.naive_utc();
     let rule = HistoryRule::from_stored(&loan.history_retention, loan.history_days);
     let anonymize_after = rule.anonymize_after(returned_at);
-    let late = lateness_of(connection, &loan, now, at.zone)?;
+    // A copy declared lost or claimed returned is not fined for lateness:
+    // the lost fees (refunded now) or the claim stand for it.
+    let marked = loan.lost_at.is_some() || loan.claimed_returned_at.is_some();
+    let late = if marked { Lateness::default() } else { lateness_of(connection, &loan, now, at.zone)? };
     let suspended_until = late.suspended_until.map(day_text);
     let closing = db::Closing {
         returned_at,
@@ -184,6 +187,9 @@ pub fn record_checkin(
     let was_overdue = is_overdue(utc(loan.due_at), now);
     let event = events::loan_returned(ids::new_id(), &loan, was_overdue);
     outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
+    if loan.lost_at.is_some() {
+        ledger::refund_lost_price(connection, &loan.id, checked_in_by, returned_at)?;
+    }
     // The fine is charged after the receipt event, so a notice of the
     // return goes out before the notice of what it cost. A fee is a debt,
     // not loan history: it names the reader even when the loan forgets them.

@@ -23,6 +23,7 @@ mod fines;
 mod grpc;
 mod grpc_fees;
 mod grpc_holds;
+mod grpc_loan_changes;
 mod grpc_renewals;
 mod grpc_rules;
 pub mod history;

@@ -171,6 +171,8 @@ mod tests {
             overridden_blocks: None,
             suspended_until: None,
             renewals,
+            lost_at: None,
+            claimed_returned_at: None,
         }
     }
 

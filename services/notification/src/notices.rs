@@ -78,6 +78,8 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
         // hears when it is ready (above).
         event::Payload::HoldPlaced(_)
         | event::Payload::HoldCancelled(_)
+        | event::Payload::LoanLost(_)
+        | event::Payload::LoanChanged(_)
         | event::Payload::HoldTrapped(_)
         | event::Payload::HoldReady(_)
         | event::Payload::HoldReleased(_)
@@ -108,6 +110,8 @@ pub fn purge_for(event: &Event) -> Option<Purge> {
         | event::Payload::FeeSettled(_)
         | event::Payload::HoldPlaced(_)
         | event::Payload::HoldCancelled(_)
+        | event::Payload::LoanLost(_)
+        | event::Payload::LoanChanged(_)
         | event::Payload::HoldTrapped(_)
         | event::Payload::HoldReady(_)
         | event::Payload::HoldReleased(_)

@@ -25,11 +25,12 @@ CREATE TABLE fees (
 CREATE INDEX fees_reader ON fees (reader_id, id);
 -- A school's open fees, by class, for bulk waivers.
 CREATE INDEX fees_school_open ON fees (school_id, reader_class_id) WHERE outstanding > 0;
--- Payments and waivers: the ledger each fee's `outstanding` sums up.
+-- Payments, waivers and refunds (of a lost copy's price when it is found):
+-- the ledger each fee's `outstanding` sums up.
 CREATE TABLE fee_entries (
     id TEXT PRIMARY KEY NOT NULL,
     fee_id TEXT NOT NULL REFERENCES fees (id),
-    kind TEXT NOT NULL CHECK (kind IN ('payment', 'waiver')),
+    kind TEXT NOT NULL CHECK (kind IN ('payment', 'waiver', 'refund')),
     amount BIGINT NOT NULL CHECK (amount > 0),
     reason TEXT NOT NULL,
     created_by TEXT NOT NULL,

@@ -124,6 +124,22 @@ pub fn entries_of(connection: &mut DbConnection, fee_ids: &[String]) -> QueryRes
         .load(connection)
 }
 
+/// The fees charged on a loan, oldest first.
+pub fn fees_of_loan(connection: &mut DbConnection, loan_id: &str) -> QueryResult<Vec<FeeRow>> {
+    fees::table
+        .filter(fees::loan_id.eq(loan_id))
+        .order(fees::id.asc())
+        .select(FeeRow::as_select())
+        .load(connection)
+}
+
+/// Records a ledger entry that does not change what is owed (a refund of
+/// money paid).
+pub fn insert_entry(connection: &mut DbConnection, entry: &FeeEntryRow) -> QueryResult<()> {
+    diesel::insert_into(fee_entries::table).values(entry).execute(connection)?;
+    Ok(())
+}
+
 /// How many open fees a reader has, and what they come to.
 pub fn unpaid(connection: &mut DbConnection, reader_id: &str) -> QueryResult<(i64, i64)> {
     let open: Vec<i64> = fees::table

@@ -66,6 +66,10 @@ pub struct LoanRow {
     pub suspended_until: Option<String>,
     /// How many times the loan was renewed.
     pub renewals: i32,
+    /// When the copy was declared lost (the loan stays open until found).
+    pub lost_at: Option<NaiveDateTime>,
+    /// When the reader said they returned it.
+    pub claimed_returned_at: Option<NaiveDateTime>,
 }
 
 /// Which of a reader's loans to list.
@@ -277,9 +281,13 @@ pub fn open_loans_of_reader(
     connection: &mut DbConnection,
     reader_id: &str,
 ) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    // A copy declared lost (its fees stand for it) or claimed returned no
+    // longer counts against the reader.
     loans::table
         .filter(loans::reader_id.eq(reader_id))
         .filter(loans::returned_at.is_null())
+        .filter(loans::lost_at.is_null())
+        .filter(loans::claimed_returned_at.is_null())
         .select((loans::item_type, loans::due_at))
         .load(connection)
 }
@@ -300,5 +308,47 @@ pub fn renew_loan(connection: &mut DbConnection, loan: &LoanRow, due: &crate::du
         loans::renewals.eq(loan.renewals + 1),
     ))
     .execute(connection)?;
+    Ok(updated == 1)
+}
+
+/// Marks an open loan's copy lost. Returns false if the loan is no longer
+/// open or already marked.
+pub fn mark_lost(connection: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        loans::table
+            .filter(loans::id.eq(id))
+            .filter(loans::returned_at.is_null())
+            .filter(loans::lost_at.is_null()),
+    )
+    .set(loans::lost_at.eq(Some(at)))
+    .execute(connection)?;
+    Ok(updated == 1)
+}
+
+/// Records the reader's claim to have returned an open loan's copy.
+/// Returns false if the loan is no longer open or already marked.
+pub fn mark_claimed_returned(
+    connection: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        loans::table
+            .filter(loans::id.eq(id))
+            .filter(loans::returned_at.is_null())
+            .filter(loans::lost_at.is_null())
+            .filter(loans::claimed_returned_at.is_null()),
+    )
+    .set(loans::claimed_returned_at.eq(Some(at)))
+    .execute(connection)?;
+    Ok(updated == 1)
+}
+
+/// Sets an open loan's due time by hand (who and why go in its event).
+/// Returns false if it is no longer open.
+pub fn change_due(connection: &mut DbConnection, id: &str, due: &crate::due::Due) -> QueryResult<bool> {
+    let updated = diesel::update(loans::table.filter(loans::id.eq(id)).filter(loans::returned_at.is_null()))
+        .set((loans::due_at.eq(due.at.naive_utc()), loans::due_date.eq(due.date_text())))
+        .execute(connection)?;
     Ok(updated == 1)
 }

@@ -32,6 +32,8 @@ diesel::table! {
         overridden_blocks -> Nullable<Text>,
         suspended_until -> Nullable<Text>,
         renewals -> Integer,
+        lost_at -> Nullable<Timestamp>,
+        claimed_returned_at -> Nullable<Timestamp>,
     }
 }
 

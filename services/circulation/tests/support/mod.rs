@@ -58,6 +58,8 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
         overridden_blocks: None,
         suspended_until: None,
         renewals: 0,
+        lost_at: None,
+        claimed_returned_at: None,
     }
 }
 

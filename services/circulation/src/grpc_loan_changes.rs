@@ -1,0 +1,286 @@
+//! Loans changed at the desk after check-out: a copy declared lost (its
+//! price and the rule's processing fee charged; refunded by check-in when
+//! it is found), a reader's claim to have returned a copy, and a due day
+//! set by hand. Each change and its event commit together.
+
+use chrono::{DateTime, Days, Utc};
+use lectern_common::client::{dependency_status, with_bearer};
+use lectern_common::idempotency::{previous, remember};
+use lectern_common::identity::{Principal, Role, principal, require_role, require_school, require_staff};
+use lectern_common::refusal::{Reason, Refusal};
+use lectern_common::{ids, outbox, validate};
+use lectern_proto::catalog::v1::LookupCopyRequest;
+use lectern_proto::circulation::v1::{
+    ChangeDueDateRequest, ClaimReturnedRequest, DeclareLostRequest, DeclareLostResponse, Loan,
+};
+use tonic::{Code, Request, Response, Status};
+
+use crate::calendar::parse_day;
+use crate::convert;
+use crate::db::fees::FeeRow;
+use crate::db::{self, LoanRow, rules};
+use crate::due::{Due, end_of_local_day, local_date};
+use crate::error::Error;
+use crate::events::{self, LOAN_CLAIMED_RETURNED, LOAN_DUE_DATE_CHANGED, LOAN_SUBSCRIBERS};
+use crate::grpc::Circulation;
+use crate::ledger;
+
+const DECLARE_LOST: &str = "DeclareLost";
+const CLAIM_RETURNED: &str = "ClaimReturned";
+const CHANGE_DUE_DATE: &str = "ChangeDueDate";
+/// How far ahead a due day may be set by hand.
+const MAX_DAYS_AHEAD: u64 = 365;
+
+impl Circulation {
+    pub(crate) async fn declare_lost(
+        &self,
+        request: Request<DeclareLostRequest>,
+    ) -> Result<Response<DeclareLostResponse>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let loan = self.open_loan(&caller, &request.loan_id, &request.copy_barcode).await?;
+        // The price as the catalog knows it now (none if unknown).
+        let service = self.service_token().await?;
+        let mut catalog = self.catalog.clone();
+        let call = with_bearer(
+            LookupCopyRequest { barcode: loan.copy_barcode.clone() },
+            &service,
+            self.call_timeout,
+        );
+        let price = match catalog.lookup_copy(call).await {
+            Ok(copy) => copy.into_inner().price.map_or(0, |price| price.minor_units.max(0)),
+            Err(status) if status.code() == Code::NotFound => 0,
+            Err(status) => return Err(dependency_status("catalog", status)),
+        };
+        let (by, now) = (caller.subject_id.clone(), self.clock.now());
+        let answer = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                if let Some(answer) = previous(connection, DECLARE_LOST, request_id.as_deref())? {
+                    return Ok(answer);
+                }
+                let at = now.naive_utc();
+                if !db::mark_lost(connection, &loan.id, at)? {
+                    return Err(already_marked(&loan).into());
+                }
+                let processing = match &loan.rule_id {
+                    Some(rule_id) => rules::find_rule(connection, rule_id, loan.rule_version)?
+                        .map_or(0, |(rule, _)| rule.terms.lost_processing_fee),
+                    None => 0,
+                };
+                let mut charged = Vec::new();
+                for (kind, amount, note) in
+                    [("lost", price, "copy price"), ("processing", processing, "lost copy processing")]
+                {
+                    if amount <= 0 {
+                        continue;
+                    }
+                    let fee = fee_on(&loan, kind, amount, note, &by, at);
+                    ledger::charge(connection, &fee)?;
+                    charged.push(convert::fee(&fee, &[]));
+                }
+                let lost = db::find_loan(connection, &loan.id)?.unwrap_or(loan);
+                let event = events::loan_lost(ids::new_id(), &lost, &by, at);
+                outbox::enqueue(connection, &event, &lost.copy_id, &LOAN_SUBSCRIBERS, at)?;
+                let answer = DeclareLostResponse { loan: Some(convert::loan(&lost, now)), fees: charged };
+                remember(connection, DECLARE_LOST, request_id.as_deref(), &answer, at)?;
+                Ok(answer)
+            })
+            .await?;
+        self.relay.wake();
+        if let Some(loan) = &answer.loan {
+            tracing::info!(loan.id = %loan.id, staff.id = %caller.subject_id, fees = answer.fees.len(), "copy declared lost");
+        }
+        Ok(Response::new(answer))
+    }
+
+    pub(crate) async fn claim_returned(
+        &self,
+        request: Request<ClaimReturnedRequest>,
+    ) -> Result<Response<Loan>, Status> {
+        let caller = principal(&request)?;
+        require_staff(&caller)?;
+        let request = request.into_inner();
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let loan = self.open_loan(&caller, &request.loan_id, &request.copy_barcode).await?;
+        let (by, now) = (caller.subject_id.clone(), self.clock.now());
+        let answer = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                if let Some(answer) = previous(connection, CLAIM_RETURNED, request_id.as_deref())? {
+                    return Ok(answer);
+                }
+                let at = now.naive_utc();
+                if !db::mark_claimed_returned(connection, &loan.id, at)? {
+                    return Err(already_marked(&loan).into());
+                }
+                let claimed = db::find_loan(connection, &loan.id)?.unwrap_or(loan);
+                let event = events::loan_changed(ids::new_id(), LOAN_CLAIMED_RETURNED, &claimed, &by, "", at);
+                outbox::enqueue(connection, &event, &claimed.copy_id, &LOAN_SUBSCRIBERS, at)?;
+                let answer = convert::loan(&claimed, now);
+                remember(connection, CLAIM_RETURNED, request_id.as_deref(), &answer, at)?;
+                Ok(answer)
+            })
+            .await?;
+        self.relay.wake();
+        tracing::info!(loan.id = %answer.id, staff.id = %caller.subject_id, "loan claimed returned");
+        Ok(Response::new(answer))
+    }
+
+    pub(crate) async fn change_due_date(
+        &self,
+        request: Request<ChangeDueDateRequest>,
+    ) -> Result<Response<Loan>, Status> {
+        let caller = principal(&request)?;
+        require_role(&caller, &[Role::DistrictAdmin, Role::Librarian])?;
+        let request = request.into_inner();
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let reason = validate::required_text("reason", &request.reason, 500)?;
+        let now = self.clock.now();
+        let due = due_by_hand(&request.due_date, now, self.time_zone)?;
+        let loan = self.open_loan(&caller, &request.loan_id, "").await?;
+        let by = caller.subject_id.clone();
+        let answer = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                if let Some(answer) = previous(connection, CHANGE_DUE_DATE, request_id.as_deref())? {
+                    return Ok(answer);
+                }
+                let at = now.naive_utc();
+                if !db::change_due(connection, &loan.id, &due)? {
+                    return Err(not_on_loan().into());
+                }
+                let changed = db::find_loan(connection, &loan.id)?.unwrap_or(loan);
+                let event =
+                    events::loan_changed(ids::new_id(), LOAN_DUE_DATE_CHANGED, &changed, &by, &reason, at);
+                outbox::enqueue(connection, &event, &changed.copy_id, &LOAN_SUBSCRIBERS, at)?;
+                let answer = convert::loan(&changed, now);
+                remember(connection, CHANGE_DUE_DATE, request_id.as_deref(), &answer, at)?;
+                Ok(answer)
+            })
+            .await?;
+        self.relay.wake();
+        tracing::info!(loan.id = %answer.id, due_date = %answer.due_date, staff.id = %caller.subject_id, "due date changed");
+        Ok(Response::new(answer))
+    }
+
+    /// The open loan named by id or by its copy's barcode (exactly one),
+    /// of a school the caller works for.
+    async fn open_loan(
+        &self,
+        caller: &Principal,
+        loan_id: &str,
+        copy_barcode: &str,
+    ) -> Result<LoanRow, Status> {
+        let loan_id = ids::parse_optional_id("loan_id", loan_id)?;
+        let copy_barcode = match copy_barcode.trim() {
+            "" => None,
+            barcode => Some(validate::barcode("copy_barcode", barcode)?),
+        };
+        if loan_id.is_some() == copy_barcode.is_some() {
+            return Err(validate::FieldError::new(
+                "loan_id",
+                "give the loan id or the copy barcode, not both",
+            )
+            .into());
+        }
+        let loan = self
+            .db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(match (&loan_id, &copy_barcode) {
+                    (Some(id), _) => db::find_loan(connection, id)?,
+                    (None, Some(barcode)) => db::open_loan_for_barcode(connection, barcode)?,
+                    (None, None) => None,
+                })
+            })
+            .await?
+            .ok_or_else(|| {
+                Refusal::new(Code::NotFound, Reason::LoanNotFound, "no loan has this id or copy barcode")
+            })?;
+        require_school(caller, &loan.school_id)?;
+        if loan.returned_at.is_some() {
+            return Err(not_on_loan().into());
+        }
+        Ok(loan)
+    }
+}
+
+fn not_on_loan() -> Refusal {
+    Refusal::precondition(Reason::CopyNotOnLoan, "this loan is closed: the copy was returned")
+}
+
+fn already_marked(loan: &LoanRow) -> Refusal {
+    Refusal::precondition(
+        Reason::LoanAlreadyMarked,
+        format!("copy {} is already declared lost or claimed returned", loan.copy_barcode),
+    )
+    .with("loan_id", loan.id.clone())
+}
+
+/// A fee on `loan` for a lost copy.
+fn fee_on(
+    loan: &LoanRow,
+    kind: &str,
+    amount: i64,
+    note: &str,
+    by: &str,
+    at: chrono::NaiveDateTime,
+) -> FeeRow {
+    FeeRow {
+        id: ids::new_id(),
+        reader_id: loan.reader_id.clone(),
+        school_id: loan.school_id.clone(),
+        loan_id: loan.id.clone(),
+        kind: kind.to_owned(),
+        amount,
+        outstanding: amount,
+        copy_barcode: loan.copy_barcode.clone(),
+        title: loan.title.clone(),
+        reader_class_id: loan.reader_class_id.clone(),
+        reader_grade: loan.reader_grade,
+        note: note.to_owned(),
+        created_by: by.to_owned(),
+        created_at: at,
+    }
+}
+
+/// A due day set by hand: "YYYY-MM-DD", from today to a year ahead, due
+/// at the end of that day in the school's time zone.
+fn due_by_hand(text: &str, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<Due, validate::FieldError> {
+    let invalid = || {
+        validate::FieldError::new(
+            "due_date",
+            format!("must be a day YYYY-MM-DD from today to {MAX_DAYS_AHEAD} days ahead"),
+        )
+    };
+    let date = parse_day(text.trim()).ok_or_else(invalid)?;
+    let today = local_date(now, zone);
+    let last = today.checked_add_days(Days::new(MAX_DAYS_AHEAD)).ok_or_else(invalid)?;
+    if date < today || date > last {
+        return Err(invalid());
+    }
+    Ok(Due { date, at: end_of_local_day(date, zone) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_due_day_by_hand_is_today_to_a_year_ahead() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let now = DateTime::parse_from_rfc3339("2026-03-10T10:00:00+08:00").unwrap().with_timezone(&Utc);
+        let due = due_by_hand("2026-03-20", now, zone).unwrap();
+        assert_eq!(due.date_text(), "2026-03-20");
+        assert_eq!(
+            due.at,
+            DateTime::parse_from_rfc3339("2026-03-20T23:59:59+08:00").unwrap().with_timezone(&Utc)
+        );
+        assert!(due_by_hand("2026-03-10", now, zone).is_ok());
+        assert_eq!(due_by_hand("2026-03-09", now, zone).unwrap_err().field, "due_date");
+        assert!(due_by_hand("2027-03-11", now, zone).is_err());
+        assert!(due_by_hand("next week", now, zone).is_err());
+    }
+}
