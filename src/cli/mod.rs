@@ -29,6 +29,7 @@ mod shelves;
 mod staff;
 mod status;
 mod stocktake;
+mod summary;
 mod table;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
@@ -48,6 +49,7 @@ pub use schools::{ClassCommand, SchoolCommand};
 pub use shelves::ShelfCommand;
 pub use staff::StaffCommand;
 pub use stocktake::{StocktakeCommand, stocktake};
+pub use summary::SummaryArgs;
 
 /// Which Lectern to talk to; every command that calls the server takes it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -113,6 +115,8 @@ pub enum DeskCommand {
     /// Circulation rules: loan periods, limits, fines and blocks by school, reader category and item type. 借阅规则
     #[command(subcommand)]
     Rules(Box<RulesCommand>),
+    /// What the desk sees for a card: loans, holds, fees owed, and what blocks borrowing. 读者概览
+    Summary(SummaryArgs),
     /// Lend a book to a reader: scan the card, then the book. 借书
     Checkout(CheckoutArgs),
     /// Which rule applies to a reader and a book, and whether a check-out would lend it. 借阅判定
@@ -159,6 +163,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Calendar(command) => calendar::run_calendar(command).await,
         DeskCommand::Search(args) => catalog::search(args).await,
         DeskCommand::Rules(command) => rules::run_rules(*command).await,
+        DeskCommand::Summary(args) => summary::summary(args).await,
         DeskCommand::Checkout(args) => circulation::checkout(args).await,
         DeskCommand::Explain(args) => rules::explain(args).await,
         DeskCommand::Checkin(args) => circulation::checkin(args).await,

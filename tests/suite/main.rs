@@ -40,3 +40,4 @@ mod search_index;
 mod self_service;
 mod sessions;
 mod stocktake;
+mod summary;

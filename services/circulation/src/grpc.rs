@@ -685,6 +685,13 @@ impl CirculationService for Circulation {
         self.pull_list(request).await
     }
 
+    async fn get_reader_summary(
+        &self,
+        request: Request<pb::GetReaderSummaryRequest>,
+    ) -> Result<Response<pb::ReaderSummary>, Status> {
+        self.summary(request).await
+    }
+
     async fn list_fees(
         &self,
         request: Request<pb::ListFeesRequest>,

@@ -26,6 +26,7 @@ mod grpc_holds;
 mod grpc_loan_changes;
 mod grpc_renewals;
 mod grpc_rules;
+mod grpc_summary;
 pub mod history;
 mod hold_shelf;
 mod holds;
