@@ -20,6 +20,7 @@ mod login;
 mod marc;
 mod privacy;
 mod readers;
+mod reports;
 mod roster;
 mod rules;
 mod school_year;
@@ -43,6 +44,7 @@ pub use holds::{HoldCommand, PullListArgs};
 pub use login::{LoginArgs, sign_in, sign_out};
 pub use marc::CatalogCommand;
 pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
+pub use reports::ReportArgs;
 pub use rules::{ExplainArgs, RulesCommand};
 pub use school_year::{YearEndArgs, year_end};
 pub use schools::{ClassCommand, SchoolCommand};
@@ -130,6 +132,8 @@ pub enum DeskCommand {
     Hold(HoldCommand),
     /// Copies on a school's shelves that waiting holds could use. 预约取书单
     PullList(PullListArgs),
+    /// A school's reading report: loans by month, grade and class, top titles, classes, active readers. 阅读报表
+    Report(ReportArgs),
     /// A school's overdue loans, or those falling due soon, with who has them. 逾期清单
     Overdue(OverdueArgs),
     /// What a reader has on loan (or has borrowed, with --all). 借阅记录
@@ -170,6 +174,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Renew(args) => circulation::renew(args).await,
         DeskCommand::Hold(command) => holds::run_hold(command).await,
         DeskCommand::PullList(args) => holds::pull_list(args).await,
+        DeskCommand::Report(args) => reports::report(args).await,
         DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
         DeskCommand::Notices(args) => readers::notices(args).await,

@@ -30,6 +30,7 @@ mod privacy;
 mod profiles;
 mod readers;
 mod renewals;
+mod reports;
 mod roster;
 mod rules;
 mod schema;

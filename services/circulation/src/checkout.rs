@@ -371,6 +371,12 @@ pub struct NewLoan<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// The class number of a call number: the part before the book number
+/// ("I287.45/C12" → "I287.45"); empty for an empty call number.
+pub fn classification_of(call_number: &str) -> String {
+    call_number.split('/').next().unwrap_or_default().trim().to_owned()
+}
+
 /// A librarian's decision to lend past blocks, as the loan keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overridden {
@@ -420,6 +426,7 @@ impl NewLoan<'_> {
             renewals: 0,
             lost_at: None,
             claimed_returned_at: None,
+            classification: classification_of(&self.copy.call_number),
         }
     }
 }
@@ -792,6 +799,13 @@ mod tests {
         assert_eq!(standing.longest_overdue_days(morning("2026-03-01"), ZONE), 9);
         assert_eq!(on_loan(&[("book", "2026-03-01")]).longest_overdue_days(morning("2026-03-01"), ZONE), 0);
         assert_eq!(on_loan(&[("book", "2026-03-01")]).longest_overdue_days(morning("2026-03-02"), ZONE), 1);
+    }
+
+    #[test]
+    fn a_loan_keeps_the_class_number_of_the_call_number() {
+        assert_eq!(classification_of("I287.45/C12"), "I287.45");
+        assert_eq!(classification_of(" TP311 "), "TP311");
+        assert_eq!(classification_of(""), "");
     }
 
     #[test]

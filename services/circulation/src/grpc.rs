@@ -692,6 +692,13 @@ impl CirculationService for Circulation {
         self.summary(request).await
     }
 
+    async fn get_reading_report(
+        &self,
+        request: Request<pb::GetReadingReportRequest>,
+    ) -> Result<Response<pb::ReadingReport>, Status> {
+        self.reading_report(request).await
+    }
+
     async fn list_fees(
         &self,
         request: Request<pb::ListFeesRequest>,

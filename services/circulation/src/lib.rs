@@ -25,6 +25,7 @@ mod grpc_fees;
 mod grpc_holds;
 mod grpc_loan_changes;
 mod grpc_renewals;
+mod grpc_reports;
 mod grpc_rules;
 mod grpc_summary;
 pub mod history;
@@ -33,6 +34,7 @@ mod holds;
 mod ledger;
 mod policy;
 mod renewal;
+mod reports;
 mod sink;
 
 pub mod db;

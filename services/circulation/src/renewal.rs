@@ -173,6 +173,7 @@ mod tests {
             renewals,
             lost_at: None,
             claimed_returned_at: None,
+            classification: String::new(),
         }
     }
 

@@ -70,6 +70,8 @@ pub struct LoanRow {
     pub lost_at: Option<NaiveDateTime>,
     /// When the reader said they returned it.
     pub claimed_returned_at: Option<NaiveDateTime>,
+    /// The class number of the copy's call number at check-out ("I287.45").
+    pub classification: String,
 }
 
 /// Which of a reader's loans to list.
@@ -351,4 +353,49 @@ pub fn change_due(connection: &mut DbConnection, id: &str, due: &crate::due::Due
         .set((loans::due_at.eq(due.at.naive_utc()), loans::due_date.eq(due.date_text())))
         .execute(connection)?;
     Ok(updated == 1)
+}
+
+/// What a reading report reads of a loan.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct ReportRow {
+    pub checked_out_at: NaiveDateTime,
+    pub reader_id: Option<String>,
+    pub reader_grade: i32,
+    pub reader_class_id: Option<String>,
+    pub title_id: String,
+    pub title: String,
+    pub classification: String,
+}
+
+/// A school's loans made in `[from, before)`, optionally of one grade or
+/// class as the readers were when borrowing.
+pub fn loans_for_report(
+    connection: &mut DbConnection,
+    school_id: &str,
+    from: NaiveDateTime,
+    before: NaiveDateTime,
+    grade: Option<i32>,
+    class_id: Option<&str>,
+) -> QueryResult<Vec<ReportRow>> {
+    let mut query = loans::table
+        .filter(loans::school_id.eq(school_id))
+        .filter(loans::checked_out_at.ge(from))
+        .filter(loans::checked_out_at.lt(before))
+        .select((
+            loans::checked_out_at,
+            loans::reader_id,
+            loans::reader_grade,
+            loans::reader_class_id,
+            loans::title_id,
+            loans::title,
+            loans::classification,
+        ))
+        .into_boxed();
+    if let Some(grade) = grade {
+        query = query.filter(loans::reader_grade.eq(grade));
+    }
+    if let Some(class_id) = class_id {
+        query = query.filter(loans::reader_class_id.eq(class_id.to_owned()));
+    }
+    query.load(connection)
 }

@@ -34,6 +34,7 @@ diesel::table! {
         renewals -> Integer,
         lost_at -> Nullable<Timestamp>,
         claimed_returned_at -> Nullable<Timestamp>,
+        classification -> Text,
     }
 }
 

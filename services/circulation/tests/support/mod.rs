@@ -60,6 +60,7 @@ pub fn loan(barcode: &str, reader_id: &str, at: DateTime<Utc>) -> LoanRow {
         renewals: 0,
         lost_at: None,
         claimed_returned_at: None,
+        classification: String::new(),
     }
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX loans_school_checked_out;
+ALTER TABLE loans DROP COLUMN classification;
