@@ -39,11 +39,18 @@ pub struct CheckoutArgs {
 
 /// Options of `lectern checkin`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = "Example:\n  lectern checkin C0001")]
+#[command(after_help = "Examples:\n  lectern checkin C0001\n  \
+lectern checkin C0001 --damaged 封面撕破 --damage-fee 8    # marks it damaged, charges 8.00")]
 pub struct CheckinArgs {
     /// The book's barcode (scan it)
     #[arg(value_name = "COPY_BARCODE")]
     pub barcode: String,
+    /// It came back damaged: what is damaged (the catalog marks it damaged)
+    #[arg(long, value_name = "WHAT")]
+    pub damaged: Option<String>,
+    /// Charge the reader this much for the damage, in yuan
+    #[arg(long = "damage-fee", value_name = "YUAN", requires = "damaged")]
+    pub damage_fee: Option<super::rules::Yuan>,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -240,7 +247,13 @@ fn checkout_lines(loan: &Loan) -> String {
 /// `lectern checkin`.
 pub async fn checkin(args: CheckinArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
-    let message = CheckInRequest { copy_barcode: args.barcode.trim().to_owned(), request_id: request_id() };
+    let message = CheckInRequest {
+        copy_barcode: args.barcode.trim().to_owned(),
+        request_id: request_id(),
+        damaged: args.damaged.is_some(),
+        damage_note: args.damaged.clone().unwrap_or_default(),
+        damage_fee: args.damage_fee.map_or(0, |fee| fee.0),
+    };
     let client = desk.circulation();
     let answer = retrying(|| {
         let mut client = client.clone();
@@ -268,6 +281,9 @@ fn checkin_lines(answer: &CheckInResponse) -> String {
         (None, true) => "returned\n".to_owned(),
         (_, false) => return "not on loan: nothing to do\n".to_owned(),
     };
+    if let Some(damage) = &answer.damage {
+        out.push_str(&format!("damaged: fee {}\n", yuan(damage.amount)));
+    }
     if let Some(fine) = &answer.fine {
         out.push_str(&format!("{} open days late: fine {}\n", answer.open_days_late, yuan(fine.amount)));
     }

@@ -173,7 +173,7 @@ impl std::str::FromStr for Switch {
 
 /// An amount in yuan ("12.5", "0.10"), kept in fen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Yuan(i64);
+pub struct Yuan(pub i64);
 
 impl std::str::FromStr for Yuan {
     type Err = String;

@@ -18,7 +18,7 @@ fn checkout(reader: &str, copy: &str) -> CheckOutRequest {
 }
 
 fn checkin(copy: &str) -> CheckInRequest {
-    CheckInRequest { copy_barcode: copy.into(), request_id: String::new() }
+    CheckInRequest { copy_barcode: copy.into(), request_id: String::new(), ..Default::default() }
 }
 
 fn today_plus(days: u64) -> String {

@@ -532,7 +532,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
     suite
         .circulation()
         .check_in(bearer(
-            CheckInRequest { copy_barcode: "XH0001".into(), request_id: String::new() },
+            CheckInRequest { copy_barcode: "XH0001".into(), request_id: String::new(), ..Default::default() },
             &librarian,
         ))
         .await
@@ -604,7 +604,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
     suite
         .circulation()
         .check_in(bearer(
-            CheckInRequest { copy_barcode: "XH0001".into(), request_id: String::new() },
+            CheckInRequest { copy_barcode: "XH0001".into(), request_id: String::new(), ..Default::default() },
             &librarian,
         ))
         .await

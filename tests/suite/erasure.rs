@@ -60,7 +60,11 @@ async fn lend(suite: &TestSuite, card: &str, copy: &str) -> Loan {
 async fn give_back(suite: &TestSuite, copy: &str) {
     let answer = suite
         .circulation()
-        .check_in(suite.admin(CheckInRequest { copy_barcode: copy.into(), request_id: String::new() }))
+        .check_in(suite.admin(CheckInRequest {
+            copy_barcode: copy.into(),
+            request_id: String::new(),
+            ..Default::default()
+        }))
         .await
         .unwrap()
         .into_inner();

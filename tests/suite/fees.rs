@@ -30,7 +30,7 @@ fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> Ch
 }
 
 fn check_in(copy: &str) -> CheckInRequest {
-    CheckInRequest { copy_barcode: copy.into(), request_id: String::new() }
+    CheckInRequest { copy_barcode: copy.into(), request_id: String::new(), ..Default::default() }
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ fn checkout(card: &str, copy: &str) -> CheckOutRequest {
 }
 
 fn checkin(copy: &str) -> CheckInRequest {
-    CheckInRequest { copy_barcode: copy.into(), request_id: String::new() }
+    CheckInRequest { copy_barcode: copy.into(), request_id: String::new(), ..Default::default() }
 }
 
 fn on_title(card: &str, title_id: &str) -> PlaceHoldRequest {

@@ -7,7 +7,9 @@
 use chrono::Duration;
 use lectern_common::clock::Clock as _;
 use lectern_common::refusal::Reason;
-use lectern_proto::catalog::v1::{CreateCopyRequest, Money};
+use std::time::Duration as StdDuration;
+
+use lectern_proto::catalog::v1::{CopyStatus, CreateCopyRequest, LookupCopyRequest, Money};
 use lectern_proto::circulation::v1::{
     ChangeDueDateRequest, CheckInRequest, CheckOutRequest, CirculationRule, ClaimReturnedRequest,
     CreateCirculationRuleRequest, DeclareLostRequest, FeeEntryKind, FeeKind, ListFeesRequest, LoanPeriodUnit,
@@ -16,7 +18,7 @@ use lectern_proto::circulation::v1::{
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Code;
 
-use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer};
+use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventually};
 
 fn lent_days_ago(suite: &TestSuite, copy: &str, days_ago: i64) -> CheckOutRequest {
     let at = suite.clock.now() - Duration::days(days_ago);
@@ -105,6 +107,23 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .await
         .expect("lends again");
 
+    // The catalog hears of it: the copy is lost.
+    let status_of = |barcode: &'static str| {
+        let suite = &suite;
+        async move {
+            suite
+                .catalog()
+                .lookup_copy(suite.admin(LookupCopyRequest { barcode: barcode.into() }))
+                .await
+                .ok()
+                .map(|copy| copy.into_inner().status())
+        }
+    };
+    eventually(StdDuration::from_secs(20), "the copy to be lost in the catalog", || async {
+        (status_of("L900001").await == Some(CopyStatus::Lost)).then_some(())
+    })
+    .await;
+
     // Part paid, then found: the price is refunded, paid part included;
     // the processing fee stands; no overdue fine.
     circulation
@@ -116,7 +135,11 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .expect("paid");
     let found = circulation
         .check_in(bearer(
-            CheckInRequest { copy_barcode: "L900001".into(), request_id: String::new() },
+            CheckInRequest {
+                copy_barcode: "L900001".into(),
+                request_id: String::new(),
+                ..Default::default()
+            },
             &assistant,
         ))
         .await
@@ -195,4 +218,25 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
     );
     let moved = circulation.change_due_date(bearer(change, &librarian)).await.expect("moved").into_inner();
     assert_eq!(moved.due_date, new_day);
+
+    // Back damaged: a fee, and the catalog marks the copy damaged.
+    let damaged = circulation
+        .check_in(bearer(
+            CheckInRequest {
+                copy_barcode: "L900004".into(),
+                damaged: true,
+                damage_note: "封面撕破".into(),
+                damage_fee: 800,
+                ..Default::default()
+            },
+            &assistant,
+        ))
+        .await
+        .expect("checked in damaged")
+        .into_inner();
+    assert_eq!(damaged.damage.map(|fee| (fee.kind, fee.amount)), Some((FeeKind::Damaged.into(), 800)));
+    eventually(StdDuration::from_secs(20), "the copy to be damaged in the catalog", || async {
+        (status_of("L900004").await == Some(CopyStatus::Damaged)).then_some(())
+    })
+    .await;
 }

@@ -111,7 +111,10 @@ async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
         .unwrap_err();
     suite
         .circulation()
-        .check_in(bearer(CheckInRequest { copy_barcode: barcode, request_id: String::new() }, &token))
+        .check_in(bearer(
+            CheckInRequest { copy_barcode: barcode, request_id: String::new(), ..Default::default() },
+            &token,
+        ))
         .await
         .unwrap();
     suite

@@ -58,7 +58,11 @@ async fn reading_reports_count_loans_as_they_were_made() {
         .expect("lent");
     circulation
         .check_in(bearer(
-            CheckInRequest { copy_barcode: "E960001".into(), request_id: String::new() },
+            CheckInRequest {
+                copy_barcode: "E960001".into(),
+                request_id: String::new(),
+                ..Default::default()
+            },
             &librarian,
         ))
         .await

@@ -50,7 +50,7 @@ fn checkout(card: &str, copy: &str) -> CheckOutRequest {
 }
 
 fn checkin(copy: &str) -> CheckInRequest {
-    CheckInRequest { copy_barcode: copy.into(), request_id: String::new() }
+    CheckInRequest { copy_barcode: copy.into(), request_id: String::new(), ..Default::default() }
 }
 
 #[tokio::test]

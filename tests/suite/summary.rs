@@ -63,7 +63,11 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
     circulation.check_out(bearer(lent_days_ago(&suite, "S950001", 12), &librarian)).await.expect("lent");
     circulation
         .check_in(bearer(
-            CheckInRequest { copy_barcode: "S950001".into(), request_id: String::new() },
+            CheckInRequest {
+                copy_barcode: "S950001".into(),
+                request_id: String::new(),
+                ..Default::default()
+            },
             &librarian,
         ))
         .await

@@ -15,9 +15,13 @@ use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event, event};
 use tonic::{Request, Response, Status};
 
+use lectern_common::db::DbError;
+use lectern_proto::catalog::v1::CopyStatus;
+
 use crate::db::{self, ViewChange};
 use crate::error::Error;
 use crate::grpc::Catalog;
+use crate::lifecycle::{self, StatusChange};
 use crate::time;
 
 /// What an event did to the availability view.
@@ -39,6 +43,95 @@ pub enum Outcome {
 /// `occurred_at` counts as happening at `now`.
 pub fn apply(connection: &mut DbConnection, event: &Event, now: NaiveDateTime) -> QueryResult<Outcome> {
     let occurred_at = event.occurred_at.as_ref().and_then(time::from_proto).unwrap_or(now);
+    let outcome = apply_view(connection, event, occurred_at)?;
+    if let Some(effect) = status_effect(event) {
+        apply_status(connection, event, &effect, occurred_at)?;
+    }
+    Ok(outcome)
+}
+
+/// A change of a copy's lifecycle status that circulation's event calls
+/// for: a copy declared lost becomes lost, one checked in damaged becomes
+/// damaged, and a lost copy checked in is available again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEffect {
+    pub copy_id: String,
+    pub to: CopyStatus,
+    pub reason: String,
+    /// The staff member who acted.
+    pub actor_id: String,
+    /// Only for a copy that is lost now (found at check-in).
+    pub only_if_lost: bool,
+}
+
+/// The status change an event calls for, if any.
+pub fn status_effect(event: &Event) -> Option<StatusEffect> {
+    match event.payload.as_ref()? {
+        event::Payload::LoanLost(lost) => Some(StatusEffect {
+            copy_id: lost.copy_id.clone(),
+            to: CopyStatus::Lost,
+            reason: "declared lost at the desk".to_owned(),
+            actor_id: lost.by.clone(),
+            only_if_lost: false,
+        }),
+        event::Payload::LoanReturned(loan) if loan.damaged => Some(StatusEffect {
+            copy_id: loan.copy_id.clone(),
+            to: CopyStatus::Damaged,
+            reason: loan.damage_note.clone(),
+            actor_id: loan.checked_in_by.clone(),
+            only_if_lost: false,
+        }),
+        event::Payload::LoanReturned(loan) => Some(StatusEffect {
+            copy_id: loan.copy_id.clone(),
+            to: CopyStatus::Available,
+            reason: "found: checked in".to_owned(),
+            actor_id: loan.checked_in_by.clone(),
+            only_if_lost: true,
+        }),
+        _ => None,
+    }
+}
+
+/// Applies a status effect through the copy's lifecycle rules. A change
+/// the rules refuse (the copy was withdrawn meanwhile, say) is logged and
+/// skipped: the event itself is still consumed.
+fn apply_status(
+    connection: &mut DbConnection,
+    event: &Event,
+    effect: &StatusEffect,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let Some((copy, _)) = db::find_copy(connection, &effect.copy_id)? else {
+        return Ok(());
+    };
+    if effect.only_if_lost && copy.status != "lost" {
+        return Ok(());
+    }
+    let change = StatusChange {
+        to: effect.to,
+        reason: effect.reason.clone(),
+        repair_notes: String::new(),
+        repair_cost: None,
+    };
+    match lifecycle::change_status(connection, &copy, &change, &effect.actor_id, at) {
+        Ok(_) => {
+            tracing::info!(event.id = %event.id, copy.id = %copy.id, to = effect.to.as_str_name(), "copy status changed by circulation");
+            Ok(())
+        }
+        Err(Error::Database(DbError::Query(error))) => Err(error),
+        Err(other) => {
+            tracing::info!(event.id = %event.id, copy.id = %copy.id, error = %other, "status change from circulation skipped");
+            Ok(())
+        }
+    }
+}
+
+/// Applies an event to the availability view.
+fn apply_view(
+    connection: &mut DbConnection,
+    event: &Event,
+    occurred_at: NaiveDateTime,
+) -> QueryResult<Outcome> {
     let Some((copy_id, change)) = view_change(event) else {
         return Ok(Outcome::NotRelevant);
     };
@@ -181,5 +274,35 @@ mod tests {
         assert_eq!(view_change(&arrived).map(|(_, change)| change.in_transit), Some(Some(false)));
         let anonymized = event(event::Payload::LoanAnonymized(LoanAnonymized::default()));
         assert_eq!(view_change(&anonymized), None);
+    }
+
+    #[test]
+    fn lost_damaged_and_found_copies_change_status() {
+        use lectern_proto::events::v1::{LoanLost, LoanReturned};
+        let lost = status_effect(&event(event::Payload::LoanLost(LoanLost {
+            copy_id: "copy-1".into(),
+            by: "staff-1".into(),
+            ..Default::default()
+        })))
+        .unwrap();
+        assert_eq!(
+            (lost.to, lost.only_if_lost, lost.actor_id.as_str()),
+            (CopyStatus::Lost, false, "staff-1")
+        );
+        let damaged = status_effect(&event(event::Payload::LoanReturned(LoanReturned {
+            copy_id: "copy-1".into(),
+            damaged: true,
+            damage_note: "封面撕破".into(),
+            ..Default::default()
+        })))
+        .unwrap();
+        assert_eq!((damaged.to, damaged.reason.as_str()), (CopyStatus::Damaged, "封面撕破"));
+        let back = status_effect(&event(event::Payload::LoanReturned(LoanReturned {
+            copy_id: "copy-1".into(),
+            ..Default::default()
+        })))
+        .unwrap();
+        assert_eq!((back.to, back.only_if_lost), (CopyStatus::Available, true));
+        assert_eq!(status_effect(&event(event::Payload::HoldReady(HoldReady::default()))), None);
     }
 }

@@ -88,8 +88,14 @@ pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
     }
 }
 
-/// `loan.returned` for a loan closed at `loan.returned_at`.
-pub fn loan_returned(event_id: String, loan: &LoanRow, was_overdue: bool) -> Event {
+/// `loan.returned` for a loan closed at `loan.returned_at`;
+/// `damage_note` is set when it came back damaged.
+pub fn loan_returned(
+    event_id: String,
+    loan: &LoanRow,
+    was_overdue: bool,
+    damage_note: Option<&str>,
+) -> Event {
     let returned_at = loan.returned_at.map(timestamp);
     Event {
         id: event_id,
@@ -106,6 +112,9 @@ pub fn loan_returned(event_id: String, loan: &LoanRow, was_overdue: bool) -> Eve
             title: loan.title.clone(),
             returned_at,
             was_overdue,
+            damaged: damage_note.is_some(),
+            damage_note: damage_note.unwrap_or_default().to_owned(),
+            checked_in_by: loan.checked_in_by.clone().unwrap_or_default(),
         })),
     }
 }

@@ -240,7 +240,7 @@ impl Circulation {
         let outcome = self
             .db
             .write(move |connection| {
-                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref(), zone };
+                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref(), zone, damage: None };
                 let copy = copy.as_ref().map(|copy| CopyAt {
                     id: &copy.id,
                     barcode: &copy.barcode,
@@ -409,9 +409,10 @@ impl CirculationService for Circulation {
 
     async fn check_in(&self, request: Request<CheckInRequest>) -> Result<Response<CheckInResponse>, Status> {
         let caller = principal(&request)?;
-        access::counter(&caller)?;
+        let counter = access::counter(&caller)?;
         let request = request.into_inner();
         let copy_barcode = validate::barcode("copy_barcode", &request.copy_barcode)?;
+        let damage = damage_of(&request, counter)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let now = self.clock.now();
         let staff = caller.subject_id.clone();
@@ -423,7 +424,8 @@ impl CirculationService for Circulation {
         let outcome = self
             .db
             .write(move |connection| {
-                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref(), zone };
+                let damage = damage.as_ref().map(|(note, fee)| lending::Damage { note, fee: *fee });
+                let at = lending::CheckInAt { by: &staff, schools: schools.as_deref(), zone, damage };
                 lending::record_checkin(connection, &copy_barcode, at, request_id.as_deref(), now)
             })
             .await?;
@@ -748,6 +750,28 @@ impl CirculationService for Circulation {
             .await?;
         Ok(Response::new(ReaderObligations { reader_id, open_loans, unpaid_fees }))
     }
+}
+
+/// The damage reported with a check-in, checked: staff only, a note, a
+/// fee in range.
+fn damage_of(request: &CheckInRequest, counter: Counter) -> Result<Option<(String, i64)>, Status> {
+    if !request.damaged {
+        return Ok(None);
+    }
+    if counter != Counter::Desk {
+        return Err(Refusal::new(
+            Code::PermissionDenied,
+            Reason::RoleNotAllowed,
+            "damage is reported at the desk",
+        )
+        .into());
+    }
+    let note = validate::required_text("damage_note", &request.damage_note, 500)?;
+    let fee = match request.damage_fee {
+        0 => 0,
+        fee => crate::fees::amount("damage_fee", fee)?,
+    };
+    Ok(Some((note, fee)))
 }
 
 /// The list filter; unspecified means open loans.

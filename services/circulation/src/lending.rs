@@ -185,11 +185,19 @@ pub fn record_checkin(
     loan.anonymize_after = anonymize_after;
     loan.suspended_until.clone_from(&suspended_until);
     let was_overdue = is_overdue(utc(loan.due_at), now);
-    let event = events::loan_returned(ids::new_id(), &loan, was_overdue);
+    let event = events::loan_returned(ids::new_id(), &loan, was_overdue, at.damage.map(|damage| damage.note));
     outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
     if loan.lost_at.is_some() {
         ledger::refund_lost_price(connection, &loan.id, checked_in_by, returned_at)?;
     }
+    let damage = match at.damage.filter(|damage| damage.fee > 0) {
+        Some(damage) => {
+            let fee = damage_fee(&loan, damage, checked_in_by, returned_at);
+            ledger::charge(connection, &fee)?;
+            Some(convert::fee(&fee, &[]))
+        }
+        None => None,
+    };
     // The fine is charged after the receipt event, so a notice of the
     // return goes out before the notice of what it cost. A fee is a debt,
     // not loan history: it names the reader even when the loan forgets them.
@@ -223,6 +231,7 @@ pub fn record_checkin(
         open_days_late: i32::try_from(late.open_days).unwrap_or(i32::MAX),
         suspended_until: suspended_until.unwrap_or_default(),
         hold: hold.map(|hold| convert::hold(&hold, 0)),
+        damage,
     };
     remember(connection, CHECK_IN, request_id, &answer, returned_at)?;
     Ok(CheckInOutcome::Returned(answer))
@@ -237,6 +246,17 @@ pub struct CheckInAt<'a> {
     pub schools: Option<&'a [String]>,
     /// The schools' time zone, in which late days are counted.
     pub zone: Tz,
+    /// Set when the copy came back damaged.
+    pub damage: Option<Damage<'a>>,
+}
+
+/// A copy that came back damaged.
+#[derive(Debug, Clone, Copy)]
+pub struct Damage<'a> {
+    /// What is damaged.
+    pub note: &'a str,
+    /// The fee charged for it (0: none).
+    pub fee: i64,
 }
 
 /// What returning `loan` at `now` costs under the rule version it was made
@@ -262,6 +282,26 @@ fn lateness_of(
         .map(|stored| stored.calendar)
         .unwrap_or_default();
     Ok(fines::lateness(due_at, now, zone, &calendar, &rule.terms))
+}
+
+/// The fee for a copy that came back damaged.
+fn damage_fee(loan: &LoanRow, damage: Damage<'_>, by: &str, at: NaiveDateTime) -> FeeRow {
+    FeeRow {
+        id: ids::new_id(),
+        reader_id: loan.reader_id.clone(),
+        school_id: loan.school_id.clone(),
+        loan_id: loan.id.clone(),
+        kind: "damaged".to_owned(),
+        amount: damage.fee,
+        outstanding: damage.fee,
+        copy_barcode: loan.copy_barcode.clone(),
+        title: loan.title.clone(),
+        reader_class_id: loan.reader_class_id.clone(),
+        reader_grade: loan.reader_grade,
+        note: damage.note.to_owned(),
+        created_by: by.to_owned(),
+        created_at: at,
+    }
 }
 
 /// The overdue fine of a loan returned late.

@@ -39,7 +39,7 @@ async fn lend_and_return(db: &Db, row: LoanRow, lent_at: DateTime<Utc>, returned
             lending::record_checkin(
                 connection,
                 &barcode,
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 None,
                 returned_at,
             )

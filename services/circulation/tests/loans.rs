@@ -103,7 +103,7 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-2", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-2", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 None,
                 late,
             )
@@ -161,7 +161,7 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-2", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-2", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 None,
                 late,
             )
@@ -202,7 +202,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 Some("req-1"),
                 at,
             )
@@ -217,7 +217,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 Some("req-2"),
                 at,
             )
@@ -231,7 +231,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0001",
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 Some("req-2"),
                 at,
             )
@@ -241,16 +241,15 @@ async fn a_repeated_request_id_gets_the_first_answer() {
     assert_eq!(retried, CheckInOutcome::Repeated(first_return));
     assert_eq!(pending(&db, NOTIFICATION).await, 2);
 
-    // "Not on loan" is remembered as well.
+    // "Not on loan" is remembered as well, once the scan is settled (a
+    // hold may take the copy; here the catalog does not know it).
     let not_on_loan = db
         .write(move |connection| {
-            lending::record_checkin(
-                connection,
-                "C0009",
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
-                Some("req-3"),
-                at,
-            )
+            let at_desk =
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None };
+            let outcome = lending::record_checkin(connection, "C0009", at_desk, Some("req-3"), at)?;
+            assert!(matches!(outcome, CheckInOutcome::NotOnLoan(_)));
+            lending::record_scan_not_on_loan(connection, None, at_desk, Some("req-3"), at)
         })
         .await
         .unwrap();
@@ -260,7 +259,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
             lending::record_checkin(
                 connection,
                 "C0009",
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
                 Some("req-3"),
                 at,
             )

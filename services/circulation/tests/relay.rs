@@ -189,7 +189,7 @@ async fn every_event_reaches_every_subscriber_in_order() {
         lending::record_checkin(
             connection,
             "C0001",
-            CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai },
+            CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
             None,
             at,
         )
