@@ -5,29 +5,18 @@
 //! payments (oldest fee first, retried safely), and a librarian waives one
 //! fee or a whole class's.
 
-use chrono::{Datelike, Days, Duration, Weekday};
+use chrono::{Datelike, Days, Weekday};
 use lectern_common::clock::Clock as _;
 use lectern_common::refusal::Reason;
 use lectern_proto::circulation::v1::{
-    ChargeFeeRequest, CheckInRequest, CheckOutRequest, CirculationRule, CreateCirculationRuleRequest,
-    FeeEntryKind, FeeKind, GetReaderObligationsRequest, ListFeesRequest, LoanPeriodUnit, PayFeesRequest,
-    SchoolCalendar, WaiveFeeRequest, WaiveFeesRequest,
+    ChargeFeeRequest, CheckInRequest, CirculationRule, CreateCirculationRuleRequest, FeeEntryKind, FeeKind,
+    GetReaderObligationsRequest, ListFeesRequest, LoanPeriodUnit, PayFeesRequest, SchoolCalendar,
+    WaiveFeeRequest, WaiveFeesRequest,
 };
 use lectern_proto::reader::v1::{EraseReaderRequest, StaffRole};
 use tonic::Code;
 
-use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer};
-
-/// A check-out recorded `days_ago` days back.
-fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> CheckOutRequest {
-    let at = suite.clock.now() - Duration::days(days_ago);
-    CheckOutRequest {
-        reader_card_barcode: card.into(),
-        copy_barcode: copy.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
-        ..Default::default()
-    }
-}
+use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, lent_days_ago};
 
 fn check_in(copy: &str) -> CheckInRequest {
     CheckInRequest { copy_barcode: copy.into(), request_id: String::new(), ..Default::default() }

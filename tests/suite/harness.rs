@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lectern::suite::{Databases, Suite, SuiteConfig};
-use lectern_common::clock::ManualClock;
+use lectern_common::clock::{Clock as _, ManualClock};
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
 use lectern_common::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequest, Title};
+use lectern_proto::circulation::v1::CheckOutRequest;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
@@ -266,6 +267,18 @@ impl TestSuite {
 }
 
 /// A request with `token` as bearer.
+/// A check-out of `copy` to the holder of `card`, recorded as made
+/// `days_ago` days before the suite's clock.
+pub fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> CheckOutRequest {
+    let at = suite.clock.now() - chrono::Duration::days(days_ago);
+    CheckOutRequest {
+        reader_card_barcode: card.into(),
+        copy_barcode: copy.into(),
+        occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
+        ..Default::default()
+    }
+}
+
 pub fn bearer<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
     lectern_common::client::set_bearer(request.metadata_mut(), token);

@@ -11,24 +11,14 @@ use std::time::Duration as StdDuration;
 
 use lectern_proto::catalog::v1::{CopyStatus, CreateCopyRequest, LookupCopyRequest, Money};
 use lectern_proto::circulation::v1::{
-    ChangeDueDateRequest, CheckInRequest, CheckOutRequest, CirculationRule, ClaimReturnedRequest,
+    ChangeDueDateRequest, CheckInRequest, CirculationRule, ClaimReturnedRequest,
     CreateCirculationRuleRequest, DeclareLostRequest, FeeEntryKind, FeeKind, ListFeesRequest, LoanPeriodUnit,
     PayFeesRequest,
 };
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Code;
 
-use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventually};
-
-fn lent_days_ago(suite: &TestSuite, copy: &str, days_ago: i64) -> CheckOutRequest {
-    let at = suite.clock.now() - Duration::days(days_ago);
-    CheckOutRequest {
-        reader_card_barcode: "R900001".into(),
-        copy_barcode: copy.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
-        ..Default::default()
-    }
-}
+use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventually, lent_days_ago};
 
 #[tokio::test]
 async fn lost_copies_are_charged_and_refunded_when_found() {
@@ -74,9 +64,12 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .expect("rule");
 
     // Long overdue, then declared lost: price and processing fee.
-    circulation.check_out(bearer(lent_days_ago(&suite, "L900001", 40), &librarian)).await.expect("lent");
+    circulation
+        .check_out(bearer(lent_days_ago(&suite, "R900001", "L900001", 40), &librarian))
+        .await
+        .expect("lent");
     assert_refused(
-        circulation.check_out(bearer(lent_days_ago(&suite, "L900002", 0), &librarian)).await,
+        circulation.check_out(bearer(lent_days_ago(&suite, "R900001", "L900002", 0), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderHasOverdue,
     );
@@ -103,7 +96,7 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
     );
     // A lost copy no longer blocks its reader (its fees stand for it).
     circulation
-        .check_out(bearer(lent_days_ago(&suite, "L900002", 0), &librarian))
+        .check_out(bearer(lent_days_ago(&suite, "R900001", "L900002", 0), &librarian))
         .await
         .expect("lends again");
 
@@ -168,11 +161,11 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
 
     // Claimed returned: it stops blocking the reader.
     circulation
-        .check_out(bearer(lent_days_ago(&suite, "L900003", 30), &librarian))
+        .check_out(bearer(lent_days_ago(&suite, "R900001", "L900003", 30), &librarian))
         .await
         .expect("lent long ago");
     assert_refused(
-        circulation.check_out(bearer(lent_days_ago(&suite, "L900004", 0), &librarian)).await,
+        circulation.check_out(bearer(lent_days_ago(&suite, "R900001", "L900004", 0), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderHasOverdue,
     );
@@ -186,7 +179,7 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .into_inner();
     assert!(claimed.claimed_returned_time.is_some());
     let loan = circulation
-        .check_out(bearer(lent_days_ago(&suite, "L900004", 0), &librarian))
+        .check_out(bearer(lent_days_ago(&suite, "R900001", "L900004", 0), &librarian))
         .await
         .expect("lends again")
         .into_inner()

@@ -9,24 +9,13 @@ use std::time::Duration;
 use lectern_common::clock::Clock as _;
 use lectern_common::refusal::Reason;
 use lectern_proto::circulation::v1::{
-    CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, LoanPeriodUnit, RenewAllRequest,
-    RenewRequest,
+    CirculationRule, CreateCirculationRuleRequest, LoanPeriodUnit, RenewAllRequest, RenewRequest,
 };
 use lectern_proto::notification::v1::{ListNoticesRequest, NoticeKind};
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Code;
 
-use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventually};
-
-fn lent_days_ago(suite: &TestSuite, copy: &str, days_ago: i64) -> CheckOutRequest {
-    let at = suite.clock.now() - chrono::Duration::days(days_ago);
-    CheckOutRequest {
-        reader_card_barcode: "R700001".into(),
-        copy_barcode: copy.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
-        ..Default::default()
-    }
-}
+use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventually, lent_days_ago};
 
 fn renew(copy: &str, request_id: &str) -> RenewRequest {
     RenewRequest { loan_id: String::new(), copy_barcode: copy.into(), request_id: request_id.into() }
@@ -66,7 +55,10 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
         .await
         .expect("rule");
     for (copy, days_ago) in [("N700001", 0), ("N700002", 1), ("N700003", 10)] {
-        circulation.check_out(bearer(lent_days_ago(&suite, copy, days_ago), &librarian)).await.expect("lent");
+        circulation
+            .check_out(bearer(lent_days_ago(&suite, "R700001", copy, days_ago), &librarian))
+            .await
+            .expect("lent");
     }
     let today = suite.clock.now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let in_ten_days = (today + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();

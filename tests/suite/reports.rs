@@ -6,23 +6,11 @@
 use chrono::Duration;
 use lectern_common::clock::Clock as _;
 use lectern_proto::catalog::v1::CreateCopyRequest;
-use lectern_proto::circulation::v1::{
-    CheckInRequest, CheckOutRequest, GetReadingReportRequest, ReadingReport,
-};
+use lectern_proto::circulation::v1::{CheckInRequest, GetReadingReportRequest, ReadingReport};
 use lectern_proto::reader::v1::school_year_service_client::SchoolYearServiceClient;
 use lectern_proto::reader::v1::{StaffRole, YearEndRequest};
 
-use crate::harness::{TestSuite, assert_invalid, bearer};
-
-fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> CheckOutRequest {
-    let at = suite.clock.now() - Duration::days(days_ago);
-    CheckOutRequest {
-        reader_card_barcode: card.into(),
-        copy_barcode: copy.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
-        ..Default::default()
-    }
-}
+use crate::harness::{TestSuite, assert_invalid, bearer, lent_days_ago};
 
 #[tokio::test]
 async fn reading_reports_count_loans_as_they_were_made() {

@@ -1,27 +1,15 @@
 //! The desk's one-call view of a scanned card: loans, holds, open fees, and
 //! what blocks the reader now, in check-out's words.
 
-use chrono::Duration;
-use lectern_common::clock::Clock as _;
 use lectern_common::refusal::Reason;
 use lectern_proto::circulation::v1::{
-    CheckInRequest, CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, GetReaderSummaryRequest,
-    LoanPeriodUnit, PlaceHoldRequest,
+    CheckInRequest, CirculationRule, CreateCirculationRuleRequest, GetReaderSummaryRequest, LoanPeriodUnit,
+    PlaceHoldRequest,
 };
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Code;
 
-use crate::harness::{TestSuite, assert_refused, bearer};
-
-fn lent_days_ago(suite: &TestSuite, copy: &str, days_ago: i64) -> CheckOutRequest {
-    let at = suite.clock.now() - Duration::days(days_ago);
-    CheckOutRequest {
-        reader_card_barcode: "R950001".into(),
-        copy_barcode: copy.into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
-        ..Default::default()
-    }
-}
+use crate::harness::{TestSuite, assert_refused, bearer, lent_days_ago};
 
 #[tokio::test]
 async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
@@ -60,7 +48,10 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
         .await
         .expect("rule");
     // One returned late (a fine), one overdue now, two fresh; a hold.
-    circulation.check_out(bearer(lent_days_ago(&suite, "S950001", 12), &librarian)).await.expect("lent");
+    circulation
+        .check_out(bearer(lent_days_ago(&suite, "R950001", "S950001", 12), &librarian))
+        .await
+        .expect("lent");
     circulation
         .check_in(bearer(
             CheckInRequest {
@@ -72,10 +63,19 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
         ))
         .await
         .expect("returned late");
-    circulation.check_out(bearer(lent_days_ago(&suite, "S950003", 0), &librarian)).await.expect("lent");
-    circulation.check_out(bearer(lent_days_ago(&suite, "S950101", 0), &librarian)).await.expect("lent");
+    circulation
+        .check_out(bearer(lent_days_ago(&suite, "R950001", "S950003", 0), &librarian))
+        .await
+        .expect("lent");
+    circulation
+        .check_out(bearer(lent_days_ago(&suite, "R950001", "S950101", 0), &librarian))
+        .await
+        .expect("lent");
     // Recorded after the fact: judged as of two weeks ago, overdue now.
-    circulation.check_out(bearer(lent_days_ago(&suite, "S950002", 14), &librarian)).await.expect("lent");
+    circulation
+        .check_out(bearer(lent_days_ago(&suite, "R950001", "S950002", 14), &librarian))
+        .await
+        .expect("lent");
     circulation
         .place_hold(bearer(
             PlaceHoldRequest {
