@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use http::{Request, Response};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::body::Body;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tower::{Layer, Service};
 use tracing::Instrument as _;
@@ -97,7 +97,10 @@ pub async fn serve(
         // Before any handler: no call reaches a service without a verified caller.
         .layer(AuthLayer::new(options.verifier, options.public))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        // A listener passed in keeps Nagle's algorithm unless told otherwise
+        // (tonic's own `tcp_nodelay` applies only to addresses it binds);
+        // with it, each small gRPC reply waits on the peer's delayed ACK.
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), signal);
     // A graceful HTTP/2 shutdown waits for every client to acknowledge it;
     // one that never does must not keep the server from stopping.
     let deadline = async move {
