@@ -1,4 +1,6 @@
-//! Benchmarks on a catalog database (SQLite file or PostgreSQL URL).
+//! Benchmarks that print figures: search and MARC import on a catalog
+//! database (a SQLite file or PostgreSQL URL), and check-out/check-in through
+//! the whole suite.
 //!
 //! - `lectern bench search`: search latency per query shape, optionally
 //!   filling the database first with a synthetic district catalog. Each
@@ -8,6 +10,13 @@
 //! - `lectern bench import`: MARC import speed. Writes a synthetic file of
 //!   MARC21 and CNMARC records and imports it the way `ImportMarc` does
 //!   (same reading, batches and writes, below gRPC). Prints records/s.
+//! - `lectern bench checkout`: desk stations lending and taking back copies
+//!   through the whole suite, against the same writes made straight to
+//!   circulation's database (see [`checkout`]). Prints ops/s, p50/p99 and
+//!   the ratio of the two.
+
+pub mod checkout;
+pub mod latency;
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +38,9 @@ pub enum BenchCommand {
     Search(SearchBenchArgs),
     /// MARC import speed (records/s) on an empty catalog database.
     Import(ImportBenchArgs),
+    /// Check-out/check-in through the gateway by N desk stations, against
+    /// the same writes straight to circulation's database.
+    Checkout(checkout::CheckoutBenchArgs),
 }
 
 /// Arguments of `lectern bench import`.
@@ -74,7 +86,15 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Search(args) => search_bench(&args),
         BenchCommand::Import(args) => import_bench(&args),
+        BenchCommand::Checkout(args) => checkout_bench(&args),
     }
+}
+
+fn checkout_bench(args: &checkout::CheckoutBenchArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(checkout::run(args))?;
+    print!("{report}");
+    Ok(())
 }
 
 fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {

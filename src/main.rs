@@ -24,7 +24,7 @@ enum Command {
     /// Run the whole suite (catalog, circulation, reader, notification and
     /// the gateway) in this process, with SQLite files in the data directory.
     Up(UpArgs),
-    /// Benchmarks on a catalog database: search latency per query shape, MARC import speed.
+    /// Benchmarks: search latency, MARC import speed, check-out/check-in throughput.
     #[command(subcommand)]
     Bench(lectern::bench::BenchCommand),
     #[command(flatten)]
@@ -47,7 +47,8 @@ struct UpArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Benchmarks time blocking database work on this thread; no runtime.
+    // Benchmarks time blocking work on this thread and start a runtime
+    // only where they need one (`bench checkout`).
     let cli = match cli.command {
         Command::Bench(command) => {
             return match lectern::bench::run(command) {

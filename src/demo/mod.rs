@@ -84,7 +84,13 @@ pub async fn load(
     Ok((admin, summary))
 }
 
-async fn sign_in_and_rotate(channel: &Channel, username: &str, password: &str) -> anyhow::Result<DemoAdmin> {
+/// Signs in as a staff member; when the password is a one-time one (the
+/// first admin's), chooses a new one, since that is all it allows.
+pub async fn sign_in_and_rotate(
+    channel: &Channel,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<DemoAdmin> {
     let mut gateway = GatewayServiceClient::new(channel.clone());
     let login = gateway
         .login(LoginRequest {

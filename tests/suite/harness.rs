@@ -266,7 +266,6 @@ impl TestSuite {
     }
 }
 
-/// A request with `token` as bearer.
 /// A check-out of `copy` to the holder of `card`, recorded as made
 /// `days_ago` days before the suite's clock.
 pub fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> CheckOutRequest {
@@ -279,6 +278,7 @@ pub fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -
     }
 }
 
+/// A request with `token` as bearer.
 pub fn bearer<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
     lectern_common::client::set_bearer(request.metadata_mut(), token);

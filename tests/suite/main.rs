@@ -13,6 +13,7 @@ mod harness;
 
 mod access;
 mod bad_input;
+mod bench;
 mod calendars;
 mod circulation;
 mod cli;

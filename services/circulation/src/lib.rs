@@ -17,7 +17,7 @@ mod config;
 mod convert;
 mod due;
 mod error;
-mod events;
+pub mod events;
 mod fees;
 mod fines;
 mod grpc;

@@ -286,6 +286,55 @@ where
         .map_err(|error| DbError::Migration(error.to_string()))
 }
 
+/// Replaces the database name (the path) of a PostgreSQL URL.
+pub fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (server_url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |index| index + 3);
+    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |index| scheme_end + index);
+    let mut url = format!("{}/{}", &base[..authority_end], name);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+/// Creates the empty database `name` (lower-case letters, digits and `_`)
+/// on the PostgreSQL server of `server_url`, for tests and benchmarks that
+/// need one of their own; returns its URL. [`drop_database`] removes it.
+pub fn create_database(server_url: &str, name: &str) -> Result<String, DbError> {
+    check_database_name(name)?;
+    let mut admin = PgConnection::establish(server_url)
+        .map_err(|error| DbError::Unavailable(format!("cannot reach the PostgreSQL server: {error}")))?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    Ok(with_database(server_url, name))
+}
+
+/// Drops the database `name` made by [`create_database`], closing any
+/// connections still open to it.
+pub fn drop_database(server_url: &str, name: &str) -> Result<(), DbError> {
+    check_database_name(name)?;
+    let mut admin = PgConnection::establish(server_url)
+        .map_err(|error| DbError::Unavailable(format!("cannot reach the PostgreSQL server: {error}")))?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    Ok(())
+}
+
+/// Database names go into SQL unquoted: keep them to a safe alphabet.
+fn check_database_name(name: &str) -> Result<(), DbError> {
+    let safe = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if safe {
+        Ok(())
+    } else {
+        Err(DbError::Unavailable(format!("not a database name Lectern makes: {name:?}")))
+    }
+}
+
 /// Runs `work` in a transaction that intends to write. On SQLite it starts
 /// with `BEGIN IMMEDIATE`, which takes the write lock up front: writers then
 /// queue on the busy timeout instead of failing when a read turns into a
@@ -309,6 +358,31 @@ where
                     Err(error)
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_database_name, with_database};
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@db:5432?sslmode=disable", "t1"),
+            "postgres://u:p@db:5432/t1?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn only_plain_database_names_reach_sql() {
+        assert!(check_database_name("lectern_bench_0190abcd_reader").is_ok());
+        for name in ["", "Lectern", "x; DROP DATABASE postgres", "a-b", &"a".repeat(64)] {
+            assert!(check_database_name(name).is_err(), "{name:?} should be refused");
         }
     }
 }

@@ -2,8 +2,7 @@
 //! when `LECTERN_TEST_DATABASE_URL` points at a PostgreSQL server, a fresh
 //! database on it that is dropped when the test ends.
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
+use super::{create_database, drop_database};
 
 /// The variable that selects PostgreSQL for tests.
 pub const TEST_DATABASE_URL: &str = "LECTERN_TEST_DATABASE_URL";
@@ -43,12 +42,9 @@ impl TestDatabase {
         match postgres_server_url() {
             Some(server_url) => {
                 let name = format!("lectern_t_{}_{}", label, uuid::Uuid::now_v7().simple());
-                let mut admin = PgConnection::establish(&server_url)
-                    .unwrap_or_else(|error| panic!("cannot reach {TEST_DATABASE_URL}: {error}"));
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
-                let url = with_database(&server_url, &name);
+                let url = create_database(&server_url, &name).unwrap_or_else(|error| {
+                    panic!("cannot create test database {name} on {TEST_DATABASE_URL}: {error}")
+                });
                 Self { url, cleanup: Cleanup::Postgres { server_url, name } }
             }
             None => {
@@ -68,49 +64,9 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { server_url, name } = &self.cleanup {
-            match PgConnection::establish(server_url) {
-                Ok(mut admin) => {
-                    if let Err(error) =
-                        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    {
-                        eprintln!("could not drop test database {name}: {error}");
-                    }
-                }
-                Err(error) => eprintln!("could not drop test database {name}: {error}"),
+            if let Err(error) = drop_database(server_url, name) {
+                eprintln!("could not drop test database {name}: {error}");
             }
         }
-    }
-}
-
-/// Replaces the database name (the path) of a PostgreSQL URL.
-fn with_database(server_url: &str, name: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (server_url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |index| index + 3);
-    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |index| scheme_end + index);
-    let mut url = format!("{}/{}", &base[..authority_end], name);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
-            "postgres://postgres@127.0.0.1:5432/t1"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@db:5432?sslmode=disable", "t1"),
-            "postgres://u:p@db:5432/t1?sslmode=disable"
-        );
     }
 }

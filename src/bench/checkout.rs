@@ -1,0 +1,616 @@
+//! `lectern bench checkout`: desk stations lending and taking back copies
+//! through the gateway, against the same writes made straight to
+//! circulation's database.
+//!
+//! The bench starts the whole suite in this process on fresh databases (a
+//! new folder of SQLite files, or new PostgreSQL databases that are dropped
+//! afterwards), registers one librarian, reader and copy per station, and
+//! then, for each station count:
+//!
+//! - **suite**: every station signs in with its own session and runs
+//!   check-out/check-in cycles through the gateway over gRPC, each call with
+//!   its own request id, as a desk does. Between rounds the bench waits for
+//!   circulation's outbox to drain, so a round does not pay for the last
+//!   one's events.
+//! - **raw** (after the suite has stopped, so no relay runs alongside): the
+//!   same stations run the storage work of those cycles as bare
+//!   transactions on circulation's database through circulation's own
+//!   queries: count the reader's open loans, look for the copy's open loan,
+//!   insert the loan and its `loan.checked_out` event; then close the loan
+//!   and write `loan.returned`. This is the ceiling the suite is measured
+//!   against.
+//!
+//! Each check-out and each check-in counts as one operation.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use chrono::Utc;
+use lectern_circulation::db::{self as circulation_db, Closing, LoanRow};
+use lectern_circulation::{LOAN_SUBSCRIBERS, events};
+use lectern_common::client::with_bearer;
+use lectern_common::db::{Backend, Db, DbError};
+use lectern_common::{ids, outbox};
+use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
+use lectern_proto::catalog::v1::{CreateCopyRequest, CreateTitleRequest};
+use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest};
+use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_proto::reader::v1::{
+    CreateClassRequest, CreateReaderRequest, CreateSchoolRequest, CreateStaffAccountRequest, StaffRole,
+};
+use tonic::transport::Channel;
+
+use super::latency::{Latencies, Throughput};
+use crate::suite::{Databases, Suite, SuiteConfig};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+/// How long the outbox may take to drain after a round.
+const DRAIN_WITHIN: Duration = Duration::from_secs(300);
+
+/// Arguments of `lectern bench checkout`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckoutBenchArgs {
+    /// Where to make the bench's databases: a folder (a new subfolder of
+    /// SQLite files, removed afterwards) or a PostgreSQL server URL such as
+    /// postgres://postgres@127.0.0.1:5432/postgres (four new databases,
+    /// dropped afterwards).
+    #[arg(long)]
+    pub database_url: String,
+    /// Station counts to run, one round each (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    pub stations: Vec<usize>,
+    /// Check-out/check-in cycles per station and round (after a few
+    /// untimed warm-up cycles).
+    #[arg(long, default_value_t = 200)]
+    pub cycles: usize,
+}
+
+/// The figures of one round.
+#[derive(Debug, Clone)]
+pub struct Round {
+    /// Desk stations working at once.
+    pub stations: usize,
+    /// Through the gateway.
+    pub suite: Throughput,
+    /// Straight to circulation's database.
+    pub raw: Throughput,
+}
+
+impl Round {
+    /// Suite throughput as a share of the raw ceiling.
+    pub fn ratio(&self) -> f64 {
+        if self.raw.ops_per_second() > 0.0 {
+            self.suite.ops_per_second() / self.raw.ops_per_second()
+        } else {
+            0.0
+        }
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The backend the suite ran on.
+    pub backend: Backend,
+    /// Cycles per station and round.
+    pub cycles: usize,
+    /// One per station count, in the order asked.
+    pub rounds: Vec<Round>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.backend {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        };
+        writeln!(
+            formatter,
+            "check-out/check-in on {backend}: {} cycles per station; one op = one check-out or one check-in",
+            self.cycles
+        )?;
+        writeln!(
+            formatter,
+            "{:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>9}",
+            "stations", "suite ops/s", "p50 ms", "p99 ms", "raw ops/s", "p50 ms", "p99 ms", "suite/raw"
+        )?;
+        for round in &self.rounds {
+            writeln!(
+                formatter,
+                "{:>8} | {:>11.1} {:>8.2} {:>8.2} | {:>11.1} {:>8.2} {:>8.2} | {:>9.2}",
+                round.stations,
+                round.suite.ops_per_second(),
+                round.suite.latencies.percentile_ms(50.0),
+                round.suite.latencies.percentile_ms(99.0),
+                round.raw.ops_per_second(),
+                round.raw.latencies.percentile_ms(50.0),
+                round.raw.latencies.percentile_ms(99.0),
+                round.ratio(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the bench and returns its figures.
+pub async fn run(args: &CheckoutBenchArgs) -> anyhow::Result<Report> {
+    if args.stations.is_empty() || args.stations.contains(&0) {
+        bail!("--stations needs one or more station counts above zero, e.g. 1,4,16");
+    }
+    if args.cycles == 0 {
+        bail!("--cycles must be above zero");
+    }
+    let databases = Scratch::create(&args.database_url)?;
+    let result = measure(args, &databases).await;
+    let cleaned = databases.remove();
+    let report = result?;
+    cleaned?;
+    Ok(report)
+}
+
+async fn measure(args: &CheckoutBenchArgs, scratch: &Scratch) -> anyhow::Result<Report> {
+    let most = args.stations.iter().copied().max().unwrap_or(1);
+    let service_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let config =
+        SuiteConfig::new(scratch.databases.clone(), SocketAddr::from(([127, 0, 0, 1], 0)), service_key);
+    let suite = Suite::start(config).await.context("starting the suite")?;
+    let circulation = Db::connect(&scratch.databases.circulation, u32::try_from(most).unwrap_or(u32::MAX))?;
+
+    let suite_figures = async {
+        let first_admin = suite.first_admin.clone().context("the bench databases were not empty")?;
+        let channel = Channel::from_shared(suite.gateway_url())?.connect().await?;
+        let mut desks = register_desks(
+            &suite.gateway_url(),
+            &channel,
+            &first_admin.username,
+            &first_admin.password,
+            most,
+        )
+        .await?;
+        let mut figures = Vec::new();
+        for &stations in &args.stations {
+            let round = suite_round(&mut desks[..stations], args.cycles).await?;
+            drain_outbox(&circulation).await?;
+            figures.push(round);
+        }
+        anyhow::Ok((desks, figures))
+    }
+    .await;
+    suite.shutdown().await.context("stopping the suite")?;
+    let (desks, suite_figures) = suite_figures?;
+
+    let mut rounds = Vec::new();
+    for (&stations, suite) in args.stations.iter().zip(suite_figures) {
+        let raw = raw_round(&circulation, &desks[..stations], args.cycles).await?;
+        rounds.push(Round { stations, suite, raw });
+    }
+    Ok(Report { backend: circulation.backend(), cycles: args.cycles, rounds })
+}
+
+/// One desk station: its own connection to the gateway, a librarian's
+/// session, a reader and a copy.
+#[derive(Debug, Clone)]
+struct Desk {
+    channel: Channel,
+    token: String,
+    reader_id: String,
+    card: String,
+    copy_barcode: String,
+    /// A loan the suite made at this desk, the pattern of the raw loans.
+    pattern: Option<String>,
+}
+
+/// A school, a title, and per station a librarian, a reader and a copy.
+async fn register_desks(
+    gateway_url: &str,
+    channel: &Channel,
+    admin: &str,
+    one_time_password: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Desk>> {
+    let admin = crate::demo::sign_in_and_rotate(channel, admin, one_time_password).await?;
+    let token = admin.token.as_str();
+    let mut readers = ReaderServiceClient::new(channel.clone());
+    let mut identity = IdentityServiceClient::new(channel.clone());
+    let mut catalog = CatalogServiceClient::new(channel.clone());
+    let school = readers
+        .create_school(with_bearer(
+            CreateSchoolRequest {
+                code: "BENCH".into(),
+                name: "压力测试学校".into(),
+                request_id: String::new(),
+            },
+            token,
+            DEADLINE,
+        ))
+        .await
+        .context("creating the bench school")?
+        .into_inner();
+    let class = readers
+        .create_class(with_bearer(
+            CreateClassRequest {
+                school_id: school.id.clone(),
+                name: "三年级(1)班".into(),
+                grade: 3,
+                school_year: crate::demo::SCHOOL_YEAR.into(),
+                request_id: String::new(),
+            },
+            token,
+            DEADLINE,
+        ))
+        .await
+        .context("creating the bench class")?
+        .into_inner();
+    let title = catalog
+        .create_title(with_bearer(
+            CreateTitleRequest { title: "草房子".into(), language: "zh".into(), ..Default::default() },
+            token,
+            DEADLINE,
+        ))
+        .await
+        .context("cataloguing the bench title")?
+        .into_inner();
+    let expires_on = (Utc::now().date_naive() + chrono::Days::new(365)).format("%Y-%m-%d").to_string();
+
+    let mut desks = Vec::with_capacity(count);
+    for station in 1..=count {
+        let username = format!("desk{station:02}");
+        let password = format!("{}-{}", username, uuid::Uuid::new_v4().simple());
+        identity
+            .create_staff_account(with_bearer(
+                CreateStaffAccountRequest {
+                    username: username.clone(),
+                    display_name: format!("Desk {station}"),
+                    role: StaffRole::Librarian.into(),
+                    initial_password: password.clone(),
+                    school_ids: vec![school.id.clone()],
+                    request_id: String::new(),
+                },
+                token,
+                DEADLINE,
+            ))
+            .await
+            .with_context(|| format!("creating the account of {username}"))?;
+        let signed_in = crate::demo::sign_in_and_rotate(channel, &username, &password).await?;
+        let card = format!("BENCH{station:04}");
+        let reader = readers
+            .create_reader(with_bearer(
+                CreateReaderRequest {
+                    school_id: school.id.clone(),
+                    card_barcode: card.clone(),
+                    name: format!("读者{station}"),
+                    category: "student".into(),
+                    class_id: class.id.clone(),
+                    expires_on: expires_on.clone(),
+                    ..Default::default()
+                },
+                token,
+                DEADLINE,
+            ))
+            .await
+            .with_context(|| format!("registering reader {card}"))?
+            .into_inner();
+        let copy_barcode = format!("BC{station:06}");
+        catalog
+            .create_copy(with_bearer(
+                CreateCopyRequest {
+                    title_id: title.id.clone(),
+                    barcode: copy_barcode.clone(),
+                    school_id: school.id.clone(),
+                    ..Default::default()
+                },
+                token,
+                DEADLINE,
+            ))
+            .await
+            .with_context(|| format!("adding copy {copy_barcode}"))?;
+        let channel = Channel::from_shared(gateway_url.to_owned())?.connect().await?;
+        desks.push(Desk {
+            channel,
+            token: signed_in.token,
+            reader_id: reader.id,
+            card,
+            copy_barcode,
+            pattern: None,
+        });
+    }
+    Ok(desks)
+}
+
+/// Untimed cycles per station before the clock starts: connections and
+/// caches are warm when timing begins.
+fn warm_up_cycles(cycles: usize) -> usize {
+    cycles.min(10)
+}
+
+/// All stations of a round through the gateway at once. Each desk keeps
+/// the last loan it made, the pattern of the raw loans.
+async fn suite_round(desks: &mut [Desk], cycles: usize) -> anyhow::Result<Throughput> {
+    // Untimed first, so every station's connection is up when timing starts.
+    let warm = run_stations(desks, warm_up_cycles(cycles)).await?;
+    let started = Instant::now();
+    let timed = run_stations(&warm.desks, cycles).await?;
+    let elapsed = started.elapsed();
+    desks.clone_from_slice(&timed.desks);
+    Ok(Throughput { elapsed, latencies: timed.latencies })
+}
+
+/// What the stations of a round did.
+struct Ran {
+    desks: Vec<Desk>,
+    latencies: Latencies,
+}
+
+async fn run_stations(desks: &[Desk], cycles: usize) -> anyhow::Result<Ran> {
+    let stations: Vec<_> = desks
+        .iter()
+        .cloned()
+        .map(|mut desk| {
+            let mut client = CirculationServiceClient::new(desk.channel.clone());
+            tokio::spawn(async move {
+                let mut latencies = Latencies::default();
+                for _ in 0..cycles {
+                    suite_cycle(&mut client, &mut desk, &mut latencies).await?;
+                }
+                anyhow::Ok((desk, latencies))
+            })
+        })
+        .collect();
+    let mut ran = Ran { desks: Vec::with_capacity(stations.len()), latencies: Latencies::default() };
+    for station in stations {
+        let (desk, latencies) = station.await??;
+        ran.desks.push(desk);
+        ran.latencies.extend(latencies);
+    }
+    Ok(ran)
+}
+
+/// One check-out and one check-in at a desk, each a timed operation.
+async fn suite_cycle(
+    client: &mut CirculationServiceClient<Channel>,
+    desk: &mut Desk,
+    latencies: &mut Latencies,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let lent = client
+        .check_out(with_bearer(
+            CheckOutRequest {
+                reader_card_barcode: desk.card.clone(),
+                copy_barcode: desk.copy_barcode.clone(),
+                request_id: ids::new_id(),
+                ..Default::default()
+            },
+            &desk.token,
+            DEADLINE,
+        ))
+        .await
+        .with_context(|| format!("check-out of {} to {}", desk.copy_barcode, desk.card))?
+        .into_inner();
+    latencies.record(started.elapsed());
+    desk.pattern = lent.loan.map(|loan| loan.id);
+
+    let started = Instant::now();
+    let returned = client
+        .check_in(with_bearer(
+            CheckInRequest {
+                copy_barcode: desk.copy_barcode.clone(),
+                request_id: ids::new_id(),
+                ..Default::default()
+            },
+            &desk.token,
+            DEADLINE,
+        ))
+        .await
+        .with_context(|| format!("check-in of {}", desk.copy_barcode))?
+        .into_inner();
+    latencies.record(started.elapsed());
+    if !returned.was_on_loan {
+        bail!("check-in of {} found it not on loan", desk.copy_barcode);
+    }
+    Ok(())
+}
+
+/// Waits until circulation's relay has delivered every event of the round.
+async fn drain_outbox(circulation: &Db) -> anyhow::Result<()> {
+    let deadline = Instant::now() + DRAIN_WITHIN;
+    loop {
+        let pending = circulation
+            .run(|connection| {
+                LOAN_SUBSCRIBERS.iter().try_fold(0, |sum, subscriber| {
+                    Ok::<_, DbError>(sum + outbox::pending_count(connection, subscriber)?)
+                })
+            })
+            .await?;
+        if pending == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("{pending} events still undelivered after {} s", DRAIN_WITHIN.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// All stations of a round straight to the database at once.
+async fn raw_round(circulation: &Db, desks: &[Desk], cycles: usize) -> anyhow::Result<Throughput> {
+    let mut patterns = Vec::with_capacity(desks.len());
+    for desk in desks {
+        let loan_id = desk.pattern.clone().context("a station made no loan")?;
+        let pattern = circulation
+            .run(move |connection| circulation_db::find_loan(connection, &loan_id).map_err(DbError::from))
+            .await?
+            .context("a loan the suite made is gone")?;
+        patterns.push((desk.reader_id.clone(), pattern));
+    }
+    // Warm up every station's connection, then time.
+    let warming: Vec<_> = patterns
+        .iter()
+        .map(|(reader, pattern)| {
+            tokio::spawn(raw_station(
+                circulation.clone(),
+                reader.clone(),
+                pattern.clone(),
+                warm_up_cycles(cycles),
+            ))
+        })
+        .collect();
+    for station in warming {
+        station.await??;
+    }
+    let started = Instant::now();
+    let stations: Vec<_> = patterns
+        .into_iter()
+        .map(|(reader, pattern)| tokio::spawn(raw_station(circulation.clone(), reader, pattern, cycles)))
+        .collect();
+    let mut latencies = Latencies::default();
+    for station in stations {
+        latencies.extend(station.await??);
+    }
+    Ok(Throughput { elapsed: started.elapsed(), latencies })
+}
+
+/// One raw station: `cycles` cycles, one after the other.
+async fn raw_station(
+    db: Db,
+    reader_id: String,
+    pattern: LoanRow,
+    cycles: usize,
+) -> anyhow::Result<Latencies> {
+    let mut latencies = Latencies::default();
+    for _ in 0..cycles {
+        raw_cycle(&db, &reader_id, &pattern, &mut latencies).await?;
+    }
+    Ok(latencies)
+}
+
+/// The storage work of one check-out and one check-in, each in one write
+/// transaction, with circulation's own queries and events.
+async fn raw_cycle(
+    db: &Db,
+    reader_id: &str,
+    pattern: &LoanRow,
+    latencies: &mut Latencies,
+) -> anyhow::Result<()> {
+    let now = Utc::now().naive_utc();
+    let loan = LoanRow {
+        id: ids::new_id(),
+        reader_id: Some(reader_id.to_owned()),
+        checked_out_at: now,
+        created_at: now,
+        returned_at: None,
+        checked_in_by: None,
+        anonymize_after: None,
+        anonymized_at: None,
+        ..pattern.clone()
+    };
+
+    let started = Instant::now();
+    let lent = loan.clone();
+    db.write(move |connection| {
+        circulation_db::count_open_loans(connection, lent.reader_id.as_deref().unwrap_or_default())?;
+        if circulation_db::open_loan_for_copy(connection, &lent.copy_id)?.is_some() {
+            return Err(anyhow::anyhow!("copy {} is still on loan", lent.copy_barcode));
+        }
+        circulation_db::insert_loan(connection, &lent)?;
+        let event = events::loan_checked_out(ids::new_id(), &lent);
+        outbox::enqueue(connection, &event, &lent.copy_id, &LOAN_SUBSCRIBERS, now)?;
+        Ok(())
+    })
+    .await?;
+    latencies.record(started.elapsed());
+
+    let started = Instant::now();
+    db.write(move |connection| {
+        let returned_at = Utc::now().naive_utc();
+        let Some(mut open) = circulation_db::open_loan_for_barcode(connection, &loan.copy_barcode)? else {
+            return Err(anyhow::anyhow!("copy {} is not on loan", loan.copy_barcode));
+        };
+        let by = loan.checked_out_by.clone();
+        let closing =
+            Closing { returned_at, checked_in_by: &by, anonymize_after: None, suspended_until: None };
+        if !circulation_db::close_loan(connection, &open.id, closing)? {
+            return Err(anyhow::anyhow!("copy {} was returned meanwhile", loan.copy_barcode));
+        }
+        open.returned_at = Some(returned_at);
+        open.checked_in_by = Some(by);
+        let event = events::loan_returned(ids::new_id(), &open, false, None);
+        outbox::enqueue(connection, &event, &open.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
+        Ok(())
+    })
+    .await?;
+    latencies.record(started.elapsed());
+    Ok(())
+}
+
+/// The bench's own databases, removed when it ends.
+#[derive(Debug)]
+struct Scratch {
+    databases: Databases,
+    place: ScratchPlace,
+}
+
+#[derive(Debug)]
+enum ScratchPlace {
+    Folder(PathBuf),
+    Postgres { server_url: String, names: Vec<String> },
+}
+
+impl Scratch {
+    fn create(database_url: &str) -> anyhow::Result<Self> {
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        match Backend::of_url(database_url) {
+            (Backend::Postgres, server_url) => {
+                let mut place =
+                    ScratchPlace::Postgres { server_url: server_url.to_owned(), names: Vec::new() };
+                let mut urls = Vec::new();
+                for service in crate::suite::SERVICES {
+                    let name = format!("lectern_bench_{tag}_{service}");
+                    match lectern_common::db::create_database(server_url, &name) {
+                        Ok(url) => urls.push(url),
+                        Err(error) => {
+                            // Whatever was made so far goes again.
+                            let _ = place.remove();
+                            return Err(error).context("creating the bench databases");
+                        }
+                    }
+                    if let ScratchPlace::Postgres { names, .. } = &mut place {
+                        names.push(name);
+                    }
+                }
+                let [reader, catalog, circulation, notification] = <[String; 4]>::try_from(urls)
+                    .map_err(|_| anyhow::anyhow!("one database per service expected"))?;
+                Ok(Self { databases: Databases { reader, catalog, circulation, notification }, place })
+            }
+            (Backend::Sqlite, folder) => {
+                let folder = Path::new(folder).join(format!("lectern-bench-{tag}"));
+                std::fs::create_dir_all(&folder)
+                    .with_context(|| format!("cannot create {}", folder.display()))?;
+                Ok(Self { databases: Databases::in_dir(&folder), place: ScratchPlace::Folder(folder) })
+            }
+        }
+    }
+
+    fn remove(self) -> anyhow::Result<()> {
+        self.place.remove()
+    }
+}
+
+impl ScratchPlace {
+    fn remove(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Folder(folder) => std::fs::remove_dir_all(folder)
+                .with_context(|| format!("cannot remove the bench folder {}", folder.display())),
+            Self::Postgres { server_url, names } => {
+                for name in names {
+                    lectern_common::db::drop_database(server_url, name)
+                        .with_context(|| format!("cannot drop the bench database {name}"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `lectern bench checkout`, run small: both sides of every round really
+//! ran every operation, the table shows them, and the bench's databases are
+//! gone afterwards.
+
+use lectern::bench::checkout::{self, CheckoutBenchArgs};
+use lectern_common::db::testing::postgres_server_url;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkout_bench_measures_the_suite_and_the_raw_ceiling() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let database_url = postgres_server_url().unwrap_or_else(|| folder.path().display().to_string());
+    let args = CheckoutBenchArgs { database_url: database_url.clone(), stations: vec![1, 3], cycles: 4 };
+
+    let databases_before = bench_databases(&database_url);
+    let report = checkout::run(&args).await.expect("the bench runs");
+
+    assert_eq!(report.rounds.iter().map(|round| round.stations).collect::<Vec<_>>(), [1, 3]);
+    for round in &report.rounds {
+        let operations = 2 * round.stations * args.cycles;
+        assert_eq!(round.suite.latencies.count(), operations, "suite ops at {} stations", round.stations);
+        assert_eq!(round.raw.latencies.count(), operations, "raw ops at {} stations", round.stations);
+        assert!(round.suite.ops_per_second() > 0.0 && round.raw.ops_per_second() > 0.0);
+        assert!(round.suite.latencies.percentile_ms(99.0) >= round.suite.latencies.percentile_ms(50.0));
+        assert!(round.ratio() > 0.0);
+    }
+    let table = report.to_string();
+    assert!(table.contains("suite ops/s") && table.contains("suite/raw"), "{table}");
+    assert_eq!(table.lines().count(), 4, "a title, a header and one line per round:\n{table}");
+
+    if postgres_server_url().is_some() {
+        assert_eq!(bench_databases(&database_url), databases_before, "the bench drops its databases");
+    } else {
+        let left: Vec<_> = std::fs::read_dir(folder.path()).expect("folder readable").collect();
+        assert!(left.is_empty(), "the bench removes its folder: {left:?}");
+    }
+
+    let refused = checkout::run(&CheckoutBenchArgs { stations: vec![0], ..args }).await;
+    assert!(refused.expect_err("no stations").to_string().contains("--stations"));
+}
+
+/// How many bench databases the PostgreSQL server has (0 on SQLite).
+fn bench_databases(database_url: &str) -> i64 {
+    use diesel::prelude::*;
+    if postgres_server_url().is_none() {
+        return 0;
+    }
+    let mut server = diesel::PgConnection::establish(database_url).expect("server reachable");
+    diesel::sql_query("SELECT count(*) AS count FROM pg_database WHERE datname LIKE 'lectern\\_bench\\_%'")
+        .get_result::<Count>(&mut server)
+        .expect("databases listed")
+        .count
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
