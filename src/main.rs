@@ -46,6 +46,7 @@ struct UpArgs {
 }
 
 fn main() -> ExitCode {
+    end_quietly_when_stdout_is_closed();
     let cli = Cli::parse();
     // Benchmarks time blocking work on this thread and start a runtime
     // only where they need one (`bench checkout`).
@@ -82,6 +83,48 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Ends the process quietly, with success, when standard output is a pipe
+/// whose reader has gone (`lectern rules list | head -1`).
+///
+/// Rust ignores SIGPIPE, so writing to such a pipe fails with EPIPE and
+/// `println!` panics ("failed printing to stdout: Broken pipe"). A reader
+/// who stopped reading is not an error: a panic hook ends the process at
+/// that point, as SIGPIPE ends a C program, and hands every other panic to
+/// the default hook. Restoring SIGPIPE's default action instead would take
+/// `unsafe` (forbidden in the workspace) and would put `lectern up` at risk:
+/// std sends on sockets with MSG_NOSIGNAL, but vectored writes (which hyper
+/// and h2 use) go through writev, which raises SIGPIPE, so a client hanging
+/// up could kill the servers. With the hook the signal stays ignored and a
+/// closed socket stays an error its connection handles.
+fn end_quietly_when_stdout_is_closed() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        if message.is_some_and(is_closed_stdout) {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
+/// Whether a panic message is `println!`'s for a pipe with no reader (not,
+/// say, a full disk, which must still fail loudly).
+fn is_closed_stdout(message: &str) -> bool {
+    let Some(error) = message.strip_prefix("failed printing to stdout: ") else {
+        return false;
+    };
+    // The error as `io::Error` shows an OS error: "Broken pipe (os error 32)".
+    error
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once("(os error "))
+        .and_then(|(_, code)| code.parse().ok())
+        .is_some_and(|code| std::io::Error::from_raw_os_error(code).kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
@@ -165,4 +208,19 @@ fn service_key(data_dir: &Path) -> anyhow::Result<String> {
     let mut file = options.open(&path).with_context(|| format!("cannot write {}", path.display()))?;
     file.write_all(key.as_bytes())?;
     Ok(key)
+}
+
+// Messages as std words them on Unix (EPIPE is 32, ENOSPC 28).
+#[cfg(all(test, unix))]
+mod tests {
+    use super::is_closed_stdout;
+
+    #[test]
+    fn only_a_pipe_without_reader_counts_as_a_closed_stdout() {
+        assert!(is_closed_stdout("failed printing to stdout: Broken pipe (os error 32)"));
+        assert!(!is_closed_stdout("failed printing to stdout: No space left on device (os error 28)"));
+        assert!(!is_closed_stdout("failed printing to stderr: Broken pipe (os error 32)"));
+        assert!(!is_closed_stdout("failed printing to stdout: formatter error"));
+        assert!(!is_closed_stdout("called `Option::unwrap()` on a `None` value"));
+    }
 }

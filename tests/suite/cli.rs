@@ -5,7 +5,8 @@
 //! refresh token was spent (a copy in someone else's hands) ends the session.
 //! Signing out after the access token ran out still ends the session at
 //! the server. `lectern school year-end` previews, applies, and then shows
-//! the server's refusal of a second run.
+//! the server's refusal of a second run. Output piped to a reader that
+//! stops early (`| head -1`) ends a command quietly.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -140,4 +141,22 @@ async fn the_desk_previews_then_applies_the_year_end() {
     assert!(again.starts_with("refused: "), "{again}");
     assert!(again.ends_with("(YEAR_END_ALREADY_APPLIED)"), "{again}");
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// A command whose output is piped to a reader that has already gone (as
+/// `| head -1` leaves it after one line) still ends quietly, with success.
+#[test]
+fn a_command_piped_to_a_reader_that_left_ends_quietly() {
+    let folder = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .arg("logout")
+        .env("LECTERN_SESSION_FILE", folder.path().join("session.json"))
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert_eq!(stderr, "", "nothing is said about the closed pipe");
 }

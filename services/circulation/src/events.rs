@@ -59,33 +59,48 @@ pub const FEE_SUBSCRIBERS: [&str; 1] = [NOTIFICATION];
 /// links loans to readers (the catalog's view holds copies, not readers).
 pub const ANONYMIZED_SUBSCRIBERS: [&str; 1] = [NOTIFICATION];
 
-/// `loan.checked_out` for a new loan.
-pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
+/// The `lectern.events.v1` envelope around `payload`, built here only so
+/// every event circulation publishes carries the same fields: an event of
+/// type `kind` at `school_id` that happened `at` (`None` leaves
+/// `occurred_at` unset).
+fn envelope(
+    event_id: String,
+    kind: &str,
+    school_id: &str,
+    at: Option<NaiveDateTime>,
+    payload: event::Payload,
+) -> Event {
     Event {
         id: event_id,
-        r#type: LOAN_CHECKED_OUT.to_owned(),
-        occurred_at: Some(timestamp(loan.checked_out_at)),
-        school_id: loan.school_id.clone(),
+        r#type: kind.to_owned(),
+        occurred_at: at.map(timestamp),
+        school_id: school_id.to_owned(),
         source: SOURCE.to_owned(),
-        payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
-            loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone().unwrap_or_default(),
-            copy_id: loan.copy_id.clone(),
-            copy_barcode: loan.copy_barcode.clone(),
-            title_id: loan.title_id.clone(),
-            title: loan.title.clone(),
-            due_at: Some(timestamp(loan.due_at)),
-            due_date: loan.due_date.clone(),
-            // For per-grade statistics (the catalog's popular titles by
-            // grade); a grade alone names nobody.
-            reader_grade: loan.reader_grade,
-            rule_id: loan.rule_id.clone().unwrap_or_default(),
-            rule_version: loan.rule_version.unwrap_or_default(),
-            override_reason: loan.override_reason.clone().unwrap_or_default(),
-            overridden_by: loan.overridden_by.clone().unwrap_or_default(),
-            overridden_blocks: crate::checkout::blocks_from_stored(loan.overridden_blocks.as_deref()),
-        })),
+        payload: Some(payload),
     }
+}
+
+/// `loan.checked_out` for a new loan.
+pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
+    let payload = event::Payload::LoanCheckedOut(LoanCheckedOut {
+        loan_id: loan.id.clone(),
+        reader_id: loan.reader_id.clone().unwrap_or_default(),
+        copy_id: loan.copy_id.clone(),
+        copy_barcode: loan.copy_barcode.clone(),
+        title_id: loan.title_id.clone(),
+        title: loan.title.clone(),
+        due_at: Some(timestamp(loan.due_at)),
+        due_date: loan.due_date.clone(),
+        // For per-grade statistics (the catalog's popular titles by
+        // grade); a grade alone names nobody.
+        reader_grade: loan.reader_grade,
+        rule_id: loan.rule_id.clone().unwrap_or_default(),
+        rule_version: loan.rule_version.unwrap_or_default(),
+        override_reason: loan.override_reason.clone().unwrap_or_default(),
+        overridden_by: loan.overridden_by.clone().unwrap_or_default(),
+        overridden_blocks: crate::checkout::blocks_from_stored(loan.overridden_blocks.as_deref()),
+    });
+    envelope(event_id, LOAN_CHECKED_OUT, &loan.school_id, Some(loan.checked_out_at), payload)
 }
 
 /// `loan.returned` for a loan closed at `loan.returned_at`;
@@ -96,86 +111,61 @@ pub fn loan_returned(
     was_overdue: bool,
     damage_note: Option<&str>,
 ) -> Event {
-    let returned_at = loan.returned_at.map(timestamp);
-    Event {
-        id: event_id,
-        r#type: LOAN_RETURNED.to_owned(),
-        occurred_at: returned_at,
-        school_id: loan.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::LoanReturned(LoanReturned {
-            loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone().unwrap_or_default(),
-            copy_id: loan.copy_id.clone(),
-            copy_barcode: loan.copy_barcode.clone(),
-            title_id: loan.title_id.clone(),
-            title: loan.title.clone(),
-            returned_at,
-            was_overdue,
-            damaged: damage_note.is_some(),
-            damage_note: damage_note.unwrap_or_default().to_owned(),
-            checked_in_by: loan.checked_in_by.clone().unwrap_or_default(),
-        })),
-    }
+    let payload = event::Payload::LoanReturned(LoanReturned {
+        loan_id: loan.id.clone(),
+        reader_id: loan.reader_id.clone().unwrap_or_default(),
+        copy_id: loan.copy_id.clone(),
+        copy_barcode: loan.copy_barcode.clone(),
+        title_id: loan.title_id.clone(),
+        title: loan.title.clone(),
+        returned_at: loan.returned_at.map(timestamp),
+        was_overdue,
+        damaged: damage_note.is_some(),
+        damage_note: damage_note.unwrap_or_default().to_owned(),
+        checked_in_by: loan.checked_in_by.clone().unwrap_or_default(),
+    });
+    envelope(event_id, LOAN_RETURNED, &loan.school_id, loan.returned_at, payload)
 }
 
 /// `loan.renewed` for a loan renewed at `at` (as it is after the renewal).
 pub fn loan_renewed(event_id: String, loan: &LoanRow, at: NaiveDateTime) -> Event {
-    Event {
-        id: event_id,
-        r#type: LOAN_RENEWED.to_owned(),
-        occurred_at: Some(timestamp(at)),
-        school_id: loan.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::LoanRenewed(LoanRenewed {
-            loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone().unwrap_or_default(),
-            copy_id: loan.copy_id.clone(),
-            copy_barcode: loan.copy_barcode.clone(),
-            title_id: loan.title_id.clone(),
-            title: loan.title.clone(),
-            due_at: Some(timestamp(loan.due_at)),
-            due_date: loan.due_date.clone(),
-            renewals: loan.renewals,
-        })),
-    }
+    let payload = event::Payload::LoanRenewed(LoanRenewed {
+        loan_id: loan.id.clone(),
+        reader_id: loan.reader_id.clone().unwrap_or_default(),
+        copy_id: loan.copy_id.clone(),
+        copy_barcode: loan.copy_barcode.clone(),
+        title_id: loan.title_id.clone(),
+        title: loan.title.clone(),
+        due_at: Some(timestamp(loan.due_at)),
+        due_date: loan.due_date.clone(),
+        renewals: loan.renewals,
+    });
+    envelope(event_id, LOAN_RENEWED, &loan.school_id, Some(at), payload)
 }
 
 /// `loan.anonymized` for a loan that stopped naming its reader at `at`.
 pub fn loan_anonymized(event_id: String, loan: &LoanRow, at: NaiveDateTime) -> Event {
-    Event {
-        id: event_id,
-        r#type: LOAN_ANONYMIZED.to_owned(),
-        occurred_at: Some(timestamp(at)),
-        school_id: loan.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::LoanAnonymized(LoanAnonymized {
-            loan_id: loan.id.clone(),
-            copy_id: loan.copy_id.clone(),
-        })),
-    }
+    let payload = event::Payload::LoanAnonymized(LoanAnonymized {
+        loan_id: loan.id.clone(),
+        copy_id: loan.copy_id.clone(),
+    });
+    envelope(event_id, LOAN_ANONYMIZED, &loan.school_id, Some(at), payload)
 }
 
 /// `fee.charged` for a new fee; `balance` is what the reader owes the
 /// school now, the fee included.
 pub fn fee_charged(event_id: String, fee: &FeeRow, balance: i64) -> Event {
-    Event {
-        id: event_id,
-        r#type: FEE_CHARGED.to_owned(),
-        occurred_at: Some(timestamp(fee.created_at)),
-        school_id: fee.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::FeeCharged(FeeCharged {
-            fee_id: fee.id.clone(),
-            reader_id: fee.reader_id.clone().unwrap_or_default(),
-            loan_id: fee.loan_id.clone(),
-            kind: fee.kind.clone(),
-            amount: fee.amount,
-            copy_barcode: fee.copy_barcode.clone(),
-            title: fee.title.clone(),
-            balance,
-        })),
-    }
+    let payload = event::Payload::FeeCharged(FeeCharged {
+        fee_id: fee.id.clone(),
+        reader_id: fee.reader_id.clone().unwrap_or_default(),
+        loan_id: fee.loan_id.clone(),
+        kind: fee.kind.clone(),
+        amount: fee.amount,
+        copy_barcode: fee.copy_barcode.clone(),
+        title: fee.title.clone(),
+        balance,
+    });
+    envelope(event_id, FEE_CHARGED, &fee.school_id, Some(fee.created_at), payload)
 }
 
 /// `fee.paid` or `fee.waived` for a ledger entry of `fee` (as it is after
@@ -186,39 +176,16 @@ pub fn fee_settled(event_id: String, fee: &FeeRow, entry: &FeeEntryRow) -> Event
         "refund" => FEE_REFUNDED,
         _ => FEE_PAID,
     };
-    Event {
-        id: event_id,
-        r#type: kind.to_owned(),
-        occurred_at: Some(timestamp(entry.created_at)),
-        school_id: fee.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::FeeSettled(FeeSettled {
-            fee_id: fee.id.clone(),
-            reader_id: fee.reader_id.clone().unwrap_or_default(),
-            kind: entry.kind.clone(),
-            amount: entry.amount,
-            outstanding: fee.outstanding,
-            reason: entry.reason.clone(),
-            by: entry.created_by.clone(),
-        })),
-    }
-}
-
-fn hold_event(
-    event_id: String,
-    kind: &str,
-    school_id: &str,
-    at: NaiveDateTime,
-    payload: event::Payload,
-) -> Event {
-    Event {
-        id: event_id,
-        r#type: kind.to_owned(),
-        occurred_at: Some(timestamp(at)),
-        school_id: school_id.to_owned(),
-        source: SOURCE.to_owned(),
-        payload: Some(payload),
-    }
+    let payload = event::Payload::FeeSettled(FeeSettled {
+        fee_id: fee.id.clone(),
+        reader_id: fee.reader_id.clone().unwrap_or_default(),
+        kind: entry.kind.clone(),
+        amount: entry.amount,
+        outstanding: fee.outstanding,
+        reason: entry.reason.clone(),
+        by: entry.created_by.clone(),
+    });
+    envelope(event_id, kind, &fee.school_id, Some(entry.created_at), payload)
 }
 
 /// `hold.placed` for a new hold, `position` in its title's line.
@@ -232,7 +199,7 @@ pub fn hold_placed(event_id: String, hold: &HoldRow, position: i32) -> Event {
         pickup_school_id: hold.pickup_school_id.clone(),
         position,
     });
-    hold_event(event_id, HOLD_PLACED, &hold.pickup_school_id, hold.placed_at, payload)
+    envelope(event_id, HOLD_PLACED, &hold.pickup_school_id, Some(hold.placed_at), payload)
 }
 
 /// `hold.trapped` for a copy taken for `hold` at `at`.
@@ -244,7 +211,7 @@ pub fn hold_trapped(event_id: String, hold: &HoldRow, at: NaiveDateTime) -> Even
         pickup_school_id: hold.pickup_school_id.clone(),
         reader_id: hold.reader_id.clone().unwrap_or_default(),
     });
-    hold_event(event_id, HOLD_TRAPPED, &hold.pickup_school_id, at, payload)
+    envelope(event_id, HOLD_TRAPPED, &hold.pickup_school_id, Some(at), payload)
 }
 
 /// `hold.ready` for a hold whose copy is on the hold shelf until the end
@@ -260,7 +227,7 @@ pub fn hold_ready(event_id: String, hold: &HoldRow, expires_on: String, at: Naiv
         title: hold.title.clone(),
         expires_on,
     });
-    hold_event(event_id, HOLD_READY, &hold.pickup_school_id, at, payload)
+    envelope(event_id, HOLD_READY, &hold.pickup_school_id, Some(at), payload)
 }
 
 /// `hold.released`: `copy_id` left the hold shelf (or transit) unlent.
@@ -278,7 +245,7 @@ pub fn hold_released(
         reader_id: hold.reader_id.clone().unwrap_or_default(),
         title_id: hold.title_id.clone(),
     });
-    hold_event(event_id, HOLD_RELEASED, &hold.pickup_school_id, at, payload)
+    envelope(event_id, HOLD_RELEASED, &hold.pickup_school_id, Some(at), payload)
 }
 
 /// `hold.cancelled`, by `by`.
@@ -289,7 +256,7 @@ pub fn hold_cancelled(event_id: String, hold: &HoldRow, by: &str, at: NaiveDateT
         title_id: hold.title_id.clone(),
         by: by.to_owned(),
     });
-    hold_event(event_id, HOLD_CANCELLED, &hold.pickup_school_id, at, payload)
+    envelope(event_id, HOLD_CANCELLED, &hold.pickup_school_id, Some(at), payload)
 }
 
 /// `transit.started`: a copy taken for `hold` leaves `from_school_id`.
@@ -300,7 +267,7 @@ pub fn transit_started(event_id: String, hold: &HoldRow, from_school_id: &str, a
         from_school_id: from_school_id.to_owned(),
         to_school_id: hold.pickup_school_id.clone(),
     });
-    hold_event(event_id, TRANSIT_STARTED, from_school_id, at, payload)
+    envelope(event_id, TRANSIT_STARTED, from_school_id, Some(at), payload)
 }
 
 /// `transit.received`: the copy for `hold` arrived at the pickup school.
@@ -310,27 +277,21 @@ pub fn transit_received(event_id: String, hold: &HoldRow, at: NaiveDateTime) -> 
         copy_id: hold.copy_id.clone().unwrap_or_default(),
         school_id: hold.pickup_school_id.clone(),
     });
-    hold_event(event_id, TRANSIT_RECEIVED, &hold.pickup_school_id, at, payload)
+    envelope(event_id, TRANSIT_RECEIVED, &hold.pickup_school_id, Some(at), payload)
 }
 
 /// `loan.lost` for a loan whose copy `by` declared lost at `at`.
 pub fn loan_lost(event_id: String, loan: &LoanRow, by: &str, at: NaiveDateTime) -> Event {
-    Event {
-        id: event_id,
-        r#type: LOAN_LOST.to_owned(),
-        occurred_at: Some(timestamp(at)),
-        school_id: loan.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::LoanLost(LoanLost {
-            loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone().unwrap_or_default(),
-            copy_id: loan.copy_id.clone(),
-            copy_barcode: loan.copy_barcode.clone(),
-            title_id: loan.title_id.clone(),
-            title: loan.title.clone(),
-            by: by.to_owned(),
-        })),
-    }
+    let payload = event::Payload::LoanLost(LoanLost {
+        loan_id: loan.id.clone(),
+        reader_id: loan.reader_id.clone().unwrap_or_default(),
+        copy_id: loan.copy_id.clone(),
+        copy_barcode: loan.copy_barcode.clone(),
+        title_id: loan.title_id.clone(),
+        title: loan.title.clone(),
+        by: by.to_owned(),
+    });
+    envelope(event_id, LOAN_LOST, &loan.school_id, Some(at), payload)
 }
 
 /// `kind` (`loan.due_date_changed` or `loan.claimed_returned`) for a loan
@@ -343,21 +304,15 @@ pub fn loan_changed(
     reason: &str,
     at: NaiveDateTime,
 ) -> Event {
-    Event {
-        id: event_id,
-        r#type: kind.to_owned(),
-        occurred_at: Some(timestamp(at)),
-        school_id: loan.school_id.clone(),
-        source: SOURCE.to_owned(),
-        payload: Some(event::Payload::LoanChanged(LoanChanged {
-            loan_id: loan.id.clone(),
-            reader_id: loan.reader_id.clone().unwrap_or_default(),
-            copy_id: loan.copy_id.clone(),
-            title: loan.title.clone(),
-            due_at: Some(timestamp(loan.due_at)),
-            due_date: loan.due_date.clone(),
-            by: by.to_owned(),
-            reason: reason.to_owned(),
-        })),
-    }
+    let payload = event::Payload::LoanChanged(LoanChanged {
+        loan_id: loan.id.clone(),
+        reader_id: loan.reader_id.clone().unwrap_or_default(),
+        copy_id: loan.copy_id.clone(),
+        title: loan.title.clone(),
+        due_at: Some(timestamp(loan.due_at)),
+        due_date: loan.due_date.clone(),
+        by: by.to_owned(),
+        reason: reason.to_owned(),
+    });
+    envelope(event_id, kind, &loan.school_id, Some(at), payload)
 }

@@ -17,11 +17,12 @@ use lectern_proto::circulation::v1::{
 };
 use tonic::{Code, Request, Response, Status};
 
+use crate::assess::Assessment;
 use crate::convert;
 use crate::db::rules;
 use crate::due;
 use crate::error::Error;
-use crate::grpc::{Assessment, Circulation};
+use crate::grpc::Circulation;
 use crate::policy::{self, Rule, RuleDraft, Scope};
 
 /// Operation names under which rule changes are remembered for retries.

@@ -11,6 +11,7 @@
 
 mod access;
 pub mod anonymize;
+mod assess;
 mod calendar;
 mod checkout;
 mod config;
