@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use lectern_proto::events::v1::event_sink_client::EventSinkClient;
 use lectern_proto::events::v1::{DeliverRequest, Event};
 use prost::Message;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tonic::transport::Channel;
 
 use crate::clock::SharedClock;
@@ -95,15 +95,22 @@ impl Default for RelayConfig {
     }
 }
 
-/// Wakes the relay when a transaction with events has committed.
-#[derive(Debug, Clone, Default)]
-pub struct RelayWaker(Arc<Notify>);
+/// Wakes the relay when a transaction with events has committed. Each
+/// subscriber's loop remembers which wake-ups it has seen, so one that
+/// comes while a loop is busy delivering is not lost to it.
+#[derive(Debug, Clone)]
+pub struct RelayWaker(Arc<watch::Sender<u64>>);
+
+impl Default for RelayWaker {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(0)))
+    }
+}
 
 impl RelayWaker {
     /// Tells the relay that events are waiting.
     pub fn wake(&self) {
-        self.0.notify_waiters();
-        self.0.notify_one();
+        self.0.send_modify(|wakes| *wakes = wakes.wrapping_add(1));
     }
 }
 
@@ -147,6 +154,7 @@ impl Relay {
 
     async fn run(self, subscriber: Subscriber, holder: String, shutdown: Shutdown) {
         let mut client = EventSinkClient::new(subscriber.channel.clone());
+        let mut woken = self.waker.0.subscribe();
         let mut backoff = self.config.retry_min;
         let stop = shutdown.wait();
         tokio::pin!(stop);
@@ -154,12 +162,17 @@ impl Relay {
             if shutdown.is_triggered() {
                 return;
             }
+            // Events committed before the wake-ups seen so far are found by
+            // this step; a wake-up from now on may be for newer ones.
+            woken.borrow_and_update();
             let wait = match self.step(&mut client, subscriber.name, &holder).await {
-                Ok(Step::Delivered) => {
+                Ok(Step::Delivered { full_batch: true }) => {
                     backoff = self.config.retry_min;
                     continue;
                 }
-                Ok(Step::Idle) => {
+                // A short batch was all there was: look again when woken,
+                // at once if that happened during the delivery.
+                Ok(Step::Delivered { full_batch: false } | Step::Idle) => {
                     backoff = self.config.retry_min;
                     Some(self.config.poll_interval)
                 }
@@ -178,7 +191,8 @@ impl Relay {
             };
             if let Some(wait) = wait {
                 tokio::select! {
-                    () = self.waker.0.notified() => {}
+                    // An error means the waker is gone; the poll still runs.
+                    _ = woken.changed() => {}
                     () = tokio::time::sleep(wait) => {}
                     () = &mut stop => return,
                 }
@@ -244,7 +258,7 @@ impl Relay {
                     accepted = response.into_inner().accepted,
                     "events delivered"
                 );
-                Ok(Step::Delivered)
+                Ok(Step::Delivered { full_batch: i64::try_from(count).unwrap_or(i64::MAX) >= batch_size })
             }
             Err(status) => {
                 let message = format!("{:?}: {}", status.code(), status.message());
@@ -272,7 +286,10 @@ impl Relay {
 }
 
 enum Step {
-    Delivered,
+    /// A batch went out; a full one may have more behind it.
+    Delivered {
+        full_batch: bool,
+    },
     Idle,
     NotHolder,
 }
