@@ -63,10 +63,10 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { server_url, name } = &self.cleanup {
-            if let Err(error) = drop_database(server_url, name) {
-                eprintln!("could not drop test database {name}: {error}");
-            }
+        if let Cleanup::Postgres { server_url, name } = &self.cleanup
+            && let Err(error) = drop_database(server_url, name)
+        {
+            eprintln!("could not drop test database {name}: {error}");
         }
     }
 }
