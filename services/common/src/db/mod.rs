@@ -12,9 +12,11 @@ pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -134,7 +136,11 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Pg),
+            Backend::Postgres => {
+                let mut connection = PgConnection::establish(&self.target)?;
+                connection.set_instrumentation(ConnectionWatch::default());
+                Ok(DbConnection::Pg(connection))
+            }
             Backend::Sqlite => {
                 let mut connection = SqliteConnection::establish(&self.target)?;
                 // WAL lets readers work while one station writes; FULL sync
@@ -164,12 +170,64 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
+    /// Runs when a connection leaves the pool. A PostgreSQL connection
+    /// that answered within [`TRUSTED_FOR`] is taken as it is: the round
+    /// trip of a `SELECT 1` before every piece of work was a fifth of the
+    /// statements of a check-out (docs/benchmarks.md).
     fn is_valid(&self, connection: &mut DbConnection) -> Result<(), Self::Error> {
+        if watch_of(connection).is_some_and(|watch| watch.answered_within(TRUSTED_FOR)) {
+            return Ok(());
+        }
         connection.batch_execute("SELECT 1").map_err(diesel::ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, connection: &mut DbConnection) -> bool {
-        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(connection)
+        watch_of(connection).is_some_and(|watch| watch.lost)
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(connection)
+    }
+}
+
+/// How long a PostgreSQL connection that just answered is trusted when it
+/// leaves the pool. One idle for longer (the server may have restarted
+/// meanwhile) is checked with a round trip first. A server that goes away
+/// within this time fails the next piece of work on each pooled
+/// connection once (as it fails the work in flight); the connection is
+/// then dropped and a new one made.
+const TRUSTED_FOR: Duration = Duration::from_secs(5);
+
+/// Watches a PostgreSQL connection's statements: when the server last
+/// answered, and whether it has closed the connection.
+#[derive(Debug, Default)]
+struct ConnectionWatch {
+    last_answer: Option<Instant>,
+    lost: bool,
+}
+
+impl ConnectionWatch {
+    fn answered_within(&self, trusted_for: Duration) -> bool {
+        !self.lost && self.last_answer.is_some_and(|at| at.elapsed() < trusted_for)
+    }
+}
+
+impl Instrumentation for ConnectionWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            match error {
+                Some(DieselError::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )) => self.lost = true,
+                // Any other answer, an error too, came from a live server.
+                _ => self.last_answer = Some(Instant::now()),
+            }
+        }
+    }
+}
+
+fn watch_of(connection: &mut DbConnection) -> Option<&mut ConnectionWatch> {
+    match connection {
+        DbConnection::Pg(connection) => connection.instrumentation().downcast_mut::<ConnectionWatch>(),
+        DbConnection::Sqlite(_) => None,
     }
 }
 
@@ -365,6 +423,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::{check_database_name, with_database};
+    use diesel::prelude::*;
 
     #[test]
     fn database_name_is_replaced() {
@@ -384,5 +443,46 @@ mod tests {
         for name in ["", "Lectern", "x; DROP DATABASE postgres", "a-b", &"a".repeat(64)] {
             assert!(check_database_name(name).is_err(), "{name:?} should be refused");
         }
+    }
+
+    /// The server ends a pooled connection (a restart, a failover, an
+    /// administrator): the pool replaces it, and work goes on.
+    #[test]
+    fn a_connection_the_server_ended_is_replaced() {
+        use diesel::sql_types::Integer;
+
+        #[derive(diesel::QueryableByName)]
+        struct Backend {
+            #[diesel(sql_type = Integer)]
+            pid: i32,
+        }
+        fn backend_pid(db: &super::Db) -> Result<i32, super::DbError> {
+            let mut connection = db.connection()?;
+            Ok(diesel::sql_query("SELECT pg_backend_pid() AS pid")
+                .get_result::<Backend>(&mut *connection)?
+                .pid)
+        }
+
+        let Some(server) = super::testing::postgres_server_url() else {
+            // SQLite files are never closed from outside.
+            return;
+        };
+        let database = super::testing::TestDatabase::create("poolwatch");
+        let db = super::Db::connect(database.url(), 1).expect("pool");
+        let first = backend_pid(&db).expect("a first answer");
+
+        let mut admin = PgConnection::establish(&server).expect("server");
+        // Waits (up to 5 s) until the server process has ended.
+        diesel::sql_query(format!("SELECT pg_terminate_backend({first}, 5000)"))
+            .execute(&mut admin)
+            .expect("ended");
+
+        // The connection answered a moment ago, so it leaves the pool
+        // unchecked and the next piece of work fails, as work in flight
+        // would have; the pool then drops it, and the work after runs on a
+        // new connection.
+        assert!(backend_pid(&db).is_err(), "the ended connection was used once");
+        let after = backend_pid(&db).expect("work goes on");
+        assert_ne!(after, first, "a new connection");
     }
 }
