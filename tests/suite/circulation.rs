@@ -6,7 +6,10 @@ use std::time::Duration;
 use chrono::{Days, Utc};
 use chrono_tz::Asia::Shanghai;
 use lectern_common::refusal::Reason;
-use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest, ListLoansRequest, LoanFilter};
+use lectern_proto::circulation::v1::{
+    CheckInRequest, CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, ListLoansRequest,
+    LoanFilter, LoanPeriodUnit,
+};
 use lectern_proto::notification::v1::{ListNoticesRequest, NoticeKind};
 use lectern_proto::reader::v1::CreateReaderBlockRequest;
 use tonic::Code;
@@ -228,4 +231,57 @@ async fn fifty_stations_racing_for_one_copy_lend_it_once() {
         }
     }
     assert_eq!(lent, 1);
+}
+
+/// A reader at the limit on one desk and a kiosk at the same moment: the
+/// limit counts loans made meanwhile, so the reader never holds more than
+/// the rule allows.
+#[tokio::test]
+async fn desks_racing_to_lend_to_one_reader_stop_at_the_limit() {
+    let suite = TestSuite::start().await;
+    let school = suite.school("XH-PRI", "徐汇区实验小学").await;
+    suite.student(&school, "R700001", "2030-07-31").await;
+    suite
+        .circulation()
+        .create_circulation_rule(suite.admin(CreateCirculationRuleRequest {
+            rule: Some(CirculationRule {
+                school_id: school.id.clone(),
+                reader_category: "student".into(),
+                loanable: true,
+                loan_period_unit: LoanPeriodUnit::Days.into(),
+                loan_period: 14,
+                renewal_period_days: 14,
+                hold_shelf_days: 7,
+                max_loans: Some(2),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }))
+        .await
+        .expect("a limit of two loans");
+    let title = suite.title("9787020008728", "西游记", "吴承恩").await;
+    let copies: Vec<String> = (1..=12).map(|number| format!("L{number:06}")).collect();
+    for copy in &copies {
+        suite.copy(&title, &school, copy).await;
+    }
+
+    let attempts: Vec<_> = copies
+        .iter()
+        .map(|copy| {
+            let mut circulation = suite.circulation();
+            let request = suite.admin(checkout("R700001", copy));
+            tokio::spawn(async move { circulation.check_out(request).await })
+        })
+        .collect();
+    let mut lent = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => lent += 1,
+            Err(status) => {
+                assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+                assert_eq!(lectern_common::refusal::reason_of(&status), Some(Reason::LoanLimitReached));
+            }
+        }
+    }
+    assert_eq!(lent, 2, "as many loans as the rule allows");
 }

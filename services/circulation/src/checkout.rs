@@ -167,17 +167,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
             .with("suspended_until", last_day),
         );
     }
-    if let Some(max) = terms.max_loans
-        && standing.loans.len() >= max as usize
-    {
-        problems.push(limit_reached(standing.loans.len(), max, None, rule));
-    }
-    if let (Some(max), Ok(copy)) = (terms.max_loans_of_item_type, copy) {
-        let loans = standing.loans_of(&copy.item_type);
-        if loans >= max as usize {
-            problems.push(limit_reached(loans, max, Some(&copy.item_type), rule));
-        }
-    }
+    problems.extend(loan_limits(&standing.loans, copy.ok().map(|copy| copy.item_type.as_str()), rule));
     let overdue_days = standing.longest_overdue_days(at, zone);
     if let Some(limit) = terms.block_when_overdue_days
         && overdue_days > i64::from(limit)
@@ -272,6 +262,26 @@ pub fn taken_for_other(barcode: &str, hold: &HoldRow) -> Refusal {
         format!("copy {barcode} is {where_} for another reader's hold"),
     )
     .with("hold_id", hold.id.clone())
+}
+
+/// The rule's limits on copies on loan, judged on the item types of the
+/// reader's open `loans`, for one more copy of `item_type` (if known): the
+/// total first, then the item type's.
+pub fn loan_limits<T>(loans: &[(String, T)], item_type: Option<&str>, rule: &Rule) -> Vec<Refusal> {
+    let terms = &rule.terms;
+    let mut reached = Vec::new();
+    if let Some(max) = terms.max_loans
+        && loans.len() >= max as usize
+    {
+        reached.push(limit_reached(loans.len(), max, None, rule));
+    }
+    if let (Some(max), Some(item_type)) = (terms.max_loans_of_item_type, item_type) {
+        let of_type = loans.iter().filter(|(loan_type, _)| loan_type == item_type).count();
+        if of_type >= max as usize {
+            reached.push(limit_reached(of_type, max, Some(item_type), rule));
+        }
+    }
+    reached
 }
 
 fn limit_reached(loans: usize, max: u32, item_type: Option<&str>, rule: &Rule) -> Refusal {

@@ -206,6 +206,7 @@ impl CirculationService for Circulation {
         .row();
 
         let fulfils = fulfils.clone();
+        let limits_rule = (!overriding).then(|| rule.clone());
         let outcome = self
             .db
             .write(move |connection| {
@@ -215,7 +216,13 @@ impl CirculationService for Circulation {
                 {
                     return Err(checkout::taken_for_other(&loan.copy_barcode, &hold).into());
                 }
-                let outcome = lending::record_checkout(connection, &loan, request_id.as_deref(), now)?;
+                let outcome = lending::record_checkout(
+                    connection,
+                    &loan,
+                    limits_rule.as_ref(),
+                    request_id.as_deref(),
+                    now,
+                )?;
                 if let (CheckOutOutcome::Lent(_), Some(hold)) = (&outcome, &fulfils) {
                     lending::fulfil_hold(connection, hold, &loan.checked_out_by, now)?;
                 }

@@ -15,6 +15,7 @@ use lectern_common::{ids, outbox};
 use lectern_proto::circulation::v1::{CheckInResponse, CheckOutResponse};
 
 use crate::calendar::day_text;
+use crate::checkout;
 use crate::convert::{self, utc};
 use crate::db::fees::FeeRow;
 use crate::db::holds::{self, HoldRow};
@@ -27,6 +28,7 @@ use crate::fines::{self, Lateness};
 use crate::history::HistoryRule;
 use crate::hold_shelf::{self, CopyAt};
 use crate::ledger;
+use crate::policy::Rule;
 
 /// The operation name under which check-out answers are remembered.
 pub const CHECK_OUT: &str = "CheckOut";
@@ -82,15 +84,26 @@ pub fn already_on_loan(open: &LoanRow) -> Refusal {
 }
 
 /// Lends a copy: stores `loan`, enqueues `loan.checked_out` and remembers
-/// the answer under `request_id`. Run inside `Db::write`.
+/// the answer under `request_id`. With `limits`, that rule's loan limits
+/// are judged again first, under the reader's lock: another desk may have
+/// lent to the same reader since the check-out was judged. Run inside
+/// `Db::write`.
 pub fn record_checkout(
     connection: &mut DbConnection,
     loan: &LoanRow,
+    limits: Option<&Rule>,
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<CheckOutOutcome, Error> {
     if let Some(answer) = previous_check_out(connection, request_id)? {
         return Ok(CheckOutOutcome::Repeated(answer));
+    }
+    if let (Some(rule), Some(reader_id)) = (limits, &loan.reader_id) {
+        db::lock_reader_for_lending(connection, reader_id)?;
+        let loans = db::open_loans_of_reader(connection, reader_id)?;
+        if let Some(reached) = checkout::loan_limits(&loans, Some(&loan.item_type), rule).into_iter().next() {
+            return Err(reached.into());
+        }
     }
     if let Some(open) = db::open_loan_for_copy(connection, &loan.copy_id)? {
         return Err(already_on_loan(&open).into());

@@ -32,7 +32,9 @@ fn with_rule(mut row: LoanRow, retention: &str, days: Option<i32>) -> LoanRow {
 
 async fn lend_and_return(db: &Db, row: LoanRow, lent_at: DateTime<Utc>, returned_at: DateTime<Utc>) {
     let lent = row.clone();
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, lent_at)).await.unwrap();
+    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, lent_at))
+        .await
+        .unwrap();
     let barcode = row.copy_barcode.clone();
     let outcome = db
         .write(move |connection| {
@@ -116,7 +118,7 @@ async fn an_open_loan_is_never_anonymized_by_the_job() {
     let at = now();
     let open = with_rule(loan("C0001", "reader-1", at), "never_keep", None);
     let lent = open.clone();
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
+    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at)).await.unwrap();
     let (_clock, shared) = clock_at(at + Duration::days(400));
     assert_eq!(anonymize_due_loans(&db, &shared).await.unwrap(), Some(0));
     assert_eq!(stored(&db, &open.id).await.reader_id.as_deref(), Some("reader-1"));

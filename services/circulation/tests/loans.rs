@@ -54,7 +54,7 @@ async fn twenty_stations_lending_one_copy_make_one_loan() {
             let db = db.clone();
             let loan = loan("C0001", &format!("reader-{station}"), at);
             tokio::spawn(async move {
-                db.write(move |connection| lending::record_checkout(connection, &loan, None, at)).await
+                db.write(move |connection| lending::record_checkout(connection, &loan, None, None, at)).await
             })
         })
         .collect();
@@ -92,7 +92,7 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
     let at = now();
     let lent = loan("C0001", "reader-1", at);
     let loan_id = lent.id.clone();
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
+    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at)).await.unwrap();
     assert_eq!(pending(&db, NOTIFICATION).await, 1);
     assert_eq!(pending(&db, CATALOG).await, 1);
 
@@ -179,7 +179,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
     let first = loan("C0001", "reader-1", at);
     let first_id = first.id.clone();
     let outcome = db
-        .write(move |connection| lending::record_checkout(connection, &first, Some("req-1"), at))
+        .write(move |connection| lending::record_checkout(connection, &first, None, Some("req-1"), at))
         .await
         .unwrap();
     assert!(matches!(outcome, CheckOutOutcome::Lent(_)));
@@ -187,7 +187,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
     // The desk retries after a timeout: a new loan draft, the same request id.
     let retry = loan("C0001", "reader-1", at + Duration::seconds(5));
     let outcome = db
-        .write(move |connection| lending::record_checkout(connection, &retry, Some("req-1"), at))
+        .write(move |connection| lending::record_checkout(connection, &retry, None, Some("req-1"), at))
         .await
         .unwrap();
     let CheckOutOutcome::Repeated(answer) = outcome else {

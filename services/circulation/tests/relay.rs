@@ -182,7 +182,9 @@ async fn every_event_reaches_every_subscriber_in_order() {
     let at = now();
     for barcode in ["C0001", "C0002"] {
         let lent = loan(barcode, "reader-1", at);
-        db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
+        db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at))
+            .await
+            .unwrap();
         waker.wake();
     }
     db.write(move |connection| {
@@ -225,7 +227,7 @@ async fn events_wait_while_a_subscriber_is_down() {
 
     let at = now();
     let lent = loan("C0001", "reader-1", at);
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, at)).await.unwrap();
+    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at)).await.unwrap();
     waker.wake();
 
     // The relay tries, fails, and keeps the event.

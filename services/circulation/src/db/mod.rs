@@ -294,6 +294,23 @@ pub fn open_loans_of_reader(
         .load(connection)
 }
 
+/// Takes the reader's lending lock until the transaction ends, so two
+/// desks lending to one reader at the same moment count the reader's loans
+/// one after the other. On SQLite the write transaction already holds the
+/// whole database.
+pub fn lock_reader_for_lending(connection: &mut DbConnection, reader_id: &str) -> QueryResult<()> {
+    match connection {
+        DbConnection::Pg(connection) => {
+            // Advisory locks of the two-key form, first key 1: lending.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(1, hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(reader_id)
+                .execute(connection)?;
+            Ok(())
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Gives an open loan a new due time, counting one more renewal. Returns
 /// false if the loan changed since it was read (returned, or renewed by
 /// another desk).
