@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use lectern_proto::circulation::v1::{Closure, ClosureKind, GetSchoolCalendarRequest, SchoolCalendar, Term};
 
 use super::Connection;
-use super::desk::{Desk, retrying};
+use super::desk::{Desk, request_id, retrying};
 use super::format::{here_minute, utc};
 use super::schools::school_id;
 use super::table::{Table, clean};
@@ -79,6 +79,9 @@ pub async fn run_calendar(command: CalendarCommand) -> anyhow::Result<()> {
             }
             let desk = Desk::open(&connection).await?;
             message.school_id = school_id(&desk, &school).await?;
+            // One id for the change: a retry after a lost answer cannot undo
+            // a change another desk made in between.
+            message.request_id = request_id();
             let client = desk.circulation();
             let calendar = retrying(|| {
                 let mut client = client.clone();

@@ -167,4 +167,40 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
         .expect("read again")
         .into_inner();
     assert_eq!(unchanged, set);
+
+    // A desk's change that is retried after another desk's change gets its
+    // first answer back and does not undo the other change.
+    let read = |suite: &TestSuite| {
+        let mut circulation = suite.circulation();
+        let request = suite.admin(GetSchoolCalendarRequest { school_id: school.id.clone() });
+        async move { circulation.get_school_calendar(request).await.expect("read").into_inner() }
+    };
+    let sundays = SchoolCalendar {
+        closed_weekdays: vec![7],
+        request_id: lectern_common::ids::new_id(),
+        ..wanted.clone()
+    };
+    let first = suite
+        .circulation()
+        .set_school_calendar(bearer(sundays.clone(), &librarian))
+        .await
+        .expect("Sundays only")
+        .into_inner();
+    assert_eq!(first.closed_weekdays, [7]);
+    let weekends = SchoolCalendar { request_id: lectern_common::ids::new_id(), ..wanted.clone() };
+    let second = suite
+        .circulation()
+        .set_school_calendar(bearer(weekends, &librarian))
+        .await
+        .expect("weekends again")
+        .into_inner();
+    assert_eq!(second.closed_weekdays, [6, 7]);
+    let retried = suite
+        .circulation()
+        .set_school_calendar(bearer(sundays, &librarian))
+        .await
+        .expect("the retry is answered")
+        .into_inner();
+    assert_eq!(retried, first, "the first answer again");
+    assert_eq!(read(&suite).await, second, "the later change stands");
 }

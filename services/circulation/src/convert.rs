@@ -107,6 +107,7 @@ pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolC
             .collect(),
         updated_by: stored.updated_by.clone(),
         updated_at: Some(timestamp(stored.updated_at)),
+        request_id: String::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::SubsecRound;
 use lectern_common::client::{dependency_status, with_bearer};
 use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
+use lectern_common::idempotency::{previous, remember};
 use lectern_common::identity::{
     Principal, Role, SubjectKind, TokenSource, principal, require_role, require_school, require_staff,
     require_staff_or_self,
@@ -37,6 +38,9 @@ use crate::error::Error;
 use crate::hold_shelf::CopyAt;
 use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
 use crate::{convert, due};
+
+/// The operation name under which calendar changes are remembered for retries.
+const SET_CALENDAR: &str = "SetSchoolCalendar";
 
 /// The circulation service's handlers.
 #[derive(Debug, Clone)]
@@ -451,12 +455,23 @@ impl CirculationService for Circulation {
             // Microseconds, as both databases keep them.
             updated_at: self.clock.now().trunc_subsecs(6).naive_utc(),
         };
-        let (write_id, to_store) = (school_id.clone(), stored.clone());
-        self.db
+        let request_id = validate::request_id("request_id", &request.request_id)?;
+        let answer = convert::calendar(&school_id, Some(&stored));
+        let (write_id, to_store, to_remember) = (school_id.clone(), stored.clone(), answer.clone());
+        let replaced = self
+            .db
             .write(move |connection| -> Result<_, Error> {
-                Ok(calendars::replace_calendar(connection, &write_id, &to_store)?)
+                if let Some(first) = previous(connection, SET_CALENDAR, request_id.as_deref())? {
+                    return Ok(Err(first));
+                }
+                calendars::replace_calendar(connection, &write_id, &to_store)?;
+                remember(connection, SET_CALENDAR, request_id.as_deref(), &to_remember, to_store.updated_at)?;
+                Ok(Ok(()))
             })
             .await?;
+        if let Err(first) = replaced {
+            return Ok(Response::new(first));
+        }
         tracing::info!(
             school.id = %school_id,
             closed_weekdays = stored.calendar.closed_weekdays.len(),
@@ -464,7 +479,7 @@ impl CirculationService for Circulation {
             terms = stored.calendar.terms.len(),
             "school calendar replaced"
         );
-        Ok(Response::new(convert::calendar(&school_id, Some(&stored))))
+        Ok(Response::new(answer))
     }
 
     async fn explain_check_out(
