@@ -149,12 +149,13 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
                 lectern::demo::load(&suite.gateway_url(), &admin.username, &admin.password).await?;
             lines.push(format!(
                 "  demo district:   {} schools, {} classes, {} readers, {} titles, {} copies, \
-                 {} open loans ({} overdue), loaded in {:.1} s",
+                 {} circulation rules, {} open loans ({} overdue), loaded in {:.1} s",
                 summary.schools,
                 summary.classes,
                 summary.readers,
                 summary.titles,
                 summary.copies,
+                summary.rules,
                 summary.open_loans,
                 summary.overdue_loans,
                 loading.elapsed().as_secs_f64()

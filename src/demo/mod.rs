@@ -1,6 +1,7 @@
 //! The demo district: two schools (libraries closed at weekends), their
 //! classes, 100 readers, ~240 titles in Chinese and English with copies at
-//! both libraries, and a few open and overdue loans. It is loaded through the gateway like any client would
+//! both libraries, each library's lending rules for students and teachers,
+//! and a few open and overdue loans. It is loaded through the gateway like any client would
 //! load it, so a demo start also exercises the whole suite.
 
 mod data;
@@ -15,7 +16,9 @@ use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{CreateCopyRequest, CreateShelfLocationRequest, CreateTitleRequest};
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
-use lectern_proto::circulation::v1::{CheckOutRequest, SchoolCalendar};
+use lectern_proto::circulation::v1::{
+    CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, LoanPeriodUnit, SchoolCalendar,
+};
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
@@ -41,6 +44,8 @@ const PARALLEL: usize = 8;
 pub struct DemoSummary {
     /// Schools created.
     pub schools: usize,
+    /// Circulation rules set (the schools' own, besides the district default).
+    pub rules: usize,
     /// Classes created.
     pub classes: usize,
     /// Readers registered.
@@ -173,6 +178,22 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
             .set_school_calendar(with_bearer(calendar, token, DEADLINE))
             .await
             .with_context(|| format!("setting the calendar of school {code}"))?;
+    }
+
+    // Each library's own rules: students 5 books for 14 days, teachers 10
+    // for 30, both renewable; no fines, as in most schools.
+    for (code, school_id) in &school_ids {
+        for rule in demo_rules(school_id) {
+            circulation
+                .create_circulation_rule(with_bearer(
+                    CreateCirculationRuleRequest { rule: Some(rule), request_id: String::new() },
+                    token,
+                    DEADLINE,
+                ))
+                .await
+                .with_context(|| format!("setting the circulation rules of school {code}"))?;
+            summary.rules += 1;
+        }
     }
 
     let mut class_ids = HashMap::new();
@@ -358,6 +379,26 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
     summary.open_loans = open;
     summary.overdue_loans = overdue;
     Ok(summary)
+}
+
+/// A school's rules for students and for teachers.
+fn demo_rules(school_id: &str) -> [CirculationRule; 2] {
+    let rule = |name: &str, category: &str, days: i32, max_loans: i32| CirculationRule {
+        school_id: school_id.to_owned(),
+        reader_category: category.to_owned(),
+        name: name.to_owned(),
+        loanable: true,
+        loan_period_unit: LoanPeriodUnit::Days.into(),
+        loan_period: days,
+        max_loans: Some(max_loans),
+        renewals: 2,
+        renewal_period_days: days,
+        no_renewal_when_held: true,
+        hold_shelf_days: 7,
+        max_holds: 3,
+        ..Default::default()
+    };
+    [rule("学生", "student", 14, 5), rule("教师", "teacher", 30, 10)]
 }
 
 /// A few loans at the primary school: some taken today, some a month ago

@@ -3,7 +3,9 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use lectern_proto::catalog::v1::SearchTitlesRequest;
-use lectern_proto::circulation::v1::{GetSchoolCalendarRequest, ListLoansRequest};
+use lectern_proto::circulation::v1::{
+    GetSchoolCalendarRequest, ListCirculationRulesRequest, ListLoansRequest,
+};
 use lectern_proto::reader::v1::{ListSchoolsRequest, LookupReaderRequest};
 
 use crate::harness::{TestSuite, bearer};
@@ -15,6 +17,7 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .await
         .expect("demo loads");
     assert_eq!(summary.schools, 2);
+    assert_eq!(summary.rules, 4, "students' and teachers' rules at each school");
     assert_eq!(summary.readers, 100);
     assert!(summary.titles >= 200, "{summary:?}");
     assert!(summary.copies > summary.titles, "{summary:?}");
@@ -83,6 +86,24 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
     assert_eq!(calendar.closed_weekdays, [6, 7]);
     let due = NaiveDate::parse_from_str(&loans.loans[0].due_date, "%Y-%m-%d").unwrap();
     assert!(!matches!(due.weekday(), Weekday::Sat | Weekday::Sun), "due on {due}");
+
+    // The loan was made under the school's rule for students.
+    let rules = suite
+        .circulation()
+        .list_circulation_rules(bearer(
+            ListCirculationRulesRequest { school_id: reader.school_id.clone() },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .rules;
+    let students = rules
+        .iter()
+        .find(|rule| rule.school_id == reader.school_id && rule.reader_category == "student")
+        .expect("the school's rule for students");
+    assert_eq!((students.loan_period, students.max_loans), (14, Some(5)));
+    assert_eq!(loans.loans[0].rule_id, students.id);
 
     // A second load into the same district is refused.
     assert!(lectern::demo::load_as(&suite.channel, &token).await.is_err());
