@@ -174,36 +174,54 @@ impl Circulation {
         loan_id: &str,
         copy_barcode: &str,
     ) -> Result<LoanRow, Status> {
-        let loan_id = ids::parse_optional_id("loan_id", loan_id)?;
-        let copy_barcode = match copy_barcode.trim() {
-            "" => None,
-            barcode => Some(validate::barcode("copy_barcode", barcode)?),
-        };
-        if loan_id.is_some() == copy_barcode.is_some() {
-            return Err(validate::FieldError::new(
-                "loan_id",
-                "give the loan id or the copy barcode, not both",
-            )
-            .into());
-        }
-        let loan = self
-            .db
-            .run(move |connection| -> Result<_, Error> {
-                Ok(match (&loan_id, &copy_barcode) {
-                    (Some(id), _) => db::find_loan(connection, id)?,
-                    (None, Some(barcode)) => db::open_loan_for_barcode(connection, barcode)?,
-                    (None, None) => None,
-                })
-            })
-            .await?
-            .ok_or_else(|| {
-                Refusal::new(Code::NotFound, Reason::LoanNotFound, "no loan has this id or copy barcode")
-            })?;
+        let loan = self.find_loan(LoanRef::parse(loan_id, copy_barcode)?).await?;
         require_school(caller, &loan.school_id)?;
         if loan.returned_at.is_some() {
             return Err(not_on_loan().into());
         }
         Ok(loan)
+    }
+
+    /// The loan `reference` names: by id, or the open loan of the copy.
+    pub(crate) async fn find_loan(&self, reference: LoanRef) -> Result<LoanRow, Status> {
+        self.db
+            .run(move |connection| -> Result<_, Error> {
+                Ok(match reference {
+                    LoanRef::Id(id) => db::find_loan(connection, &id)?,
+                    LoanRef::CopyBarcode(barcode) => db::open_loan_for_barcode(connection, &barcode)?,
+                })
+            })
+            .await?
+            .ok_or_else(|| {
+                Refusal::new(Code::NotFound, Reason::LoanNotFound, "no loan has this id or copy barcode")
+                    .into()
+            })
+    }
+}
+
+/// How a request names a loan: by its id or by its copy's barcode.
+#[derive(Debug, Clone)]
+pub(crate) enum LoanRef {
+    Id(String),
+    CopyBarcode(String),
+}
+
+impl LoanRef {
+    /// Exactly one of `loan_id` and `copy_barcode`, checked.
+    pub(crate) fn parse(loan_id: &str, copy_barcode: &str) -> Result<Self, Status> {
+        let loan_id = ids::parse_optional_id("loan_id", loan_id)?;
+        let copy_barcode = match copy_barcode.trim() {
+            "" => None,
+            barcode => Some(validate::barcode("copy_barcode", barcode)?),
+        };
+        match (loan_id, copy_barcode) {
+            (Some(id), None) => Ok(Self::Id(id)),
+            (None, Some(barcode)) => Ok(Self::CopyBarcode(barcode)),
+            _ => {
+                Err(validate::FieldError::new("loan_id", "give the loan id or the copy barcode, not both")
+                    .into())
+            }
+        }
     }
 }
 

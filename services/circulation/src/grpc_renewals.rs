@@ -25,6 +25,7 @@ use crate::due::Due;
 use crate::error::Error;
 use crate::events::{self, LOAN_SUBSCRIBERS};
 use crate::grpc::Circulation;
+use crate::grpc_loan_changes::LoanRef;
 use crate::holds;
 use crate::policy::{DISTRICT_DEFAULT_ID, Terms};
 use crate::renewal::{self, RenewalCase};
@@ -43,18 +44,7 @@ impl Circulation {
         let caller = principal(&request)?;
         may_renew(&caller)?;
         let request = request.into_inner();
-        let loan_id = ids::parse_optional_id("loan_id", &request.loan_id)?;
-        let copy_barcode = match request.copy_barcode.trim() {
-            "" => None,
-            barcode => Some(validate::barcode("copy_barcode", barcode)?),
-        };
-        if loan_id.is_some() == copy_barcode.is_some() {
-            return Err(validate::FieldError::new(
-                "loan_id",
-                "give the loan id or the copy barcode, not both",
-            )
-            .into());
-        }
+        let reference = LoanRef::parse(&request.loan_id, &request.copy_barcode)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let replay_id = request_id.clone();
         let answered = self
@@ -66,19 +56,7 @@ impl Circulation {
         if let Some(answer) = answered {
             return Ok(Response::new(answer));
         }
-        let loan = self
-            .db
-            .run(move |connection| -> Result<_, Error> {
-                Ok(match (&loan_id, &copy_barcode) {
-                    (Some(id), _) => db::find_loan(connection, id)?,
-                    (None, Some(barcode)) => db::open_loan_for_barcode(connection, barcode)?,
-                    (None, None) => None,
-                })
-            })
-            .await?
-            .ok_or_else(|| {
-                Refusal::new(Code::NotFound, Reason::LoanNotFound, "no open loan has this id or copy barcode")
-            })?;
+        let loan = self.find_loan(reference).await?;
         may_renew_loan(&caller, &loan)?;
         let reader = self.borrower(&caller, &loan).await?;
         let now = self.clock.now();
