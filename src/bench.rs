@@ -169,7 +169,7 @@ fn import_bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
     let file = synthetic::marc::file(args.records).context("writing the synthetic MARC file")?;
     let options = ImportOptions {
         format: Format::Iso2709,
-        school_id: Some(lectern_common::ids::new_id()),
+        school_id: Some(lectern_core::ids::new_id()),
         dry_run: false,
         pool_only: false,
         holdings: None,

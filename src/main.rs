@@ -129,7 +129,7 @@ fn is_closed_stdout(message: &str) -> bool {
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let telemetry = lectern_common::telemetry::init("lectern", "warn").map_err(anyhow::Error::msg)?;
+    let telemetry = lectern_core::telemetry::init("lectern", "warn").map_err(anyhow::Error::msg)?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
     let service_key = service_key(&args.data_dir)?;
@@ -179,7 +179,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     lines.push("Press Ctrl-C to stop.".into());
     println!("\n{}", lines.join("\n"));
 
-    lectern_common::shutdown::signal().await;
+    lectern_core::shutdown::signal().await;
     let stopped = suite.shutdown().await;
     telemetry.shutdown().await;
     stopped.context("stopping the suite")?;

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use lectern_common::clock::SharedClock;
-use lectern_common::config::ServiceSettings;
 use lectern_common::outbox::RelayConfig;
-use lectern_common::server::ServeError;
-use lectern_common::shutdown::Shutdown;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock::SharedClock;
+use lectern_core::server::ServeError;
+use lectern_core::shutdown::Shutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -73,10 +73,10 @@ impl SuiteConfig {
             databases,
             gateway_listen,
             service_key,
-            clock: lectern_common::clock::system(),
+            clock: lectern_core::clock::system(),
             relay: RelayConfig::default(),
             anonymize_interval: Duration::from_secs(3600),
-            revocation_refresh: lectern_common::config::DEFAULT_REVOCATION_REFRESH,
+            revocation_refresh: lectern_core::config::DEFAULT_REVOCATION_REFRESH,
         }
     }
 }
@@ -165,7 +165,7 @@ impl Suite {
             catalog_url,
             circulation_url,
             notification_url,
-            client: lectern_common::client::ClientConfig::default(),
+            client: lectern_core::client::ClientConfig::default(),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
             revocation_refresh: config.revocation_refresh,

@@ -4,7 +4,7 @@
 //! and is the map in `docs/permissions.md`. A method not listed here is not
 //! exposed: adding a method to a .proto means adding its line here.
 
-use lectern_common::identity::{Principal, Role, SubjectKind};
+use lectern_core::identity::{Principal, Role, SubjectKind};
 
 /// Who may call a method through the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

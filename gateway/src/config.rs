@@ -3,10 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lectern_common::client::ClientConfig;
-use lectern_common::clock::SharedClock;
-use lectern_common::config::{self, ConfigError, ports};
-use lectern_common::process::ServerConfig;
+use lectern_core::client::ClientConfig;
+use lectern_core::clock::SharedClock;
+use lectern_core::config::{self, ConfigError, ports};
+use lectern_core::process::ServerConfig;
 
 /// How the gateway runs and where the services are.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ impl ServerConfig for Config {
                 "LECTERN_REVOCATION_REFRESH_MS",
                 config::DEFAULT_REVOCATION_REFRESH,
             )?,
-            clock: lectern_common::clock::system(),
+            clock: lectern_core::clock::system(),
         })
     }
 

@@ -11,8 +11,8 @@ use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use http::{Request, Response};
-use lectern_common::identity::Principal;
-use lectern_common::refusal::{Reason, Refusal};
+use lectern_core::identity::Principal;
+use lectern_core::refusal::{Reason, Refusal};
 use tonic::body::Body;
 use tonic::transport::Channel;
 use tower::{Service, ServiceExt as _};
@@ -90,7 +90,7 @@ impl Service<Request<Body>> for Forwarder {
         }
         // The service is a child of the gateway's span in the trace.
         let mut metadata = tonic::metadata::MetadataMap::from_headers(std::mem::take(request.headers_mut()));
-        lectern_common::telemetry::inject_context(&mut metadata);
+        lectern_core::telemetry::inject_context(&mut metadata);
         *request.headers_mut() = metadata.into_headers();
         Box::pin(async move {
             match upstream.channel.oneshot(request).await {

@@ -1,9 +1,9 @@
 //! `lectern.gateway.v1.GatewayService`: the calls that belong to the edge.
 
-use lectern_common::client::{dependency_status, with_deadline};
-use lectern_common::clock::SharedClock;
-use lectern_common::identity::principal;
-use lectern_common::validate::FieldError;
+use lectern_core::client::{dependency_status, with_deadline};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::principal;
+use lectern_core::validate::FieldError;
 use lectern_proto::gateway::v1::gateway_service_server::GatewayService;
 use lectern_proto::gateway::v1::{WhoAmIRequest, WhoAmIResponse};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;

@@ -11,10 +11,10 @@ mod config;
 pub mod forward;
 mod grpc;
 
-use lectern_common::client::channel;
-use lectern_common::identity::{PublicMethods, remote_verifier};
-use lectern_common::server::{ServeError, ServeOptions};
-use lectern_common::shutdown::Shutdown;
+use lectern_core::client::channel;
+use lectern_core::identity::{PublicMethods, remote_verifier};
+use lectern_core::server::{ServeError, ServeOptions};
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::gateway::v1::gateway_service_server::GatewayServiceServer;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use tokio::net::TcpListener;
@@ -69,5 +69,5 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         drain_delay: config.drain_delay,
         shutdown_grace: config.shutdown_grace,
     };
-    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+    lectern_core::server::serve(listener, routes, options, shutdown.wait()).await
 }

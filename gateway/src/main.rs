@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    lectern_common::process::main("lectern-gateway", "gateway", lectern_gateway::serve, None)
+    lectern_core::process::main("lectern-gateway", "gateway", lectern_gateway::serve, None)
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use chrono::{DateTime, Utc};
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::stocktake_service_client::StocktakeServiceClient;
@@ -51,7 +51,7 @@ pub fn request<T>(message: T, token: Option<&str>) -> Request<T> {
     let mut request = Request::new(message);
     request.set_timeout(CALL_TIMEOUT);
     if let Some(token) = token {
-        lectern_common::client::set_bearer(request.metadata_mut(), token);
+        lectern_core::client::set_bearer(request.metadata_mut(), token);
     }
     request
 }
@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_refused_refresh_means_the_session_is_over_but_an_outage_does_not() {
-        use lectern_common::refusal::Refusal;
+        use lectern_core::refusal::Refusal;
 
         let ended: Status = Refusal::new(Code::Unauthenticated, Reason::SessionEnded, "ended").into();
         assert!(session_over(&ended));

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
@@ -101,8 +101,7 @@ pub async fn sign_in(
 /// Turns a failed sign-in into words. A plain UNAUTHENTICATED here means
 /// wrong credentials, not an expired session.
 fn login_failure(status: &tonic::Status, server: &str) -> anyhow::Error {
-    if lectern_common::refusal::Refusal::from_status(status).is_none()
-        && status.code() == Code::Unauthenticated
+    if lectern_core::refusal::Refusal::from_status(status).is_none() && status.code() == Code::Unauthenticated
     {
         return anyhow!("sign-in refused: {}", super::table::clean(status.message()));
     }

@@ -5,7 +5,7 @@
 
 use std::error::Error as _;
 
-use lectern_common::refusal::{Reason, Refusal};
+use lectern_core::refusal::{Reason, Refusal};
 use tonic::{Code, Status};
 
 use super::table::clean;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use futures::{StreamExt as _, TryStreamExt as _};
-use lectern_common::client::with_bearer;
+use lectern_core::client::with_bearer;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{CreateCopyRequest, CreateShelfLocationRequest, CreateTitleRequest};
@@ -424,7 +424,7 @@ async fn lend(
                 CheckOutRequest {
                     reader_card_barcode: reader.card_barcode.clone(),
                     copy_barcode: copy.clone(),
-                    request_id: lectern_common::ids::new_id(),
+                    request_id: lectern_core::ids::new_id(),
                     occurred_at: Some(prost_types::Timestamp { seconds: when.timestamp(), nanos: 0 }),
                     ..Default::default()
                 },

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
-use lectern_common::refusal::Reason;
+use lectern_core::identity::{Grant, Role, SigningKey, TokenSigner};
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
@@ -36,7 +36,7 @@ async fn every_call_without_a_valid_token_is_unauthenticated() {
     );
 
     // Well-formed, but signed by a key this district never issued.
-    let clock = lectern_common::clock::system();
+    let clock = lectern_core::clock::system();
     let stranger = TokenSigner::new(SigningKey::generate(clock.now()).unwrap(), clock);
     let (forged, _) = stranger
         .sign(&Grant::staff("intruder", Role::DistrictAdmin, Vec::new()), chrono::Duration::minutes(5))
@@ -197,7 +197,7 @@ async fn wrong_passwords_lock_an_account_and_the_audit_log_shows_it() {
         Code::PermissionDenied,
         Reason::AccountLocked,
     );
-    let refusal = lectern_common::refusal::Refusal::from_status(&status).unwrap();
+    let refusal = lectern_core::refusal::Refusal::from_status(&status).unwrap();
     assert!(refusal.metadata.contains_key("locked_until"), "{refusal:?}");
     assert_refused(
         suite.login("admin", crate::harness::ADMIN_PASSWORD).await,

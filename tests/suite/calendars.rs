@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Shanghai;
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CheckOutRequest, Closure, ClosureKind, GetLoanRequest, GetSchoolCalendarRequest, SchoolCalendar, Term,
 };
@@ -177,7 +177,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
     };
     let sundays = SchoolCalendar {
         closed_weekdays: vec![7],
-        request_id: lectern_common::ids::new_id(),
+        request_id: lectern_core::ids::new_id(),
         ..wanted.clone()
     };
     let first = suite
@@ -187,7 +187,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
         .expect("Sundays only")
         .into_inner();
     assert_eq!(first.closed_weekdays, [7]);
-    let weekends = SchoolCalendar { request_id: lectern_common::ids::new_id(), ..wanted.clone() };
+    let weekends = SchoolCalendar { request_id: lectern_core::ids::new_id(), ..wanted.clone() };
     let second = suite
         .circulation()
         .set_school_calendar(bearer(weekends, &librarian))

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{Days, Utc};
 use chrono_tz::Asia::Shanghai;
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CheckInRequest, CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, ListLoansRequest,
     LoanFilter, LoanPeriodUnit,
@@ -165,7 +165,7 @@ async fn check_out_refuses_unknown_expired_and_blocked_with_reasons() {
         Code::FailedPrecondition,
         Reason::ReaderBlocked,
     );
-    let refusal = lectern_common::refusal::Refusal::from_status(&status).unwrap();
+    let refusal = lectern_core::refusal::Refusal::from_status(&status).unwrap();
     assert_eq!(refusal.metadata.get("block_reason").map(String::as_str), Some("书损坏，请找图书管理员"));
 
     // None of the refusals lent anything: the copy is still free.
@@ -226,7 +226,7 @@ async fn fifty_stations_racing_for_one_copy_lend_it_once() {
             Ok(_) => lent += 1,
             Err(status) => {
                 assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
-                assert_eq!(lectern_common::refusal::reason_of(&status), Some(Reason::CopyAlreadyOnLoan));
+                assert_eq!(lectern_core::refusal::reason_of(&status), Some(Reason::CopyAlreadyOnLoan));
             }
         }
     }
@@ -279,7 +279,7 @@ async fn desks_racing_to_lend_to_one_reader_stop_at_the_limit() {
             Ok(_) => lent += 1,
             Err(status) => {
                 assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
-                assert_eq!(lectern_common::refusal::reason_of(&status), Some(Reason::LoanLimitReached));
+                assert_eq!(lectern_core::refusal::reason_of(&status), Some(Reason::LoanLimitReached));
             }
         }
     }

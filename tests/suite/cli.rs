@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lectern::cli::{Connection, Desk, YearEndArgs, sign_in, sign_out, year_end};
-use lectern_common::clock::Clock as _;
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_core::clock::Clock as _;
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Status;

@@ -4,7 +4,7 @@
 //! withdrawn) while circulation follows the status; what makes no sense,
 //! and what belongs to another school, is refused.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::{
     Availability, BrowseShelfRequest, ChangeCopyStatusRequest, Contributor, CopyStatus, CreateCopyRequest,
     CreateItemTypeRequest, CreateShelfLocationRequest, CreateTitleRequest, GetCopyHistoryRequest,

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CheckInRequest, CheckOutRequest, GetLoanRequest, ListLoansRequest, Loan, LoanFilter,
 };
@@ -227,11 +227,11 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
         channel: ContactChannel::Phone.into(),
         value: "13900000001".into(),
         label: "妈妈".into(),
-        request_id: lectern_common::ids::new_id(),
+        request_id: lectern_core::ids::new_id(),
     };
     profiles.create_reader_contact(suite.admin(add_phone.clone())).await.unwrap();
     let on_phone = suite.reader_signed_in(&student, "0427").await;
-    let request_id = lectern_common::ids::new_id();
+    let request_id = lectern_core::ids::new_id();
     let erase_request =
         || suite.admin(EraseReaderRequest { reader_id: student.id.clone(), request_id: request_id.clone() });
     let erased = suite.readers().erase_reader(erase_request()).await.unwrap().into_inner();
@@ -302,7 +302,7 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
         card_barcode: "R0009".into(),
         name: "张三".into(),
         category: "student".into(),
-        request_id: lectern_common::ids::new_id(),
+        request_id: lectern_core::ids::new_id(),
         ..Default::default()
     };
     let registered =

@@ -2,7 +2,7 @@
 //! event delivered twice is stored once, and anonymization and erasure
 //! events take notices away.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::events::v1::event_sink_client::EventSinkClient;
 use lectern_proto::events::v1::{DeliverRequest, Event, LoanAnonymized, LoanCheckedOut, ReaderErased, event};
 use lectern_proto::notification::v1::ListNoticesRequest;
@@ -33,15 +33,15 @@ async fn an_event_delivered_twice_makes_one_notice() {
         .into_inner()
         .access_token;
 
-    let reader_id = lectern_common::ids::new_id();
+    let reader_id = lectern_core::ids::new_id();
     let checked_out = Event {
-        id: lectern_common::ids::new_id(),
+        id: lectern_core::ids::new_id(),
         r#type: "loan.checked_out".into(),
         occurred_at: Some(prost_types::Timestamp { seconds: chrono::Utc::now().timestamp(), nanos: 0 }),
-        school_id: lectern_common::ids::new_id(),
+        school_id: lectern_core::ids::new_id(),
         source: "circulation".into(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
-            loan_id: lectern_common::ids::new_id(),
+            loan_id: lectern_core::ids::new_id(),
             reader_id: reader_id.clone(),
             title: "青铜葵花".into(),
             due_date: "2026-12-12".into(),
@@ -94,12 +94,12 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
         .unwrap()
         .into_inner()
         .access_token;
-    let reader_id = lectern_common::ids::new_id();
+    let reader_id = lectern_core::ids::new_id();
     let event = |payload| Event {
-        id: lectern_common::ids::new_id(),
+        id: lectern_core::ids::new_id(),
         r#type: "test".into(),
         occurred_at: None,
-        school_id: lectern_common::ids::new_id(),
+        school_id: lectern_core::ids::new_id(),
         source: "circulation".into(),
         payload: Some(payload),
     };
@@ -112,7 +112,7 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
             ..Default::default()
         }))
     };
-    let (first, second) = (lectern_common::ids::new_id(), lectern_common::ids::new_id());
+    let (first, second) = (lectern_core::ids::new_id(), lectern_core::ids::new_id());
     let mut sink = EventSinkClient::new(direct(&suite, "notification").await);
     let deliver = |events: Vec<Event>| bearer(DeliverRequest { events }, &service_token);
     sink.deliver(deliver(vec![loan(&first), loan(&second)])).await.unwrap();

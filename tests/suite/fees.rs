@@ -6,8 +6,8 @@
 //! fee or a whole class's.
 
 use chrono::{Datelike, Days, Weekday};
-use lectern_common::clock::Clock as _;
-use lectern_common::refusal::Reason;
+use lectern_core::clock::Clock as _;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     ChargeFeeRequest, CheckInRequest, CirculationRule, CreateCirculationRuleRequest, FeeEntryKind, FeeKind,
     GetReaderObligationsRequest, ListFeesRequest, LoanPeriodUnit, PayFeesRequest, SchoolCalendar,
@@ -164,7 +164,7 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         reader_id: first.id.clone(),
         amount: expected_fine + 100,
         fee_id: String::new(),
-        request_id: lectern_common::ids::new_id(),
+        request_id: lectern_core::ids::new_id(),
     };
     let paid = circulation.pay_fees(bearer(pay.clone(), &assistant)).await.expect("paid").into_inner();
     assert_eq!(paid.balance, 200);

@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lectern::suite::{Databases, Suite, SuiteConfig};
-use lectern_common::clock::{Clock as _, ManualClock};
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_core::clock::{Clock as _, ManualClock};
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequest, Title};
@@ -281,7 +281,7 @@ pub fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -
 /// A request with `token` as bearer.
 pub fn bearer<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
-    lectern_common::client::set_bearer(request.metadata_mut(), token);
+    lectern_core::client::set_bearer(request.metadata_mut(), token);
     request
 }
 

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CancelHoldRequest, CheckInRequest, CheckOutRequest, Hold, HoldStatus, ListHoldsRequest,
     ListPullListRequest, PlaceHoldRequest, RenewRequest,
@@ -247,7 +247,7 @@ async fn two_readers_racing_for_the_last_copy_a_hold_waits_for() {
                 result.expect("the reader in line borrows it");
             }
             (card, Err(status)) => {
-                let reason = lectern_common::refusal::reason_of(&status);
+                let reason = lectern_core::refusal::reason_of(&status);
                 assert!(
                     matches!(reason, Some(Reason::HeldForAnotherReader | Reason::CopyAlreadyOnLoan)),
                     "{card}: {status:?}"

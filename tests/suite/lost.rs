@@ -5,8 +5,8 @@
 //! a librarian moves a due day with a reason.
 
 use chrono::Duration;
-use lectern_common::clock::Clock as _;
-use lectern_common::refusal::Reason;
+use lectern_core::clock::Clock as _;
+use lectern_core::refusal::Reason;
 use std::time::Duration as StdDuration;
 
 use lectern_proto::catalog::v1::{CopyStatus, CreateCopyRequest, LookupCopyRequest, Money};

@@ -7,7 +7,7 @@
 
 use lectern_biblio::marc::samples::{cnmarc, marc21};
 use lectern_biblio::marc::{self, iso2709, to_bib};
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::marc_service_client::MarcServiceClient;
 use lectern_proto::catalog::v1::{
     ExportMarcRequest, ImportMarcOptions, ImportMarcRequest, ImportMarcResponse, IntakeIsbnRequest,

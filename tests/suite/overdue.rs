@@ -1,8 +1,8 @@
 //! The desk's overdue and due-soon lists: per school, optionally per class,
 //! longest overdue first, paged; they follow the clock as loans fall due.
 
-use lectern_common::clock::Clock as _;
-use lectern_common::refusal::Reason;
+use lectern_core::clock::Clock as _;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{CheckOutRequest, ListOverdueLoansRequest, Loan};
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Code;

@@ -2,7 +2,7 @@
 //! and read them, the reader reads their own, another school's librarian
 //! is refused.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::{
     ContactChannel, ContactWho, CreateReaderContactRequest, ListReaderContactsRequest, StaffRole,

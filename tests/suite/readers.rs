@@ -1,7 +1,7 @@
 //! Finding readers at the desk: by part of the name, card or student
 //! number, within a school and optionally a class.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::{CreateClassRequest, CreateReaderRequest, SearchReadersRequest};
 use tonic::Code;
 

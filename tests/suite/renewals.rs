@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use lectern_common::clock::Clock as _;
-use lectern_common::refusal::Reason;
+use lectern_core::clock::Clock as _;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CirculationRule, CreateCirculationRuleRequest, LoanPeriodUnit, RenewAllRequest, RenewRequest,
 };
@@ -65,7 +65,7 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
 
     // From the reader's phone: renewed for 10 days from today, once.
     let phone = suite.reader_signed_in(&reader, "1357").await;
-    let request_id = lectern_common::ids::new_id();
+    let request_id = lectern_core::ids::new_id();
     let renewed = circulation
         .renew(bearer(renew("N700001", &request_id), &phone))
         .await

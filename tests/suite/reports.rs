@@ -4,7 +4,7 @@
 //! class and grade does not change what the report says about the past.
 
 use chrono::Duration;
-use lectern_common::clock::Clock as _;
+use lectern_core::clock::Clock as _;
 use lectern_proto::catalog::v1::CreateCopyRequest;
 use lectern_proto::circulation::v1::{CheckInRequest, GetReadingReportRequest, ReadingReport};
 use lectern_proto::reader::v1::school_year_service_client::SchoolYearServiceClient;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
 use lectern_proto::reader::v1::{
     ImportRosterRequest, RosterFile, RosterFormat, RosterReport, SearchReadersRequest, StaffRole,

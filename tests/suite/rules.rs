@@ -5,8 +5,8 @@
 //! version they were made under.
 
 use chrono::Duration;
-use lectern_common::clock::Clock as _;
-use lectern_common::refusal::Reason;
+use lectern_core::clock::Clock as _;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::CreateCopyRequest;
 use lectern_proto::circulation::v1::{
     CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, DeleteCirculationRuleRequest,
@@ -146,7 +146,7 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         block_when_overdue_days: Some(3),
         ..students.clone()
     };
-    let request_id = lectern_common::ids::new_id();
+    let request_id = lectern_core::ids::new_id();
     let created = circulation
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest { rule: Some(student_rule.clone()), request_id: request_id.clone() },

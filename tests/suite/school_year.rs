@@ -1,7 +1,7 @@
 //! Year-end promotion through the gateway: a school's librarian previews
 //! and applies it; an assistant may not, not even preview.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::school_year_service_client::SchoolYearServiceClient;
 use lectern_proto::reader::v1::{
     CreateClassRequest, CreateReaderRequest, GetReaderRequest, ReaderStatus, StaffRole, YearEndRequest,

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::{
     CreateCopyRequest, CreateTitleRequest, GetCopyRequest, ListCopiesRequest, LookupCopyRequest,
     SearchTitlesRequest,

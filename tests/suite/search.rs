@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::{Availability, CreateTitleRequest, SearchHit, SearchTitlesRequest};
 use lectern_proto::circulation::v1::CheckOutRequest;
 use tonic::Code;

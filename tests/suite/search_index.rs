@@ -363,10 +363,10 @@ async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, pa
     let address = suite.suite.address("catalog").unwrap();
     let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
     let event = Event {
-        id: lectern_common::ids::new_id(),
+        id: lectern_core::ids::new_id(),
         r#type: kind.into(),
         occurred_at: Some(prost_types::Timestamp {
-            seconds: lectern_common::clock::Clock::now(&suite.clock).timestamp(),
+            seconds: lectern_core::clock::Clock::now(&suite.clock).timestamp(),
             nanos: 0,
         }),
         school_id: school.id.clone(),
@@ -435,7 +435,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
         &school,
         "hold.ready",
         event::Payload::HoldReady(HoldReady {
-            hold_id: lectern_common::ids::new_id(),
+            hold_id: lectern_core::ids::new_id(),
             copy_id: on_hold,
             title_id: title.id.clone(),
             pickup_school_id: school.id.clone(),
@@ -451,10 +451,10 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
         &school,
         "transit.started",
         event::Payload::TransitStarted(TransitStarted {
-            transit_id: lectern_common::ids::new_id(),
+            transit_id: lectern_core::ids::new_id(),
             copy_id: travelling,
             from_school_id: school.id.clone(),
-            to_school_id: lectern_common::ids::new_id(),
+            to_school_id: lectern_core::ids::new_id(),
         }),
     )
     .await;

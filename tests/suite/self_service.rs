@@ -1,7 +1,7 @@
 //! A reader signs in with card and PIN (kiosk, portal, phone) and sees
 //! only their own loans and notices.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{CheckOutRequest, GetLoanRequest, ListLoansRequest};
 use lectern_proto::gateway::v1::WhoAmIRequest;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;

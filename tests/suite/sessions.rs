@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::{LookupCopyRequest, SearchTitlesRequest};
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest};

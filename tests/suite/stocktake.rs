@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::stocktake_service_client::StocktakeServiceClient;
 use lectern_proto::catalog::v1::{
@@ -209,7 +209,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         Code::FailedPrecondition,
         Reason::StocktakeAlreadyOpen,
     );
-    let refusal = lectern_common::refusal::Refusal::from_status(&again).unwrap();
+    let refusal = lectern_core::refusal::Refusal::from_status(&again).unwrap();
     assert_eq!(refusal.metadata.get("stocktake_id"), Some(&session.id), "the open session is named");
 
     // The assistant scans shelf A: two fine, S004 belongs on shelf B, S006
@@ -523,7 +523,7 @@ fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
 #[tokio::test]
 async fn a_librarian_counts_from_the_command_line() {
     use lectern::cli::{Connection, Desk, StocktakeCommand, sign_in, stocktake};
-    use lectern_common::clock::Clock as _;
+    use lectern_core::clock::Clock as _;
 
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;

@@ -1,7 +1,7 @@
 //! The desk's one-call view of a scanned card: loans, holds, open fees, and
 //! what blocks the reader now, in check-out's words.
 
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CheckInRequest, CirculationRule, CreateCirculationRuleRequest, GetReaderSummaryRequest, LoanPeriodUnit,
     PlaceHoldRequest,

@@ -4,9 +4,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::ids;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, FieldError, known_enum, optional_text};
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError, known_enum, optional_text};
 use lectern_proto::catalog::v1 as pb;
 use pb::{Availability, CopyStatus};
 use tonic::Code;

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
-use lectern_common::identity::principal;
-use lectern_common::ids;
-use lectern_common::validate::{FieldError, page_size};
+use lectern_core::identity::principal;
+use lectern_core::ids;
+use lectern_core::validate::{FieldError, page_size};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::discovery_service_server::DiscoveryService;
 use tonic::{Request, Response, Status};

@@ -3,8 +3,8 @@
 
 use lectern_common::db::DbError;
 use lectern_common::idempotency::IdempotencyError;
-use lectern_common::refusal::Refusal;
-use lectern_common::validate::FieldError;
+use lectern_core::refusal::Refusal;
+use lectern_core::validate::FieldError;
 use tonic::Status;
 
 /// What can go wrong in the catalog service.
@@ -18,7 +18,7 @@ pub enum Error {
     #[error(transparent)]
     Refused(#[from] Refusal),
     /// Another service's answer, already mapped by
-    /// `lectern_common::client::dependency_status`.
+    /// `lectern_core::client::dependency_status`.
     #[error("dependency failed: {0}")]
     Dependency(Status),
     /// The database failed or is unreachable.

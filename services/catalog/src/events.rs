@@ -9,8 +9,8 @@
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use lectern_common::db::DbConnection;
-use lectern_common::identity::{principal, require_service};
 use lectern_common::outbox;
+use lectern_core::identity::{principal, require_service};
 use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event, event};
 use tonic::{Request, Response, Status};

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, DbConnection};
-use lectern_common::identity::{Principal, Role, SubjectKind, principal, require_role, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, FieldError, page_size};
-use lectern_common::{client, idempotency, identity, ids, paging};
+use lectern_common::idempotency;
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Principal, Role, SubjectKind, principal, require_role, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError, page_size};
+use lectern_core::{client, identity, ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogService;
 use lectern_proto::reader::v1::GetSchoolRequest;

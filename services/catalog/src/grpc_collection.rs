@@ -3,10 +3,10 @@
 //! caller, validate, call [`crate::copies`], [`crate::lifecycle`] or
 //! [`crate::locations`] inside a transaction, map.
 
-use lectern_common::identity::{Principal, Role, principal, require_role, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, FieldError, page_size, required_text};
-use lectern_common::{identity, ids, paging};
+use lectern_core::identity::{Principal, Role, principal, require_role, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError, page_size, required_text};
+use lectern_core::{identity, ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::collection_service_server::CollectionService;
 use tonic::{Code, Request, Response, Status};

@@ -7,12 +7,13 @@ use std::io::BufReader;
 use std::pin::Pin;
 use std::time::Duration;
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, Role, principal, require_role};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, FieldError, optional_text};
-use lectern_common::{client, idempotency, identity, ids};
+use lectern_common::idempotency;
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Principal, Role, principal, require_role};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError, optional_text};
+use lectern_core::{client, identity, ids};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::marc_service_server::MarcService;
 use lectern_proto::reader::v1::GetSchoolRequest;

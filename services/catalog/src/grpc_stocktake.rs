@@ -2,9 +2,9 @@
 //! session's school; only librarians and district admins start, finalize or
 //! cancel), validate, run [`crate::stocktake_session`] in a transaction.
 
-use lectern_common::identity::{self, Principal, Role, principal, require_role, require_staff};
-use lectern_common::validate::{self, FieldError, known_enum, page_size};
-use lectern_common::{ids, paging};
+use lectern_core::identity::{self, Principal, Role, principal, require_role, require_staff};
+use lectern_core::validate::{self, FieldError, known_enum, page_size};
+use lectern_core::{ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::stocktake_service_server::StocktakeService;
 use tonic::{Request, Response, Status};

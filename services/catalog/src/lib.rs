@@ -36,10 +36,10 @@ pub mod discovery;
 pub mod search_terms;
 pub mod synthetic;
 
-use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::PublicMethods;
-use lectern_common::server::ServeError;
-use lectern_common::shutdown::Shutdown;
+use lectern_common::db::Migrations;
+use lectern_core::identity::PublicMethods;
+use lectern_core::server::ServeError;
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogServiceServer;
 use lectern_proto::catalog::v1::collection_service_server::CollectionServiceServer;
 use lectern_proto::catalog::v1::discovery_service_server::DiscoveryServiceServer;
@@ -61,8 +61,8 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 /// Runs pending migrations and returns their versions.
-pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
-    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
+    Ok(config.settings.migrate(MIGRATIONS)?)
 }
 
 /// Serves the catalog service on `listener` until `shutdown` fires.
@@ -112,5 +112,5 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         PublicMethods::default(),
     );
-    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+    lectern_core::server::serve(listener, routes, options, shutdown.wait()).await
 }

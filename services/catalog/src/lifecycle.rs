@@ -16,9 +16,9 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::ids;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{FieldError, optional_text};
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{FieldError, optional_text};
 use lectern_proto::catalog::v1 as pb;
 use pb::CopyStatus;
 
@@ -67,7 +67,7 @@ pub struct StatusChange {
 impl StatusChange {
     /// Checks a `ChangeCopyStatusRequest`; the error names the bad field.
     pub fn from_request(request: &pb::ChangeCopyStatusRequest) -> Result<Self, FieldError> {
-        let to: CopyStatus = lectern_common::validate::known_enum("status", request.status)?;
+        let to: CopyStatus = lectern_core::validate::known_enum("status", request.status)?;
         if to == CopyStatus::Unspecified {
             return Err(FieldError::new("status", "is required"));
         }

@@ -3,8 +3,8 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{FieldError, required_text};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{FieldError, required_text};
 use lectern_proto::catalog::v1 as pb;
 use tonic::Code;
 

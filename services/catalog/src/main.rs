@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    lectern_common::process::main(
+    lectern_core::process::main(
         "lectern-catalog",
         "catalog",
         lectern_catalog::serve,

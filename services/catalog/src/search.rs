@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::QueryResult;
 use lectern_common::db::DbConnection;
-use lectern_common::paging;
-use lectern_common::validate::{FieldError, known_enum, required_text};
+use lectern_core::paging;
+use lectern_core::validate::{FieldError, known_enum, required_text};
 use lectern_proto::catalog::v1 as pb;
 
 use crate::db::{self, CopyRow, SearchFieldsRow, SearchTermRow};
@@ -146,7 +146,7 @@ impl SearchRequest {
 
     /// Checks a `SearchTitlesRequest`; the error names the bad field.
     pub fn from_request(request: &pb::SearchTitlesRequest) -> Result<Self, FieldError> {
-        let school_id = lectern_common::ids::parse_optional_id("school_id", &request.school_id)?;
+        let school_id = lectern_core::ids::parse_optional_id("school_id", &request.school_id)?;
         let field = if request.field == 0 {
             pb::SearchField::Unspecified
         } else {

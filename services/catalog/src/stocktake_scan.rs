@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::catalog::v1 as pb;
 use pb::{ScanOutcome, UnknownReason};
 

@@ -4,7 +4,7 @@
 //! what `CreateTitle` would refuse.
 
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::validate::FieldError;
+use lectern_core::validate::FieldError;
 use lectern_proto::catalog::v1 as pb;
 
 use crate::db::{self, ContributorRow, SubjectRow};

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{FieldError, known_enum, optional_text, required_text};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{FieldError, known_enum, optional_text, required_text};
 use lectern_proto::catalog::v1 as pb;
 use pb::ContributorRole;
 use tonic::Code;

@@ -9,15 +9,15 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use lectern_catalog::Config;
-use lectern_common::clock::{self, SharedClock};
-use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::identity::{
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock::{self, SharedClock};
+use lectern_core::identity::{
     Grant, PublicMethods, Role, SigningKey, StaticKeys, SubjectKind, TokenSigner, TokenVerifier,
 };
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::shutdown::Shutdown;
-use lectern_common::{client, ids};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::shutdown::Shutdown;
+use lectern_core::{client, ids};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::events::v1::event_sink_client::EventSinkClient;
@@ -160,7 +160,7 @@ impl Suite {
             Routes::new(ReaderServiceServer::new(fake.clone())).add_service(IdentityServiceServer::new(fake));
         // The stand-in checks tokens like the real one, so a GetSchool that
         // did not carry the caller's token would fail.
-        let options = lectern_common::server::ServeOptions {
+        let options = lectern_core::server::ServeOptions {
             name: "reader",
             services: vec!["lectern.reader.v1.ReaderService", "lectern.reader.v1.IdentityService"],
             verifier: TokenVerifier::new(Arc::new(StaticKeys::new([key.public()])), clock.clone()),
@@ -171,7 +171,7 @@ impl Suite {
         let reader_server = tokio::spawn({
             let stop = shutdown.wait();
             async move {
-                lectern_common::server::serve(reader_listener, routes, options, stop).await.unwrap();
+                lectern_core::server::serve(reader_listener, routes, options, stop).await.unwrap();
             }
         });
 

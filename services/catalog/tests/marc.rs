@@ -18,7 +18,7 @@ use lectern_catalog::synthetic;
 use lectern_catalog::{MIGRATIONS, db};
 use lectern_common::db::Db;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::ids;
+use lectern_core::ids;
 use lectern_proto::catalog::v1::{MarcRecordProblem, MarcRecordResult};
 
 fn now() -> NaiveDateTime {

@@ -16,8 +16,8 @@ use lectern_catalog::titles::{self, TitleDraft};
 use lectern_catalog::{Error, MIGRATIONS};
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbConnection, write_transaction};
-use lectern_common::ids;
-use lectern_common::refusal::Reason;
+use lectern_core::ids;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1 as pb;
 
 fn now() -> NaiveDateTime {

@@ -3,8 +3,8 @@
 //! school, for themselves. A reader's phone or portal session, and a device
 //! nobody has signed in at, may not lend.
 
-use lectern_common::identity::{Principal, SubjectKind, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
+use lectern_core::identity::{Principal, SubjectKind, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
 use tonic::{Code, Status};
 
 /// Who is at the counter.
@@ -43,7 +43,7 @@ pub fn not_for_this_reader(message: &str) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lectern_common::identity::Role;
+    use lectern_core::identity::Role;
 
     fn caller(kind: SubjectKind, role: Option<Role>, device_id: Option<&str>) -> Principal {
         Principal {

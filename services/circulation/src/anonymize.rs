@@ -13,10 +13,10 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
 use lectern_common::outbox::{self, RelayWaker};
-use lectern_common::shutdown::Shutdown;
+use lectern_core::clock::SharedClock;
+use lectern_core::shutdown::Shutdown;
 
 use crate::db;
 use crate::error::Error;
@@ -51,7 +51,7 @@ pub struct AnonymizeJob {
 impl AnonymizeJob {
     /// Runs the job now and then every `interval` until `shutdown` fires.
     pub fn spawn(self, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
-        let holder = lectern_common::ids::new_id();
+        let holder = lectern_core::ids::new_id();
         tokio::spawn(async move {
             let stop = shutdown.wait();
             tokio::pin!(stop);

@@ -4,8 +4,8 @@
 //! `checkout::assess`. Check-out and the explain call share it, so an
 //! explanation is always what a check-out would answer.
 
-use lectern_common::client::{dependency_status, with_bearer};
-use lectern_common::refusal::{Reason, Refusal};
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::catalog::v1::{Copy, LookupCopyRequest};
 use lectern_proto::reader::v1::{LookupReaderRequest, Reader};
 use tonic::Code;

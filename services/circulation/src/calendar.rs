@@ -5,7 +5,7 @@
 //! stored.
 
 use chrono::{Datelike, Days, NaiveDate};
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::circulation::v1 as pb;
 
 /// Most holidays and term breaks one school keeps.

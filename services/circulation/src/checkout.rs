@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::FieldError;
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::FieldError;
 use lectern_proto::catalog::v1::{Copy, CopyStatus};
 use lectern_proto::reader::v1::{Reader, ReaderStatus};
 

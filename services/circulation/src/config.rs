@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lectern_common::config::{self, ConfigError, ServiceSettings, ports};
 use lectern_common::outbox::RelayConfig;
-use lectern_common::process::ServerConfig;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::config::{self, ConfigError, ports};
+use lectern_core::process::ServerConfig;
 
 /// How often the anonymization job runs when none is configured.
 const DEFAULT_ANONYMIZE_INTERVAL: Duration = Duration::from_secs(3600);

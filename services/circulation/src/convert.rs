@@ -4,7 +4,7 @@
 //! `google.protobuf.Timestamp`.
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use lectern_common::validate::FieldError;
+use lectern_core::validate::FieldError;
 use lectern_proto::circulation::v1::{self as pb, Loan};
 use prost_types::Timestamp;
 

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use lectern_common::validate::FieldError;
+use lectern_core::validate::FieldError;
 
 use crate::calendar::SchoolCalendar;
 use crate::policy::LoanPeriod;

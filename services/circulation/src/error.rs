@@ -4,8 +4,8 @@
 
 use lectern_common::db::DbError;
 use lectern_common::idempotency::IdempotencyError;
-use lectern_common::refusal::Refusal;
-use lectern_common::validate::FieldError;
+use lectern_core::refusal::Refusal;
+use lectern_core::validate::FieldError;
 use tonic::Status;
 
 /// What can go wrong in the circulation service.

@@ -3,7 +3,7 @@
 //! request to charge, pay or waive must hold. Plain functions, no I/O; the
 //! ledger itself is `db::fees`.
 
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::circulation::v1::{FeeEntryKind, FeeKind};
 
 use crate::db::fees::FeeRow;

@@ -4,18 +4,18 @@ use std::time::Duration;
 
 use chrono::SubsecRound;
 
-use lectern_common::client::{dependency_status, with_bearer};
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::{
+use lectern_common::outbox::RelayWaker;
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{
     Principal, Role, SubjectKind, TokenSource, principal, require_role, require_school, require_staff,
     require_staff_or_self,
 };
-use lectern_common::outbox::RelayWaker;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, FieldError};
-use lectern_common::{ids, paging};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError};
+use lectern_core::{ids, paging};
 use lectern_proto::catalog::v1::LookupCopyRequest;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::circulation::v1::circulation_service_server::CirculationService;

@@ -6,13 +6,13 @@
 use chrono::{NaiveDateTime, SubsecRound};
 use lectern_common::db::DbConnection;
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::{
+use lectern_core::identity::{
     Principal, Role, SubjectKind, principal, require_role, require_school, require_staff,
     require_staff_or_self,
 };
-use lectern_common::ids;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, FieldError};
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::circulation::v1::{
     self as pb, ChargeFeeRequest, FeeEntryKind, ListFeesRequest, ListFeesResponse, PayFeesRequest,
     PayFeesResponse, WaiveFeeRequest, WaiveFeesRequest, WaiveFeesResponse,

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use lectern_common::client::{dependency_status, with_bearer};
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::{Principal, SubjectKind, principal, require_school, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, outbox, validate};
+use lectern_common::outbox;
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::identity::{Principal, SubjectKind, principal, require_school, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::{ids, validate};
 use lectern_proto::catalog::v1::{
     Availability, Copy, CopyStatus, GetTitleRequest, ListCopiesRequest, LookupCopyRequest,
 };
@@ -210,7 +211,7 @@ impl Circulation {
         let caller = principal(&request)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
-        lectern_common::identity::require_staff_or_self(&caller, &reader_id)?;
+        lectern_core::identity::require_staff_or_self(&caller, &reader_id)?;
         let schools = match caller.kind {
             SubjectKind::Reader => None,
             _ => caller.school_filter().map(<[String]>::to_vec),

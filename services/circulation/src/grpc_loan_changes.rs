@@ -4,11 +4,12 @@
 //! set by hand. Each change and its event commit together.
 
 use chrono::{DateTime, Days, Utc};
-use lectern_common::client::{dependency_status, with_bearer};
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::{Principal, Role, principal, require_role, require_school, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, outbox, validate};
+use lectern_common::outbox;
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::identity::{Principal, Role, principal, require_role, require_school, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::{ids, validate};
 use lectern_proto::catalog::v1::LookupCopyRequest;
 use lectern_proto::circulation::v1::{
     ChangeDueDateRequest, ClaimReturnedRequest, DeclareLostRequest, DeclareLostResponse, Loan,

@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 
-use lectern_common::client::{dependency_status, with_bearer};
 use lectern_common::db::DbConnection;
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::{Principal, SubjectKind, principal, require_school, require_staff_or_self};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, outbox, validate};
+use lectern_common::outbox;
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::identity::{Principal, SubjectKind, principal, require_school, require_staff_or_self};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::{ids, validate};
 use lectern_proto::circulation::v1::{
     RenewAllRequest, RenewAllResponse, RenewOutcome, RenewRequest, RenewResponse,
 };

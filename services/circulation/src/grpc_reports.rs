@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
-use lectern_common::client::{dependency_status, with_bearer};
-use lectern_common::identity::{principal, require_school, require_staff};
-use lectern_common::{ids, validate};
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::identity::{principal, require_school, require_staff};
+use lectern_core::{ids, validate};
 use lectern_proto::circulation::v1::{GetReadingReportRequest, ReadingReport};
 use lectern_proto::reader::v1::{ListReadersRequest, ReaderStatus};
 use tonic::{Request, Response, Status};

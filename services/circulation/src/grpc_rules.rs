@@ -7,9 +7,9 @@ use chrono::SubsecRound;
 use diesel::Connection as _;
 use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::{Principal, Role, principal, require_role, require_school, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, validate};
+use lectern_core::identity::{Principal, Role, principal, require_role, require_school, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::{ids, validate};
 use lectern_proto::circulation::v1::{
     self as pb, CheckOutExplanation, CreateCirculationRuleRequest, DeleteCirculationRuleRequest,
     DeleteCirculationRuleResponse, ExplainCheckOutRequest, GetCirculationRuleRequest,

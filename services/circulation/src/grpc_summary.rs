@@ -3,10 +3,10 @@
 //! check-out judges (the rule of their school and category for any item
 //! type).
 
-use lectern_common::client::{dependency_status, with_bearer};
-use lectern_common::identity::{principal, require_school, require_staff};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, validate};
+use lectern_core::client::{dependency_status, with_bearer};
+use lectern_core::identity::{principal, require_school, require_staff};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::{ids, validate};
 use lectern_proto::circulation::v1::{GetReaderSummaryRequest, ReaderSummary, SummaryBlock};
 use lectern_proto::reader::v1::{GetReaderRequest, LookupReaderRequest};
 use tonic::{Code, Request, Response, Status};

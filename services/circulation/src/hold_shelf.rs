@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lectern_common::db::DbConnection;
-use lectern_common::{ids, outbox};
+use lectern_common::outbox;
+use lectern_core::ids;
 use lectern_proto::events::v1::Event;
 
 use crate::calendar::day_text;

@@ -5,8 +5,9 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, outbox};
+use lectern_common::outbox;
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::circulation::v1::FeeEntryKind;
 use tonic::Code;
 

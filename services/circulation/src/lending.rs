@@ -9,9 +9,10 @@ use chrono_tz::Tz;
 use diesel::Connection as _;
 use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_common::idempotency::{previous, remember};
-use lectern_common::identity::school_not_allowed;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::{ids, outbox};
+use lectern_common::outbox;
+use lectern_core::identity::school_not_allowed;
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::circulation::v1::{CheckInResponse, CheckOutResponse};
 
 use crate::calendar::day_text;

@@ -41,12 +41,12 @@ mod sink;
 pub mod db;
 pub mod lending;
 
-use lectern_common::client;
-use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::{PublicMethods, ServiceTokens};
+use lectern_common::db::Migrations;
 use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
-use lectern_common::server::ServeError;
-use lectern_common::shutdown::Shutdown;
+use lectern_core::client;
+use lectern_core::identity::{PublicMethods, ServiceTokens};
+use lectern_core::server::ServeError;
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::circulation::v1::circulation_service_server::CirculationServiceServer;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
@@ -66,8 +66,8 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 /// Runs pending migrations and returns their versions.
-pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
-    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
+    Ok(config.settings.migrate(MIGRATIONS)?)
 }
 
 /// Serves the circulation service on `listener` until `shutdown` fires,
@@ -129,7 +129,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         PublicMethods::default(),
     );
-    let served = lectern_common::server::serve(listener, routes, options, shutdown.wait()).await;
+    let served = lectern_core::server::serve(listener, routes, options, shutdown.wait()).await;
     if served.is_err() {
         // The server failed without the process shutting down; the relay
         // would otherwise outlive it, waiting for a shutdown that never comes.

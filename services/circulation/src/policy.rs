@@ -10,7 +10,7 @@
 use std::cmp::Reverse;
 
 use chrono::NaiveDateTime;
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::circulation::v1::{self as pb, LoanPeriodUnit};
 
 /// The district default rule's id: seeded by the migration, never retired.
@@ -239,7 +239,7 @@ impl RuleDraft {
     pub fn from_request(rule: &pb::CirculationRule) -> Result<Self, FieldError> {
         let scope = Scope {
             school_id: validate::optional_text("rule.school_id", &rule.school_id, 64)
-                .and_then(|id| lectern_common::ids::parse_optional_id("rule.school_id", &id))?,
+                .and_then(|id| lectern_core::ids::parse_optional_id("rule.school_id", &id))?,
             reader_category: code("rule.reader_category", &rule.reader_category)?,
             item_type: code("rule.item_type", &rule.item_type)?,
         };

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use lectern_common::refusal::{Reason, Refusal};
+use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::reader::v1::{Reader, ReaderStatus};
 
 use crate::calendar::{SchoolCalendar, day_text};

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use lectern_common::validate::FieldError;
+use lectern_core::validate::FieldError;
 use lectern_proto::circulation::v1::{ClassificationLoans, MonthlyLoans, ReadingReport, TitleLoans};
 
 use crate::calendar::parse_day;

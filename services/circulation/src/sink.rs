@@ -3,9 +3,9 @@
 //! fee of theirs stop naming them, keeping the snapshot for statistics. Each event is applied
 //! once, whatever the number of deliveries.
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{principal, require_service};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{principal, require_service};
 use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, event};
 use tonic::{Request, Response, Status};

@@ -18,9 +18,9 @@ use lectern_circulation::anonymize::{AnonymizeJob, anonymize_due_loans};
 use lectern_circulation::db::{self, LoanRow};
 use lectern_circulation::lending::{self, CheckInAt, CheckInOutcome};
 use lectern_circulation::{CATALOG, Error, NOTIFICATION};
-use lectern_common::clock::{ManualClock, SharedClock};
 use lectern_common::db::Db;
 use lectern_common::outbox::RelayWaker;
+use lectern_core::clock::{ManualClock, SharedClock};
 
 use support::{loan, now, open_db, pending};
 

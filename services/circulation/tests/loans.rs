@@ -15,7 +15,7 @@ use lectern_circulation::lending::{self, CheckInAt, CheckInOutcome, CheckOutOutc
 use lectern_circulation::{CATALOG, Error, NOTIFICATION};
 use lectern_common::db::schema::outbox_events;
 use lectern_common::db::unique_violation_on;
-use lectern_common::refusal::Reason;
+use lectern_core::refusal::Reason;
 use lectern_proto::events::v1::{Event, event};
 use prost::Message;
 

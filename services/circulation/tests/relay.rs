@@ -15,12 +15,12 @@ use diesel::prelude::*;
 use futures::future::BoxFuture;
 use lectern_circulation::lending::{self, CheckInAt};
 use lectern_circulation::{CATALOG, NOTIFICATION};
-use lectern_common::client::{self, ClientConfig};
 use lectern_common::db::schema::outbox_deliveries;
 use lectern_common::db::{Db, DbError};
-use lectern_common::identity::TokenSource;
 use lectern_common::outbox::{Relay, RelayConfig, RelayWaker, Subscriber};
-use lectern_common::shutdown::Shutdown;
+use lectern_core::client::{self, ClientConfig};
+use lectern_core::identity::TokenSource;
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::events::v1::event_sink_server::{EventSink, EventSinkServer};
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event};
 use tokio::net::TcpListener;
@@ -116,7 +116,7 @@ fn relay(db: &Db, subscribers: Vec<Subscriber>, waker: &RelayWaker) -> Relay {
             ..RelayConfig::default()
         },
         waker: waker.clone(),
-        clock: lectern_common::clock::system(),
+        clock: lectern_core::clock::system(),
     }
 }
 

@@ -7,7 +7,7 @@ use prost::Message;
 
 use crate::db::DbConnection;
 use crate::db::schema::idempotency_keys;
-use crate::refusal::{Reason, Refusal};
+use lectern_core::refusal::{Reason, Refusal};
 
 /// What went wrong looking up a request id.
 #[derive(Debug, thiserror::Error)]

@@ -1,26 +1,20 @@
-//! What every Lectern service shares: configuration from the environment,
-//! telemetry, the database pool over SQLite or PostgreSQL, the gRPC server
-//! and client plumbing, identity tokens, the transactional outbox and its
-//! relay, and the small vocabulary (ids, clock, validation, refusals) the
-//! services speak in.
+//! What the services behind the gateway share, on top of `lectern-core`:
+//! their database over SQLite or PostgreSQL (pool, migrations, test
+//! databases), the transactional outbox and its relay, consumed events,
+//! idempotent answers to retried calls, and the settings every service
+//! reads the same way.
 //!
-//! No service crate depends on another; they meet here and in `lectern-proto`.
+//! No service crate depends on another; they meet here, in `lectern-core`
+//! and in `lectern-proto`.
 
-pub mod client;
-pub mod clock;
-pub mod config;
 pub mod db;
 pub mod idempotency;
-pub mod identity;
-pub mod ids;
 pub mod inbox;
 pub mod outbox;
-pub mod paging;
-pub mod process;
-pub mod refusal;
-pub mod server;
-pub mod shutdown;
-pub mod telemetry;
-pub mod validate;
+pub mod settings;
 
-pub use lectern_proto as proto;
+impl From<db::DbError> for lectern_core::server::ServeError {
+    fn from(error: db::DbError) -> Self {
+        Self::Database(error.to_string())
+    }
+}

@@ -18,11 +18,11 @@ use prost::Message;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
-use crate::clock::SharedClock;
 use crate::db::schema::{outbox_deliveries, outbox_events, relay_leases};
 use crate::db::{Db, DbConnection, DbError};
-use crate::identity::TokenSource;
-use crate::shutdown::Shutdown;
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::TokenSource;
+use lectern_core::shutdown::Shutdown;
 
 /// Records `event` for delivery to each of `subscribers`. Call inside the
 /// transaction that makes the change.
@@ -139,7 +139,7 @@ struct Pending {
 impl Relay {
     /// Starts one delivery loop per subscriber; they end when `shutdown` fires.
     pub fn spawn(self, shutdown: Shutdown) -> Vec<tokio::task::JoinHandle<()>> {
-        let holder = crate::ids::new_id();
+        let holder = lectern_core::ids::new_id();
         self.subscribers
             .iter()
             .cloned()
@@ -227,7 +227,7 @@ impl Relay {
         }
         let token = self.tokens.bearer().await.map_err(RelayError::Token)?;
         let count = pending.events.len();
-        let request = crate::client::with_bearer(
+        let request = lectern_core::client::with_bearer(
             DeliverRequest { events: pending.events },
             &token,
             self.config.call_timeout,

@@ -2,8 +2,9 @@
 
 use std::net::SocketAddr;
 
-use lectern_common::config::{ConfigError, ServiceSettings, ports};
-use lectern_common::process::ServerConfig;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::config::{ConfigError, ports};
+use lectern_core::process::ServerConfig;
 
 /// How the notification service runs.
 #[derive(Debug, Clone)]

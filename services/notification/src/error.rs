@@ -1,7 +1,7 @@
 //! The notification service's errors and their gRPC status.
 
 use lectern_common::db::DbError;
-use lectern_common::validate::FieldError;
+use lectern_core::validate::FieldError;
 use tonic::Status;
 
 /// What can go wrong in the notification service.

@@ -1,11 +1,11 @@
 //! gRPC handlers: validate, call the domain and the database, map results.
 
 use chrono::{DateTime, Utc};
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{SubjectKind, principal, require_service, require_staff_or_self};
-use lectern_common::validate::{FieldError, page_size};
-use lectern_common::{ids, paging};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{SubjectKind, principal, require_service, require_staff_or_self};
+use lectern_core::validate::{FieldError, page_size};
+use lectern_core::{ids, paging};
 use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse};
 use lectern_proto::notification::v1::notification_service_server::NotificationService;

@@ -11,10 +11,10 @@ mod error;
 mod grpc;
 mod notices;
 
-use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::PublicMethods;
-use lectern_common::server::ServeError;
-use lectern_common::shutdown::Shutdown;
+use lectern_common::db::Migrations;
+use lectern_core::identity::PublicMethods;
+use lectern_core::server::ServeError;
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::notification::v1::notification_service_server::NotificationServiceServer;
 use tokio::net::TcpListener;
@@ -30,8 +30,8 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 /// Runs pending migrations and returns their versions.
-pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
-    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
+    Ok(config.settings.migrate(MIGRATIONS)?)
 }
 
 /// Serves the notification service on `listener` until `shutdown` fires.
@@ -48,5 +48,5 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         verifier,
         PublicMethods::default(),
     );
-    lectern_common::server::serve(listener, routes, options, shutdown.wait()).await
+    lectern_core::server::serve(listener, routes, options, shutdown.wait()).await
 }

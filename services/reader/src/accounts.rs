@@ -5,8 +5,8 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::identity::Role;
-use lectern_common::validate::FieldError;
+use lectern_core::identity::Role;
+use lectern_core::validate::FieldError;
 use lectern_proto::reader::v1::{LoginRequest, StaffRole, login_request};
 
 use crate::db::{self, StaffRow};
@@ -69,7 +69,7 @@ pub fn school_ids(field: &'static str, role: Role, values: &[String]) -> Result<
     }
     let mut ids = values
         .iter()
-        .map(|value| lectern_common::ids::parse_id(field, value))
+        .map(|value| lectern_core::ids::parse_id(field, value))
         .collect::<Result<Vec<_>, _>>()?;
     ids.sort();
     ids.dedup();
@@ -125,7 +125,7 @@ impl Credentials {
         match request.credentials {
             None => Err(FieldError::new("credentials", "is required: staff, reader, device or service")),
             Some(login_request::Credentials::Device(device)) => {
-                let device_id = lectern_common::ids::parse_id("device.device_id", &device.device_id)?;
+                let device_id = lectern_core::ids::parse_id("device.device_id", &device.device_id)?;
                 if device.key.is_empty() {
                     return Err(FieldError::new("device.key", "is required"));
                 }
@@ -155,7 +155,7 @@ impl Credentials {
             }
             Some(login_request::Credentials::Reader(reader)) => {
                 let card_barcode =
-                    lectern_common::validate::barcode("reader.card_barcode", &reader.card_barcode)?;
+                    lectern_core::validate::barcode("reader.card_barcode", &reader.card_barcode)?;
                 if reader.pin.is_empty() {
                     return Err(FieldError::new("reader.pin", "is required"));
                 }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::ids;
+use lectern_core::ids;
 use lectern_proto::reader::v1::AuditEvent;
 
 use crate::convert;

@@ -4,10 +4,10 @@
 //! `LECTERN_BOOTSTRAP_ADMIN_PASSWORD`) that must be changed at first
 //! sign-in.
 
-use lectern_common::config::ConfigError;
 use lectern_common::db::{Db, unique_violation_on};
-use lectern_common::identity::Role;
-use lectern_common::server::ServeError;
+use lectern_core::config::ConfigError;
+use lectern_core::identity::Role;
+use lectern_core::server::ServeError;
 
 use crate::config::Config;
 use crate::db::{self, StaffRow};
@@ -61,7 +61,7 @@ pub async fn first_admin(db: &Db, config: &Config) -> Result<Option<FirstAdmin>,
         .await
         .map_err(startup_error)?;
     let account = StaffRow {
-        id: lectern_common::ids::new_id(),
+        id: lectern_core::ids::new_id(),
         username: ADMIN_USERNAME.to_owned(),
         display_name: ADMIN_DISPLAY_NAME.to_owned(),
         role: Role::DistrictAdmin.as_str().to_owned(),
@@ -116,7 +116,7 @@ pub fn announce(admin: &FirstAdmin) {
 /// A startup failure as the server reports it.
 pub fn startup_error(error: Error) -> ServeError {
     match error {
-        Error::Database(error) => ServeError::Database(error),
+        Error::Database(error) => error.into(),
         other => ServeError::Startup(other.to_string()),
     }
 }

@@ -4,7 +4,7 @@
 //! service answers, so circulation records it on each loan at check-out.
 
 use lectern_common::db::DbConnection;
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::{HistoryRetention, HistoryRule, ReaderCategory};
 
 use crate::db::{self, CategoryRow};

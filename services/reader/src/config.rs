@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lectern_common::config::{self, ConfigError, ServiceSettings, ports};
 use lectern_common::outbox::RelayConfig;
-use lectern_common::process::ServerConfig;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::config::{self, ConfigError, ports};
+use lectern_core::process::ServerConfig;
 
 /// The shortest service key `from_env` accepts: the key is all that stands
 /// between the network and a service token.

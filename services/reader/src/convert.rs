@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use lectern_common::identity::Role;
+use lectern_core::identity::Role;
 use lectern_proto::reader::v1::{
     Class, Reader, ReaderBlock, ReaderStatus, School, StaffAccount, StaffRole, VerificationKey,
 };

@@ -3,8 +3,8 @@
 
 use lectern_common::db::DbError;
 use lectern_common::idempotency::IdempotencyError;
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::FieldError;
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::FieldError;
 use tonic::{Code, Status};
 
 /// What can go wrong in the reader service.

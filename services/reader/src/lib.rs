@@ -28,12 +28,12 @@ mod tokens;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use lectern_common::client;
-use lectern_common::db::{Db, DbError, Migrations};
-use lectern_common::identity::{PublicMethods, TokenSource, TokenVerifier};
+use lectern_common::db::Migrations;
 use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
-use lectern_common::server::ServeError;
-use lectern_common::shutdown::Shutdown;
+use lectern_core::client;
+use lectern_core::identity::{PublicMethods, TokenSource, TokenVerifier};
+use lectern_core::server::ServeError;
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
@@ -74,8 +74,8 @@ const PUBLIC_METHODS: [&str; 4] = [
 ];
 
 /// Runs pending migrations and returns their versions.
-pub fn migrate(config: &Config) -> Result<Vec<String>, DbError> {
-    Db::connect(&config.settings.database_url, 1)?.migrate(MIGRATIONS)
+pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
+    Ok(config.settings.migrate(MIGRATIONS)?)
 }
 
 /// Opens and migrates the database and, if there is no staff account at
@@ -166,7 +166,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     );
     // Expired sessions are deleted hourly (any replica; deleting twice is harmless).
     tokio::spawn(sessions::purge_until(db_for_purge, clock_for_purge, config.token_ttl, shutdown.clone()));
-    let served = lectern_common::server::serve(listener, routes, options, shutdown.wait()).await;
+    let served = lectern_core::server::serve(listener, routes, options, shutdown.wait()).await;
     if served.is_err() {
         // The server failed without the process shutting down; the relay
         // would otherwise wait for a shutdown that never comes.

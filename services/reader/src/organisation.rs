@@ -3,7 +3,7 @@
 //! the rules checked inside the write transaction that adds them.
 
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::validate::FieldError;
+use lectern_core::validate::FieldError;
 
 use crate::db::{self, ClassRow, SchoolRow};
 use crate::error::Error;

@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lectern_common::db::DbConnection;
-use lectern_common::{ids, outbox};
+use lectern_common::outbox;
+use lectern_core::ids;
 use lectern_proto::circulation::v1::Loan;
 use lectern_proto::events::v1::{Event, ReaderErased, event};
 use lectern_proto::notification::v1::Notice;

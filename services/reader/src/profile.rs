@@ -7,7 +7,7 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::{ContactChannel, ContactWho, NotificationChannel};
 
 use crate::audit::{self, Entry};

@@ -4,9 +4,9 @@
 //! not the server's).
 
 use chrono::{NaiveDate, NaiveDateTime};
-use lectern_common::clock::SharedClock;
 use lectern_common::db::{DbConnection, unique_violation_on};
-use lectern_common::validate::{self, FieldError};
+use lectern_core::clock::SharedClock;
+use lectern_core::validate::{self, FieldError};
 
 use crate::db::readers::ReaderKey;
 use crate::db::{self, BlockRow, ReaderRow, ReaderView};
@@ -36,7 +36,7 @@ pub fn block_end(
     value: &str,
     today: NaiveDate,
 ) -> Result<Option<NaiveDate>, FieldError> {
-    let end = lectern_common::validate::optional_date(field, value)?;
+    let end = lectern_core::validate::optional_date(field, value)?;
     match end {
         Some(end) if end < today => {
             Err(FieldError::new(field, format!("{end} is in the past (today is {today})")))
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn today_is_the_districts_date() {
         use chrono::TimeZone as _;
-        let clock = lectern_common::clock::ManualClock::starting_at(
+        let clock = lectern_core::clock::ManualClock::starting_at(
             chrono::Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap(),
         );
         let clock: SharedClock = std::sync::Arc::new(clock);

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use lectern_common::db::{DbConnection, is_unique_violation};
-use lectern_common::ids;
-use lectern_common::validate::{self, FieldError};
+use lectern_core::ids;
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::{ClassGraduation, ClassPromotion, YearEndPlan, YearEndRequest};
 
 use crate::audit::{self, Entry};

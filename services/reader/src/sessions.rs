@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::identity::SubjectKind;
+use lectern_core::identity::SubjectKind;
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, SessionRow};
@@ -84,7 +84,7 @@ pub fn new_session(
 ) -> (SessionRow, String) {
     let token = new_refresh_token();
     let row = SessionRow {
-        id: lectern_common::ids::new_id(),
+        id: lectern_core::ids::new_id(),
         subject_id: subject_id.to_owned(),
         subject_kind: kind.as_str().to_owned(),
         device_id: device_id.map(str::to_owned),
@@ -152,7 +152,7 @@ pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600
 /// Several replicas doing it at once do no harm.
 pub async fn purge_expired(
     db: &lectern_common::db::Db,
-    clock: &lectern_common::clock::SharedClock,
+    clock: &lectern_core::clock::SharedClock,
     access_ttl: chrono::Duration,
 ) -> Result<usize, Error> {
     let cutoff = clock.now().naive_utc() - crate::tokens::retirement_delay(access_ttl) - KEEP_EXPIRED;
@@ -174,9 +174,9 @@ pub async fn purge_expired(
 /// Runs [`purge_expired`] every [`PURGE_EVERY`] until `shutdown`.
 pub async fn purge_until(
     db: lectern_common::db::Db,
-    clock: lectern_common::clock::SharedClock,
+    clock: lectern_core::clock::SharedClock,
     access_ttl: chrono::Duration,
-    shutdown: lectern_common::shutdown::Shutdown,
+    shutdown: lectern_core::shutdown::Shutdown,
 ) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     let stop = shutdown.wait();
@@ -240,8 +240,8 @@ mod tests {
         let database = lectern_common::db::testing::TestDatabase::create("readerpurge");
         let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
         db.migrate(crate::MIGRATIONS).unwrap();
-        let clock = lectern_common::clock::ManualClock::starting_at(chrono::Utc::now());
-        let shared: lectern_common::clock::SharedClock = std::sync::Arc::new(clock.clone());
+        let clock = lectern_core::clock::ManualClock::starting_at(chrono::Utc::now());
+        let shared: lectern_core::clock::SharedClock = std::sync::Arc::new(clock.clone());
         let now = shared.now().naive_utc();
         let hour = chrono::Duration::hours(1);
         let (old, old_token) =

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::future::BoxFuture;
-use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, DbConnection, DbError};
-use lectern_common::identity::{
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{
     Grant, KeySource, PublicKey, RevocationSource, SigningKey, TokenError, TokenSigner,
 };
 use lectern_proto::reader::v1::LoginResponse;

@@ -12,11 +12,11 @@ mod support;
 
 use std::time::Duration;
 
-use lectern_common::clock;
-use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::refusal::{Reason, reason_of};
-use lectern_common::shutdown::Shutdown;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock;
+use lectern_core::refusal::{Reason, reason_of};
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
@@ -25,7 +25,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_common::client::with_bearer(message, token, Duration::from_secs(30))
+    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
 }
 
 #[track_caller]
@@ -250,7 +250,7 @@ async fn categories_carry_history_rules_that_district_admins_edit() {
     assert_refused(
         readers
             .erase_reader(bearer(
-                EraseReaderRequest { reader_id: lectern_common::ids::new_id(), ..Default::default() },
+                EraseReaderRequest { reader_id: lectern_core::ids::new_id(), ..Default::default() },
                 &token,
             ))
             .await,

@@ -12,11 +12,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lectern_common::clock;
-use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock;
+use lectern_core::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::reader::v1::*;
 use lectern_reader::Config;
 use tonic::{Code, Request, Status};
@@ -30,7 +30,7 @@ fn config(database: &TestDatabase) -> Config {
 }
 
 fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_common::client::with_bearer(message, token, Duration::from_secs(30))
+    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
 }
 
 fn staff_login(username: &str, password: &str) -> LoginRequest {

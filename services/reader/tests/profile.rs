@@ -6,8 +6,8 @@
 
 mod support;
 
-use lectern_common::identity::{Grant, Role};
-use lectern_common::refusal::Reason;
+use lectern_core::identity::{Grant, Role};
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
 use lectern_proto::reader::v1::*;
 use support::{Server, assert_invalid, assert_refused, bearer};
@@ -283,7 +283,7 @@ async fn readers_choose_how_they_are_notified_and_staff_keep_notes() {
     );
 
     // An unknown reader is NOT_FOUND, not a refusal that tells nothing.
-    let missing = lectern_common::ids::new_id();
+    let missing = lectern_core::ids::new_id();
     let status = profiles
         .list_reader_contacts(bearer(ListReaderContactsRequest { reader_id: missing }, &librarian))
         .await

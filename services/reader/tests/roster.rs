@@ -13,12 +13,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use lectern_common::clock;
-use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::identity::{Grant, Role, TokenSigner};
-use lectern_common::refusal::{Reason, reason_of};
-use lectern_common::shutdown::Shutdown;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock;
+use lectern_core::identity::{Grant, Role, TokenSigner};
+use lectern_core::refusal::{Reason, reason_of};
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
@@ -31,7 +31,7 @@ struct Server {
     channel: Channel,
     signer: TokenSigner,
     shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
 }
 
 impl Server {
@@ -98,7 +98,7 @@ impl Server {
 }
 
 fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_common::client::with_bearer(message, token, Duration::from_secs(120))
+    lectern_core::client::with_bearer(message, token, Duration::from_secs(120))
 }
 
 fn csv_import(school: &School, text: &str, apply: bool) -> ImportRosterRequest {

@@ -6,8 +6,8 @@
 
 mod support;
 
-use lectern_common::identity::{Grant, Role};
-use lectern_common::refusal::Reason;
+use lectern_core::identity::{Grant, Role};
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::*;
 use support::{Server, assert_invalid, assert_refused, bearer};
 use tonic::Code;

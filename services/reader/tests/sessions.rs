@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use lectern_common::clock::{Clock as _, ManualClock};
-use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
-use lectern_common::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
-use lectern_common::refusal::{Reason, reason_of};
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock::{Clock as _, ManualClock};
+use lectern_core::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
+use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
@@ -93,7 +93,7 @@ impl Server {
             .keys
             .iter()
             .map(|key| PublicKey::from_b64(&key.key_id, &key.public_key, chrono::Utc::now()).unwrap());
-        TokenVerifier::new(Arc::new(StaticKeys::new(keys)), lectern_common::clock::system())
+        TokenVerifier::new(Arc::new(StaticKeys::new(keys)), lectern_core::clock::system())
     }
 }
 
@@ -105,7 +105,7 @@ fn config(database: &TestDatabase, clock: &ManualClock) -> Config {
 }
 
 fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_common::client::with_bearer(message, token, Duration::from_secs(30))
+    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
 }
 
 fn staff_login(username: &str, password: &str) -> LoginRequest {

@@ -17,8 +17,8 @@ use chrono::NaiveDateTime;
 use diesel::Connection as _;
 use lectern_biblio::marc::{self, BibRecord, Flavour};
 use lectern_common::db::{DbConnection, write_transaction};
-use lectern_common::ids;
-use lectern_common::refusal::Reason;
+use lectern_core::ids;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1 as pb;
 use pb::{CopyStatus, MarcRecordProblem};
 

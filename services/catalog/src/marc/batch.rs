@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use lectern_common::db::{DbConnection, is_unique_violation};
-use lectern_common::ids;
+use lectern_core::ids;
 use lectern_proto::catalog::v1 as pb;
 
 use super::apply::{Failure, ImportState, copy_draft, item_type_known, location_id, title_draft};

@@ -9,8 +9,8 @@
 use std::io::{BufRead, Read};
 
 use lectern_biblio::marc::{self, BibRecord, Flavour, HoldingsMapping, Problem, RecordError};
-use lectern_common::ids;
-use lectern_common::validate::{self, FieldError, optional_text};
+use lectern_core::ids;
+use lectern_core::validate::{self, FieldError, optional_text};
 use lectern_proto::catalog::v1 as pb;
 use pb::MarcRecordProblem;
 use tokio::sync::mpsc;

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use lectern_biblio::marc::{self, BibRecord};
 use lectern_common::db::{Db, DbConnection};
-use lectern_common::ids;
-use lectern_common::refusal::{Reason, Refusal};
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::catalog::v1 as pb;
 use tonic::Code;
 

@@ -277,7 +277,7 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
     let started = Instant::now();
     let lists = lists();
     let mut rng = StdRng::seed_from_u64(plan.seed);
-    let schools: Vec<String> = (0..plan.schools.max(1)).map(|_| lectern_common::ids::new_id()).collect();
+    let schools: Vec<String> = (0..plan.schools.max(1)).map(|_| lectern_core::ids::new_id()).collect();
     let now = chrono::Utc::now().naive_utc();
     let mut connection = db.connection()?;
     let copies_per_title = plan.copies as f64 / plan.titles.max(1) as f64;
@@ -286,7 +286,7 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
         let mut batch = Batch::default();
         let batch_end = (written + TITLES_PER_BATCH).min(plan.titles);
         for number in written..batch_end {
-            let id = lectern_common::ids::new_id();
+            let id = lectern_core::ids::new_id();
             let title = draft(&mut rng, lists);
             let texts = IndexedTexts {
                 title: &title.title,
@@ -366,7 +366,7 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
                 let added = now - chrono::Duration::minutes(rng.gen_range(0..60 * 24 * 730));
                 batch.copies.push(format!(
                     "({},{},{},{},{},{},{},{},{},{},{},{},{})",
-                    quote(&lectern_common::ids::new_id()),
+                    quote(&lectern_core::ids::new_id()),
                     quote(&id),
                     quote(&format!("B{copies_written:09}")),
                     quote(schools.choose(&mut rng).map_or("", String::as_str)),

@@ -8,7 +8,8 @@ use lectern_circulation::MIGRATIONS;
 use lectern_circulation::db::LoanRow;
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbError};
-use lectern_common::{ids, outbox};
+use lectern_common::outbox;
+use lectern_core::ids;
 
 /// A migrated database for one test; keep the `TestDatabase` alive as long
 /// as the `Db`.

@@ -2,9 +2,9 @@
 
 use chrono::DateTime;
 use lectern_common::db::Db;
-use lectern_common::identity::{Role, principal, require_role};
-use lectern_common::validate::{FieldError, page_size};
-use lectern_common::{ids, paging, validate};
+use lectern_core::identity::{Role, principal, require_role};
+use lectern_core::validate::{FieldError, page_size};
+use lectern_core::{ids, paging, validate};
 use lectern_proto::reader::v1::audit_service_server::AuditService;
 use lectern_proto::reader::v1::{ListAuditEventsRequest, ListAuditEventsResponse};
 use tonic::{Request, Response, Status};

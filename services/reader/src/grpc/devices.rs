@@ -6,11 +6,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lectern_common::identity::{
+use lectern_core::identity::{
     Principal, Role, SubjectKind, TokenError, require_role, require_school, unverified_kind,
 };
-use lectern_common::validate::{self, known_enum, page_size};
-use lectern_common::{ids, paging};
+use lectern_core::validate::{self, known_enum, page_size};
+use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::{
     CreateDeviceRequest, CreateDeviceResponse, Device, DeviceKind, DisableDeviceRequest, ListDevicesRequest,
     ListDevicesResponse,

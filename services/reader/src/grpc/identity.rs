@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::{Db, unique_violation_on};
-use lectern_common::identity::{Grant, Role, TokenVerifier, principal, require_role, require_staff};
-use lectern_common::validate::{self, FieldError, known_enum, page_size};
-use lectern_common::{ids, paging};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Grant, Role, TokenVerifier, principal, require_role, require_staff};
+use lectern_core::validate::{self, FieldError, known_enum, page_size};
+use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::identity_service_server::IdentityService;
 use lectern_proto::reader::v1::{
     ChangePasswordRequest, ChangePasswordResponse, CreateDeviceRequest, CreateDeviceResponse,

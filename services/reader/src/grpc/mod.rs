@@ -24,8 +24,8 @@ pub use self::school_year::SchoolYears;
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
 use lectern_common::idempotency::{previous_answer, remember_answer};
-use lectern_common::identity::{Principal, SubjectKind, require_staff};
-use lectern_common::paging;
+use lectern_core::identity::{Principal, SubjectKind, require_staff};
+use lectern_core::paging;
 use tonic::Status;
 
 use crate::error::Error;

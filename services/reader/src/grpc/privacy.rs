@@ -2,13 +2,13 @@
 //! history rules, data export (right of access) and erasure (right of
 //! erasure). `readers.rs` routes the trait methods here.
 
-use lectern_common::client::{dependency_status, on_behalf};
 use lectern_common::idempotency::previous_answer;
-use lectern_common::identity::{
+use lectern_core::client::{dependency_status, on_behalf};
+use lectern_core::identity::{
     Principal, Role, SubjectKind, require_role, require_school, require_staff, require_staff_or_self,
 };
-use lectern_common::ids;
-use lectern_common::validate::{self, FieldError};
+use lectern_core::ids;
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::circulation::v1::{GetReaderObligationsRequest, ListLoansRequest, Loan, LoanFilter};
 use lectern_proto::notification::v1::{ListNoticesRequest, Notice};
 use lectern_proto::reader::v1::{

@@ -5,12 +5,12 @@
 //! their own preferences; Lectern's services (notification) may read
 //! contact points and preferences. Contact values never reach a log line.
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
-use lectern_common::refusal::{Reason, Refusal};
-use lectern_common::validate::{self, page_size};
-use lectern_common::{ids, paging};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, page_size};
+use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileService;
 use lectern_proto::reader::v1::{
     ContactChannel, ContactWho, CreateReaderContactRequest, CreateReaderNoteRequest,

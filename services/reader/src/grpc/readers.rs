@@ -1,14 +1,14 @@
 //! `ReaderService`: schools, classes, readers and their blocks.
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{
+use lectern_common::outbox::RelayWaker;
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{
     Principal, Role, SubjectKind, principal, require_role, require_school, require_staff,
     require_staff_or_self,
 };
-use lectern_common::outbox::RelayWaker;
-use lectern_common::validate::{self, page_size};
-use lectern_common::{ids, paging};
+use lectern_core::validate::{self, page_size};
+use lectern_core::{ids, paging};
 use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::reader_service_server::ReaderService;

@@ -3,11 +3,11 @@
 //! and the report last. Reading happens off the async runtime; planning and
 //! writing happen in one write transaction (a dry run only reads).
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, Role, principal, require_role, require_school};
-use lectern_common::ids;
-use lectern_common::validate::{self, FieldError};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Principal, Role, principal, require_role, require_school};
+use lectern_core::ids;
+use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::roster_service_server::RosterService;
 use lectern_proto::reader::v1::{
     ImportRosterRequest, ImportRosterResponse, RosterChange, RosterChangeKind, RosterFormat, RosterLineError,

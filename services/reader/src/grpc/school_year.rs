@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, Role, principal, require_role, require_school};
-use lectern_common::validate;
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Principal, Role, principal, require_role, require_school};
+use lectern_core::validate;
 use lectern_proto::reader::v1::school_year_service_server::SchoolYearService;
 use lectern_proto::reader::v1::{YearEndPlan, YearEndRequest};
 use tonic::{Request, Response, Status};

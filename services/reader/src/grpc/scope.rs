@@ -3,9 +3,9 @@
 //! audited (who tried, whose record), since readers are mostly children
 //! and a look across schools is something a district wants to know about.
 
-use lectern_common::clock::SharedClock;
 use lectern_common::db::Db;
-use lectern_common::identity::{Principal, require_school};
+use lectern_core::clock::SharedClock;
+use lectern_core::identity::{Principal, require_school};
 use tonic::Status;
 
 use crate::audit::{self, Entry, outcome};

@@ -4,8 +4,8 @@
 //! out, the list of ended sessions other servers fetch, and rotating the
 //! token signing key.
 
-use lectern_common::identity::{Grant, Principal};
-use lectern_common::validate::FieldError;
+use lectern_core::identity::{Grant, Principal};
+use lectern_core::validate::FieldError;
 use lectern_proto::reader::v1::{
     ListRevokedSessionsRequest, ListRevokedSessionsResponse, LoginResponse, LogoutResponse,
     RefreshSessionRequest, VerificationKey,

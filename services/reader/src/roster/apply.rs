@@ -6,7 +6,7 @@
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;
-use lectern_common::ids;
+use lectern_core::ids;
 
 use super::Roster;
 use super::plan::{self, Existing, Plan};

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use lectern_common::validate::{self, FieldError};
+use lectern_core::validate::{self, FieldError};
 
 use super::table::{Row, Table};
 use super::{ClassRef, LineError, Roster, RosterReader, duplicates, fields};
@@ -157,7 +157,7 @@ pub fn name(value: &str) -> Result<String, String> {
 
 /// A class name: 1–100 characters.
 pub fn class_name_cell(value: &str) -> Result<String, String> {
-    lectern_common::validate::required_text("class", value, 100).map_err(|error| error.problem)
+    lectern_core::validate::required_text("class", value, 100).map_err(|error| error.problem)
 }
 
 #[cfg(test)]

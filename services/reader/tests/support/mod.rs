@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::{Binary, Text};
-use lectern_common::clock;
-use lectern_common::config::ServiceSettings;
 use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbConnection};
-use lectern_common::identity::{Grant, Role, SigningKey, TokenSigner};
-use lectern_common::shutdown::Shutdown;
+use lectern_common::settings::ServiceSettings;
+use lectern_core::clock;
+use lectern_core::identity::{Grant, Role, SigningKey, TokenSigner};
+use lectern_core::shutdown::Shutdown;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
@@ -33,14 +33,14 @@ pub struct Server {
     channel: Channel,
     signer: TokenSigner,
     shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
 }
 
 /// The reader service running on loopback.
 pub struct Running {
     pub channel: Channel,
     pub shutdown: Shutdown,
-    pub task: tokio::task::JoinHandle<Result<(), lectern_common::server::ServeError>>,
+    pub task: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
 }
 
 /// Starts the reader service with `config` on a loopback port and waits,
@@ -214,7 +214,7 @@ impl Server {
 
 /// A request with `token` as bearer.
 pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_common::client::with_bearer(message, token, Duration::from_secs(30))
+    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
 }
 
 /// Asserts a refusal with `code` and `reason`.
@@ -222,11 +222,11 @@ pub fn bearer<T>(message: T, token: &str) -> Request<T> {
 pub fn assert_refused<T: std::fmt::Debug>(
     result: Result<T, Status>,
     code: Code,
-    reason: lectern_common::refusal::Reason,
+    reason: lectern_core::refusal::Reason,
 ) {
     let status = result.expect_err("the call should have been refused");
     assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(lectern_common::refusal::reason_of(&status), Some(reason), "{status:?}");
+    assert_eq!(lectern_core::refusal::reason_of(&status), Some(reason), "{status:?}");
 }
 
 /// Asserts INVALID_ARGUMENT naming `field`.

@@ -9,12 +9,11 @@ use std::process::ExitCode;
 use tokio::net::TcpListener;
 
 use crate::config::ConfigError;
-use crate::db::DbError;
 use crate::server::ServeError;
 use crate::shutdown::Shutdown;
 
 /// Runs a server's pending migrations and returns their versions.
-pub type Migrate<C> = fn(&C) -> Result<Vec<String>, DbError>;
+pub type Migrate<C> = fn(&C) -> Result<Vec<String>, ServeError>;
 
 /// What `main` needs to know about a server's configuration.
 pub trait ServerConfig: Sized {
@@ -81,7 +80,7 @@ where
                         tracing::info!(count = applied.len(), versions = ?applied, "migrations applied");
                         Ok(())
                     }
-                    Ok(Err(error)) => Err(ServeError::Database(error)),
+                    Ok(Err(error)) => Err(error),
                     Err(error) => Err(ServeError::Startup(error.to_string())),
                 },
                 None => {

@@ -128,9 +128,10 @@ pub enum ServeError {
     /// The embedded descriptor set could not feed reflection (a build bug).
     #[error("cannot build gRPC reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
-    /// The database could not be opened or migrated.
-    #[error(transparent)]
-    Database(#[from] crate::db::DbError),
+    /// The database could not be opened or migrated (`lectern-common`
+    /// turns its database errors into this).
+    #[error("{0}")]
+    Database(String),
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
