@@ -80,12 +80,8 @@ impl Service<Request<Body>> for Forwarder {
             return Box::pin(async move { Ok(status_response(status)) });
         };
         if !authz::allows(access, request.extensions().get::<Principal>()) {
-            let status: tonic::Status = Refusal::new(
-                tonic::Code::PermissionDenied,
-                Reason::RoleNotAllowed,
-                "your role may not do this",
-            )
-            .into();
+            let status: tonic::Status =
+                Refusal::new(Reason::RoleNotAllowed, "your role may not do this").into();
             return Box::pin(async move { Ok(status_response(status)) });
         }
         // The service is a child of the gateway's span in the trace.

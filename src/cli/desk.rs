@@ -325,11 +325,11 @@ mod tests {
     fn a_refused_refresh_means_the_session_is_over_but_an_outage_does_not() {
         use lectern_core::refusal::Refusal;
 
-        let ended: Status = Refusal::new(Code::Unauthenticated, Reason::SessionEnded, "ended").into();
+        let ended: Status = Refusal::new(Reason::SessionEnded, "ended").into();
         assert!(session_over(&ended));
         assert!(session_over(&Status::unauthenticated("no")));
         assert!(!session_over(&Status::unavailable("down")));
-        let locked: Status = Refusal::new(Code::PermissionDenied, Reason::AccountLocked, "locked").into();
+        let locked: Status = Refusal::new(Reason::AccountLocked, "locked").into();
         assert!(!session_over(&locked));
     }
 

@@ -51,7 +51,7 @@ pub fn describe(status: &Status, server: &str) -> String {
 /// "refused: MESSAGE (REASON)"; a thing that does not exist is not a
 /// refusal, so NOT_FOUND reads "MESSAGE (REASON)".
 pub fn refused(refusal: &Refusal) -> String {
-    let prefix = if refusal.code == Code::NotFound { "" } else { "refused: " };
+    let prefix = if refusal.code() == Code::NotFound { "" } else { "refused: " };
     format!("{prefix}{} ({})", clean(&refusal.message), refusal.reason.as_str_name())
 }
 
@@ -73,10 +73,9 @@ mod tests {
 
     #[test]
     fn refusals_show_message_and_reason() {
-        let status: Status =
-            Refusal::precondition(Reason::CopyAlreadyOnLoan, "书已借出，应还日期 2026-12-19")
-                .with("loan_id", "0190")
-                .into();
+        let status: Status = Refusal::new(Reason::CopyAlreadyOnLoan, "书已借出，应还日期 2026-12-19")
+            .with("loan_id", "0190")
+            .into();
         assert_eq!(
             describe(&status, SERVER),
             "refused: 书已借出，应还日期 2026-12-19 (COPY_ALREADY_ON_LOAN)"
@@ -85,23 +84,18 @@ mod tests {
 
     #[test]
     fn a_missing_thing_is_not_called_a_refusal() {
-        let status: Status =
-            Refusal::new(Code::NotFound, Reason::ReaderNotFound, "没有借书证 R9 的读者").into();
+        let status: Status = Refusal::new(Reason::ReaderNotFound, "没有借书证 R9 的读者").into();
         assert_eq!(describe(&status, SERVER), "没有借书证 R9 的读者 (READER_NOT_FOUND)");
     }
 
     #[test]
     fn a_rejected_token_asks_to_sign_in() {
-        let status: Status =
-            Refusal::new(Code::Unauthenticated, Reason::TokenInvalid, "token expired").into();
+        let status: Status = Refusal::new(Reason::TokenInvalid, "token expired").into();
         assert_eq!(describe(&status, SERVER), SIGNED_OUT);
         assert_eq!(describe(&Status::unauthenticated("no token"), SERVER), SIGNED_OUT);
-        let ended: Status =
-            Refusal::new(Code::Unauthenticated, Reason::SessionEnded, "this sign-in session has ended")
-                .into();
+        let ended: Status = Refusal::new(Reason::SessionEnded, "this sign-in session has ended").into();
         assert_eq!(describe(&ended, SERVER), SIGNED_OUT);
-        let status: Status =
-            Refusal::new(Code::Unauthenticated, Reason::CredentialsInvalid, "wrong password").into();
+        let status: Status = Refusal::new(Reason::CredentialsInvalid, "wrong password").into();
         assert_eq!(describe(&status, SERVER), "refused: wrong password (CREDENTIALS_INVALID)");
     }
 

@@ -147,12 +147,12 @@ async fn check_out_refuses_unknown_expired_and_blocked_with_reasons() {
     let circulation = suite.circulation();
     assert_refused(
         circulation.clone().check_out(suite.admin(checkout("R999999", "P000001"))).await,
-        Code::FailedPrecondition,
+        Code::NotFound,
         Reason::ReaderNotFound,
     );
     assert_refused(
         circulation.clone().check_out(suite.admin(checkout("R100001", "X404"))).await,
-        Code::FailedPrecondition,
+        Code::NotFound,
         Reason::CopyNotFound,
     );
     assert_refused(

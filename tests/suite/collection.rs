@@ -203,7 +203,7 @@ async fn a_librarian_catalogues_a_full_record_and_walks_the_shelves() {
                 &librarian,
             ))
             .await,
-        Code::FailedPrecondition,
+        Code::NotFound,
         Reason::LocationNotFound,
     );
     assert_refused(
@@ -220,7 +220,7 @@ async fn a_librarian_catalogues_a_full_record_and_walks_the_shelves() {
                 &librarian,
             ))
             .await,
-        Code::FailedPrecondition,
+        Code::NotFound,
         Reason::ItemTypeNotFound,
     );
 

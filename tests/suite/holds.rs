@@ -76,7 +76,7 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
     assert_eq!(third.position, 2);
     assert_refused(
         circulation.place_hold(bearer(on_title("", &title.id), &phone)).await,
-        Code::FailedPrecondition,
+        Code::AlreadyExists,
         Reason::HoldAlreadyPlaced,
     );
 

@@ -434,7 +434,7 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
                 &librarian,
             ))
             .await,
-        Code::FailedPrecondition,
+        Code::NotFound,
         Reason::CopyNotFound,
     );
 }

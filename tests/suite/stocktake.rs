@@ -356,7 +356,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
         stocktakes(&suite)
             .finalize_stocktake(bearer(finalize(true, &preview.preview_token), &librarian))
             .await,
-        Code::FailedPrecondition,
+        Code::Aborted,
         Reason::StocktakeChanged,
     );
     assert_invalid(

@@ -9,10 +9,9 @@ use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError, known_enum, optional_text};
 use lectern_proto::catalog::v1 as pb;
 use pb::{Availability, CopyStatus};
-use tonic::Code;
 
 use crate::db::{self, CopyRow};
-use crate::error::Error;
+use lectern_common::Error;
 
 /// Longest call number, in characters.
 pub const MAX_CALL_NUMBER_CHARS: usize = 64;
@@ -127,12 +126,9 @@ fn require_item_type(connection: &mut DbConnection, code: &str) -> Result<(), Er
     if db::find_item_type(connection, code)?.is_some() {
         return Ok(());
     }
-    Err(Refusal::precondition(
-        Reason::ItemTypeNotFound,
-        format!("there is no item type {code}; see ListItemTypes"),
-    )
-    .with("item_type", code)
-    .into())
+    Err(Refusal::new(Reason::ItemTypeNotFound, format!("there is no item type {code}; see ListItemTypes"))
+        .with("item_type", code)
+        .into())
 }
 
 /// A price: not negative, not absurd, in a three-letter currency.
@@ -166,7 +162,7 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<CopyRecord, Error> {
     let Some(title) = db::find_title(connection, &draft.title_id)? else {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::TitleNotFound,
             format!("no title has id {}; catalog the title first", draft.title_id),
         )
@@ -299,17 +295,13 @@ pub fn update(
 }
 
 fn barcode_taken(barcode: &str) -> Refusal {
-    Refusal::new(
-        Code::AlreadyExists,
-        Reason::CopyBarcodeTaken,
-        format!("another copy already has barcode {barcode}"),
-    )
-    .with("barcode", barcode)
+    Refusal::new(Reason::CopyBarcodeTaken, format!("another copy already has barcode {barcode}"))
+        .with("barcode", barcode)
 }
 
 /// NOT_FOUND / `COPY_NOT_FOUND` for a copy that is not there.
 pub fn not_found(message: impl Into<String>) -> Refusal {
-    Refusal::new(Code::NotFound, Reason::CopyNotFound, message)
+    Refusal::new(Reason::CopyNotFound, message)
 }
 
 /// The stored name of a lifecycle status.

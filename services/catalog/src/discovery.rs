@@ -14,10 +14,10 @@ use lectern_proto::catalog::v1::discovery_service_server::DiscoveryService;
 use tonic::{Request, Response, Status};
 
 use crate::db::{self, TitleRow};
-use crate::error::Error;
 use crate::grpc::Catalog;
 use crate::search::MAX_GRADE;
 use crate::titles::{self, TitleRecord};
+use lectern_common::Error;
 
 /// Days a list looks back by default.
 pub const DEFAULT_DAYS: i64 = 30;

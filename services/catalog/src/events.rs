@@ -19,10 +19,10 @@ use lectern_common::db::DbError;
 use lectern_proto::catalog::v1::CopyStatus;
 
 use crate::db::{self, ViewChange};
-use crate::error::Error;
 use crate::grpc::Catalog;
 use crate::lifecycle::{self, StatusChange};
 use crate::time;
+use lectern_common::Error;
 
 /// What an event did to the availability view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

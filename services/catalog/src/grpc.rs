@@ -19,11 +19,11 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::copies::{self, CopyDraft};
 use crate::db;
-use crate::error::Error;
 use crate::isbn::Isbn;
 use crate::search;
 use crate::title_updates;
 use crate::titles::{self, TitleDraft};
+use lectern_common::Error;
 
 /// Idempotency operation names of the state-changing calls.
 const CREATE_TITLE: &str = "catalog.CreateTitle";
@@ -92,7 +92,7 @@ impl Catalog {
         match self.reader.clone().get_school(request).await {
             Ok(_) => Ok(()),
             Err(status) if status.code() == Code::NotFound => {
-                Err(Refusal::precondition(Reason::SchoolNotFound, format!("no school has id {school_id}"))
+                Err(Refusal::new(Reason::SchoolNotFound, format!("no school has id {school_id}"))
                     .with("school_id", school_id)
                     .into())
             }

@@ -9,13 +9,13 @@ use lectern_core::validate::{self, FieldError, page_size, required_text};
 use lectern_core::{identity, ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::collection_service_server::CollectionService;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use crate::db::{self, ItemTypeRow, ShelfFilter};
-use crate::error::Error;
 use crate::grpc::{Catalog, idempotent, require_cataloger};
 use crate::lifecycle::{self, StatusChange};
 use crate::{copies, locations};
+use lectern_common::Error;
 
 const CREATE_ITEM_TYPE: &str = "catalog.CreateItemType";
 const CREATE_SHELF_LOCATION: &str = "catalog.CreateShelfLocation";
@@ -80,7 +80,6 @@ impl CollectionService for Catalog {
                 idempotent(connection, CREATE_ITEM_TYPE, request_id.as_deref(), now, |connection| {
                     if db::find_item_type(connection, &row.code)?.is_some() {
                         return Err(Refusal::new(
-                            Code::AlreadyExists,
                             Reason::ItemTypeTaken,
                             format!("item type {} already exists", row.code),
                         )

@@ -26,7 +26,6 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use crate::copies::MAX_CALL_NUMBER_CHARS;
-use crate::error::Error;
 use crate::grpc::idempotent;
 use crate::isbn::Isbn;
 use crate::locations;
@@ -34,6 +33,7 @@ use crate::marc::apply::{self, ImportState};
 use crate::marc::export;
 use crate::marc::import::{self, ChunkReader, Format, ImportOptions, Prepared};
 use crate::marc::intake::{self, IntakeDraft, Sources};
+use lectern_common::Error;
 
 /// Idempotency operation names.
 const IMPORT: &str = "catalog.ImportMarc";
@@ -76,7 +76,7 @@ impl Marc {
         match self.reader.clone().get_school(request).await {
             Ok(school) => Ok(school.into_inner().code),
             Err(status) if status.code() == Code::NotFound => {
-                Err(Refusal::precondition(Reason::SchoolNotFound, format!("no school has id {school_id}"))
+                Err(Refusal::new(Reason::SchoolNotFound, format!("no school has id {school_id}"))
                     .with("school_id", school_id)
                     .into())
             }

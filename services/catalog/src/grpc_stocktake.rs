@@ -9,10 +9,10 @@ use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::stocktake_service_server::StocktakeService;
 use tonic::{Request, Response, Status};
 
-use crate::error::Error;
 use crate::grpc::{Catalog, idempotent};
 use crate::stocktake_scan::{self, ScanDraft};
 use crate::stocktake_session::{self as session, Confirmation, StartDraft};
+use lectern_common::Error;
 
 /// Idempotency operation names of the state-changing calls.
 const START: &str = "catalog.StartStocktake";

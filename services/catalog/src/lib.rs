@@ -13,7 +13,6 @@
 mod config;
 pub mod copies;
 pub mod db;
-mod error;
 pub mod events;
 mod grpc;
 mod grpc_collection;
@@ -51,8 +50,8 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use error::Error;
 pub use lectern_biblio::isbn;
+pub use lectern_common::Error;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {

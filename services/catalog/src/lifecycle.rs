@@ -24,7 +24,7 @@ use pb::CopyStatus;
 
 use crate::copies::{self, status_name, status_of};
 use crate::db::{self, CopyRow, RepairTicketRow, StatusChangeRow};
-use crate::error::Error;
+use lectern_common::Error;
 
 /// Longest reason for a change, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -103,7 +103,7 @@ pub fn change_status(
 ) -> Result<StatusChangeRow, Error> {
     let from = status_of(&copy.status);
     if !allowed(from, change.to) {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::CopyStatusChangeNotAllowed,
             format!("a copy that is {} cannot become {}", status_name(from), status_name(change.to)),
         )
@@ -113,7 +113,7 @@ pub fn change_status(
     }
     // A reader has it: only the reader's loss makes sense until it is back.
     if copy.on_loan && change.to != CopyStatus::Lost {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::CopyOnLoan,
             "the copy is on loan; check it in before changing its status",
         )
@@ -150,12 +150,9 @@ fn open_repair(
     now: NaiveDateTime,
 ) -> Result<String, Error> {
     if db::open_repair_ticket(connection, &copy.id)?.is_some() {
-        return Err(Refusal::precondition(
-            Reason::RepairAlreadyOpen,
-            "the copy already has an open repair ticket",
-        )
-        .with("copy_id", copy.id.as_str())
-        .into());
+        return Err(Refusal::new(Reason::RepairAlreadyOpen, "the copy already has an open repair ticket")
+            .with("copy_id", copy.id.as_str())
+            .into());
     }
     let ticket = RepairTicketRow {
         id: ids::new_id(),
@@ -180,7 +177,7 @@ fn close_repair(
     now: NaiveDateTime,
 ) -> Result<String, Error> {
     let Some(mut ticket) = db::open_repair_ticket(connection, &copy.id)? else {
-        return Err(Refusal::precondition(Reason::RepairNotOpen, "no repair ticket is open for the copy")
+        return Err(Refusal::new(Reason::RepairNotOpen, "no repair ticket is open for the copy")
             .with("copy_id", copy.id.as_str())
             .into());
     };

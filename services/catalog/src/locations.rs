@@ -6,10 +6,9 @@ use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{FieldError, required_text};
 use lectern_proto::catalog::v1 as pb;
-use tonic::Code;
 
 use crate::db::{self, LocationRow};
-use crate::error::Error;
+use lectern_common::Error;
 
 /// Longest location name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -35,7 +34,7 @@ pub fn require_at_school(
 
 /// FAILED_PRECONDITION / `LOCATION_NOT_FOUND`.
 pub fn not_found(id: &str) -> Refusal {
-    Refusal::precondition(Reason::LocationNotFound, format!("the school has no shelf location with id {id}"))
+    Refusal::new(Reason::LocationNotFound, format!("the school has no shelf location with id {id}"))
         .with("location_id", id)
 }
 
@@ -73,12 +72,8 @@ pub fn find_or_create(
 }
 
 fn name_taken(name: &str) -> Refusal {
-    Refusal::new(
-        Code::AlreadyExists,
-        Reason::LocationNameTaken,
-        format!("the school already has a location {name}"),
-    )
-    .with("name", name)
+    Refusal::new(Reason::LocationNameTaken, format!("the school already has a location {name}"))
+        .with("name", name)
 }
 
 /// A stored location as the API message.

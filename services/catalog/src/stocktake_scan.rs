@@ -10,9 +10,9 @@ use pb::{ScanOutcome, UnknownReason};
 
 use crate::copies::status_of;
 use crate::db::stocktake::{self as store, StocktakeItemRow, StocktakeRow, UnknownBarcodeRow};
-use crate::error::Error;
 use crate::stocktake::{self as rules, Found, OwnCopy};
 use crate::stocktake_session::{closed, load, view};
+use lectern_common::Error;
 
 /// Longest shelf location name or id a scan may name, in characters.
 pub const MAX_LOCATION_CHARS: usize = 100;

@@ -10,23 +10,22 @@ use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::FieldError;
 use lectern_proto::catalog::v1 as pb;
 use pb::{CopyStatus, ReportSection, UnknownReason};
-use tonic::Code;
 
 use crate::copies::status_of;
 use crate::db::stocktake::{self as store, ItemLine, StocktakeRow, UnknownBarcodeRow};
-use crate::error::Error;
 use crate::lifecycle::{self, StatusChange};
 use crate::stocktake::{self as rules, Findings, ItemFacts, State};
 use crate::time;
+use lectern_common::Error;
 
 /// NOT_FOUND / `STOCKTAKE_NOT_FOUND`.
 pub fn not_found(id: &str) -> Refusal {
-    Refusal::new(Code::NotFound, Reason::StocktakeNotFound, format!("no stocktake session has id {id}"))
+    Refusal::new(Reason::StocktakeNotFound, format!("no stocktake session has id {id}"))
         .with("stocktake_id", id)
 }
 
 pub(crate) fn closed(row: &StocktakeRow) -> Refusal {
-    Refusal::precondition(
+    Refusal::new(
         Reason::StocktakeClosed,
         format!("stocktake session {} is {}; it takes no more changes", row.name, row.state),
     )
@@ -72,7 +71,7 @@ pub fn start(
     location_ids.dedup();
     let open_key = rules::open_key(&draft.school_id, &location_ids);
     let already_open = |existing: String| -> Error {
-        Refusal::precondition(
+        Refusal::new(
             Reason::StocktakeAlreadyOpen,
             "a stocktake of these shelves is already open at this school; resume it, or finalize or cancel it first",
         )
@@ -248,7 +247,7 @@ pub fn finalize(
         Confirmation::Count(expected) => *expected == count,
     };
     if !unchanged {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::StocktakeChanged,
             format!(
                 "the stocktake changed since the preview; {count} copies would be marked missing now — preview again"

@@ -8,9 +8,9 @@ use lectern_core::validate::FieldError;
 use lectern_proto::catalog::v1 as pb;
 
 use crate::db::{self, ContributorRow, SubjectRow};
-use crate::error::Error;
 use crate::search;
 use crate::titles::{self, TitleDraft, TitleRecord};
+use lectern_common::Error;
 
 /// The title fields `UpdateTitle` may change, as named in its field mask.
 pub const UPDATABLE_FIELDS: [&str; 16] = [

@@ -10,12 +10,11 @@ use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{FieldError, known_enum, optional_text, required_text};
 use lectern_proto::catalog::v1 as pb;
 use pb::ContributorRole;
-use tonic::Code;
 
 use crate::db::{self, ContributorRow, SubjectRow, TitleRow};
-use crate::error::Error;
 use crate::isbn::{self, Isbn};
 use crate::search;
+use lectern_common::Error;
 
 /// Longest title proper, in characters.
 pub const MAX_TITLE_CHARS: usize = 500;
@@ -397,12 +396,9 @@ pub fn title_row(draft: &TitleDraft, id: String, now: NaiveDateTime) -> TitleRow
 /// ALREADY_EXISTS / `ISBN_TAKEN`, naming the title that has the ISBN when
 /// it is known.
 pub fn isbn_taken(isbn13: &str, title_id: Option<&str>) -> Refusal {
-    let refusal = Refusal::new(
-        Code::AlreadyExists,
-        Reason::IsbnTaken,
-        format!("a title with ISBN {isbn13} is already catalogued"),
-    )
-    .with("isbn13", isbn13);
+    let refusal =
+        Refusal::new(Reason::IsbnTaken, format!("a title with ISBN {isbn13} is already catalogued"))
+            .with("isbn13", isbn13);
     match title_id {
         Some(title_id) => refusal.with("title_id", title_id),
         None => refusal,
@@ -411,7 +407,7 @@ pub fn isbn_taken(isbn13: &str, title_id: Option<&str>) -> Refusal {
 
 /// NOT_FOUND / `TITLE_NOT_FOUND` for a title that is not there.
 pub fn not_found(message: impl Into<String>) -> Refusal {
-    Refusal::new(Code::NotFound, Reason::TitleNotFound, message)
+    Refusal::new(Reason::TitleNotFound, message)
 }
 
 /// The title with `id` and its contributors.

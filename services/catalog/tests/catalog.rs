@@ -195,7 +195,7 @@ fn an_isbn_is_catalogued_once_in_any_form() {
     assert_eq!(proto.contributors[0].role, pb::ContributorRole::Author as i32);
 
     let taken = refusal(try_add_title(connection, "978-0-06-440055-8", "Charlotte's Web", &[]).unwrap_err());
-    assert_eq!(taken.code, Code::AlreadyExists);
+    assert_eq!(taken.code(), Code::AlreadyExists);
     assert_eq!(taken.reason, Reason::IsbnTaken);
     assert_eq!(taken.metadata.get("title_id"), Some(&web.row.id));
 
@@ -224,12 +224,12 @@ fn copies_need_a_title_and_a_free_barcode() {
     assert_eq!(shown.availability, pb::Availability::OnShelf as i32);
 
     let taken = refusal(try_add_copy(connection, &title.row.id, " C0001 ", &ids::new_id()).unwrap_err());
-    assert_eq!(taken.code, Code::AlreadyExists);
+    assert_eq!(taken.code(), Code::AlreadyExists);
     assert_eq!(taken.reason, Reason::CopyBarcodeTaken);
     assert_eq!(taken.metadata.get("copy_id"), Some(&copy.row.id));
 
     let orphan = refusal(try_add_copy(connection, &ids::new_id(), "C0002", &school).unwrap_err());
-    assert_eq!(orphan.code, Code::FailedPrecondition);
+    assert_eq!(orphan.code(), Code::NotFound);
     assert_eq!(orphan.reason, Reason::TitleNotFound);
 
     let (found, title_text) = db::find_copy_by_barcode(connection, "C0001").unwrap().unwrap();

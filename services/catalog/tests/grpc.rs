@@ -359,7 +359,7 @@ async fn copies_and_availability_over_grpc() {
         .create_copy(client::with_bearer(new_copy(&ids::new_id()), &admin, std::time::Duration::from_secs(5)))
         .await
         .unwrap_err();
-    assert_eq!(unknown.code(), Code::FailedPrecondition);
+    assert_eq!(unknown.code(), Code::NotFound);
     assert_eq!(refusal(&unknown).reason, Reason::SchoolNotFound);
 
     let copy =

@@ -5,7 +5,7 @@
 
 use lectern_core::identity::{Principal, SubjectKind, require_staff};
 use lectern_core::refusal::{Reason, Refusal};
-use tonic::{Code, Status};
+use tonic::Status;
 
 /// Who is at the counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,27 +23,25 @@ pub fn counter(caller: &Principal) -> Result<Counter, Status> {
         SubjectKind::Staff => require_staff(caller).map(|()| Counter::Desk),
         SubjectKind::Reader if caller.device_id.is_some() => Ok(Counter::SelfService),
         SubjectKind::Reader => Err(Refusal::new(
-            Code::PermissionDenied,
             Reason::RoleNotAllowed,
             "readers borrow and return at a self-service kiosk or the library desk",
         )
         .into()),
         SubjectKind::Device => Err(not_for_this_reader("sign the reader in at this device first").into()),
-        SubjectKind::Service => {
-            Err(Refusal::new(Code::PermissionDenied, Reason::RoleNotAllowed, "services do not lend").into())
-        }
+        SubjectKind::Service => Err(Refusal::new(Reason::RoleNotAllowed, "services do not lend").into()),
     }
 }
 
 /// A self-service device acting for someone other than the reader signed in at it.
 pub fn not_for_this_reader(message: &str) -> Refusal {
-    Refusal::new(Code::PermissionDenied, Reason::DeviceNotAllowed, message)
+    Refusal::new(Reason::DeviceNotAllowed, message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use lectern_core::identity::Role;
+    use tonic::Code;
 
     fn caller(kind: SubjectKind, role: Option<Role>, device_id: Option<&str>) -> Principal {
         Principal {

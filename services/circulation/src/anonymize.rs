@@ -19,8 +19,8 @@ use lectern_core::clock::SharedClock;
 use lectern_core::shutdown::Shutdown;
 
 use crate::db;
-use crate::error::Error;
 use crate::{hold_shelf, lending};
+use lectern_common::Error;
 
 /// The job's lease name in `relay_leases`.
 pub const LEASE: &str = "job:anonymize-loans";

@@ -15,11 +15,11 @@ use crate::checkout::{self, Case, HoldsOnCopy, Standing, Verdict};
 use crate::db::calendars;
 use crate::db::holds::HoldRow;
 use crate::db::{self, fees, rules};
-use crate::error::Error;
 use crate::grpc::Circulation;
 use crate::grpc_holds::on_open_shelf;
 use crate::policy::{self, Rule};
 use crate::{convert, holds};
+use lectern_common::Error;
 
 impl Circulation {
     /// Looks up the scanned reader (with `reader_bearer`, so the reader
@@ -42,18 +42,16 @@ impl Circulation {
         let (reader, copy) =
             tokio::join!(readers.lookup_reader(reader_request), catalog.lookup_copy(copy_request));
         let reader = reader.map_err(|status| match status.code() {
-            Code::NotFound => Error::Refused(Refusal::precondition(
-                Reason::ReaderNotFound,
-                "no reader has this card barcode",
-            )),
+            Code::NotFound => {
+                Error::Refused(Refusal::new(Reason::ReaderNotFound, "no reader has this card barcode"))
+            }
             _ => Error::Dependency(dependency_status("reader", status)),
         })?;
         let copy = match copy {
             Ok(copy) => Ok(copy.into_inner()),
-            Err(status) if status.code() == Code::NotFound => Err(Refusal::precondition(
-                Reason::CopyNotFound,
-                format!("no copy has barcode {copy_barcode}"),
-            )),
+            Err(status) if status.code() == Code::NotFound => {
+                Err(Refusal::new(Reason::CopyNotFound, format!("no copy has barcode {copy_barcode}")))
+            }
             Err(status) => return Err(Error::Dependency(dependency_status("catalog", status))),
         };
         Ok((reader.into_inner(), copy))
@@ -103,7 +101,8 @@ impl Circulation {
             })
             .await?;
         let item_type = copy.as_ref().ok().map(|copy| copy.item_type.as_str());
-        let choice = policy::choose(&rules, &school_id, &reader.category, item_type).ok_or(Error::NoRule)?;
+        let choice = policy::choose(&rules, &school_id, &reader.category, item_type)
+            .ok_or_else(crate::db::rules::no_rule)?;
         let why = choice.why();
         let (rule, outranked) = (choice.rule.clone(), choice.outranked.into_iter().cloned().collect());
         let standing = Standing {

@@ -131,7 +131,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
     let terms = &rule.terms;
     let mut problems = Vec::new();
     if reader.status() == ReaderStatus::Inactive {
-        problems.push(Refusal::precondition(
+        problems.push(Refusal::new(
             Reason::ReaderInactive,
             "this reader's record is inactive (left the school or graduated); they cannot borrow",
         ));
@@ -140,7 +140,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
     if let Some(expired_on) = expiry(&reader.expires_on).filter(|last_day| *last_day < local_date(at, zone)) {
         let expired_on = day_text(expired_on);
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::ReaderExpired,
                 format!("this reader's card expired on {expired_on}; renew the card before lending"),
             )
@@ -150,7 +150,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
     }
     if let Some(block) = reader.blocks.first() {
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::ReaderBlocked,
                 format!("this reader is blocked from borrowing: {}", block.reason),
             )
@@ -160,7 +160,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
     if let Some(last_day) = standing.suspended_until.filter(|last_day| *last_day >= local_date(at, zone)) {
         let last_day = day_text(last_day);
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::ReaderSuspended,
                 format!("this reader may not borrow until after {last_day}, for returning books late"),
             )
@@ -173,7 +173,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
         && overdue_days > i64::from(limit)
     {
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::ReaderHasOverdue,
                 format!(
                     "this reader has a copy overdue by {overdue_days} days; the rule allows borrowing only \
@@ -189,7 +189,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
         && standing.unpaid_fees > limit
     {
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::ReaderOwesFees,
                 format!(
                     "this reader owes {} in unpaid fees, over the rule's limit of {}",
@@ -212,7 +212,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
     let status = copy.status();
     if status != CopyStatus::Available {
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::CopyNotLoanable,
                 format!("copy {} cannot be lent: it is {}", copy.barcode, describe(status)),
             )
@@ -220,7 +220,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
         );
     } else if !terms.loanable {
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::CopyNotLoanable,
                 format!(
                     "copy {} cannot be lent: the circulation rule for it ({}) does not lend such items",
@@ -242,7 +242,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
         && on_shelves <= ahead
     {
         problems.push(
-            Refusal::precondition(
+            Refusal::new(
                 Reason::HeldForAnotherReader,
                 format!(
                     "{ahead} readers are waiting for this title and no copy is spare ({on_shelves} on the shelves)"
@@ -257,7 +257,7 @@ pub fn assess(case: Case<'_>) -> Verdict {
 /// The refusal of a copy taken for another reader's hold.
 pub fn taken_for_other(barcode: &str, hold: &HoldRow) -> Refusal {
     let where_ = if hold.status == "ready" { "on the hold shelf" } else { "in transit" };
-    Refusal::precondition(
+    Refusal::new(
         Reason::HeldForAnotherReader,
         format!("copy {barcode} is {where_} for another reader's hold"),
     )
@@ -291,7 +291,7 @@ fn limit_reached(loans: usize, max: u32, item_type: Option<&str>, rule: &Rule) -
             "this reader has {loans} copies of item type {item_type} on loan, as many as the rule allows ({max})"
         ),
     };
-    let refusal = Refusal::precondition(Reason::LoanLimitReached, message)
+    let refusal = Refusal::new(Reason::LoanLimitReached, message)
         .with("loans", loans.to_string())
         .with("limit", max.to_string())
         .with("rule_id", rule.id.clone());

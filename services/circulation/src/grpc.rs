@@ -34,10 +34,10 @@ use crate::calendar::SchoolCalendar;
 use crate::checkout::{self, NewLoan, Overridden};
 use crate::db::calendars::{self, StoredCalendar};
 use crate::db::{self, LoanState, fees};
-use crate::error::Error;
 use crate::hold_shelf::CopyAt;
 use crate::lending::{self, CheckInOutcome, CheckOutOutcome};
 use crate::{convert, due};
+use lectern_common::Error;
 
 /// The operation name under which calendar changes are remembered for retries.
 const SET_CALENDAR: &str = "SetSchoolCalendar";
@@ -163,7 +163,6 @@ impl CirculationService for Circulation {
                 || !matches!(caller.role, Some(Role::Librarian | Role::DistrictAdmin)))
         {
             return Err(Refusal::new(
-                Code::PermissionDenied,
                 Reason::OverrideNotAllowed,
                 "only a librarian at the desk may lend past a reader's blocks",
             )
@@ -342,9 +341,7 @@ impl CirculationService for Circulation {
             .run(move |connection| -> Result<_, Error> { Ok(db::find_loan(connection, &lookup_id)?) })
             .await?;
         let Some(row) = row else {
-            return Err(
-                Refusal::new(Code::NotFound, Reason::LoanNotFound, format!("no loan has id {id}")).into()
-            );
+            return Err(Refusal::new(Reason::LoanNotFound, format!("no loan has id {id}")).into());
         };
         // A reader sees only their own loans (an anonymized loan is no
         // one's), staff those of their schools.
@@ -621,12 +618,7 @@ fn damage_of(request: &CheckInRequest, counter: Counter) -> Result<Option<(Strin
         return Ok(None);
     }
     if counter != Counter::Desk {
-        return Err(Refusal::new(
-            Code::PermissionDenied,
-            Reason::RoleNotAllowed,
-            "damage is reported at the desk",
-        )
-        .into());
+        return Err(Refusal::new(Reason::RoleNotAllowed, "damage is reported at the desk").into());
     }
     let note = validate::required_text("damage_note", &request.damage_note, 500)?;
     let fee = match request.damage_fee {

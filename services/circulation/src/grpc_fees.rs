@@ -17,15 +17,15 @@ use lectern_proto::circulation::v1::{
     self as pb, ChargeFeeRequest, FeeEntryKind, ListFeesRequest, ListFeesResponse, PayFeesRequest,
     PayFeesResponse, WaiveFeeRequest, WaiveFeesRequest, WaiveFeesResponse,
 };
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::db;
 use crate::db::fees::{self as stored, FeeRow};
-use crate::error::Error;
 use crate::fees::{self, MAX_REASON_CHARS};
 use crate::grpc::Circulation;
 use crate::ledger::{self, Settlement};
+use lectern_common::Error;
 
 /// Operation names under which answers are remembered for retries.
 const CHARGE_FEE: &str = "ChargeFee";
@@ -79,12 +79,10 @@ impl Circulation {
             .db
             .run(move |connection| -> Result<_, Error> { Ok(db::find_loan(connection, &lookup_id)?) })
             .await?
-            .ok_or_else(|| {
-                Refusal::new(Code::NotFound, Reason::LoanNotFound, format!("no loan has id {loan_id}"))
-            })?;
+            .ok_or_else(|| Refusal::new(Reason::LoanNotFound, format!("no loan has id {loan_id}")))?;
         require_school(&caller, &loan.school_id)?;
         let Some(reader_id) = loan.reader_id.clone() else {
-            return Err(Refusal::precondition(
+            return Err(Refusal::new(
                 Reason::LoanNotFound,
                 "this loan no longer names its reader (loan history rule or erasure); no fee can be charged on it",
             )

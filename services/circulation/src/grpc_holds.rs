@@ -26,12 +26,12 @@ use crate::convert;
 use crate::db::holds::{self as stored, HoldRow};
 use crate::db::rules;
 use crate::due::local_date;
-use crate::error::Error;
 use crate::events::{self, LOAN_SUBSCRIBERS};
 use crate::grpc::Circulation;
 use crate::hold_shelf;
 use crate::holds::position;
 use crate::policy;
+use lectern_common::Error;
 
 const PLACE_HOLD: &str = "PlaceHold";
 const CANCEL_HOLD: &str = "CancelHold";
@@ -104,7 +104,7 @@ impl Circulation {
                 let reader_id = hold.reader_id.clone().unwrap_or_default();
                 let open = stored::holds_of_reader(connection, &reader_id, false)?;
                 if let Some(same) = open.iter().find(|other| other.title_id == hold.title_id) {
-                    return Err(Refusal::precondition(
+                    return Err(Refusal::new(
                         Reason::HoldAlreadyPlaced,
                         "this reader already has a hold on this title",
                     )
@@ -123,10 +123,10 @@ impl Circulation {
                     &hold.reader_category,
                     item_type.as_deref(),
                 )
-                .ok_or(Error::NoRule)?
+                .ok_or_else(crate::db::rules::no_rule)?
                 .rule;
                 if open.len() >= rule.terms.max_holds as usize {
-                    return Err(Refusal::precondition(
+                    return Err(Refusal::new(
                         Reason::HoldLimitReached,
                         format!(
                             "this reader has {} holds, as many as the rule allows ({})",
@@ -187,7 +187,7 @@ impl Circulation {
                 if !stored::OPEN.contains(&current.status.as_str())
                     || !stored::close(connection, &current, "cancelled", now.naive_utc(), &by)?
                 {
-                    return Err(Refusal::precondition(Reason::HoldClosed, "this hold already ended").into());
+                    return Err(Refusal::new(Reason::HoldClosed, "this hold already ended").into());
                 }
                 let key = current.copy_id.clone().unwrap_or_else(|| current.title_id.clone());
                 let event = events::hold_cancelled(ids::new_id(), &current, &by, now.naive_utc());
@@ -342,29 +342,20 @@ impl Circulation {
                     && !card_barcode.is_empty()
                     && found.get_ref().card_barcode != card_barcode
                 {
-                    return Err(Refusal::new(
-                        Code::PermissionDenied,
-                        Reason::RoleNotAllowed,
-                        "readers place holds for themselves",
-                    )
-                    .into());
+                    return Err(
+                        Refusal::new(Reason::RoleNotAllowed, "readers place holds for themselves").into()
+                    );
                 }
                 reader
             }
             _ => {
-                return Err(Refusal::new(
-                    Code::PermissionDenied,
-                    Reason::RoleNotAllowed,
-                    "sign in as staff or as the reader",
-                )
-                .into());
+                return Err(Refusal::new(Reason::RoleNotAllowed, "sign in as staff or as the reader").into());
             }
         };
         found.map(Response::into_inner).map_err(|status| match status.code() {
-            Code::NotFound => Error::Refused(Refusal::precondition(
-                Reason::ReaderNotFound,
-                "no reader has this card barcode",
-            )),
+            Code::NotFound => {
+                Error::Refused(Refusal::new(Reason::ReaderNotFound, "no reader has this card barcode"))
+            }
             _ => Error::Dependency(dependency_status("reader", status)),
         })
     }
@@ -379,7 +370,7 @@ impl Circulation {
     ) -> Result<(String, String, Option<Copy>), Error> {
         let mut catalog = self.catalog.clone();
         let not_found = |status: Status, reason: Reason, what: &str| match status.code() {
-            Code::NotFound => Error::Refused(Refusal::precondition(reason, format!("no {what}"))),
+            Code::NotFound => Error::Refused(Refusal::new(reason, format!("no {what}"))),
             _ => Error::Dependency(dependency_status("catalog", status)),
         };
         if let Some(barcode) = copy_barcode {
@@ -413,26 +404,23 @@ pub(crate) fn on_open_shelf(copy: &Copy) -> bool {
 /// Only readers who may borrow may place holds.
 fn reader_may_hold(reader: &Reader, today: chrono::NaiveDate) -> Result<(), Refusal> {
     if reader.status() == ReaderStatus::Inactive {
-        return Err(Refusal::precondition(Reason::ReaderInactive, "this reader's record is inactive"));
+        return Err(Refusal::new(Reason::ReaderInactive, "this reader's record is inactive"));
     }
     if let Some(expired_on) = parse_day(reader.expires_on.trim()).filter(|last| *last < today) {
         let expired_on = day_text(expired_on);
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::ReaderExpired,
             format!("this reader's card expired on {expired_on}"),
         )
         .with("expired_on", expired_on));
     }
     if let Some(block) = reader.blocks.first() {
-        return Err(Refusal::precondition(
-            Reason::ReaderBlocked,
-            format!("this reader is blocked: {}", block.reason),
-        )
-        .with("block_reason", block.reason.clone()));
+        return Err(Refusal::new(Reason::ReaderBlocked, format!("this reader is blocked: {}", block.reason))
+            .with("block_reason", block.reason.clone()));
     }
     Ok(())
 }
 
 fn hold_not_found(id: &str) -> Refusal {
-    Refusal::new(Code::NotFound, Reason::HoldNotFound, format!("no hold has id {id}")).with("hold_id", id)
+    Refusal::new(Reason::HoldNotFound, format!("no hold has id {id}")).with("hold_id", id)
 }

@@ -21,10 +21,10 @@ use crate::convert;
 use crate::db::fees::FeeRow;
 use crate::db::{self, LoanRow, rules};
 use crate::due::{Due, end_of_local_day, local_date};
-use crate::error::Error;
 use crate::events::{self, LOAN_CLAIMED_RETURNED, LOAN_DUE_DATE_CHANGED, LOAN_SUBSCRIBERS};
 use crate::grpc::Circulation;
 use crate::ledger;
+use lectern_common::Error;
 
 const DECLARE_LOST: &str = "DeclareLost";
 const CLAIM_RETURNED: &str = "ClaimReturned";
@@ -193,10 +193,7 @@ impl Circulation {
                 })
             })
             .await?
-            .ok_or_else(|| {
-                Refusal::new(Code::NotFound, Reason::LoanNotFound, "no loan has this id or copy barcode")
-                    .into()
-            })
+            .ok_or_else(|| Refusal::new(Reason::LoanNotFound, "no loan has this id or copy barcode").into())
     }
 }
 
@@ -227,11 +224,11 @@ impl LoanRef {
 }
 
 fn not_on_loan() -> Refusal {
-    Refusal::precondition(Reason::CopyNotOnLoan, "this loan is closed: the copy was returned")
+    Refusal::new(Reason::CopyNotOnLoan, "this loan is closed: the copy was returned")
 }
 
 fn already_marked(loan: &LoanRow) -> Refusal {
-    Refusal::precondition(
+    Refusal::new(
         Reason::LoanAlreadyMarked,
         format!("copy {} is already declared lost or claimed returned", loan.copy_barcode),
     )

@@ -23,13 +23,13 @@ use crate::calendar::SchoolCalendar;
 use crate::convert;
 use crate::db::{self, LoanRow, LoanState, calendars, rules};
 use crate::due::Due;
-use crate::error::Error;
 use crate::events::{self, LOAN_SUBSCRIBERS};
 use crate::grpc::Circulation;
 use crate::grpc_loan_changes::LoanRef;
 use crate::holds;
 use crate::policy::{DISTRICT_DEFAULT_ID, Terms};
 use crate::renewal::{self, RenewalCase};
+use lectern_common::Error;
 
 /// Operation names under which renewal answers are remembered.
 const RENEW: &str = "Renew";
@@ -63,7 +63,7 @@ impl Circulation {
         let now = self.clock.now();
         let context = self.renewal_context(std::slice::from_ref(&loan)).await?;
         let Some(context) = context.first() else {
-            return Err(Error::NoRule.into());
+            return Err(crate::db::rules::no_rule().into());
         };
         let due = renewal::decide(RenewalCase {
             loan: &loan,
@@ -192,17 +192,14 @@ impl Circulation {
     /// the caller's own token (staff of the school, or the reader).
     async fn borrower(&self, caller: &Principal, loan: &LoanRow) -> Result<Reader, Error> {
         let Some(reader_id) = loan.reader_id.clone() else {
-            return Err(
-                Refusal::precondition(Reason::CopyNotOnLoan, "this loan no longer names a reader").into()
-            );
+            return Err(Refusal::new(Reason::CopyNotOnLoan, "this loan no longer names a reader").into());
         };
         let mut readers = self.readers.clone();
         let call = with_bearer(GetReaderRequest { id: reader_id }, &caller.token, self.call_timeout);
         readers.get_reader(call).await.map(Response::into_inner).map_err(|status| match status.code() {
-            Code::NotFound => Error::Refused(Refusal::precondition(
-                Reason::ReaderNotFound,
-                "the borrower is no longer a reader",
-            )),
+            Code::NotFound => {
+                Error::Refused(Refusal::new(Reason::ReaderNotFound, "the borrower is no longer a reader"))
+            }
             _ => Error::Dependency(dependency_status("reader", status)),
         })
     }
@@ -222,7 +219,7 @@ impl Circulation {
                         Some(rule_id) => rules::find_rule(connection, rule_id, loan.rule_version)?,
                         None => rules::find_rule(connection, DISTRICT_DEFAULT_ID, None)?,
                     };
-                    let (rule, _) = rule.ok_or(Error::NoRule)?;
+                    let (rule, _) = rule.ok_or_else(crate::db::rules::no_rule)?;
                     if !calendars_by_school.contains_key(&school_id) {
                         let calendar = calendars::load_calendar(connection, &school_id)?
                             .map(|stored| stored.calendar)
@@ -258,12 +255,7 @@ struct RenewalContext {
 fn may_renew(caller: &Principal) -> Result<(), Status> {
     match caller.kind {
         SubjectKind::Staff | SubjectKind::Reader => Ok(()),
-        _ => Err(Refusal::new(
-            Code::PermissionDenied,
-            Reason::RoleNotAllowed,
-            "sign in as staff or as the reader",
-        )
-        .into()),
+        _ => Err(Refusal::new(Reason::RoleNotAllowed, "sign in as staff or as the reader").into()),
     }
 }
 
@@ -285,15 +277,14 @@ fn record_renewal(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<LoanRow, Error> {
     if !db::renew_loan(connection, loan, due)? {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::CopyNotOnLoan,
             "the loan changed meanwhile (returned or renewed at another desk); look it up again",
         )
         .into());
     }
-    let renewed = db::find_loan(connection, &loan.id)?.ok_or_else(|| {
-        Refusal::new(Code::NotFound, Reason::LoanNotFound, format!("no loan has id {}", loan.id))
-    })?;
+    let renewed = db::find_loan(connection, &loan.id)?
+        .ok_or_else(|| Refusal::new(Reason::LoanNotFound, format!("no loan has id {}", loan.id)))?;
     let event = events::loan_renewed(ids::new_id(), &renewed, now.naive_utc());
     outbox::enqueue(connection, &event, &renewed.copy_id, &LOAN_SUBSCRIBERS, now.naive_utc())?;
     Ok(renewed)

@@ -12,9 +12,9 @@ use lectern_proto::reader::v1::{ListReadersRequest, ReaderStatus};
 use tonic::{Request, Response, Status};
 
 use crate::db;
-use crate::error::Error;
 use crate::grpc::Circulation;
 use crate::reports;
+use lectern_common::Error;
 
 /// Most pages of readers read for the population (500 each).
 const MAX_READER_PAGES: usize = 200;

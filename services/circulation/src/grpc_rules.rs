@@ -15,15 +15,15 @@ use lectern_proto::circulation::v1::{
     DeleteCirculationRuleResponse, ExplainCheckOutRequest, GetCirculationRuleRequest,
     ListCirculationRulesRequest, ListCirculationRulesResponse, UpdateCirculationRuleRequest,
 };
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use crate::assess::Assessment;
 use crate::convert;
 use crate::db::rules;
 use crate::due;
-use crate::error::Error;
 use crate::grpc::Circulation;
 use crate::policy::{self, Rule, RuleDraft, Scope};
+use lectern_common::Error;
 
 /// Operation names under which rule changes are remembered for retries.
 const CREATE_RULE: &str = "CreateCirculationRule";
@@ -232,7 +232,7 @@ impl Circulation {
         let id = ids::parse_id("id", &request.id)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         if id == policy::DISTRICT_DEFAULT_ID {
-            return Err(Refusal::precondition(
+            return Err(Refusal::new(
                 Reason::RuleIsDistrictDefault,
                 "the district default rule always applies; change its terms instead of retiring it",
             )
@@ -296,13 +296,12 @@ fn may_change(caller: &Principal, scope: &Scope) -> Result<(), Status> {
 }
 
 fn rule_not_found(id: &str) -> Refusal {
-    Refusal::new(Code::NotFound, Reason::RuleNotFound, format!("no circulation rule in force has id {id}"))
+    Refusal::new(Reason::RuleNotFound, format!("no circulation rule in force has id {id}"))
         .with("rule_id", id)
 }
 
 fn scope_taken(existing_id: &str) -> Refusal {
     Refusal::new(
-        Code::AlreadyExists,
         Reason::RuleScopeTaken,
         "a rule for the same school, reader category and item type is in force; change that rule instead",
     )
@@ -314,7 +313,6 @@ fn version_changed(connection: &mut DbConnection, id: &str) -> Result<Refusal, E
     let current = rules::find_rule(connection, id, None)?;
     Ok(match current {
         Some((rule, true)) => Refusal::new(
-            Code::Aborted,
             Reason::RuleVersionChanged,
             format!("the rule was changed since you read it; it is now version {}", rule.version),
         )

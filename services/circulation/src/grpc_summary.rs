@@ -14,9 +14,9 @@ use tonic::{Code, Request, Response, Status};
 use crate::calendar::parse_day;
 use crate::checkout::{self, Case, HoldsOnCopy, Standing};
 use crate::db::{self, LoanState, fees, holds, rules};
-use crate::error::Error;
 use crate::grpc::Circulation;
 use crate::{convert, policy};
+use lectern_common::Error;
 
 /// Most loans the summary shows.
 const MAX_LOANS: i64 = 200;
@@ -51,9 +51,7 @@ impl Circulation {
             }
         };
         let reader = found.map(Response::into_inner).map_err(|status| match status.code() {
-            Code::NotFound => {
-                Status::from(Refusal::precondition(Reason::ReaderNotFound, "no reader has this card"))
-            }
+            Code::NotFound => Status::from(Refusal::new(Reason::ReaderNotFound, "no reader has this card")),
             _ => dependency_status("reader", status),
         })?;
         require_school(&caller, &reader.school_id)?;
@@ -84,7 +82,7 @@ impl Circulation {
             .await?;
         let now = self.clock.now();
         let rule = policy::choose(&rules_found, &reader.school_id, &reader.category, None)
-            .ok_or(Error::NoRule)?
+            .ok_or_else(crate::db::rules::no_rule)?
             .rule;
         let standing = Standing {
             loans: standing_loans
@@ -96,7 +94,7 @@ impl Circulation {
         };
         // Judged as a check-out of a copy not yet scanned: the reader's
         // problems and blocks, without the copy's.
-        let no_copy = Refusal::precondition(Reason::CopyNotFound, "no copy scanned");
+        let no_copy = Refusal::new(Reason::CopyNotFound, "no copy scanned");
         let verdict = checkout::assess(Case {
             reader: &reader,
             copy: Err(&no_copy),

@@ -16,10 +16,10 @@ use crate::calendar::day_text;
 use crate::db::holds::{self, HoldRow};
 use crate::db::{calendars, rules};
 use crate::due::local_date;
-use crate::error::Error;
 use crate::events::{self, LOAN_SUBSCRIBERS};
 use crate::holds::{fillable_by, shelf_expiry};
 use crate::policy;
+use lectern_common::Error;
 
 /// The copy being placed: its identity, title, where it is, and its type.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +54,7 @@ fn shelf_until(
     let candidates =
         rules::rules_for_loan(connection, &hold.pickup_school_id, &hold.reader_category, Some(item_type))?;
     let choice = policy::choose(&candidates, &hold.pickup_school_id, &hold.reader_category, Some(item_type))
-        .ok_or(Error::NoRule)?;
+        .ok_or_else(crate::db::rules::no_rule)?;
     let calendar = calendars::load_calendar(connection, &hold.pickup_school_id)?
         .map(|stored| stored.calendar)
         .unwrap_or_default();

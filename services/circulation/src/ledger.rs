@@ -9,12 +9,11 @@ use lectern_common::outbox;
 use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::circulation::v1::FeeEntryKind;
-use tonic::Code;
 
 use crate::db::fees::{self, FeeEntryRow, FeeRow};
-use crate::error::Error;
 use crate::events::{self, FEE_SUBSCRIBERS};
 use crate::fees::{balance, entry_kind_to_stored};
+use lectern_common::Error;
 
 /// Events about a reader's fees are ordered per reader.
 fn subject(fee: &FeeRow) -> &str {
@@ -82,18 +81,17 @@ pub fn settle(
 
 /// No fee has this id.
 pub fn fee_not_found(id: &str) -> Refusal {
-    Refusal::new(Code::NotFound, Reason::FeeNotFound, format!("no fee has id {id}")).with("fee_id", id)
+    Refusal::new(Reason::FeeNotFound, format!("no fee has id {id}")).with("fee_id", id)
 }
 
 /// The fee is paid or waived already.
 pub fn fee_settled(fee: &FeeRow) -> Refusal {
-    Refusal::precondition(Reason::FeeSettled, "this fee is already paid or waived")
-        .with("fee_id", fee.id.clone())
+    Refusal::new(Reason::FeeSettled, "this fee is already paid or waived").with("fee_id", fee.id.clone())
 }
 
 /// A payment larger than what is owed.
 pub fn payment_too_large(owed: i64) -> Refusal {
-    Refusal::precondition(
+    Refusal::new(
         Reason::PaymentTooLarge,
         format!("the payment is more than is owed ({})", crate::checkout::money_text(owed)),
     )

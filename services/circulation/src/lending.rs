@@ -22,7 +22,6 @@ use crate::db::fees::FeeRow;
 use crate::db::holds::{self, HoldRow};
 use crate::db::{self, LoanRow, calendars, rules};
 use crate::due::is_overdue;
-use crate::error::Error;
 use crate::events::{self, ANONYMIZED_SUBSCRIBERS, LOAN_SUBSCRIBERS};
 use crate::fees::CHARGED_BY_CIRCULATION;
 use crate::fines::{self, Lateness};
@@ -30,6 +29,7 @@ use crate::history::HistoryRule;
 use crate::hold_shelf::{self, CopyAt};
 use crate::ledger;
 use crate::policy::Rule;
+use lectern_common::Error;
 
 /// The operation name under which check-out answers are remembered.
 pub const CHECK_OUT: &str = "CheckOut";
@@ -76,7 +76,7 @@ impl CheckInOutcome {
 
 /// The refusal for a copy that is already lent, naming the open loan.
 pub fn already_on_loan(open: &LoanRow) -> Refusal {
-    Refusal::precondition(
+    Refusal::new(
         Reason::CopyAlreadyOnLoan,
         format!("copy {} is already on loan, due {}; check it in first", open.copy_barcode, open.due_date),
     )
@@ -122,7 +122,7 @@ pub fn record_checkout(
             }
             let refusal = match db::open_loan_for_copy(connection, &loan.copy_id)? {
                 Some(open) => already_on_loan(&open),
-                None => Refusal::precondition(
+                None => Refusal::new(
                     Reason::CopyAlreadyOnLoan,
                     format!("copy {} is already on loan", loan.copy_barcode),
                 ),

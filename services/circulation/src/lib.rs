@@ -17,7 +17,6 @@ mod checkout;
 mod config;
 mod convert;
 mod due;
-mod error;
 pub mod events;
 mod fees;
 mod fines;
@@ -55,8 +54,8 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use error::Error;
 pub use events::{CATALOG, LOAN_SUBSCRIBERS, NOTIFICATION};
+pub use lectern_common::Error;
 pub use sink::READER_ERASED;
 
 /// The service's migrations, for SQLite and PostgreSQL.

@@ -35,13 +35,13 @@ pub struct RenewalCase<'a> {
 pub fn decide(case: RenewalCase<'_>) -> Result<Due, Refusal> {
     let RenewalCase { loan, terms, reader, others_waiting, now, zone, calendar } = case;
     if loan.returned_at.is_some() {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::CopyNotOnLoan,
             format!("copy {} was already returned", loan.copy_barcode),
         ));
     }
     if reader.status() == ReaderStatus::Inactive {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::ReaderInactive,
             "this reader's record is inactive (left the school or graduated); bring the book back",
         ));
@@ -51,21 +51,18 @@ pub fn decide(case: RenewalCase<'_>) -> Result<Due, Refusal> {
         crate::calendar::parse_day(reader.expires_on.trim()).filter(|last| *last < today)
     {
         let expired_on = day_text(expired_on);
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::ReaderExpired,
             format!("this reader's card expired on {expired_on}; renew the card first"),
         )
         .with("expired_on", expired_on));
     }
     if let Some(block) = reader.blocks.first() {
-        return Err(Refusal::precondition(
-            Reason::ReaderBlocked,
-            format!("this reader is blocked: {}", block.reason),
-        )
-        .with("block_reason", block.reason.clone()));
+        return Err(Refusal::new(Reason::ReaderBlocked, format!("this reader is blocked: {}", block.reason))
+            .with("block_reason", block.reason.clone()));
     }
     if is_overdue(utc(loan.due_at), now) {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::LoanOverdue,
             format!(
                 "copy {} was due on {}; bring it back instead of renewing it",
@@ -76,7 +73,7 @@ pub fn decide(case: RenewalCase<'_>) -> Result<Due, Refusal> {
     }
     let renewed = u32::try_from(loan.renewals).unwrap_or(u32::MAX);
     if renewed >= terms.renewals {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::RenewalLimitReached,
             format!(
                 "this loan was renewed {renewed} times, as often as its rule allows ({})",
@@ -87,7 +84,7 @@ pub fn decide(case: RenewalCase<'_>) -> Result<Due, Refusal> {
         .with("limit", terms.renewals.to_string()));
     }
     if terms.no_renewal_when_held && others_waiting > 0 {
-        return Err(Refusal::precondition(
+        return Err(Refusal::new(
             Reason::HeldForAnotherReader,
             "another reader is waiting for this book; please bring it back",
         )

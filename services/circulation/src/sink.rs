@@ -11,7 +11,7 @@ use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, event};
 use tonic::{Request, Response, Status};
 
 use crate::db;
-use crate::error::Error;
+use lectern_common::Error;
 
 /// Type of the reader service's erasure event.
 pub const READER_ERASED: &str = "reader.erased";

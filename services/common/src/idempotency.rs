@@ -38,7 +38,7 @@ pub fn previous_answer<M: Message + Default>(
     match row {
         None => Ok(None),
         Some((stored_operation, _)) if stored_operation != operation => {
-            Err(IdempotencyError::Reused(Refusal::precondition(
+            Err(IdempotencyError::Reused(Refusal::new(
                 Reason::RequestIdReused,
                 format!("request id {request_id} was already used for another operation"),
             )))
@@ -91,5 +91,15 @@ pub fn remember<M: Message>(
     match request_id {
         Some(request_id) => remember_answer(connection, operation, request_id, answer, now),
         None => Ok(()),
+    }
+}
+
+impl From<IdempotencyError> for crate::Error {
+    fn from(error: IdempotencyError) -> Self {
+        match error {
+            IdempotencyError::Reused(refusal) => Self::Refused(refusal),
+            IdempotencyError::Database(error) => error.into(),
+            IdempotencyError::Corrupt(error) => error.into(),
+        }
     }
 }

@@ -8,10 +8,13 @@
 //! and in `lectern-proto`.
 
 pub mod db;
+pub mod error;
 pub mod idempotency;
 pub mod inbox;
 pub mod outbox;
 pub mod settings;
+
+pub use error::Error;
 
 impl From<db::DbError> for lectern_core::server::ServeError {
     fn from(error: db::DbError) -> Self {

@@ -19,6 +19,7 @@ pub mod process;
 pub mod refusal;
 pub mod server;
 pub mod shutdown;
+pub mod status;
 pub mod telemetry;
 pub mod validate;
 

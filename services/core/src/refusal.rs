@@ -1,6 +1,8 @@
 //! Refusals a client can switch on: a gRPC status whose details carry a
 //! `google.rpc.ErrorInfo` with domain [`DOMAIN`] and a reason from
-//! `lectern.common.v1.Reason`.
+//! `lectern.common.v1.Reason`. The status code follows from the reason
+//! ([`crate::status::code_of`]); a call site names the reason and the
+//! sentence, never the code.
 
 use std::collections::HashMap;
 
@@ -9,6 +11,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 pub use lectern_proto::common::v1::Reason;
 
+use crate::status::code_of;
+
 /// The `ErrorInfo.domain` of every Lectern refusal.
 pub const DOMAIN: &str = "lectern";
 
@@ -16,8 +20,6 @@ pub const DOMAIN: &str = "lectern";
 /// switches on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// The gRPC code (FAILED_PRECONDITION, ALREADY_EXISTS, ...).
-    pub code: Code,
     /// The machine-readable reason.
     pub reason: Reason,
     /// A message a librarian can read.
@@ -27,14 +29,14 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// A refusal with `code` and `reason`.
-    pub fn new(code: Code, reason: Reason, message: impl Into<String>) -> Self {
-        Self { code, reason, message: message.into(), metadata: HashMap::new() }
+    /// A refusal for `reason`, with a sentence the desk can show.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Self { reason, message: message.into(), metadata: HashMap::new() }
     }
 
-    /// A broken rule: FAILED_PRECONDITION.
-    pub fn precondition(reason: Reason, message: impl Into<String>) -> Self {
-        Self::new(Code::FailedPrecondition, reason, message)
+    /// The gRPC code the refusal answers with.
+    pub fn code(&self) -> Code {
+        code_of(self.reason)
     }
 
     /// Adds a fact to the refusal's metadata.
@@ -50,12 +52,7 @@ impl Refusal {
             return None;
         }
         let reason = Reason::from_str_name(&info.reason)?;
-        Some(Self {
-            code: status.code(),
-            reason,
-            message: status.message().to_owned(),
-            metadata: info.metadata,
-        })
+        Some(Self { reason, message: status.message().to_owned(), metadata: info.metadata })
     }
 }
 
@@ -69,8 +66,9 @@ impl std::error::Error for Refusal {}
 
 impl From<Refusal> for Status {
     fn from(refusal: Refusal) -> Self {
+        let code = refusal.code();
         let details = ErrorDetails::with_error_info(refusal.reason.as_str_name(), DOMAIN, refusal.metadata);
-        Status::with_error_details(refusal.code, refusal.message, details)
+        Status::with_error_details(code, refusal.message, details)
     }
 }
 
@@ -85,9 +83,8 @@ mod tests {
 
     #[test]
     fn a_refusal_survives_the_trip_through_a_status() {
-        let status: Status = Refusal::precondition(Reason::CopyAlreadyOnLoan, "copy C1 is on loan")
-            .with("loan_id", "0190")
-            .into();
+        let status: Status =
+            Refusal::new(Reason::CopyAlreadyOnLoan, "copy C1 is on loan").with("loan_id", "0190").into();
         assert_eq!(status.code(), Code::FailedPrecondition);
         let back = Refusal::from_status(&status).unwrap();
         assert_eq!(back.reason, Reason::CopyAlreadyOnLoan);

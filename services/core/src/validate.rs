@@ -20,9 +20,13 @@ impl FieldError {
     }
 }
 
+/// INVALID_ARGUMENT, with the field named in a `google.rpc.BadRequest`
+/// detail so a form can put the message next to the field.
 impl From<FieldError> for tonic::Status {
     fn from(error: FieldError) -> Self {
-        tonic::Status::invalid_argument(error.to_string())
+        use tonic_types::{ErrorDetails, StatusExt as _};
+        let details = ErrorDetails::with_bad_request_violation(error.field, error.problem.clone());
+        tonic::Status::with_error_details(tonic::Code::InvalidArgument, error.to_string(), details)
     }
 }
 

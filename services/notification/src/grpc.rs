@@ -13,8 +13,8 @@ use lectern_proto::notification::v1::{ListNoticesRequest, ListNoticesResponse, N
 use tonic::{Request, Response, Status};
 
 use crate::db::{self, NoticeRow};
-use crate::error::Error;
 use crate::notices::{self, Language, Purge};
+use lectern_common::Error;
 
 /// The notification service's handlers.
 #[derive(Debug, Clone)]

@@ -7,7 +7,6 @@
 
 mod config;
 mod db;
-mod error;
 mod grpc;
 mod notices;
 
@@ -21,7 +20,7 @@ use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use error::Error;
+pub use lectern_common::Error;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {

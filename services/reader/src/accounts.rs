@@ -10,7 +10,7 @@ use lectern_core::validate::FieldError;
 use lectern_proto::reader::v1::{LoginRequest, StaffRole, login_request};
 
 use crate::db::{self, StaffRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::passwords;
 
 /// The Lectern services that may sign in with the district's service key.
@@ -92,7 +92,7 @@ pub fn set_schools(
 ) -> Result<(), Error> {
     for school_id in school_ids {
         if db::organisation::find_school(connection, school_id)?.is_none() {
-            return Err(Error::UnknownSchool(school_id.clone()));
+            return Err(ReaderRefusal::SchoolNotFound(school_id.clone()).into());
         }
     }
     db::staff::replace_schools(connection, staff_id, school_ids)?;
@@ -235,11 +235,11 @@ pub fn authenticate_service(expected: Option<&str>, service: &str, key: &str) ->
         Some(expected) if passwords::same_secret(expected.as_bytes(), key.as_bytes()) => Ok(()),
         Some(_) => {
             tracing::warn!(service, "service sign-in refused: wrong key");
-            Err(Error::CredentialsInvalid(WRONG_SERVICE_CREDENTIALS))
+            Err(ReaderRefusal::CredentialsInvalid(WRONG_SERVICE_CREDENTIALS).into())
         }
         None => {
             tracing::warn!(service, "service sign-in refused: LECTERN_SERVICE_KEY is not set");
-            Err(Error::CredentialsInvalid(WRONG_SERVICE_CREDENTIALS))
+            Err(ReaderRefusal::CredentialsInvalid(WRONG_SERVICE_CREDENTIALS).into())
         }
     }
 }
@@ -252,14 +252,14 @@ pub fn check_password_change(
     new: &str,
 ) -> Result<(StaffRow, String), Error> {
     let Some(account) = account else {
-        return Err(Error::CredentialsInvalid(WRONG_CURRENT_PASSWORD));
+        return Err(ReaderRefusal::CredentialsInvalid(WRONG_CURRENT_PASSWORD).into());
     };
     if !passwords::verify(current, &account.password_hash) {
         tracing::info!(staff.id = %account.id, "password change refused: wrong current password");
-        return Err(Error::CredentialsInvalid(WRONG_CURRENT_PASSWORD));
+        return Err(ReaderRefusal::CredentialsInvalid(WRONG_CURRENT_PASSWORD).into());
     }
     if account.disabled {
-        return Err(Error::AccountLocked);
+        return Err(ReaderRefusal::AccountLocked.into());
     }
     let new_hash = passwords::hash(new).map_err(Error::Internal)?;
     Ok((account, new_hash))
@@ -275,7 +275,7 @@ pub fn apply_password_change(
     // Conditional on the old hash: of two changes racing, one wins and the
     // other is told its current password is no longer right.
     if !db::staff::replace_password(connection, &account.id, &account.password_hash, &new_hash, now)? {
-        return Err(Error::CredentialsInvalid(WRONG_CURRENT_PASSWORD));
+        return Err(ReaderRefusal::CredentialsInvalid(WRONG_CURRENT_PASSWORD).into());
     }
     tracing::info!(staff.id = %account.id, "password changed");
     Ok(StaffRow {
@@ -289,6 +289,7 @@ pub fn apply_password_change(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lectern_core::refusal::Reason;
     use lectern_proto::reader::v1::{ServiceCredentials, StaffCredentials};
 
     #[test]
@@ -348,14 +349,10 @@ mod tests {
     #[test]
     fn service_keys_must_match_a_configured_key() {
         assert!(authenticate_service(Some("district-key-0001"), "circulation", "district-key-0001").is_ok());
-        assert!(matches!(
-            authenticate_service(Some("district-key-0001"), "circulation", "district-key-0002"),
-            Err(Error::CredentialsInvalid(_))
-        ));
-        assert!(matches!(
-            authenticate_service(None, "circulation", "anything"),
-            Err(Error::CredentialsInvalid(_))
-        ));
+        let refused =
+            |expected, key| authenticate_service(expected, "circulation", key).unwrap_err().reason();
+        assert_eq!(refused(Some("district-key-0001"), "district-key-0002"), Some(Reason::CredentialsInvalid));
+        assert_eq!(refused(None, "anything"), Some(Reason::CredentialsInvalid));
     }
 }
 

@@ -8,7 +8,7 @@ use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::{HistoryRetention, HistoryRule, ReaderCategory};
 
 use crate::db::{self, CategoryRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 
 /// Stored retention names.
 pub const KEEP: &str = "keep";
@@ -101,7 +101,7 @@ pub struct CategoryChange {
 /// Adds a category; its code must be new.
 pub fn create(connection: &mut DbConnection, category: CategoryRow) -> Result<CategoryRow, Error> {
     if db::categories::find(connection, &category.code)?.is_some() {
-        return Err(Error::CategoryTaken(category.code));
+        return Err(ReaderRefusal::CategoryTaken(category.code).into());
     }
     db::categories::insert(connection, &category)?;
     tracing::info!(category = %category.code, retention = %category.history_retention, "reader category added");
@@ -111,7 +111,7 @@ pub fn create(connection: &mut DbConnection, category: CategoryRow) -> Result<Ca
 /// Changes a category's names or rule.
 pub fn update(connection: &mut DbConnection, change: CategoryChange) -> Result<CategoryRow, Error> {
     let Some(mut category) = db::categories::find(connection, &change.code)? else {
-        return Err(Error::CategoryNotFound(change.code));
+        return Err(ReaderRefusal::CategoryNotFound(change.code).into());
     };
     if let Some(name_zh) = change.name_zh {
         category.name_zh = name_zh;

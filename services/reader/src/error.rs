@@ -1,18 +1,15 @@
-//! The reader service's errors and their gRPC status. Handlers and domain
-//! code return [`Error`]; it becomes a `Status` in one place, below.
+//! The reader service's own refusals. Everything else that can go wrong
+//! (a bad field, the database, another service, a bug) is the shared
+//! [`Error`]; a [`ReaderRefusal`] becomes one with its reason, and the
+//! reason decides the status code (`lectern_core::status`).
 
-use lectern_common::db::DbError;
-use lectern_common::idempotency::IdempotencyError;
 use lectern_core::refusal::{Reason, Refusal};
-use lectern_core::validate::FieldError;
-use tonic::{Code, Status};
 
-/// What can go wrong in the reader service.
+pub use lectern_common::Error;
+
+/// Why the reader service refuses a call.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A request field is invalid.
-    #[error(transparent)]
-    InvalidArgument(#[from] FieldError),
+pub enum ReaderRefusal {
     /// Unknown user, wrong password or wrong service key. The message is
     /// the same whichever it was.
     #[error("{0}")]
@@ -32,12 +29,9 @@ pub enum Error {
     /// Another school has the code.
     #[error("school code {0:?} is already in use")]
     SchoolCodeTaken(String),
-    /// The school asked for does not exist.
+    /// The school named does not exist.
     #[error("school {0} not found")]
     SchoolNotFound(String),
-    /// The school a new record should belong to does not exist.
-    #[error("school {0} does not exist")]
-    UnknownSchool(String),
     /// The class does not exist in the reader's school.
     #[error("class {0} does not exist in this school")]
     ClassNotFound(String),
@@ -92,10 +86,6 @@ pub enum Error {
     /// The reader still owes fees, so cannot be erased.
     #[error("this reader still has unpaid fees ({0}); settle or waive them before erasing")]
     HasUnpaidFees(i32),
-    /// A call to another service failed; the status is already mapped for
-    /// our caller (`client::dependency_status`).
-    #[error("dependency call failed: {0}")]
-    Dependency(Status),
     /// The session was signed out, expired, or its refresh token is unknown
     /// or was already used.
     #[error("this sign-in session has ended: sign in again")]
@@ -113,89 +103,64 @@ pub enum Error {
     /// No device has the id.
     #[error("device {0} not found")]
     DeviceNotFound(String),
-    /// A refusal made elsewhere (a reused request id), passed on as it is.
-    #[error(transparent)]
-    Refused(Refusal),
-    /// The database failed or is unreachable.
-    #[error(transparent)]
-    Database(#[from] DbError),
-    /// A bug or broken environment (hashing, signing, stored data).
-    #[error("{0}")]
-    Internal(String),
 }
 
-impl From<diesel::result::Error> for Error {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Database(DbError::Query(error))
-    }
-}
-
-impl From<IdempotencyError> for Error {
-    fn from(error: IdempotencyError) -> Self {
-        match error {
-            IdempotencyError::Reused(refusal) => Self::Refused(refusal),
-            IdempotencyError::Database(error) => error.into(),
-            IdempotencyError::Corrupt(error) => Self::Internal(error.to_string()),
+impl ReaderRefusal {
+    /// The reason a client switches on.
+    fn reason(&self) -> Reason {
+        match self {
+            Self::CredentialsInvalid(_) => Reason::CredentialsInvalid,
+            Self::AccountLocked | Self::LockedOut(_) => Reason::AccountLocked,
+            Self::PasswordTooWeak(_) => Reason::PasswordTooWeak,
+            Self::UsernameTaken(_) => Reason::UsernameTaken,
+            Self::SchoolCodeTaken(_) => Reason::SchoolCodeTaken,
+            Self::SchoolNotFound(_) => Reason::SchoolNotFound,
+            Self::ClassNotFound(_) => Reason::ClassNotFound,
+            Self::ClassNameTaken { .. } => Reason::ClassNameTaken,
+            Self::CardBarcodeTaken(_) => Reason::CardBarcodeTaken,
+            Self::NumberTaken(_) => Reason::ReaderNumberTaken,
+            Self::StaffNotFound(_) => Reason::StaffAccountNotFound,
+            Self::ReaderNotFound(_) | Self::CardNotFound(_) => Reason::ReaderNotFound,
+            Self::BlockNotFound(_) => Reason::ReaderBlockNotFound,
+            Self::ContactExists => Reason::ContactAlreadyExists,
+            Self::ContactLimitReached(_) => Reason::ContactLimitReached,
+            Self::ContactNotFound(_) => Reason::ContactNotFound,
+            Self::NoteNotFound(_) => Reason::NoteNotFound,
+            Self::YearEndApplied(_) => Reason::YearEndAlreadyApplied,
+            Self::NothingToPromote(_) => Reason::YearEndNothingToPromote,
+            Self::CategoryNotFound(_) => Reason::ReaderCategoryNotFound,
+            Self::CategoryTaken(_) => Reason::ReaderCategoryTaken,
+            Self::HasOpenLoans(_) => Reason::ReaderHasOpenLoans,
+            Self::HasUnpaidFees(_) => Reason::ReaderHasUnpaidFees,
+            Self::SessionEnded | Self::NoSession => Reason::SessionEnded,
+            Self::DeviceNotAllowed(_) => Reason::DeviceNotAllowed,
+            Self::DeviceTokenInvalid(_) => Reason::TokenInvalid,
+            Self::DeviceNotFound(_) => Reason::DeviceNotFound,
         }
     }
 }
 
-impl From<Error> for Status {
-    fn from(error: Error) -> Self {
-        let message = error.to_string();
-        let refusal = |code, reason| Status::from(Refusal::new(code, reason, message.clone()));
-        match error {
-            Error::InvalidArgument(field) => field.into(),
-            Error::CredentialsInvalid(_) => refusal(Code::Unauthenticated, Reason::CredentialsInvalid),
-            Error::AccountLocked => refusal(Code::PermissionDenied, Reason::AccountLocked),
-            Error::LockedOut(until) => Status::from(
-                Refusal::new(Code::PermissionDenied, Reason::AccountLocked, message.clone())
-                    .with("locked_until", until.and_utc().to_rfc3339()),
-            ),
-            Error::PasswordTooWeak(_) => refusal(Code::FailedPrecondition, Reason::PasswordTooWeak),
-            Error::UsernameTaken(_) => refusal(Code::AlreadyExists, Reason::UsernameTaken),
-            Error::SchoolCodeTaken(_) => refusal(Code::AlreadyExists, Reason::SchoolCodeTaken),
-            Error::SchoolNotFound(_) => refusal(Code::NotFound, Reason::SchoolNotFound),
-            Error::UnknownSchool(_) => refusal(Code::FailedPrecondition, Reason::SchoolNotFound),
-            Error::ClassNotFound(_) => refusal(Code::FailedPrecondition, Reason::ClassNotFound),
-            Error::ClassNameTaken { .. } => refusal(Code::AlreadyExists, Reason::ClassNameTaken),
-            Error::CardBarcodeTaken(_) => refusal(Code::AlreadyExists, Reason::CardBarcodeTaken),
-            Error::NumberTaken(_) => refusal(Code::AlreadyExists, Reason::ReaderNumberTaken),
-            Error::ReaderNotFound(_) | Error::CardNotFound(_) => {
-                refusal(Code::NotFound, Reason::ReaderNotFound)
-            }
-            Error::BlockNotFound(_)
-            | Error::StaffNotFound(_)
-            | Error::ContactNotFound(_)
-            | Error::NoteNotFound(_) => Status::not_found(message),
-            Error::ContactExists => refusal(Code::AlreadyExists, Reason::ContactAlreadyExists),
-            Error::ContactLimitReached(_) => refusal(Code::FailedPrecondition, Reason::ContactLimitReached),
-            Error::YearEndApplied(ref school_year) => Status::from(
-                Refusal::new(Code::FailedPrecondition, Reason::YearEndAlreadyApplied, message.clone())
-                    .with("school_year", school_year.clone()),
-            ),
-            Error::NothingToPromote(_) => refusal(Code::FailedPrecondition, Reason::YearEndNothingToPromote),
-            Error::CategoryNotFound(_) => refusal(Code::NotFound, Reason::ReaderCategoryNotFound),
-            Error::CategoryTaken(_) => refusal(Code::AlreadyExists, Reason::ReaderCategoryTaken),
-            Error::HasOpenLoans(count) => Status::from(
-                Refusal::precondition(Reason::ReaderHasOpenLoans, message.clone())
-                    .with("open_loans", count.to_string()),
-            ),
-            Error::HasUnpaidFees(count) => Status::from(
-                Refusal::precondition(Reason::ReaderHasUnpaidFees, message.clone())
-                    .with("unpaid_fees", count.to_string()),
-            ),
-            Error::Dependency(status) => status,
-            Error::SessionEnded | Error::NoSession => refusal(Code::Unauthenticated, Reason::SessionEnded),
-            Error::DeviceNotAllowed(_) => refusal(Code::PermissionDenied, Reason::DeviceNotAllowed),
-            Error::DeviceTokenInvalid(_) => refusal(Code::Unauthenticated, Reason::TokenInvalid),
-            Error::DeviceNotFound(_) => refusal(Code::NotFound, Reason::DeviceNotFound),
-            Error::Refused(refusal) => refusal.into(),
-            Error::Database(error) => error.into(),
-            Error::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
-                Status::internal("internal error")
-            }
+impl From<ReaderRefusal> for Refusal {
+    fn from(refusal: ReaderRefusal) -> Self {
+        let plain = Refusal::new(refusal.reason(), refusal.to_string());
+        match refusal {
+            ReaderRefusal::LockedOut(until) => plain.with("locked_until", until.and_utc().to_rfc3339()),
+            ReaderRefusal::YearEndApplied(school_year) => plain.with("school_year", school_year),
+            ReaderRefusal::HasOpenLoans(count) => plain.with("open_loans", count.to_string()),
+            ReaderRefusal::HasUnpaidFees(count) => plain.with("unpaid_fees", count.to_string()),
+            _ => plain,
         }
+    }
+}
+
+impl From<ReaderRefusal> for Error {
+    fn from(refusal: ReaderRefusal) -> Self {
+        Error::Refused(refusal.into())
+    }
+}
+
+impl From<ReaderRefusal> for tonic::Status {
+    fn from(refusal: ReaderRefusal) -> Self {
+        Refusal::from(refusal).into()
     }
 }

@@ -6,7 +6,7 @@ use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_core::validate::FieldError;
 
 use crate::db::{self, ClassRow, SchoolRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 
 /// A school code: 1–32 letters, digits or "-", stored in upper case.
 pub fn school_code(field: &'static str, value: &str) -> Result<String, FieldError> {
@@ -58,14 +58,16 @@ pub fn school_year(field: &'static str, value: &str) -> Result<String, FieldErro
 /// Adds a school whose code no other school has.
 pub fn create_school(connection: &mut DbConnection, school: SchoolRow) -> Result<SchoolRow, Error> {
     if db::organisation::school_code_exists(connection, &school.code)? {
-        return Err(Error::SchoolCodeTaken(school.code));
+        return Err(ReaderRefusal::SchoolCodeTaken(school.code).into());
     }
     match db::organisation::insert_school(connection, &school) {
         Ok(()) => {
             tracing::info!(school.id = %school.id, "school created");
             Ok(school)
         }
-        Err(error) if unique_violation_on(&error, "code") => Err(Error::SchoolCodeTaken(school.code)),
+        Err(error) if unique_violation_on(&error, "code") => {
+            Err(ReaderRefusal::SchoolCodeTaken(school.code).into())
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -74,9 +76,14 @@ pub fn create_school(connection: &mut DbConnection, school: SchoolRow) -> Result
 /// use yet in that school year.
 pub fn create_class(connection: &mut DbConnection, class: ClassRow) -> Result<ClassRow, Error> {
     if db::organisation::find_school(connection, &class.school_id)?.is_none() {
-        return Err(Error::UnknownSchool(class.school_id));
+        return Err(ReaderRefusal::SchoolNotFound(class.school_id).into());
     }
-    let taken = || Error::ClassNameTaken { name: class.name.clone(), school_year: class.school_year.clone() };
+    let taken = || {
+        Error::from(ReaderRefusal::ClassNameTaken {
+            name: class.name.clone(),
+            school_year: class.school_year.clone(),
+        })
+    };
     if db::organisation::class_name_exists(connection, &class.school_id, &class.school_year, &class.name)? {
         return Err(taken());
     }

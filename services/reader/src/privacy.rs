@@ -22,7 +22,7 @@ use crate::convert;
 use crate::db::pins::PinRow;
 use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self, AuditRow, BlockRow, ReaderView};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 
 /// Type of the event published when a reader is erased.
 pub const READER_ERASED: &str = "reader.erased";
@@ -44,7 +44,7 @@ pub fn erase(
 ) -> Result<(), Error> {
     let reader_id = &reader.reader.id;
     if !db::readers::delete_reader(connection, reader_id)? {
-        return Err(Error::ReaderNotFound(reader_id.clone()));
+        return Err(ReaderRefusal::ReaderNotFound(reader_id.clone()).into());
     }
     forget_remembered_answers(connection, reader_id)?;
     // Tokens the reader holds (phone, portal) stop working everywhere.

@@ -13,7 +13,7 @@ use lectern_proto::reader::v1::{ContactChannel, ContactWho, NotificationChannel}
 use crate::audit::{self, Entry};
 use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 
 /// Most contact points one reader may have.
 pub const MAX_CONTACTS: i64 = 20;
@@ -181,14 +181,14 @@ pub fn create_contact(
     actor_id: &str,
 ) -> Result<ContactRow, Error> {
     if db::profile::contact_count(connection, &contact.reader_id)? >= MAX_CONTACTS {
-        return Err(Error::ContactLimitReached(MAX_CONTACTS));
+        return Err(ReaderRefusal::ContactLimitReached(MAX_CONTACTS).into());
     }
     if db::profile::contact_exists(connection, &contact)? {
-        return Err(Error::ContactExists);
+        return Err(ReaderRefusal::ContactExists.into());
     }
     match db::profile::insert_contact(connection, &contact) {
         Ok(()) => {}
-        Err(error) if unique_violation_on(&error, "value") => return Err(Error::ContactExists),
+        Err(error) if unique_violation_on(&error, "value") => return Err(ReaderRefusal::ContactExists.into()),
         Err(error) => return Err(error.into()),
     }
     let detail = format!("contact={} who={} channel={}", contact.id, contact.who, contact.channel);
@@ -211,7 +211,7 @@ pub fn delete_contact(
     now: NaiveDateTime,
 ) -> Result<(), Error> {
     if !db::profile::delete_contact(connection, reader_id, contact_id)? {
-        return Err(Error::ContactNotFound(contact_id.to_owned()));
+        return Err(ReaderRefusal::ContactNotFound(contact_id.to_owned()).into());
     }
     let entry = Entry::about(audit::action::CONTACT_REMOVED, audit::outcome::SUCCEEDED, actor_id, reader_id)
         .detail(format!("contact={contact_id}"));
@@ -261,7 +261,7 @@ pub fn delete_note(
     now: NaiveDateTime,
 ) -> Result<(), Error> {
     if !db::profile::delete_note(connection, reader_id, note_id)? {
-        return Err(Error::NoteNotFound(note_id.to_owned()));
+        return Err(ReaderRefusal::NoteNotFound(note_id.to_owned()).into());
     }
     let entry = Entry::about(audit::action::NOTE_DELETED, audit::outcome::SUCCEEDED, actor_id, reader_id)
         .detail(format!("note={note_id}"));

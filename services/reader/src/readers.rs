@@ -10,7 +10,7 @@ use lectern_core::validate::{self, FieldError};
 
 use crate::db::readers::ReaderKey;
 use crate::db::{self, BlockRow, ReaderRow, ReaderView};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 
 /// Today's date in the district.
 pub fn today(clock: &SharedClock, time_zone: chrono_tz::Tz) -> NaiveDate {
@@ -53,7 +53,7 @@ pub fn create_reader(
     today: NaiveDate,
 ) -> Result<ReaderView, Error> {
     if db::organisation::find_school(connection, &reader.school_id)?.is_none() {
-        return Err(Error::UnknownSchool(reader.school_id));
+        return Err(ReaderRefusal::SchoolNotFound(reader.school_id).into());
     }
     if !db::readers::category_exists(connection, &reader.category)? {
         return Err(
@@ -63,24 +63,24 @@ pub fn create_reader(
     if let Some(class_id) = &reader.class_id {
         let class = db::organisation::find_class(connection, class_id)?;
         if class.is_none_or(|class| class.school_id != reader.school_id) {
-            return Err(Error::ClassNotFound(class_id.clone()));
+            return Err(ReaderRefusal::ClassNotFound(class_id.clone()).into());
         }
     }
     if db::readers::card_barcode_exists(connection, &reader.card_barcode)? {
-        return Err(Error::CardBarcodeTaken(reader.card_barcode));
+        return Err(ReaderRefusal::CardBarcodeTaken(reader.card_barcode).into());
     }
     if let Some(number) = &reader.number
         && db::readers::number_exists(connection, &reader.school_id, number)?
     {
-        return Err(Error::NumberTaken(number.clone()));
+        return Err(ReaderRefusal::NumberTaken(number.clone()).into());
     }
     match db::readers::insert_reader(connection, &reader) {
         Ok(()) => {}
         Err(error) if unique_violation_on(&error, "card_barcode") => {
-            return Err(Error::CardBarcodeTaken(reader.card_barcode));
+            return Err(ReaderRefusal::CardBarcodeTaken(reader.card_barcode).into());
         }
         Err(error) if unique_violation_on(&error, "number") => {
-            return Err(Error::NumberTaken(reader.number.unwrap_or_default()));
+            return Err(ReaderRefusal::NumberTaken(reader.number.unwrap_or_default()).into());
         }
         Err(error) => return Err(error.into()),
     }
@@ -95,8 +95,8 @@ pub fn view(
     today: NaiveDate,
 ) -> Result<ReaderView, Error> {
     db::readers::reader_view(connection, key, today)?.ok_or_else(|| match key {
-        ReaderKey::Id(id) => Error::ReaderNotFound(id.to_owned()),
-        ReaderKey::CardBarcode(code) => Error::CardNotFound(code.to_owned()),
+        ReaderKey::Id(id) => ReaderRefusal::ReaderNotFound(id.to_owned()).into(),
+        ReaderKey::CardBarcode(code) => ReaderRefusal::CardNotFound(code.to_owned()).into(),
     })
 }
 
@@ -107,7 +107,7 @@ pub fn place_block(
     today: NaiveDate,
 ) -> Result<ReaderView, Error> {
     if !db::readers::reader_exists(connection, &block.reader_id)? {
-        return Err(Error::ReaderNotFound(block.reader_id));
+        return Err(ReaderRefusal::ReaderNotFound(block.reader_id).into());
     }
     db::readers::insert_block(connection, &block)?;
     tracing::info!(reader.id = %block.reader_id, block.id = %block.id, "reader blocked");
@@ -125,10 +125,10 @@ pub fn lift_block(
     today: NaiveDate,
 ) -> Result<ReaderView, Error> {
     if !db::readers::reader_exists(connection, reader_id)? {
-        return Err(Error::ReaderNotFound(reader_id.to_owned()));
+        return Err(ReaderRefusal::ReaderNotFound(reader_id.to_owned()).into());
     }
     if !db::readers::lift_block(connection, reader_id, block_id, lifted_by, now)? {
-        return Err(Error::BlockNotFound(block_id.to_owned()));
+        return Err(ReaderRefusal::BlockNotFound(block_id.to_owned()).into());
     }
     tracing::info!(reader.id = %reader_id, block.id = %block_id, "reader block lifted");
     view(connection, ReaderKey::Id(reader_id), today)

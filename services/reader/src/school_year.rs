@@ -18,7 +18,7 @@ use lectern_proto::reader::v1::{ClassGraduation, ClassPromotion, YearEndPlan, Ye
 use crate::audit::{self, Entry};
 use crate::db::school_year::YearEndRunRow;
 use crate::db::{self, ClassRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::organisation;
 
 /// A checked year-end request.
@@ -164,7 +164,7 @@ pub fn plan(
     names_taken: &HashSet<String>,
 ) -> Result<Plan, Error> {
     if classes.is_empty() {
-        return Err(Error::NothingToPromote(from_school_year.to_owned()));
+        return Err(ReaderRefusal::NothingToPromote(from_school_year.to_owned()).into());
     }
     if let Some(class) = classes.iter().find(|class| class.grade > top_grade) {
         return Err(FieldError::new(
@@ -182,7 +182,10 @@ pub fn plan(
         }
         let to_name = promoted_name(&class.name, class.grade);
         if names_taken.contains(&to_name) || !new_names.insert(to_name.clone()) {
-            return Err(Error::ClassNameTaken { name: to_name, school_year: to_school_year.to_owned() });
+            return Err(Error::from(ReaderRefusal::ClassNameTaken {
+                name: to_name,
+                school_year: to_school_year.to_owned(),
+            }));
         }
         plan.promotions.push(Promotion { to_grade: class.grade + 1, to_name, from: class });
     }
@@ -195,10 +198,10 @@ pub fn plan(
 /// A year promoted already has nothing left to plan.
 pub fn read_plan(connection: &mut DbConnection, year_end: &YearEnd) -> Result<Plan, Error> {
     if db::organisation::find_school(connection, &year_end.school_id)?.is_none() {
-        return Err(Error::SchoolNotFound(year_end.school_id.clone()));
+        return Err(ReaderRefusal::SchoolNotFound(year_end.school_id.clone()).into());
     }
     if db::school_year::run_exists(connection, &year_end.school_id, &year_end.from_school_year)? {
-        return Err(Error::YearEndApplied(year_end.from_school_year.clone()));
+        return Err(ReaderRefusal::YearEndApplied(year_end.from_school_year.clone()).into());
     }
     let old = db::school_year::classes_of_year(connection, &year_end.school_id, &year_end.from_school_year)?;
     let ids: Vec<String> = old.iter().map(|class| class.id.clone()).collect();
@@ -229,7 +232,7 @@ pub fn apply(
     actor_id: &str,
     now: NaiveDateTime,
 ) -> Result<YearEndPlan, Error> {
-    let already = || Error::YearEndApplied(year_end.from_school_year.clone());
+    let already = || ReaderRefusal::YearEndApplied(year_end.from_school_year.clone()).into();
     let plan = read_plan(connection, year_end)?;
     let mut new_ids = HashMap::new();
     for promotion in &plan.promotions {
@@ -245,7 +248,10 @@ pub fn apply(
             Ok(()) => {}
             // A desk added a class of that name to the new year meanwhile.
             Err(error) if is_unique_violation(&error) => {
-                return Err(Error::ClassNameTaken { name: class.name, school_year: class.school_year });
+                return Err(Error::from(ReaderRefusal::ClassNameTaken {
+                    name: class.name,
+                    school_year: class.school_year,
+                }));
             }
             Err(error) => return Err(error.into()),
         }

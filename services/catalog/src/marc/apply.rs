@@ -25,9 +25,9 @@ use pb::{CopyStatus, MarcRecordProblem};
 use super::import::{GoodRecord, ImportOptions, ItemDraft, Prepared, rejection};
 use crate::copies::{self, CopyDraft};
 use crate::db::{self, PoolRow};
-use crate::error::Error;
 use crate::locations;
 use crate::titles::{self, ContributorDraft, TitleDraft};
+use lectern_common::Error;
 
 /// What an import has done so far, carried from batch to batch.
 #[derive(Debug)]

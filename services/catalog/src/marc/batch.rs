@@ -24,9 +24,9 @@ use super::apply::{Failure, ImportState, copy_draft, item_type_known, location_i
 use super::import::{GoodRecord, Prepared};
 use crate::copies;
 use crate::db::{self, BatchRows, ContributorRow, PoolRow, SubjectRow, TitleIsbnRow};
-use crate::error::Error;
 use crate::search::{self, IndexedTexts};
 use crate::titles;
+use lectern_common::Error;
 
 /// What the database and the batch so far hold, by key.
 #[derive(Debug, Default)]

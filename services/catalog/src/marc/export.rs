@@ -9,9 +9,9 @@ use lectern_common::db::DbConnection;
 
 use super::import::Format;
 use crate::db;
-use crate::error::Error;
 use crate::isbn::Isbn;
 use crate::titles::{self, TitleRecord};
+use lectern_common::Error;
 
 /// Titles read per database query.
 pub const TITLES_PER_PAGE: i64 = 200;

@@ -19,15 +19,14 @@ use lectern_common::db::{Db, DbConnection};
 use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::catalog::v1 as pb;
-use tonic::Code;
 
 use super::apply::title_draft;
 use crate::copies::{self, CopyDraft};
 use crate::db;
-use crate::error::Error;
 use crate::isbn::Isbn;
 use crate::locations;
 use crate::titles;
+use lectern_common::Error;
 
 /// A place that may know a book by its ISBN.
 #[tonic::async_trait]
@@ -102,7 +101,6 @@ pub struct IntakeDraft {
 pub fn unknown_isbn(isbn: &Isbn, sources: &Sources) -> Refusal {
     let names: Vec<&str> = sources.iter().map(|source| source.name()).collect();
     Refusal::new(
-        Code::NotFound,
         Reason::MetadataNotFound,
         format!(
             "no title has ISBN {isbn} and no metadata source ({}) knows it; catalogue the book by hand",

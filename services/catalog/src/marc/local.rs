@@ -9,7 +9,7 @@ use lectern_proto::catalog::v1 as pb;
 
 use super::apply::{ImportState, commit_batch};
 use super::import::{ImportOptions, Prepared, read_file};
-use crate::error::Error;
+use lectern_common::Error;
 
 /// Imports `file` with `options`; returns the running state (counts) and
 /// the records that were refused. Stops at the first database failure.

@@ -292,7 +292,7 @@ fn an_unknown_copy_comes_after_the_blocks_and_a_lent_copy_last() {
     let reader = Reader { blocks: vec![block("see the librarian")], ..reader() };
     let rule = rule(terms());
     let standing = Standing::default();
-    let not_found = Refusal::precondition(Reason::CopyNotFound, "no copy has barcode X");
+    let not_found = Refusal::new(Reason::CopyNotFound, "no copy has barcode X");
     let case = Case {
         reader: &reader,
         copy: Err(&not_found),

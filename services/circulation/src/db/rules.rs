@@ -214,3 +214,10 @@ pub fn retire_version(connection: &mut DbConnection, id: &str, version: i32) -> 
 
 /// The district default rule's id (see `policy`), for tests and tools.
 pub const DISTRICT_DEFAULT: &str = crate::policy::DISTRICT_DEFAULT_ID;
+
+/// No rule matched a loan: the district default, which the migration seeds
+/// and which cannot be retired, is missing. A broken database, not a
+/// refusal.
+pub fn no_rule() -> lectern_common::Error {
+    lectern_common::Error::internal("no circulation rule matches: the district default rule is missing")
+}

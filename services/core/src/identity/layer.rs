@@ -64,8 +64,8 @@ pub struct AuthService<S> {
     public: PublicMethods,
 }
 
-fn refuse(code: tonic::Code, reason: Reason, message: String) -> Response<Body> {
-    let status: tonic::Status = Refusal::new(code, reason, message).into();
+fn refuse(reason: Reason, message: String) -> Response<Body> {
+    let status: tonic::Status = Refusal::new(reason, message).into();
     status.into_http()
 }
 
@@ -98,11 +98,7 @@ where
             let token = match token {
                 Some(token) => token,
                 None => {
-                    return Ok(refuse(
-                        tonic::Code::Unauthenticated,
-                        Reason::TokenInvalid,
-                        TokenError::Missing.to_string(),
-                    ));
+                    return Ok(refuse(Reason::TokenInvalid, TokenError::Missing.to_string()));
                 }
             };
             let principal = match verifier.verify(&token).await {
@@ -115,19 +111,14 @@ where
                     .into_http());
                 }
                 Err(TokenError::SessionEnded) => {
-                    return Ok(refuse(
-                        tonic::Code::Unauthenticated,
-                        Reason::SessionEnded,
-                        TokenError::SessionEnded.to_string(),
-                    ));
+                    return Ok(refuse(Reason::SessionEnded, TokenError::SessionEnded.to_string()));
                 }
                 Err(error) => {
-                    return Ok(refuse(tonic::Code::Unauthenticated, Reason::TokenInvalid, error.to_string()));
+                    return Ok(refuse(Reason::TokenInvalid, error.to_string()));
                 }
             };
             if principal.password_change_required && !PASSWORD_CHANGE_PATHS.contains(&path.as_str()) {
                 return Ok(refuse(
-                    tonic::Code::PermissionDenied,
                     Reason::PasswordChangeRequired,
                     "choose a new password first (IdentityService/ChangePassword)".to_owned(),
                 ));

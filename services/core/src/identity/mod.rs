@@ -38,21 +38,18 @@ pub fn remote_verifier(
 
 /// The caller of a request, as put there by [`AuthLayer`].
 pub fn principal<T>(request: &tonic::Request<T>) -> Result<Principal, Status> {
-    request.extensions().get::<Principal>().cloned().ok_or_else(|| {
-        Refusal::new(tonic::Code::Unauthenticated, Reason::TokenInvalid, "sign in first").into()
-    })
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| Refusal::new(Reason::TokenInvalid, "sign in first").into())
 }
 
 /// Refuses unless the caller is a staff member with one of `roles`.
 pub fn require_role(principal: &Principal, roles: &[Role]) -> Result<(), Status> {
     match principal.role {
         Some(role) if principal.kind == SubjectKind::Staff && roles.contains(&role) => Ok(()),
-        _ => Err(Refusal::new(
-            tonic::Code::PermissionDenied,
-            Reason::RoleNotAllowed,
-            "your role may not do this",
-        )
-        .into()),
+        _ => Err(Refusal::new(Reason::RoleNotAllowed, "your role may not do this").into()),
     }
 }
 
@@ -68,12 +65,7 @@ pub fn require_staff_or_self(principal: &Principal, reader_id: &str) -> Result<(
         if principal.subject_id == reader_id {
             return Ok(());
         }
-        return Err(Refusal::new(
-            tonic::Code::PermissionDenied,
-            Reason::RoleNotAllowed,
-            "readers may only see their own records",
-        )
-        .into());
+        return Err(Refusal::new(Reason::RoleNotAllowed, "readers may only see their own records").into());
     }
     require_staff(principal)
 }
@@ -89,11 +81,7 @@ pub fn require_school(principal: &Principal, school_id: &str) -> Result<(), Stat
 
 /// The refusal of a record of a school the caller does not work for.
 pub fn school_not_allowed() -> Refusal {
-    Refusal::new(
-        tonic::Code::PermissionDenied,
-        Reason::SchoolNotAllowed,
-        "this record belongs to a school you do not work for",
-    )
+    Refusal::new(Reason::SchoolNotAllowed, "this record belongs to a school you do not work for")
 }
 
 /// Refuses unless the caller is one of Lectern's services.
@@ -101,11 +89,6 @@ pub fn require_service(principal: &Principal) -> Result<(), Status> {
     if principal.kind == SubjectKind::Service {
         Ok(())
     } else {
-        Err(Refusal::new(
-            tonic::Code::PermissionDenied,
-            Reason::RoleNotAllowed,
-            "only Lectern services may call this",
-        )
-        .into())
+        Err(Refusal::new(Reason::RoleNotAllowed, "only Lectern services may call this").into())
     }
 }

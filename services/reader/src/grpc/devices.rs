@@ -20,7 +20,7 @@ use tonic::Status;
 use super::{Identity, page};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::{self, DeviceRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::{convert, passwords, sessions};
 
 /// Who may manage devices: district admins, and librarians for their schools.
@@ -71,8 +71,8 @@ impl Identity {
             return Ok(None);
         };
         let caller = self.verifier.verify(&token).await.map_err(|error| match error {
-            TokenError::SessionEnded => Error::SessionEnded,
-            error => Error::DeviceTokenInvalid(error.to_string()),
+            TokenError::SessionEnded => ReaderRefusal::SessionEnded,
+            error => ReaderRefusal::DeviceTokenInvalid(error.to_string()),
         })?;
         if caller.kind != SubjectKind::Device {
             return Ok(None);
@@ -84,7 +84,7 @@ impl Identity {
             .await?;
         match device {
             Some(device) if !device.disabled => Ok(Some(device)),
-            _ => Err(Error::DeviceNotAllowed("this device is disabled")),
+            _ => Err(ReaderRefusal::DeviceNotAllowed("this device is disabled").into()),
         }
     }
 
@@ -121,7 +121,7 @@ impl Identity {
             .db
             .write(move |connection| -> Result<_, Error> {
                 if db::organisation::find_school(connection, &device.school_id)?.is_none() {
-                    return Err(Error::UnknownSchool(device.school_id));
+                    return Err(ReaderRefusal::SchoolNotFound(device.school_id).into());
                 }
                 db::devices::insert(connection, &device)?;
                 audit::record(
@@ -177,7 +177,7 @@ impl Identity {
             .db
             .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &lookup)?) })
             .await?
-            .ok_or_else(|| Error::DeviceNotFound(device_id.clone()))?;
+            .ok_or_else(|| ReaderRefusal::DeviceNotFound(device_id.clone()))?;
         require_school(caller, &device.school_id)?;
         let now = self.clock.now().naive_utc();
         let actor = caller.subject_id.clone();

@@ -26,7 +26,7 @@ use crate::accounts::{self, Credentials};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
 use crate::db::{self, DeviceRow, StaffRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::tokens::Issuer;
 use crate::{convert, passwords, sessions};
 
@@ -64,7 +64,7 @@ impl Identity {
             disabled: account.as_ref().is_some_and(|account| account.disabled),
         };
         self.check_secret(holder, password).await?;
-        account.ok_or(Error::CredentialsInvalid(accounts::WRONG_STAFF_CREDENTIALS))
+        account.ok_or(ReaderRefusal::CredentialsInvalid(accounts::WRONG_STAFF_CREDENTIALS).into())
     }
 
     /// A reader sign-in by card and PIN; returns the reader's id and school.
@@ -89,7 +89,7 @@ impl Identity {
         self.check_secret(holder, pin).await?;
         found
             .map(|(reader, _)| (reader.id, reader.school_id))
-            .ok_or(Error::CredentialsInvalid(accounts::WRONG_READER_CREDENTIALS))
+            .ok_or(ReaderRefusal::CredentialsInvalid(accounts::WRONG_READER_CREDENTIALS).into())
     }
 
     /// A device sign-in by id and key.
@@ -106,7 +106,7 @@ impl Identity {
             disabled: device.as_ref().is_some_and(|device| device.disabled),
         };
         self.check_secret(holder, key).await?;
-        device.ok_or(Error::CredentialsInvalid(accounts::WRONG_DEVICE_CREDENTIALS))
+        device.ok_or(ReaderRefusal::CredentialsInvalid(accounts::WRONG_DEVICE_CREDENTIALS).into())
     }
 
     /// The sign-in rules shared by staff, readers and devices: refused while locked;
@@ -122,7 +122,7 @@ impl Identity {
         };
         if let Some(until) = holder.locked_until.filter(|until| *until > now) {
             self.audit(Entry::own(action::LOGIN, outcome::REFUSED_LOCKED, holder.id.as_deref()), now).await?;
-            return Err(Error::LockedOut(until));
+            return Err(ReaderRefusal::LockedOut(until).into());
         }
         let hash = holder.secret_hash;
         let matches = passwords::off_runtime(move || {
@@ -137,7 +137,7 @@ impl Identity {
         .await?;
         let Some(id) = holder.id else {
             self.audit(Entry::own(action::LOGIN, outcome::FAILED, None), now).await?;
-            return Err(Error::CredentialsInvalid(wrong));
+            return Err(ReaderRefusal::CredentialsInvalid(wrong).into());
         };
         if !matches {
             let lockout = self.lockout;
@@ -169,13 +169,13 @@ impl Identity {
                 .await?;
             if locked {
                 tracing::warn!(subject.id = %audited_id, "sign-ins locked after repeated wrong secrets");
-                return Err(Error::LockedOut(until));
+                return Err(ReaderRefusal::LockedOut(until).into());
             }
-            return Err(Error::CredentialsInvalid(wrong));
+            return Err(ReaderRefusal::CredentialsInvalid(wrong).into());
         }
         if holder.disabled {
             self.audit(Entry::own(action::LOGIN, outcome::REFUSED_DISABLED, Some(&id)), now).await?;
-            return Err(Error::AccountLocked);
+            return Err(ReaderRefusal::AccountLocked.into());
         }
         let kind = holder.kind;
         self.db
@@ -235,7 +235,7 @@ struct Holder {
 /// Refuses a new password that breaks the rules.
 fn acceptable_password(password: &str) -> Result<(), Error> {
     match passwords::weakness(password) {
-        Some(problem) => Err(Error::PasswordTooWeak(problem)),
+        Some(problem) => Err(ReaderRefusal::PasswordTooWeak(problem).into()),
         None => Ok(()),
     }
 }
@@ -268,7 +268,7 @@ impl IdentityService for Identity {
                         );
                         self.audit(entry, now).await?;
                         tracing::info!(reader.id = %reader_id, device.id = %device.id, "reader of another school refused at a device");
-                        return Err(Error::DeviceNotAllowed(
+                        return Err(ReaderRefusal::DeviceNotAllowed(
                             "readers of another school cannot sign in at this device",
                         )
                         .into());
@@ -303,16 +303,17 @@ impl IdentityService for Identity {
         }
         if request.current_password.chars().count() > passwords::MAX_CHARS {
             // No stored password is that long; spare the hashing.
-            return Err(Error::CredentialsInvalid("the current password is wrong").into());
+            return Err(ReaderRefusal::CredentialsInvalid("the current password is wrong").into());
         }
         if request.new_password.is_empty() {
             return Err(FieldError::new("new_password", "is required").into());
         }
         acceptable_password(&request.new_password)?;
         if request.new_password == request.current_password {
-            return Err(
-                Error::PasswordTooWeak("the new password must differ from the current one".into()).into()
-            );
+            return Err(ReaderRefusal::PasswordTooWeak(
+                "the new password must differ from the current one".into(),
+            )
+            .into());
         }
         let account_id = caller.subject_id;
         let account = self
@@ -386,12 +387,12 @@ impl IdentityService for Identity {
             .write(move |connection| {
                 idempotent(connection, "reader.CreateStaffAccount", request_id.as_deref(), now, |connection| {
                     if db::staff::username_exists(connection, &account.username)? {
-                        return Err(Error::UsernameTaken(account.username));
+                        return Err(ReaderRefusal::UsernameTaken(account.username).into());
                     }
                     match db::staff::insert_account(connection, &account) {
                         Ok(()) => {}
                         Err(error) if unique_violation_on(&error, "username") => {
-                            return Err(Error::UsernameTaken(account.username));
+                            return Err(ReaderRefusal::UsernameTaken(account.username).into());
                         }
                         Err(error) => return Err(error.into()),
                     }
@@ -450,7 +451,7 @@ impl IdentityService for Identity {
             .write(move |connection| {
                 idempotent(connection, "reader.SetStaffSchools", request_id.as_deref(), now, |connection| {
                     let account = db::staff::find_by_id(connection, &staff_id)?
-                        .ok_or_else(|| Error::StaffNotFound(staff_id.clone()))?;
+                        .ok_or_else(|| ReaderRefusal::StaffNotFound(staff_id.clone()))?;
                     let role = accounts::stored_role(&account)?;
                     let school_ids = accounts::school_ids("school_ids", role, &request.school_ids)?;
                     accounts::set_schools(connection, &account.id, &school_ids)?;
@@ -487,10 +488,10 @@ impl IdentityService for Identity {
             .write(move |connection| {
                 idempotent(connection, operation, request_id.as_deref(), now, |connection| {
                     if !db::staff::set_disabled(connection, &staff_id, disabled)? {
-                        return Err(Error::StaffNotFound(staff_id.clone()));
+                        return Err(ReaderRefusal::StaffNotFound(staff_id.clone()).into());
                     }
                     let account = db::staff::find_by_id(connection, &staff_id)?
-                        .ok_or_else(|| Error::StaffNotFound(staff_id.clone()))?;
+                        .ok_or_else(|| ReaderRefusal::StaffNotFound(staff_id.clone()))?;
                     let what = if disabled {
                         // Its tokens stop working everywhere, not only at the next refresh.
                         db::sessions::revoke_subject(connection, &account.id, "account disabled", now)?;

@@ -23,7 +23,7 @@ use crate::audit::{self, Entry, action, outcome};
 use crate::categories::{self, CategoryChange};
 use crate::db::readers::ReaderKey;
 use crate::db::{self, ReaderView};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::privacy;
 
 /// Pages fetched from another service for one export, at most.
@@ -210,9 +210,9 @@ impl Readers {
             .map_err(|status| Error::Dependency(dependency_status("circulation", status)))?
             .into_inner();
         let refusal = if obligations.open_loans > 0 {
-            Some(Error::HasOpenLoans(obligations.open_loans))
+            Some(ReaderRefusal::HasOpenLoans(obligations.open_loans))
         } else if obligations.unpaid_fees > 0 {
-            Some(Error::HasUnpaidFees(obligations.unpaid_fees))
+            Some(ReaderRefusal::HasUnpaidFees(obligations.unpaid_fees))
         } else {
             None
         };

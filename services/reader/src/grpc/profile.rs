@@ -19,14 +19,14 @@ use lectern_proto::reader::v1::{
     ListReaderContactsResponse, ListReaderNotesRequest, ListReaderNotesResponse, NotificationChannel,
     NotificationPreferences, ReaderContact, ReaderNote, UpdateNotificationPreferencesRequest,
 };
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use super::{idempotent, page, require_staff_or_service, scope};
 use crate::audit::action::{READER_CHANGED, READER_READ};
 use crate::convert::timestamp;
 use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::profile;
 
 const DEFAULT_PAGE: i64 = 50;
@@ -67,7 +67,6 @@ impl Profiles {
             // for the reader's own phone or the portal.
             SubjectKind::Reader if caller.device_id.is_some() => {
                 return Err(Refusal::new(
-                    Code::PermissionDenied,
                     Reason::DeviceNotAllowed,
                     "contact details are not shown at self-service devices",
                 )
@@ -205,7 +204,7 @@ impl ReaderProfileService for Profiles {
             .db
             .run(move |connection| -> Result<_, Error> {
                 if !db::readers::reader_exists(connection, &reader_id)? {
-                    return Err(Error::ReaderNotFound(reader_id));
+                    return Err(ReaderRefusal::ReaderNotFound(reader_id).into());
                 }
                 Ok(db::profile::preferences(connection, &reader_id)?
                     .map(|row| (row, true))
@@ -238,7 +237,7 @@ impl ReaderProfileService for Profiles {
             .db
             .write(move |connection| {
                 if !db::readers::reader_exists(connection, &reader_id)? {
-                    return Err(Error::ReaderNotFound(reader_id));
+                    return Err(ReaderRefusal::ReaderNotFound(reader_id).into());
                 }
                 profile::set_preferences(connection, row, &caller.subject_id)
             })

@@ -31,7 +31,7 @@ use super::{idempotent, page, require_staff_or_service};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::{ReaderKey, STATUS_ACTIVE};
 use crate::db::{self, BlockRow, ClassRow, ReaderRow, SchoolRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::{convert, organisation, readers};
 
 const DEFAULT_PAGE: i64 = 50;
@@ -142,7 +142,8 @@ impl ReaderService for Readers {
         let school = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                db::organisation::find_school(connection, &id)?.ok_or(Error::SchoolNotFound(id))
+                db::organisation::find_school(connection, &id)?
+                    .ok_or(ReaderRefusal::SchoolNotFound(id).into())
             })
             .await?;
         Ok(Response::new(convert::school(school)))
@@ -333,7 +334,7 @@ impl ReaderService for Readers {
         self.db
             .write(move |connection| -> Result<(), Error> {
                 if !db::readers::reader_exists(connection, &reader_id)? {
-                    return Err(Error::ReaderNotFound(reader_id));
+                    return Err(ReaderRefusal::ReaderNotFound(reader_id).into());
                 }
                 db::pins::set(
                     connection,

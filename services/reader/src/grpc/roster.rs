@@ -19,7 +19,7 @@ use tonic::{Request, Response, Status};
 
 use super::idempotent;
 use crate::audit::{self, Entry};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::roster::plan::{ChangeKind, Plan};
 use crate::roster::{self, LineError, Roster as ParsedRoster, fields, lectern_csv, oneroster};
 use crate::{db, organisation, readers};
@@ -195,7 +195,8 @@ impl RosterService for Roster {
         let school = self
             .db
             .run(move |connection| -> Result<_, Error> {
-                db::organisation::find_school(connection, &school_id)?.ok_or(Error::SchoolNotFound(school_id))
+                db::organisation::find_school(connection, &school_id)?
+                    .ok_or(ReaderRefusal::SchoolNotFound(school_id).into())
             })
             .await?;
         let (sender, receiver) = mpsc::channel(64);

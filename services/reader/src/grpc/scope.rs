@@ -10,7 +10,7 @@ use tonic::Status;
 
 use crate::audit::{self, Entry, outcome};
 use crate::db;
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 
 /// Passes if `caller` may act on records of `school_id`; otherwise audits
 /// the attempt on `subject_id` (a reader, or the school for a listing) as
@@ -50,7 +50,8 @@ pub async fn school_of_reader(db: &Db, reader_id: &str) -> Result<String, Status
     let reader_id = reader_id.to_owned();
     let school = db
         .run(move |connection| -> Result<_, Error> {
-            db::readers::school_of(connection, &reader_id)?.ok_or(Error::ReaderNotFound(reader_id))
+            db::readers::school_of(connection, &reader_id)?
+                .ok_or(ReaderRefusal::ReaderNotFound(reader_id).into())
         })
         .await?;
     Ok(school)

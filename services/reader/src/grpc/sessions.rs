@@ -15,7 +15,7 @@ use super::Identity;
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
 use crate::db::{self, SessionRow, StaffRow};
-use crate::error::Error;
+use crate::error::{Error, ReaderRefusal};
 use crate::sessions::{self, Exchange};
 use crate::{convert, tokens};
 
@@ -62,7 +62,7 @@ impl Identity {
             return Err(FieldError::new("refresh_token", "is required").into());
         }
         if token.len() > MAX_REFRESH_TOKEN_CHARS {
-            return Err(Error::SessionEnded);
+            return Err(ReaderRefusal::SessionEnded.into());
         }
         let now = self.clock.now().naive_utc();
         let exchanged = self
@@ -83,9 +83,9 @@ impl Identity {
             Exchange::Rotated { session, new_token } => (session, new_token),
             Exchange::Reused { session_id, subject_id } => {
                 tracing::warn!(session.id = %session_id, subject.id = %subject_id, "a spent refresh token was used again: session ended");
-                return Err(Error::SessionEnded);
+                return Err(ReaderRefusal::SessionEnded.into());
             }
-            Exchange::Ended => return Err(Error::SessionEnded),
+            Exchange::Ended => return Err(ReaderRefusal::SessionEnded.into()),
         };
         let Some((grant, role)) = self.current_grant(&session).await? else {
             let session_id = session.id.clone();
@@ -100,7 +100,7 @@ impl Identity {
                 })
                 .await?;
             tracing::info!(session.id = %session.id, "session ended: its holder may no longer sign in");
-            return Err(Error::AccountLocked);
+            return Err(ReaderRefusal::AccountLocked.into());
         };
         let newest = self
             .db
@@ -163,7 +163,7 @@ impl Identity {
 
     /// `Logout`: ends the caller's session.
     pub(super) async fn end_session(&self, caller: Principal) -> Result<LogoutResponse, Error> {
-        let session_id = caller.session_id.ok_or(Error::NoSession)?;
+        let session_id = caller.session_id.ok_or(ReaderRefusal::NoSession)?;
         let now = self.clock.now().naive_utc();
         let subject_id = caller.subject_id;
         let ended = session_id.clone();
