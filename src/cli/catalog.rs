@@ -23,7 +23,7 @@ pub enum TitleCommand {
         after_help = "Examples:\n  lectern title add --isbn 978-7-5346-8798-3 --title 草房子 --author 曹文轩 --publisher 江苏少年儿童出版社 --year 2017 --language zh\n  lectern title add --isbn 9787020125265 --title 夏洛的网 --author \"E. B. White\" --translator 任溶溶"
     )]
     Add {
-        /// ISBN-10 or ISBN-13; hyphens and spaces are fine
+        /// ISBN-10 or ISBN-13; hyphens, spaces, an `ISBN` label and full-width digits are fine
         #[arg(long)]
         isbn: String,
         /// The title as printed, e.g. 草房子

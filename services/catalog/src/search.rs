@@ -544,6 +544,36 @@ mod tests {
     }
 
     #[test]
+    fn labelled_and_full_width_isbns_typed_into_the_search_box_find_by_isbn() {
+        for query in [
+            "ISBN 978-0-8044-2957-3",
+            "isbn:080442957x",
+            "ISBN-13: 9780804429573",
+            "９７８－０－８０４４－２９５７－３",
+            "ＩＳＢＮ：０８０４４２９５７Ｘ",
+            "978\u{2014}\u{2014}0\u{3000}8044\u{2013}2957\u{2010}3",
+        ] {
+            match parse_query("query", query).unwrap() {
+                SearchQuery::Isbn(isbn) => assert_eq!(isbn.isbn13(), "9780804429573", "{query:?}"),
+                other => panic!("{query:?}: expected an ISBN search, got {other:?}"),
+            }
+        }
+        // Words that merely mention an ISBN stay a text search.
+        assert!(matches!(parse_query("query", "isbn 1984").unwrap(), SearchQuery::Text(_)));
+        let request = |query: &str| pb::SearchTitlesRequest {
+            query: query.into(),
+            field: pb::SearchField::Isbn.into(),
+            ..Default::default()
+        };
+        let searched = SearchRequest::from_request(&request("ＩＳＢＮ ９７８０８０４４２９５７３")).unwrap();
+        assert!(matches!(searched.query, SearchQuery::Isbn(isbn) if isbn.isbn13() == "9780804429573"));
+        assert_eq!(
+            SearchRequest::from_request(&request("ISBN ９７８０８０４４Ａ９５７３")).unwrap_err().to_string(),
+            "query: contains 'Ａ', which is not a digit"
+        );
+    }
+
+    #[test]
     fn text_queries_are_trimmed_lower_cased_and_bounded() {
         let SearchQuery::Text(query) = parse_query("query", "  Charlotte's WEB ").unwrap() else {
             panic!("expected a text search");
