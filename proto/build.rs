@@ -17,7 +17,11 @@ const PROTOS: &[&str] = &[
     "lectern/catalog/v1/stocktake.proto",
     "lectern/catalog/v1/marc.proto",
     "lectern/catalog/v1/discovery.proto",
-    "lectern/circulation/v1/circulation.proto",
+    "lectern/circulation/v1/loans.proto",
+    "lectern/circulation/v1/holds.proto",
+    "lectern/circulation/v1/fees.proto",
+    "lectern/circulation/v1/rules.proto",
+    "lectern/circulation/v1/calendars.proto",
     "lectern/notification/v1/notification.proto",
     "lectern/gateway/v1/gateway.proto",
 ];

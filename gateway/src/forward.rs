@@ -11,8 +11,8 @@ use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use http::{Request, Response};
+use lectern_core::access::role_not_allowed;
 use lectern_core::identity::Principal;
-use lectern_core::refusal::{Reason, Refusal};
 use tonic::body::Body;
 use tonic::transport::Channel;
 use tower::{Service, ServiceExt as _};
@@ -79,9 +79,8 @@ impl Service<Request<Body>> for Forwarder {
             let status = tonic::Status::unimplemented(format!("{path} is not a Lectern method"));
             return Box::pin(async move { Ok(status_response(status)) });
         };
-        if !authz::allows(access, request.extensions().get::<Principal>()) {
-            let status: tonic::Status =
-                Refusal::new(Reason::RoleNotAllowed, "your role may not do this").into();
+        if !access.admits(request.extensions().get::<Principal>()) {
+            let status: tonic::Status = role_not_allowed().into();
             return Box::pin(async move { Ok(status_response(status)) });
         }
         // The service is a child of the gateway's span in the trace.

@@ -41,7 +41,11 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         .route("lectern.catalog.v1.StocktakeService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.MarcService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.DiscoveryService", "catalog", catalog)
-        .route("lectern.circulation.v1.CirculationService", "circulation", circulation)
+        .route("lectern.circulation.v1.LoanService", "circulation", circulation.clone())
+        .route("lectern.circulation.v1.HoldService", "circulation", circulation.clone())
+        .route("lectern.circulation.v1.FeeService", "circulation", circulation.clone())
+        .route("lectern.circulation.v1.CirculationRuleService", "circulation", circulation.clone())
+        .route("lectern.circulation.v1.SchoolCalendarService", "circulation", circulation)
         .route("lectern.notification.v1.NotificationService", "notification", notification);
     let mut services = vec!["lectern.gateway.v1.GatewayService"];
     services.extend(forwarder.services());

@@ -29,14 +29,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use lectern_circulation::db::{self as circulation_db, Closing, LoanRow};
-use lectern_circulation::{LOAN_SUBSCRIBERS, events};
+use lectern_circulation::events::{self, LOAN_SUBSCRIBERS};
 use lectern_common::db::{Backend, Db, DbError};
 use lectern_common::outbox;
 use lectern_core::client::with_bearer;
 use lectern_core::ids;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::{CreateCopyRequest, CreateTitleRequest};
-use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
@@ -351,7 +351,7 @@ async fn run_stations(desks: &[Desk], cycles: usize) -> anyhow::Result<Ran> {
         .iter()
         .cloned()
         .map(|mut desk| {
-            let mut client = CirculationServiceClient::new(desk.channel.clone());
+            let mut client = LoanServiceClient::new(desk.channel.clone());
             tokio::spawn(async move {
                 let mut latencies = Latencies::default();
                 for _ in 0..cycles {
@@ -372,7 +372,7 @@ async fn run_stations(desks: &[Desk], cycles: usize) -> anyhow::Result<Ran> {
 
 /// One check-out and one check-in at a desk, each a timed operation.
 async fn suite_cycle(
-    client: &mut CirculationServiceClient<Channel>,
+    client: &mut LoanServiceClient<Channel>,
     desk: &mut Desk,
     latencies: &mut Latencies,
 ) -> anyhow::Result<()> {
@@ -538,7 +538,7 @@ async fn raw_cycle(
         }
         open.returned_at = Some(returned_at);
         open.checked_in_by = Some(by);
-        let event = events::loan_returned(ids::new_id(), &open, false, None);
+        let event = events::loan_returned(ids::new_id(), &open, false, None, &open.school_id);
         outbox::enqueue(connection, &event, &open.copy_id, &LOAN_SUBSCRIBERS, returned_at)?;
         Ok(())
     })

@@ -3,7 +3,9 @@
 //! loans that fall on a closed day move to the next open day.
 
 use anyhow::{Context as _, bail};
-use lectern_proto::circulation::v1::{Closure, ClosureKind, GetSchoolCalendarRequest, SchoolCalendar, Term};
+use lectern_proto::circulation::v1::{
+    Closure, ClosureKind, GetSchoolCalendarRequest, SchoolCalendar, SetSchoolCalendarRequest, Term,
+};
 
 use super::Connection;
 use super::desk::{Desk, request_id, retrying};
@@ -58,7 +60,7 @@ pub async fn run_calendar(command: CalendarCommand) -> anyhow::Result<()> {
             let desk = Desk::open(&connection).await?;
             let school_id = school_id(&desk, &school).await?;
             let calendar = desk
-                .circulation()
+                .calendars()
                 .get_school_calendar(desk.request(GetSchoolCalendarRequest { school_id }))
                 .await
                 .map_err(|status| desk.fail(status))?
@@ -81,8 +83,8 @@ pub async fn run_calendar(command: CalendarCommand) -> anyhow::Result<()> {
             message.school_id = school_id(&desk, &school).await?;
             // One id for the change: a retry after a lost answer cannot undo
             // a change another desk made in between.
-            message.request_id = request_id();
-            let client = desk.circulation();
+            let message = SetSchoolCalendarRequest { calendar: Some(message), request_id: request_id() };
+            let client = desk.calendars();
             let calendar = retrying(|| {
                 let mut client = client.clone();
                 let call = desk.request(message.clone());

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use lectern_proto::circulation::v1::{
-    CheckInRequest, CheckInResponse, CheckOutRequest, ListOverdueLoansRequest, Loan, RenewAllRequest,
-    RenewAllResponse, RenewRequest,
+    CheckInRequest, CheckInResponse, CheckInRoute, CheckOutRequest, ListOverdueLoansRequest, Loan,
+    RenewAllRequest, RenewAllResponse, RenewRequest,
 };
-use lectern_proto::reader::v1::{GetReaderRequest, Reader};
+use lectern_proto::reader::v1::{GetReaderRequest, Reader, School};
 
 use super::Connection;
 use super::desk::{Desk, all_pages, request_id, retrying};
@@ -33,6 +33,10 @@ pub struct CheckoutArgs {
     /// copies, unpaid fees) for this reason, kept on the loan (librarians)
     #[arg(long = "override", value_name = "REASON")]
     pub override_reason: Option<String>,
+    /// The school whose desk you are at (its code or id), if you work for
+    /// several schools; staff of one school are at theirs
+    #[arg(long = "at", value_name = "SCHOOL")]
+    pub at: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -40,7 +44,8 @@ pub struct CheckoutArgs {
 /// Options of `lectern checkin`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:\n  lectern checkin C0001\n  \
-lectern checkin C0001 --damaged 封面撕破 --damage-fee 8    # marks it damaged, charges 8.00")]
+lectern checkin C0001 --damaged 封面撕破 --damage-fee 8    # marks it damaged, charges 8.00\n  \
+lectern checkin C0001 --at XH-MID    # a book returned at another school's desk")]
 pub struct CheckinArgs {
     /// The book's barcode (scan it)
     #[arg(value_name = "COPY_BARCODE")]
@@ -51,6 +56,10 @@ pub struct CheckinArgs {
     /// Charge the reader this much for the damage, in yuan
     #[arg(long = "damage-fee", value_name = "YUAN", requires = "damaged")]
     pub damage_fee: Option<super::rules::Yuan>,
+    /// The school whose desk you are at (its code or id), if you work for
+    /// several schools: a book of any school may be returned anywhere
+    #[arg(long = "at", value_name = "SCHOOL")]
+    pub at: Option<String>,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -74,7 +83,7 @@ pub struct RenewArgs {
 /// and, for those that cannot be renewed, why.
 pub async fn renew(args: RenewArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
-    let client = desk.circulation();
+    let client = desk.loans();
     if let Some(card) = &args.all {
         let reader = super::readers::lookup(&desk, card).await?;
         let message = RenewAllRequest { reader_id: reader.id, request_id: request_id() };
@@ -148,7 +157,7 @@ pub async fn overdue(args: OverdueArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let school_id = school_id(&desk, &args.school).await?;
     let due_within_days = args.due_within.unwrap_or(0);
-    let client = desk.circulation();
+    let client = desk.loans();
     let loans = all_pages(MAX_PAGES, |page_token| {
         let mut client = client.clone();
         let call = desk.request(ListOverdueLoansRequest {
@@ -212,8 +221,9 @@ pub async fn checkout(args: CheckoutArgs) -> anyhow::Result<()> {
         request_id: request_id(),
         occurred_at: None,
         override_reason: args.override_reason.clone().unwrap_or_default(),
+        desk_school_id: desk_school(&desk, args.at.as_deref()).await?,
     };
-    let client = desk.circulation();
+    let client = desk.loans();
     let answer = retrying(|| {
         let mut client = client.clone();
         let call = desk.request(message.clone());
@@ -253,8 +263,9 @@ pub async fn checkin(args: CheckinArgs) -> anyhow::Result<()> {
         damaged: args.damaged.is_some(),
         damage_note: args.damaged.clone().unwrap_or_default(),
         damage_fee: args.damage_fee.map_or(0, |fee| fee.0),
+        desk_school_id: desk_school(&desk, args.at.as_deref()).await?,
     };
-    let client = desk.circulation();
+    let client = desk.loans();
     let answer = retrying(|| {
         let mut client = client.clone();
         let call = desk.request(message.clone());
@@ -262,13 +273,24 @@ pub async fn checkin(args: CheckinArgs) -> anyhow::Result<()> {
     })
     .await
     .map_err(|status| desk.fail(status))?;
-    print!("{}", checkin_lines(&answer));
+    let schools =
+        if answer.transit.is_some() { super::schools::all_schools(&desk).await? } else { Vec::new() };
+    print!("{}", checkin_lines(&answer, &schools));
     Ok(())
+}
+
+/// The school id `--at` names, or empty (the server knows the desk of a
+/// staff member of one school).
+async fn desk_school(desk: &Desk, at: Option<&str>) -> anyhow::Result<String> {
+    match at {
+        Some(school) => super::schools::school_id(desk, school).await,
+        None => Ok(String::new()),
+    }
 }
 
 /// "returned: TITLE" (with "was overdue", the fine and a suspension), or
 /// that nothing was on loan.
-fn checkin_lines(answer: &CheckInResponse) -> String {
+fn checkin_lines(answer: &CheckInResponse, schools: &[School]) -> String {
     let mut out = match (&answer.loan, answer.was_on_loan) {
         (Some(loan), true) => {
             let late = if was_overdue(loan) {
@@ -279,7 +301,7 @@ fn checkin_lines(answer: &CheckInResponse) -> String {
             format!("returned: {}{late}\n", clean(&loan.title))
         }
         (None, true) => "returned\n".to_owned(),
-        (_, false) => return "not on loan: nothing to do\n".to_owned(),
+        (_, false) => "not on loan\n".to_owned(),
     };
     if let Some(damage) = &answer.damage {
         out.push_str(&format!("damaged: fee {}\n", yuan(damage.amount)));
@@ -290,12 +312,42 @@ fn checkin_lines(answer: &CheckInResponse) -> String {
     if !answer.suspended_until.is_empty() {
         out.push_str(&format!("may not borrow until after {}\n", clean(&answer.suspended_until)));
     }
+    out.push_str(&route_line(answer, schools));
+    out
+}
+
+/// Where the book goes now, in words for the desk.
+fn route_line(answer: &CheckInResponse, schools: &[School]) -> String {
+    let school = |id: &str| {
+        schools
+            .iter()
+            .find(|school| school.id == id)
+            .map_or_else(|| clean(id), |school| format!("{} {}", clean(&school.code), clean(&school.name)))
+    };
+    let travelling = answer.transit.as_ref().filter(|transit| transit.received_time.is_none());
+    let arrived = answer.transit.as_ref().is_some_and(|transit| transit.received_time.is_some());
+    let mut out = if arrived { "arrived from another school: received\n".to_owned() } else { String::new() };
+    match (answer.route(), travelling) {
+        (CheckInRoute::HoldShelf, _) => {
+            out.push_str("put it on the hold shelf: a reader is waiting for it\n")
+        }
+        (CheckInRoute::Transit, Some(transit)) => {
+            let why =
+                if transit.hold_id.is_empty() { "its own school" } else { "a reader waits for it there" };
+            out.push_str(&format!(
+                "put it in the transit bin for {} ({why})\n",
+                school(&transit.to_school_id)
+            ));
+        }
+        _ if answer.was_on_loan || arrived => out.push_str("put it back on the shelf\n"),
+        _ => out.push_str("nothing to do\n"),
+    }
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use lectern_proto::circulation::v1::{Fee, RenewOutcome};
+    use lectern_proto::circulation::v1::{Fee, RenewOutcome, Transit};
     use prost_types::Timestamp;
 
     use super::*;
@@ -361,22 +413,59 @@ mod tests {
         let mut answer = CheckInResponse {
             was_on_loan: true,
             loan: Some(Loan { returned_at: Some(Timestamp { seconds: 999, nanos: 0 }), ..loan() }),
+            route: CheckInRoute::Shelf.into(),
             ..Default::default()
         };
-        assert_eq!(checkin_lines(&answer), "returned: 草房子\n");
+        assert_eq!(checkin_lines(&answer, &[]), "returned: 草房子\nput it back on the shelf\n");
         if let Some(loan) = answer.loan.as_mut() {
             loan.returned_at = Some(Timestamp { seconds: 2_000, nanos: 0 });
         }
-        assert_eq!(checkin_lines(&answer), "returned: 草房子 (was overdue, due 2026-12-19)\n");
+        assert_eq!(
+            checkin_lines(&answer, &[]),
+            "returned: 草房子 (was overdue, due 2026-12-19)\nput it back on the shelf\n"
+        );
         answer.open_days_late = 3;
         answer.fine = Some(Fee { amount: 30, ..Default::default() });
         answer.suspended_until = "2026-12-25".into();
         assert_eq!(
-            checkin_lines(&answer),
+            checkin_lines(&answer, &[]),
             "returned: 草房子 (was overdue, due 2026-12-19)\n3 open days late: fine 0.30\n\
-             may not borrow until after 2026-12-25\n"
+             may not borrow until after 2026-12-25\nput it back on the shelf\n"
         );
         let nothing = CheckInResponse { was_on_loan: false, ..Default::default() };
-        assert_eq!(checkin_lines(&nothing), "not on loan: nothing to do\n");
+        assert_eq!(checkin_lines(&nothing, &[]), "not on loan\nnothing to do\n");
+    }
+
+    #[test]
+    fn a_book_of_another_school_goes_home_or_to_a_waiting_reader() {
+        let schools = [School {
+            id: "s-1".into(),
+            code: "XH-PRI".into(),
+            name: "实验小学".into(),
+            ..Default::default()
+        }];
+        let home = CheckInResponse {
+            was_on_loan: true,
+            loan: Some(Loan { returned_at: Some(Timestamp { seconds: 999, nanos: 0 }), ..loan() }),
+            route: CheckInRoute::Transit.into(),
+            transit: Some(Transit { to_school_id: "s-1".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        assert!(
+            checkin_lines(&home, &schools)
+                .ends_with("put it in the transit bin for XH-PRI 实验小学 (its own school)\n"),
+            "{}",
+            checkin_lines(&home, &schools)
+        );
+        let arrived = CheckInResponse {
+            route: CheckInRoute::HoldShelf.into(),
+            transit: Some(Transit { received_time: Some(Timestamp::default()), ..Default::default() }),
+            hold: Some(Default::default()),
+            ..Default::default()
+        };
+        assert_eq!(
+            checkin_lines(&arrived, &schools),
+            "not on loan\narrived from another school: received\nput it on the hold shelf: a reader is waiting for it\n"
+        );
     }
 }

@@ -15,7 +15,11 @@ use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::stocktake_service_client::StocktakeServiceClient;
-use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::circulation_rule_service_client::CirculationRuleServiceClient;
+use lectern_proto::circulation::v1::fee_service_client::FeeServiceClient;
+use lectern_proto::circulation::v1::hold_service_client::HoldServiceClient;
+use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
+use lectern_proto::circulation::v1::school_calendar_service_client::SchoolCalendarServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::RefreshSessionRequest;
@@ -189,8 +193,29 @@ impl Desk {
         StocktakeServiceClient::new(self.channel.clone())
     }
 
-    pub fn circulation(&self) -> CirculationServiceClient<Channel> {
-        CirculationServiceClient::new(self.channel.clone())
+    /// Loans: check-out, check-in, renewals, loan changes, reports.
+    pub fn loans(&self) -> LoanServiceClient<Channel> {
+        LoanServiceClient::new(self.channel.clone())
+    }
+
+    /// Holds, the hold shelf and the pull list.
+    pub fn holds(&self) -> HoldServiceClient<Channel> {
+        HoldServiceClient::new(self.channel.clone())
+    }
+
+    /// The fees ledger.
+    pub fn fees(&self) -> FeeServiceClient<Channel> {
+        FeeServiceClient::new(self.channel.clone())
+    }
+
+    /// Circulation rules.
+    pub fn rules(&self) -> CirculationRuleServiceClient<Channel> {
+        CirculationRuleServiceClient::new(self.channel.clone())
+    }
+
+    /// School calendars.
+    pub fn calendars(&self) -> SchoolCalendarServiceClient<Channel> {
+        SchoolCalendarServiceClient::new(self.channel.clone())
     }
 
     pub fn notifications(&self) -> NotificationServiceClient<Channel> {

@@ -99,7 +99,7 @@ pub async fn run_hold(command: HoldCommand) -> anyhow::Result<()> {
                 pickup_school_id,
                 request_id: request_id(),
             };
-            let client = desk.circulation();
+            let client = desk.holds();
             let hold = retrying(|| {
                 let mut client = client.clone();
                 let call = desk.request(message.clone());
@@ -118,7 +118,7 @@ pub async fn run_hold(command: HoldCommand) -> anyhow::Result<()> {
             let desk = Desk::open(&connection).await?;
             let reader = super::readers::lookup(&desk, &card).await?;
             let holds = desk
-                .circulation()
+                .holds()
                 .list_holds(desk.request(ListHoldsRequest { reader_id: reader.id, include_closed: all }))
                 .await
                 .map_err(|status| desk.fail(status))?
@@ -129,7 +129,7 @@ pub async fn run_hold(command: HoldCommand) -> anyhow::Result<()> {
         HoldCommand::Cancel { id, connection } => {
             let desk = Desk::open(&connection).await?;
             let message = CancelHoldRequest { hold_id: id.trim().to_owned(), request_id: request_id() };
-            let client = desk.circulation();
+            let client = desk.holds();
             let hold = retrying(|| {
                 let mut client = client.clone();
                 let call = desk.request(message.clone());
@@ -148,7 +148,7 @@ pub async fn pull_list(args: PullListArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let school_id = school_id(&desk, &args.school).await?;
     let entries = desk
-        .circulation()
+        .holds()
         .list_pull_list(desk.request(ListPullListRequest { school_id }))
         .await
         .map_err(|status| desk.fail(status))?

@@ -32,6 +32,7 @@ mod status;
 mod stocktake;
 mod summary;
 mod table;
+mod transits;
 
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
 pub use circulation::{CheckinArgs, CheckoutArgs, OverdueArgs, RenewArgs};
@@ -52,6 +53,7 @@ pub use shelves::ShelfCommand;
 pub use staff::StaffCommand;
 pub use stocktake::{StocktakeCommand, stocktake};
 pub use summary::SummaryArgs;
+pub use transits::TransitCommand;
 
 /// Which Lectern to talk to; every command that calls the server takes it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -132,6 +134,9 @@ pub enum DeskCommand {
     Hold(HoldCommand),
     /// Copies on a school's shelves that waiting holds could use. 预约取书单
     PullList(PullListArgs),
+    /// Books travelling between schools: returned elsewhere, or sent for a hold. 在途图书
+    #[command(subcommand)]
+    Transit(TransitCommand),
     /// A school's reading report: loans by month, grade and class, top titles, classes, active readers. 阅读报表
     Report(ReportArgs),
     /// A school's overdue loans, or those falling due soon, with who has them. 逾期清单
@@ -174,6 +179,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Renew(args) => circulation::renew(args).await,
         DeskCommand::Hold(command) => holds::run_hold(command).await,
         DeskCommand::PullList(args) => holds::pull_list(args).await,
+        DeskCommand::Transit(command) => transits::run_transit(command).await,
         DeskCommand::Report(args) => reports::report(args).await,
         DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,

@@ -244,7 +244,7 @@ pub async fn loans(args: LoansArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let reader = lookup(&desk, &args.card).await?;
     let filter = if args.all { LoanFilter::All } else { LoanFilter::Open };
-    let client = desk.circulation();
+    let client = desk.loans();
     let loans = all_pages(MAX_PAGES, |page_token| {
         let mut client = client.clone();
         let call = desk.request(ListLoansRequest {

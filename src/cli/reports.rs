@@ -38,7 +38,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let school_id = school_id(&desk, &args.school).await?;
     let report = desk
-        .circulation()
+        .loans()
         .get_reading_report(desk.request(GetReadingReportRequest {
             school_id,
             from_date: args.from.trim().to_owned(),

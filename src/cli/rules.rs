@@ -279,7 +279,7 @@ pub async fn run_rules(command: RulesCommand) -> anyhow::Result<()> {
                 None => String::new(),
             };
             let rules = desk
-                .circulation()
+                .rules()
                 .list_circulation_rules(desk.request(ListCirculationRulesRequest { school_id }))
                 .await
                 .map_err(|status| desk.fail(status))?
@@ -290,7 +290,7 @@ pub async fn run_rules(command: RulesCommand) -> anyhow::Result<()> {
         }
         RulesCommand::Add { school, category, item_type, terms, connection } => {
             let desk = Desk::open(&connection).await?;
-            let mut circulation = desk.circulation();
+            let mut circulation = desk.rules();
             let default = circulation
                 .get_circulation_rule(
                     desk.request(GetCirculationRuleRequest { id: DISTRICT_DEFAULT.into(), version: 0 }),
@@ -322,7 +322,7 @@ pub async fn run_rules(command: RulesCommand) -> anyhow::Result<()> {
         }
         RulesCommand::Change { id, terms, connection } => {
             let desk = Desk::open(&connection).await?;
-            let mut circulation = desk.circulation();
+            let mut circulation = desk.rules();
             let current = circulation
                 .get_circulation_rule(
                     desk.request(GetCirculationRuleRequest { id: id.trim().to_owned(), version: 0 }),
@@ -349,7 +349,7 @@ pub async fn run_rules(command: RulesCommand) -> anyhow::Result<()> {
         RulesCommand::Retire { id, connection } => {
             let desk = Desk::open(&connection).await?;
             let message = DeleteCirculationRuleRequest { id: id.trim().to_owned(), request_id: request_id() };
-            let client = desk.circulation();
+            let client = desk.rules();
             retrying(|| {
                 let mut client = client.clone();
                 let call = desk.request(message.clone());
@@ -381,7 +381,7 @@ pub struct ExplainArgs {
 pub async fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let explanation = desk
-        .circulation()
+        .loans()
         .explain_check_out(desk.request(ExplainCheckOutRequest {
             reader_card_barcode: args.card.trim().to_owned(),
             copy_barcode: args.barcode.trim().to_owned(),

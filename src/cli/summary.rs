@@ -24,7 +24,7 @@ pub struct SummaryArgs {
 pub async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
     let desk = Desk::open(&args.connection).await?;
     let summary = desk
-        .circulation()
+        .loans()
         .get_reader_summary(desk.request(GetReaderSummaryRequest {
             reader_card_barcode: args.card.trim().to_owned(),
             reader_id: String::new(),

@@ -15,9 +15,12 @@ use lectern_core::client::with_bearer;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{CreateCopyRequest, CreateShelfLocationRequest, CreateTitleRequest};
-use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::circulation_rule_service_client::CirculationRuleServiceClient;
+use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
+use lectern_proto::circulation::v1::school_calendar_service_client::SchoolCalendarServiceClient;
 use lectern_proto::circulation::v1::{
     CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, LoanPeriodUnit, SchoolCalendar,
+    SetSchoolCalendarRequest,
 };
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
@@ -167,24 +170,26 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
         summary.schools += 1;
     }
     // Both libraries close at weekends: loans falling due then are due on Monday.
-    let mut circulation = CirculationServiceClient::new(channel.clone());
+    let mut calendars = SchoolCalendarServiceClient::new(channel.clone());
     for (code, school_id) in &school_ids {
         let calendar = SchoolCalendar {
             school_id: school_id.clone(),
             closed_weekdays: vec![6, 7],
             ..Default::default()
         };
-        circulation
-            .set_school_calendar(with_bearer(calendar, token, DEADLINE))
+        let request = SetSchoolCalendarRequest { calendar: Some(calendar), request_id: String::new() };
+        calendars
+            .set_school_calendar(with_bearer(request, token, DEADLINE))
             .await
             .with_context(|| format!("setting the calendar of school {code}"))?;
     }
 
     // Each library's own rules: students 5 books for 14 days, teachers 10
     // for 30, both renewable; no fines, as in most schools.
+    let mut rules = CirculationRuleServiceClient::new(channel.clone());
     for (code, school_id) in &school_ids {
         for rule in demo_rules(school_id) {
-            circulation
+            rules
                 .create_circulation_rule(with_bearer(
                     CreateCirculationRuleRequest { rule: Some(rule), request_id: String::new() },
                     token,
@@ -409,7 +414,7 @@ async fn lend(
     readers: &[DemoReader],
     copies: &[String],
 ) -> anyhow::Result<(usize, usize)> {
-    let mut circulation = CirculationServiceClient::new(channel.clone());
+    let mut circulation = LoanServiceClient::new(channel.clone());
     let borrowers = readers
         .iter()
         .filter(|reader| reader.school_code == "XH-PRI" && reader.category == "student")

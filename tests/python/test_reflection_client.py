@@ -17,7 +17,7 @@ def test_reflection_lists_the_public_services(lectern):
     for name in [
         "lectern.gateway.v1.GatewayService",
         "lectern.catalog.v1.CatalogService",
-        "lectern.circulation.v1.CirculationService",
+        "lectern.circulation.v1.LoanService",
         "lectern.reader.v1.ReaderService",
         "lectern.notification.v1.NotificationService",
     ]:
@@ -50,7 +50,7 @@ def test_search_check_out_and_refusal_by_reflection(lectern):
         "lectern.reader.v1.ReaderService", "LookupReader", {"card_barcode": "R200001"}, token
     )
     loan = lectern.call(
-        "lectern.circulation.v1.CirculationService",
+        "lectern.circulation.v1.LoanService",
         "CheckOut",
         {"reader_card_barcode": readers["card_barcode"], "copy_barcode": barcode},
         token,
@@ -60,7 +60,7 @@ def test_search_check_out_and_refusal_by_reflection(lectern):
 
     with pytest.raises(grpc.RpcError) as raised:
         lectern.call(
-            "lectern.circulation.v1.CirculationService",
+            "lectern.circulation.v1.LoanService",
             "CheckOut",
             {"reader_card_barcode": "R200002", "copy_barcode": barcode},
             token,
@@ -69,6 +69,6 @@ def test_search_check_out_and_refusal_by_reflection(lectern):
     assert reason(raised.value) == "COPY_ALREADY_ON_LOAN"
 
     returned = lectern.call(
-        "lectern.circulation.v1.CirculationService", "CheckIn", {"copy_barcode": barcode}, token
+        "lectern.circulation.v1.LoanService", "CheckIn", {"copy_barcode": barcode}, token
     )
     assert returned["was_on_loan"] is True

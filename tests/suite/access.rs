@@ -129,7 +129,7 @@ async fn health_and_reflection_need_no_token() {
 
     let suite = TestSuite::start_fresh().await;
     let health = HealthClient::new(suite.channel.clone())
-        .check(HealthCheckRequest { service: "lectern.circulation.v1.CirculationService".into() })
+        .check(HealthCheckRequest { service: "lectern.circulation.v1.LoanService".into() })
         .await
         .unwrap()
         .into_inner();
@@ -153,7 +153,11 @@ async fn health_and_reflection_need_no_token() {
     for expected in [
         "lectern.gateway.v1.GatewayService",
         "lectern.catalog.v1.CatalogService",
-        "lectern.circulation.v1.CirculationService",
+        "lectern.circulation.v1.LoanService",
+        "lectern.circulation.v1.HoldService",
+        "lectern.circulation.v1.FeeService",
+        "lectern.circulation.v1.CirculationRuleService",
+        "lectern.circulation.v1.SchoolCalendarService",
         "lectern.reader.v1.ReaderService",
         "lectern.notification.v1.NotificationService",
     ] {

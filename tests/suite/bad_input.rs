@@ -21,13 +21,10 @@ async fn malformed_requests_name_the_field_and_change_nothing() {
         "id",
     );
     assert_invalid(suite.catalog().get_copy(suite.admin(GetCopyRequest { id: String::new() })).await, "id");
-    assert_invalid(
-        suite.circulation().get_loan(suite.admin(GetLoanRequest { id: "loan-1".into() })).await,
-        "id",
-    );
+    assert_invalid(suite.loans().get_loan(suite.admin(GetLoanRequest { id: "loan-1".into() })).await, "id");
     assert_invalid(
         suite
-            .circulation()
+            .loans()
             .list_loans(suite.admin(ListLoansRequest { reader_id: "x".into(), ..Default::default() }))
             .await,
         "reader_id",
@@ -36,7 +33,7 @@ async fn malformed_requests_name_the_field_and_change_nothing() {
     // Empty and malformed barcodes.
     assert_invalid(
         suite
-            .circulation()
+            .loans()
             .check_out(suite.admin(CheckOutRequest {
                 reader_card_barcode: String::new(),
                 copy_barcode: "P1".into(),
@@ -47,7 +44,7 @@ async fn malformed_requests_name_the_field_and_change_nothing() {
     );
     assert_invalid(
         suite
-            .circulation()
+            .loans()
             .check_out(suite.admin(CheckOutRequest {
                 reader_card_barcode: "R1".into(),
                 copy_barcode: "P 1".into(),

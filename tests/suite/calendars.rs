@@ -7,7 +7,8 @@ use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Shanghai;
 use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
-    CheckOutRequest, Closure, ClosureKind, GetLoanRequest, GetSchoolCalendarRequest, SchoolCalendar, Term,
+    CheckOutRequest, Closure, ClosureKind, GetLoanRequest, GetSchoolCalendarRequest, SchoolCalendar,
+    SetSchoolCalendarRequest, Term,
 };
 use lectern_proto::reader::v1::StaffRole;
 use tonic::Code;
@@ -51,7 +52,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
 
     // No calendar yet: open every day, so the due day is the loan period's.
     let calendar = suite
-        .circulation()
+        .calendars()
         .get_school_calendar(bearer(GetSchoolCalendarRequest { school_id: school.id.clone() }, &assistant))
         .await
         .expect("anyone on the school's staff reads its calendar")
@@ -60,7 +61,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
         calendar.closed_weekdays.is_empty() && calendar.closures.is_empty() && calendar.updated_at.is_none()
     );
     let before = suite
-        .circulation()
+        .loans()
         .check_out(bearer(checkout_on(saturday, "C300001"), &librarian))
         .await
         .expect("check-out before the calendar")
@@ -87,8 +88,8 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
         ..Default::default()
     };
     let set = suite
-        .circulation()
-        .set_school_calendar(bearer(wanted.clone(), &librarian))
+        .calendars()
+        .set_school_calendar(bearer(set_calendar(wanted.clone()), &librarian))
         .await
         .expect("the school's librarian sets its calendar")
         .into_inner();
@@ -96,7 +97,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
     assert_eq!(set.closures, wanted.closures);
     assert!(set.updated_at.is_some() && !set.updated_by.is_empty());
     let read = suite
-        .circulation()
+        .calendars()
         .get_school_calendar(suite.admin(GetSchoolCalendarRequest { school_id: school.id.clone() }))
         .await
         .expect("read back")
@@ -105,7 +106,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
 
     // Saturday, Sunday, the sports day's Monday and Tuesday: due on Wednesday.
     let after = suite
-        .circulation()
+        .loans()
         .check_out(bearer(checkout_on(saturday, "C300002"), &librarian))
         .await
         .expect("check-out after the calendar")
@@ -116,7 +117,7 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
     assert_eq!(plus(18).weekday(), Weekday::Wed);
     // The earlier loan keeps the due day it was given.
     let kept = suite
-        .circulation()
+        .loans()
         .get_loan(suite.admin(GetLoanRequest { id: before.id.clone() }))
         .await
         .expect("earlier loan")
@@ -125,19 +126,19 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
 
     // An assistant may not change it, nor a librarian another school's.
     assert_refused(
-        suite.circulation().set_school_calendar(bearer(wanted.clone(), &assistant)).await,
+        suite.calendars().set_school_calendar(bearer(set_calendar(wanted.clone()), &assistant)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     let elsewhere = SchoolCalendar { school_id: other.id.clone(), ..wanted.clone() };
     assert_refused(
-        suite.circulation().set_school_calendar(bearer(elsewhere, &librarian)).await,
+        suite.calendars().set_school_calendar(bearer(set_calendar(elsewhere), &librarian)).await,
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
     assert_refused(
         suite
-            .circulation()
+            .calendars()
             .get_school_calendar(bearer(GetSchoolCalendarRequest { school_id: other.id.clone() }, &librarian))
             .await,
         Code::PermissionDenied,
@@ -154,14 +155,17 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
         }],
         ..wanted.clone()
     };
-    assert_invalid(suite.circulation().set_school_calendar(bearer(backwards, &librarian)).await, "closures");
+    assert_invalid(
+        suite.calendars().set_school_calendar(bearer(set_calendar(backwards), &librarian)).await,
+        "closures",
+    );
     let every_day = SchoolCalendar { closed_weekdays: (1..=7).collect(), ..wanted.clone() };
     assert_invalid(
-        suite.circulation().set_school_calendar(bearer(every_day, &librarian)).await,
+        suite.calendars().set_school_calendar(bearer(set_calendar(every_day), &librarian)).await,
         "closed_weekdays",
     );
     let unchanged = suite
-        .circulation()
+        .calendars()
         .get_school_calendar(suite.admin(GetSchoolCalendarRequest { school_id: school.id.clone() }))
         .await
         .expect("read again")
@@ -171,36 +175,49 @@ async fn due_days_move_past_the_days_a_school_is_closed() {
     // A desk's change that is retried after another desk's change gets its
     // first answer back and does not undo the other change.
     let read = |suite: &TestSuite| {
-        let mut circulation = suite.circulation();
+        let mut calendars = suite.calendars();
         let request = suite.admin(GetSchoolCalendarRequest { school_id: school.id.clone() });
-        async move { circulation.get_school_calendar(request).await.expect("read").into_inner() }
+        async move { calendars.get_school_calendar(request).await.expect("read").into_inner() }
     };
-    let sundays = SchoolCalendar {
-        closed_weekdays: vec![7],
-        request_id: lectern_core::ids::new_id(),
-        ..wanted.clone()
-    };
+    let sundays = SchoolCalendar { closed_weekdays: vec![7], ..wanted.clone() };
+    let sundays_id = lectern_core::ids::new_id();
     let first = suite
-        .circulation()
-        .set_school_calendar(bearer(sundays.clone(), &librarian))
+        .calendars()
+        .set_school_calendar(bearer(
+            SetSchoolCalendarRequest { calendar: Some(sundays.clone()), request_id: sundays_id.clone() },
+            &librarian,
+        ))
         .await
         .expect("Sundays only")
         .into_inner();
     assert_eq!(first.closed_weekdays, [7]);
-    let weekends = SchoolCalendar { request_id: lectern_core::ids::new_id(), ..wanted.clone() };
     let second = suite
-        .circulation()
-        .set_school_calendar(bearer(weekends, &librarian))
+        .calendars()
+        .set_school_calendar(bearer(
+            SetSchoolCalendarRequest {
+                calendar: Some(wanted.clone()),
+                request_id: lectern_core::ids::new_id(),
+            },
+            &librarian,
+        ))
         .await
         .expect("weekends again")
         .into_inner();
     assert_eq!(second.closed_weekdays, [6, 7]);
     let retried = suite
-        .circulation()
-        .set_school_calendar(bearer(sundays, &librarian))
+        .calendars()
+        .set_school_calendar(bearer(
+            SetSchoolCalendarRequest { calendar: Some(sundays), request_id: sundays_id },
+            &librarian,
+        ))
         .await
         .expect("the retry is answered")
         .into_inner();
     assert_eq!(retried, first, "the first answer again");
     assert_eq!(read(&suite).await, second, "the later change stands");
+}
+
+/// A request to set `calendar`, without a request id.
+fn set_calendar(calendar: SchoolCalendar) -> SetSchoolCalendarRequest {
+    SetSchoolCalendarRequest { calendar: Some(calendar), request_id: String::new() }
 }

@@ -38,7 +38,7 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
     suite.copy(&title, &school, "P000001").await;
 
     let loan = suite
-        .circulation()
+        .loans()
         .check_out(suite.admin(checkout("R100001", "P000001")))
         .await
         .expect("check-out")
@@ -52,14 +52,14 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
 
     // The copy is taken: a second check-out is refused with a reason the desk can switch on.
     let status = assert_refused(
-        suite.circulation().check_out(suite.admin(checkout("R100001", "P000001"))).await,
+        suite.loans().check_out(suite.admin(checkout("R100001", "P000001"))).await,
         Code::FailedPrecondition,
         Reason::CopyAlreadyOnLoan,
     );
     assert!(!status.message().is_empty());
 
     let open = suite
-        .circulation()
+        .loans()
         .list_loans(suite.admin(ListLoansRequest { reader_id: reader.id.clone(), ..Default::default() }))
         .await
         .unwrap()
@@ -84,12 +84,12 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
     assert_eq!(notices[0].kind, NoticeKind::CheckoutReceipt as i32);
     assert_eq!(notices[0].message, format!("你借了《草房子》，请在 {} 前归还。", today_plus(14)));
 
-    let returned = suite.circulation().check_in(suite.admin(checkin("P000001"))).await.unwrap().into_inner();
+    let returned = suite.loans().check_in(suite.admin(checkin("P000001"))).await.unwrap().into_inner();
     assert!(returned.was_on_loan);
     assert_eq!(returned.loan.unwrap().id, loan.id);
 
     // Checking in a copy that is not on loan changes nothing and says so.
-    let again = suite.circulation().check_in(suite.admin(checkin("P000001"))).await.unwrap().into_inner();
+    let again = suite.loans().check_in(suite.admin(checkin("P000001"))).await.unwrap().into_inner();
     assert!(!again.was_on_loan);
 
     let english = eventually(Duration::from_secs(20), "the check-in receipt", || async {
@@ -111,7 +111,7 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
     assert_eq!(english[0].message, "\u{201c}草房子\u{201d} has been returned. Thank you!");
 
     let history = suite
-        .circulation()
+        .loans()
         .list_loans(suite.admin(ListLoansRequest {
             reader_id: reader.id,
             filter: LoanFilter::Returned.into(),
@@ -144,24 +144,24 @@ async fn check_out_refuses_unknown_expired_and_blocked_with_reasons() {
         .await
         .unwrap();
 
-    let circulation = suite.circulation();
+    let _circulation = suite.loans();
     assert_refused(
-        circulation.clone().check_out(suite.admin(checkout("R999999", "P000001"))).await,
+        suite.loans().check_out(suite.admin(checkout("R999999", "P000001"))).await,
         Code::NotFound,
         Reason::ReaderNotFound,
     );
     assert_refused(
-        circulation.clone().check_out(suite.admin(checkout("R100001", "X404"))).await,
+        suite.loans().check_out(suite.admin(checkout("R100001", "X404"))).await,
         Code::NotFound,
         Reason::CopyNotFound,
     );
     assert_refused(
-        circulation.clone().check_out(suite.admin(checkout(&expired.card_barcode, "P000001"))).await,
+        suite.loans().check_out(suite.admin(checkout(&expired.card_barcode, "P000001"))).await,
         Code::FailedPrecondition,
         Reason::ReaderExpired,
     );
     let status = assert_refused(
-        circulation.clone().check_out(suite.admin(checkout(&blocked.card_barcode, "P000001"))).await,
+        suite.loans().check_out(suite.admin(checkout(&blocked.card_barcode, "P000001"))).await,
         Code::FailedPrecondition,
         Reason::ReaderBlocked,
     );
@@ -169,11 +169,7 @@ async fn check_out_refuses_unknown_expired_and_blocked_with_reasons() {
     assert_eq!(refusal.metadata.get("block_reason").map(String::as_str), Some("书损坏，请找图书管理员"));
 
     // None of the refusals lent anything: the copy is still free.
-    circulation
-        .clone()
-        .check_out(suite.admin(checkout("R100001", "P000001")))
-        .await
-        .expect("copy still free");
+    suite.loans().check_out(suite.admin(checkout("R100001", "P000001"))).await.expect("copy still free");
 }
 
 #[tokio::test]
@@ -188,12 +184,11 @@ async fn a_retried_check_out_returns_the_first_answer() {
         request_id: "5f1f6b4e-0b1c-4d5e-9c1a-111111111111".into(),
         ..checkout("R100001", "P000001")
     };
-    let first = suite.circulation().check_out(suite.admin(request.clone())).await.unwrap().into_inner();
-    let retry =
-        suite.circulation().check_out(suite.admin(request)).await.expect("retry answers").into_inner();
+    let first = suite.loans().check_out(suite.admin(request.clone())).await.unwrap().into_inner();
+    let retry = suite.loans().check_out(suite.admin(request)).await.expect("retry answers").into_inner();
     assert_eq!(first, retry);
     let loans = suite
-        .circulation()
+        .loans()
         .list_loans(suite.admin(ListLoansRequest { reader_id: reader.id, ..Default::default() }))
         .await
         .unwrap()
@@ -215,7 +210,7 @@ async fn fifty_stations_racing_for_one_copy_lend_it_once() {
     let attempts: Vec<_> = cards
         .iter()
         .map(|card| {
-            let mut circulation = suite.circulation();
+            let mut circulation = suite.loans();
             let request = suite.admin(checkout(card, "P000001"));
             tokio::spawn(async move { circulation.check_out(request).await })
         })
@@ -242,7 +237,7 @@ async fn desks_racing_to_lend_to_one_reader_stop_at_the_limit() {
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
     suite.student(&school, "R700001", "2030-07-31").await;
     suite
-        .circulation()
+        .rules()
         .create_circulation_rule(suite.admin(CreateCirculationRuleRequest {
             rule: Some(CirculationRule {
                 school_id: school.id.clone(),
@@ -268,8 +263,8 @@ async fn desks_racing_to_lend_to_one_reader_stop_at_the_limit() {
     let attempts: Vec<_> = copies
         .iter()
         .map(|copy| {
-            let mut circulation = suite.circulation();
             let request = suite.admin(checkout("R700001", copy));
+            let mut circulation = suite.loans();
             tokio::spawn(async move { circulation.check_out(request).await })
         })
         .collect();

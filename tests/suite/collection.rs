@@ -509,7 +509,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
         async move { collection.change_copy_status(request).await.map(tonic::Response::into_inner) }
     };
     let check_out = || {
-        let mut circulation = suite.circulation();
+        let _circulation = suite.loans();
         let request = bearer(
             CheckOutRequest {
                 reader_card_barcode: "R100001".into(),
@@ -518,6 +518,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
             },
             &librarian,
         );
+        let mut circulation = suite.loans();
         async move { circulation.check_out(request).await }
     };
 
@@ -530,7 +531,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
         Reason::CopyOnLoan,
     );
     suite
-        .circulation()
+        .loans()
         .check_in(bearer(
             CheckInRequest { copy_barcode: "XH0001".into(), request_id: String::new(), ..Default::default() },
             &librarian,
@@ -602,7 +603,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
     assert_eq!(repaired.status, CopyStatus::Available as i32);
     check_out().await.expect("lent again once repaired");
     suite
-        .circulation()
+        .loans()
         .check_in(bearer(
             CheckInRequest { copy_barcode: "XH0001".into(), request_id: String::new(), ..Default::default() },
             &librarian,

@@ -68,7 +68,7 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .unwrap()
         .into_inner();
     let loans = suite
-        .circulation()
+        .loans()
         .list_loans(bearer(ListLoansRequest { reader_id: reader.id.clone(), ..Default::default() }, &token))
         .await
         .unwrap()
@@ -78,7 +78,7 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
 
     // The libraries close at weekends, so no loan falls due on one.
     let calendar = suite
-        .circulation()
+        .calendars()
         .get_school_calendar(bearer(GetSchoolCalendarRequest { school_id: reader.school_id.clone() }, &token))
         .await
         .unwrap()
@@ -89,7 +89,7 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
 
     // The loan was made under the school's rule for students.
     let rules = suite
-        .circulation()
+        .rules()
         .list_circulation_rules(bearer(
             ListCirculationRulesRequest { school_id: reader.school_id.clone() },
             &token,

@@ -44,7 +44,7 @@ async fn reader(suite: &TestSuite, school: &School, card: &str, category: &str) 
 
 async fn lend(suite: &TestSuite, card: &str, copy: &str) -> Loan {
     suite
-        .circulation()
+        .loans()
         .check_out(suite.admin(CheckOutRequest {
             reader_card_barcode: card.into(),
             copy_barcode: copy.into(),
@@ -59,7 +59,7 @@ async fn lend(suite: &TestSuite, card: &str, copy: &str) -> Loan {
 
 async fn give_back(suite: &TestSuite, copy: &str) {
     let answer = suite
-        .circulation()
+        .loans()
         .check_in(suite.admin(CheckInRequest {
             copy_barcode: copy.into(),
             request_id: String::new(),
@@ -72,7 +72,7 @@ async fn give_back(suite: &TestSuite, copy: &str) {
 }
 
 async fn loan(suite: &TestSuite, id: &str) -> Loan {
-    suite.circulation().get_loan(suite.admin(GetLoanRequest { id: id.into() })).await.unwrap().into_inner()
+    suite.loans().get_loan(suite.admin(GetLoanRequest { id: id.into() })).await.unwrap().into_inner()
 }
 
 async fn notice_count(suite: &TestSuite, reader_id: &str) -> usize {
@@ -88,7 +88,7 @@ async fn notice_count(suite: &TestSuite, reader_id: &str) -> usize {
 
 async fn history(suite: &TestSuite, reader_id: &str) -> Vec<Loan> {
     suite
-        .circulation()
+        .loans()
         .list_loans(suite.admin(ListLoansRequest {
             reader_id: reader_id.into(),
             filter: LoanFilter::All.into(),

@@ -11,7 +11,7 @@ use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     ChargeFeeRequest, CheckInRequest, CirculationRule, CreateCirculationRuleRequest, FeeEntryKind, FeeKind,
     GetReaderObligationsRequest, ListFeesRequest, LoanPeriodUnit, PayFeesRequest, SchoolCalendar,
-    WaiveFeeRequest, WaiveFeesRequest,
+    SetSchoolCalendarRequest, WaiveFeeRequest, WaiveFeesRequest,
 };
 use lectern_proto::reader::v1::{EraseReaderRequest, StaffRole};
 use tonic::Code;
@@ -34,22 +34,21 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
     }
     let librarian = suite.staff("fee.librarian", StaffRole::Librarian, &[&school]).await;
     let assistant = suite.staff("fee.assistant", StaffRole::Assistant, &[&school]).await;
-    let mut circulation = suite.circulation();
 
     // Closed at weekends; 7-day loans, 0.10 per open day after one day of
     // grace, at most 0.50 a loan; over 0.20 unpaid blocks borrowing.
-    circulation
+    let weekends =
+        SchoolCalendar { school_id: school.id.clone(), closed_weekdays: vec![6, 7], ..Default::default() };
+    suite
+        .calendars()
         .set_school_calendar(bearer(
-            SchoolCalendar {
-                school_id: school.id.clone(),
-                closed_weekdays: vec![6, 7],
-                ..Default::default()
-            },
+            SetSchoolCalendarRequest { calendar: Some(weekends), request_id: String::new() },
             &librarian,
         ))
         .await
         .expect("calendar");
-    circulation
+    suite
+        .rules()
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest {
                 rule: Some(CirculationRule {
@@ -74,7 +73,8 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
 
     // Lent 11 days ago for 7 days: the due day is 4 days ago, moved off a
     // weekend if need be. The fine counts the open days after it.
-    let loan = circulation
+    let loan = suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R600001", "F600001", 11), &librarian))
         .await
         .expect("lent")
@@ -89,14 +89,19 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         .filter(|day| !matches!(day.weekday(), Weekday::Sat | Weekday::Sun))
         .count();
     let expected_fine = ((open_days.saturating_sub(1) as i64) * 10).min(50);
-    let returned =
-        circulation.check_in(bearer(check_in("F600001"), &assistant)).await.expect("checked in").into_inner();
+    let returned = suite
+        .loans()
+        .check_in(bearer(check_in("F600001"), &assistant))
+        .await
+        .expect("checked in")
+        .into_inner();
     assert_eq!(returned.open_days_late, open_days as i32);
     assert_eq!(returned.fine.as_ref().map_or(0, |fine| fine.amount), expected_fine);
     assert!(returned.suspended_until.is_empty());
 
     // A fine under the limit does not block; make sure there is one over it.
-    let fees = circulation
+    let fees = suite
+        .fees()
         .list_fees(bearer(
             ListFeesRequest { reader_id: first.id.clone(), include_settled: false },
             &assistant,
@@ -105,7 +110,8 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         .expect("fees")
         .into_inner();
     assert_eq!(fees.balance, expected_fine);
-    let damaged = circulation
+    let damaged = suite
+        .fees()
         .charge_fee(bearer(
             ChargeFeeRequest {
                 loan_id: loan.id.clone(),
@@ -121,7 +127,8 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         .into_inner();
     assert_eq!((damaged.outstanding, damaged.copy_barcode.as_str()), (300, "F600001"));
     assert_invalid(
-        circulation
+        suite
+            .fees()
             .charge_fee(bearer(
                 ChargeFeeRequest {
                     loan_id: loan.id.clone(),
@@ -136,7 +143,7 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
     );
     let owed = expected_fine + 300;
     let refused = assert_refused(
-        circulation.check_out(bearer(lent_days_ago(&suite, "R600001", "F600002", 0), &librarian)).await,
+        suite.loans().check_out(bearer(lent_days_ago(&suite, "R600001", "F600002", 0), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderOwesFees,
     );
@@ -166,12 +173,13 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         fee_id: String::new(),
         request_id: lectern_core::ids::new_id(),
     };
-    let paid = circulation.pay_fees(bearer(pay.clone(), &assistant)).await.expect("paid").into_inner();
+    let paid = suite.fees().pay_fees(bearer(pay.clone(), &assistant)).await.expect("paid").into_inner();
     assert_eq!(paid.balance, 200);
-    let retried = circulation.pay_fees(bearer(pay, &assistant)).await.expect("retried").into_inner();
+    let retried = suite.fees().pay_fees(bearer(pay, &assistant)).await.expect("retried").into_inner();
     assert_eq!(retried, paid);
     assert_refused(
-        circulation
+        suite
+            .fees()
             .pay_fees(bearer(
                 PayFeesRequest { reader_id: first.id.clone(), amount: 201, ..Default::default() },
                 &assistant,
@@ -188,34 +196,38 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         request_id: String::new(),
     };
     assert_refused(
-        circulation.waive_fee(bearer(waive.clone(), &assistant)).await,
+        suite.fees().waive_fee(bearer(waive.clone(), &assistant)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
-    let waived = circulation.waive_fee(bearer(waive.clone(), &librarian)).await.expect("waived").into_inner();
+    let waived =
+        suite.fees().waive_fee(bearer(waive.clone(), &librarian)).await.expect("waived").into_inner();
     assert_eq!(waived.outstanding, 0);
     let kinds: Vec<(i32, i64)> = waived.entries.iter().map(|entry| (entry.kind, entry.amount)).collect();
     assert_eq!(kinds, [(FeeEntryKind::Payment.into(), 100), (FeeEntryKind::Waiver.into(), 200)]);
     assert_eq!(waived.entries[1].reason, "家长已修补");
     assert_refused(
-        circulation.waive_fee(bearer(waive, &librarian)).await,
+        suite.fees().waive_fee(bearer(waive, &librarian)).await,
         Code::FailedPrecondition,
         Reason::FeeSettled,
     );
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R600001", "F600002", 0), &librarian))
         .await
         .expect("settled, the reader borrows again");
 
     // The second reader's class is let off at the end of the year.
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R600002", "F600003", 20), &librarian))
         .await
         .expect("lent long ago");
-    let late = circulation.check_in(bearer(check_in("F600003"), &assistant)).await.unwrap().into_inner();
+    let late = suite.loans().check_in(bearer(check_in("F600003"), &assistant)).await.unwrap().into_inner();
     assert_eq!(late.fine.map(|fine| fine.amount), Some(50), "capped");
     assert_invalid(
-        circulation
+        suite
+            .fees()
             .waive_fees(bearer(
                 WaiveFeesRequest {
                     school_id: school.id.clone(),
@@ -227,7 +239,8 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
             .await,
         "class_id",
     );
-    let bulk = circulation
+    let bulk = suite
+        .fees()
         .waive_fees(bearer(
             WaiveFeesRequest {
                 school_id: school.id.clone(),
@@ -241,7 +254,8 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         .expect("bulk waiver")
         .into_inner();
     assert_eq!((bulk.fees, bulk.amount), (1, 50));
-    let obligations = circulation
+    let obligations = suite
+        .loans()
         .get_reader_obligations(bearer(
             GetReaderObligationsRequest { reader_id: second.id.clone() },
             &librarian,
@@ -250,7 +264,8 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
         .expect("obligations")
         .into_inner();
     assert_eq!(obligations.unpaid_fees, 0);
-    let history = circulation
+    let history = suite
+        .fees()
         .list_fees(bearer(
             ListFeesRequest { reader_id: second.id.clone(), include_settled: true },
             &assistant,
@@ -262,14 +277,16 @@ async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
 
     // A reader sees their own fees from their phone, and no one else's.
     let phone = suite.reader_signed_in(&second, "2468").await;
-    let own = circulation
+    let own = suite
+        .fees()
         .list_fees(bearer(ListFeesRequest { reader_id: second.id.clone(), include_settled: true }, &phone))
         .await
         .expect("own fees")
         .into_inner();
     assert_eq!(own, history);
     assert_refused(
-        circulation
+        suite
+            .fees()
             .list_fees(bearer(ListFeesRequest { reader_id: first.id.clone(), include_settled: true }, &phone))
             .await,
         Code::PermissionDenied,

@@ -13,7 +13,11 @@ use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::catalog::v1::collection_service_client::CollectionServiceClient;
 use lectern_proto::catalog::v1::{Contributor, CreateCopyRequest, CreateTitleRequest, Title};
 use lectern_proto::circulation::v1::CheckOutRequest;
-use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::circulation_rule_service_client::CirculationRuleServiceClient;
+use lectern_proto::circulation::v1::fee_service_client::FeeServiceClient;
+use lectern_proto::circulation::v1::hold_service_client::HoldServiceClient;
+use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
+use lectern_proto::circulation::v1::school_calendar_service_client::SchoolCalendarServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
@@ -137,8 +141,29 @@ impl TestSuite {
     pub fn collection(&self) -> CollectionServiceClient<Channel> {
         CollectionServiceClient::new(self.channel.clone())
     }
-    pub fn circulation(&self) -> CirculationServiceClient<Channel> {
-        CirculationServiceClient::new(self.channel.clone())
+    /// Loans: check-out, check-in, renewals, loan changes, reports.
+    pub fn loans(&self) -> LoanServiceClient<Channel> {
+        LoanServiceClient::new(self.channel.clone())
+    }
+
+    /// Holds, the hold shelf and the pull list.
+    pub fn holds(&self) -> HoldServiceClient<Channel> {
+        HoldServiceClient::new(self.channel.clone())
+    }
+
+    /// The fees ledger.
+    pub fn fees(&self) -> FeeServiceClient<Channel> {
+        FeeServiceClient::new(self.channel.clone())
+    }
+
+    /// Circulation rules.
+    pub fn rules(&self) -> CirculationRuleServiceClient<Channel> {
+        CirculationRuleServiceClient::new(self.channel.clone())
+    }
+
+    /// School calendars.
+    pub fn calendars(&self) -> SchoolCalendarServiceClient<Channel> {
+        SchoolCalendarServiceClient::new(self.channel.clone())
     }
     pub fn notifications(&self) -> NotificationServiceClient<Channel> {
         NotificationServiceClient::new(self.channel.clone())
@@ -154,6 +179,11 @@ impl TestSuite {
             .await
             .expect("school created")
             .into_inner()
+    }
+
+    /// A card expiry a year after the suite's today, "YYYY-MM-DD".
+    pub fn card_valid_for_a_year(&self) -> String {
+        (self.clock.now() + chrono::Duration::days(365)).date_naive().format("%Y-%m-%d").to_string()
     }
 
     /// A student in a fresh class of `school`, card valid until `expires_on`.

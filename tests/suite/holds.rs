@@ -50,16 +50,17 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
     suite.copy(&title, &there, "H800101").await;
     let librarian = suite.staff("hold.librarian", StaffRole::Librarian, &[&here]).await;
     let elsewhere = suite.staff("hold.elsewhere", StaffRole::Librarian, &[&there]).await;
-    let mut circulation = suite.circulation();
+    let _circulation = suite.loans();
 
     // Both copies here are out with the first reader.
     for copy in ["H800001", "H800002"] {
-        circulation.check_out(bearer(checkout("R800001", copy), &librarian)).await.expect("lent");
+        suite.loans().check_out(bearer(checkout("R800001", copy), &librarian)).await.expect("lent");
     }
 
     // The second reader holds the title from their phone, the third at the desk.
     let phone = suite.reader_signed_in(&readers[1], "1357").await;
-    let second = circulation
+    let second = suite
+        .holds()
         .place_hold(bearer(on_title("", &title.id), &phone))
         .await
         .expect("a reader places a hold")
@@ -68,21 +69,23 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
         (status(&second), second.position, second.pickup_school_id.as_str()),
         (HoldStatus::Waiting, 1, here.id.as_str())
     );
-    let third = circulation
+    let third = suite
+        .holds()
         .place_hold(bearer(on_title("R800003", &title.id), &librarian))
         .await
         .expect("desk hold")
         .into_inner();
     assert_eq!(third.position, 2);
     assert_refused(
-        circulation.place_hold(bearer(on_title("", &title.id), &phone)).await,
+        suite.holds().place_hold(bearer(on_title("", &title.id), &phone)).await,
         Code::AlreadyExists,
         Reason::HoldAlreadyPlaced,
     );
 
     // Readers waiting: the first reader cannot renew.
     assert_refused(
-        circulation
+        suite
+            .loans()
             .renew(bearer(RenewRequest { copy_barcode: "H800001".into(), ..Default::default() }, &librarian))
             .await,
         Code::FailedPrecondition,
@@ -90,7 +93,8 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
     );
 
     // The other school's pull list has the copy on its shelf for the first in line.
-    let pull = circulation
+    let pull = suite
+        .holds()
         .list_pull_list(bearer(ListPullListRequest { school_id: there.id.clone() }, &elsewhere))
         .await
         .expect("pull list")
@@ -98,7 +102,8 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
         .entries;
     assert_eq!(pull.len(), 1);
     assert_eq!((pull[0].copy_barcode.as_str(), pull[0].hold_id.as_str()), ("H800101", second.id.as_str()));
-    let none_here = circulation
+    let none_here = suite
+        .holds()
         .list_pull_list(bearer(ListPullListRequest { school_id: here.id.clone() }, &librarian))
         .await
         .expect("pull list here")
@@ -107,23 +112,24 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
 
     // Pulled and scanned there, it travels; scanned here, it waits on the hold shelf.
     let sent =
-        circulation.check_in(bearer(checkin("H800101"), &elsewhere)).await.expect("pulled").into_inner();
+        suite.loans().check_in(bearer(checkin("H800101"), &elsewhere)).await.expect("pulled").into_inner();
     let sent = sent.hold.expect("taken for the hold");
     assert_eq!((sent.id.as_str(), status(&sent)), (second.id.as_str(), HoldStatus::InTransit));
     let arrived =
-        circulation.check_in(bearer(checkin("H800101"), &librarian)).await.expect("arrived").into_inner();
+        suite.loans().check_in(bearer(checkin("H800101"), &librarian)).await.expect("arrived").into_inner();
     let arrived = arrived.hold.expect("the hold it came for");
     assert_eq!(status(&arrived), HoldStatus::Ready);
     assert!(arrived.expire_time.is_some());
 
     // On the hold shelf it is lent only to its reader, here.
     assert_refused(
-        circulation.check_out(bearer(checkout("R800003", "H800101"), &librarian)).await,
+        suite.loans().check_out(bearer(checkout("R800003", "H800101"), &librarian)).await,
         Code::FailedPrecondition,
         Reason::HeldForAnotherReader,
     );
-    circulation.check_out(bearer(checkout("R800002", "H800101"), &librarian)).await.expect("picked up");
-    let holds = circulation
+    suite.loans().check_out(bearer(checkout("R800002", "H800101"), &librarian)).await.expect("picked up");
+    let holds = suite
+        .holds()
         .list_holds(bearer(
             ListHoldsRequest { reader_id: readers[1].id.clone(), include_closed: true },
             &phone,
@@ -136,7 +142,7 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
 
     // A return here goes to the next in line, who hears it is ready.
     let returned =
-        circulation.check_in(bearer(checkin("H800001"), &librarian)).await.expect("returned").into_inner();
+        suite.loans().check_in(bearer(checkin("H800001"), &librarian)).await.expect("returned").into_inner();
     let trapped = returned.hold.expect("taken for the next hold");
     assert_eq!((trapped.id.as_str(), status(&trapped)), (third.id.as_str(), HoldStatus::Ready));
     let notice = eventually(Duration::from_secs(20), "the hold-ready notice", || async {
@@ -156,7 +162,8 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
     assert!(notice.message.starts_with("你预约的《草房子》已到馆"), "{}", notice.message);
 
     // Cancelled, its copy goes back on the shelf (no one else waits).
-    let cancelled = circulation
+    let cancelled = suite
+        .holds()
         .cancel_hold(bearer(
             CancelHoldRequest { hold_id: third.id.clone(), request_id: String::new() },
             &librarian,
@@ -166,7 +173,8 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
         .into_inner();
     assert_eq!(status(&cancelled), HoldStatus::Cancelled);
     assert_refused(
-        circulation
+        suite
+            .holds()
             .cancel_hold(bearer(
                 CancelHoldRequest { hold_id: third.id.clone(), request_id: String::new() },
                 &librarian,
@@ -177,13 +185,14 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
     );
 
     // A hold not picked up in time expires; the copy goes back on the shelf.
-    let fourth = circulation
+    let fourth = suite
+        .holds()
         .place_hold(bearer(on_title("R800004", &title.id), &librarian))
         .await
         .expect("hold")
         .into_inner();
     let returned =
-        circulation.check_in(bearer(checkin("H800002"), &librarian)).await.expect("returned").into_inner();
+        suite.loans().check_in(bearer(checkin("H800002"), &librarian)).await.expect("returned").into_inner();
     assert_eq!(returned.hold.map(|hold| hold.id), Some(fourth.id.clone()));
     suite.clock.advance(chrono::Duration::days(10));
     // Tokens expire as the clock moves: sign in again.
@@ -191,7 +200,7 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
         suite.login("hold.librarian", "hold.librarian-own-password").await.expect("signed in").access_token;
     let expired = eventually(Duration::from_secs(20), "the hold to expire", || async {
         let holds = suite
-            .circulation()
+            .holds()
             .list_holds(bearer(
                 ListHoldsRequest { reader_id: readers[3].id.clone(), include_closed: true },
                 &librarian,
@@ -207,14 +216,19 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
 
     // One reader waits; two copies on the shelf: one may go to someone else,
     // the last one only to the reader waiting.
-    circulation.place_hold(bearer(on_title("R800005", &title.id), &librarian)).await.expect("hold");
-    circulation.check_out(bearer(checkout("R800006", "H800001"), &librarian)).await.expect("a copy to spare");
+    suite.holds().place_hold(bearer(on_title("R800005", &title.id), &librarian)).await.expect("hold");
+    suite
+        .loans()
+        .check_out(bearer(checkout("R800006", "H800001"), &librarian))
+        .await
+        .expect("a copy to spare");
     assert_refused(
-        circulation.check_out(bearer(checkout("R800001", "H800002"), &librarian)).await,
+        suite.loans().check_out(bearer(checkout("R800001", "H800002"), &librarian)).await,
         Code::FailedPrecondition,
         Reason::HeldForAnotherReader,
     );
-    circulation
+    suite
+        .loans()
         .check_out(bearer(checkout("R800005", "H800002"), &librarian))
         .await
         .expect("the waiting reader");
@@ -228,16 +242,16 @@ async fn two_readers_racing_for_the_last_copy_a_hold_waits_for() {
     suite.student(&school, "R810002", "2030-07-31").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "H810001").await;
-    let mut circulation = suite.circulation();
-    circulation.place_hold(suite.admin(on_title("R810001", &title.id))).await.expect("hold");
+    let _circulation = suite.holds();
+    suite.holds().place_hold(suite.admin(on_title("R810001", &title.id))).await.expect("hold");
 
     // Both at once, at two desks: the reader in line wins; the other is
     // refused, because the hold waits or because the copy is already lent.
     let attempts: Vec<_> = ["R810002", "R810001"]
         .into_iter()
         .map(|card| {
-            let mut circulation = suite.circulation();
             let request = suite.admin(checkout(card, "H810001"));
+            let mut circulation = suite.loans();
             tokio::spawn(async move { (card, circulation.check_out(request).await) })
         })
         .collect();
@@ -256,7 +270,8 @@ async fn two_readers_racing_for_the_last_copy_a_hold_waits_for() {
             (card, Ok(_)) => panic!("{card} took the copy the hold waits for"),
         }
     }
-    let holds = circulation
+    let holds = suite
+        .holds()
         .list_holds(suite.admin(ListHoldsRequest { reader_id: first.id.clone(), include_closed: true }))
         .await
         .expect("holds")

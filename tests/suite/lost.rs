@@ -41,8 +41,8 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
     }
     let librarian = suite.staff("lost.librarian", StaffRole::Librarian, &[&school]).await;
     let assistant = suite.staff("lost.assistant", StaffRole::Assistant, &[&school]).await;
-    let mut circulation = suite.circulation();
-    circulation
+    suite
+        .rules()
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest {
                 rule: Some(CirculationRule {
@@ -64,16 +64,18 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .expect("rule");
 
     // Long overdue, then declared lost: price and processing fee.
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R900001", "L900001", 40), &librarian))
         .await
         .expect("lent");
     assert_refused(
-        circulation.check_out(bearer(lent_days_ago(&suite, "R900001", "L900002", 0), &librarian)).await,
+        suite.loans().check_out(bearer(lent_days_ago(&suite, "R900001", "L900002", 0), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderHasOverdue,
     );
-    let lost = circulation
+    let lost = suite
+        .loans()
         .declare_lost(bearer(
             DeclareLostRequest { copy_barcode: "L900001".into(), ..Default::default() },
             &assistant,
@@ -85,7 +87,8 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
     let charged: Vec<(i32, i64)> = lost.fees.iter().map(|fee| (fee.kind, fee.amount)).collect();
     assert_eq!(charged, [(FeeKind::Lost.into(), 2_500), (FeeKind::Processing.into(), 500)]);
     assert_refused(
-        circulation
+        suite
+            .loans()
             .declare_lost(bearer(
                 DeclareLostRequest { copy_barcode: "L900001".into(), ..Default::default() },
                 &librarian,
@@ -95,7 +98,8 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         Reason::LoanAlreadyMarked,
     );
     // A lost copy no longer blocks its reader (its fees stand for it).
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R900001", "L900002", 0), &librarian))
         .await
         .expect("lends again");
@@ -119,14 +123,16 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
 
     // Part paid, then found: the price is refunded, paid part included;
     // the processing fee stands; no overdue fine.
-    circulation
+    suite
+        .fees()
         .pay_fees(bearer(
             PayFeesRequest { reader_id: reader.id.clone(), amount: 1_000, ..Default::default() },
             &assistant,
         ))
         .await
         .expect("paid");
-    let found = circulation
+    let found = suite
+        .loans()
         .check_in(bearer(
             CheckInRequest {
                 copy_barcode: "L900001".into(),
@@ -139,7 +145,8 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .expect("found")
         .into_inner();
     assert!(found.was_on_loan && found.fine.is_none());
-    let fees = circulation
+    let fees = suite
+        .fees()
         .list_fees(bearer(
             ListFeesRequest { reader_id: reader.id.clone(), include_settled: true },
             &assistant,
@@ -160,16 +167,18 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
     );
 
     // Claimed returned: it stops blocking the reader.
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R900001", "L900003", 30), &librarian))
         .await
         .expect("lent long ago");
     assert_refused(
-        circulation.check_out(bearer(lent_days_ago(&suite, "R900001", "L900004", 0), &librarian)).await,
+        suite.loans().check_out(bearer(lent_days_ago(&suite, "R900001", "L900004", 0), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderHasOverdue,
     );
-    let claimed = circulation
+    let claimed = suite
+        .loans()
         .claim_returned(bearer(
             ClaimReturnedRequest { copy_barcode: "L900003".into(), ..Default::default() },
             &assistant,
@@ -178,7 +187,8 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         .expect("claim recorded")
         .into_inner();
     assert!(claimed.claimed_returned_time.is_some());
-    let loan = circulation
+    let loan = suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R900001", "L900004", 0), &librarian))
         .await
         .expect("lends again")
@@ -196,12 +206,13 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
         request_id: String::new(),
     };
     assert_refused(
-        circulation.change_due_date(bearer(change.clone(), &assistant)).await,
+        suite.loans().change_due_date(bearer(change.clone(), &assistant)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     assert_invalid(
-        circulation
+        suite
+            .loans()
             .change_due_date(bearer(
                 ChangeDueDateRequest { due_date: "2020-01-01".into(), ..change.clone() },
                 &librarian,
@@ -209,11 +220,12 @@ async fn lost_copies_are_charged_and_refunded_when_found() {
             .await,
         "due_date",
     );
-    let moved = circulation.change_due_date(bearer(change, &librarian)).await.expect("moved").into_inner();
+    let moved = suite.loans().change_due_date(bearer(change, &librarian)).await.expect("moved").into_inner();
     assert_eq!(moved.due_date, new_day);
 
     // Back damaged: a fee, and the catalog marks the copy damaged.
-    let damaged = circulation
+    let damaged = suite
+        .loans()
         .check_in(bearer(
             CheckInRequest {
                 copy_barcode: "L900004".into(),

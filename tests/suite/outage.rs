@@ -25,8 +25,8 @@ async fn check_outs_work_while_notification_is_down_and_notices_follow() {
 
     suite.suite.stop("notification").await.unwrap();
 
-    suite.circulation().check_out(suite.admin(checkout("R100001", "P000001"))).await.expect("lending works");
-    suite.circulation().check_out(suite.admin(checkout("R100001", "P000002"))).await.expect("lending works");
+    suite.loans().check_out(suite.admin(checkout("R100001", "P000001"))).await.expect("lending works");
+    suite.loans().check_out(suite.admin(checkout("R100001", "P000002"))).await.expect("lending works");
 
     let asked = Instant::now();
     let status = suite
@@ -63,8 +63,7 @@ async fn a_check_out_answers_unavailable_quickly_when_the_catalog_is_down() {
 
     suite.suite.stop("catalog").await.unwrap();
     let asked = Instant::now();
-    let status =
-        suite.circulation().check_out(suite.admin(checkout("R100001", "P000001"))).await.unwrap_err();
+    let status = suite.loans().check_out(suite.admin(checkout("R100001", "P000001"))).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     assert!(status.message().contains("catalog"), "{status:?}");
     assert!(asked.elapsed() < Duration::from_secs(3), "answered in {:?}", asked.elapsed());

@@ -51,19 +51,18 @@ async fn overdue_and_due_soon_lists_follow_the_clock() {
     }
     suite.copy(&title, &other, "B400001").await;
     let librarian = suite.staff("od.librarian", StaffRole::Librarian, &[&school]).await;
-
-    let mut circulation = suite.circulation();
     for (reader, copy, days_ago) in [
         ("R400001", "A400001", 0),
         ("R400002", "A400002", 0),
         ("R400001", "A400003", 20),
         ("R400003", "B400001", 20),
     ] {
-        circulation.check_out(suite.admin(checkout(reader, copy, days_ago, &suite))).await.expect("lent");
+        suite.loans().check_out(suite.admin(checkout(reader, copy, days_ago, &suite))).await.expect("lent");
     }
 
     // Lent 20 days ago for 14: overdue. The other school's overdue loan is not listed.
-    let overdue = circulation
+    let overdue = suite
+        .loans()
         .list_overdue_loans(bearer(list(&school.id, "", 0), &librarian))
         .await
         .expect("the school's overdue list")
@@ -73,13 +72,14 @@ async fn overdue_and_due_soon_lists_follow_the_clock() {
     assert_eq!(overdue.loans[0].reader_id, first.id);
     // By class: the first reader's class has it, the second's has none.
     let by_class = |class_id: &str| list(&school.id, class_id, 0);
-    let first_class = circulation.list_overdue_loans(suite.admin(by_class(&first.class_id))).await.unwrap();
+    let first_class = suite.loans().list_overdue_loans(suite.admin(by_class(&first.class_id))).await.unwrap();
     assert_eq!(barcodes(&first_class.into_inner().loans), ["A400003"]);
-    let second_class = circulation.list_overdue_loans(suite.admin(by_class(&second.class_id))).await.unwrap();
+    let second_class =
+        suite.loans().list_overdue_loans(suite.admin(by_class(&second.class_id))).await.unwrap();
     assert!(second_class.into_inner().loans.is_empty());
     // Nothing falls due within three days yet.
     let soon =
-        circulation.list_overdue_loans(suite.admin(list(&school.id, "", 3))).await.unwrap().into_inner();
+        suite.loans().list_overdue_loans(suite.admin(list(&school.id, "", 3))).await.unwrap().into_inner();
     assert!(soon.loans.is_empty(), "{soon:?}");
 
     // Twelve days on, today's loans fall due within three days, in due order.
@@ -87,7 +87,7 @@ async fn overdue_and_due_soon_lists_follow_the_clock() {
     // Tokens have run out meanwhile: sign in again.
     let admin = signed_in(&suite, "admin", ADMIN_PASSWORD).await;
     let soon =
-        circulation.list_overdue_loans(bearer(list(&school.id, "", 3), &admin)).await.unwrap().into_inner();
+        suite.loans().list_overdue_loans(bearer(list(&school.id, "", 3), &admin)).await.unwrap().into_inner();
     assert_eq!(barcodes(&soon.loans), ["A400001", "A400002"]);
     assert!(soon.loans.iter().all(|loan| !loan.overdue));
 
@@ -96,22 +96,23 @@ async fn overdue_and_due_soon_lists_follow_the_clock() {
     let admin = signed_in(&suite, "admin", ADMIN_PASSWORD).await;
     let librarian = signed_in(&suite, "od.librarian", "od.librarian-own-password").await;
     let page = ListOverdueLoansRequest { page_size: 2, ..list(&school.id, "", 0) };
-    let first_page = circulation.list_overdue_loans(bearer(page.clone(), &admin)).await.unwrap().into_inner();
+    let first_page =
+        suite.loans().list_overdue_loans(bearer(page.clone(), &admin)).await.unwrap().into_inner();
     assert_eq!(barcodes(&first_page.loans), ["A400003", "A400001"]);
     assert!(!first_page.next_page_token.is_empty());
     let next = ListOverdueLoansRequest { page_token: first_page.next_page_token, ..page };
-    let second_page = circulation.list_overdue_loans(bearer(next, &admin)).await.unwrap().into_inner();
+    let second_page = suite.loans().list_overdue_loans(bearer(next, &admin)).await.unwrap().into_inner();
     assert_eq!(barcodes(&second_page.loans), ["A400002"]);
     assert!(second_page.next_page_token.is_empty());
 
     // Another school's list is refused; so is a look-ahead beyond 60 days.
     assert_refused(
-        circulation.list_overdue_loans(bearer(list(&other.id, "", 0), &librarian)).await,
+        suite.loans().list_overdue_loans(bearer(list(&other.id, "", 0), &librarian)).await,
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
     assert_invalid(
-        circulation.list_overdue_loans(bearer(list(&school.id, "", 61), &admin)).await,
+        suite.loans().list_overdue_loans(bearer(list(&school.id, "", 61), &admin)).await,
         "due_within_days",
     );
 }

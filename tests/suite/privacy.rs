@@ -71,7 +71,7 @@ async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
         .hits;
     let barcode = hits[0].copies[0].barcode.clone();
     suite
-        .circulation()
+        .loans()
         .check_out(bearer(
             CheckOutRequest {
                 reader_card_barcode: "R100030".into(),
@@ -84,7 +84,7 @@ async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
         .unwrap();
     let expired = readers.iter().find(|reader| reader.expires_on.starts_with("2025")).unwrap();
     suite
-        .circulation()
+        .loans()
         .check_out(bearer(
             CheckOutRequest {
                 reader_card_barcode: expired.card_barcode.clone(),
@@ -110,7 +110,7 @@ async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
         .await
         .unwrap_err();
     suite
-        .circulation()
+        .loans()
         .check_in(bearer(
             CheckInRequest { copy_barcode: barcode, request_id: String::new(), ..Default::default() },
             &token,
@@ -118,7 +118,7 @@ async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
         .await
         .unwrap();
     suite
-        .circulation()
+        .loans()
         .list_loans(bearer(ListLoansRequest { reader_id: reader.id.clone(), ..Default::default() }, &token))
         .await
         .unwrap();

@@ -34,8 +34,8 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
     }
     let librarian = suite.staff("ren.librarian", StaffRole::Librarian, &[&school]).await;
     let stranger = suite.staff("ren.stranger", StaffRole::Librarian, &[&other]).await;
-    let mut circulation = suite.circulation();
-    circulation
+    suite
+        .rules()
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest {
                 rule: Some(CirculationRule {
@@ -55,7 +55,8 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
         .await
         .expect("rule");
     for (copy, days_ago) in [("N700001", 0), ("N700002", 1), ("N700003", 10)] {
-        circulation
+        suite
+            .loans()
             .check_out(bearer(lent_days_ago(&suite, "R700001", copy, days_ago), &librarian))
             .await
             .expect("lent");
@@ -66,7 +67,8 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
     // From the reader's phone: renewed for 10 days from today, once.
     let phone = suite.reader_signed_in(&reader, "1357").await;
     let request_id = lectern_core::ids::new_id();
-    let renewed = circulation
+    let renewed = suite
+        .loans()
         .renew(bearer(renew("N700001", &request_id), &phone))
         .await
         .expect("the reader renews their own loan")
@@ -75,10 +77,10 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
         .unwrap();
     assert_eq!((renewed.due_date.as_str(), renewed.renewals), (in_ten_days.as_str(), 1));
     let retried =
-        circulation.renew(bearer(renew("N700001", &request_id), &phone)).await.expect("retry").into_inner();
+        suite.loans().renew(bearer(renew("N700001", &request_id), &phone)).await.expect("retry").into_inner();
     assert_eq!(retried.loan.map(|loan| loan.renewals), Some(1), "a retry renews nothing twice");
     assert_refused(
-        circulation.renew(bearer(renew("N700001", ""), &phone)).await,
+        suite.loans().renew(bearer(renew("N700001", ""), &phone)).await,
         Code::FailedPrecondition,
         Reason::RenewalLimitReached,
     );
@@ -86,17 +88,18 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
     // No one else renews it: a classmate, or a librarian of another school.
     let classmate_phone = suite.reader_signed_in(&classmate, "2468").await;
     assert_refused(
-        circulation.renew(bearer(renew("N700002", ""), &classmate_phone)).await,
+        suite.loans().renew(bearer(renew("N700002", ""), &classmate_phone)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     assert_refused(
-        circulation.renew(bearer(renew("N700002", ""), &stranger)).await,
+        suite.loans().renew(bearer(renew("N700002", ""), &stranger)).await,
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
     assert_invalid(
-        circulation
+        suite
+            .loans()
             .renew(bearer(
                 RenewRequest {
                     loan_id: renewed.id.clone(),
@@ -110,7 +113,8 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
     );
 
     // At the desk, all at once: one renewed, one used up, one overdue.
-    let all = circulation
+    let all = suite
+        .loans()
         .renew_all(bearer(
             RenewAllRequest { reader_id: reader.id.clone(), request_id: String::new() },
             &librarian,

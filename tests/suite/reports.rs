@@ -39,12 +39,13 @@ async fn reading_reports_count_loans_as_they_were_made() {
             .expect("copy");
     }
     let librarian = suite.staff("rep.librarian", StaffRole::Librarian, &[&school]).await;
-    let mut circulation = suite.circulation();
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R960001", "E960001", 40), &librarian))
         .await
         .expect("lent");
-    circulation
+    suite
+        .loans()
         .check_in(bearer(
             CheckInRequest {
                 copy_barcode: "E960001".into(),
@@ -55,11 +56,13 @@ async fn reading_reports_count_loans_as_they_were_made() {
         ))
         .await
         .expect("back");
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R960001", "E960101", 10), &librarian))
         .await
         .expect("lent");
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R960002", "E960002", 10), &librarian))
         .await
         .expect("lent");
@@ -76,7 +79,7 @@ async fn reading_reports_count_loans_as_they_were_made() {
         top_titles: 0,
     };
     let report: ReadingReport =
-        circulation.get_reading_report(bearer(ask(0, ""), &librarian)).await.expect("report").into_inner();
+        suite.loans().get_reading_report(bearer(ask(0, ""), &librarian)).await.expect("report").into_inner();
     assert_eq!((report.loans, report.borrowers, report.readers), (3, 2, 3));
     assert!((report.active_reader_rate - 2.0 / 3.0).abs() < 1e-9, "{}", report.active_reader_rate);
     let top: Vec<(&str, i32)> =
@@ -91,7 +94,8 @@ async fn reading_reports_count_loans_as_they_were_made() {
     assert!(report.months.iter().all(|row| row.grade == 3));
 
     // One class: only its reader's two loans.
-    let one_class = circulation
+    let one_class = suite
+        .loans()
         .get_reading_report(bearer(ask(0, &first.class_id), &librarian))
         .await
         .expect("class")
@@ -99,14 +103,16 @@ async fn reading_reports_count_loans_as_they_were_made() {
     assert_eq!((one_class.loans, one_class.borrowers), (2, 1));
 
     // A shorter range leaves out the older loan.
-    let recent = circulation
+    let recent = suite
+        .loans()
         .get_reading_report(bearer(GetReadingReportRequest { from_date: day(20), ..ask(0, "") }, &librarian))
         .await
         .expect("recent")
         .into_inner();
     assert_eq!(recent.loans, 2);
     assert_invalid(
-        circulation
+        suite
+            .loans()
             .get_reading_report(bearer(
                 GetReadingReportRequest { from_date: day(0), to_date: day(5), ..ask(0, "") },
                 &librarian,
@@ -131,7 +137,7 @@ async fn reading_reports_count_loans_as_they_were_made() {
         .await
         .expect("promoted");
     let after =
-        circulation.get_reading_report(bearer(ask(3, ""), &librarian)).await.expect("after").into_inner();
+        suite.loans().get_reading_report(bearer(ask(3, ""), &librarian)).await.expect("after").into_inner();
     assert_eq!(
         (after.months.clone(), after.top_titles.clone(), after.loans),
         (report.months, report.top_titles, 3)

@@ -85,10 +85,10 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     let librarian = suite.staff("rule.librarian", StaffRole::Librarian, &[&school]).await;
     let assistant = suite.staff("rule.assistant", StaffRole::Assistant, &[&school]).await;
     let stranger = suite.staff("rule.stranger", StaffRole::Librarian, &[&other]).await;
-    let mut circulation = suite.circulation();
 
     // At first only the district default is in force, and it decides.
-    let listed = circulation
+    let listed = suite
+        .rules()
         .list_circulation_rules(bearer(
             ListCirculationRulesRequest { school_id: school.id.clone() },
             &assistant,
@@ -100,7 +100,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     assert_eq!(ids(&listed), [DISTRICT_DEFAULT]);
     assert!(listed[0].district_default);
     assert_eq!((listed[0].loan_period, listed[0].max_loans), (14, None));
-    let why = circulation
+    let why = suite
+        .loans()
         .explain_check_out(bearer(explain("R500001", "C500001"), &assistant))
         .await
         .expect("the desk asks")
@@ -113,22 +114,23 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     // Who may set which rules.
     let students = rule(&school.id, "student", "");
     assert_refused(
-        circulation.create_circulation_rule(bearer(create(rule("", "", "reference")), &librarian)).await,
+        suite.rules().create_circulation_rule(bearer(create(rule("", "", "reference")), &librarian)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     assert_refused(
-        circulation.create_circulation_rule(bearer(create(students.clone()), &stranger)).await,
+        suite.rules().create_circulation_rule(bearer(create(students.clone()), &stranger)).await,
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
     assert_refused(
-        circulation.create_circulation_rule(bearer(create(students.clone()), &assistant)).await,
+        suite.rules().create_circulation_rule(bearer(create(students.clone()), &assistant)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     assert_invalid(
-        circulation
+        suite
+            .rules()
             .create_circulation_rule(bearer(
                 create(CirculationRule { loan_period: 0, ..students.clone() }),
                 &librarian,
@@ -147,7 +149,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         ..students.clone()
     };
     let request_id = lectern_core::ids::new_id();
-    let created = circulation
+    let created = suite
+        .rules()
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest { rule: Some(student_rule.clone()), request_id: request_id.clone() },
             &librarian,
@@ -156,7 +159,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .expect("the librarian sets a rule for the school")
         .into_inner();
     assert_eq!((created.version, created.max_loans, created.district_default), (1, Some(2), false));
-    let retried = circulation
+    let retried = suite
+        .rules()
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest { rule: Some(student_rule.clone()), request_id },
             &librarian,
@@ -166,11 +170,12 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .into_inner();
     assert_eq!(retried, created);
     assert_refused(
-        circulation.create_circulation_rule(bearer(create(student_rule.clone()), &librarian)).await,
+        suite.rules().create_circulation_rule(bearer(create(student_rule.clone()), &librarian)).await,
         Code::AlreadyExists,
         Reason::RuleScopeTaken,
     );
-    let reference = circulation
+    let reference = suite
+        .rules()
         .create_circulation_rule(bearer(
             create(CirculationRule { loanable: false, ..rule(&school.id, "", "reference") }),
             &librarian,
@@ -178,14 +183,16 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .await
         .expect("reference rule")
         .into_inner();
-    let picture_books = circulation
+    let picture_books = suite
+        .rules()
         .create_circulation_rule(
             suite.admin(create(CirculationRule { loan_period: 21, ..rule("", "", "picture_book") })),
         )
         .await
         .expect("the district admin sets a district rule")
         .into_inner();
-    let listed = circulation
+    let listed = suite
+        .rules()
         .list_circulation_rules(bearer(
             ListCirculationRulesRequest { school_id: school.id.clone() },
             &assistant,
@@ -195,7 +202,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .into_inner()
         .rules;
     assert_eq!(ids(&listed), [reference.id.as_str(), &created.id, &picture_books.id, DISTRICT_DEFAULT]);
-    let district_only = circulation
+    let district_only = suite
+        .rules()
         .list_circulation_rules(bearer(ListCirculationRulesRequest::default(), &stranger))
         .await
         .expect("district rules")
@@ -204,7 +212,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     assert_eq!(ids(&district_only), [picture_books.id.as_str(), DISTRICT_DEFAULT]);
 
     // A book: the student rule, 7 days, remembered on the loan.
-    let first = circulation
+    let first = suite
+        .loans()
         .check_out(bearer(checkout("R500001", "C500001"), &librarian))
         .await
         .expect("first loan")
@@ -218,11 +227,12 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     assert_eq!(first.r#override, None);
     // A reference book: school and item type outrank school and category.
     assert_refused(
-        circulation.check_out(bearer(checkout("R500001", "F500001"), &librarian)).await,
+        suite.loans().check_out(bearer(checkout("R500001", "F500001"), &librarian)).await,
         Code::FailedPrecondition,
         Reason::CopyNotLoanable,
     );
-    let why = circulation
+    let why = suite
+        .loans()
         .explain_check_out(bearer(explain("R500001", "F500001"), &assistant))
         .await
         .expect("explained")
@@ -232,13 +242,14 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     assert_eq!((why.would_lend, why.refusal_reason.as_str()), (false, "COPY_NOT_LOANABLE"));
 
     // The limit: a second book, then a third is refused and explained.
-    circulation.check_out(bearer(checkout("R500001", "C500002"), &librarian)).await.expect("second loan");
+    suite.loans().check_out(bearer(checkout("R500001", "C500002"), &librarian)).await.expect("second loan");
     assert_refused(
-        circulation.check_out(bearer(checkout("R500001", "C500003"), &librarian)).await,
+        suite.loans().check_out(bearer(checkout("R500001", "C500003"), &librarian)).await,
         Code::FailedPrecondition,
         Reason::LoanLimitReached,
     );
-    let why = circulation
+    let why = suite
+        .loans()
         .explain_check_out(bearer(explain("R500001", "C500003"), &assistant))
         .await
         .expect("explained")
@@ -252,11 +263,12 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         bearer(CheckOutRequest { override_reason: "班主任担保".into(), ..checkout("R500001", "C500003") }, by)
     };
     assert_refused(
-        circulation.check_out(overriding(&assistant)).await,
+        suite.loans().check_out(overriding(&assistant)).await,
         Code::PermissionDenied,
         Reason::OverrideNotAllowed,
     );
-    let third: Loan = circulation
+    let third: Loan = suite
+        .loans()
         .check_out(overriding(&librarian))
         .await
         .expect("the librarian lends past the limit")
@@ -271,7 +283,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     assert!(!kept.by.is_empty());
 
     // A new version: 5 books. A change made to the old version is refused.
-    let changed = circulation
+    let changed = suite
+        .rules()
         .update_circulation_rule(bearer(
             UpdateCirculationRuleRequest {
                 rule: Some(CirculationRule {
@@ -289,7 +302,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .into_inner();
     assert_eq!((changed.version, changed.max_loans), (2, Some(5)));
     assert_refused(
-        circulation
+        suite
+            .rules()
             .update_circulation_rule(bearer(
                 UpdateCirculationRuleRequest {
                     rule: Some(CirculationRule {
@@ -306,7 +320,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         Reason::RuleVersionChanged,
     );
     assert_invalid(
-        circulation
+        suite
+            .rules()
             .update_circulation_rule(bearer(
                 UpdateCirculationRuleRequest {
                     rule: Some(CirculationRule {
@@ -323,13 +338,15 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         "rule.school_id",
     );
     // The first loan still names version 1, which still reads as it was.
-    let loan = circulation
+    let loan = suite
+        .loans()
         .get_loan(suite.admin(GetLoanRequest { id: first.id.clone() }))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(loan.rule_version, 1);
-    let version_one = circulation
+    let version_one = suite
+        .rules()
         .get_circulation_rule(bearer(
             GetCirculationRuleRequest { id: created.id.clone(), version: 1 },
             &assistant,
@@ -342,7 +359,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     // A book lent 15 days ago for 7 days is 8 days overdue: the next loan
     // is refused, even of another item type under another rule's period.
     let at = suite.clock.now() - Duration::days(15);
-    circulation
+    suite
+        .loans()
         .check_out(bearer(
             CheckOutRequest {
                 occurred_at: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }),
@@ -353,7 +371,7 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .await
         .expect("a loan recorded after the fact");
     let refused = assert_refused(
-        circulation.check_out(bearer(checkout("R500001", "P500001"), &librarian)).await,
+        suite.loans().check_out(bearer(checkout("R500001", "P500001"), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderHasOverdue,
     );
@@ -361,7 +379,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
 
     // Retired, the student rule gives way to the district's picture-book rule.
     assert_refused(
-        circulation
+        suite
+            .rules()
             .delete_circulation_rule(suite.admin(DeleteCirculationRuleRequest {
                 id: DISTRICT_DEFAULT.into(),
                 request_id: String::new(),
@@ -371,7 +390,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         Reason::RuleIsDistrictDefault,
     );
     assert_refused(
-        circulation
+        suite
+            .rules()
             .delete_circulation_rule(bearer(
                 DeleteCirculationRuleRequest { id: created.id.clone(), request_id: String::new() },
                 &stranger,
@@ -380,7 +400,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         Code::PermissionDenied,
         Reason::SchoolNotAllowed,
     );
-    let retired = circulation
+    let retired = suite
+        .rules()
         .delete_circulation_rule(bearer(
             DeleteCirculationRuleRequest { id: created.id.clone(), request_id: String::new() },
             &librarian,
@@ -390,7 +411,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .into_inner();
     assert_eq!(retired.rule.map(|rule| rule.version), Some(2));
     assert_refused(
-        circulation
+        suite
+            .rules()
             .delete_circulation_rule(bearer(
                 DeleteCirculationRuleRequest { id: created.id.clone(), request_id: String::new() },
                 &librarian,
@@ -399,7 +421,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         Code::NotFound,
         Reason::RuleNotFound,
     );
-    let picture_book = circulation
+    let picture_book = suite
+        .loans()
         .check_out(bearer(checkout("R500001", "P500001"), &librarian))
         .await
         .expect("no block under the district rules")
@@ -420,12 +443,13 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
         .await
         .expect("blocked");
     assert_refused(
-        circulation.check_out(bearer(checkout("R500002", "NO-SUCH-COPY"), &librarian)).await,
+        suite.loans().check_out(bearer(checkout("R500002", "NO-SUCH-COPY"), &librarian)).await,
         Code::FailedPrecondition,
         Reason::ReaderBlocked,
     );
     assert_refused(
-        circulation
+        suite
+            .loans()
             .check_out(bearer(
                 CheckOutRequest {
                     override_reason: "已与班主任确认".into(),

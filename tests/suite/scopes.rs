@@ -71,7 +71,7 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
         .unwrap()
         .into_inner();
     let loan_b = suite
-        .circulation()
+        .loans()
         .check_out(suite.admin(checkout("B100001", "B-P0001")))
         .await
         .unwrap()
@@ -253,16 +253,19 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
         .hits;
     assert_eq!(hits.len(), 1, "the district's catalog is searchable by everyone");
 
-    // Circulation: school B's loans and copies.
-    let circulation = suite.circulation();
-    refused_school(circulation.clone().check_out(as_librarian.request(checkout("B100001", "B-P0002"))).await);
-    refused_school(circulation.clone().check_out(as_librarian.request(checkout("A100001", "B-P0002"))).await);
-    refused_school(circulation.clone().check_in(as_librarian.request(checkin("B-P0001"))).await);
-    refused_school(
-        circulation.clone().get_loan(as_librarian.request(GetLoanRequest { id: loan_b.id.clone() })).await,
+    // Circulation: school B's readers and loans. A copy is lent at its own
+    // school's desk (or where it waits on the hold shelf for the reader).
+    refused_school(suite.loans().check_out(as_librarian.request(checkout("B100001", "B-P0002"))).await);
+    assert_refused(
+        suite.loans().check_out(as_librarian.request(checkout("A100001", "B-P0002"))).await,
+        Code::FailedPrecondition,
+        Reason::CopyAtOtherSchool,
     );
-    let seen = circulation
-        .clone()
+    refused_school(
+        suite.loans().get_loan(as_librarian.request(GetLoanRequest { id: loan_b.id.clone() })).await,
+    );
+    let seen = suite
+        .loans()
         .list_loans(as_librarian.request(ListLoansRequest {
             reader_id: reader_b.id.clone(),
             filter: LoanFilter::All.into(),
@@ -272,13 +275,19 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
         .unwrap()
         .into_inner();
     assert!(seen.loans.is_empty(), "school B's loans are not listed to school A's librarian");
-    let still_open = circulation
-        .clone()
+    // A book comes back at any school of the district: school A's desk
+    // takes school B's copy back and sends it home (see transits.rs).
+    let returned =
+        suite.loans().check_in(as_librarian.request(checkin("B-P0001"))).await.unwrap().into_inner();
+    assert!(returned.was_on_loan);
+    assert_eq!(returned.transit.map(|transit| transit.to_school_id), Some(school_b.id.clone()));
+    let closed = suite
+        .loans()
         .get_loan(suite.admin(GetLoanRequest { id: loan_b.id.clone() }))
         .await
         .unwrap()
         .into_inner();
-    assert!(still_open.returned_at.is_none(), "the refused check-in changed nothing");
+    assert!(closed.returned_at.is_some(), "the loan is closed wherever the book comes back");
 
     // Notification: school B's notices.
     let notices = suite
@@ -445,8 +454,8 @@ async fn assistants_and_librarians_are_refused_what_their_role_may_not_do() {
             ))
             .await,
     );
-    suite.circulation().check_out(bearer(checkout("A100001", "A-P0001"), &assistant)).await.unwrap();
-    let returned = suite.circulation().check_in(bearer(checkin("A-P0001"), &assistant)).await.unwrap();
+    suite.loans().check_out(bearer(checkout("A100001", "A-P0001"), &assistant)).await.unwrap();
+    let returned = suite.loans().check_in(bearer(checkin("A-P0001"), &assistant)).await.unwrap();
     assert!(returned.into_inner().was_on_loan);
     // The librarian catalogs for their school.
     suite

@@ -64,7 +64,7 @@ async fn availability_follows_check_out() {
     let title = suite.title("9787532147687", "城南旧事", "林海音").await;
     suite.copy(&title, &school, "P000001").await;
     suite
-        .circulation()
+        .loans()
         .check_out(suite.admin(CheckOutRequest {
             reader_card_barcode: "R100001".into(),
             copy_barcode: "P000001".into(),

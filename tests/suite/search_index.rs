@@ -255,7 +255,7 @@ async fn filters_narrow_by_school_shelf_class_language_and_grade() {
     assert_eq!(found(&suite, on_shelf.clone()).await, ["森林", "大森林里的小木屋"]);
     suite.student(&north, "R100001", "2030-07-31").await;
     suite
-        .circulation()
+        .loans()
         .check_out(suite.admin(CheckOutRequest {
             reader_card_barcode: "R100001".into(),
             copy_barcode: "N0001".into(),
@@ -412,7 +412,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
 
     suite.student(&school, "R100001", "2030-07-31").await;
     suite
-        .circulation()
+        .loans()
         .check_out(suite.admin(CheckOutRequest {
             reader_card_barcode: "R100001".into(),
             copy_barcode: "C0001".into(),
@@ -455,6 +455,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
             copy_id: travelling,
             from_school_id: school.id.clone(),
             to_school_id: lectern_core::ids::new_id(),
+            ..Default::default()
         }),
     )
     .await;
@@ -510,7 +511,7 @@ async fn new_arrivals_and_popular_titles_follow_copies_and_check_outs() {
 
     for barcode in ["A0001", "A0003", "A0002"] {
         suite
-            .circulation()
+            .loans()
             .check_out(suite.admin(CheckOutRequest {
                 reader_card_barcode: "R100001".into(),
                 copy_barcode: barcode.into(),

@@ -36,7 +36,7 @@ async fn a_reader_sees_only_their_own_loans_and_notices() {
     suite.copy(&title, &school, "P000002").await;
     for (card, copy) in [("R100001", "P000001"), ("R100002", "P000002")] {
         suite
-            .circulation()
+            .loans()
             .check_out(suite.admin(CheckOutRequest {
                 reader_card_barcode: card.into(),
                 copy_barcode: copy.into(),
@@ -78,14 +78,14 @@ async fn a_reader_sees_only_their_own_loans_and_notices() {
     // Their own record, loans and notices.
     suite.readers().get_reader(bearer(GetReaderRequest { id: mine.id.clone() }, &token)).await.unwrap();
     let loans = suite
-        .circulation()
+        .loans()
         .list_loans(bearer(ListLoansRequest { reader_id: mine.id.clone(), ..Default::default() }, &token))
         .await
         .unwrap()
         .into_inner()
         .loans;
     assert_eq!(loans.len(), 1);
-    suite.circulation().get_loan(bearer(GetLoanRequest { id: loans[0].id.clone() }, &token)).await.unwrap();
+    suite.loans().get_loan(bearer(GetLoanRequest { id: loans[0].id.clone() }, &token)).await.unwrap();
     suite
         .notifications()
         .list_notices(bearer(ListNoticesRequest { reader_id: mine.id.clone(), ..Default::default() }, &token))
@@ -99,20 +99,20 @@ async fn a_reader_sees_only_their_own_loans_and_notices() {
         Reason::RoleNotAllowed,
     );
     let their_loans = suite
-        .circulation()
+        .loans()
         .list_loans(suite.admin(ListLoansRequest { reader_id: theirs.id.clone(), ..Default::default() }))
         .await
         .unwrap()
         .into_inner()
         .loans;
     assert_refused(
-        suite.circulation().get_loan(bearer(GetLoanRequest { id: their_loans[0].id.clone() }, &token)).await,
+        suite.loans().get_loan(bearer(GetLoanRequest { id: their_loans[0].id.clone() }, &token)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     assert_refused(
         suite
-            .circulation()
+            .loans()
             .list_loans(bearer(
                 ListLoansRequest { reader_id: theirs.id.clone(), ..Default::default() },
                 &token,
@@ -132,7 +132,7 @@ async fn a_reader_sees_only_their_own_loans_and_notices() {
     // And no desk work: a reader's token cannot lend.
     assert_refused(
         suite
-            .circulation()
+            .loans()
             .check_out(bearer(
                 CheckOutRequest {
                     reader_card_barcode: "R100001".into(),

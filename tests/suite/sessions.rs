@@ -178,7 +178,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     );
     assert_refused(
         suite
-            .circulation()
+            .loans()
             .check_out(bearer(
                 CheckOutRequest {
                     reader_card_barcode: "R100001".into(),
@@ -217,7 +217,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
         )
     };
     let loan = suite
-        .circulation()
+        .loans()
         .check_out(borrow("R100001", "P000001", &at_kiosk.access_token))
         .await
         .unwrap()
@@ -226,7 +226,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
         .unwrap();
     assert_eq!(loan.reader_id, at_kiosk.subject_id);
     let returned = suite
-        .circulation()
+        .loans()
         .check_in(bearer(
             CheckInRequest { copy_barcode: "P000001".into(), ..Default::default() },
             &at_kiosk.access_token,
@@ -235,26 +235,26 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
         .unwrap();
     assert!(returned.into_inner().was_on_loan);
     assert_refused(
-        suite.circulation().check_out(borrow("R100002", "P000001", &at_kiosk.access_token)).await,
+        suite.loans().check_out(borrow("R100002", "P000001", &at_kiosk.access_token)).await,
         Code::PermissionDenied,
         Reason::DeviceNotAllowed,
     );
     assert_refused(
-        suite.circulation().check_out(borrow("R100001", "Q000001", &at_kiosk.access_token)).await,
-        Code::PermissionDenied,
-        Reason::SchoolNotAllowed,
+        suite.loans().check_out(borrow("R100001", "Q000001", &at_kiosk.access_token)).await,
+        Code::FailedPrecondition,
+        Reason::CopyAtOtherSchool,
     );
     // The same reader on a phone may look, not borrow.
     let on_phone = login(&suite, reader("R100001"), None).await.unwrap();
     assert!(on_phone.device_id.is_empty());
     assert_refused(
-        suite.circulation().check_out(borrow("R100001", "P000001", &on_phone.access_token)).await,
+        suite.loans().check_out(borrow("R100001", "P000001", &on_phone.access_token)).await,
         Code::PermissionDenied,
         Reason::RoleNotAllowed,
     );
     assert_refused(
         suite
-            .circulation()
+            .loans()
             .check_in(bearer(
                 CheckInRequest { copy_barcode: "P000001".into(), ..Default::default() },
                 &on_phone.access_token,

@@ -162,7 +162,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
 
     // S006 goes out on loan at the desk; the catalog hears of it by event.
     suite
-        .circulation()
+        .loans()
         .check_out(bearer(
             CheckOutRequest {
                 reader_card_barcode: "R100001".into(),
@@ -417,7 +417,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     assert!(change.reason.contains("2027 春季盘点") && change.occur_time.is_some(), "{change:?}");
     assert_refused(
         suite
-            .circulation()
+            .loans()
             .check_out(bearer(
                 CheckOutRequest {
                     reader_card_barcode: "R100001".into(),

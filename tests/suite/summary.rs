@@ -25,8 +25,8 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
     suite.copy(&wanted, &school, "S950101").await;
     let librarian = suite.staff("sum.librarian", StaffRole::Librarian, &[&school]).await;
     let stranger = suite.staff("sum.stranger", StaffRole::Librarian, &[&other]).await;
-    let mut circulation = suite.circulation();
-    circulation
+    suite
+        .rules()
         .create_circulation_rule(bearer(
             CreateCirculationRuleRequest {
                 rule: Some(CirculationRule {
@@ -48,11 +48,13 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
         .await
         .expect("rule");
     // One returned late (a fine), one overdue now, two fresh; a hold.
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R950001", "S950001", 12), &librarian))
         .await
         .expect("lent");
-    circulation
+    suite
+        .loans()
         .check_in(bearer(
             CheckInRequest {
                 copy_barcode: "S950001".into(),
@@ -63,20 +65,24 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
         ))
         .await
         .expect("returned late");
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R950001", "S950003", 0), &librarian))
         .await
         .expect("lent");
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R950001", "S950101", 0), &librarian))
         .await
         .expect("lent");
     // Recorded after the fact: judged as of two weeks ago, overdue now.
-    circulation
+    suite
+        .loans()
         .check_out(bearer(lent_days_ago(&suite, "R950001", "S950002", 14), &librarian))
         .await
         .expect("lent");
-    circulation
+    suite
+        .holds()
         .place_hold(bearer(
             PlaceHoldRequest {
                 reader_card_barcode: "R950001".into(),
@@ -88,7 +94,8 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
         .await
         .expect("hold");
 
-    let summary = circulation
+    let summary = suite
+        .loans()
         .get_reader_summary(bearer(
             GetReaderSummaryRequest { reader_card_barcode: "R950001".into(), ..Default::default() },
             &librarian,
@@ -111,7 +118,8 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
     assert_eq!(blocks, [("READER_HAS_OVERDUE", true)]);
 
     assert_refused(
-        circulation
+        suite
+            .loans()
             .get_reader_summary(bearer(
                 GetReaderSummaryRequest { reader_card_barcode: "R950001".into(), ..Default::default() },
                 &stranger,

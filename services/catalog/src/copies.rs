@@ -357,9 +357,9 @@ pub fn to_proto(row: &CopyRow, title: &str) -> pb::Copy {
         school_id: row.school_id.clone(),
         status: status_of(&row.status).into(),
         availability: availability.into(),
-        due_at: due_at.map(crate::time::to_proto),
+        due_at: due_at.map(lectern_core::time::timestamp),
         call_number: row.call_number.clone(),
-        create_time: Some(crate::time::to_proto(row.created_at)),
+        create_time: Some(lectern_core::time::timestamp(row.created_at)),
         title: title.to_owned(),
         location_id: row.location_id.clone().unwrap_or_default(),
         // Filled by `with_location_names`, which reads them in one query.
@@ -369,7 +369,7 @@ pub fn to_proto(row: &CopyRow, title: &str) -> pb::Copy {
         acquired_on: row.acquired_on.map(|date| date.to_string()).unwrap_or_default(),
         acquisition_source: row.acquisition_source.clone(),
         condition_note: row.condition_note.clone(),
-        status_change_time: row.status_changed_at.map(crate::time::to_proto),
+        status_change_time: row.status_changed_at.map(lectern_core::time::timestamp),
     }
 }
 

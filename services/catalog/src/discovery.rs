@@ -84,7 +84,7 @@ impl DiscoveryService for Catalog {
                             by_id.get(record.row.id.as_str()).copied().unwrap_or_default();
                         pb::NewArrival {
                             title: Some(titles::to_proto(record)),
-                            arrived_at: arrived_at.map(crate::time::to_proto),
+                            arrived_at: arrived_at.map(lectern_core::time::timestamp),
                             copies: i32::try_from(copies).unwrap_or(i32::MAX),
                         }
                     })

@@ -10,7 +10,8 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use lectern_common::db::DbConnection;
 use lectern_common::outbox;
-use lectern_core::identity::{principal, require_service};
+use lectern_core::access::Access;
+use lectern_core::identity::principal;
 use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event, event};
 use tonic::{Request, Response, Status};
@@ -21,7 +22,7 @@ use lectern_proto::catalog::v1::CopyStatus;
 use crate::db::{self, ViewChange};
 use crate::grpc::Catalog;
 use crate::lifecycle::{self, StatusChange};
-use crate::time;
+
 use lectern_common::Error;
 
 /// What an event did to the availability view.
@@ -42,7 +43,12 @@ pub enum Outcome {
 /// transaction that records the event as consumed). An event without
 /// `occurred_at` counts as happening at `now`.
 pub fn apply(connection: &mut DbConnection, event: &Event, now: NaiveDateTime) -> QueryResult<Outcome> {
-    let occurred_at = event.occurred_at.as_ref().and_then(time::from_proto).unwrap_or(now);
+    let occurred_at = event
+        .occurred_at
+        .as_ref()
+        .and_then(lectern_core::time::from_timestamp)
+        .map(|time| time.naive_utc())
+        .unwrap_or(now);
     let outcome = apply_view(connection, event, occurred_at)?;
     if let Some(effect) = status_effect(event) {
         apply_status(connection, event, &effect, occurred_at)?;
@@ -171,7 +177,12 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
             // Lending a copy from the hold shelf ends its time there.
             ViewChange {
                 on_loan: Some(true),
-                loan_due_at: Some(loan.due_at.as_ref().and_then(time::from_proto)),
+                loan_due_at: Some(
+                    loan.due_at
+                        .as_ref()
+                        .and_then(lectern_core::time::from_timestamp)
+                        .map(|time| time.naive_utc()),
+                ),
                 on_hold_shelf: Some(false),
                 in_transit: Some(false),
             },
@@ -179,14 +190,24 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
         event::Payload::LoanChanged(loan) => (
             loan.copy_id.as_str(),
             ViewChange {
-                loan_due_at: Some(loan.due_at.as_ref().and_then(time::from_proto)),
+                loan_due_at: Some(
+                    loan.due_at
+                        .as_ref()
+                        .and_then(lectern_core::time::from_timestamp)
+                        .map(|time| time.naive_utc()),
+                ),
                 ..Default::default()
             },
         ),
         event::Payload::LoanRenewed(loan) => (
             loan.copy_id.as_str(),
             ViewChange {
-                loan_due_at: Some(loan.due_at.as_ref().and_then(time::from_proto)),
+                loan_due_at: Some(
+                    loan.due_at
+                        .as_ref()
+                        .and_then(lectern_core::time::from_timestamp)
+                        .map(|time| time.naive_utc()),
+                ),
                 ..Default::default()
             },
         ),
@@ -224,7 +245,7 @@ pub fn view_change(event: &Event) -> Option<(&str, ViewChange)> {
 #[tonic::async_trait]
 impl EventSink for Catalog {
     async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
-        require_service(&principal(&request)?)?;
+        principal(&request)?.require(Access::SERVICE)?;
         let events = request.into_inner().events;
         let now = self.clock.now().naive_utc();
         let accepted = outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {

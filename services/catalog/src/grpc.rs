@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use lectern_common::db::{Db, DbConnection};
-use lectern_common::idempotency;
+use lectern_common::db::Db;
+use lectern_common::idempotency::Idempotent;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Principal, Role, SubjectKind, principal, require_role, require_staff};
+use lectern_core::identity::{Principal, principal};
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError, page_size};
-use lectern_core::{client, identity, ids, paging};
+use lectern_core::{client, ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::catalog_service_server::CatalogService;
 use lectern_proto::reader::v1::GetSchoolRequest;
@@ -41,47 +42,18 @@ pub struct Catalog {
     pub call_timeout: Duration,
 }
 
-/// Staff, or one of Lectern's services (circulation reads copies and
-/// titles while it checks out on a librarian's behalf).
-pub(crate) fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
-    if caller.kind == SubjectKind::Service { Ok(()) } else { require_staff(caller) }
-}
+/// Reads of copies and titles: staff, and Lectern's services
+/// (circulation reads copies and titles while it checks out on a
+/// librarian's behalf).
+pub(crate) const STAFF_OR_SERVICES: Access = Access::STAFF.or_services();
 
 /// Cataloging changes the district's records: librarians and district
 /// admins; assistants help at the desk.
-pub(crate) fn require_cataloger(caller: &Principal) -> Result<(), Status> {
-    require_role(caller, &[Role::DistrictAdmin, Role::Librarian])
-}
+pub(crate) const CATALOGERS: Access = Access::LIBRARIAN;
 
-/// Staff, a service, or a self-service device by itself (a kiosk searches
-/// the catalog and looks up a scanned copy before anyone signs in).
-pub(crate) fn require_staff_service_or_device(caller: &Principal) -> Result<(), Status> {
-    if caller.kind == SubjectKind::Device { Ok(()) } else { require_staff_or_service(caller) }
-}
-
-/// Runs `work` unless `request_id` was answered before, and remembers its
-/// answer; call inside the write transaction.
-pub(crate) fn idempotent<M, F>(
-    connection: &mut DbConnection,
-    operation: &str,
-    request_id: Option<&str>,
-    now: chrono::NaiveDateTime,
-    work: F,
-) -> Result<M, Error>
-where
-    M: prost::Message + Default,
-    F: FnOnce(&mut DbConnection) -> Result<M, Error>,
-{
-    let Some(request_id) = request_id else {
-        return work(connection);
-    };
-    if let Some(answer) = idempotency::previous_answer(connection, operation, request_id)? {
-        return Ok(answer);
-    }
-    let answer = work(connection)?;
-    idempotency::remember_answer(connection, operation, request_id, &answer, now)?;
-    Ok(answer)
-}
+/// Look-ups a kiosk makes before anyone signs in at it (a scanned copy):
+/// staff, services, and self-service devices by themselves.
+pub(crate) const KIOSK_LOOKUPS: Access = STAFF_OR_SERVICES.or_devices();
 
 impl Catalog {
     /// Refuses unless the reader service knows the school, asking on the
@@ -108,21 +80,19 @@ impl CatalogService for Catalog {
         request: Request<pb::CreateTitleRequest>,
     ) -> Result<Response<pb::Title>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let draft = TitleDraft::from_request(&request)?;
         let now = self.clock.now().naive_utc();
         let id = ids::new_id();
-        let title = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, CREATE_TITLE, request_id.as_deref(), now, |connection| {
-                    let record = titles::create(connection, &draft, id, now)?;
-                    Ok(titles::to_proto(&record))
-                })
+        let title = Idempotent::new(CREATE_TITLE, request_id)
+            .write(&self.db, now, move |connection| {
+                let record = titles::create(connection, &draft, id, now)?;
+                Ok(titles::to_proto(&record))
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(title.id = %title.id, "title catalogued");
         Ok(Response::new(title))
     }
@@ -169,24 +139,22 @@ impl CatalogService for Catalog {
         request: Request<pb::UpdateTitleRequest>,
     ) -> Result<Response<pb::Title>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let changes = request.title.ok_or_else(|| FieldError::new("title", "is required"))?;
         let id = ids::parse_id("title.id", &changes.id)?;
         let mask = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
         let now = self.clock.now().naive_utc();
-        let title = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, UPDATE_TITLE, request_id.as_deref(), now, |connection| {
-                    let record = titles::load(connection, &id)?
-                        .ok_or_else(|| titles::not_found(format!("no title has id {id}")))?;
-                    let draft = title_updates::changed_draft(&record, &changes, &mask)?;
-                    Ok(titles::to_proto(&title_updates::save(connection, &record, &draft)?))
-                })
+        let title = Idempotent::new(UPDATE_TITLE, request_id)
+            .write(&self.db, now, move |connection| {
+                let record = titles::load(connection, &id)?
+                    .ok_or_else(|| titles::not_found(format!("no title has id {id}")))?;
+                let draft = title_updates::changed_draft(&record, &changes, &mask)?;
+                Ok(titles::to_proto(&title_updates::save(connection, &record, &draft)?))
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(title.id = %title.id, "title corrected");
         Ok(Response::new(title))
     }
@@ -196,32 +164,30 @@ impl CatalogService for Catalog {
         request: Request<pb::CreateCopyRequest>,
     ) -> Result<Response<pb::Copy>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let draft = CopyDraft::from_request(&request)?;
-        identity::require_school(&caller, &draft.school_id)?;
+        caller.require_school(&draft.school_id)?;
         // Asked before the transaction: no write lock is held across a call
         // to another service.
         self.require_school(&caller, &draft.school_id).await?;
         let now = self.clock.now().naive_utc();
         let id = ids::new_id();
-        let copy = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, CREATE_COPY, request_id.as_deref(), now, |connection| {
-                    let record = copies::create(connection, &draft, id, now)?;
-                    Ok(copies::message(connection, &record.row, &record.title)?)
-                })
+        let copy = Idempotent::new(CREATE_COPY, request_id)
+            .write(&self.db, now, move |connection| {
+                let record = copies::create(connection, &draft, id, now)?;
+                Ok(copies::message(connection, &record.row, &record.title)?)
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(copy.id = %copy.id, title.id = %copy.title_id, school.id = %copy.school_id, "copy added");
         Ok(Response::new(copy))
     }
 
     async fn get_copy(&self, request: Request<pb::GetCopyRequest>) -> Result<Response<pb::Copy>, Status> {
         let caller = principal(&request)?;
-        require_staff_or_service(&caller)?;
+        caller.require(STAFF_OR_SERVICES)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
         let (copy, row) = self
             .db
@@ -231,7 +197,7 @@ impl CatalogService for Catalog {
                 Ok((copies::message(connection, &row, &title)?, row))
             })
             .await?;
-        identity::require_school(&caller, &row.school_id)?;
+        caller.require_school(&row.school_id)?;
         Ok(Response::new(copy))
     }
 
@@ -240,7 +206,7 @@ impl CatalogService for Catalog {
         request: Request<pb::LookupCopyRequest>,
     ) -> Result<Response<pb::Copy>, Status> {
         let caller = principal(&request)?;
-        require_staff_service_or_device(&caller)?;
+        caller.require(KIOSK_LOOKUPS)?;
         let barcode = validate::barcode("barcode", &request.get_ref().barcode)?;
         let (copy, row) = self
             .db
@@ -254,7 +220,7 @@ impl CatalogService for Catalog {
                 Ok((copies::message(connection, &row, &title)?, row))
             })
             .await?;
-        identity::require_school(&caller, &row.school_id)?;
+        caller.require_school(&row.school_id)?;
         Ok(Response::new(copy))
     }
 
@@ -264,7 +230,7 @@ impl CatalogService for Catalog {
     ) -> Result<Response<pb::ListCopiesResponse>, Status> {
         let caller = principal(&request)?;
         // Circulation counts a held title's copies on the shelves, district-wide.
-        require_staff_or_service(&caller)?;
+        caller.require(STAFF_OR_SERVICES)?;
         let request = request.into_inner();
         let title_id = ids::parse_id("title_id", &request.title_id)?;
         let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
@@ -272,7 +238,7 @@ impl CatalogService for Catalog {
         // title is what search answers, for everyone.
         let schools = match school_id {
             Some(school_id) => {
-                identity::require_school(&caller, &school_id)?;
+                caller.require_school(&school_id)?;
                 Some(vec![school_id])
             }
             None => caller.school_filter().map(<[String]>::to_vec),

@@ -3,19 +3,21 @@
 //! caller, validate, call [`crate::copies`], [`crate::lifecycle`] or
 //! [`crate::locations`] inside a transaction, map.
 
-use lectern_core::identity::{Principal, Role, principal, require_role, require_staff};
+use lectern_core::access::Access;
+use lectern_core::identity::principal;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError, page_size, required_text};
-use lectern_core::{identity, ids, paging};
+use lectern_core::{ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::collection_service_server::CollectionService;
 use tonic::{Request, Response, Status};
 
 use crate::db::{self, ItemTypeRow, ShelfFilter};
-use crate::grpc::{Catalog, idempotent, require_cataloger};
+use crate::grpc::{CATALOGERS, Catalog};
 use crate::lifecycle::{self, StatusChange};
 use crate::{copies, locations};
 use lectern_common::Error;
+use lectern_common::idempotency::Idempotent;
 
 const CREATE_ITEM_TYPE: &str = "catalog.CreateItemType";
 const CREATE_SHELF_LOCATION: &str = "catalog.CreateShelfLocation";
@@ -31,12 +33,6 @@ fn load_copy(
     id: &str,
 ) -> Result<(db::CopyRow, String), Error> {
     db::find_copy(connection, id)?.ok_or_else(|| copies::not_found(format!("no copy has id {id}")).into())
-}
-
-/// Refuses a record of a school the caller does not work for (inside a
-/// transaction, where the record's school is first known).
-fn require_school_of(caller: &Principal, school_id: &str) -> Result<(), Error> {
-    if caller.covers_school(school_id) { Ok(()) } else { Err(identity::school_not_allowed().into()) }
 }
 
 fn item_type_to_proto(row: &ItemTypeRow) -> pb::ItemType {
@@ -63,7 +59,7 @@ impl CollectionService for Catalog {
         let caller = principal(&request)?;
         // Item types are the district's vocabulary: circulation rules of
         // every school key on them.
-        require_role(&caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let item_type = request.item_type.unwrap_or_default();
@@ -74,23 +70,21 @@ impl CollectionService for Catalog {
             created_at: self.clock.now().naive_utc(),
         };
         let now = row.created_at;
-        let created = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, CREATE_ITEM_TYPE, request_id.as_deref(), now, |connection| {
-                    if db::find_item_type(connection, &row.code)?.is_some() {
-                        return Err(Refusal::new(
-                            Reason::ItemTypeTaken,
-                            format!("item type {} already exists", row.code),
-                        )
-                        .with("item_type", row.code.as_str())
-                        .into());
-                    }
-                    db::insert_item_type(connection, &row)?;
-                    Ok(item_type_to_proto(&row))
-                })
+        let created = Idempotent::new(CREATE_ITEM_TYPE, request_id)
+            .write(&self.db, now, move |connection| {
+                if db::find_item_type(connection, &row.code)?.is_some() {
+                    return Err(Refusal::new(
+                        Reason::ItemTypeTaken,
+                        format!("item type {} already exists", row.code),
+                    )
+                    .with("item_type", row.code.as_str())
+                    .into());
+                }
+                db::insert_item_type(connection, &row)?;
+                Ok(item_type_to_proto(&row))
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(item_type = %created.code, "item type added");
         Ok(Response::new(created))
     }
@@ -100,23 +94,21 @@ impl CollectionService for Catalog {
         request: Request<pb::CreateShelfLocationRequest>,
     ) -> Result<Response<pb::ShelfLocation>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let school_id = ids::parse_id("school_id", &request.school_id)?;
         let name = locations::location_name("name", &request.name)?;
-        identity::require_school(&caller, &school_id)?;
+        caller.require_school(&school_id)?;
         self.require_school(&caller, &school_id).await?;
         let now = self.clock.now().naive_utc();
         let id = ids::new_id();
-        let location = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, CREATE_SHELF_LOCATION, request_id.as_deref(), now, |connection| {
-                    Ok(locations::to_proto(&locations::create(connection, &school_id, &name, id, now)?))
-                })
+        let location = Idempotent::new(CREATE_SHELF_LOCATION, request_id)
+            .write(&self.db, now, move |connection| {
+                Ok(locations::to_proto(&locations::create(connection, &school_id, &name, id, now)?))
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(location.id = %location.id, school.id = %location.school_id, "shelf location added");
         Ok(Response::new(location))
     }
@@ -126,9 +118,9 @@ impl CollectionService for Catalog {
         request: Request<pb::ListShelfLocationsRequest>,
     ) -> Result<Response<pb::ListShelfLocationsResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let school_id = ids::parse_id("school_id", &request.get_ref().school_id)?;
-        identity::require_school(&caller, &school_id)?;
+        caller.require_school(&school_id)?;
         let rows = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -145,24 +137,22 @@ impl CollectionService for Catalog {
         request: Request<pb::UpdateCopyRequest>,
     ) -> Result<Response<pb::Copy>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let changes = request.copy.ok_or_else(|| FieldError::new("copy", "is required"))?;
         let id = ids::parse_id("copy.id", &changes.id)?;
         let mask = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
         let now = self.clock.now().naive_utc();
-        let copy = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, UPDATE_COPY, request_id.as_deref(), now, |connection| {
-                    let (row, title) = load_copy(connection, &id)?;
-                    require_school_of(&caller, &row.school_id)?;
-                    let row = copies::update(connection, row, &changes, &mask)?;
-                    Ok(copies::message(connection, &row, &title)?)
-                })
+        let copy = Idempotent::new(UPDATE_COPY, request_id)
+            .write(&self.db, now, move |connection| {
+                let (row, title) = load_copy(connection, &id)?;
+                caller.require_school(&row.school_id)?;
+                let row = copies::update(connection, row, &changes, &mask)?;
+                Ok(copies::message(connection, &row, &title)?)
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(copy.id = %copy.id, "copy details changed");
         Ok(Response::new(copy))
     }
@@ -172,25 +162,23 @@ impl CollectionService for Catalog {
         request: Request<pb::ChangeCopyStatusRequest>,
     ) -> Result<Response<pb::Copy>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let id = ids::parse_id("copy_id", &request.copy_id)?;
         let change = StatusChange::from_request(&request)?;
         let now = self.clock.now().naive_utc();
         let actor_id = caller.subject_id.clone();
-        let copy = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, CHANGE_COPY_STATUS, request_id.as_deref(), now, |connection| {
-                    let (row, title) = load_copy(connection, &id)?;
-                    require_school_of(&caller, &row.school_id)?;
-                    lifecycle::change_status(connection, &row, &change, &actor_id, now)?;
-                    let (row, _) = load_copy(connection, &id)?;
-                    Ok(copies::message(connection, &row, &title)?)
-                })
+        let copy = Idempotent::new(CHANGE_COPY_STATUS, request_id)
+            .write(&self.db, now, move |connection| {
+                let (row, title) = load_copy(connection, &id)?;
+                caller.require_school(&row.school_id)?;
+                lifecycle::change_status(connection, &row, &change, &actor_id, now)?;
+                let (row, _) = load_copy(connection, &id)?;
+                Ok(copies::message(connection, &row, &title)?)
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(copy.id = %copy.id, copy.status = copy.status, "copy status changed");
         Ok(Response::new(copy))
     }
@@ -200,13 +188,13 @@ impl CollectionService for Catalog {
         request: Request<pb::GetCopyHistoryRequest>,
     ) -> Result<Response<pb::CopyHistory>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let id = ids::parse_id("copy_id", &request.get_ref().copy_id)?;
         let history = self
             .db
             .run(move |connection| -> Result<_, Error> {
                 let (row, title) = load_copy(connection, &id)?;
-                require_school_of(&caller, &row.school_id)?;
+                caller.require_school(&row.school_id)?;
                 Ok(pb::CopyHistory {
                     copy: Some(copies::message(connection, &row, &title)?),
                     changes: db::status_history(connection, &id)?
@@ -228,10 +216,10 @@ impl CollectionService for Catalog {
         request: Request<pb::ListRepairTicketsRequest>,
     ) -> Result<Response<pb::ListRepairTicketsResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let school_id = ids::parse_id("school_id", &request.school_id)?;
-        identity::require_school(&caller, &school_id)?;
+        caller.require_school(&school_id)?;
         let response = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -287,7 +275,7 @@ impl CollectionService for Catalog {
         request: Request<pb::SuggestCallNumberRequest>,
     ) -> Result<Response<pb::SuggestCallNumberResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let class_number =
             required_text("class_number", &request.class_number, crate::titles::MAX_CLASS_CHARS)?;

@@ -7,13 +7,14 @@ use std::io::BufReader;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::grpc::CATALOGERS;
 use lectern_common::db::Db;
-use lectern_common::idempotency;
+use lectern_common::idempotency::{Held, HeldClaim, Idempotent};
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Principal, Role, principal, require_role};
+use lectern_core::identity::{Principal, principal};
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError, optional_text};
-use lectern_core::{client, identity, ids};
+use lectern_core::{client, ids};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::marc_service_server::MarcService;
 use lectern_proto::reader::v1::GetSchoolRequest;
@@ -26,7 +27,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use crate::copies::MAX_CALL_NUMBER_CHARS;
-use crate::grpc::idempotent;
+
 use crate::isbn::Isbn;
 use crate::locations;
 use crate::marc::apply::{self, ImportState};
@@ -39,6 +40,9 @@ use lectern_common::Error;
 const IMPORT: &str = "catalog.ImportMarc";
 const IMPORT_DRY_RUN: &str = "catalog.ImportMarc.dry_run";
 const INTAKE: &str = "catalog.IntakeIsbn";
+/// How long a repeated import waits for the first one, still running, to
+/// finish before it is told to try again.
+const DUPLICATE_IMPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 /// Rejected records kept in the remembered answer of an import, for a
 /// retry; the live stream carries all of them.
 const REMEMBERED_RESULTS: usize = 1000;
@@ -61,16 +65,11 @@ pub struct Marc {
     pub sources: Sources,
 }
 
-/// Cataloguing: librarians and district admins.
-fn require_cataloger(caller: &Principal) -> Result<(), Status> {
-    require_role(caller, &[Role::DistrictAdmin, Role::Librarian])
-}
-
 impl Marc {
     /// The school's code, refusing a school the caller does not work for or
     /// the reader service does not know.
     async fn school_code(&self, caller: &Principal, school_id: &str) -> Result<String, Error> {
-        identity::require_school(caller, school_id).map_err(Error::Dependency)?;
+        caller.require_school(school_id)?;
         let request =
             client::on_behalf(GetSchoolRequest { id: school_id.to_owned() }, caller, self.call_timeout);
         match self.reader.clone().get_school(request).await {
@@ -95,7 +94,7 @@ impl MarcService for Marc {
         request: Request<Streaming<pb::ImportMarcRequest>>,
     ) -> Result<Response<Self::ImportMarcStream>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let mut inbound = request.into_inner();
         let options = match inbound.message().await?.and_then(|message| message.part) {
             Some(Part::Options(options)) => ImportOptions::from_proto(&options)?,
@@ -111,28 +110,20 @@ impl MarcService for Marc {
             self.school_code(&caller, school_id).await?;
         }
         let operation = if options.dry_run { IMPORT_DRY_RUN } else { IMPORT };
-        if let Some(request_id) = options.request_id.clone() {
-            let previous = self
-                .db
-                .run(move |connection| -> Result<_, Error> {
-                    Ok(idempotency::previous_answer::<pb::ImportMarcResponse>(
-                        connection,
-                        operation,
-                        &request_id,
-                    )?)
-                })
-                .await?;
-            if let Some(answer) = previous {
-                return Ok(Response::new(Box::pin(tokio_stream::once(Ok(answer)))));
-            }
-        }
+        // An import is many transactions: its request id is claimed for the
+        // whole run, and a duplicate waits for the first run's answer.
+        let once = Idempotent::new(operation, options.request_id.clone());
+        let claim = match once.hold(&self.db, &self.clock, DUPLICATE_IMPORT_WAIT).await? {
+            Held::Answered(answer) => return Ok(Response::new(Box::pin(tokio_stream::once(Ok(answer))))),
+            Held::Claimed(claim) => claim,
+        };
         tracing::info!(
             school.id = options.school_id.as_deref().unwrap_or(""),
             dry_run = options.dry_run,
             "MARC import started"
         );
         let (responses, stream) = mpsc::channel(4);
-        tokio::spawn(run_import(self.db.clone(), self.clock.clone(), options, inbound, responses));
+        tokio::spawn(run_import(self.db.clone(), self.clock.clone(), options, inbound, responses, claim));
         Ok(Response::new(Box::pin(ReceiverStream::new(stream))))
     }
 
@@ -141,7 +132,7 @@ impl MarcService for Marc {
         request: Request<pb::ExportMarcRequest>,
     ) -> Result<Response<Self::ExportMarcStream>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let school_id = ids::parse_id("school_id", &request.school_id)?;
         let format = Format::from_proto("format", request.format)?;
@@ -156,7 +147,7 @@ impl MarcService for Marc {
         request: Request<pb::IntakeIsbnRequest>,
     ) -> Result<Response<pb::IntakeIsbnResponse>, Status> {
         let caller = principal(&request)?;
-        require_cataloger(&caller)?;
+        caller.require(CATALOGERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let draft = intake_draft(&request)?;
@@ -184,14 +175,12 @@ impl MarcService for Marc {
             }
         }
         let now = self.clock.now().naive_utc();
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, INTAKE, request_id.as_deref(), now, |connection| {
-                    intake::catalogue(connection, &draft, found.as_ref(), now)
-                })
+        let answer = Idempotent::new(INTAKE, request_id)
+            .write(&self.db, now, move |connection| {
+                intake::catalogue(connection, &draft, found.as_ref(), now)
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(
             title.id = answer.title.as_ref().map_or("", |title| title.id.as_str()),
             title_created = answer.title_created,
@@ -227,9 +216,32 @@ async fn run_import(
     db: Db,
     clock: SharedClock,
     options: ImportOptions,
-    mut inbound: Streaming<pb::ImportMarcRequest>,
+    inbound: Streaming<pb::ImportMarcRequest>,
     responses: mpsc::Sender<Result<pb::ImportMarcResponse, Status>>,
+    claim: HeldClaim,
 ) {
+    let outcome = import_and_answer(&db, &clock, options, inbound, &responses, claim.clone()).await;
+    if let Err(status) = outcome {
+        // The import did not finish: a retry with the request id runs again.
+        if let Err(error) = claim.release(&db).await {
+            tracing::warn!(%error, "could not release the request id of an unfinished import");
+        }
+        if let Some(status) = status {
+            let _ = responses.send(Err(status)).await;
+        }
+    }
+}
+
+/// The import itself; `Err(None)` when the client went away, `Err(status)`
+/// when the import failed and the client should hear why.
+async fn import_and_answer(
+    db: &Db,
+    clock: &SharedClock,
+    options: ImportOptions,
+    mut inbound: Streaming<pb::ImportMarcRequest>,
+    responses: &mpsc::Sender<Result<pb::ImportMarcResponse, Status>>,
+    mut claim: HeldClaim,
+) -> Result<(), Option<Status>> {
     let (chunks, chunk_receiver) = mpsc::channel::<Result<Vec<u8>, String>>(8);
     let (batches, mut batch_receiver) = mpsc::channel::<Vec<Prepared>>(2);
     let reading_options = options.clone();
@@ -254,25 +266,25 @@ async fn run_import(
         }
     });
     let dry_run = options.dry_run;
-    let request_id = options.request_id.clone();
     let mut state = ImportState::new(options);
     let mut remembered = Vec::new();
     while let Some(batch) = batch_receiver.recv().await {
         let now = clock.now().naive_utc();
         let outcome = db
             .run(move |connection| {
-                apply::commit_batch(connection, &mut state, &batch, now).map(|results| (state, results))
+                let results = apply::commit_batch(connection, &mut state, &batch, now)?;
+                claim.refresh(connection, now)?;
+                Ok::<_, Error>((state, claim, results))
             })
             .await;
         let results = match outcome {
-            Ok((returned, results)) => {
-                state = returned;
+            Ok((returned, refreshed, results)) => {
+                (state, claim) = (returned, refreshed);
                 results
             }
             Err(error) => {
                 feeder.abort();
-                let _ = responses.send(Err(Status::from(error))).await;
-                return;
+                return Err(Some(Status::from(error)));
             }
         };
         remembered.extend(results.iter().take(REMEMBERED_RESULTS.saturating_sub(remembered.len())).cloned());
@@ -280,7 +292,7 @@ async fn run_import(
         if responses.send(Ok(message)).await.is_err() {
             // The client went away: stop reading; what was written stays.
             feeder.abort();
-            return;
+            return Err(None);
         }
     }
     feeder.abort();
@@ -295,22 +307,12 @@ async fn run_import(
         "MARC import finished"
     );
     let last = pb::ImportMarcResponse { results: Vec::new(), counts: Some(counts), done: true, dry_run };
-    if let Some(request_id) = request_id {
-        let answer =
-            pb::ImportMarcResponse { results: remembered, counts: Some(counts), done: true, dry_run };
-        let operation = if dry_run { IMPORT_DRY_RUN } else { IMPORT };
-        let now = clock.now().naive_utc();
-        let stored = db
-            .write(move |connection| -> Result<(), Error> {
-                Ok(idempotency::remember_answer(connection, operation, &request_id, &answer, now)?)
-            })
-            .await;
-        if let Err(error) = stored {
-            let _ = responses.send(Err(Status::from(error))).await;
-            return;
-        }
-    }
+    let answer = pb::ImportMarcResponse { results: remembered, counts: Some(counts), done: true, dry_run };
+    db.write(move |connection| claim.complete(connection, &answer))
+        .await
+        .map_err(|error| Some(error.into()))?;
     let _ = responses.send(Ok(last)).await;
+    Ok(())
 }
 
 /// Streams the school's holdings a page of titles at a time.

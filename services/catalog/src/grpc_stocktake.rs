@@ -2,17 +2,19 @@
 //! session's school; only librarians and district admins start, finalize or
 //! cancel), validate, run [`crate::stocktake_session`] in a transaction.
 
-use lectern_core::identity::{self, Principal, Role, principal, require_role, require_staff};
+use lectern_core::access::Access;
+use lectern_core::identity::{Principal, principal};
 use lectern_core::validate::{self, FieldError, known_enum, page_size};
 use lectern_core::{ids, paging};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::stocktake_service_server::StocktakeService;
 use tonic::{Request, Response, Status};
 
-use crate::grpc::{Catalog, idempotent};
+use crate::grpc::Catalog;
 use crate::stocktake_scan::{self, ScanDraft};
 use crate::stocktake_session::{self as session, Confirmation, StartDraft};
 use lectern_common::Error;
+use lectern_common::idempotency::Idempotent;
 
 /// Idempotency operation names of the state-changing calls.
 const START: &str = "catalog.StartStocktake";
@@ -27,9 +29,7 @@ const MAX_NAME_CHARS: usize = 100;
 
 /// Starting, finalizing and cancelling change what the school's records
 /// say: librarians and district admins. Assistants scan.
-fn require_librarian(caller: &Principal) -> Result<(), Status> {
-    require_role(caller, &[Role::DistrictAdmin, Role::Librarian])
-}
+const STOCKTAKE_LEADERS: Access = Access::LIBRARIAN;
 
 impl Catalog {
     /// Loads the session `id` and refuses unless the caller works for its
@@ -37,7 +37,7 @@ impl Catalog {
     async fn session_school(&self, caller: &Principal, id: &str) -> Result<String, Status> {
         let id = id.to_owned();
         let row = self.db.run(move |connection| session::load(connection, &id)).await?;
-        identity::require_school(caller, &row.school_id)?;
+        caller.require_school(&row.school_id)?;
         Ok(row.school_id)
     }
 }
@@ -49,7 +49,7 @@ impl StocktakeService for Catalog {
         request: Request<pb::StartStocktakeRequest>,
     ) -> Result<Response<pb::Stocktake>, Status> {
         let caller = principal(&request)?;
-        require_librarian(&caller)?;
+        caller.require(STOCKTAKE_LEADERS)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let school_id = ids::parse_id("school_id", &request.school_id)?;
@@ -59,7 +59,7 @@ impl StocktakeService for Catalog {
             .iter()
             .map(|location| validate::required_text("locations", location, MAX_NAME_CHARS))
             .collect::<Result<Vec<_>, _>>()?;
-        identity::require_school(&caller, &school_id)?;
+        caller.require_school(&school_id)?;
         // Asked before the transaction: no write lock is held across a call
         // to another service.
         self.require_school(&caller, &school_id).await?;
@@ -67,14 +67,10 @@ impl StocktakeService for Catalog {
         let now = self.clock.now().naive_utc();
         let id = ids::new_id();
         let started_by = caller.subject_id.clone();
-        let stocktake = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, START, request_id.as_deref(), now, |connection| {
-                    session::start(connection, &draft, id, &started_by, now)
-                })
-            })
-            .await?;
+        let stocktake = Idempotent::new(START, request_id)
+            .write(&self.db, now, move |connection| session::start(connection, &draft, id, &started_by, now))
+            .await?
+            .into_inner();
         tracing::info!(stocktake.id = %stocktake.id, school.id = %stocktake.school_id,
             copies = stocktake.progress.as_ref().map_or(0, |progress| progress.in_scope), "stocktake started");
         Ok(Response::new(stocktake))
@@ -85,7 +81,7 @@ impl StocktakeService for Catalog {
         request: Request<pb::RecordScansRequest>,
     ) -> Result<Response<pb::RecordScansResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let stocktake_id = ids::parse_id("stocktake_id", &request.stocktake_id)?;
@@ -105,21 +101,12 @@ impl StocktakeService for Catalog {
         self.session_school(&caller, &stocktake_id).await?;
         let now = self.clock.now().naive_utc();
         let scanned_by = caller.subject_id.clone();
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, RECORD_SCANS, request_id.as_deref(), now, |connection| {
-                    stocktake_scan::record_scans(
-                        connection,
-                        &stocktake_id,
-                        &location,
-                        &scans,
-                        &scanned_by,
-                        now,
-                    )
-                })
+        let answer = Idempotent::new(RECORD_SCANS, request_id)
+            .write(&self.db, now, move |connection| {
+                stocktake_scan::record_scans(connection, &stocktake_id, &location, &scans, &scanned_by, now)
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(stocktake.id = %request.stocktake_id, scans = answer.results.len(), "stocktake scans recorded");
         Ok(Response::new(answer))
     }
@@ -129,7 +116,7 @@ impl StocktakeService for Catalog {
         request: Request<pb::GetStocktakeRequest>,
     ) -> Result<Response<pb::Stocktake>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
         self.session_school(&caller, &id).await?;
         let stocktake = self
@@ -147,10 +134,10 @@ impl StocktakeService for Catalog {
         request: Request<pb::ListStocktakesRequest>,
     ) -> Result<Response<pb::ListStocktakesResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let school_id = ids::parse_id("school_id", &request.school_id)?;
-        identity::require_school(&caller, &school_id)?;
+        caller.require_school(&school_id)?;
         let limit = page_size("page_size", request.page_size, 20, 100)?;
         let before = paging::decode("page_token", &request.page_token)?;
         let (stocktakes, more) = self
@@ -182,7 +169,7 @@ impl StocktakeService for Catalog {
         request: Request<pb::GetStocktakeReportRequest>,
     ) -> Result<Response<pb::GetStocktakeReportResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let id = ids::parse_id("id", &request.id)?;
         let section: pb::ReportSection = known_enum("section", request.section)?;
@@ -213,7 +200,7 @@ impl StocktakeService for Catalog {
         request: Request<pb::FinalizeStocktakeRequest>,
     ) -> Result<Response<pb::FinalizeStocktakeResponse>, Status> {
         let caller = principal(&request)?;
-        require_librarian(&caller)?;
+        caller.require(STOCKTAKE_LEADERS)?;
         let request = request.into_inner();
         let id = ids::parse_id("id", &request.id)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
@@ -246,14 +233,12 @@ impl StocktakeService for Catalog {
         };
         let now = self.clock.now().naive_utc();
         let actor = caller.subject_id.clone();
-        let finalized = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, FINALIZE, request_id.as_deref(), now, |connection| {
-                    session::finalize(connection, &id, &confirmation, &actor, now, limit)
-                })
+        let finalized = Idempotent::new(FINALIZE, request_id)
+            .write(&self.db, now, move |connection| {
+                session::finalize(connection, &id, &confirmation, &actor, now, limit)
             })
-            .await?;
+            .await?
+            .into_inner();
         tracing::info!(stocktake.id = %request.id, marked_missing = finalized.count,
             by = %caller.log_label(), "stocktake finalized");
         Ok(Response::new(finalized))
@@ -264,21 +249,17 @@ impl StocktakeService for Catalog {
         request: Request<pb::CancelStocktakeRequest>,
     ) -> Result<Response<pb::Stocktake>, Status> {
         let caller = principal(&request)?;
-        require_librarian(&caller)?;
+        caller.require(STOCKTAKE_LEADERS)?;
         let request = request.into_inner();
         let id = ids::parse_id("id", &request.id)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         self.session_school(&caller, &id).await?;
         let now = self.clock.now().naive_utc();
         let actor = caller.subject_id.clone();
-        let stocktake = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, CANCEL, request_id.as_deref(), now, |connection| {
-                    session::cancel(connection, &id, &actor, now)
-                })
-            })
-            .await?;
+        let stocktake = Idempotent::new(CANCEL, request_id)
+            .write(&self.db, now, move |connection| session::cancel(connection, &id, &actor, now))
+            .await?
+            .into_inner();
         tracing::info!(stocktake.id = %stocktake.id, by = %caller.log_label(), "stocktake cancelled");
         Ok(Response::new(stocktake))
     }

@@ -26,7 +26,6 @@ pub mod search;
 pub mod stocktake;
 pub mod stocktake_scan;
 pub mod stocktake_session;
-mod time;
 pub mod title_updates;
 pub mod titles;
 

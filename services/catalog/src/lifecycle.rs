@@ -208,7 +208,7 @@ pub fn change_to_proto(row: &StatusChangeRow) -> pb::CopyStatusChange {
         reason: row.reason.clone(),
         actor_id: row.actor_id.clone(),
         repair_ticket_id: row.repair_ticket_id.clone().unwrap_or_default(),
-        occur_time: Some(crate::time::to_proto(row.occurred_at)),
+        occur_time: Some(lectern_core::time::timestamp(row.occurred_at)),
     }
 }
 
@@ -220,9 +220,9 @@ pub fn ticket_to_proto(row: &RepairTicketRow) -> pb::RepairTicket {
         notes: row.notes.clone(),
         cost: Some(pb::Money { minor_units: row.cost_minor, currency: row.currency.clone() }),
         opened_by: row.opened_by.clone(),
-        open_time: Some(crate::time::to_proto(row.opened_at)),
+        open_time: Some(lectern_core::time::timestamp(row.opened_at)),
         closed_by: row.closed_by.clone().unwrap_or_default(),
-        close_time: row.closed_at.map(crate::time::to_proto),
+        close_time: row.closed_at.map(lectern_core::time::timestamp),
     }
 }
 

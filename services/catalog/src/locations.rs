@@ -82,7 +82,7 @@ pub fn to_proto(row: &LocationRow) -> pb::ShelfLocation {
         id: row.id.clone(),
         school_id: row.school_id.clone(),
         name: row.name.clone(),
-        create_time: Some(crate::time::to_proto(row.created_at)),
+        create_time: Some(lectern_core::time::timestamp(row.created_at)),
     }
 }
 

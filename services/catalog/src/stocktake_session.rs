@@ -15,7 +15,7 @@ use crate::copies::status_of;
 use crate::db::stocktake::{self as store, ItemLine, StocktakeRow, UnknownBarcodeRow};
 use crate::lifecycle::{self, StatusChange};
 use crate::stocktake::{self as rules, Findings, ItemFacts, State};
-use crate::time;
+
 use lectern_common::Error;
 
 /// NOT_FOUND / `STOCKTAKE_NOT_FOUND`.
@@ -117,9 +117,9 @@ pub fn view(
         location_ids: store::stocktake_location_ids(connection, &row.id)?,
         state: State::parse(&row.state).to_proto().into(),
         started_by: row.started_by.clone(),
-        start_time: Some(time::to_proto(row.started_at)),
+        start_time: Some(lectern_core::time::timestamp(row.started_at)),
         closed_by: row.closed_by.clone().unwrap_or_default(),
-        close_time: row.closed_at.map(time::to_proto),
+        close_time: row.closed_at.map(lectern_core::time::timestamp),
         marked_missing: row.marked_missing,
         progress,
     })
@@ -157,7 +157,7 @@ pub fn item_entry((item, copy): &ItemLine) -> pb::ReportEntry {
         scanned_location_id: item.scanned_location_id.clone().unwrap_or_default(),
         copy_status: status_of(&copy.status).into(),
         on_loan: copy.on_loan,
-        scan_time: item.scanned_at.map(time::to_proto),
+        scan_time: item.scanned_at.map(lectern_core::time::timestamp),
         marked_missing: item.marked_missing,
         ..Default::default()
     }
@@ -171,7 +171,7 @@ pub fn unknown_entry(row: &UnknownBarcodeRow) -> pb::ReportEntry {
         barcode: row.barcode.clone(),
         copy_id: row.copy_id.clone().unwrap_or_default(),
         scanned_location_id: row.scanned_location_id.clone().unwrap_or_default(),
-        scan_time: Some(time::to_proto(row.scanned_at)),
+        scan_time: Some(lectern_core::time::timestamp(row.scanned_at)),
         unknown_reason: unknown_reason.into(),
         holding_school_id: row.holding_school_id.clone().unwrap_or_default(),
         ..Default::default()

@@ -493,7 +493,7 @@ pub fn to_proto(record: &TitleRecord) -> pb::Title {
         publisher: row.publisher.clone(),
         publication_year: row.publication_year,
         language: row.language.clone(),
-        create_time: Some(crate::time::to_proto(row.created_at)),
+        create_time: Some(lectern_core::time::timestamp(row.created_at)),
         subtitle: row.subtitle.clone(),
         edition: row.edition.clone(),
         pages: row.pages,

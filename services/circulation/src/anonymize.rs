@@ -19,7 +19,7 @@ use lectern_core::clock::SharedClock;
 use lectern_core::shutdown::Shutdown;
 
 use crate::db;
-use crate::{hold_shelf, lending};
+use crate::{checkin, hold_shelf};
 use lectern_common::Error;
 
 /// The job's lease name in `relay_leases`.
@@ -122,7 +122,7 @@ fn anonymize_batch(
     let more = i64::try_from(due.len()).unwrap_or(i64::MAX) >= BATCH;
     let mut count = 0;
     for mut loan in due {
-        if lending::anonymize(connection, &mut loan, now)? {
+        if checkin::anonymize(connection, &mut loan, now)? {
             tracing::debug!(loan.id = %loan.id, "loan anonymized");
             count += 1;
         }

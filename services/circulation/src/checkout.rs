@@ -1,399 +1,447 @@
-//! Whether a reader may take a copy home now, and what a new loan records.
-//! The decision is made from the reader and the copy as their services
-//! answered the desk's scans, the circulation rule that applies and the
-//! reader's standing (loans, fees); each broken rule is one refusal with a
-//! reason code, checked in a fixed order so the desk always shows the same
-//! first problem. Plain functions, no I/O.
+//! Check-out, top to bottom: who is at the counter and where, the scanned
+//! reader and copy (asked of the reader and catalog services), what the
+//! rules say (`policy::eligibility`), and the one write transaction that
+//! lends the copy. Between judging and writing, another desk may have lent
+//! the copy, lent to the same reader, or a hold may have taken the copy;
+//! the transaction checks those again before it writes. The explain call
+//! judges exactly as check-out does, and lends nothing.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
+use diesel::Connection as _;
+use lectern_common::Error;
+use lectern_common::db::{DbConnection, unique_violation_on};
+use lectern_common::idempotency::{Answer, Idempotent};
+use lectern_common::outbox;
+use lectern_core::access::Access;
+use lectern_core::identity::{Principal, Role};
+use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
-use lectern_core::validate::FieldError;
-use lectern_proto::catalog::v1::{Copy, CopyStatus};
-use lectern_proto::reader::v1::{Reader, ReaderStatus};
+use lectern_core::validate::{self, FieldError};
+use lectern_proto::circulation::v1::{self as pb, CheckOutExplanation, CheckOutResponse};
 
-use crate::calendar::day_text;
-use crate::db::LoanRow;
-use crate::db::holds::HoldRow;
-use crate::due::{Due, is_overdue, local_date};
-use crate::history::HistoryRule;
-use crate::lending::already_on_loan;
-use crate::policy::Rule;
+use crate::context::Circulation;
+use crate::convert;
+use crate::db::holds::{self, HoldRow};
+use crate::db::{self, LoanRow, calendars, fees, rules};
+use crate::desk::{Counter, Desk, not_for_this_reader};
+use crate::events::{self, LOAN_SUBSCRIBERS};
+use crate::policy::borrower::{Borrower, Item};
+use crate::policy::calendar::{SchoolCalendar, parse_day};
+use crate::policy::due::{self, Due};
+use crate::policy::eligibility::{
+    self, Case, HeldFor, HoldsOnCopy, OpenLoan, Standing, Verdict, already_on_loan, at_other_school,
+    taken_for_other,
+};
+use crate::policy::holds as line;
+use crate::policy::rule::Rule;
 
-/// How far ahead of the server's clock a recorded loan time may be (desk
-/// clocks drift a little).
-const FUTURE_TOLERANCE: Duration = Duration::minutes(1);
-/// How far back a loan may be recorded after the fact.
-const BACKDATE_LIMIT: Duration = Duration::days(365);
+/// The operation name under which check-out answers are remembered.
+const CHECK_OUT: &str = "circulation.CheckOut";
 
-/// A reader's copies on loan and unpaid fees: what the loan limits and the
-/// automatic blocks are judged on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Standing {
-    /// The item type and due time of each copy on loan.
-    pub loans: Vec<(String, DateTime<Utc>)>,
-    /// Fees not paid nor waived, in minor units.
-    pub unpaid_fees: i64,
-    /// The last day of a suspension for late returns, if any.
-    pub suspended_until: Option<NaiveDate>,
+/// A check-out, as the desk asked for it.
+#[derive(Debug, Clone)]
+struct CheckOut {
+    pub card_barcode: String,
+    pub copy_barcode: String,
+    pub request_id: Option<String>,
+    /// When the loan happened, for a loan recorded after the fact.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Lend past the reader's blocks for this reason (empty: do not).
+    pub override_reason: String,
+    /// The desk's school, if the request named it.
+    pub desk_school_id: String,
 }
 
-impl Standing {
-    /// Copies on loan of `item_type`.
-    pub fn loans_of(&self, item_type: &str) -> usize {
-        self.loans.iter().filter(|(loan_type, _)| loan_type == item_type).count()
-    }
-
-    /// How many days the longest-overdue copy is past its due day at `now`
-    /// (0 if none is overdue). Days are the school's calendar days.
-    pub fn longest_overdue_days(&self, now: DateTime<Utc>, zone: Tz) -> i64 {
-        let today = local_date(now, zone);
-        self.loans
-            .iter()
-            .filter(|(_, due_at)| is_overdue(*due_at, now))
-            .map(|(_, due_at)| (today - local_date(*due_at, zone)).num_days().max(1))
-            .max()
-            .unwrap_or(0)
-    }
-}
-
-/// Everything a check-out is judged on.
-#[derive(Debug, Clone, Copy)]
-pub struct Case<'a> {
-    /// The scanned reader, as the reader service answered.
-    pub reader: &'a Reader,
-    /// The scanned copy, or why it was not found.
-    pub copy: Result<&'a Copy, &'a Refusal>,
-    /// The rule that applies.
-    pub rule: &'a Rule,
-    /// The reader's loans and fees.
-    pub standing: &'a Standing,
-    /// The copy's open loan, if it is on loan.
-    pub open_loan: Option<&'a LoanRow>,
-    /// What holds say about the copy.
-    pub holds: HoldsOnCopy<'a>,
-    /// When the loan would happen.
-    pub at: DateTime<Utc>,
-    /// The school's time zone.
-    pub zone: Tz,
-}
-
-/// What holds say about lending a copy to a reader.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HoldsOnCopy<'a> {
-    /// The hold of another reader the copy was taken for (hold shelf or
-    /// transit), if any.
-    pub taken_for_other: Option<&'a HoldRow>,
-    /// Readers in line ahead of this one for such a copy, and the copies
-    /// of the title on open shelves in the district (this one included).
-    pub waiting: Option<(usize, usize)>,
-}
-
-/// Everything that stands in the way of a check-out, in the order the desk
-/// checks them. Blocks ([`is_block`]) may be lent past by a librarian;
-/// the rest may not.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verdict {
-    pub problems: Vec<Refusal>,
-}
-
-impl Verdict {
-    /// The refusal the desk shows first; with `overriding`, blocks are
-    /// passed over.
-    pub fn first_refusal(&self, overriding: bool) -> Option<&Refusal> {
-        self.problems.iter().find(|problem| !(overriding && is_block(problem.reason)))
-    }
-
-    /// The blocks among the problems.
-    pub fn blocks(&self) -> impl Iterator<Item = &Refusal> {
-        self.problems.iter().filter(|problem| is_block(problem.reason))
+impl CheckOut {
+    /// The request's fields, checked.
+    fn from_request(request: pb::CheckOutRequest) -> Result<Self, FieldError> {
+        Ok(Self {
+            card_barcode: validate::barcode("reader_card_barcode", &request.reader_card_barcode)?,
+            copy_barcode: validate::barcode("copy_barcode", &request.copy_barcode)?,
+            request_id: validate::request_id("request_id", &request.request_id)?,
+            occurred_at: request
+                .occurred_at
+                .as_ref()
+                .map(|time| lectern_core::time::timestamp_field("occurred_at", time))
+                .transpose()?,
+            override_reason: validate::optional_text("override_reason", &request.override_reason, 500)?,
+            desk_school_id: request.desk_school_id,
+        })
     }
 }
 
-/// Whether a refusal is a block a librarian may lend past: a librarian's
-/// manual block, or one of the automatic blocks of the rule.
-pub fn is_block(reason: Reason) -> bool {
-    matches!(
-        reason,
-        Reason::ReaderBlocked
-            | Reason::ReaderSuspended
-            | Reason::LoanLimitReached
-            | Reason::ReaderHasOverdue
-            | Reason::ReaderOwesFees
-    )
-}
-
-/// Judges a check-out: the reader (inactive, expired, blocked by hand),
-/// the automatic blocks (a suspension for late returns; the rule's loan
-/// limits, overdue copies, unpaid fees), then the copy (unknown, not loanable by status or rule, on loan).
-pub fn assess(case: Case<'_>) -> Verdict {
-    let Case { reader, copy, rule, standing, open_loan, holds, at, zone } = case;
-    let terms = &rule.terms;
-    let mut problems = Vec::new();
-    if reader.status() == ReaderStatus::Inactive {
-        problems.push(Refusal::new(
-            Reason::ReaderInactive,
-            "this reader's record is inactive (left the school or graduated); they cannot borrow",
-        ));
-        return Verdict { problems };
+/// Lends a copy: the use case behind `LoanService/CheckOut`.
+pub async fn check_out(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: pb::CheckOutRequest,
+) -> Result<Answer<CheckOutResponse>, Error> {
+    let request = CheckOut::from_request(request)?;
+    let desk = Desk::of(caller, &request.desk_school_id)?;
+    let now = circulation.now();
+    let checked_out_at = eligibility::loan_time(request.occurred_at, now)?;
+    let overriding = !request.override_reason.is_empty();
+    if overriding && (desk.counter == Counter::SelfService || !caller.is_staff_from(Role::Librarian)) {
+        return Err(Refusal::new(
+            Reason::OverrideNotAllowed,
+            "only a librarian at the desk may lend past a reader's blocks",
+        )
+        .into());
     }
-    if let Some(expired_on) = expiry(&reader.expires_on).filter(|last_day| *last_day < local_date(at, zone)) {
-        let expired_on = day_text(expired_on);
-        problems.push(
-            Refusal::new(
-                Reason::ReaderExpired,
-                format!("this reader's card expired on {expired_on}; renew the card before lending"),
-            )
-            .with("expired_on", expired_on),
+    let once = Idempotent::new(CHECK_OUT, request.request_id.clone());
+    let lent = once
+        .call(&circulation.db, async {
+            let bearer = lookup_token(circulation, caller, desk.counter).await?;
+            let assessment =
+                assess(circulation, &bearer, request.card_barcode, request.copy_barcode, checked_out_at)
+                    .await?;
+            let Assessment { reader, copy, school_id, rule, calendar, verdict, fulfils, holding, .. } =
+                assessment;
+            if desk.counter == Counter::SelfService && reader.id != caller.subject_id {
+                return Err(not_for_this_reader("this device is signed in for another reader").into());
+            }
+            // The loan belongs to the copy's library, and is made at its
+            // desk, or at the desk where the copy waits for this reader.
+            if let Ok(copy) = &copy {
+                let here = desk.school_for(&copy.school_id);
+                caller.require_school(here)?;
+                let picked_up_here = holding.as_ref().is_some_and(|hold| hold.pickup_school_id == here);
+                if copy.school_id != here && !picked_up_here {
+                    return Err(at_other_school(&copy.barcode, &copy.school_id).into());
+                }
+            }
+            // The rules apply as of when the loan happened (a loan recorded
+            // after the fact is judged by the card's validity on that day).
+            if let Some(refusal) = verdict.first_refusal(overriding) {
+                return Err(refusal.clone().into());
+            }
+            let copy = copy?;
+            let (due, _) =
+                due::due_under(rule.terms.loan_period, checked_out_at, circulation.time_zone, &calendar);
+            let overridden = (overriding && verdict.blocks().next().is_some()).then(|| Overridden {
+                reason: request.override_reason.clone(),
+                blocks: convert::blocks_to_stored(verdict.blocks()),
+            });
+            let loan = NewLoan {
+                reader: &reader,
+                copy: &copy,
+                school_id: &school_id,
+                checked_out_at,
+                due,
+                checked_out_by: &caller.subject_id,
+                rule: &rule,
+                overridden,
+                now,
+            }
+            .row();
+            // An override lends past the limits too, so they are not judged again.
+            let limits = (!overriding).then_some(rule);
+            let once = once.clone();
+            circulation
+                .db
+                .write(move |connection| {
+                    once.run(connection, now.naive_utc(), |connection| {
+                        lend(connection, &loan, limits.as_ref(), fulfils.as_ref(), now)
+                    })
+                })
+                .await
+        })
+        .await?;
+    if let Some(loan) = lent.fresh().and_then(|answer| answer.loan.as_ref()) {
+        circulation.relay.wake();
+        tracing::info!(
+            loan.id = %loan.id,
+            copy.id = %loan.copy_id,
+            reader.id = %loan.reader_id,
+            due_date = %loan.due_date,
+            rule.id = %loan.rule_id,
+            rule.version = loan.rule_version,
+            "copy lent"
         );
-        return Verdict { problems };
-    }
-    if let Some(block) = reader.blocks.first() {
-        problems.push(
-            Refusal::new(
-                Reason::ReaderBlocked,
-                format!("this reader is blocked from borrowing: {}", block.reason),
-            )
-            .with("block_reason", block.reason.clone()),
-        );
-    }
-    if let Some(last_day) = standing.suspended_until.filter(|last_day| *last_day >= local_date(at, zone)) {
-        let last_day = day_text(last_day);
-        problems.push(
-            Refusal::new(
-                Reason::ReaderSuspended,
-                format!("this reader may not borrow until after {last_day}, for returning books late"),
-            )
-            .with("suspended_until", last_day),
-        );
-    }
-    problems.extend(loan_limits(&standing.loans, copy.ok().map(|copy| copy.item_type.as_str()), rule));
-    let overdue_days = standing.longest_overdue_days(at, zone);
-    if let Some(limit) = terms.block_when_overdue_days
-        && overdue_days > i64::from(limit)
-    {
-        problems.push(
-            Refusal::new(
-                Reason::ReaderHasOverdue,
-                format!(
-                    "this reader has a copy overdue by {overdue_days} days; the rule allows borrowing only \
-                     while none is overdue by more than {limit}"
-                ),
-            )
-            .with("overdue_days", overdue_days.to_string())
-            .with("limit_days", limit.to_string())
-            .with("rule_id", rule.id.clone()),
-        );
-    }
-    if let Some(limit) = terms.block_when_fees_over
-        && standing.unpaid_fees > limit
-    {
-        problems.push(
-            Refusal::new(
-                Reason::ReaderOwesFees,
-                format!(
-                    "this reader owes {} in unpaid fees, over the rule's limit of {}",
-                    money_text(standing.unpaid_fees),
-                    money_text(limit)
-                ),
-            )
-            .with("unpaid_fees", standing.unpaid_fees.to_string())
-            .with("limit", limit.to_string())
-            .with("rule_id", rule.id.clone()),
-        );
-    }
-    let copy = match copy {
-        Ok(copy) => copy,
-        Err(not_found) => {
-            problems.push(not_found.clone());
-            return Verdict { problems };
-        }
-    };
-    let status = copy.status();
-    if status != CopyStatus::Available {
-        problems.push(
-            Refusal::new(
-                Reason::CopyNotLoanable,
-                format!("copy {} cannot be lent: it is {}", copy.barcode, describe(status)),
-            )
-            .with("status", status.as_str_name()),
-        );
-    } else if !terms.loanable {
-        problems.push(
-            Refusal::new(
-                Reason::CopyNotLoanable,
-                format!(
-                    "copy {} cannot be lent: the circulation rule for it ({}) does not lend such items",
-                    copy.barcode,
-                    rule.scope.describe()
-                ),
-            )
-            .with("rule_id", rule.id.clone())
-            .with("item_type", copy.item_type.clone()),
-        );
-    }
-    if let Some(open) = open_loan {
-        problems.push(already_on_loan(open));
-    }
-    if let Some(hold) = holds.taken_for_other {
-        problems.push(taken_for_other(&copy.barcode, hold));
-    } else if let Some((ahead, on_shelves)) = holds.waiting
-        && ahead > 0
-        && on_shelves <= ahead
-    {
-        problems.push(
-            Refusal::new(
-                Reason::HeldForAnotherReader,
-                format!(
-                    "{ahead} readers are waiting for this title and no copy is spare ({on_shelves} on the shelves)"
-                ),
-            )
-            .with("waiting", ahead.to_string()),
-        );
-    }
-    Verdict { problems }
-}
-
-/// The refusal of a copy taken for another reader's hold.
-pub fn taken_for_other(barcode: &str, hold: &HoldRow) -> Refusal {
-    let where_ = if hold.status == "ready" { "on the hold shelf" } else { "in transit" };
-    Refusal::new(
-        Reason::HeldForAnotherReader,
-        format!("copy {barcode} is {where_} for another reader's hold"),
-    )
-    .with("hold_id", hold.id.clone())
-}
-
-/// The rule's limits on copies on loan, judged on the item types of the
-/// reader's open `loans`, for one more copy of `item_type` (if known): the
-/// total first, then the item type's.
-pub fn loan_limits<T>(loans: &[(String, T)], item_type: Option<&str>, rule: &Rule) -> Vec<Refusal> {
-    let terms = &rule.terms;
-    let mut reached = Vec::new();
-    if let Some(max) = terms.max_loans
-        && loans.len() >= max as usize
-    {
-        reached.push(limit_reached(loans.len(), max, None, rule));
-    }
-    if let (Some(max), Some(item_type)) = (terms.max_loans_of_item_type, item_type) {
-        let of_type = loans.iter().filter(|(loan_type, _)| loan_type == item_type).count();
-        if of_type >= max as usize {
-            reached.push(limit_reached(of_type, max, Some(item_type), rule));
+        if let Some(overridden) = &loan.r#override {
+            tracing::info!(
+                loan.id = %loan.id,
+                staff.id = %overridden.by,
+                blocks = %overridden.blocks.join(","),
+                "copy lent past blocks"
+            );
         }
     }
-    reached
+    Ok(lent)
 }
 
-fn limit_reached(loans: usize, max: u32, item_type: Option<&str>, rule: &Rule) -> Refusal {
-    let message = match item_type {
-        None => format!("this reader has {loans} copies on loan, as many as the rule allows ({max})"),
-        Some(item_type) => format!(
-            "this reader has {loans} copies of item type {item_type} on loan, as many as the rule allows ({max})"
-        ),
-    };
-    let refusal = Refusal::new(Reason::LoanLimitReached, message)
-        .with("loans", loans.to_string())
-        .with("limit", max.to_string())
-        .with("rule_id", rule.id.clone());
-    match item_type {
-        Some(item_type) => refusal.with("item_type", item_type),
-        None => refusal,
+/// Which rule applies and why, and what a check-out would answer now: the
+/// use case behind `LoanService/ExplainCheckOut`.
+pub async fn explain_check_out(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: pb::ExplainCheckOutRequest,
+) -> Result<CheckOutExplanation, Error> {
+    caller.require(Access::STAFF)?;
+    let card_barcode = validate::barcode("reader_card_barcode", &request.reader_card_barcode)?;
+    let copy_barcode = validate::barcode("copy_barcode", &request.copy_barcode)?;
+    let now = circulation.now();
+    let zone = circulation.time_zone;
+    let assessment = assess(circulation, &caller.token, card_barcode, copy_barcode, now).await?;
+    let Assessment { copy, school_id, rule, why, outranked, standing, calendar, verdict, .. } = assessment;
+    caller.require_school(&school_id)?;
+    let first = verdict.first_refusal(false);
+    let (due, due_how) = due::due_under(rule.terms.loan_period, now, zone, &calendar);
+    let item_type = copy.as_ref().map(|copy| copy.item_type.as_str()).unwrap_or_default();
+    let count = |count: usize| i32::try_from(count).unwrap_or(i32::MAX);
+    Ok(CheckOutExplanation {
+        rule: Some(convert::rule(&rule)),
+        why,
+        outranked: outranked.iter().map(convert::rule).collect(),
+        would_lend: first.is_none(),
+        refusal_reason: first.map(|refusal| refusal.reason.as_str_name().to_owned()).unwrap_or_default(),
+        refusal_message: first.map(|refusal| refusal.message.clone()).unwrap_or_default(),
+        blocks: verdict.blocks().map(|block| block.reason.as_str_name().to_owned()).collect(),
+        due_date: due.date_text(),
+        due_how,
+        loans: count(standing.loans.len()),
+        loans_of_item_type: count(standing.loans_of(item_type)),
+        longest_overdue_days: i32::try_from(standing.longest_overdue_days(now, zone)).unwrap_or(i32::MAX),
+        unpaid_fees: standing.unpaid_fees,
+    })
+}
+
+/// The token to look the reader up with: staff's own (so the reader
+/// service checks their schools), or circulation's for a reader at a
+/// self-service device, who is checked here instead.
+async fn lookup_token(
+    circulation: &Circulation,
+    caller: &Principal,
+    counter: Counter,
+) -> Result<String, Error> {
+    match counter {
+        Counter::Desk => Ok(caller.token.clone()),
+        Counter::SelfService => circulation.service_token().await,
     }
 }
 
-/// An amount in minor units as the desk reads it: "12.50".
-pub fn money_text(minor_units: i64) -> String {
-    let sign = if minor_units < 0 { "-" } else { "" };
-    let minor_units = minor_units.unsigned_abs();
-    format!("{sign}{}.{:02}", minor_units / 100, minor_units % 100)
+/// A scanned reader and copy, judged for a loan.
+#[derive(Debug)]
+struct Assessment {
+    reader: Borrower,
+    copy: Result<Item, Refusal>,
+    /// The lending school (the reader's, if the copy is unknown).
+    school_id: String,
+    rule: Rule,
+    why: String,
+    outranked: Vec<Rule>,
+    standing: Standing,
+    calendar: SchoolCalendar,
+    verdict: Verdict,
+    /// The reader's own hold a loan of the copy fills, if any.
+    fulfils: Option<HoldRow>,
+    /// The hold the copy is taken for (hold shelf or transit), if any.
+    holding: Option<HoldRow>,
 }
 
-/// The blocks a librarian lent past, as stored on the loan.
-pub fn blocks_to_stored<'a>(blocks: impl Iterator<Item = &'a Refusal>) -> String {
-    blocks.map(|block| block.reason.as_str_name()).collect::<Vec<_>>().join(",")
-}
-
-/// The stored blocks of a loan, as reason names.
-pub fn blocks_from_stored(stored: Option<&str>) -> Vec<String> {
-    stored.unwrap_or_default().split(',').filter(|name| !name.is_empty()).map(str::to_owned).collect()
-}
-
-/// The card's last valid day. The reader service checks the format when it
-/// stores the date, so an unreadable value is treated as "no expiry" rather
-/// than turning every loan of that reader away over a data fault.
-fn expiry(expires_on: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(expires_on.trim(), "%Y-%m-%d").ok()
-}
-
-/// A copy status in words a librarian uses.
-fn describe(status: CopyStatus) -> &'static str {
-    match status {
-        CopyStatus::Unspecified => "of unknown status",
-        CopyStatus::InProcess => "still being processed",
-        CopyStatus::Available => "available",
-        CopyStatus::Damaged => "reported damaged",
-        CopyStatus::InRepair => "in repair",
-        CopyStatus::Missing => "missing",
-        CopyStatus::Lost => "lost",
-        CopyStatus::Withdrawn => "withdrawn",
+/// Looks up a scanned reader (with `reader_bearer`) and copy at the same
+/// time, and judges a loan of it at `at`: the rule that applies, the
+/// reader's standing, holds on the copy, and every problem in the desk's
+/// order. An unknown reader refuses at once; an unknown copy is judged in
+/// its turn, after the reader's blocks.
+async fn assess(
+    circulation: &Circulation,
+    reader_bearer: &str,
+    card_barcode: String,
+    copy_barcode: String,
+    at: DateTime<Utc>,
+) -> Result<Assessment, Error> {
+    let (reader, copy) = tokio::join!(
+        circulation.reader_by_card(reader_bearer, card_barcode),
+        circulation.copy_by_barcode(copy_barcode.clone()),
+    );
+    let reader = convert::borrower(&reader?);
+    let copy = copy?
+        .map(|copy| convert::item(&copy))
+        .ok_or_else(|| Refusal::new(Reason::CopyNotFound, format!("no copy has barcode {copy_barcode}")));
+    // The lending school's rules and calendar; with an unknown copy, the
+    // reader's school stands in for the blocks.
+    let school_id = copy.as_ref().map_or(reader.school_id.clone(), |copy| copy.school_id.clone());
+    let item_type = copy.as_ref().ok().map(|copy| copy.item_type.clone());
+    let copy_ids = copy.as_ref().ok().map(|copy| (copy.id.clone(), copy.title_id.clone()));
+    let (reader_id, category, lookup_school) =
+        (reader.id.clone(), reader.category.clone(), school_id.clone());
+    let (calendar, applicable, standing, open_loan, (holding, queue)) = circulation
+        .db
+        .run(move |connection| -> Result<_, Error> {
+            let calendar = calendars::calendar_of(connection, &lookup_school)?;
+            let applicable =
+                rules::applicable_rule(connection, &lookup_school, &category, item_type.as_deref())?;
+            let standing = standing_of(connection, &reader_id)?;
+            let (open_loan, holds_on_copy) = match copy_ids {
+                Some((copy_id, title_id)) => (
+                    db::open_loan_for_copy(connection, &copy_id)?,
+                    (
+                        holds::hold_holding_copy(connection, &copy_id)?,
+                        holds::open_holds_of_title(connection, &title_id)?,
+                    ),
+                ),
+                None => (None, (None, Vec::new())),
+            };
+            Ok((calendar, applicable, standing, open_loan, holds_on_copy))
+        })
+        .await?;
+    // Holds: a copy taken for someone else's hold is theirs; one taken for
+    // this reader, or a place at the head of the line, is lent and fills
+    // the hold; otherwise readers ahead in line need a copy each.
+    let own = |hold: &HoldRow| hold.reader_id.as_deref() == Some(reader.id.as_str());
+    let taken_for_other = holding.as_ref().filter(|hold| !own(hold)).map(held_for);
+    let mut fulfils = holding.as_ref().filter(|hold| own(hold)).cloned();
+    let mut waiting = None;
+    if let (Ok(lent), None) = (&copy, &taken_for_other) {
+        let ahead = if fulfils.is_some() { 0 } else { line::others_ahead(&queue, &lent.id, &reader.id) };
+        if ahead > 0 {
+            let on_shelves = circulation
+                .copies_of_title(&lent.title_id, None)
+                .await?
+                .iter()
+                .filter(|copy| crate::holds::on_open_shelf(copy))
+                .count();
+            waiting = Some((ahead, on_shelves));
+        }
+        if fulfils.is_none() {
+            fulfils = line::own_waiting(&queue, &lent.id, &reader.id).cloned();
+        }
     }
+    let open_loan = open_loan.as_ref().map(open_loan_of);
+    let verdict = eligibility::assess(Case {
+        reader: &reader,
+        copy: copy.as_ref(),
+        rule: &applicable.rule,
+        standing: &standing,
+        open_loan: open_loan.as_ref(),
+        holds: HoldsOnCopy { taken_for_other: taken_for_other.as_ref(), waiting },
+        at,
+        zone: circulation.time_zone,
+    });
+    Ok(Assessment {
+        reader,
+        copy,
+        school_id,
+        rule: applicable.rule,
+        why: applicable.why,
+        outranked: applicable.outranked,
+        standing,
+        calendar,
+        verdict,
+        fulfils,
+        holding,
+    })
 }
 
-/// When the loan happened: `occurred_at` for a loan recorded after the fact,
-/// else `now`. It may not lie in the future (beyond clock drift) nor more
-/// than a year back.
-pub fn loan_time(
-    occurred_at: Option<DateTime<Utc>>,
+/// The reader's loans, unpaid fees and suspension: what the automatic
+/// blocks and the loan limits are judged on (check-out, the desk's summary).
+pub(crate) fn standing_of(connection: &mut DbConnection, reader_id: &str) -> Result<Standing, Error> {
+    let loans = db::open_loans_of_reader(connection, reader_id)?;
+    let (_, unpaid_fees) = fees::unpaid(connection, reader_id)?;
+    let suspended_until = db::suspended_until(connection, reader_id)?;
+    Ok(Standing {
+        loans: loans
+            .into_iter()
+            .map(|(item_type, due_at)| (item_type, lectern_core::time::utc(due_at)))
+            .collect(),
+        unpaid_fees,
+        suspended_until: suspended_until.and_then(|day| parse_day(&day)),
+    })
+}
+
+/// A copy's open loan, as the rules read it.
+fn open_loan_of(loan: &LoanRow) -> OpenLoan {
+    OpenLoan { id: loan.id.clone(), copy_barcode: loan.copy_barcode.clone(), due_date: loan.due_date.clone() }
+}
+
+/// A hold a copy was taken for, as the rules read it.
+fn held_for(hold: &HoldRow) -> HeldFor {
+    HeldFor { hold_id: hold.id.clone(), on_hold_shelf: hold.status == "ready" }
+}
+
+/// Lends a copy, in the check-out's write transaction: judges again what
+/// may have changed since the check-out was judged (a hold took the copy;
+/// another desk lent to the same reader, with `limits` the rule whose
+/// limits apply; another desk lent the copy), stores the loan, fills the
+/// reader's hold and enqueues `loan.checked_out`.
+fn lend(
+    connection: &mut DbConnection,
+    loan: &LoanRow,
+    limits: Option<&Rule>,
+    fulfils: Option<&HoldRow>,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, FieldError> {
-    let Some(occurred_at) = occurred_at else {
-        return Ok(now);
-    };
-    if occurred_at > now + FUTURE_TOLERANCE {
-        return Err(FieldError::new("occurred_at", "must not be in the future"));
+) -> Result<CheckOutResponse, Error> {
+    if let Some(hold) = holds::hold_holding_copy(connection, &loan.copy_id)?
+        && hold.reader_id != loan.reader_id
+    {
+        return Err(taken_for_other(&loan.copy_barcode, &held_for(&hold)).into());
     }
-    if occurred_at < now - BACKDATE_LIMIT {
-        return Err(FieldError::new("occurred_at", "must not be more than 365 days ago"));
+    if let (Some(rule), Some(reader_id)) = (limits, &loan.reader_id) {
+        db::lock_reader_for_lending(connection, reader_id)?;
+        let loans = db::open_loans_of_reader(connection, reader_id)?;
+        if let Some(reached) =
+            eligibility::loan_limits(&loans, Some(&loan.item_type), rule).into_iter().next()
+        {
+            return Err(reached.into());
+        }
     }
-    Ok(occurred_at)
+    if let Some(open) = db::open_loan_for_copy(connection, &loan.copy_id)? {
+        return Err(already_on_loan(&open_loan_of(&open)).into());
+    }
+    // On PostgreSQL a station lending the same copy at the same moment also
+    // passes the check above; the unique index stops the second insert. The
+    // insert runs in a savepoint so the transaction can still read which
+    // loan won.
+    match connection.transaction(|connection| db::insert_loan(connection, loan)) {
+        Ok(()) => {}
+        Err(error) if unique_violation_on(&error, "copy_id") => {
+            let refusal = match db::open_loan_for_copy(connection, &loan.copy_id)? {
+                Some(open) => already_on_loan(&open_loan_of(&open)),
+                None => Refusal::new(
+                    Reason::CopyAlreadyOnLoan,
+                    format!("copy {} is already on loan", loan.copy_barcode),
+                ),
+            };
+            return Err(refusal.into());
+        }
+        Err(error) => return Err(error.into()),
+    }
+    let event = events::loan_checked_out(ids::new_id(), loan);
+    outbox::enqueue(connection, &event, &loan.copy_id, &LOAN_SUBSCRIBERS, now.naive_utc())?;
+    if let Some(hold) = fulfils {
+        // A hold that ended meanwhile is left as it is.
+        holds::close(connection, hold, "fulfilled", now.naive_utc(), &loan.checked_out_by)?;
+    }
+    Ok(CheckOutResponse { loan: Some(convert::loan(loan, now)) })
 }
 
 /// Who lends what, when: everything a new loan records.
 #[derive(Debug, Clone)]
-pub struct NewLoan<'a> {
-    /// The new loan's id.
-    pub id: String,
-    /// The borrowing reader, as looked up.
-    pub reader: &'a Reader,
-    /// The lent copy, as looked up.
-    pub copy: &'a Copy,
-    /// When the loan happened.
-    pub checked_out_at: DateTime<Utc>,
-    /// When it is due.
-    pub due: Due,
-    /// The staff member at the desk (subject id).
-    pub checked_out_by: &'a str,
+struct NewLoan<'a> {
+    reader: &'a Borrower,
+    copy: &'a Item,
+    /// The lending school: the copy's.
+    school_id: &'a str,
+    checked_out_at: DateTime<Utc>,
+    due: Due,
+    /// The staff member at the desk, or the reader at a device (subject id).
+    checked_out_by: &'a str,
     /// The rule version the loan is made under.
-    pub rule: &'a Rule,
+    rule: &'a Rule,
     /// The blocks a librarian lent past, if any.
-    pub overridden: Option<Overridden>,
+    overridden: Option<Overridden>,
     /// When the row is written.
-    pub now: DateTime<Utc>,
-}
-
-/// The class number of a call number: the part before the book number
-/// ("I287.45/C12" → "I287.45"); empty for an empty call number.
-pub fn classification_of(call_number: &str) -> String {
-    call_number.split('/').next().unwrap_or_default().trim().to_owned()
+    now: DateTime<Utc>,
 }
 
 /// A librarian's decision to lend past blocks, as the loan keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overridden {
+struct Overridden {
     /// Why, in the librarian's words.
-    pub reason: String,
-    /// The blocks lent past, as stored (see [`blocks_to_stored`]).
-    pub blocks: String,
+    reason: String,
+    /// The blocks lent past, as stored.
+    blocks: String,
 }
 
 impl NewLoan<'_> {
@@ -401,23 +449,22 @@ impl NewLoan<'_> {
     /// are today, for reports that must not change when the reader does,
     /// and the category's history rule, which decides when the returned
     /// loan stops naming the reader.
-    pub fn row(&self) -> LoanRow {
-        let (history_retention, history_days) =
-            HistoryRule::from_wire(self.reader.history_rule.as_ref()).to_stored();
+    fn row(&self) -> LoanRow {
+        let (history_retention, history_days) = self.reader.history.to_stored();
         LoanRow {
-            id: self.id.clone(),
+            id: ids::new_id(),
             reader_id: Some(self.reader.id.clone()),
             copy_id: self.copy.id.clone(),
             copy_barcode: self.copy.barcode.clone(),
             title_id: self.copy.title_id.clone(),
             title: self.copy.title.clone(),
-            school_id: self.copy.school_id.clone(),
+            school_id: self.school_id.to_owned(),
             checked_out_at: self.checked_out_at.naive_utc(),
             due_at: self.due.at.naive_utc(),
             due_date: self.due.date_text(),
             returned_at: None,
             reader_category: self.reader.category.clone(),
-            reader_class_id: Some(self.reader.class_id.clone()).filter(|id| !id.is_empty()),
+            reader_class_id: self.reader.class_id.clone(),
             reader_grade: self.reader.grade,
             checked_out_by: self.checked_out_by.to_owned(),
             checked_in_by: None,
@@ -439,6 +486,12 @@ impl NewLoan<'_> {
             classification: classification_of(&self.copy.call_number),
         }
     }
+}
+
+/// The class number of a call number: the part before the book number
+/// ("I287.45/C12" → "I287.45"); empty for an empty call number.
+fn classification_of(call_number: &str) -> String {
+    call_number.split('/').next().unwrap_or_default().trim().to_owned()
 }
 
 #[cfg(test)]

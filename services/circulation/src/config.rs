@@ -59,7 +59,6 @@ impl Config {
 
 impl ServerConfig for Config {
     fn from_env() -> Result<Self, ConfigError> {
-        let relay_defaults = RelayConfig::default();
         Ok(Self {
             settings: ServiceSettings::from_env("circulation", ports::CIRCULATION)?,
             catalog_url: config::string(
@@ -72,11 +71,7 @@ impl ServerConfig for Config {
             )?,
             service_key: config::required("LECTERN_SERVICE_KEY")?,
             time_zone: config::time_zone("LECTERN_TIME_ZONE", chrono_tz::Asia::Shanghai)?,
-            relay: RelayConfig {
-                poll_interval: config::millis("LECTERN_RELAY_POLL_MS", Duration::from_secs(1))?,
-                retry_max: config::millis("LECTERN_RELAY_RETRY_MAX_MS", Duration::from_secs(10))?,
-                ..relay_defaults
-            },
+            relay: RelayConfig::from_env()?,
             anonymize_interval: config::millis("LECTERN_ANONYMIZE_INTERVAL_MS", DEFAULT_ANONYMIZE_INTERVAL)?,
         })
     }

@@ -1,41 +1,81 @@
-//! How stored loans, rules, calendars and times look on the wire: `LoanRow`
-//! to the API's `Loan`, circulation rules, school calendars, and UTC times
-//! to and from
-//! `google.protobuf.Timestamp`.
+//! How circulation's records look on the wire, and how the reader and
+//! catalog services' answers look to circulation: stored loans, holds,
+//! fees, transits, rules and calendars to the API's messages; a `Reader`
+//! and a `Copy` to the [`Borrower`] and [`Item`] the rules judge.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use lectern_core::validate::FieldError;
+use chrono::{DateTime, NaiveDate, Utc};
+use lectern_core::time::{timestamp, utc};
+use lectern_proto::catalog::v1::{Copy, CopyStatus};
 use lectern_proto::circulation::v1::{self as pb, Loan};
-use prost_types::Timestamp;
+use lectern_proto::reader::v1::{Reader, ReaderStatus};
 
-use crate::calendar::{ClosureKind, day_text};
 use crate::db::LoanRow;
 use crate::db::calendars::StoredCalendar;
 use crate::db::fees::{FeeEntryRow, FeeRow};
 use crate::db::holds::HoldRow;
-use crate::due::is_overdue;
-use crate::policy::Rule;
-use crate::{fees, holds};
+use crate::db::transits::TransitRow;
+use crate::policy::borrower::{Borrower, Item, ItemStatus};
+use crate::policy::calendar::{ClosureKind, day_text};
+use crate::policy::due::is_overdue;
+use crate::policy::history::HistoryRule;
+use crate::policy::rule::Rule;
 
-/// A stored UTC time as a protobuf timestamp.
-pub fn timestamp(time: NaiveDateTime) -> Timestamp {
-    let time = utc(time);
-    Timestamp { seconds: time.timestamp(), nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0) }
+/// The reader as circulation judges them.
+pub fn borrower(reader: &Reader) -> Borrower {
+    Borrower {
+        id: reader.id.clone(),
+        school_id: reader.school_id.clone(),
+        category: reader.category.clone(),
+        class_id: Some(reader.class_id.clone()).filter(|id| !id.is_empty()),
+        grade: reader.grade,
+        active: reader.status() != ReaderStatus::Inactive,
+        // The reader service checks the format when it stores the date,
+        // so an unreadable value is treated as "no expiry" rather than
+        // turning every loan of that reader away over a data fault.
+        expires_on: NaiveDate::parse_from_str(reader.expires_on.trim(), "%Y-%m-%d").ok(),
+        block: reader.blocks.first().map(|block| block.reason.clone()),
+        history: HistoryRule::from_wire(reader.history_rule.as_ref()),
+    }
 }
 
-/// A stored (naive, UTC) time as a UTC instant.
-pub fn utc(time: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::<Utc>::from_naive_utc_and_offset(time, Utc)
+/// The copy as circulation judges it.
+pub fn item(copy: &Copy) -> Item {
+    let status = match copy.status() {
+        CopyStatus::Available => ItemStatus::Available,
+        other => ItemStatus::NotLendable {
+            described: match other {
+                CopyStatus::InProcess => "still being processed",
+                CopyStatus::Damaged => "reported damaged",
+                CopyStatus::InRepair => "in repair",
+                CopyStatus::Missing => "missing",
+                CopyStatus::Lost => "lost",
+                CopyStatus::Withdrawn => "withdrawn",
+                CopyStatus::Available | CopyStatus::Unspecified => "of unknown status",
+            },
+            name: other.as_str_name(),
+        },
+    };
+    Item {
+        id: copy.id.clone(),
+        barcode: copy.barcode.clone(),
+        title_id: copy.title_id.clone(),
+        title: copy.title.clone(),
+        school_id: copy.school_id.clone(),
+        item_type: copy.item_type.clone(),
+        call_number: copy.call_number.clone(),
+        status,
+    }
 }
 
-/// A request timestamp as a UTC instant, truncated to microseconds so it
-/// reads back equal from either database.
-pub fn from_timestamp(field: &'static str, time: &Timestamp) -> Result<DateTime<Utc>, FieldError> {
-    u32::try_from(time.nanos)
-        .ok()
-        .and_then(|nanos| DateTime::<Utc>::from_timestamp(time.seconds, nanos))
-        .map(|time| time.trunc_subsecs(6))
-        .ok_or_else(|| FieldError::new(field, "is not a valid timestamp"))
+/// The blocks a librarian lent past, as a loan stores them: reason names,
+/// comma-separated.
+pub fn blocks_to_stored<'a>(blocks: impl Iterator<Item = &'a lectern_core::refusal::Refusal>) -> String {
+    blocks.map(|block| block.reason.as_str_name()).collect::<Vec<_>>().join(",")
+}
+
+/// The stored blocks of a loan, as reason names.
+pub fn blocks_from_stored(stored: Option<&str>) -> Vec<String> {
+    stored.unwrap_or_default().split(',').filter(|name| !name.is_empty()).map(str::to_owned).collect()
 }
 
 /// A stored loan as the API shows it at `now`.
@@ -60,7 +100,7 @@ pub fn loan(row: &LoanRow, now: DateTime<Utc>) -> Loan {
         r#override: row.override_reason.as_ref().map(|reason| pb::LoanOverride {
             reason: reason.clone(),
             by: row.overridden_by.clone().unwrap_or_default(),
-            blocks: crate::checkout::blocks_from_stored(row.overridden_blocks.as_deref()),
+            blocks: blocks_from_stored(row.overridden_blocks.as_deref()),
         }),
         renewals: row.renewals,
         lost_time: row.lost_at.map(timestamp),
@@ -107,7 +147,6 @@ pub fn calendar(school_id: &str, stored: Option<&StoredCalendar>) -> pb::SchoolC
             .collect(),
         updated_by: stored.updated_by.clone(),
         updated_at: Some(timestamp(stored.updated_at)),
-        request_id: String::new(),
     }
 }
 
@@ -153,7 +192,7 @@ pub fn fee(row: &FeeRow, entries: &[FeeEntryRow]) -> pb::Fee {
         reader_id: row.reader_id.clone().unwrap_or_default(),
         school_id: row.school_id.clone(),
         loan_id: row.loan_id.clone(),
-        kind: fees::kind_from_stored(&row.kind).into(),
+        kind: fee_kind(&row.kind).into(),
         amount: row.amount,
         outstanding: row.outstanding,
         copy_barcode: row.copy_barcode.clone(),
@@ -165,7 +204,7 @@ pub fn fee(row: &FeeRow, entries: &[FeeEntryRow]) -> pb::Fee {
             .iter()
             .filter(|entry| entry.fee_id == row.id)
             .map(|entry| pb::FeeEntry {
-                kind: fees::entry_kind_from_stored(&entry.kind).into(),
+                kind: fee_entry_kind(&entry.kind).into(),
                 amount: entry.amount,
                 reason: entry.reason.clone(),
                 by: entry.created_by.clone(),
@@ -185,7 +224,7 @@ pub fn hold(row: &HoldRow, position: i32) -> pb::Hold {
         copy_id: row.copy_id.clone().or_else(|| row.wanted_copy_id.clone()).unwrap_or_default(),
         copy_barcode: row.copy_barcode.clone().unwrap_or_default(),
         pickup_school_id: row.pickup_school_id.clone(),
-        status: holds::status_of(&row.status).into(),
+        status: hold_status(&row.status).into(),
         position,
         place_time: Some(timestamp(row.placed_at)),
         ready_time: row.ready_at.map(timestamp),
@@ -194,16 +233,110 @@ pub fn hold(row: &HoldRow, position: i32) -> pb::Hold {
     }
 }
 
+/// A stored hold status on the wire.
+fn hold_status(stored: &str) -> pb::HoldStatus {
+    match stored {
+        "waiting" => pb::HoldStatus::Waiting,
+        "in_transit" => pb::HoldStatus::InTransit,
+        "ready" => pb::HoldStatus::Ready,
+        "fulfilled" => pb::HoldStatus::Fulfilled,
+        "cancelled" => pb::HoldStatus::Cancelled,
+        "expired" => pb::HoldStatus::Expired,
+        _ => pb::HoldStatus::Unspecified,
+    }
+}
+
+/// A journey between schools on the wire.
+pub fn transit(row: &TransitRow) -> pb::Transit {
+    pb::Transit {
+        id: row.id.clone(),
+        copy_id: row.copy_id.clone(),
+        copy_barcode: row.copy_barcode.clone(),
+        title: row.title.clone(),
+        from_school_id: row.from_school_id.clone(),
+        to_school_id: row.to_school_id.clone(),
+        reason: match row.reason.as_str() {
+            "home" => pb::TransitReason::Home,
+            "hold" => pb::TransitReason::Hold,
+            _ => pb::TransitReason::Unspecified,
+        }
+        .into(),
+        hold_id: row.hold_id.clone().unwrap_or_default(),
+        start_time: Some(timestamp(row.started_at)),
+        received_time: row.received_at.map(timestamp),
+    }
+}
+
+/// The stored name of a fee kind.
+pub fn fee_kind_to_stored(kind: pb::FeeKind) -> &'static str {
+    match kind {
+        pb::FeeKind::Overdue => "overdue",
+        pb::FeeKind::Lost => "lost",
+        pb::FeeKind::Damaged => "damaged",
+        pb::FeeKind::Processing | pb::FeeKind::Unspecified => "processing",
+    }
+}
+
+/// The stored name of a ledger entry kind.
+pub fn fee_entry_kind_to_stored(kind: pb::FeeEntryKind) -> &'static str {
+    match kind {
+        pb::FeeEntryKind::Waiver => "waiver",
+        pb::FeeEntryKind::Refund => "refund",
+        pb::FeeEntryKind::Payment | pb::FeeEntryKind::Unspecified => "payment",
+    }
+}
+
+/// A stored fee kind back on the wire.
+fn fee_kind(kind: &str) -> pb::FeeKind {
+    match kind {
+        "overdue" => pb::FeeKind::Overdue,
+        "lost" => pb::FeeKind::Lost,
+        "damaged" => pb::FeeKind::Damaged,
+        "processing" => pb::FeeKind::Processing,
+        _ => pb::FeeKind::Unspecified,
+    }
+}
+
+/// A stored ledger entry kind back on the wire.
+fn fee_entry_kind(kind: &str) -> pb::FeeEntryKind {
+    match kind {
+        "payment" => pb::FeeEntryKind::Payment,
+        "waiver" => pb::FeeEntryKind::Waiver,
+        "refund" => pb::FeeEntryKind::Refund,
+        _ => pb::FeeEntryKind::Unspecified,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_round_trip_and_reject_junk() {
-        let now = Utc::now().trunc_subsecs(6);
-        let back = from_timestamp("occurred_at", &timestamp(now.naive_utc())).unwrap();
-        assert_eq!(back, now);
-        let junk = Timestamp { seconds: 0, nanos: -1 };
-        assert_eq!(from_timestamp("occurred_at", &junk).unwrap_err().field, "occurred_at");
+    fn stored_kinds_read_back() {
+        for kind in [pb::FeeKind::Overdue, pb::FeeKind::Lost, pb::FeeKind::Damaged, pb::FeeKind::Processing] {
+            assert_eq!(fee_kind(fee_kind_to_stored(kind)), kind);
+        }
+        for kind in [pb::FeeEntryKind::Payment, pb::FeeEntryKind::Waiver, pb::FeeEntryKind::Refund] {
+            assert_eq!(fee_entry_kind(fee_entry_kind_to_stored(kind)), kind);
+        }
+        assert_eq!(hold_status("in_transit"), pb::HoldStatus::InTransit);
+        assert_eq!(blocks_from_stored(Some("READER_BLOCKED,LOAN_LIMIT_REACHED")).len(), 2);
+    }
+
+    #[test]
+    fn a_reader_with_an_unreadable_expiry_is_not_turned_away() {
+        let reader = Reader {
+            expires_on: "someday".into(),
+            status: ReaderStatus::Active.into(),
+            ..Default::default()
+        };
+        let borrower = borrower(&reader);
+        assert_eq!(borrower.expires_on, None);
+        assert!(borrower.active);
+        let withdrawn = Copy { status: CopyStatus::Withdrawn.into(), ..Default::default() };
+        assert_eq!(
+            item(&withdrawn).status,
+            ItemStatus::NotLendable { described: "withdrawn", name: "COPY_STATUS_WITHDRAWN" }
+        );
     }
 }

@@ -10,47 +10,22 @@ use lectern_proto::events::v1::{
     TransitStarted, event,
 };
 
-use crate::convert::timestamp;
+use lectern_proto::events::subscribers::{self, CATALOG, NOTIFICATION};
+use lectern_proto::events::types::{
+    FEE_CHARGED, FEE_PAID, FEE_REFUNDED, FEE_WAIVED, HOLD_CANCELLED, HOLD_PLACED, HOLD_READY, HOLD_RELEASED,
+    HOLD_TRAPPED, LOAN_ANONYMIZED, LOAN_CHECKED_OUT, LOAN_LOST, LOAN_RENEWED, LOAN_RETURNED,
+    TRANSIT_RECEIVED, TRANSIT_STARTED,
+};
+
 use crate::db::LoanRow;
 use crate::db::fees::{FeeEntryRow, FeeRow};
 use crate::db::holds::HoldRow;
+use crate::db::transits::TransitRow;
+use lectern_core::time::timestamp;
 
 /// The `source` of every event circulation publishes.
-pub const SOURCE: &str = "circulation";
-/// Type of the event published when a copy is lent.
-pub const LOAN_CHECKED_OUT: &str = "loan.checked_out";
-/// Type of the event published when a copy comes back.
-pub const LOAN_RETURNED: &str = "loan.returned";
-/// Type of the event published when a loan is renewed.
-pub const LOAN_RENEWED: &str = "loan.renewed";
+pub const SOURCE: &str = subscribers::CIRCULATION;
 
-/// Type of the event published when a returned loan stops naming its reader.
-pub const LOAN_ANONYMIZED: &str = "loan.anonymized";
-/// Type of the event published when a fee is charged.
-pub const FEE_CHARGED: &str = "fee.charged";
-/// Types of the events published when part of a fee is paid or waived.
-pub const FEE_PAID: &str = "fee.paid";
-pub const FEE_WAIVED: &str = "fee.waived";
-pub const FEE_REFUNDED: &str = "fee.refunded";
-
-/// Types of the events of loans changed at the desk.
-pub const LOAN_LOST: &str = "loan.lost";
-pub const LOAN_DUE_DATE_CHANGED: &str = "loan.due_date_changed";
-pub const LOAN_CLAIMED_RETURNED: &str = "loan.claimed_returned";
-
-/// Types of the hold and transit events.
-pub const HOLD_PLACED: &str = "hold.placed";
-pub const HOLD_TRAPPED: &str = "hold.trapped";
-pub const HOLD_READY: &str = "hold.ready";
-pub const HOLD_RELEASED: &str = "hold.released";
-pub const HOLD_CANCELLED: &str = "hold.cancelled";
-pub const TRANSIT_STARTED: &str = "transit.started";
-pub const TRANSIT_RECEIVED: &str = "transit.received";
-
-/// The notification service's subscription name.
-pub const NOTIFICATION: &str = "notification";
-/// The catalog service's subscription name.
-pub const CATALOG: &str = "catalog";
 /// Who receives loan events.
 pub const LOAN_SUBSCRIBERS: [&str; 2] = [NOTIFICATION, CATALOG];
 /// Who hears about fees: the notification service (fee notices).
@@ -98,7 +73,7 @@ pub fn loan_checked_out(event_id: String, loan: &LoanRow) -> Event {
         rule_version: loan.rule_version.unwrap_or_default(),
         override_reason: loan.override_reason.clone().unwrap_or_default(),
         overridden_by: loan.overridden_by.clone().unwrap_or_default(),
-        overridden_blocks: crate::checkout::blocks_from_stored(loan.overridden_blocks.as_deref()),
+        overridden_blocks: crate::policy::eligibility::blocks_from_stored(loan.overridden_blocks.as_deref()),
     });
     envelope(event_id, LOAN_CHECKED_OUT, &loan.school_id, Some(loan.checked_out_at), payload)
 }
@@ -110,6 +85,7 @@ pub fn loan_returned(
     loan: &LoanRow,
     was_overdue: bool,
     damage_note: Option<&str>,
+    returned_at_school_id: &str,
 ) -> Event {
     let payload = event::Payload::LoanReturned(LoanReturned {
         loan_id: loan.id.clone(),
@@ -123,6 +99,7 @@ pub fn loan_returned(
         damaged: damage_note.is_some(),
         damage_note: damage_note.unwrap_or_default().to_owned(),
         checked_in_by: loan.checked_in_by.clone().unwrap_or_default(),
+        returned_at_school_id: returned_at_school_id.to_owned(),
     });
     envelope(event_id, LOAN_RETURNED, &loan.school_id, loan.returned_at, payload)
 }
@@ -259,25 +236,27 @@ pub fn hold_cancelled(event_id: String, hold: &HoldRow, by: &str, at: NaiveDateT
     envelope(event_id, HOLD_CANCELLED, &hold.pickup_school_id, Some(at), payload)
 }
 
-/// `transit.started`: a copy taken for `hold` leaves `from_school_id`.
-pub fn transit_started(event_id: String, hold: &HoldRow, from_school_id: &str, at: NaiveDateTime) -> Event {
+/// `transit.started`: the copy of `transit` left for its destination.
+pub fn transit_started(event_id: String, transit: &TransitRow) -> Event {
     let payload = event::Payload::TransitStarted(TransitStarted {
-        transit_id: hold.id.clone(),
-        copy_id: hold.copy_id.clone().unwrap_or_default(),
-        from_school_id: from_school_id.to_owned(),
-        to_school_id: hold.pickup_school_id.clone(),
+        transit_id: transit.id.clone(),
+        copy_id: transit.copy_id.clone(),
+        from_school_id: transit.from_school_id.clone(),
+        to_school_id: transit.to_school_id.clone(),
+        reason: transit.reason.clone(),
+        hold_id: transit.hold_id.clone().unwrap_or_default(),
     });
-    envelope(event_id, TRANSIT_STARTED, from_school_id, Some(at), payload)
+    envelope(event_id, TRANSIT_STARTED, &transit.from_school_id, Some(transit.started_at), payload)
 }
 
-/// `transit.received`: the copy for `hold` arrived at the pickup school.
-pub fn transit_received(event_id: String, hold: &HoldRow, at: NaiveDateTime) -> Event {
+/// `transit.received`: the copy of `transit` arrived at its destination.
+pub fn transit_received(event_id: String, transit: &TransitRow, at: NaiveDateTime) -> Event {
     let payload = event::Payload::TransitReceived(TransitReceived {
-        transit_id: hold.id.clone(),
-        copy_id: hold.copy_id.clone().unwrap_or_default(),
-        school_id: hold.pickup_school_id.clone(),
+        transit_id: transit.id.clone(),
+        copy_id: transit.copy_id.clone(),
+        school_id: transit.to_school_id.clone(),
     });
-    envelope(event_id, TRANSIT_RECEIVED, &hold.pickup_school_id, Some(at), payload)
+    envelope(event_id, TRANSIT_RECEIVED, &transit.to_school_id, Some(at), payload)
 }
 
 /// `loan.lost` for a loan whose copy `by` declared lost at `at`.

@@ -1,9 +1,10 @@
 //! Taking copies for holds, in the caller's transaction (`Db::write`): a
 //! returned or pulled copy goes to the first hold in line it can fill (on
-//! the hold shelf if the reader picks it up here, else in transit), a copy
-//! in transit arrives at its pickup school, and a copy whose hold ended
-//! unlent goes to the next reader in line or back to the shelf. Each step
-//! records its events, keyed by the copy so they follow its loan events.
+//! the hold shelf if the reader picks it up where the copy is, else in
+//! transit to the pickup school), a copy in transit arrives at its pickup
+//! school, and a copy whose hold ended unlent goes to the next reader in
+//! line or back to the shelf. Each step records its events, keyed by the
+//! copy so they follow its loan events.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -12,16 +13,21 @@ use lectern_common::outbox;
 use lectern_core::ids;
 use lectern_proto::events::v1::Event;
 
-use crate::calendar::day_text;
-use crate::db::holds::{self, HoldRow};
-use crate::db::{calendars, rules};
-use crate::due::local_date;
-use crate::events::{self, LOAN_SUBSCRIBERS};
-use crate::holds::{fillable_by, shelf_expiry};
-use crate::policy;
 use lectern_common::Error;
 
-/// The copy being placed: its identity, title, where it is, and its type.
+use crate::db::holds::{self, HoldRow};
+use crate::db::transits::TransitRow;
+use crate::db::{calendars, rules};
+use crate::events::{self, LOAN_SUBSCRIBERS};
+use crate::policy::calendar::day_text;
+use crate::policy::due::local_date;
+use crate::policy::fees::CHARGED_BY_CIRCULATION;
+use crate::policy::holds::{fillable_by, shelf_expiry};
+use crate::transits::{self, Reason as TransitReason};
+
+/// The copy being placed: its identity, title, type, and the school where
+/// it is now (the desk that scanned it, or the pickup school it was sent
+/// to).
 #[derive(Debug, Clone, Copy)]
 pub struct CopyAt<'a> {
     pub id: &'a str,
@@ -51,14 +57,10 @@ fn shelf_until(
     now: DateTime<Utc>,
     zone: Tz,
 ) -> Result<DateTime<Utc>, Error> {
-    let candidates =
-        rules::rules_for_loan(connection, &hold.pickup_school_id, &hold.reader_category, Some(item_type))?;
-    let choice = policy::choose(&candidates, &hold.pickup_school_id, &hold.reader_category, Some(item_type))
-        .ok_or_else(crate::db::rules::no_rule)?;
-    let calendar = calendars::load_calendar(connection, &hold.pickup_school_id)?
-        .map(|stored| stored.calendar)
-        .unwrap_or_default();
-    Ok(shelf_expiry(now, choice.rule.terms.hold_shelf_days, zone, &calendar))
+    let applicable =
+        rules::applicable_rule(connection, &hold.pickup_school_id, &hold.reader_category, Some(item_type))?;
+    let calendar = calendars::calendar_of(connection, &hold.pickup_school_id)?;
+    Ok(shelf_expiry(now, applicable.rule.terms.hold_shelf_days, zone, &calendar))
 }
 
 /// The last day a copy waits on the shelf until `until` (UTC), as a day in
@@ -67,14 +69,17 @@ fn shelf_day(until: chrono::NaiveDateTime, zone: Tz) -> String {
     day_text(local_date(DateTime::<Utc>::from_naive_utc_and_offset(until, Utc), zone))
 }
 
-/// Takes `copy` for the first waiting hold in line it can fill. Returns
-/// the hold as it is now, or `None` if no hold waits for such a copy.
+/// Takes `copy` for the first waiting hold in line it can fill: on the hold
+/// shelf where it is, or in transit (scanned `by`) to the pickup school.
+/// Returns the hold as it is now and the journey, or `None` if no hold
+/// waits for such a copy.
 pub fn trap(
     connection: &mut DbConnection,
     copy: CopyAt<'_>,
+    by: &str,
     now: DateTime<Utc>,
     zone: Tz,
-) -> Result<Option<HoldRow>, Error> {
+) -> Result<Option<(HoldRow, Option<TransitRow>)>, Error> {
     let queue = holds::open_holds_of_title(connection, copy.title_id)?;
     for hold in fillable_by(&queue, copy.id) {
         let ready = if hold.pickup_school_id == copy.school_id {
@@ -87,19 +92,31 @@ pub fn trap(
         }
         let taken = holds::find_hold(connection, &hold.id)?.unwrap_or_else(|| hold.clone());
         publish(connection, &events::hold_trapped(ids::new_id(), &taken, now.naive_utc()), copy.id, now)?;
-        let next = if let Some((_, until)) = ready {
-            events::hold_ready(ids::new_id(), &taken, shelf_day(until, zone), now.naive_utc())
-        } else {
-            events::transit_started(ids::new_id(), &taken, copy.school_id, now.naive_utc())
+        let transit = match ready {
+            Some((_, until)) => {
+                let ready =
+                    events::hold_ready(ids::new_id(), &taken, shelf_day(until, zone), now.naive_utc());
+                publish(connection, &ready, copy.id, now)?;
+                None
+            }
+            None => Some(transits::start(
+                connection,
+                copy,
+                &taken.title,
+                &taken.pickup_school_id,
+                (TransitReason::Hold, Some(&taken.id)),
+                by,
+                now.naive_utc(),
+            )?),
         };
-        publish(connection, &next, copy.id, now)?;
-        return Ok(Some(taken));
+        return Ok(Some((taken, transit)));
     }
     Ok(None)
 }
 
 /// The copy of an in-transit `hold` arrived at the pickup school: it goes
-/// on the hold shelf. Returns the hold as it is now.
+/// on the hold shelf. Returns the hold as it is now. The journey itself is
+/// received by the caller (`transits::receive`).
 pub fn arrive(
     connection: &mut DbConnection,
     hold: &HoldRow,
@@ -113,7 +130,6 @@ pub fn arrive(
     }
     let ready = holds::find_hold(connection, &hold.id)?.unwrap_or_else(|| hold.clone());
     let copy_id = ready.copy_id.clone().unwrap_or_default();
-    publish(connection, &events::transit_received(ids::new_id(), &ready, now.naive_utc()), &copy_id, now)?;
     let last_day = shelf_day(until.naive_utc(), zone);
     publish(
         connection,
@@ -144,7 +160,7 @@ pub fn pass_on(
         school_id: &ended.pickup_school_id,
         item_type: ended.copy_item_type.as_deref().unwrap_or_default(),
     };
-    if let Some(next) = trap(connection, copy, now, zone)? {
+    if let Some((next, _)) = trap(connection, copy, CHARGED_BY_CIRCULATION, now, zone)? {
         return Ok(Some(next));
     }
     publish(

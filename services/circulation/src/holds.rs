@@ -1,154 +1,334 @@
-//! Holds as plain data: their states, a title's line (waiting holds in the
-//! order they were placed), which holds a copy can fill, and how long a
-//! copy waits on the hold shelf. No I/O; the transactions are `hold_shelf`.
+//! Holds: placing one (staff for a reader of theirs, or a reader for
+//! themselves), cancelling it, a reader's holds with their places in line,
+//! and the desk's pull list. Copies are taken for holds by check-in and
+//! passed on by cancellation and the expiry job (`hold_shelf`).
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use lectern_proto::circulation::v1::HoldStatus;
+use std::collections::HashMap;
 
-use crate::calendar::SchoolCalendar;
-use crate::db::holds::HoldRow;
-use crate::due;
-use crate::policy::LoanPeriod;
+use lectern_common::Error;
+use lectern_common::idempotency::Idempotent;
+use lectern_common::outbox;
+use lectern_core::access::Access;
+use lectern_core::identity::{Principal, SubjectKind};
+use lectern_core::ids;
+use lectern_core::refusal::{Reason, Refusal};
+use lectern_core::validate::{self, FieldError};
+use lectern_proto::catalog::v1::{Availability, Copy, CopyStatus};
+use lectern_proto::circulation::v1::{
+    self as pb, CancelHoldRequest, ListHoldsRequest, ListHoldsResponse, ListPullListRequest,
+    ListPullListResponse, PlaceHoldRequest, PullListEntry,
+};
+use lectern_proto::reader::v1::Reader;
 
-/// A stored hold status on the wire.
-pub fn status_of(stored: &str) -> HoldStatus {
-    match stored {
-        "waiting" => HoldStatus::Waiting,
-        "in_transit" => HoldStatus::InTransit,
-        "ready" => HoldStatus::Ready,
-        "fulfilled" => HoldStatus::Fulfilled,
-        "cancelled" => HoldStatus::Cancelled,
-        "expired" => HoldStatus::Expired,
-        _ => HoldStatus::Unspecified,
+use crate::context::Circulation;
+use crate::convert;
+use crate::db::holds::{self as stored, HoldRow};
+use crate::db::rules;
+use crate::events::{self, LOAN_SUBSCRIBERS};
+use crate::hold_shelf;
+use crate::policy::holds::position;
+
+const PLACE_HOLD: &str = "circulation.PlaceHold";
+const CANCEL_HOLD: &str = "circulation.CancelHold";
+
+/// Places a hold: the use case behind `HoldService/PlaceHold`.
+pub async fn place_hold(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: PlaceHoldRequest,
+) -> Result<pb::Hold, Error> {
+    let title_id = ids::parse_optional_id("title_id", &request.title_id)?;
+    let copy_barcode = match request.copy_barcode.trim() {
+        "" => None,
+        barcode => Some(validate::barcode("copy_barcode", barcode)?),
+    };
+    if title_id.is_some() == copy_barcode.is_some() {
+        return Err(FieldError::new("title_id", "give a title id or a copy barcode, not both").into());
     }
-}
-
-/// Whether `copy_id` can fill `hold`: a waiting title-level hold of the
-/// copy's title, or a waiting hold for this very copy.
-fn fillable(hold: &HoldRow, copy_id: &str) -> bool {
-    hold.status == "waiting" && hold.wanted_copy_id.as_deref().is_none_or(|wanted| wanted == copy_id)
-}
-
-/// The waiting holds in `queue` (a title's open holds in line order) that
-/// the copy `copy_id` can fill, first in line first.
-pub fn fillable_by<'a>(queue: &'a [HoldRow], copy_id: &'a str) -> impl Iterator<Item = &'a HoldRow> {
-    queue.iter().filter(move |hold| fillable(hold, copy_id))
-}
-
-/// A waiting hold's place in its title's line (1 = next); 0 for a hold
-/// that no longer waits.
-pub fn position(queue: &[HoldRow], hold: &HoldRow) -> i32 {
-    if hold.status != "waiting" {
-        return 0;
+    let pickup = ids::parse_optional_id("pickup_school_id", &request.pickup_school_id)?;
+    let once = Idempotent::new(PLACE_HOLD, validate::request_id("request_id", &request.request_id)?);
+    let placed = once
+        .call(&circulation.db, async {
+            let reader = hold_reader(circulation, caller, request.reader_card_barcode.trim()).await?;
+            let pickup_school_id = pickup.unwrap_or_else(|| reader.school_id.clone());
+            if caller.kind == SubjectKind::Staff {
+                caller.require_school(&pickup_school_id)?;
+            }
+            let now = circulation.now();
+            convert::borrower(&reader).may_borrow(now, circulation.time_zone)?;
+            let (title_id, title, wanted) = held_item(circulation, caller, title_id, copy_barcode).await?;
+            let hold = HoldRow {
+                id: ids::new_id(),
+                reader_id: Some(reader.id.clone()),
+                reader_category: reader.category.clone(),
+                title_id,
+                title,
+                wanted_copy_id: wanted.as_ref().map(|copy| copy.id.clone()),
+                copy_id: None,
+                copy_barcode: None,
+                copy_item_type: None,
+                pickup_school_id,
+                status: "waiting".to_owned(),
+                placed_by: caller.subject_id.clone(),
+                placed_at: now.naive_utc(),
+                ready_at: None,
+                expires_at: None,
+                closed_at: None,
+                closed_by: None,
+            };
+            let item_type = wanted.map(|copy| copy.item_type);
+            let once = once.clone();
+            circulation
+                .db
+                .write(move |connection| {
+                    once.run(connection, hold.placed_at, |connection| {
+                        place(connection, &hold, item_type.as_deref())
+                    })
+                })
+                .await
+        })
+        .await?;
+    if let Some(hold) = placed.fresh() {
+        circulation.relay.wake();
+        tracing::info!(hold.id = %hold.id, title.id = %hold.title_id, position = hold.position, "hold placed");
     }
-    let ahead = queue.iter().filter(|other| other.status == "waiting" && other.id < hold.id).count();
-    i32::try_from(ahead + 1).unwrap_or(i32::MAX)
+    Ok(placed.into_inner())
 }
 
-/// How many other readers wait, ahead of `reader_id`, for a copy like
-/// `copy_id`: the fillable holds placed before the reader's own (all of
-/// them if the reader has none).
-pub fn others_ahead(queue: &[HoldRow], copy_id: &str, reader_id: &str) -> usize {
-    let mut ahead = 0;
-    for hold in fillable_by(queue, copy_id) {
-        if hold.reader_id.as_deref() == Some(reader_id) {
-            break;
+/// Stores `hold` unless the reader has one on the title already or as many
+/// as the rule of the pickup school allows; enqueues `hold.placed`. Runs in
+/// the write transaction.
+fn place(
+    connection: &mut lectern_common::db::DbConnection,
+    hold: &HoldRow,
+    item_type: Option<&str>,
+) -> Result<pb::Hold, Error> {
+    let reader_id = hold.reader_id.clone().unwrap_or_default();
+    let open = stored::holds_of_reader(connection, &reader_id, false)?;
+    if let Some(same) = open.iter().find(|other| other.title_id == hold.title_id) {
+        return Err(Refusal::new(Reason::HoldAlreadyPlaced, "this reader already has a hold on this title")
+            .with("hold_id", same.id.clone())
+            .into());
+    }
+    let rule =
+        rules::applicable_rule(connection, &hold.pickup_school_id, &hold.reader_category, item_type)?.rule;
+    let max_holds = rule.terms.max_holds;
+    if open.len() >= max_holds as usize {
+        return Err(Refusal::new(
+            Reason::HoldLimitReached,
+            format!("this reader has {} holds, as many as the rule allows ({max_holds})", open.len()),
+        )
+        .with("limit", max_holds.to_string())
+        .with("rule_id", rule.id.clone())
+        .into());
+    }
+    stored::insert_hold(connection, hold)?;
+    let queue = stored::open_holds_of_title(connection, &hold.title_id)?;
+    let place = position(&queue, hold);
+    let event = events::hold_placed(ids::new_id(), hold, place);
+    outbox::enqueue(connection, &event, &hold.title_id, &LOAN_SUBSCRIBERS, hold.placed_at)?;
+    Ok(convert::hold(hold, place))
+}
+
+/// Cancels a hold: the use case behind `HoldService/CancelHold`. The
+/// reader, or staff of the pickup school; its copy goes to the next reader
+/// in line, or back to the shelf.
+pub async fn cancel_hold(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: CancelHoldRequest,
+) -> Result<pb::Hold, Error> {
+    let hold_id = ids::parse_id("hold_id", &request.hold_id)?;
+    let once = Idempotent::new(CANCEL_HOLD, validate::request_id("request_id", &request.request_id)?);
+    let cancelled = once
+        .call(&circulation.db, async {
+            let lookup_id = hold_id.clone();
+            let hold = circulation
+                .db
+                .run(move |connection| -> Result<_, Error> { Ok(stored::find_hold(connection, &lookup_id)?) })
+                .await?
+                .ok_or_else(|| hold_not_found(&hold_id))?;
+            match caller.kind {
+                SubjectKind::Reader if hold.reader_id.as_deref() == Some(caller.subject_id.as_str()) => {}
+                SubjectKind::Staff => {
+                    caller.require(Access::STAFF)?;
+                    caller.require_school(&hold.pickup_school_id)?;
+                }
+                _ => return Err(hold_not_found(&hold_id).into()),
+            }
+            let (by, zone, now) = (caller.subject_id.clone(), circulation.time_zone, circulation.now());
+            let once = once.clone();
+            circulation
+                .db
+                .write(move |connection| {
+                    once.run(connection, now.naive_utc(), |connection| {
+                        let current = stored::find_hold(connection, &hold.id)?
+                            .ok_or_else(|| hold_not_found(&hold.id))?;
+                        if !stored::OPEN.contains(&current.status.as_str())
+                            || !stored::close(connection, &current, "cancelled", now.naive_utc(), &by)?
+                        {
+                            return Err(Refusal::new(Reason::HoldClosed, "this hold already ended").into());
+                        }
+                        let key = current.copy_id.clone().unwrap_or_else(|| current.title_id.clone());
+                        let event = events::hold_cancelled(ids::new_id(), &current, &by, now.naive_utc());
+                        outbox::enqueue(connection, &event, &key, &LOAN_SUBSCRIBERS, now.naive_utc())?;
+                        hold_shelf::pass_on(connection, &current, "cancelled", now, zone)?;
+                        let closed = stored::find_hold(connection, &current.id)?.unwrap_or(current);
+                        Ok(convert::hold(&closed, 0))
+                    })
+                })
+                .await
+        })
+        .await?;
+    if let Some(hold) = cancelled.fresh() {
+        circulation.relay.wake();
+        tracing::info!(hold.id = %hold.id, "hold cancelled");
+    }
+    Ok(cancelled.into_inner())
+}
+
+/// A reader's holds with their places in line: the use case behind
+/// `HoldService/ListHolds`. The reader, or staff (their schools' pickups).
+pub async fn list_holds(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: ListHoldsRequest,
+) -> Result<ListHoldsResponse, Error> {
+    let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+    caller.require_self_or_staff(&reader_id)?;
+    let schools = match caller.kind {
+        SubjectKind::Reader => None,
+        _ => caller.school_filter().map(<[String]>::to_vec),
+    };
+    let include_closed = request.include_closed;
+    let holds = circulation
+        .db
+        .run(move |connection| -> Result<_, Error> {
+            let mine = stored::holds_of_reader(connection, &reader_id, include_closed)?;
+            let mut queues: HashMap<String, Vec<HoldRow>> = HashMap::new();
+            let mut listed = Vec::new();
+            for hold in mine {
+                if schools.as_ref().is_some_and(|schools| !schools.contains(&hold.pickup_school_id)) {
+                    continue;
+                }
+                if !queues.contains_key(&hold.title_id) {
+                    let queue = stored::open_holds_of_title(connection, &hold.title_id)?;
+                    queues.insert(hold.title_id.clone(), queue);
+                }
+                let place = queues.get(&hold.title_id).map_or(0, |queue| position(queue, &hold));
+                listed.push(convert::hold(&hold, place));
+            }
+            Ok(listed)
+        })
+        .await?;
+    Ok(ListHoldsResponse { holds })
+}
+
+/// The copies on a school's shelves that would fill waiting holds, by
+/// shelf location and call number: the use case behind
+/// `HoldService/ListPullList`. Staff of the school.
+pub async fn list_pull_list(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: ListPullListRequest,
+) -> Result<ListPullListResponse, Error> {
+    caller.require(Access::STAFF)?;
+    let school_id = ids::parse_id("school_id", &request.school_id)?;
+    caller.require_school(&school_id)?;
+    let waiting = circulation
+        .db
+        .run(move |connection| -> Result<_, Error> { Ok(stored::waiting_holds(connection)?) })
+        .await?;
+    let mut by_title: Vec<(String, Vec<HoldRow>)> = Vec::new();
+    for hold in waiting {
+        match by_title.last_mut() {
+            Some((title_id, holds)) if *title_id == hold.title_id => holds.push(hold),
+            _ => by_title.push((hold.title_id.clone(), vec![hold])),
         }
-        ahead += 1;
     }
-    ahead
-}
-
-/// The reader's own waiting hold that lending them `copy_id` fills, if any.
-pub fn own_waiting<'a>(queue: &'a [HoldRow], copy_id: &str, reader_id: &str) -> Option<&'a HoldRow> {
-    queue.iter().find(|hold| fillable(hold, copy_id) && hold.reader_id.as_deref() == Some(reader_id))
-}
-
-/// Until when a copy put on the hold shelf at `now` waits: the end of the
-/// day `shelf_days` later, moved off the days the school is closed.
-pub fn shelf_expiry(
-    now: DateTime<Utc>,
-    shelf_days: u32,
-    zone: Tz,
-    calendar: &SchoolCalendar,
-) -> DateTime<Utc> {
-    due::due_under(LoanPeriod::Days(shelf_days), now, zone, calendar).0.at
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDateTime;
-
-    fn hold(id: &str, reader: &str, wanted: Option<&str>, status: &str) -> HoldRow {
-        HoldRow {
-            id: id.into(),
-            reader_id: Some(reader.into()),
-            reader_category: "student".into(),
-            title_id: "title-1".into(),
-            title: "草房子".into(),
-            wanted_copy_id: wanted.map(Into::into),
-            copy_id: None,
-            copy_barcode: None,
-            copy_item_type: None,
-            pickup_school_id: "school-1".into(),
-            status: status.into(),
-            placed_by: reader.into(),
-            placed_at: NaiveDateTime::default(),
-            ready_at: None,
-            expires_at: None,
-            closed_at: None,
-            closed_by: None,
+    let mut entries = Vec::new();
+    for (title_id, line) in by_title {
+        let mut shelf: Vec<Copy> = circulation
+            .copies_of_title(&title_id, Some(&school_id))
+            .await?
+            .into_iter()
+            .filter(on_open_shelf)
+            .collect();
+        for hold in line {
+            let Some(index) = shelf
+                .iter()
+                .position(|copy| hold.wanted_copy_id.as_deref().is_none_or(|wanted| wanted == copy.id))
+            else {
+                continue;
+            };
+            let copy = shelf.remove(index);
+            entries.push(PullListEntry {
+                location_name: copy.location_name,
+                call_number: copy.call_number,
+                copy_barcode: copy.barcode,
+                title: copy.title,
+                hold_id: hold.id,
+                pickup_school_id: hold.pickup_school_id,
+            });
         }
     }
+    entries.sort_by(|a, b| {
+        (&a.location_name, &a.call_number, &a.copy_barcode).cmp(&(
+            &b.location_name,
+            &b.call_number,
+            &b.copy_barcode,
+        ))
+    });
+    Ok(ListPullListResponse { entries })
+}
 
-    fn line() -> Vec<HoldRow> {
-        vec![
-            hold("01", "ann", None, "ready"),
-            hold("02", "bob", Some("copy-2"), "waiting"),
-            hold("03", "cai", None, "waiting"),
-            hold("04", "dan", None, "waiting"),
-        ]
+/// The reader a hold is for: the card's holder (staff), or the signed-in
+/// reader themselves.
+async fn hold_reader(
+    circulation: &Circulation,
+    caller: &Principal,
+    card_barcode: &str,
+) -> Result<Reader, Error> {
+    match caller.kind {
+        SubjectKind::Staff => {
+            let card = validate::barcode("reader_card_barcode", card_barcode)?;
+            circulation.reader_by_card(&caller.token, card).await
+        }
+        SubjectKind::Reader => {
+            let reader = circulation.reader_by_id(&caller.token, caller.subject_id.clone()).await?;
+            if !card_barcode.is_empty() && reader.card_barcode != card_barcode {
+                return Err(Refusal::new(Reason::RoleNotAllowed, "readers place holds for themselves").into());
+            }
+            Ok(reader)
+        }
+        _ => Err(Refusal::new(Reason::RoleNotAllowed, "sign in as staff or as the reader").into()),
     }
+}
 
-    #[test]
-    fn a_copy_fills_title_holds_and_holds_for_itself_in_line_order() {
-        let queue = line();
-        let for_copy_1: Vec<&str> = fillable_by(&queue, "copy-1").map(|hold| hold.id.as_str()).collect();
-        assert_eq!(for_copy_1, ["03", "04"]);
-        let for_copy_2: Vec<&str> = fillable_by(&queue, "copy-2").map(|hold| hold.id.as_str()).collect();
-        assert_eq!(for_copy_2, ["02", "03", "04"]);
+/// The title held (and its display title), and for a copy-level hold the
+/// copy, as the catalog answers.
+async fn held_item(
+    circulation: &Circulation,
+    caller: &Principal,
+    title_id: Option<String>,
+    copy_barcode: Option<String>,
+) -> Result<(String, String, Option<Copy>), Error> {
+    if let Some(barcode) = copy_barcode {
+        let copy = circulation
+            .copy_by_barcode(barcode.clone())
+            .await?
+            .ok_or_else(|| Refusal::new(Reason::CopyNotFound, format!("no copy has barcode {barcode}")))?;
+        return Ok((copy.title_id.clone(), copy.title.clone(), Some(copy)));
     }
+    let title = circulation.title(&caller.token, title_id.unwrap_or_default()).await?;
+    Ok((title.id, title.title, None))
+}
 
-    #[test]
-    fn places_in_line_count_waiting_holds_only() {
-        let queue = line();
-        assert_eq!(position(&queue, &queue[0]), 0);
-        assert_eq!(position(&queue, &queue[1]), 1);
-        assert_eq!(position(&queue, &queue[3]), 3);
-    }
+/// Whether a copy stands on the open shelf, free to lend or to pull.
+pub(crate) fn on_open_shelf(copy: &Copy) -> bool {
+    copy.status() == CopyStatus::Available && copy.availability() == Availability::OnShelf
+}
 
-    #[test]
-    fn readers_ahead_are_those_placed_before_ones_own_hold() {
-        let queue = line();
-        assert_eq!(others_ahead(&queue, "copy-1", "eve"), 2);
-        assert_eq!(others_ahead(&queue, "copy-1", "cai"), 0);
-        assert_eq!(others_ahead(&queue, "copy-1", "dan"), 1);
-        assert_eq!(others_ahead(&queue, "copy-2", "dan"), 2);
-        assert_eq!(own_waiting(&queue, "copy-1", "dan").map(|hold| hold.id.as_str()), Some("04"));
-        assert_eq!(own_waiting(&queue, "copy-1", "bob"), None, "bob waits for copy-2 only");
-    }
-
-    #[test]
-    fn a_copy_waits_on_the_shelf_to_the_end_of_an_open_day() {
-        let weekends = SchoolCalendar { closed_weekdays: vec![6, 7], ..SchoolCalendar::default() };
-        // Wednesday 11 March 2026, 10:00 in Shanghai, 3 days: Saturday, so Monday 16th.
-        let now = DateTime::parse_from_rfc3339("2026-03-11T10:00:00+08:00").unwrap().with_timezone(&Utc);
-        let until = shelf_expiry(now, 3, chrono_tz::Asia::Shanghai, &weekends);
-        assert_eq!(
-            until,
-            DateTime::parse_from_rfc3339("2026-03-16T23:59:59+08:00").unwrap().with_timezone(&Utc)
-        );
-    }
+fn hold_not_found(id: &str) -> Refusal {
+    Refusal::new(Reason::HoldNotFound, format!("no hold has id {id}")).with("hold_id", id)
 }

@@ -10,10 +10,12 @@ use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::circulation::v1::FeeEntryKind;
 
+use lectern_common::Error;
+
+use crate::db::LoanRow;
 use crate::db::fees::{self, FeeEntryRow, FeeRow};
 use crate::events::{self, FEE_SUBSCRIBERS};
-use crate::fees::{balance, entry_kind_to_stored};
-use lectern_common::Error;
+use crate::policy::fees::{balance, money_text};
 
 /// Events about a reader's fees are ordered per reader.
 fn subject(fee: &FeeRow) -> &str {
@@ -59,7 +61,7 @@ pub fn settle(
     let entry = FeeEntryRow {
         id: ids::new_id(),
         fee_id: fee_id.to_owned(),
-        kind: entry_kind_to_stored(settlement.kind).to_owned(),
+        kind: crate::convert::fee_entry_kind_to_stored(settlement.kind).to_owned(),
         amount: settlement.amount,
         reason: settlement.reason.to_owned(),
         created_by: settlement.by.to_owned(),
@@ -91,11 +93,37 @@ pub fn fee_settled(fee: &FeeRow) -> Refusal {
 
 /// A payment larger than what is owed.
 pub fn payment_too_large(owed: i64) -> Refusal {
-    Refusal::new(
-        Reason::PaymentTooLarge,
-        format!("the payment is more than is owed ({})", crate::checkout::money_text(owed)),
-    )
-    .with("owed", owed.to_string())
+    Refusal::new(Reason::PaymentTooLarge, format!("the payment is more than is owed ({})", money_text(owed)))
+        .with("owed", owed.to_string())
+}
+
+/// A fee on `loan`: for a lost or damaged copy, a processing fee, an
+/// overdue fine. A fee is a debt, not loan history: it names the reader
+/// even when the loan later forgets them.
+pub fn fee_on_loan(
+    loan: &LoanRow,
+    kind: &str,
+    amount: i64,
+    note: String,
+    by: &str,
+    at: NaiveDateTime,
+) -> FeeRow {
+    FeeRow {
+        id: ids::new_id(),
+        reader_id: loan.reader_id.clone(),
+        school_id: loan.school_id.clone(),
+        loan_id: loan.id.clone(),
+        kind: kind.to_owned(),
+        amount,
+        outstanding: amount,
+        copy_barcode: loan.copy_barcode.clone(),
+        title: loan.title.clone(),
+        reader_class_id: loan.reader_class_id.clone(),
+        reader_grade: loan.reader_grade,
+        note,
+        created_by: by.to_owned(),
+        created_at: at,
+    }
 }
 
 /// A lost copy came back: its price is refunded (the processing fee
@@ -133,7 +161,7 @@ pub fn refund_lost_price(
             let entry = FeeEntryRow {
                 id: ids::new_id(),
                 fee_id: fee.id.clone(),
-                kind: entry_kind_to_stored(FeeEntryKind::Refund).to_owned(),
+                kind: crate::convert::fee_entry_kind_to_stored(FeeEntryKind::Refund).to_owned(),
                 amount: paid,
                 reason: "copy found".to_owned(),
                 created_by: by.to_owned(),

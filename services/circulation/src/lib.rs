@@ -1,62 +1,68 @@
 //! The circulation service: the only service that changes loan state. It
 //! lends copies (after asking the reader and catalog services who and what
-//! was scanned), takes them back, and lists loans. Every change is recorded
-//! as an event in the transactional outbox in the same transaction, and the
-//! relay started by [`serve`] delivers the events to the notification and
-//! catalog services. It also anonymizes returned loans whose history rule's
-//! time has come (`anonymize`) and hears of erased readers (`sink`).
+//! was scanned), takes them back at any school of the district and sends
+//! them where they are wanted, renews, keeps holds, fees, circulation
+//! rules and school calendars. Every change is recorded as an event in the
+//! transactional outbox in the same transaction, and the relay started by
+//! [`serve`] delivers the events to the notification and catalog services.
+//! It also anonymizes returned loans whose history rule's time has come
+//! (`anonymize`) and hears of erased readers (`sink`).
+//!
+//! The code reads top-down: `grpc` (one thin handler per RPC) calls the use
+//! case of the same name (`checkout`, `checkin`, `renewal`, `loan_changes`,
+//! `loans`, `holds`, `fees`, `rules`, `calendars`, `summary`, `reports`),
+//! which gathers what it needs (`context`, `db`), asks the rules (`policy`,
+//! plain functions over plain types) and writes in one transaction
+//! (`hold_shelf`, `transits`, `ledger`, `events`).
 //!
 //! One open loan per copy is a rule of the schema (a unique partial index),
 //! so two stations lending one copy at the same moment cannot both win.
 
-mod access;
 pub mod anonymize;
-mod assess;
-mod calendar;
+mod calendars;
+mod checkin;
 mod checkout;
 mod config;
+mod context;
 mod convert;
-mod due;
+pub mod db;
+mod desk;
 pub mod events;
 mod fees;
-mod fines;
 mod grpc;
-mod grpc_fees;
-mod grpc_holds;
-mod grpc_loan_changes;
-mod grpc_renewals;
-mod grpc_reports;
-mod grpc_rules;
-mod grpc_summary;
-pub mod history;
 mod hold_shelf;
 mod holds;
 mod ledger;
-mod policy;
+mod loan_changes;
+mod loans;
+pub mod policy;
 mod renewal;
 mod reports;
+mod rules;
 mod sink;
-
-pub mod db;
-pub mod lending;
+mod summary;
+mod transits;
 
 use lectern_common::db::Migrations;
-use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
+use lectern_common::outbox::{self, Relay, RelayWaker, Subscriber};
 use lectern_core::client;
 use lectern_core::identity::{PublicMethods, ServiceTokens};
 use lectern_core::server::ServeError;
 use lectern_core::shutdown::Shutdown;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
-use lectern_proto::circulation::v1::circulation_service_server::CirculationServiceServer;
+use lectern_proto::circulation::v1::circulation_rule_service_server::CirculationRuleServiceServer;
+use lectern_proto::circulation::v1::fee_service_server::FeeServiceServer;
+use lectern_proto::circulation::v1::hold_service_server::HoldServiceServer;
+use lectern_proto::circulation::v1::loan_service_server::LoanServiceServer;
+use lectern_proto::circulation::v1::school_calendar_service_server::SchoolCalendarServiceServer;
+use lectern_proto::events::subscribers::{CATALOG, NOTIFICATION};
 use lectern_proto::events::v1::event_sink_server::EventSinkServer;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 pub use config::Config;
-pub use events::{CATALOG, LOAN_SUBSCRIBERS, NOTIFICATION};
 pub use lectern_common::Error;
-pub use sink::READER_ERASED;
 
 /// The service's migrations, for SQLite and PostgreSQL.
 pub const MIGRATIONS: Migrations = Migrations {
@@ -64,13 +70,23 @@ pub const MIGRATIONS: Migrations = Migrations {
     postgres: diesel_migrations::embed_migrations!("../../migrations/circulation/postgres"),
 };
 
+/// The gRPC services circulation serves.
+pub const SERVICES: [&str; 5] = [
+    "lectern.circulation.v1.LoanService",
+    "lectern.circulation.v1.HoldService",
+    "lectern.circulation.v1.FeeService",
+    "lectern.circulation.v1.CirculationRuleService",
+    "lectern.circulation.v1.SchoolCalendarService",
+];
+
 /// Runs pending migrations and returns their versions.
 pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
     Ok(config.settings.migrate(MIGRATIONS)?)
 }
 
 /// Serves the circulation service on `listener` until `shutdown` fires,
-/// with its event relay running alongside; both stop on `shutdown`.
+/// with its event relay and anonymization job running alongside; all stop
+/// on `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
     let settings = config.settings;
     let db = settings.open_database(MIGRATIONS).await?;
@@ -81,8 +97,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         client::channel("LECTERN_NOTIFICATION_URL", &config.notification_url, &settings.client)?;
 
     let waker = RelayWaker::default();
-    // One token cache for the relay and for lookups made for readers at a
-    // self-service device (whose own tokens may not read the catalog).
+    // One token cache for the relay and for look-ups made as the district.
     let tokens = ServiceTokens::new(
         reader_channel.clone(),
         "circulation",
@@ -100,7 +115,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         waker: waker.clone(),
         clock: settings.clock.clone(),
     };
-    let mut relay_tasks = relay.spawn(shutdown.clone());
+    let mut tasks = relay.spawn(shutdown.clone());
     let job = anonymize::AnonymizeJob {
         db: db.clone(),
         clock: settings.clock.clone(),
@@ -108,40 +123,27 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         interval: config.anonymize_interval,
         zone: config.time_zone,
     };
-    relay_tasks.push(job.spawn(shutdown.clone()));
+    tasks.push(job.spawn(shutdown.clone()));
     let sink = sink::Sink { db: db.clone(), clock: settings.clock.clone() };
 
-    let service = grpc::Circulation {
+    let circulation = context::Circulation {
         db,
         clock: settings.clock.clone(),
+        time_zone: config.time_zone,
+        relay: waker,
         readers: ReaderServiceClient::new(reader_channel),
         catalog: CatalogServiceClient::new(catalog_channel),
         call_timeout: settings.client.call_timeout,
-        time_zone: config.time_zone,
-        relay: waker,
         tokens,
     };
-    let routes = Routes::new(CirculationServiceServer::new(service)).add_service(EventSinkServer::new(sink));
-    let options = settings.serve_options(
-        "circulation",
-        vec!["lectern.circulation.v1.CirculationService", "lectern.events.v1.EventSink"],
-        verifier,
-        PublicMethods::default(),
-    );
-    let served = lectern_core::server::serve(listener, routes, options, shutdown.wait()).await;
-    if served.is_err() {
-        // The server failed without the process shutting down; the relay
-        // would otherwise outlive it, waiting for a shutdown that never comes.
-        for task in &relay_tasks {
-            task.abort();
-        }
-    }
-    for task in relay_tasks {
-        if let Err(error) = task.await
-            && !error.is_cancelled()
-        {
-            tracing::error!(%error, "event relay or anonymization task failed");
-        }
-    }
-    served
+    let routes = Routes::new(LoanServiceServer::new(circulation.clone()))
+        .add_service(HoldServiceServer::new(circulation.clone()))
+        .add_service(FeeServiceServer::new(circulation.clone()))
+        .add_service(CirculationRuleServiceServer::new(circulation.clone()))
+        .add_service(SchoolCalendarServiceServer::new(circulation))
+        .add_service(EventSinkServer::new(sink));
+    let mut services = SERVICES.to_vec();
+    services.push("lectern.events.v1.EventSink");
+    let options = settings.serve_options("circulation", services, verifier, PublicMethods::default());
+    outbox::serve_beside(lectern_core::server::serve(listener, routes, options, shutdown.wait()), tasks).await
 }

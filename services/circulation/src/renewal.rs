@@ -1,266 +1,276 @@
-//! Whether a loan may be renewed now, and until when. A renewal is judged
-//! by the rule version the loan was made under and the borrower as the
-//! reader service answers now; each problem is one refusal with a reason
-//! code, in a fixed order. Plain functions, no I/O.
+//! Renewals: one loan (by id or by the copy's barcode) or all of a
+//! reader's, by staff of the loan's school or by the borrower from their
+//! own token. Each loan is judged by `policy::renewal::decide` under the
+//! rule version it was made under; a renewal and its `loan.renewed` event
+//! commit together.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+use lectern_common::Error;
+use lectern_common::db::DbConnection;
+use lectern_common::idempotency::Idempotent;
+use lectern_common::outbox;
+use lectern_core::identity::{Principal, SubjectKind};
 use lectern_core::refusal::{Reason, Refusal};
-use lectern_proto::reader::v1::{Reader, ReaderStatus};
+use lectern_core::{ids, validate};
+use lectern_proto::circulation::v1::{
+    RenewAllRequest, RenewAllResponse, RenewOutcome, RenewRequest, RenewResponse,
+};
 
-use crate::calendar::{SchoolCalendar, day_text};
-use crate::convert::utc;
-use crate::db::LoanRow;
-use crate::due::{self, Due, is_overdue, local_date};
-use crate::policy::{LoanPeriod, Terms};
+use crate::context::Circulation;
+use crate::convert;
+use crate::db::{self, LoanRow, LoanState, calendars, rules};
+use crate::events::{self, LOAN_SUBSCRIBERS};
+use crate::loan_changes::{LoanRef, find_loan};
+use crate::policy::borrower::Borrower;
+use crate::policy::calendar::{SchoolCalendar, parse_day};
+use crate::policy::due::Due;
+use crate::policy::holds;
+use crate::policy::renewal::{self, OnLoan, RenewalCase};
+use crate::policy::rule::Terms;
 
-/// Everything a renewal is judged on.
-#[derive(Debug, Clone, Copy)]
-pub struct RenewalCase<'a> {
-    pub loan: &'a LoanRow,
-    /// The terms of the rule version the loan was made under.
-    pub terms: &'a Terms,
-    /// The borrower as the reader service answers now.
-    pub reader: &'a Reader,
-    /// How many other readers wait for the loan's title or copy.
-    pub others_waiting: usize,
-    pub now: DateTime<Utc>,
-    pub zone: Tz,
-    pub calendar: &'a SchoolCalendar,
+const RENEW: &str = "circulation.Renew";
+const RENEW_ALL: &str = "circulation.RenewAll";
+/// Most loans one RenewAll looks at.
+const MAX_LOANS: i64 = 500;
+
+/// Renews one loan: the use case behind `LoanService/Renew`.
+pub async fn renew(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: RenewRequest,
+) -> Result<RenewResponse, Error> {
+    may_renew(caller)?;
+    let reference = LoanRef::parse(&request.loan_id, &request.copy_barcode)?;
+    let once = Idempotent::new(RENEW, validate::request_id("request_id", &request.request_id)?);
+    let renewed = once
+        .call(&circulation.db, async {
+            let loan = find_loan(circulation, reference).await?;
+            may_renew_loan(caller, &loan)?;
+            let reader = borrower(circulation, caller, &loan).await?;
+            let now = circulation.now();
+            let context = renewal_context(circulation, std::slice::from_ref(&loan)).await?;
+            let context = context.first().ok_or_else(|| Error::internal("no renewal context for a loan"))?;
+            let due = judge(circulation, &loan, &reader, context, now)?;
+            let once = once.clone();
+            circulation
+                .db
+                .write(move |connection| {
+                    once.run(connection, now.naive_utc(), |connection| {
+                        let renewed = record_renewal(connection, &loan, &due, now)?;
+                        Ok(RenewResponse { loan: Some(convert::loan(&renewed, now)) })
+                    })
+                })
+                .await
+        })
+        .await?;
+    if let Some(loan) = renewed.fresh().and_then(|answer| answer.loan.as_ref()) {
+        circulation.relay.wake();
+        tracing::info!(loan.id = %loan.id, due_date = %loan.due_date, renewals = loan.renewals, "loan renewed");
+    }
+    Ok(renewed.into_inner())
 }
 
-/// The loan's new due time, or why it cannot be renewed. The new due day
-/// is the rule's renewal period after today, moved off closed days; a loan
-/// renewed early never ends up due sooner than it was.
-pub fn decide(case: RenewalCase<'_>) -> Result<Due, Refusal> {
-    let RenewalCase { loan, terms, reader, others_waiting, now, zone, calendar } = case;
-    if loan.returned_at.is_some() {
+/// Renews every loan of a reader that can be, and says why the others
+/// cannot: the use case behind `LoanService/RenewAll`.
+pub async fn renew_all(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: RenewAllRequest,
+) -> Result<RenewAllResponse, Error> {
+    may_renew(caller)?;
+    let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+    caller.require_self_or_staff(&reader_id)?;
+    let schools = match caller.kind {
+        SubjectKind::Reader => None,
+        _ => caller.school_filter().map(<[String]>::to_vec),
+    };
+    let once = Idempotent::new(RENEW_ALL, validate::request_id("request_id", &request.request_id)?);
+    let renewed = once
+        .call(&circulation.db, async {
+            let lookup_id = reader_id.clone();
+            let loans = circulation
+                .db
+                .run(move |connection| -> Result<_, Error> {
+                    let filter = db::LoanFilter {
+                        reader_id: &lookup_id,
+                        state: LoanState::Open,
+                        schools: schools.as_deref(),
+                    };
+                    Ok(db::list_loans(connection, filter, None, MAX_LOANS)?)
+                })
+                .await?;
+            let now = circulation.now();
+            let Some(first) = loans.first() else {
+                return Ok(lectern_common::idempotency::Answer::Fresh(RenewAllResponse::default()));
+            };
+            let reader = borrower(circulation, caller, first).await?;
+            let context = renewal_context(circulation, &loans).await?;
+            let judged: Vec<(LoanRow, Result<Due, Refusal>)> = loans
+                .into_iter()
+                .zip(&context)
+                .map(|(loan, context)| {
+                    let verdict = judge(circulation, &loan, &reader, context, now);
+                    (loan, verdict)
+                })
+                .collect();
+            let once = once.clone();
+            circulation
+                .db
+                .write(move |connection| {
+                    once.run(connection, now.naive_utc(), |connection| {
+                        let mut outcomes = Vec::new();
+                        for (loan, verdict) in judged {
+                            let renewed = match verdict {
+                                Ok(due) => match record_renewal(connection, &loan, &due, now) {
+                                    Ok(renewed) => Ok(renewed),
+                                    Err(Error::Refused(refusal)) => Err(refusal),
+                                    Err(error) => return Err(error),
+                                },
+                                Err(refusal) => Err(refusal),
+                            };
+                            outcomes.push(match renewed {
+                                Ok(renewed) => RenewOutcome {
+                                    loan: Some(convert::loan(&renewed, now)),
+                                    renewed: true,
+                                    ..Default::default()
+                                },
+                                Err(refusal) => RenewOutcome {
+                                    loan: Some(convert::loan(&loan, now)),
+                                    renewed: false,
+                                    refusal_reason: refusal.reason.as_str_name().to_owned(),
+                                    refusal_message: refusal.message,
+                                },
+                            });
+                        }
+                        Ok(RenewAllResponse { outcomes })
+                    })
+                })
+                .await
+        })
+        .await?;
+    if let Some(answer) = renewed.fresh() {
+        circulation.relay.wake();
+        let count = answer.outcomes.iter().filter(|outcome| outcome.renewed).count();
+        tracing::info!(reader.id = %reader_id, loans = answer.outcomes.len(), renewed = count, "loans renewed");
+    }
+    Ok(renewed.into_inner())
+}
+
+/// Judges a renewal of `loan` for `reader` now.
+fn judge(
+    circulation: &Circulation,
+    loan: &LoanRow,
+    reader: &Borrower,
+    context: &RenewalContext,
+    now: DateTime<Utc>,
+) -> Result<Due, Refusal> {
+    let due_at = lectern_core::time::utc(loan.due_at);
+    let on_loan = OnLoan {
+        copy_barcode: loan.copy_barcode.clone(),
+        returned: loan.returned_at.is_some(),
+        due_at,
+        due_date: parse_day(&loan.due_date)
+            .unwrap_or_else(|| crate::policy::due::local_date(due_at, circulation.time_zone)),
+        renewals: u32::try_from(loan.renewals).unwrap_or(u32::MAX),
+    };
+    renewal::decide(RenewalCase {
+        loan: &on_loan,
+        terms: &context.terms,
+        reader,
+        others_waiting: context.others_waiting,
+        now,
+        zone: circulation.time_zone,
+        calendar: &context.calendar,
+    })
+}
+
+/// The borrower of `loan` as the reader service answers now, asked with
+/// the caller's own token (staff of the school, or the reader).
+async fn borrower(circulation: &Circulation, caller: &Principal, loan: &LoanRow) -> Result<Borrower, Error> {
+    let Some(reader_id) = loan.reader_id.clone() else {
+        return Err(Refusal::new(Reason::CopyNotOnLoan, "this loan no longer names a reader").into());
+    };
+    let reader = circulation.reader_by_id(&caller.token, reader_id).await?;
+    Ok(convert::borrower(&reader))
+}
+
+/// What a loan's renewal is judged on besides the loan and the reader.
+#[derive(Debug, Clone)]
+struct RenewalContext {
+    /// The terms of the rule version the loan was made under.
+    terms: Terms,
+    /// The lending school's calendar.
+    calendar: SchoolCalendar,
+    /// Other readers waiting for a copy like this one.
+    others_waiting: usize,
+}
+
+/// For each loan, the terms of the rule version it was made under (the
+/// district default in force for loans made before rules), its school's
+/// calendar, and how many other readers wait for such a copy.
+async fn renewal_context(circulation: &Circulation, loans: &[LoanRow]) -> Result<Vec<RenewalContext>, Error> {
+    let loans: Vec<LoanRow> = loans.to_vec();
+    circulation
+        .db
+        .run(move |connection| -> Result<_, Error> {
+            let mut calendars_by_school: HashMap<String, SchoolCalendar> = HashMap::new();
+            let mut context = Vec::with_capacity(loans.len());
+            for loan in loans {
+                let rule = rules::rule_of_loan(connection, loan.rule_id.as_deref(), loan.rule_version)?;
+                if !calendars_by_school.contains_key(&loan.school_id) {
+                    let calendar = calendars::calendar_of(connection, &loan.school_id)?;
+                    calendars_by_school.insert(loan.school_id.clone(), calendar);
+                }
+                let calendar = calendars_by_school.get(&loan.school_id).cloned().unwrap_or_default();
+                let queue = db::holds::open_holds_of_title(connection, &loan.title_id)?;
+                let others_waiting = holds::fillable_by(&queue, &loan.copy_id)
+                    .filter(|hold| hold.reader_id != loan.reader_id)
+                    .count();
+                context.push(RenewalContext { terms: rule.terms, calendar, others_waiting });
+            }
+            Ok(context)
+        })
+        .await
+}
+
+/// Renewing is for staff and for readers (phone, portal, kiosk); devices
+/// and services do not renew.
+fn may_renew(caller: &Principal) -> Result<(), Refusal> {
+    match caller.kind {
+        SubjectKind::Staff | SubjectKind::Reader => Ok(()),
+        _ => Err(Refusal::new(Reason::RoleNotAllowed, "sign in as staff or as the reader")),
+    }
+}
+
+/// Staff renew loans of their schools; a reader only their own.
+fn may_renew_loan(caller: &Principal, loan: &LoanRow) -> Result<(), Refusal> {
+    caller.require_self_or_staff(loan.reader_id.as_deref().unwrap_or_default())?;
+    if caller.kind == SubjectKind::Staff {
+        caller.require_school(&loan.school_id)?;
+    }
+    Ok(())
+}
+
+/// Gives `loan` its new due time and enqueues `loan.renewed`; returns the
+/// loan as it is now. Runs in the write transaction.
+fn record_renewal(
+    connection: &mut DbConnection,
+    loan: &LoanRow,
+    due: &Due,
+    now: DateTime<Utc>,
+) -> Result<LoanRow, Error> {
+    if !db::renew_loan(connection, loan, due)? {
         return Err(Refusal::new(
             Reason::CopyNotOnLoan,
-            format!("copy {} was already returned", loan.copy_barcode),
-        ));
-    }
-    if reader.status() == ReaderStatus::Inactive {
-        return Err(Refusal::new(
-            Reason::ReaderInactive,
-            "this reader's record is inactive (left the school or graduated); bring the book back",
-        ));
-    }
-    let today = local_date(now, zone);
-    if let Some(expired_on) =
-        crate::calendar::parse_day(reader.expires_on.trim()).filter(|last| *last < today)
-    {
-        let expired_on = day_text(expired_on);
-        return Err(Refusal::new(
-            Reason::ReaderExpired,
-            format!("this reader's card expired on {expired_on}; renew the card first"),
+            "the loan changed meanwhile (returned or renewed at another desk); look it up again",
         )
-        .with("expired_on", expired_on));
+        .into());
     }
-    if let Some(block) = reader.blocks.first() {
-        return Err(Refusal::new(Reason::ReaderBlocked, format!("this reader is blocked: {}", block.reason))
-            .with("block_reason", block.reason.clone()));
-    }
-    if is_overdue(utc(loan.due_at), now) {
-        return Err(Refusal::new(
-            Reason::LoanOverdue,
-            format!(
-                "copy {} was due on {}; bring it back instead of renewing it",
-                loan.copy_barcode, loan.due_date
-            ),
-        )
-        .with("due_date", loan.due_date.clone()));
-    }
-    let renewed = u32::try_from(loan.renewals).unwrap_or(u32::MAX);
-    if renewed >= terms.renewals {
-        return Err(Refusal::new(
-            Reason::RenewalLimitReached,
-            format!(
-                "this loan was renewed {renewed} times, as often as its rule allows ({})",
-                terms.renewals
-            ),
-        )
-        .with("renewals", renewed.to_string())
-        .with("limit", terms.renewals.to_string()));
-    }
-    if terms.no_renewal_when_held && others_waiting > 0 {
-        return Err(Refusal::new(
-            Reason::HeldForAnotherReader,
-            "another reader is waiting for this book; please bring it back",
-        )
-        .with("waiting", others_waiting.to_string()));
-    }
-    let (renewed_due, _) = due::due_under(LoanPeriod::Days(terms.renewal_period_days), now, zone, calendar);
-    let current = Due {
-        date: crate::calendar::parse_day(&loan.due_date).unwrap_or(renewed_due.date),
-        at: utc(loan.due_at),
-    };
-    Ok(if renewed_due.at > current.at { renewed_due } else { current })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::due::end_of_local_day;
-    use chrono::NaiveDate;
-    use lectern_proto::reader::v1::ReaderBlock;
-
-    const ZONE: Tz = chrono_tz::Asia::Shanghai;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("{text}T10:00:00+08:00")).unwrap().with_timezone(&Utc)
-    }
-
-    fn terms(renewals: u32, days: u32, no_renewal_when_held: bool) -> Terms {
-        Terms {
-            loanable: true,
-            loan_period: LoanPeriod::Days(14),
-            max_loans: None,
-            max_loans_of_item_type: None,
-            renewals,
-            renewal_period_days: days,
-            no_renewal_when_held,
-            grace_days: 0,
-            fine_per_open_day: 0,
-            fine_cap: 0,
-            suspension_days_per_overdue_day: 0,
-            lost_processing_fee: 0,
-            hold_shelf_days: 7,
-            max_holds: 5,
-            block_when_overdue_days: None,
-            block_when_fees_over: None,
-        }
-    }
-
-    fn loan(due_on: &str, renewals: i32) -> LoanRow {
-        let due_at = end_of_local_day(day(due_on), ZONE);
-        LoanRow {
-            id: "loan-1".into(),
-            reader_id: Some("reader-1".into()),
-            copy_id: "copy-1".into(),
-            copy_barcode: "C0001".into(),
-            title_id: "title-1".into(),
-            title: "草房子".into(),
-            school_id: "school-1".into(),
-            checked_out_at: (due_at - chrono::Duration::days(14)).naive_utc(),
-            due_at: due_at.naive_utc(),
-            due_date: due_on.into(),
-            returned_at: None,
-            reader_category: "student".into(),
-            reader_class_id: None,
-            reader_grade: 3,
-            checked_out_by: "staff-1".into(),
-            checked_in_by: None,
-            created_at: due_at.naive_utc(),
-            history_retention: "keep".into(),
-            history_days: None,
-            anonymize_after: None,
-            anonymized_at: None,
-            item_type: "book".into(),
-            rule_id: None,
-            rule_version: None,
-            override_reason: None,
-            overridden_by: None,
-            overridden_blocks: None,
-            suspended_until: None,
-            renewals,
-            lost_at: None,
-            claimed_returned_at: None,
-            classification: String::new(),
-        }
-    }
-
-    fn reader() -> Reader {
-        Reader {
-            id: "reader-1".into(),
-            status: ReaderStatus::Active.into(),
-            expires_on: "2030-07-31".into(),
-            ..Default::default()
-        }
-    }
-
-    fn judge(
-        loan: &LoanRow,
-        terms: &Terms,
-        reader: &Reader,
-        waiting: usize,
-        now: &str,
-    ) -> Result<Due, Reason> {
-        let calendar = SchoolCalendar { closed_weekdays: vec![6, 7], ..SchoolCalendar::default() };
-        decide(RenewalCase {
-            loan,
-            terms,
-            reader,
-            others_waiting: waiting,
-            now: at(now),
-            zone: ZONE,
-            calendar: &calendar,
-        })
-        .map_err(|refusal| refusal.reason)
-    }
-
-    #[test]
-    fn a_renewal_runs_from_today_and_skips_closed_days() {
-        // Due Friday 13 March; renewed on Thursday 12 March for 14 days:
-        // Thursday 26 March, open.
-        let renewed = judge(&loan("2026-03-13", 0), &terms(1, 14, true), &reader(), 0, "2026-03-12").unwrap();
-        assert_eq!(renewed.date, day("2026-03-26"));
-        // 16 days lands on Saturday 28th: moved to Monday 30th.
-        let moved = judge(&loan("2026-03-13", 0), &terms(1, 16, true), &reader(), 0, "2026-03-12").unwrap();
-        assert_eq!(moved.date, day("2026-03-30"));
-    }
-
-    #[test]
-    fn an_early_renewal_never_shortens_the_loan() {
-        let kept = judge(&loan("2026-03-20", 0), &terms(1, 3, true), &reader(), 0, "2026-03-09").unwrap();
-        assert_eq!(kept.date, day("2026-03-20"));
-    }
-
-    #[test]
-    fn refusals_come_in_order() {
-        let blocked = Reader {
-            blocks: vec![ReaderBlock { reason: "请来图书馆".into(), ..Default::default() }],
-            ..reader()
-        };
-        let expired = Reader { expires_on: "2026-03-01".into(), ..blocked.clone() };
-        let overdue = loan("2026-03-10", 5);
-        assert_eq!(
-            judge(&overdue, &terms(1, 14, true), &expired, 1, "2026-03-12"),
-            Err(Reason::ReaderExpired)
-        );
-        assert_eq!(
-            judge(&overdue, &terms(1, 14, true), &blocked, 1, "2026-03-12"),
-            Err(Reason::ReaderBlocked)
-        );
-        assert_eq!(
-            judge(&overdue, &terms(1, 14, true), &reader(), 1, "2026-03-12"),
-            Err(Reason::LoanOverdue)
-        );
-        let used_up = loan("2026-03-13", 1);
-        assert_eq!(
-            judge(&used_up, &terms(1, 14, true), &reader(), 1, "2026-03-12"),
-            Err(Reason::RenewalLimitReached)
-        );
-        let fresh = loan("2026-03-13", 0);
-        assert_eq!(
-            judge(&fresh, &terms(1, 14, true), &reader(), 1, "2026-03-12"),
-            Err(Reason::HeldForAnotherReader)
-        );
-        // A rule that lets a loan be renewed while others wait.
-        assert!(judge(&fresh, &terms(1, 14, false), &reader(), 1, "2026-03-12").is_ok());
-        let returned = LoanRow { returned_at: Some(at("2026-03-11").naive_utc()), ..fresh };
-        assert_eq!(
-            judge(&returned, &terms(1, 14, true), &reader(), 0, "2026-03-12"),
-            Err(Reason::CopyNotOnLoan)
-        );
-        let inactive = Reader { status: ReaderStatus::Inactive.into(), ..reader() };
-        assert_eq!(
-            judge(&loan("2026-03-13", 0), &terms(1, 14, true), &inactive, 0, "2026-03-12"),
-            Err(Reason::ReaderInactive)
-        );
-    }
+    let renewed = db::find_loan(connection, &loan.id)?
+        .ok_or_else(|| Refusal::new(Reason::LoanNotFound, format!("no loan has id {}", loan.id)))?;
+    let event = events::loan_renewed(ids::new_id(), &renewed, now.naive_utc());
+    outbox::enqueue(connection, &event, &renewed.copy_id, &LOAN_SUBSCRIBERS, now.naive_utc())?;
+    Ok(renewed)
 }

@@ -4,17 +4,15 @@
 //! once, whatever the number of deliveries.
 
 use lectern_common::db::Db;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{principal, require_service};
+use lectern_core::identity::principal;
 use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, event};
 use tonic::{Request, Response, Status};
 
 use crate::db;
 use lectern_common::Error;
-
-/// Type of the reader service's erasure event.
-pub const READER_ERASED: &str = "reader.erased";
 
 /// The event sink.
 #[derive(Debug, Clone)]
@@ -26,7 +24,7 @@ pub struct Sink {
 #[tonic::async_trait]
 impl EventSink for Sink {
     async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
-        require_service(&principal(&request)?)?;
+        principal(&request)?.require(Access::SERVICE)?;
         let events = request.into_inner().events;
         let now = self.clock.now().naive_utc();
         let accepted =

@@ -14,13 +14,16 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use lectern_circulation::Error;
 use lectern_circulation::anonymize::{AnonymizeJob, anonymize_due_loans};
 use lectern_circulation::db::{self, LoanRow};
-use lectern_circulation::lending::{self, CheckInAt, CheckInOutcome};
-use lectern_circulation::{CATALOG, Error, NOTIFICATION};
+use lectern_circulation::events::{self, LOAN_SUBSCRIBERS};
+use lectern_circulation::policy::history::HistoryRule;
 use lectern_common::db::Db;
-use lectern_common::outbox::RelayWaker;
+use lectern_common::outbox::{self, RelayWaker};
 use lectern_core::clock::{ManualClock, SharedClock};
+use lectern_core::ids;
+use lectern_proto::events::subscribers::{CATALOG, NOTIFICATION};
 
 use support::{loan, now, open_db, pending};
 
@@ -30,25 +33,30 @@ fn with_rule(mut row: LoanRow, retention: &str, days: Option<i32>) -> LoanRow {
     row
 }
 
+/// A loan made at `lent_at` and returned at `returned_at`, stored as
+/// check-out and check-in store it, with their events (its history rule
+/// sets when it is due to forget the reader).
 async fn lend_and_return(db: &Db, row: LoanRow, lent_at: DateTime<Utc>, returned_at: DateTime<Utc>) {
-    let lent = row.clone();
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, lent_at))
-        .await
-        .unwrap();
-    let barcode = row.copy_barcode.clone();
-    let outcome = db
-        .write(move |connection| {
-            lending::record_checkin(
-                connection,
-                &barcode,
-                CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
-                None,
-                returned_at,
-            )
-        })
-        .await
-        .unwrap();
-    assert!(matches!(outcome, CheckInOutcome::Returned(_)));
+    assert!(row.checked_out_at <= lent_at.naive_utc());
+    let returned = returned_at.naive_utc();
+    let rule = HistoryRule::from_stored(&row.history_retention, row.history_days);
+    db.write(move |connection| -> Result<(), Error> {
+        db::insert_loan(connection, &row)?;
+        let lent = events::loan_checked_out(ids::new_id(), &row);
+        outbox::enqueue(connection, &lent, &row.copy_id, &LOAN_SUBSCRIBERS, lent_at.naive_utc())?;
+        let closing = db::Closing {
+            returned_at: returned,
+            checked_in_by: "staff-1",
+            anonymize_after: rule.anonymize_after(returned),
+            suspended_until: None,
+        };
+        assert!(db::close_loan(connection, &row.id, closing)?);
+        let back = events::loan_returned(ids::new_id(), &row, false, None, &row.school_id);
+        outbox::enqueue(connection, &back, &row.copy_id, &LOAN_SUBSCRIBERS, returned)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
 }
 
 async fn stored(db: &Db, id: &str) -> LoanRow {
@@ -63,23 +71,6 @@ fn clock_at(at: DateTime<Utc>) -> (ManualClock, SharedClock) {
     let clock = ManualClock::starting_at(at);
     let shared: SharedClock = Arc::new(clock.clone());
     (clock, shared)
-}
-
-#[tokio::test]
-async fn a_never_keep_loan_forgets_its_reader_at_the_return() {
-    let (_database, db) = open_db("neverkeep");
-    let at = now();
-    let row = with_rule(loan("C0001", "reader-1", at), "never_keep", None);
-    lend_and_return(&db, row.clone(), at, at + Duration::hours(2)).await;
-
-    let loan = stored(&db, &row.id).await;
-    assert_eq!(loan.reader_id, None);
-    assert_eq!(loan.anonymized_at, Some((at + Duration::hours(2)).naive_utc()));
-    assert_eq!((loan.reader_category.as_str(), loan.reader_grade), ("student", 3), "the snapshot stays");
-    // Checked out, returned, anonymized for notification; the catalog hears
-    // only of the first two.
-    assert_eq!(pending(&db, NOTIFICATION).await, 3);
-    assert_eq!(pending(&db, CATALOG).await, 2);
 }
 
 #[tokio::test]
@@ -118,7 +109,9 @@ async fn an_open_loan_is_never_anonymized_by_the_job() {
     let at = now();
     let open = with_rule(loan("C0001", "reader-1", at), "never_keep", None);
     let lent = open.clone();
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at)).await.unwrap();
+    db.write(move |connection| -> Result<(), Error> { Ok(db::insert_loan(connection, &lent)?) })
+        .await
+        .unwrap();
     let (_clock, shared) = clock_at(at + Duration::days(400));
     assert_eq!(anonymize_due_loans(&db, &shared).await.unwrap(), Some(0));
     assert_eq!(stored(&db, &open.id).await.reader_id.as_deref(), Some("reader-1"));

@@ -13,14 +13,15 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use futures::future::BoxFuture;
-use lectern_circulation::lending::{self, CheckInAt};
-use lectern_circulation::{CATALOG, NOTIFICATION};
+use lectern_circulation::events::{self, LOAN_SUBSCRIBERS};
 use lectern_common::db::schema::outbox_deliveries;
 use lectern_common::db::{Db, DbError};
-use lectern_common::outbox::{Relay, RelayConfig, RelayWaker, Subscriber};
+use lectern_common::outbox::{self, Relay, RelayConfig, RelayWaker, Subscriber};
 use lectern_core::client::{self, ClientConfig};
 use lectern_core::identity::TokenSource;
+use lectern_core::ids;
 use lectern_core::shutdown::Shutdown;
+use lectern_proto::events::subscribers::{CATALOG, NOTIFICATION};
 use lectern_proto::events::v1::event_sink_server::{EventSink, EventSinkServer};
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event};
 use tokio::net::TcpListener;
@@ -121,6 +122,18 @@ fn relay(db: &Db, subscribers: Vec<Subscriber>, waker: &RelayWaker) -> Relay {
 }
 
 /// Waits until `receiver` counts at least `count` distinct events.
+/// Enqueues `event` about `subject` for circulation's loan subscribers, as
+/// a check-out or check-in does in its transaction.
+async fn publish(db: &Db, event: Event, subject: &str) {
+    let subject = subject.to_owned();
+    db.write(move |connection| -> Result<(), DbError> {
+        outbox::enqueue(connection, &event, &subject, &LOAN_SUBSCRIBERS, now().naive_utc())?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
 async fn wait_for_events(receiver: &mut watch::Receiver<usize>, count: usize) {
     tokio::time::timeout(DEADLINE, receiver.wait_for(|seen| *seen >= count))
         .await
@@ -180,24 +193,13 @@ async fn every_event_reaches_every_subscriber_in_order() {
     let tasks = relay(&db, subscribers, &waker).spawn(shutdown.clone());
 
     let at = now();
-    for barcode in ["C0001", "C0002"] {
-        let lent = loan(barcode, "reader-1", at);
-        db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at))
-            .await
-            .unwrap();
+    let first = loan("C0001", "reader-1", at);
+    for lent in [first.clone(), loan("C0002", "reader-1", at)] {
+        publish(&db, events::loan_checked_out(ids::new_id(), &lent), &lent.copy_id).await;
         waker.wake();
     }
-    db.write(move |connection| {
-        lending::record_checkin(
-            connection,
-            "C0001",
-            CheckInAt { by: "staff-1", schools: None, zone: chrono_tz::Asia::Shanghai, damage: None },
-            None,
-            at,
-        )
-    })
-    .await
-    .unwrap();
+    let returned = events::loan_returned(ids::new_id(), &first, false, None, &first.school_id);
+    publish(&db, returned, &first.copy_id).await;
     waker.wake();
 
     wait_for_events(&mut notification_seen, 3).await;
@@ -225,9 +227,8 @@ async fn events_wait_while_a_subscriber_is_down() {
     let shutdown = Shutdown::new();
     let tasks = relay(&db, vec![subscriber(NOTIFICATION, address)], &waker).spawn(shutdown.clone());
 
-    let at = now();
-    let lent = loan("C0001", "reader-1", at);
-    db.write(move |connection| lending::record_checkout(connection, &lent, None, None, at)).await.unwrap();
+    let lent = loan("C0001", "reader-1", now());
+    publish(&db, events::loan_checked_out(ids::new_id(), &lent), &lent.copy_id).await;
     waker.wake();
 
     // The relay tries, fails, and keeps the event.

@@ -95,6 +95,47 @@ impl Default for RelayConfig {
     }
 }
 
+impl RelayConfig {
+    /// The pacing a deployment sets: `LECTERN_RELAY_POLL_MS` (default
+    /// 1000) and `LECTERN_RELAY_RETRY_MAX_MS` (default 10000).
+    pub fn from_env() -> Result<Self, lectern_core::config::ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            poll_interval: lectern_core::config::millis("LECTERN_RELAY_POLL_MS", defaults.poll_interval)?,
+            retry_max: lectern_core::config::millis("LECTERN_RELAY_RETRY_MAX_MS", defaults.retry_max)?,
+            ..defaults
+        })
+    }
+}
+
+/// Runs a server (`served`) with the background tasks of its service (the
+/// relay's delivery loops, periodic jobs) beside it, all stopped by the
+/// same shutdown. If the server fails without the process shutting down,
+/// the tasks are stopped too rather than left waiting for a shutdown that
+/// never comes.
+pub async fn serve_beside<F>(
+    served: F,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+) -> Result<(), lectern_core::server::ServeError>
+where
+    F: std::future::Future<Output = Result<(), lectern_core::server::ServeError>>,
+{
+    let served = served.await;
+    if served.is_err() {
+        for task in &tasks {
+            task.abort();
+        }
+    }
+    for task in tasks {
+        if let Err(error) = task.await
+            && !error.is_cancelled()
+        {
+            tracing::error!(%error, "a background task failed");
+        }
+    }
+    served
+}
+
 /// Wakes the relay when a transaction with events has committed. Each
 /// subscriber's loop remembers which wake-ups it has seen, so one that
 /// comes while a loop is busy delivering is not lost to it.

@@ -9,6 +9,7 @@
 //! `lectern-common`, which adds what the services behind it share (the
 //! database, the outbox and its relay, idempotent answers, the error type).
 
+pub mod access;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod server;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+pub mod time;
 pub mod validate;
 
 pub use lectern_proto as proto;

@@ -60,7 +60,7 @@ pub fn code_of(reason: Reason) -> Code {
         | R::LocationNameTaken
         | R::RuleScopeTaken
         | R::HoldAlreadyPlaced => Code::AlreadyExists,
-        R::StocktakeChanged | R::RuleVersionChanged => Code::Aborted,
+        R::StocktakeChanged | R::RuleVersionChanged | R::RequestInProgress => Code::Aborted,
         R::Unspecified
         | R::PasswordTooWeak
         | R::ReaderExpired

@@ -1,9 +1,10 @@
 //! gRPC handlers: validate, call the domain and the database, map results.
 
-use chrono::{DateTime, Utc};
 use lectern_common::db::Db;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{SubjectKind, principal, require_service, require_staff_or_self};
+use lectern_core::identity::{SubjectKind, principal};
+use lectern_core::time::timestamp;
 use lectern_core::validate::{FieldError, page_size};
 use lectern_core::{ids, paging};
 use lectern_proto::events::v1::event_sink_server::EventSink;
@@ -21,14 +22,6 @@ use lectern_common::Error;
 pub struct Notification {
     pub db: Db,
     pub clock: SharedClock,
-}
-
-fn timestamp(time: chrono::NaiveDateTime) -> prost_types::Timestamp {
-    let time = DateTime::<Utc>::from_naive_utc_and_offset(time, Utc);
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
-    }
 }
 
 fn to_proto(notice: NoticeRow, language: Language) -> Notice {
@@ -54,7 +47,7 @@ impl NotificationService for Notification {
         let caller = principal(&request)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
-        require_staff_or_self(&caller, &reader_id)?;
+        caller.require_self_or_staff(&reader_id)?;
         // Staff see the notices of their own schools' libraries; a reader
         // sees all their own.
         let schools = match caller.kind {
@@ -86,7 +79,7 @@ impl NotificationService for Notification {
 #[tonic::async_trait]
 impl EventSink for Notification {
     async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
-        require_service(&principal(&request)?)?;
+        principal(&request)?.require(Access::SERVICE)?;
         let events = request.into_inner().events;
         let now = self.clock.now().naive_utc();
         let accepted =

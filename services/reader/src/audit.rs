@@ -7,7 +7,6 @@ use lectern_common::db::DbConnection;
 use lectern_core::ids;
 use lectern_proto::reader::v1::AuditEvent;
 
-use crate::convert;
 use crate::db::{self, AuditRow};
 
 /// Audit actions.
@@ -144,7 +143,7 @@ pub fn record(
 pub fn to_proto(row: AuditRow) -> AuditEvent {
     AuditEvent {
         id: row.id,
-        occur_time: Some(convert::timestamp(row.occurred_at)),
+        occur_time: Some(lectern_core::time::timestamp(row.occurred_at)),
         action: row.action,
         outcome: row.outcome,
         actor_id: row.actor_id.unwrap_or_default(),

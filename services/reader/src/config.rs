@@ -1,7 +1,6 @@
 //! The reader service's configuration.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use lectern_common::outbox::RelayConfig;
 use lectern_common::settings::ServiceSettings;
@@ -160,11 +159,7 @@ impl ServerConfig for Config {
                 "LECTERN_NOTIFICATION_URL",
                 &format!("http://127.0.0.1:{}", ports::NOTIFICATION),
             )?,
-            relay: RelayConfig {
-                poll_interval: config::millis("LECTERN_RELAY_POLL_MS", Duration::from_secs(1))?,
-                retry_max: config::millis("LECTERN_RELAY_RETRY_MAX_MS", Duration::from_secs(10))?,
-                ..RelayConfig::default()
-            },
+            relay: RelayConfig::from_env()?,
             session_lifetimes: crate::sessions::Lifetimes {
                 staff: session_hours("LECTERN_SESSION_HOURS_STAFF", defaults.staff)?,
                 reader: session_hours("LECTERN_SESSION_HOURS_READER", defaults.reader)?,

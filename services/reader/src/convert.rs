@@ -2,8 +2,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDateTime;
 use lectern_core::identity::Role;
+use lectern_core::time::timestamp;
 use lectern_proto::reader::v1::{
     Class, Reader, ReaderBlock, ReaderStatus, School, StaffAccount, StaffRole, VerificationKey,
 };
@@ -11,15 +11,6 @@ use lectern_proto::reader::v1::{
 use crate::db::readers::{STATUS_ACTIVE, STATUS_INACTIVE};
 use crate::db::{BlockRow, ClassRow, ReaderView, SchoolRow, SigningKeyRow, StaffRow};
 use crate::{accounts, categories};
-
-/// A UTC time as a protobuf timestamp.
-pub fn timestamp(time: NaiveDateTime) -> prost_types::Timestamp {
-    let time = time.and_utc();
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 /// A school.
 pub fn school(row: SchoolRow) -> School {

@@ -29,12 +29,13 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use lectern_common::db::Migrations;
-use lectern_common::outbox::{Relay, RelayWaker, Subscriber};
+use lectern_common::outbox::{self, Relay, RelayWaker, Subscriber};
 use lectern_core::client;
 use lectern_core::identity::{PublicMethods, TokenSource, TokenVerifier};
 use lectern_core::server::ServeError;
 use lectern_core::shutdown::Shutdown;
-use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
+use lectern_proto::events::subscribers::{CIRCULATION, NOTIFICATION};
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
@@ -115,20 +116,20 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     let relay = Relay {
         db: db.clone(),
         subscribers: vec![
-            Subscriber { name: privacy::CIRCULATION, channel: circulation_channel.clone() },
-            Subscriber { name: privacy::NOTIFICATION, channel: notification_channel.clone() },
+            Subscriber { name: CIRCULATION, channel: circulation_channel.clone() },
+            Subscriber { name: NOTIFICATION, channel: notification_channel.clone() },
         ],
         tokens: Arc::new(OwnServiceTokens(issuer.clone())),
         config: config.relay.clone(),
         waker: waker.clone(),
         clock: clock.clone(),
     };
-    let relay_tasks = relay.spawn(shutdown.clone());
+    let mut relay_tasks = relay.spawn(shutdown.clone());
     let readers = grpc::Readers {
         db: db.clone(),
         clock: clock.clone(),
         time_zone: config.time_zone,
-        circulation: CirculationServiceClient::new(circulation_channel),
+        circulation: LoanServiceClient::new(circulation_channel),
         notifications: NotificationServiceClient::new(notification_channel),
         call_timeout: client_config.call_timeout,
         relay: waker,
@@ -165,23 +166,14 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         PublicMethods::new(PUBLIC_METHODS),
     );
     // Expired sessions are deleted hourly (any replica; deleting twice is harmless).
-    tokio::spawn(sessions::purge_until(db_for_purge, clock_for_purge, config.token_ttl, shutdown.clone()));
-    let served = lectern_core::server::serve(listener, routes, options, shutdown.wait()).await;
-    if served.is_err() {
-        // The server failed without the process shutting down; the relay
-        // would otherwise wait for a shutdown that never comes.
-        for task in &relay_tasks {
-            task.abort();
-        }
-    }
-    for task in relay_tasks {
-        if let Err(error) = task.await
-            && !error.is_cancelled()
-        {
-            tracing::error!(%error, "event relay task failed");
-        }
-    }
-    served
+    relay_tasks.push(tokio::spawn(sessions::purge_until(
+        db_for_purge,
+        clock_for_purge,
+        config.token_ttl,
+        shutdown.clone(),
+    )));
+    outbox::serve_beside(lectern_core::server::serve(listener, routes, options, shutdown.wait()), relay_tasks)
+        .await
 }
 
 /// The relay's tokens: this service issues them itself rather than signing

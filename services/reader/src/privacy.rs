@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lectern_common::db::DbConnection;
-use lectern_common::outbox;
+use lectern_common::{idempotency, outbox};
 use lectern_core::ids;
 use lectern_proto::circulation::v1::Loan;
 use lectern_proto::events::v1::{Event, ReaderErased, event};
@@ -17,19 +17,15 @@ use prost::Message as _;
 use prost_types::Timestamp;
 use serde_json::{Value, json};
 
+use lectern_proto::events::subscribers::{CIRCULATION, NOTIFICATION};
+use lectern_proto::events::types::READER_ERASED;
+
 use crate::audit::{self, Entry, action, outcome};
-use crate::convert;
 use crate::db::pins::PinRow;
 use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self, AuditRow, BlockRow, ReaderView};
 use crate::error::{Error, ReaderRefusal};
 
-/// Type of the event published when a reader is erased.
-pub const READER_ERASED: &str = "reader.erased";
-/// The circulation service's subscription name.
-pub const CIRCULATION: &str = "circulation";
-/// The notification service's subscription name.
-pub const NOTIFICATION: &str = "notification";
 /// Who hears that a reader was erased.
 pub const ERASURE_SUBSCRIBERS: [&str; 2] = [CIRCULATION, NOTIFICATION];
 
@@ -87,27 +83,14 @@ fn reader_of_note(answer: &[u8]) -> Option<String> {
 /// Deletes the remembered answers that carry the reader's data, so no copy
 /// of the name or a contact outlives the erasure in `idempotency_keys`.
 fn forget_remembered_answers(connection: &mut DbConnection, reader_id: &str) -> Result<(), Error> {
-    use diesel::prelude::*;
-    use lectern_common::db::schema::idempotency_keys;
-
     let operations: Vec<&str> = PERSONAL_ANSWERS.iter().map(|(operation, _)| *operation).collect();
-    let rows: Vec<(String, String, Vec<u8>)> = idempotency_keys::table
-        .filter(idempotency_keys::operation.eq_any(operations))
-        .select((idempotency_keys::operation, idempotency_keys::request_id, idempotency_keys::response))
-        .load(connection)?;
-    let theirs: Vec<String> = rows
-        .into_iter()
-        .filter(|(operation, _, response)| {
-            PERSONAL_ANSWERS
-                .iter()
-                .find(|(name, _)| name == operation)
-                .and_then(|(_, owner)| owner(response))
-                .is_some_and(|owner| owner == reader_id)
-        })
-        .map(|(_, request_id, _)| request_id)
-        .collect();
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::request_id.eq_any(theirs)))
-        .execute(connection)?;
+    idempotency::forget(connection, &operations, |operation, answer| {
+        PERSONAL_ANSWERS
+            .iter()
+            .find(|(name, _)| *name == operation)
+            .and_then(|(_, owner)| owner(answer))
+            .is_some_and(|owner| owner == reader_id)
+    })?;
     Ok(())
 }
 
@@ -116,7 +99,7 @@ pub fn erased_event(event_id: String, reader_id: &str, school_id: &str, now: Nai
     Event {
         id: event_id,
         r#type: READER_ERASED.to_owned(),
-        occurred_at: Some(convert::timestamp(now)),
+        occurred_at: Some(lectern_core::time::timestamp(now)),
         school_id: school_id.to_owned(),
         source: "reader".to_owned(),
         payload: Some(event::Payload::ReaderErased(ReaderErased { reader_id: reader_id.to_owned() })),

@@ -22,9 +22,9 @@ use lectern_proto::reader::v1::LoginResponse;
 use tokio::sync::Mutex;
 
 use crate::accounts;
-use crate::convert::timestamp;
 use crate::db::{self, SessionRow, SigningKeyRow, StaffRow};
 use crate::error::Error;
+use lectern_core::time::timestamp;
 
 /// The key to sign with: the newest one not retired, or a new one. Keys
 /// whose tokens have all expired are retired on the way.

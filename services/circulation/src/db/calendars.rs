@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use super::schema::{school_calendars, school_closures, school_terms};
-use crate::calendar::{Closure, ClosureKind, SchoolCalendar, Term, day_text, parse_day};
+use crate::policy::calendar::{Closure, ClosureKind, SchoolCalendar, Term, day_text, parse_day};
 
 /// A school's calendar as stored, with who changed it last and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,11 @@ pub struct StoredCalendar {
     pub calendar: SchoolCalendar,
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
+}
+
+/// The school's calendar: open every day if it was never given one.
+pub fn calendar_of(connection: &mut DbConnection, school_id: &str) -> QueryResult<SchoolCalendar> {
+    Ok(load_calendar(connection, school_id)?.map(|stored| stored.calendar).unwrap_or_default())
 }
 
 /// The calendar of `school_id`, or `None` if it was never set (open every

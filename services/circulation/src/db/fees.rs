@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use super::schema::{fee_entries, fees};
+use crate::policy::fees::Owed;
 
 /// A stored fee.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -43,6 +44,15 @@ pub struct FeeEntryRow {
     pub reason: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+}
+
+impl Owed for FeeRow {
+    fn fee_id(&self) -> &str {
+        &self.id
+    }
+    fn outstanding(&self) -> i64 {
+        self.outstanding
+    }
 }
 
 /// Stores a new fee.

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use super::schema::holds;
+use crate::policy::holds::InLine;
 
 /// Hold states in which the hold still counts.
 pub const OPEN: [&str; 3] = ["waiting", "in_transit", "ready"];
@@ -39,6 +40,21 @@ pub struct HoldRow {
     pub expires_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
     pub closed_by: Option<String>,
+}
+
+impl InLine for HoldRow {
+    fn hold_id(&self) -> &str {
+        &self.id
+    }
+    fn waiting(&self) -> bool {
+        self.status == "waiting"
+    }
+    fn reader_id(&self) -> Option<&str> {
+        self.reader_id.as_deref()
+    }
+    fn wanted_copy_id(&self) -> Option<&str> {
+        self.wanted_copy_id.as_deref()
+    }
 }
 
 /// Stores a new hold.

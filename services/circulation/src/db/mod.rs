@@ -7,13 +7,15 @@ pub mod fees;
 pub mod holds;
 pub mod rules;
 pub mod schema;
+pub mod transits;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
 use self::schema::loans;
-use crate::due::DueWindow;
+use crate::policy::due::DueWindow;
+use crate::policy::reports::LoanSnapshot;
 
 /// The index that allows one open loan per copy; a unique violation on it
 /// means another station lent the copy first.
@@ -314,7 +316,11 @@ pub fn lock_reader_for_lending(connection: &mut DbConnection, reader_id: &str) -
 /// Gives an open loan a new due time, counting one more renewal. Returns
 /// false if the loan changed since it was read (returned, or renewed by
 /// another desk).
-pub fn renew_loan(connection: &mut DbConnection, loan: &LoanRow, due: &crate::due::Due) -> QueryResult<bool> {
+pub fn renew_loan(
+    connection: &mut DbConnection,
+    loan: &LoanRow,
+    due: &crate::policy::due::Due,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         loans::table
             .filter(loans::id.eq(&loan.id))
@@ -365,24 +371,19 @@ pub fn mark_claimed_returned(
 
 /// Sets an open loan's due time by hand (who and why go in its event).
 /// Returns false if it is no longer open.
-pub fn change_due(connection: &mut DbConnection, id: &str, due: &crate::due::Due) -> QueryResult<bool> {
+pub fn change_due(
+    connection: &mut DbConnection,
+    id: &str,
+    due: &crate::policy::due::Due,
+) -> QueryResult<bool> {
     let updated = diesel::update(loans::table.filter(loans::id.eq(id)).filter(loans::returned_at.is_null()))
         .set((loans::due_at.eq(due.at.naive_utc()), loans::due_date.eq(due.date_text())))
         .execute(connection)?;
     Ok(updated == 1)
 }
 
-/// What a reading report reads of a loan.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct ReportRow {
-    pub checked_out_at: NaiveDateTime,
-    pub reader_id: Option<String>,
-    pub reader_grade: i32,
-    pub reader_class_id: Option<String>,
-    pub title_id: String,
-    pub title: String,
-    pub classification: String,
-}
+/// The columns of a loan's snapshot, in `LoanSnapshot`'s order.
+type SnapshotColumns = (NaiveDateTime, Option<String>, i32, Option<String>, String, String, String);
 
 /// A school's loans made in `[from, before)`, optionally of one grade or
 /// class as the readers were when borrowing.
@@ -393,7 +394,7 @@ pub fn loans_for_report(
     before: NaiveDateTime,
     grade: Option<i32>,
     class_id: Option<&str>,
-) -> QueryResult<Vec<ReportRow>> {
+) -> QueryResult<Vec<LoanSnapshot>> {
     let mut query = loans::table
         .filter(loans::school_id.eq(school_id))
         .filter(loans::checked_out_at.ge(from))
@@ -414,5 +415,19 @@ pub fn loans_for_report(
     if let Some(class_id) = class_id {
         query = query.filter(loans::reader_class_id.eq(class_id.to_owned()));
     }
-    query.load(connection)
+    let rows: Vec<SnapshotColumns> = query.load(connection)?;
+    Ok(rows
+        .into_iter()
+        .map(|(checked_out_at, reader_id, reader_grade, reader_class_id, title_id, title, classification)| {
+            LoanSnapshot {
+                checked_out_at,
+                reader_id,
+                reader_grade,
+                reader_class_id,
+                title_id,
+                title,
+                classification,
+            }
+        })
+        .collect())
 }

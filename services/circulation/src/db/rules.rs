@@ -8,8 +8,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
+use lectern_common::Error;
+
 use super::schema::circulation_rules;
-use crate::policy::{LoanPeriod, Rule, Scope, Terms};
+use crate::policy::rule::{DISTRICT_DEFAULT_ID, LoanPeriod, Rule, Scope, Terms, choose};
 
 /// A stored rule version.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -123,10 +125,53 @@ impl RuleRow {
     }
 }
 
+/// The rule that applies to a loan, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applicable {
+    pub rule: Rule,
+    /// Why it applies, in words for the desk.
+    pub why: String,
+    /// The other matching rules it outranks.
+    pub outranked: Vec<Rule>,
+}
+
+/// The rule that applies to a loan at `school_id` to a reader of
+/// `reader_category` of a copy of `item_type` (`None`: an unknown copy,
+/// matched only by rules for any item type): the most specific rule in
+/// force whose scope matches (`policy::rule::choose`).
+pub fn applicable_rule(
+    connection: &mut DbConnection,
+    school_id: &str,
+    reader_category: &str,
+    item_type: Option<&str>,
+) -> Result<Applicable, Error> {
+    let candidates = rules_for_loan(connection, school_id, reader_category, item_type)?;
+    let choice = choose(&candidates, school_id, reader_category, item_type).ok_or_else(no_rule)?;
+    Ok(Applicable {
+        rule: choice.rule.clone(),
+        why: choice.why(),
+        outranked: choice.outranked.into_iter().cloned().collect(),
+    })
+}
+
+/// The rule version a loan was made under (`rule_id`, `version`); for a
+/// loan made before rules existed, the district default as it is now.
+pub fn rule_of_loan(
+    connection: &mut DbConnection,
+    rule_id: Option<&str>,
+    version: Option<i32>,
+) -> Result<Rule, Error> {
+    let found = match rule_id {
+        Some(rule_id) => find_rule(connection, rule_id, version)?,
+        None => find_rule(connection, DISTRICT_DEFAULT_ID, None)?,
+    };
+    found.map(|(rule, _)| rule).ok_or_else(no_rule)
+}
+
 /// The rules in force that can match a loan at `school_id` to a reader of
 /// `reader_category` of a copy of `item_type` (`None`: unknown copy): at
 /// most eight rows, read through the scope index.
-pub fn rules_for_loan(
+fn rules_for_loan(
     connection: &mut DbConnection,
     school_id: &str,
     reader_category: &str,
@@ -212,12 +257,12 @@ pub fn retire_version(connection: &mut DbConnection, id: &str, version: i32) -> 
     Ok(updated == 1)
 }
 
-/// The district default rule's id (see `policy`), for tests and tools.
-pub const DISTRICT_DEFAULT: &str = crate::policy::DISTRICT_DEFAULT_ID;
+/// The district default rule's id (see `policy::rule`), for tests and tools.
+pub const DISTRICT_DEFAULT: &str = DISTRICT_DEFAULT_ID;
 
 /// No rule matched a loan: the district default, which the migration seeds
 /// and which cannot be retired, is missing. A broken database, not a
 /// refusal.
-pub fn no_rule() -> lectern_common::Error {
-    lectern_common::Error::internal("no circulation rule matches: the district default rule is missing")
+fn no_rule() -> Error {
+    Error::internal("no circulation rule matches: the district default rule is missing")
 }

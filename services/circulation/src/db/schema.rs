@@ -156,3 +156,21 @@ diesel::table! {
         closed_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// Copies travelling between schools, until they arrive.
+    transits (id) {
+        id -> Text,
+        copy_id -> Text,
+        copy_barcode -> Text,
+        title -> Text,
+        from_school_id -> Text,
+        to_school_id -> Text,
+        reason -> Text,
+        hold_id -> Nullable<Text>,
+        started_at -> Timestamp,
+        started_by -> Text,
+        received_at -> Nullable<Timestamp>,
+        received_by -> Nullable<Text>,
+    }
+}

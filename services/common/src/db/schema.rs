@@ -46,7 +46,7 @@ diesel::table! {
     idempotency_keys (request_id) {
         request_id -> Text,
         operation -> Text,
-        response -> Binary,
+        response -> Nullable<Binary>,
         created_at -> Timestamp,
     }
 }

@@ -2,7 +2,8 @@
 
 use chrono::DateTime;
 use lectern_common::db::Db;
-use lectern_core::identity::{Role, principal, require_role};
+use lectern_core::access::Access;
+use lectern_core::identity::principal;
 use lectern_core::validate::{FieldError, page_size};
 use lectern_core::{ids, paging, validate};
 use lectern_proto::reader::v1::audit_service_server::AuditService;
@@ -40,7 +41,7 @@ impl AuditService for Audit {
         &self,
         request: Request<ListAuditEventsRequest>,
     ) -> Result<Response<ListAuditEventsResponse>, Status> {
-        require_role(&principal(&request)?, &[Role::DistrictAdmin])?;
+        principal(&request)?.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let action = validate::optional_text("action", &request.action, 64)?;
         let filter = AuditFilter {

@@ -6,9 +6,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lectern_core::identity::{
-    Principal, Role, SubjectKind, TokenError, require_role, require_school, unverified_kind,
-};
+use lectern_core::access::Access;
+use lectern_core::identity::{Principal, SubjectKind, TokenError, unverified_kind};
 use lectern_core::validate::{self, known_enum, page_size};
 use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::{
@@ -21,10 +20,7 @@ use super::{Identity, page};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::{self, DeviceRow};
 use crate::error::{Error, ReaderRefusal};
-use crate::{convert, passwords, sessions};
-
-/// Who may manage devices: district admins, and librarians for their schools.
-const MANAGERS: &[Role] = &[Role::DistrictAdmin, Role::Librarian];
+use crate::{passwords, sessions};
 
 /// The stored name of a device kind.
 fn kind_name(kind: DeviceKind) -> Option<&'static str> {
@@ -48,7 +44,7 @@ fn to_proto(row: DeviceRow) -> Device {
         kind: kind.into(),
         label: row.label,
         disabled: row.disabled,
-        create_time: Some(convert::timestamp(row.created_at)),
+        create_time: Some(lectern_core::time::timestamp(row.created_at)),
     }
 }
 
@@ -94,12 +90,12 @@ impl Identity {
         caller: &Principal,
         request: CreateDeviceRequest,
     ) -> Result<CreateDeviceResponse, Status> {
-        require_role(caller, MANAGERS)?;
+        caller.require(Access::LIBRARIAN)?;
         let school_id = ids::parse_id("school_id", &request.school_id)?;
         let kind = kind_name(known_enum::<DeviceKind>("kind", request.kind)?)
             .ok_or_else(|| validate::FieldError::new("kind", "is required"))?;
         let label = validate::required_text("label", &request.label, 100)?;
-        require_school(caller, &school_id)?;
+        caller.require_school(&school_id)?;
         let key = new_device_key();
         let secret = key.clone();
         let key_hash =
@@ -142,13 +138,13 @@ impl Identity {
         caller: &Principal,
         request: ListDevicesRequest,
     ) -> Result<ListDevicesResponse, Status> {
-        require_role(caller, MANAGERS)?;
+        caller.require(Access::LIBRARIAN)?;
         let school_id = ids::parse_optional_id("school_id", &request.school_id)?;
         let limit = page_size("page_size", request.page_size, 50, 500)?;
         let offset = paging::decode_offset("page_token", &request.page_token)?;
         let schools: Option<Vec<String>> = match school_id {
             Some(school_id) => {
-                require_school(caller, &school_id)?;
+                caller.require_school(&school_id)?;
                 Some(vec![school_id])
             }
             None => caller.school_filter().map(<[String]>::to_vec),
@@ -170,7 +166,7 @@ impl Identity {
         caller: &Principal,
         request: DisableDeviceRequest,
     ) -> Result<Device, Status> {
-        require_role(caller, MANAGERS)?;
+        caller.require(Access::LIBRARIAN)?;
         let device_id = ids::parse_id("device_id", &request.device_id)?;
         let lookup = device_id.clone();
         let device = self
@@ -178,7 +174,7 @@ impl Identity {
             .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &lookup)?) })
             .await?
             .ok_or_else(|| ReaderRefusal::DeviceNotFound(device_id.clone()))?;
-        require_school(caller, &device.school_id)?;
+        caller.require_school(&device.school_id)?;
         let now = self.clock.now().naive_utc();
         let actor = caller.subject_id.clone();
         let device = self

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use lectern_common::db::{Db, unique_violation_on};
+use lectern_common::idempotency::Idempotent;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Grant, Role, TokenVerifier, principal, require_role, require_staff};
+use lectern_core::identity::{Grant, TokenVerifier, principal};
 use lectern_core::validate::{self, FieldError, known_enum, page_size};
 use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::identity_service_server::IdentityService;
@@ -21,7 +23,7 @@ use lectern_proto::reader::v1::{
 use tonic::{Request, Response, Status};
 
 use super::devices::bearer_token;
-use super::{idempotent, page};
+use super::page;
 use crate::accounts::{self, Credentials};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::STATUS_ACTIVE;
@@ -296,7 +298,7 @@ impl IdentityService for Identity {
         request: Request<ChangePasswordRequest>,
     ) -> Result<Response<ChangePasswordResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         if request.current_password.is_empty() {
             return Err(FieldError::new("current_password", "is required").into());
@@ -351,7 +353,7 @@ impl IdentityService for Identity {
         request: Request<CreateStaffAccountRequest>,
     ) -> Result<Response<StaffAccount>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let username = accounts::username("username", &request.username)?;
         let display_name = validate::required_text("display_name", &request.display_name, 100)?;
@@ -382,26 +384,24 @@ impl IdentityService for Identity {
             created_at: now,
             password_changed_at: None,
         };
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.CreateStaffAccount", request_id.as_deref(), now, |connection| {
-                    if db::staff::username_exists(connection, &account.username)? {
+        let answer = Idempotent::new("reader.CreateStaffAccount", request_id)
+            .write(&self.db, now, move |connection| {
+                if db::staff::username_exists(connection, &account.username)? {
+                    return Err(ReaderRefusal::UsernameTaken(account.username).into());
+                }
+                match db::staff::insert_account(connection, &account) {
+                    Ok(()) => {}
+                    Err(error) if unique_violation_on(&error, "username") => {
                         return Err(ReaderRefusal::UsernameTaken(account.username).into());
                     }
-                    match db::staff::insert_account(connection, &account) {
-                        Ok(()) => {}
-                        Err(error) if unique_violation_on(&error, "username") => {
-                            return Err(ReaderRefusal::UsernameTaken(account.username).into());
-                        }
-                        Err(error) => return Err(error.into()),
-                    }
-                    accounts::set_schools(connection, &account.id, &school_ids)?;
-                    tracing::info!(staff.id = %account.id, staff.role = %account.role, "staff account created");
-                    Ok(convert::staff_account(account, school_ids))
-                })
+                    Err(error) => return Err(error.into()),
+                }
+                accounts::set_schools(connection, &account.id, &school_ids)?;
+                tracing::info!(staff.id = %account.id, staff.role = %account.role, "staff account created");
+                Ok(convert::staff_account(account, school_ids))
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -409,7 +409,7 @@ impl IdentityService for Identity {
         &self,
         request: Request<ListStaffAccountsRequest>,
     ) -> Result<Response<ListStaffAccountsResponse>, Status> {
-        require_role(&principal(&request)?, &[Role::DistrictAdmin])?;
+        principal(&request)?.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let limit = page_size("page_size", request.page_size, 50, 500)?;
         let offset = paging::decode_offset("page_token", &request.page_token)?;
@@ -441,29 +441,27 @@ impl IdentityService for Identity {
         request: Request<SetStaffSchoolsRequest>,
     ) -> Result<Response<StaffAccount>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let staff_id = ids::parse_id("staff_id", &request.staff_id)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
         let now = self.clock.now().naive_utc();
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.SetStaffSchools", request_id.as_deref(), now, |connection| {
-                    let account = db::staff::find_by_id(connection, &staff_id)?
-                        .ok_or_else(|| ReaderRefusal::StaffNotFound(staff_id.clone()))?;
-                    let role = accounts::stored_role(&account)?;
-                    let school_ids = accounts::school_ids("school_ids", role, &request.school_ids)?;
-                    accounts::set_schools(connection, &account.id, &school_ids)?;
-                    let entry = Entry::own(action::STAFF_SCHOOLS_CHANGED, outcome::SUCCEEDED, Some(&account.id))
-                        .by(&caller.subject_id)
-                        .detail(format!("{} school(s)", school_ids.len()));
-                    audit::record(connection, entry, now)?;
-                    tracing::info!(staff.id = %account.id, schools = school_ids.len(), "staff schools changed");
-                    Ok(convert::staff_account(account, school_ids))
-                })
+        let answer = Idempotent::new("reader.SetStaffSchools", request_id)
+            .write(&self.db, now, move |connection| {
+                let account = db::staff::find_by_id(connection, &staff_id)?
+                    .ok_or_else(|| ReaderRefusal::StaffNotFound(staff_id.clone()))?;
+                let role = accounts::stored_role(&account)?;
+                let school_ids = accounts::school_ids("school_ids", role, &request.school_ids)?;
+                accounts::set_schools(connection, &account.id, &school_ids)?;
+                let entry = Entry::own(action::STAFF_SCHOOLS_CHANGED, outcome::SUCCEEDED, Some(&account.id))
+                    .by(&caller.subject_id)
+                    .detail(format!("{} school(s)", school_ids.len()));
+                audit::record(connection, entry, now)?;
+                tracing::info!(staff.id = %account.id, schools = school_ids.len(), "staff schools changed");
+                Ok(convert::staff_account(account, school_ids))
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -472,7 +470,7 @@ impl IdentityService for Identity {
         request: Request<SetStaffAccountDisabledRequest>,
     ) -> Result<Response<StaffAccount>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let staff_id = ids::parse_id("staff_id", &request.staff_id)?;
         if staff_id == caller.subject_id {
@@ -483,30 +481,28 @@ impl IdentityService for Identity {
         let disabled = request.disabled;
         let now = self.clock.now().naive_utc();
         let operation = "reader.SetStaffAccountDisabled";
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, operation, request_id.as_deref(), now, |connection| {
-                    if !db::staff::set_disabled(connection, &staff_id, disabled)? {
-                        return Err(ReaderRefusal::StaffNotFound(staff_id.clone()).into());
-                    }
-                    let account = db::staff::find_by_id(connection, &staff_id)?
-                        .ok_or_else(|| ReaderRefusal::StaffNotFound(staff_id.clone()))?;
-                    let what = if disabled {
-                        // Its tokens stop working everywhere, not only at the next refresh.
-                        db::sessions::revoke_subject(connection, &account.id, "account disabled", now)?;
-                        action::STAFF_DISABLED
-                    } else {
-                        action::STAFF_ENABLED
-                    };
-                    let entry = Entry::about(what, outcome::SUCCEEDED, &caller.subject_id, &account.id);
-                    audit::record(connection, entry, now)?;
-                    tracing::info!(staff.id = %account.id, disabled, "staff account disabled or enabled");
-                    let school_ids = db::staff::schools_of(connection, &account.id)?;
-                    Ok(convert::staff_account(account, school_ids))
-                })
+        let answer = Idempotent::new(operation, request_id)
+            .write(&self.db, now, move |connection| {
+                if !db::staff::set_disabled(connection, &staff_id, disabled)? {
+                    return Err(ReaderRefusal::StaffNotFound(staff_id.clone()).into());
+                }
+                let account = db::staff::find_by_id(connection, &staff_id)?
+                    .ok_or_else(|| ReaderRefusal::StaffNotFound(staff_id.clone()))?;
+                let what = if disabled {
+                    // Its tokens stop working everywhere, not only at the next refresh.
+                    db::sessions::revoke_subject(connection, &account.id, "account disabled", now)?;
+                    action::STAFF_DISABLED
+                } else {
+                    action::STAFF_ENABLED
+                };
+                let entry = Entry::about(what, outcome::SUCCEEDED, &caller.subject_id, &account.id);
+                audit::record(connection, entry, now)?;
+                tracing::info!(staff.id = %account.id, disabled, "staff account disabled or enabled");
+                let school_ids = db::staff::schools_of(connection, &account.id)?;
+                Ok(convert::staff_account(account, school_ids))
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -547,7 +543,7 @@ impl IdentityService for Identity {
         request: Request<RotateSigningKeyRequest>,
     ) -> Result<Response<VerificationKey>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         Ok(Response::new(self.rotate_key(&caller).await?))
     }
 

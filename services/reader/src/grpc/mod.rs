@@ -21,45 +21,12 @@ pub use self::readers::Readers;
 pub use self::roster::Roster;
 pub use self::school_year::SchoolYears;
 
-use chrono::NaiveDateTime;
-use lectern_common::db::DbConnection;
-use lectern_common::idempotency::{previous_answer, remember_answer};
-use lectern_core::identity::{Principal, SubjectKind, require_staff};
+use lectern_core::access::Access;
 use lectern_core::paging;
-use tonic::Status;
-
-use crate::error::Error;
 
 /// Reads the district's services may make too (circulation looks up the
 /// reader at a check-out); staff of any role may make them all.
-fn require_staff_or_service(caller: &Principal) -> Result<(), Status> {
-    if caller.kind == SubjectKind::Service { Ok(()) } else { require_staff(caller) }
-}
-
-/// Runs `work` once per `request_id`: a retry gets the first answer back
-/// and changes nothing. Call inside the write transaction.
-fn idempotent<M, F>(
-    connection: &mut DbConnection,
-    operation: &str,
-    request_id: Option<&str>,
-    now: NaiveDateTime,
-    work: F,
-) -> Result<M, Error>
-where
-    M: prost::Message + Default,
-    F: FnOnce(&mut DbConnection) -> Result<M, Error>,
-{
-    if let Some(request_id) = request_id
-        && let Some(previous) = previous_answer::<M>(connection, operation, request_id)?
-    {
-        return Ok(previous);
-    }
-    let answer = work(connection)?;
-    if let Some(request_id) = request_id {
-        remember_answer(connection, operation, request_id, &answer, now)?;
-    }
-    Ok(answer)
-}
+const STAFF_OR_SERVICES: Access = Access::STAFF.or_services();
 
 /// Cuts the one extra row fetched off a page that starts at `offset` and
 /// returns the page with its `next_page_token`. Lists here use offset

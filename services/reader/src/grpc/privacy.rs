@@ -2,11 +2,10 @@
 //! history rules, data export (right of access) and erasure (right of
 //! erasure). `readers.rs` routes the trait methods here.
 
-use lectern_common::idempotency::previous_answer;
+use lectern_common::idempotency::{Answer, Idempotent};
+use lectern_core::access::Access;
 use lectern_core::client::{dependency_status, on_behalf};
-use lectern_core::identity::{
-    Principal, Role, SubjectKind, require_role, require_school, require_staff, require_staff_or_self,
-};
+use lectern_core::identity::{Principal, SubjectKind};
 use lectern_core::ids;
 use lectern_core::validate::{self, FieldError};
 use lectern_proto::circulation::v1::{GetReaderObligationsRequest, ListLoansRequest, Loan, LoanFilter};
@@ -17,8 +16,8 @@ use lectern_proto::reader::v1::{
 };
 use tonic::Status;
 
+use super::STAFF_OR_SERVICES;
 use super::readers::Readers;
-use super::{idempotent, require_staff_or_service};
 use crate::audit::{self, Entry, action, outcome};
 use crate::categories::{self, CategoryChange};
 use crate::db::readers::ReaderKey;
@@ -36,7 +35,7 @@ impl Readers {
         &self,
         caller: &Principal,
     ) -> Result<ListReaderCategoriesResponse, Status> {
-        require_staff_or_service(caller)?;
+        caller.require(STAFF_OR_SERVICES)?;
         let rows =
             self.db.run(|connection| -> Result<_, Error> { Ok(db::categories::list(connection)?) }).await?;
         Ok(ListReaderCategoriesResponse { categories: rows.into_iter().map(categories::to_wire).collect() })
@@ -47,7 +46,7 @@ impl Readers {
         caller: &Principal,
         request: CreateReaderCategoryRequest,
     ) -> Result<ReaderCategory, Status> {
-        require_role(caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let given = request.category.ok_or_else(|| FieldError::new("category", "is required"))?;
         let category = categories::new_category(&given)?;
         let row = self.db.write(move |connection| categories::create(connection, category)).await?;
@@ -59,7 +58,7 @@ impl Readers {
         caller: &Principal,
         request: UpdateReaderCategoryRequest,
     ) -> Result<ReaderCategory, Status> {
-        require_role(caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let optional_name = |field, value: &str| -> Result<Option<String>, FieldError> {
             if value.trim().is_empty() {
                 Ok(None)
@@ -89,7 +88,7 @@ impl Readers {
             .db
             .run(move |connection| crate::readers::view(connection, ReaderKey::Id(&id), today))
             .await?;
-        require_school(caller, &reader.reader.school_id)?;
+        caller.require_school(&reader.reader.school_id)?;
         Ok(reader)
     }
 
@@ -100,9 +99,9 @@ impl Readers {
     ) -> Result<ExportReaderDataResponse, Status> {
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         if caller.kind == SubjectKind::Reader {
-            require_staff_or_self(caller, &reader_id)?;
+            caller.require_self_or_staff(&reader_id)?;
         } else {
-            require_staff(caller)?;
+            caller.require(Access::STAFF)?;
         }
         self.reader_in_scope(caller, &reader_id).await?;
         let today = self.today();
@@ -181,28 +180,33 @@ impl Readers {
         caller: &Principal,
         request: EraseReaderRequest,
     ) -> Result<EraseReaderResponse, Status> {
-        require_role(caller, &[Role::DistrictAdmin, Role::Librarian])?;
+        caller.require(Access::LIBRARIAN)?;
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
-        let request_id = validate::request_id("request_id", &request.request_id)?;
-        // A retry of an answered erasure returns the first answer; the
-        // reader is gone by then, so it must not be looked up again.
-        if let Some(request_id) = request_id.clone() {
-            let previous = self
-                .db
-                .run(move |connection| -> Result<Option<EraseReaderResponse>, Error> {
-                    Ok(previous_answer(connection, ERASE, &request_id)?)
-                })
-                .await?;
-            if let Some(answer) = previous {
-                return Ok(answer);
-            }
+        let once = Idempotent::new(ERASE, validate::request_id("request_id", &request.request_id)?);
+        // A retry of an answered erasure finds no reader (NOT_FOUND) and is
+        // answered with the first answer.
+        let answer = once.call(&self.db, self.erase_once(caller, &reader_id, &once)).await?;
+        if let Some(answer) = answer.fresh() {
+            self.relay.wake();
+            tracing::info!(reader.id = %answer.reader_id, by = %caller.log_label(), "reader erased");
         }
-        let reader = self.reader_in_scope(caller, &reader_id).await?;
+        Ok(answer.into_inner())
+    }
+
+    /// Erases the reader unless they still have loans or fees, in one
+    /// transaction that claims `once`.
+    async fn erase_once(
+        &self,
+        caller: &Principal,
+        reader_id: &str,
+        once: &Idempotent,
+    ) -> Result<Answer<EraseReaderResponse>, Status> {
+        let reader = self.reader_in_scope(caller, reader_id).await?;
         let obligations = self
             .circulation
             .clone()
             .get_reader_obligations(on_behalf(
-                GetReaderObligationsRequest { reader_id: reader_id.clone() },
+                GetReaderObligationsRequest { reader_id: reader_id.to_owned() },
                 caller,
                 self.call_timeout,
             ))
@@ -219,7 +223,7 @@ impl Readers {
         let now = self.clock.now().naive_utc();
         let actor = caller.subject_id.clone();
         if let Some(refusal) = refusal {
-            let subject = reader_id.clone();
+            let subject = reader_id.to_owned();
             self.db
                 .write(move |connection| -> Result<(), Error> {
                     let entry =
@@ -229,17 +233,16 @@ impl Readers {
                 .await?;
             return Err(refusal.into());
         }
+        let once = once.clone();
         let answer = self
             .db
             .write(move |connection| {
-                idempotent(connection, ERASE, request_id.as_deref(), now, |connection| {
+                once.run(connection, now, |connection| {
                     privacy::erase(connection, &reader, &actor, now)?;
                     Ok(EraseReaderResponse { reader_id: reader.reader.id.clone() })
                 })
             })
             .await?;
-        self.relay.wake();
-        tracing::info!(reader.id = %answer.reader_id, by = %caller.log_label(), "reader erased");
         Ok(answer)
     }
 }

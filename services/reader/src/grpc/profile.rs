@@ -6,8 +6,10 @@
 //! contact points and preferences. Contact values never reach a log line.
 
 use lectern_common::db::Db;
+use lectern_common::idempotency::Idempotent;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Principal, SubjectKind, principal, require_staff, require_staff_or_self};
+use lectern_core::identity::{Principal, SubjectKind, principal};
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, page_size};
 use lectern_core::{ids, paging};
@@ -21,13 +23,13 @@ use lectern_proto::reader::v1::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{idempotent, page, require_staff_or_service, scope};
+use super::{STAFF_OR_SERVICES, page, scope};
 use crate::audit::action::{READER_CHANGED, READER_READ};
-use crate::convert::timestamp;
 use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self};
 use crate::error::{Error, ReaderRefusal};
 use crate::profile;
+use lectern_core::time::timestamp;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
@@ -73,10 +75,10 @@ impl Profiles {
                 .into());
             }
             SubjectKind::Reader if matches!(also, Also::Reader | Also::ReaderAndServices) => {
-                return require_staff_or_self(caller, reader_id);
+                return Ok(caller.require_self_or_staff(reader_id)?);
             }
-            SubjectKind::Service if also == Also::ReaderAndServices => require_staff_or_service(caller)?,
-            _ => require_staff(caller)?,
+            SubjectKind::Service if also == Also::ReaderAndServices => caller.require(STAFF_OR_SERVICES)?,
+            _ => caller.require(Access::STAFF)?,
         }
         let school_id = scope::school_of_reader(&self.db, reader_id).await?;
         scope::require_reader_school(&self.db, &self.clock, caller, &school_id, reader_id, action).await
@@ -146,18 +148,12 @@ impl ReaderProfileService for Profiles {
         let request_id = validate::request_id("request_id", &request.request_id)?;
         self.authorize(&caller, &reader_id, Also::Nobody, READER_CHANGED).await?;
         let now = row.created_at;
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(
-                    connection,
-                    "reader.CreateReaderContact",
-                    request_id.as_deref(),
-                    now,
-                    |connection| profile::create_contact(connection, row, &caller.subject_id).map(contact),
-                )
+        let answer = Idempotent::new("reader.CreateReaderContact", request_id)
+            .write(&self.db, now, move |connection| {
+                profile::create_contact(connection, row, &caller.subject_id).map(contact)
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -262,14 +258,10 @@ impl ReaderProfileService for Profiles {
         let request_id = validate::request_id("request_id", &request.request_id)?;
         self.authorize(&caller, &reader_id, Also::Nobody, READER_CHANGED).await?;
         let now = row.created_at;
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.CreateReaderNote", request_id.as_deref(), now, |connection| {
-                    profile::create_note(connection, row).map(note)
-                })
-            })
-            .await?;
+        let answer = Idempotent::new("reader.CreateReaderNote", request_id)
+            .write(&self.db, now, move |connection| profile::create_note(connection, row).map(note))
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 

@@ -1,15 +1,14 @@
 //! `ReaderService`: schools, classes, readers and their blocks.
 
 use lectern_common::db::Db;
+use lectern_common::idempotency::Idempotent;
 use lectern_common::outbox::RelayWaker;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{
-    Principal, Role, SubjectKind, principal, require_role, require_school, require_staff,
-    require_staff_or_self,
-};
+use lectern_core::identity::{Principal, SubjectKind, principal};
 use lectern_core::validate::{self, page_size};
 use lectern_core::{ids, paging};
-use lectern_proto::circulation::v1::circulation_service_client::CirculationServiceClient;
+use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::reader_service_server::ReaderService;
 use lectern_proto::reader::v1::{
@@ -27,7 +26,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use super::scope::{require_reader_school, school_of_reader};
-use super::{idempotent, page, require_staff_or_service};
+use super::{STAFF_OR_SERVICES, page};
 use crate::audit::{self, Entry, action, outcome};
 use crate::db::readers::{ReaderKey, STATUS_ACTIVE};
 use crate::db::{self, BlockRow, ClassRow, ReaderRow, SchoolRow};
@@ -44,7 +43,7 @@ pub struct Readers {
     pub clock: SharedClock,
     pub time_zone: chrono_tz::Tz,
     /// Circulation: open loans before an erasure, loans for an export.
-    pub circulation: CirculationServiceClient<Channel>,
+    pub circulation: LoanServiceClient<Channel>,
     /// Notification: notices for an export.
     pub notifications: NotificationServiceClient<Channel>,
     /// Deadline of calls to those.
@@ -115,7 +114,7 @@ impl Readers {
 impl ReaderService for Readers {
     async fn create_school(&self, request: Request<CreateSchoolRequest>) -> Result<Response<School>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin])?;
+        caller.require(Access::DISTRICT_ADMIN)?;
         let request = request.into_inner();
         let now = self.clock.now().naive_utc();
         let school = SchoolRow {
@@ -125,19 +124,17 @@ impl ReaderService for Readers {
             created_at: now,
         };
         let request_id = validate::request_id("request_id", &request.request_id)?;
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.CreateSchool", request_id.as_deref(), now, |connection| {
-                    organisation::create_school(connection, school).map(convert::school)
-                })
+        let answer = Idempotent::new("reader.CreateSchool", request_id)
+            .write(&self.db, now, move |connection| {
+                organisation::create_school(connection, school).map(convert::school)
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
     async fn get_school(&self, request: Request<GetSchoolRequest>) -> Result<Response<School>, Status> {
-        require_staff_or_service(&principal(&request)?)?;
+        principal(&request)?.require(STAFF_OR_SERVICES)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
         let school = self
             .db
@@ -153,7 +150,7 @@ impl ReaderService for Readers {
         &self,
         request: Request<ListSchoolsRequest>,
     ) -> Result<Response<ListSchoolsResponse>, Status> {
-        require_staff_or_service(&principal(&request)?)?;
+        principal(&request)?.require(STAFF_OR_SERVICES)?;
         let request = request.into_inner();
         let limit = page_size("page_size", request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
         let offset = paging::decode_offset("page_token", &request.page_token)?;
@@ -172,7 +169,7 @@ impl ReaderService for Readers {
 
     async fn create_class(&self, request: Request<CreateClassRequest>) -> Result<Response<Class>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin, Role::Librarian])?;
+        caller.require(Access::LIBRARIAN)?;
         let request = request.into_inner();
         let now = self.clock.now().naive_utc();
         let class = ClassRow {
@@ -183,16 +180,14 @@ impl ReaderService for Readers {
             school_year: organisation::school_year("school_year", &request.school_year)?,
             created_at: now,
         };
-        require_school(&caller, &class.school_id)?;
+        caller.require_school(&class.school_id)?;
         let request_id = validate::request_id("request_id", &request.request_id)?;
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.CreateClass", request_id.as_deref(), now, |connection| {
-                    organisation::create_class(connection, class).map(convert::class)
-                })
+        let answer = Idempotent::new("reader.CreateClass", request_id)
+            .write(&self.db, now, move |connection| {
+                organisation::create_class(connection, class).map(convert::class)
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -201,10 +196,10 @@ impl ReaderService for Readers {
         request: Request<ListClassesRequest>,
     ) -> Result<Response<ListClassesResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let school_id = ids::parse_id("school_id", &request.school_id)?;
-        require_school(&caller, &school_id)?;
+        caller.require_school(&school_id)?;
         let school_year = match request.school_year.trim() {
             "" => None,
             year => Some(organisation::school_year("school_year", year)?),
@@ -232,7 +227,7 @@ impl ReaderService for Readers {
 
     async fn create_reader(&self, request: Request<CreateReaderRequest>) -> Result<Response<Reader>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let now = self.clock.now().naive_utc();
         let reader = ReaderRow {
@@ -254,16 +249,14 @@ impl ReaderService for Readers {
         self.require_reader_school(&caller, &reader.school_id, &reader.school_id, action::READER_CHANGED)
             .await?;
         let today = self.today();
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.CreateReader", request_id.as_deref(), now, |connection| {
-                    let reader = readers::create_reader(connection, reader, today)?;
-                    changed(connection, &caller, &reader.reader.id, "created", now)?;
-                    Ok(convert::reader(reader))
-                })
+        let answer = Idempotent::new("reader.CreateReader", request_id)
+            .write(&self.db, now, move |connection| {
+                let reader = readers::create_reader(connection, reader, today)?;
+                changed(connection, &caller, &reader.reader.id, "created", now)?;
+                Ok(convert::reader(reader))
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -271,9 +264,9 @@ impl ReaderService for Readers {
         let caller = principal(&request)?;
         let id = ids::parse_id("id", &request.get_ref().id)?;
         if caller.kind == SubjectKind::Reader {
-            require_staff_or_self(&caller, &id)?;
+            caller.require_self_or_staff(&id)?;
         } else {
-            require_staff_or_service(&caller)?;
+            caller.require(STAFF_OR_SERVICES)?;
         }
         let today = self.today();
         let reader =
@@ -285,7 +278,7 @@ impl ReaderService for Readers {
 
     async fn lookup_reader(&self, request: Request<LookupReaderRequest>) -> Result<Response<Reader>, Status> {
         let caller = principal(&request)?;
-        require_staff_or_service(&caller)?;
+        caller.require(STAFF_OR_SERVICES)?;
         let card_barcode = validate::barcode("card_barcode", &request.get_ref().card_barcode)?;
         let today = self.today();
         let reader = self
@@ -302,7 +295,7 @@ impl ReaderService for Readers {
         request: Request<ListReadersRequest>,
     ) -> Result<Response<ListReadersResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let (readers, next_page_token) = self
             .readers_page(
@@ -322,7 +315,7 @@ impl ReaderService for Readers {
         request: Request<SetReaderPinRequest>,
     ) -> Result<Response<SetReaderPinResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let pin = crate::accounts::pin("pin", &request.pin)?;
@@ -359,7 +352,7 @@ impl ReaderService for Readers {
         request: Request<SearchReadersRequest>,
     ) -> Result<Response<SearchReadersResponse>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let needle = readers::search_needle("query", &request.query)?;
         let (readers, next_page_token) = self
@@ -380,7 +373,7 @@ impl ReaderService for Readers {
         request: Request<CreateReaderBlockRequest>,
     ) -> Result<Response<Reader>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let now = self.clock.now().naive_utc();
         let today = self.today();
@@ -396,17 +389,15 @@ impl ReaderService for Readers {
         };
         let request_id = validate::request_id("request_id", &request.request_id)?;
         self.require_reader_in_scope(&caller, &block.reader_id).await?;
-        let answer = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.CreateReaderBlock", request_id.as_deref(), now, |connection| {
-                    let reader_id = block.reader_id.clone();
-                    let reader = readers::place_block(connection, block, today)?;
-                    changed(connection, &caller, &reader_id, "block placed", now)?;
-                    Ok(convert::reader(reader))
-                })
+        let answer = Idempotent::new("reader.CreateReaderBlock", request_id)
+            .write(&self.db, now, move |connection| {
+                let reader_id = block.reader_id.clone();
+                let reader = readers::place_block(connection, block, today)?;
+                changed(connection, &caller, &reader_id, "block placed", now)?;
+                Ok(convert::reader(reader))
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(answer))
     }
 
@@ -415,7 +406,7 @@ impl ReaderService for Readers {
         request: Request<DeleteReaderBlockRequest>,
     ) -> Result<Response<Reader>, Status> {
         let caller = principal(&request)?;
-        require_staff(&caller)?;
+        caller.require(Access::STAFF)?;
         let request = request.into_inner();
         let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
         let block_id = ids::parse_id("block_id", &request.block_id)?;

@@ -4,8 +4,10 @@
 //! writing happen in one write transaction (a dry run only reads).
 
 use lectern_common::db::Db;
+use lectern_common::idempotency::Idempotent;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Principal, Role, principal, require_role, require_school};
+use lectern_core::identity::{Principal, principal};
 use lectern_core::ids;
 use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::roster_service_server::RosterService;
@@ -17,7 +19,6 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::idempotent;
 use crate::audit::{self, Entry};
 use crate::error::{Error, ReaderRefusal};
 use crate::roster::plan::{ChangeKind, Plan};
@@ -107,31 +108,30 @@ impl Roster {
         let report = if apply {
             let sender = sender.clone();
             let (school_id, caller_id) = (school_id.clone(), caller.subject_id.clone());
-            self.db
-                .write(move |connection| {
-                    idempotent(connection, "reader.ImportRoster", request_id.as_deref(), now, |connection| {
-                        let plan = roster::apply::plan(connection, &roster, &school_id, now)?;
-                        let mut report = report(&roster, &plan);
-                        if !plan.errors.is_empty() {
-                            return Ok(report);
-                        }
-                        progress(&sender, RosterStage::Applying, 0, plan.writes() as i64);
-                        roster::apply::write(connection, &plan, &mut |done, total| {
-                            progress(&sender, RosterStage::Applying, done as i64, total as i64);
-                        })?;
-                        report.applied = true;
-                        let entry = Entry {
-                            action: audit::action::ROSTER_IMPORT,
-                            outcome: audit::outcome::SUCCEEDED,
-                            actor_id: Some(&caller_id),
-                            subject_id: Some(&school_id),
-                            detail: Some(audit_detail(&report, format)),
-                        };
-                        audit::record(connection, entry, now)?;
-                        Ok(report)
-                    })
+            Idempotent::new("reader.ImportRoster", request_id)
+                .write(&self.db, now, move |connection| {
+                    let plan = roster::apply::plan(connection, &roster, &school_id, now)?;
+                    let mut report = report(&roster, &plan);
+                    if !plan.errors.is_empty() {
+                        return Ok(report);
+                    }
+                    progress(&sender, RosterStage::Applying, 0, plan.writes() as i64);
+                    roster::apply::write(connection, &plan, &mut |done, total| {
+                        progress(&sender, RosterStage::Applying, done as i64, total as i64);
+                    })?;
+                    report.applied = true;
+                    let entry = Entry {
+                        action: audit::action::ROSTER_IMPORT,
+                        outcome: audit::outcome::SUCCEEDED,
+                        actor_id: Some(&caller_id),
+                        subject_id: Some(&school_id),
+                        detail: Some(audit_detail(&report, format)),
+                    };
+                    audit::record(connection, entry, now)?;
+                    Ok(report)
                 })
                 .await?
+                .into_inner()
         } else {
             let school_id = school_id.clone();
             self.db
@@ -188,9 +188,9 @@ impl RosterService for Roster {
         request: Request<ImportRosterRequest>,
     ) -> Result<Response<Self::ImportRosterStream>, Status> {
         let caller = principal(&request)?;
-        require_role(&caller, &[Role::DistrictAdmin, Role::Librarian])?;
+        caller.require(Access::LIBRARIAN)?;
         let import = self.check(request.into_inner())?;
-        require_school(&caller, &import.school_id)?;
+        caller.require_school(&import.school_id)?;
         let school_id = import.school_id.clone();
         let school = self
             .db

@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use lectern_common::db::Db;
+use lectern_common::idempotency::Idempotent;
+use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Principal, Role, principal, require_role, require_school};
+use lectern_core::identity::{Principal, principal};
 use lectern_core::validate;
 use lectern_proto::reader::v1::school_year_service_server::SchoolYearService;
 use lectern_proto::reader::v1::{YearEndPlan, YearEndRequest};
 use tonic::{Request, Response, Status};
 
-use super::idempotent;
 use crate::school_year::{self, YearEnd};
 
 /// The `SchoolYearService` handlers.
@@ -25,9 +26,9 @@ pub struct SchoolYears {
 /// for the school: assistants, readers and other schools' librarians may not.
 fn authorize(request: &Request<YearEndRequest>) -> Result<(Principal, YearEnd), Status> {
     let caller = principal(request)?;
-    require_role(&caller, &[Role::DistrictAdmin, Role::Librarian])?;
+    caller.require(Access::LIBRARIAN)?;
     let year_end = YearEnd::from_request(request.get_ref())?;
-    require_school(&caller, &year_end.school_id)?;
+    caller.require_school(&year_end.school_id)?;
     Ok((caller, year_end))
 }
 
@@ -55,14 +56,12 @@ impl SchoolYearService for SchoolYears {
         let (caller, year_end) = authorize(&request)?;
         let request_id = validate::request_id("request_id", &request.get_ref().request_id)?;
         let now = self.clock.now().naive_utc();
-        let plan = self
-            .db
-            .write(move |connection| {
-                idempotent(connection, "reader.ApplyYearEnd", request_id.as_deref(), now, |connection| {
-                    school_year::apply(connection, &year_end, &caller.subject_id, now)
-                })
+        let plan = Idempotent::new("reader.ApplyYearEnd", request_id)
+            .write(&self.db, now, move |connection| {
+                school_year::apply(connection, &year_end, &caller.subject_id, now)
             })
-            .await?;
+            .await?
+            .into_inner();
         Ok(Response::new(plan))
     }
 }

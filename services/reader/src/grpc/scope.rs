@@ -5,7 +5,7 @@
 
 use lectern_common::db::Db;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{Principal, require_school};
+use lectern_core::identity::Principal;
 use tonic::Status;
 
 use crate::audit::{self, Entry, outcome};
@@ -23,7 +23,7 @@ pub async fn require_reader_school(
     subject_id: &str,
     action: &'static str,
 ) -> Result<(), Status> {
-    let refusal = match require_school(caller, school_id) {
+    let refusal = match caller.require_school(school_id) {
         Ok(()) => return Ok(()),
         Err(refusal) => refusal,
     };
@@ -42,7 +42,7 @@ pub async fn require_reader_school(
         Ok(())
     })
     .await?;
-    Err(refusal)
+    Err(refusal.into())
 }
 
 /// The school of reader `reader_id` (NOT_FOUND if there is no such reader).

@@ -200,7 +200,7 @@ impl Identity {
                 Ok(db::sessions::revoked_since(connection, since)?)
             })
             .await?;
-        Ok(ListRevokedSessionsResponse { session_ids, as_of: Some(convert::timestamp(now)) })
+        Ok(ListRevokedSessionsResponse { session_ids, as_of: Some(lectern_core::time::timestamp(now)) })
     }
 
     /// `RotateSigningKey`: stores a new key, published at once and signing

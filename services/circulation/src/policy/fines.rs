@@ -6,9 +6,9 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::calendar::SchoolCalendar;
-use crate::due::local_date;
-use crate::policy::Terms;
+use crate::policy::calendar::SchoolCalendar;
+use crate::policy::due::local_date;
+use crate::policy::rule::Terms;
 
 /// Longest lateness counted, in calendar days: a copy back after ten years
 /// is charged as one ten years late, and the count stays cheap.
@@ -59,9 +59,9 @@ pub fn lateness(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::{Closure, ClosureKind};
-    use crate::due::end_of_local_day;
-    use crate::policy::LoanPeriod;
+    use crate::policy::calendar::{Closure, ClosureKind};
+    use crate::policy::due::end_of_local_day;
+    use crate::policy::rule::LoanPeriod;
 
     const ZONE: Tz = chrono_tz::Asia::Shanghai;
 

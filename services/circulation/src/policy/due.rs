@@ -9,8 +9,8 @@ use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc}
 use chrono_tz::Tz;
 use lectern_core::validate::FieldError;
 
-use crate::calendar::SchoolCalendar;
-use crate::policy::LoanPeriod;
+use crate::policy::calendar::SchoolCalendar;
+use crate::policy::rule::LoanPeriod;
 
 /// When a loan is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Due {
 impl Due {
     /// The due day as "YYYY-MM-DD".
     pub fn date_text(&self) -> String {
-        crate::calendar::day_text(self.date)
+        crate::policy::calendar::day_text(self.date)
     }
 }
 
@@ -161,7 +161,7 @@ mod tests {
     fn a_rule_sets_the_due_time_by_days_hours_or_the_end_of_term() {
         let calendar = SchoolCalendar {
             closed_weekdays: vec![6, 7],
-            terms: vec![crate::calendar::Term {
+            terms: vec![crate::policy::calendar::Term {
                 name: "2026 春季学期".into(),
                 first_day: day("2026-02-23"),
                 // A Saturday: the due day moves to Monday.

@@ -1,0 +1,2 @@
+DELETE FROM idempotency_keys WHERE response IS NULL;
+ALTER TABLE idempotency_keys ALTER COLUMN response SET NOT NULL;
