@@ -43,3 +43,4 @@ mod self_service;
 mod sessions;
 mod stocktake;
 mod summary;
+mod up;
