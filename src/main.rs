@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use lectern::suite::{Databases, Suite, SuiteConfig};
+use lectern::postgres::ServerUrl;
+use lectern::suite::{Databases, SERVICES, Suite, SuiteConfig};
 
 /// Lectern, the library lending system of a school district.
 #[derive(Debug, Parser)]
@@ -22,7 +23,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the whole suite (catalog, circulation, reader, notification and
-    /// the gateway) in this process, with SQLite files in the data directory.
+    /// the gateway) in this process, with SQLite files in the data directory
+    /// or, with --database-url, databases on a PostgreSQL server.
     Up(UpArgs),
     /// Benchmarks: search latency, MARC import speed, check-out/check-in throughput.
     #[command(subcommand)]
@@ -33,14 +35,24 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct UpArgs {
-    /// Where the SQLite files and the service key live.
+    /// Where the service key lives, and the SQLite files unless
+    /// --database-url names a PostgreSQL server.
     #[arg(long, env = "LECTERN_DATA_DIR", default_value = "./lectern-data")]
     data_dir: PathBuf,
+    /// Keep the data on a PostgreSQL server instead of SQLite files, e.g.
+    /// postgres://lectern@db.example:5432/lectern. The database name is a
+    /// prefix: each service gets its own database (lectern_reader,
+    /// lectern_catalog, lectern_circulation, lectern_notification), created
+    /// if missing; parameters such as ?sslmode=require apply to all four.
+    /// The service key stays in the data directory.
+    #[arg(long, env = "LECTERN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Where the gateway listens for desks, kiosks and other clients (gRPC).
     #[arg(long, env = "LECTERN_GATEWAY_ADDR", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
     /// Load a demo district (2 schools, 100 readers, ~240 titles, some loans)
-    /// into an empty data directory.
+    /// when the databases are empty (a new data directory, or new
+    /// PostgreSQL databases).
     #[arg(long)]
     demo: bool,
 }
@@ -130,18 +142,35 @@ fn is_closed_stdout(message: &str) -> bool {
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let telemetry = lectern_core::telemetry::init("lectern", "warn").map_err(anyhow::Error::msg)?;
+    // The server is checked, and its databases made, before anything is
+    // written: a mistyped URL leaves no data directory behind.
+    let server = args.database_url.as_deref().filter(|url| !url.trim().is_empty()).map(ServerUrl::parse);
+    let server = server.transpose()?;
+    let created = match &server {
+        Some(server) => {
+            let server = server.clone();
+            tokio::task::spawn_blocking(move || server.ensure_databases())
+                .await
+                .context("checking the PostgreSQL databases")??
+        }
+        None => Vec::new(),
+    };
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
     let service_key = service_key(&args.data_dir)?;
-    let config = SuiteConfig::new(Databases::in_dir(&args.data_dir), args.listen, service_key);
+    let databases = match &server {
+        Some(server) => server.databases(),
+        None => Databases::in_dir(&args.data_dir),
+    };
+    let config = SuiteConfig::new(databases, args.listen, service_key);
     let suite = Suite::start(config).await.context("starting the suite")?;
     let ready_in = started.elapsed();
 
     let mut lines = vec![
         format!("Lectern is up (ready in {:.1} s).", ready_in.as_secs_f64()),
         format!("  gateway (gRPC):  {}", suite.gateway_addr()),
-        format!("  data directory:  {}", args.data_dir.display()),
     ];
+    lines.extend(where_the_data_is(server.as_ref(), &created, &args.data_dir));
     match (&suite.first_admin, args.demo) {
         (Some(admin), true) => {
             let loading = Instant::now();
@@ -167,6 +196,12 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             lines.push("                   (a one-time password, shown only this once: you choose".into());
             lines.push("                    a new one at first sign-in)".into());
         }
+        // The reader database had a staff account already: this district
+        // has been started before, demo or not.
+        (None, true) if server.is_some() => {
+            lines.push("  demo district:   not loaded: these databases are already in use".into());
+            lines.push("                   (name new ones in --database-url to load the demo)".into());
+        }
         (None, true) => {
             lines.push("  demo district:   not loaded: this data directory is already in use".into());
             lines.push("                   (start with an empty --data-dir to load the demo)".into());
@@ -185,6 +220,29 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     stopped.context("stopping the suite")?;
     println!("Lectern stopped.");
     Ok(())
+}
+
+/// The banner's lines on the backend and where it keeps the data. A
+/// password in the server's URL is not shown.
+fn where_the_data_is(server: Option<&ServerUrl>, created: &[String], data_dir: &Path) -> Vec<String> {
+    let Some(server) = server else {
+        return vec![
+            "  databases:       SQLite, one file per service in the data directory".into(),
+            format!("  data directory:  {}", data_dir.display()),
+        ];
+    };
+    let names: Vec<String> = SERVICES.iter().map(|service| server.database_name(service)).collect();
+    let mut lines = vec![
+        format!("  databases:       PostgreSQL {}", server.redacted()),
+        format!("                   {}", names.join(", ")),
+    ];
+    if created.len() == names.len() {
+        lines.push("                   (created just now)".into());
+    } else if !created.is_empty() {
+        lines.push(format!("                   (created just now: {})", created.join(", ")));
+    }
+    lines.push(format!("  data directory:  {} (the service key only)", data_dir.display()));
+    lines
 }
 
 /// The district service key the services present to each other: kept in

@@ -45,3 +45,4 @@ mod sessions;
 mod stocktake;
 mod summary;
 mod transits;
+mod up;
