@@ -14,8 +14,15 @@
 //!   through the whole suite, against the same writes made straight to
 //!   circulation's database (see [`checkout`]). Prints ops/s, p50/p99 and
 //!   the ratio of the two.
+//!
+//! Benchmark code lives here and synthetic data in the `lectern-synthetic`
+//! crate, not in the services, so no service binary carries it: that crate
+//! draws the titles and writes the MARC files (the catalog's import tests
+//! use the same files), and [`district`] writes a synthetic catalog into a
+//! catalog database.
 
 pub mod checkout;
+pub mod district;
 pub mod latency;
 
 use std::time::{Duration, Instant};
@@ -24,7 +31,6 @@ use anyhow::Context as _;
 use lectern_catalog::marc::import::{Format, ImportOptions};
 use lectern_catalog::marc::local::import_file;
 use lectern_catalog::search::{self, SearchRequest};
-use lectern_catalog::synthetic::{self, Plan};
 use lectern_common::db::Db;
 use lectern_proto::catalog::v1 as pb;
 use rand::SeedableRng;
@@ -101,9 +107,10 @@ fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {
     let db = Db::connect(&args.database_url, 2).context("opening the catalog database")?;
     db.migrate(lectern_catalog::MIGRATIONS).context("migrating the catalog database")?;
     if args.generate {
-        let plan = Plan { titles: args.titles, copies: args.copies, schools: args.schools, seed: 2026 };
+        let plan =
+            district::Plan { titles: args.titles, copies: args.copies, schools: args.schools, seed: 2026 };
         let bar = indicatif::ProgressBar::new(plan.titles);
-        let summary = synthetic::generate(&db, &plan, |written| bar.set_position(written))
+        let summary = district::generate(&db, &plan, |written| bar.set_position(written))
             .context("generating the synthetic catalog")?;
         bar.finish_and_clear();
         println!(
@@ -116,7 +123,7 @@ fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {
         );
     }
     let mut connection = db.connection().context("opening a connection")?;
-    let sample = synthetic::sample_titles(&mut connection, 20_000).context("sampling titles")?;
+    let sample = district::sample_titles(&mut connection, 20_000).context("sampling titles")?;
     anyhow::ensure!(!sample.is_empty(), "the catalog is empty: run with --generate first");
     // The warm-up queries are other queries of the same shapes: a service
     // that has been running has the index's upper levels in memory, not
@@ -166,7 +173,7 @@ fn search_bench(args: &SearchBenchArgs) -> anyhow::Result<()> {
 fn import_bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
     let db = Db::connect(&args.database_url, 1).context("opening the catalog database")?;
     db.migrate(lectern_catalog::MIGRATIONS).context("migrating the catalog database")?;
-    let file = synthetic::marc::file(args.records).context("writing the synthetic MARC file")?;
+    let file = lectern_synthetic::marc::file(args.records).context("writing the synthetic MARC file")?;
     let options = ImportOptions {
         format: Format::Iso2709,
         school_id: Some(lectern_core::ids::new_id()),
@@ -221,7 +228,7 @@ fn request(query: &str) -> anyhow::Result<SearchRequest> {
 /// The benchmark queries, `count` per shape, drawn from the sampled titles
 /// and the generator's word lists.
 fn query_shapes(
-    sample: &[synthetic::SampleTitle],
+    sample: &[district::SampleTitle],
     count: usize,
     seed: u64,
 ) -> Vec<(&'static str, Vec<SearchRequest>)> {
@@ -236,8 +243,9 @@ fn query_shapes(
     let isbns: Vec<&str> = sample.iter().filter_map(|(_, _, isbn, _)| isbn.as_deref()).collect();
     let authors: Vec<&str> = sample.iter().filter_map(|(_, _, _, author)| author.as_deref()).collect();
     let two_char: Vec<&str> =
-        synthetic::zh_words().into_iter().filter(|word| word.chars().count() == 2).collect();
-    let english: Vec<&str> = synthetic::en_words().into_iter().filter(|word| word.len() >= 4).collect();
+        lectern_synthetic::zh_words().into_iter().filter(|word| word.chars().count() == 2).collect();
+    let english: Vec<&str> =
+        lectern_synthetic::en_words().into_iter().filter(|word| word.len() >= 4).collect();
     let mut shapes: Vec<(&'static str, Vec<String>)> = vec![
         ("isbn", (0..count).filter_map(|_| isbns.choose(&mut rng).map(|isbn| (*isbn).to_owned())).collect()),
         (

@@ -32,7 +32,6 @@ pub mod titles;
 // Search index, availability counts and home-screen lists (issue 4).
 pub mod discovery;
 pub mod search_terms;
-pub mod synthetic;
 
 use lectern_common::db::Migrations;
 use lectern_core::identity::PublicMethods;

@@ -14,27 +14,27 @@ use chrono::{DateTime, NaiveDateTime};
 use lectern_catalog::marc::apply::ImportState;
 use lectern_catalog::marc::import::{BATCH_RECORDS, Format, ImportOptions};
 use lectern_catalog::marc::local::import_file;
-use lectern_catalog::synthetic;
 use lectern_catalog::{MIGRATIONS, db};
 use lectern_common::db::Db;
 use lectern_common::db::testing::TestDatabase;
 use lectern_core::ids;
 use lectern_proto::catalog::v1::{MarcRecordProblem, MarcRecordResult};
+use lectern_synthetic::marc as synthetic_marc;
 
 fn now() -> NaiveDateTime {
     DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
 }
 
 fn isbn13(serial: u64) -> String {
-    synthetic::marc::isbn13(serial)
+    synthetic_marc::isbn13(serial)
 }
 
 fn synthetic_file(count: u64) -> Vec<u8> {
-    synthetic::marc::file(count).unwrap()
+    synthetic_marc::file(count).unwrap()
 }
 
 fn push_record(file: &mut Vec<u8>, serial: u64, barcode: &str, cn: bool) {
-    synthetic::marc::push_record(file, serial, barcode, cn).unwrap();
+    synthetic_marc::push_record(file, serial, barcode, cn).unwrap();
 }
 
 fn options(school_id: &str, dry_run: bool) -> ImportOptions {

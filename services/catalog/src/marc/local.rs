@@ -1,7 +1,14 @@
-//! Importing a MARC file held in memory on one connection, batch by batch,
-//! the way `MarcService/ImportMarc` does (same reading, same batches, same
-//! writes, a dry run rolled back): for `lectern bench import` and the
-//! catalog's tests, which measure and check the import below gRPC.
+//! Importing a MARC file held in memory on one connection, without a
+//! server: the import as `MarcService/ImportMarc` runs it (the same reading
+//! a batch or two ahead on a thread of its own, the same
+//! [`commit_batch`] per batch, a dry run rolled back), minus the upload
+//! stream and the progress messages.
+//!
+//! It stays in the catalog's library, not with the benchmarks: it holds no
+//! synthetic data and no timing, only the catalog's own two steps, and the
+//! catalog's integration tests check the import through it (a test of the
+//! crate reaches only its public API). `lectern bench import` times the
+//! same function, so the loop exists once.
 
 use chrono::NaiveDateTime;
 use lectern_common::db::DbConnection;

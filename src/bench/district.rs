@@ -1,28 +1,24 @@
-//! A synthetic district catalog for benchmarks (`lectern bench search`):
-//! mixed Chinese and English titles built from common title words, with
-//! authors, subjects, classes, audience ranges, ISBNs (some titles with a
-//! second one), and copies spread over the district's schools with some on
-//! loan, on the hold shelf or in transit. Rows go straight into a migrated
-//! catalog database in multi-row inserts, many per transaction; each
-//! title's search index comes from [`search::title_index`], the function
-//! the service stores titles with, so the benchmark searches what the
-//! service would have written.
+//! A synthetic district catalog in a catalog database, for `lectern bench
+//! search`: titles drawn by `lectern_synthetic` (mixed Chinese and English,
+//! with authors, subjects, classes, audience ranges), ISBNs (some titles
+//! with a second one), and copies spread over the district's schools with
+//! some on loan, on the hold shelf or in transit. Rows go straight into a
+//! migrated catalog database in multi-row inserts, many per transaction;
+//! each title's search index comes from [`search::title_index`], the
+//! function the service stores titles with, so the benchmark searches what
+//! the service would have written.
 
-pub mod marc;
-mod words;
-
-use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use lectern_catalog::search::{self, IndexedTexts};
 use lectern_common::db::{Db, DbConnection, DbError};
+use lectern_synthetic::isbn13;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-
-use crate::search::{self, IndexedTexts};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,66 +47,6 @@ pub struct Summary {
 const TITLES_PER_BATCH: u64 = 2_000;
 /// Rows per INSERT statement.
 const ROWS_PER_STATEMENT: usize = 1_000;
-
-/// The word lists, split.
-struct Lists {
-    zh_words: Vec<&'static str>,
-    en_words: Vec<&'static str>,
-    zh_surnames: Vec<&'static str>,
-    zh_given: Vec<&'static str>,
-    en_given: Vec<&'static str>,
-    en_family: Vec<&'static str>,
-    zh_subjects: Vec<&'static str>,
-    en_subjects: Vec<&'static str>,
-    publishers: Vec<&'static str>,
-    clc: Vec<&'static str>,
-    dewey: Vec<&'static str>,
-}
-
-impl Lists {
-    fn new() -> Self {
-        let split = |text: &'static str| text.split_whitespace().collect::<Vec<_>>();
-        Self {
-            zh_words: split(words::ZH_WORDS),
-            en_words: split(words::EN_WORDS),
-            zh_surnames: split(words::ZH_SURNAMES),
-            zh_given: split(words::ZH_GIVEN),
-            en_given: split(words::EN_GIVEN),
-            en_family: split(words::EN_FAMILY),
-            zh_subjects: split(words::ZH_SUBJECTS),
-            en_subjects: split(words::EN_SUBJECTS),
-            publishers: split(words::PUBLISHERS),
-            clc: split(words::CLC_CLASSES),
-            dewey: split(words::DEWEY_CLASSES),
-        }
-    }
-}
-
-/// The word lists, split once.
-fn lists() -> &'static Lists {
-    static LISTS: LazyLock<Lists> = LazyLock::new(Lists::new);
-    &LISTS
-}
-
-/// Common Chinese title words (for building benchmark queries).
-pub fn zh_words() -> Vec<&'static str> {
-    words::ZH_WORDS.split_whitespace().collect()
-}
-
-/// Common English title words (for building benchmark queries).
-pub fn en_words() -> Vec<&'static str> {
-    words::EN_WORDS.split_whitespace().collect()
-}
-
-/// An ISBN-13 from its first twelve digits.
-pub(crate) fn isbn13(first_twelve: &str) -> String {
-    let sum: u32 = first_twelve
-        .bytes()
-        .enumerate()
-        .map(|(index, digit)| u32::from(digit - b'0') * if index % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{first_twelve}{}", (10 - sum % 10) % 10)
-}
 
 /// A SQL string literal.
 fn quote(text: &str) -> String {
@@ -177,105 +113,10 @@ impl Batch {
     }
 }
 
-/// Everything about one generated title that goes into rows.
-struct TitleDraft {
-    title: String,
-    subtitle: String,
-    series: String,
-    names: Vec<String>,
-    subjects: Vec<String>,
-    language: &'static str,
-    clc: &'static str,
-    dewey: &'static str,
-    audience: Option<(i32, i32)>,
-}
-
-fn zh_name(rng: &mut StdRng, lists: &Lists) -> String {
-    let mut name = (*lists.zh_surnames.choose(rng).unwrap_or(&"王")).to_owned();
-    for _ in 0..rng.gen_range(1..=2) {
-        name.push_str(lists.zh_given.choose(rng).unwrap_or(&"明"));
-    }
-    name
-}
-
-fn en_name(rng: &mut StdRng, lists: &Lists) -> String {
-    format!("{} {}", capitalized(pick(rng, &lists.en_given)), capitalized(pick(rng, &lists.en_family)))
-}
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-fn pick(rng: &mut StdRng, list: &[&'static str]) -> &'static str {
-    list.choose(rng).copied().unwrap_or("")
-}
-
-/// A Chinese title of one to four common title words (`森林的秘密`).
-fn zh_title(rng: &mut StdRng, lists: &Lists) -> String {
-    let words: Vec<&str> = (0..rng.gen_range(1..=4)).map(|_| pick(rng, &lists.zh_words)).collect();
-    if words.len() > 2 && rng.gen_bool(0.3) {
-        format!("{}的{}", words[..1].concat(), words[1..].concat())
-    } else {
-        words.concat()
-    }
-}
-
-/// An English title of two to five capitalized title words.
-fn en_title(rng: &mut StdRng, lists: &Lists) -> String {
-    let words: Vec<String> =
-        (0..rng.gen_range(2..=5)).map(|_| capitalized(pick(rng, &lists.en_words))).collect();
-    words.join(" ")
-}
-
-fn draft(rng: &mut StdRng, lists: &Lists) -> TitleDraft {
-    if rng.gen_bool(0.6) {
-        let title = zh_title(rng, lists);
-        let series =
-            if rng.gen_bool(0.1) { format!("{}系列", pick(rng, &lists.zh_words)) } else { String::new() };
-        let subtitle = if rng.gen_bool(0.15) {
-            (0..2).map(|_| pick(rng, &lists.zh_words)).collect()
-        } else {
-            String::new()
-        };
-        let names = (0..rng.gen_range(1..=2)).map(|_| zh_name(rng, lists)).collect();
-        let subjects = (0..rng.gen_range(1..=2)).map(|_| pick(rng, &lists.zh_subjects).to_owned()).collect();
-        let clc = pick(rng, &lists.clc);
-        let audience = rng.gen_bool(0.7).then(|| {
-            let min = rng.gen_range(0..=9);
-            (min, (min + rng.gen_range(0..=3)).min(12))
-        });
-        TitleDraft { title, subtitle, series, names, subjects, language: "zh", clc, dewey: "", audience }
-    } else {
-        let title = en_title(rng, lists);
-        let names = (0..rng.gen_range(1..=2)).map(|_| en_name(rng, lists)).collect();
-        let subjects =
-            (0..rng.gen_range(1..=2)).map(|_| capitalized(pick(rng, &lists.en_subjects))).collect();
-        let dewey = pick(rng, &lists.dewey);
-        let clc = if rng.gen_bool(0.3) { pick(rng, &lists.clc) } else { "" };
-        let audience = rng.gen_bool(0.7).then(|| {
-            let min = rng.gen_range(0..=9);
-            (min, (min + rng.gen_range(0..=3)).min(12))
-        });
-        TitleDraft {
-            title,
-            subtitle: String::new(),
-            series: String::new(),
-            names,
-            subjects,
-            language: "en",
-            clc,
-            dewey,
-            audience,
-        }
-    }
-}
-
 /// Fills a migrated, empty catalog database; `progress` hears the number of
 /// titles written so far after each transaction.
 pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<Summary, DbError> {
     let started = Instant::now();
-    let lists = lists();
     let mut rng = StdRng::seed_from_u64(plan.seed);
     let schools: Vec<String> = (0..plan.schools.max(1)).map(|_| lectern_core::ids::new_id()).collect();
     let now = chrono::Utc::now().naive_utc();
@@ -287,7 +128,7 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
         let batch_end = (written + TITLES_PER_BATCH).min(plan.titles);
         for number in written..batch_end {
             let id = lectern_core::ids::new_id();
-            let title = draft(&mut rng, lists);
+            let title = lectern_synthetic::draft(&mut rng);
             let texts = IndexedTexts {
                 title: &title.title,
                 other_titles: vec![title.subtitle.as_str(), title.series.as_str()],
@@ -305,7 +146,7 @@ pub fn generate(db: &Db, plan: &Plan, mut progress: impl FnMut(u64)) -> Result<S
                 quote(&title.title),
                 quote(&title.subtitle),
                 quote(&title.series),
-                quote(lists.publishers.choose(&mut rng).unwrap_or(&"")),
+                quote(lectern_synthetic::publisher(&mut rng)),
                 rng.gen_range(1980..=2026),
                 quote(title.language),
                 quote(&index.search_text),
@@ -410,7 +251,7 @@ pub type SampleTitle = (String, String, Option<String>, Option<String>);
 /// generator): ids, titles, ISBNs and first contributors, for building
 /// benchmark queries.
 pub fn sample_titles(connection: &mut DbConnection, limit: i64) -> QueryResult<Vec<SampleTitle>> {
-    use crate::db::schema::{title_contributors, titles};
+    use lectern_catalog::db::schema::{title_contributors, titles};
     titles::table
         .left_join(
             title_contributors::table
@@ -424,26 +265,46 @@ pub fn sample_titles(connection: &mut DbConnection, limit: i64) -> QueryResult<V
 
 #[cfg(test)]
 mod tests {
+    use lectern_catalog::search::SearchRequest;
+    use lectern_common::db::testing::TestDatabase;
+    use lectern_proto::catalog::v1 as pb;
+
     use super::*;
 
     #[test]
-    fn generated_isbns_are_valid() {
-        for number in [0_u64, 1, 99_999_999] {
-            for prefix in ["9787", "9780", "9791"] {
-                let isbn = isbn13(&format!("{prefix}{number:08}"));
-                assert!(crate::isbn::Isbn::parse(&isbn).is_ok(), "{isbn}");
-            }
-        }
+    fn a_small_district_is_written_searchable_and_sampled() {
+        let database = TestDatabase::create("district");
+        let db = Db::connect(database.url(), 1).unwrap();
+        db.migrate(lectern_catalog::MIGRATIONS).unwrap();
+        let plan = Plan { titles: 30, copies: 45, schools: 3, seed: 2026 };
+        let mut progress = Vec::new();
+        let summary = generate(&db, &plan, |written| progress.push(written)).unwrap();
+        assert_eq!((summary.titles, summary.copies, progress), (30, 45, vec![30]));
+        assert!(summary.index_entries > 30);
+
+        let mut connection = db.connection().unwrap();
+        let sample = sample_titles(&mut connection, 100).unwrap();
+        assert_eq!(sample.len(), 30);
+        assert!(
+            sample
+                .iter()
+                .all(|(_, title, isbn, author)| { !title.is_empty() && isbn.is_some() && author.is_some() })
+        );
+        // The rows carry the search index the service would have written.
+        let (id, _, isbn, _) = &sample[0];
+        let request = SearchRequest::from_request(&pb::SearchTitlesRequest {
+            query: isbn.clone().unwrap_or_default(),
+            ..Default::default()
+        })
+        .unwrap();
+        let (found, _) = search::find(&mut connection, &request, 0, 20).unwrap();
+        assert_eq!(found.iter().map(|row| row.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
     }
 
     #[test]
-    fn drafts_mix_languages_and_quote_safely() {
-        let lists = Lists::new();
-        let mut rng = StdRng::seed_from_u64(7);
-        let drafts: Vec<TitleDraft> = (0..200).map(|_| draft(&mut rng, &lists)).collect();
-        assert!(drafts.iter().any(|draft| draft.language == "zh"));
-        assert!(drafts.iter().any(|draft| draft.language == "en"));
-        assert!(drafts.iter().all(|draft| !draft.title.is_empty() && !draft.names.is_empty()));
+    fn literals_are_quoted_safely() {
         assert_eq!(quote("Charlotte's"), "'Charlotte''s'");
+        assert_eq!(optional(None::<i32>), "NULL");
+        assert_eq!(optional(Some(3)), "3");
     }
 }

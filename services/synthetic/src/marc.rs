@@ -1,10 +1,10 @@
-//! Synthetic MARC files for `lectern bench import` and the import tests:
-//! records alternating MARC21 and CNMARC (the samples of
+//! Synthetic MARC files for `lectern bench import` and the catalog's import
+//! tests: records alternating MARC21 and CNMARC (the samples of
 //! `lectern_biblio::marc::samples` with their ISBN, title, main author and
 //! holdings replaced), each a distinct title with one copy on one of ten
-//! shelves. Titles and authors come from the word lists of the synthetic
-//! catalog, drawn with the record's serial number as seed, so a file's
-//! search entries spread over many terms as a real catalog's do.
+//! shelves. Titles and authors come from the crate's word lists, drawn with
+//! the record's serial number as seed, so a file's search entries spread
+//! over many terms as a real catalog's do.
 
 use lectern_biblio::marc::iso2709;
 use lectern_biblio::marc::samples::{cnmarc, data, marc21};
@@ -79,5 +79,27 @@ fn tag_of(field: &Field) -> Tag {
     match field {
         Field::Control { tag, .. } => *tag,
         Field::Data(data) => data.tag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lectern_biblio::marc::{Flavour, to_bib};
+
+    use super::*;
+
+    #[test]
+    fn a_file_reads_back_as_its_titles() {
+        let file = file(6).unwrap();
+        let records: Vec<Record> =
+            iso2709::Iso2709Reader::new(file.as_slice()).collect::<Result<_, _>>().unwrap();
+        assert_eq!(records.len(), 6);
+        for (serial, record) in (0..).zip(&records) {
+            let (flavour, bib) = to_bib(record, None);
+            let expected = if serial % 2 == 1 { Flavour::Cnmarc } else { Flavour::Marc21 };
+            assert_eq!(flavour, expected);
+            assert_eq!(bib.isbns.first().map(|isbn| isbn.isbn13().to_owned()), Some(isbn13(serial)));
+            assert!(!bib.title.is_empty());
+        }
     }
 }
