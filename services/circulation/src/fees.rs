@@ -7,7 +7,7 @@ use chrono::{NaiveDateTime, SubsecRound};
 use lectern_common::db::DbConnection;
 use lectern_common::idempotency::Idempotent;
 use lectern_core::access::Access;
-use lectern_core::identity::{Principal, SubjectKind};
+use lectern_core::identity::Principal;
 use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError};
@@ -39,7 +39,7 @@ pub async fn list_fees(
 ) -> Result<ListFeesResponse, Error> {
     let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
     caller.require_self_or_staff(&reader_id)?;
-    let schools = visible_schools(caller);
+    let schools = caller.schools_for_reader_records();
     let (rows, entries) = circulation
         .db
         .run(move |connection| -> Result<_, Error> {
@@ -249,14 +249,6 @@ pub async fn waive_fees(
 /// Now, in microseconds as both databases keep them.
 fn now(circulation: &Circulation) -> NaiveDateTime {
     circulation.clock.now().trunc_subsecs(6).naive_utc()
-}
-
-/// The schools whose fees a caller sees: readers see all their own.
-fn visible_schools(caller: &Principal) -> Option<Vec<String>> {
-    match caller.kind {
-        SubjectKind::Reader => None,
-        _ => caller.school_filter().map(<[String]>::to_vec),
-    }
 }
 
 /// Why `fee_id` is not among the reader's open fees the caller may settle.

@@ -196,10 +196,7 @@ pub async fn list_holds(
 ) -> Result<ListHoldsResponse, Error> {
     let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
     caller.require_self_or_staff(&reader_id)?;
-    let schools = match caller.kind {
-        SubjectKind::Reader => None,
-        _ => caller.school_filter().map(<[String]>::to_vec),
-    };
+    let schools = caller.schools_for_reader_records();
     let include_closed = request.include_closed;
     let holds = circulation
         .db

@@ -4,7 +4,7 @@
 
 use lectern_common::Error;
 use lectern_core::access::Access;
-use lectern_core::identity::{Principal, SubjectKind};
+use lectern_core::identity::Principal;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError};
 use lectern_core::{ids, paging};
@@ -51,10 +51,7 @@ pub async fn list_loans(
 ) -> Result<ListLoansResponse, Error> {
     let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
     caller.require_self_or_staff(&reader_id)?;
-    let schools = match caller.kind {
-        SubjectKind::Reader => None,
-        _ => caller.school_filter().map(<[String]>::to_vec),
-    };
+    let schools = caller.schools_for_reader_records();
     let state = loan_state(request.filter)?;
     let limit = validate::page_size("page_size", request.page_size, 50, 500)?;
     let after = paging::decode("page_token", &request.page_token)?;

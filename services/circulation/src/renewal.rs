@@ -11,6 +11,7 @@ use lectern_common::Error;
 use lectern_common::db::DbConnection;
 use lectern_common::idempotency::Idempotent;
 use lectern_common::outbox;
+use lectern_core::access::Access;
 use lectern_core::identity::{Principal, SubjectKind};
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::{ids, validate};
@@ -30,6 +31,10 @@ use crate::policy::holds;
 use crate::policy::renewal::{self, OnLoan, RenewalCase};
 use crate::policy::rule::Terms;
 
+/// Renewing is for staff and for readers (phone, portal, kiosk); devices
+/// and services do not renew.
+const RENEWERS: Access = Access::STAFF.or_readers();
+
 const RENEW: &str = "circulation.Renew";
 const RENEW_ALL: &str = "circulation.RenewAll";
 /// Most loans one RenewAll looks at.
@@ -41,7 +46,7 @@ pub async fn renew(
     caller: &Principal,
     request: RenewRequest,
 ) -> Result<RenewResponse, Error> {
-    may_renew(caller)?;
+    caller.require(RENEWERS)?;
     let reference = LoanRef::parse(&request.loan_id, &request.copy_barcode)?;
     let once = Idempotent::new(RENEW, validate::request_id("request_id", &request.request_id)?);
     let renewed = once
@@ -79,13 +84,10 @@ pub async fn renew_all(
     caller: &Principal,
     request: RenewAllRequest,
 ) -> Result<RenewAllResponse, Error> {
-    may_renew(caller)?;
+    caller.require(RENEWERS)?;
     let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
     caller.require_self_or_staff(&reader_id)?;
-    let schools = match caller.kind {
-        SubjectKind::Reader => None,
-        _ => caller.school_filter().map(<[String]>::to_vec),
-    };
+    let schools = caller.schools_for_reader_records();
     let once = Idempotent::new(RENEW_ALL, validate::request_id("request_id", &request.request_id)?);
     let renewed = once
         .call(&circulation.db, async {
@@ -233,15 +235,6 @@ async fn renewal_context(circulation: &Circulation, loans: &[LoanRow]) -> Result
             Ok(context)
         })
         .await
-}
-
-/// Renewing is for staff and for readers (phone, portal, kiosk); devices
-/// and services do not renew.
-fn may_renew(caller: &Principal) -> Result<(), Refusal> {
-    match caller.kind {
-        SubjectKind::Staff | SubjectKind::Reader => Ok(()),
-        _ => Err(Refusal::new(Reason::RoleNotAllowed, "sign in as staff or as the reader")),
-    }
 }
 
 /// Staff renew loans of their schools; a reader only their own.

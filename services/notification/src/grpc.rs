@@ -3,7 +3,7 @@
 use lectern_common::db::Db;
 use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
-use lectern_core::identity::{SubjectKind, principal};
+use lectern_core::identity::principal;
 use lectern_core::time::timestamp;
 use lectern_core::validate::{FieldError, page_size};
 use lectern_core::{ids, paging};
@@ -50,10 +50,7 @@ impl NotificationService for Notification {
         caller.require_self_or_staff(&reader_id)?;
         // Staff see the notices of their own schools' libraries; a reader
         // sees all their own.
-        let schools = match caller.kind {
-            SubjectKind::Reader => None,
-            _ => caller.school_filter().map(<[String]>::to_vec),
-        };
+        let schools = caller.schools_for_reader_records();
         let language = Language::parse(&request.language)
             .ok_or_else(|| FieldError::new("language", "must be \"zh-CN\" or \"en\""))?;
         let limit = page_size("page_size", request.page_size, 50, 500)?;

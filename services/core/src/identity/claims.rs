@@ -219,6 +219,16 @@ impl Principal {
         }
     }
 
+    /// The schools a listing of one reader's records (loans, holds, fees,
+    /// notices) is limited to: a reader sees all of their own, wherever
+    /// they were made; staff see those of their schools.
+    pub fn schools_for_reader_records(&self) -> Option<Vec<String>> {
+        match self.kind {
+            SubjectKind::Reader => None,
+            _ => self.school_filter().map(<[String]>::to_vec),
+        }
+    }
+
     /// A short, personal-data-free description for logs.
     pub fn log_label(&self) -> String {
         match self.role {

@@ -130,13 +130,29 @@ where
     }
 }
 
-/// The token of an `authorization: Bearer …` header.
+/// The token of a request's `authorization: Bearer …` header.
 fn bearer_token<B>(request: &Request<B>) -> Option<String> {
-    let value = request.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    bearer(request.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The token of an `authorization` header value `Bearer <token>` (the
+/// scheme in any case); `None` for another scheme or an empty token.
+pub fn bearer(value: &str) -> Option<String> {
     let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
     let token = token.trim();
-    (!token.is_empty()).then(|| token.to_owned())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn a_bearer_header_gives_its_token_and_nothing_else_does() {
+        assert_eq!(bearer("Bearer abc.def").as_deref(), Some("abc.def"));
+        assert_eq!(bearer("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Bearer"), None);
+    }
 }

@@ -12,7 +12,7 @@ mod verifier;
 
 pub use claims::{AUDIENCE, Claims, Grant, ISSUER, Principal, Role, SubjectKind};
 pub use keys::{SigningKey, TokenSigner};
-pub use layer::{AuthLayer, AuthService, PublicMethods};
+pub use layer::{AuthLayer, AuthService, PublicMethods, bearer};
 pub use service_tokens::{ServiceTokens, TokenSource};
 pub use verifier::{
     KeySource, PublicKey, RemoteKeys, RemoteRevocations, RevocationSource, StaticKeys, TokenError,

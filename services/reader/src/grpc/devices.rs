@@ -203,8 +203,5 @@ impl Identity {
 /// The token of an `authorization: Bearer …` header (a kiosk's device
 /// token sent along with a reader's sign-in).
 pub(super) fn bearer_token<T>(request: &tonic::Request<T>) -> Option<String> {
-    let value = request.metadata().get("authorization")?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+    lectern_core::identity::bearer(request.metadata().get("authorization")?.to_str().ok()?)
 }
