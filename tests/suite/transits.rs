@@ -25,6 +25,11 @@ fn check_in(barcode: &str) -> CheckInRequest {
     CheckInRequest { copy_barcode: barcode.into(), ..Default::default() }
 }
 
+/// A check-in at the desk of `school`.
+fn check_in_at(barcode: &str, school: &School) -> CheckInRequest {
+    CheckInRequest { desk_school_id: school.id.clone(), ..check_in(barcode) }
+}
+
 async fn returned_at(suite: &TestSuite, token: &str, barcode: &str) -> CheckInResponse {
     suite.loans().check_in(bearer(check_in(barcode), token)).await.expect("checked in").into_inner()
 }
@@ -228,31 +233,14 @@ async fn staff_of_several_schools_say_which_desk_they_stand_at() {
     // Standing at the middle school's desk, the book goes home.
     let elsewhere = suite
         .loans()
-        .check_in(bearer(
-            CheckInRequest {
-                copy_barcode: "P000002".into(),
-                desk_school_id: middle.id.clone(),
-                ..Default::default()
-            },
-            &covering,
-        ))
+        .check_in(bearer(check_in_at("P000002", &middle), &covering))
         .await
         .expect("checked in at the middle school")
         .into_inner();
     assert_eq!(elsewhere.route(), CheckInRoute::Transit);
     // A librarian of one school is at that school: naming another is a mistake.
-    let other = suite
-        .loans()
-        .check_in(bearer(
-            CheckInRequest {
-                copy_barcode: "P000002".into(),
-                desk_school_id: middle.id.clone(),
-                ..Default::default()
-            },
-            &at_primary,
-        ))
-        .await
-        .unwrap_err();
+    let other =
+        suite.loans().check_in(bearer(check_in_at("P000002", &middle), &at_primary)).await.unwrap_err();
     assert_eq!(other.code(), Code::InvalidArgument, "{other:?}");
     assert!(other.message().starts_with("desk_school_id"), "{other:?}");
 }

@@ -6,7 +6,7 @@ use lectern_proto::reader::v1::{Reader, ReaderStatus};
 
 use super::*;
 use crate::policy::calendar::SchoolCalendar;
-use crate::policy::rule::{LoanPeriod, Scope, Terms};
+use crate::policy::rule::{Scope, Terms};
 
 const ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -16,24 +16,7 @@ fn rule() -> Rule {
         version: 3,
         scope: Scope { reader_category: Some("student".into()), ..Scope::default() },
         name: String::new(),
-        terms: Terms {
-            loanable: true,
-            loan_period: LoanPeriod::Days(14),
-            max_loans: None,
-            max_loans_of_item_type: None,
-            renewals: 1,
-            renewal_period_days: 14,
-            no_renewal_when_held: true,
-            grace_days: 0,
-            fine_per_open_day: 0,
-            fine_cap: 0,
-            suspension_days_per_overdue_day: 0,
-            lost_processing_fee: 0,
-            hold_shelf_days: 7,
-            max_holds: 5,
-            block_when_overdue_days: None,
-            block_when_fees_over: None,
-        },
+        terms: Terms::plain(),
         updated_by: "admin".into(),
         updated_at: chrono::NaiveDateTime::default(),
     }

@@ -61,7 +61,6 @@ mod tests {
     use super::*;
     use crate::policy::calendar::{Closure, ClosureKind};
     use crate::policy::due::end_of_local_day;
-    use crate::policy::rule::LoanPeriod;
 
     const ZONE: Tz = chrono_tz::Asia::Shanghai;
 
@@ -76,22 +75,14 @@ mod tests {
 
     fn terms(per_day: i64, cap: i64, grace_days: u32, suspension: u32) -> Terms {
         Terms {
-            loanable: true,
-            loan_period: LoanPeriod::Days(14),
-            max_loans: None,
-            max_loans_of_item_type: None,
             renewals: 0,
-            renewal_period_days: 14,
             no_renewal_when_held: false,
             grace_days,
             fine_per_open_day: per_day,
             fine_cap: cap,
             suspension_days_per_overdue_day: suspension,
-            lost_processing_fee: 0,
-            hold_shelf_days: 7,
             max_holds: 0,
-            block_when_overdue_days: None,
-            block_when_fees_over: None,
+            ..Terms::plain()
         }
     }
 

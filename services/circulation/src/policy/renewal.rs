@@ -100,24 +100,7 @@ mod tests {
     }
 
     fn terms(renewals: u32, days: u32, no_renewal_when_held: bool) -> Terms {
-        Terms {
-            loanable: true,
-            loan_period: LoanPeriod::Days(14),
-            max_loans: None,
-            max_loans_of_item_type: None,
-            renewals,
-            renewal_period_days: days,
-            no_renewal_when_held,
-            grace_days: 0,
-            fine_per_open_day: 0,
-            fine_cap: 0,
-            suspension_days_per_overdue_day: 0,
-            lost_processing_fee: 0,
-            hold_shelf_days: 7,
-            max_holds: 5,
-            block_when_overdue_days: None,
-            block_when_fees_over: None,
-        }
+        Terms { renewals, renewal_period_days: days, no_renewal_when_held, ..Terms::plain() }
     }
 
     fn loan(due_on: &str, renewals: u32) -> OnLoan {

@@ -337,14 +337,11 @@ fn code(field: &'static str, value: &str) -> Result<Option<String>, FieldError> 
     }
 }
 
+/// Plain terms for tests: 14 days, one renewal of 14 days (not while the
+/// title is held), up to 5 holds kept 7 days; no limits, fines or blocks.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SCHOOL: &str = "0190a000-0000-7000-8000-000000000001";
-    const OTHER_SCHOOL: &str = "0190a000-0000-7000-8000-000000000002";
-
-    fn terms() -> Terms {
+impl Terms {
+    pub(crate) fn plain() -> Self {
         Terms {
             loanable: true,
             loan_period: LoanPeriod::Days(14),
@@ -364,6 +361,14 @@ mod tests {
             block_when_fees_over: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHOOL: &str = "0190a000-0000-7000-8000-000000000001";
+    const OTHER_SCHOOL: &str = "0190a000-0000-7000-8000-000000000002";
 
     fn rule(id: &str, school: Option<&str>, category: Option<&str>, item_type: Option<&str>) -> Rule {
         Rule {
@@ -375,7 +380,7 @@ mod tests {
                 item_type: item_type.map(Into::into),
             },
             name: String::new(),
-            terms: terms(),
+            terms: Terms::plain(),
             updated_by: "admin".into(),
             updated_at: NaiveDateTime::default(),
         }

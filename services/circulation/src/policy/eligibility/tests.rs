@@ -7,7 +7,7 @@ use lectern_proto::reader::v1::{Reader, ReaderBlock, ReaderStatus};
 
 use super::*;
 use crate::convert;
-use crate::policy::rule::{LoanPeriod, Scope, Terms};
+use crate::policy::rule::{Scope, Terms};
 
 const ZONE: Tz = chrono_tz::Asia::Shanghai;
 
@@ -55,27 +55,6 @@ fn rule(terms: Terms) -> Rule {
     }
 }
 
-fn terms() -> Terms {
-    Terms {
-        loanable: true,
-        loan_period: LoanPeriod::Days(14),
-        max_loans: None,
-        max_loans_of_item_type: None,
-        renewals: 1,
-        renewal_period_days: 14,
-        no_renewal_when_held: true,
-        grace_days: 0,
-        fine_per_open_day: 0,
-        fine_cap: 0,
-        suspension_days_per_overdue_day: 0,
-        lost_processing_fee: 0,
-        hold_shelf_days: 7,
-        max_holds: 5,
-        block_when_overdue_days: None,
-        block_when_fees_over: None,
-    }
-}
-
 fn block(reason: &str) -> ReaderBlock {
     ReaderBlock { id: "block-1".into(), reason: reason.into(), ..Default::default() }
 }
@@ -114,9 +93,9 @@ fn on_loan(loans: &[(&str, &str)]) -> Standing {
 
 #[test]
 fn an_active_reader_may_borrow_an_available_copy() {
-    assert_eq!(reasons(&reader(), &copy(), terms(), &Standing::default(), "2026-03-01"), []);
+    assert_eq!(reasons(&reader(), &copy(), Terms::plain(), &Standing::default(), "2026-03-01"), []);
     let no_expiry = Reader { expires_on: String::new(), ..reader() };
-    assert_eq!(reasons(&no_expiry, &copy(), terms(), &Standing::default(), "2099-01-01"), []);
+    assert_eq!(reasons(&no_expiry, &copy(), Terms::plain(), &Standing::default(), "2099-01-01"), []);
 }
 
 #[test]
@@ -129,7 +108,7 @@ fn an_inactive_reader_is_refused_first_and_alone() {
     };
     let damaged = Copy { status: CopyStatus::Damaged.into(), ..copy() };
     assert_eq!(
-        reasons(&reader, &damaged, terms(), &Standing::default(), "2026-03-01"),
+        reasons(&reader, &damaged, Terms::plain(), &Standing::default(), "2026-03-01"),
         [Reason::ReaderInactive]
     );
 }
@@ -139,10 +118,10 @@ fn an_expired_card_is_refused_the_day_after_its_last_day() {
     let reader = Reader { expires_on: "2026-07-31".into(), blocks: vec![block("lost book")], ..reader() };
     // The last valid day itself is fine (the block is what refuses then).
     assert_eq!(
-        first(&reader, &copy(), terms(), &Standing::default(), "2026-07-31"),
+        first(&reader, &copy(), Terms::plain(), &Standing::default(), "2026-07-31"),
         Some(Reason::ReaderBlocked)
     );
-    let rule = rule(terms());
+    let rule = rule(Terms::plain());
     let standing = Standing::default();
     let copy = copy();
     let verdict = assess(Case {
@@ -170,7 +149,7 @@ fn the_blocks_come_in_order_before_the_copy_and_an_override_passes_them() {
         max_loans_of_item_type: Some(1),
         block_when_overdue_days: Some(7),
         block_when_fees_over: Some(1_000),
-        ..terms()
+        ..Terms::plain()
     };
     let standing =
         Standing { unpaid_fees: 1_001, ..on_loan(&[("book", "2026-02-01"), ("dvd", "2026-03-20")]) };
@@ -218,19 +197,22 @@ fn the_blocks_come_in_order_before_the_copy_and_an_override_passes_them() {
 fn a_suspension_blocks_up_to_and_including_its_last_day() {
     let last_day = NaiveDate::parse_from_str("2026-03-05", "%Y-%m-%d").unwrap();
     let suspended = Standing { suspended_until: Some(last_day), ..Standing::default() };
-    assert_eq!(first(&reader(), &copy(), terms(), &suspended, "2026-03-05"), Some(Reason::ReaderSuspended));
-    assert_eq!(first(&reader(), &copy(), terms(), &suspended, "2026-03-06"), None);
+    assert_eq!(
+        first(&reader(), &copy(), Terms::plain(), &suspended, "2026-03-05"),
+        Some(Reason::ReaderSuspended)
+    );
+    assert_eq!(first(&reader(), &copy(), Terms::plain(), &suspended, "2026-03-06"), None);
 }
 
 #[test]
 fn limits_count_up_to_and_including_the_maximum() {
-    let terms = Terms { max_loans: Some(2), ..terms() };
+    let terms = Terms { max_loans: Some(2), ..Terms::plain() };
     let one = on_loan(&[("book", "2026-03-10")]);
     assert_eq!(first(&reader(), &copy(), terms.clone(), &one, "2026-03-01"), None);
     let two = on_loan(&[("book", "2026-03-10"), ("dvd", "2026-03-10")]);
     assert_eq!(first(&reader(), &copy(), terms, &two, "2026-03-01"), Some(Reason::LoanLimitReached));
     // The item type limit counts only copies of the scanned copy's type.
-    let per_type = Terms { max_loans_of_item_type: Some(1), ..self::terms() };
+    let per_type = Terms { max_loans_of_item_type: Some(1), ..self::Terms::plain() };
     let dvd = on_loan(&[("dvd", "2026-03-10")]);
     assert_eq!(first(&reader(), &copy(), per_type.clone(), &dvd, "2026-03-01"), None);
     let book = on_loan(&[("book", "2026-03-10")]);
@@ -239,7 +221,7 @@ fn limits_count_up_to_and_including_the_maximum() {
 
 #[test]
 fn overdue_blocks_only_beyond_the_allowed_days_and_fees_only_over_the_limit() {
-    let terms = Terms { block_when_overdue_days: Some(3), block_when_fees_over: Some(500), ..terms() };
+    let terms = Terms { block_when_overdue_days: Some(3), block_when_fees_over: Some(500), ..Terms::plain() };
     // Due 26 February: on 1 March it is 3 days overdue, allowed.
     let standing = on_loan(&[("book", "2026-02-26")]);
     assert_eq!(first(&reader(), &copy(), terms.clone(), &standing, "2026-03-01"), None);
@@ -253,7 +235,7 @@ fn overdue_blocks_only_beyond_the_allowed_days_and_fees_only_over_the_limit() {
     assert_eq!(first(&reader(), &copy(), terms, &owes_more, "2026-03-01"), Some(Reason::ReaderOwesFees));
     // Without limits in the rule nothing blocks.
     let standing = Standing { unpaid_fees: 99_999, ..on_loan(&[("book", "2025-01-01")]) };
-    assert_eq!(first(&reader(), &copy(), self::terms(), &standing, "2026-03-01"), None);
+    assert_eq!(first(&reader(), &copy(), self::Terms::plain(), &standing, "2026-03-01"), None);
 }
 
 #[test]
@@ -268,7 +250,7 @@ fn only_available_copies_of_loanable_rules_are_lent() {
         CopyStatus::Withdrawn,
     ] {
         let copy = Copy { status: status.into(), ..copy() };
-        let rule = rule(terms());
+        let rule = rule(Terms::plain());
         let standing = Standing::default();
         let verdict = assess(Case {
             reader: &convert::borrower(&reader()),
@@ -285,7 +267,7 @@ fn only_available_copies_of_loanable_rules_are_lent() {
         assert_eq!(refusal.metadata.get("status").map(String::as_str), Some(status.as_str_name()));
         assert!(refusal.message.contains("C0001"));
     }
-    let reference = Terms { loanable: false, ..terms() };
+    let reference = Terms { loanable: false, ..Terms::plain() };
     assert_eq!(
         first(&reader(), &copy(), reference, &Standing::default(), "2026-03-01"),
         Some(Reason::CopyNotLoanable)
@@ -295,7 +277,7 @@ fn only_available_copies_of_loanable_rules_are_lent() {
 #[test]
 fn an_unknown_copy_comes_after_the_blocks_and_a_lent_copy_last() {
     let reader = Reader { blocks: vec![block("see the librarian")], ..reader() };
-    let rule = rule(terms());
+    let rule = rule(Terms::plain());
     let standing = Standing::default();
     let not_found = Refusal::new(Reason::CopyNotFound, "no copy has barcode X");
     let case = Case {
@@ -320,7 +302,7 @@ fn an_unknown_copy_comes_after_the_blocks_and_a_lent_copy_last() {
 
 #[test]
 fn holds_of_others_come_last() {
-    let rule = rule(terms());
+    let rule = rule(Terms::plain());
     let standing = Standing::default();
     let copy = copy();
     let reader = reader();
