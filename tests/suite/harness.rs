@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lectern::suite::{Databases, Suite, SuiteConfig};
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use lectern_common::db::testing::{TestDatabase, postgres_server_url};
 use lectern_common::db::{Db, DbConnection, Migrations};
+use lectern_common::testing::{TestDatabase, postgres_server_url};
 
 #[derive(QueryableByName)]
 struct Column {

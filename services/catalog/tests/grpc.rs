@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use lectern_catalog::Config;
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock::{self, SharedClock};
 use lectern_core::identity::{
     Grant, PublicMethods, Role, SigningKey, StaticKeys, SubjectKind, TokenSigner, TokenVerifier,

@@ -17,7 +17,7 @@ use lectern_catalog::marc::local::import_file;
 use lectern_catalog::synthetic;
 use lectern_catalog::{MIGRATIONS, db};
 use lectern_common::db::Db;
-use lectern_common::db::testing::TestDatabase;
+use lectern_common::testing::TestDatabase;
 use lectern_core::ids;
 use lectern_proto::catalog::v1::{MarcRecordProblem, MarcRecordResult};
 
@@ -187,7 +187,7 @@ fn import_speed() {
     let took = started.elapsed();
     assert_eq!(state.counts.copies_created, count);
     let backend =
-        if lectern_common::db::testing::postgres_server_url().is_some() { "PostgreSQL" } else { "SQLite" };
+        if lectern_common::testing::postgres_server_url().is_some() { "PostgreSQL" } else { "SQLite" };
     println!(
         "MARC import on {backend}: {count} records ({} KiB) in {:.2} s = {:.0} records/s",
         file.len() / 1024,

@@ -12,8 +12,8 @@ mod support;
 
 use std::time::Duration;
 
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock;
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_core::shutdown::Shutdown;

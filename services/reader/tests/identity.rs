@@ -12,8 +12,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock;
 use lectern_core::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
 use lectern_core::refusal::{Reason, reason_of};

@@ -13,8 +13,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock;
 use lectern_core::identity::{Grant, Role, TokenSigner};
 use lectern_core::refusal::{Reason, reason_of};

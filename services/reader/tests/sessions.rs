@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
 use lectern_core::refusal::{Reason, reason_of};

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use lectern_circulation::MIGRATIONS;
 use lectern_circulation::db::LoanRow;
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbError};
 use lectern_common::outbox;
+use lectern_common::testing::TestDatabase;
 use lectern_core::ids;
 
 /// A migrated database for one test; keep the `TestDatabase` alive as long

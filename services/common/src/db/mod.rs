@@ -9,8 +9,6 @@
 
 pub mod batch;
 pub mod schema;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
 
 use std::time::{Duration, Instant};
 
@@ -463,11 +461,11 @@ mod tests {
                 .pid)
         }
 
-        let Some(server) = super::testing::postgres_server_url() else {
+        let Some(server) = crate::testing::postgres_server_url() else {
             // SQLite files are never closed from outside.
             return;
         };
-        let database = super::testing::TestDatabase::create("poolwatch");
+        let database = crate::testing::TestDatabase::create("poolwatch");
         let db = super::Db::connect(database.url(), 1).expect("pool");
         let first = backend_pid(&db).expect("a first answer");
 

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::{Binary, Text};
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbConnection};
 use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock;
 use lectern_core::identity::{Grant, Role, SigningKey, TokenSigner};
 use lectern_core::shutdown::Shutdown;
