@@ -9,19 +9,13 @@ use lectern_proto::notification::v1::ListNoticesRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::{LoginRequest, ServiceCredentials, login_request};
 use tonic::Code;
-use tonic::transport::Channel;
 
 use crate::harness::{SERVICE_KEY, TestSuite, assert_refused, bearer};
-
-async fn direct(suite: &TestSuite, service: &str) -> Channel {
-    let address = suite.suite.address(service).unwrap();
-    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap()
-}
 
 #[tokio::test]
 async fn an_event_delivered_twice_makes_one_notice() {
     let suite = TestSuite::start().await;
-    let service_token = IdentityServiceClient::new(direct(&suite, "reader").await)
+    let service_token = IdentityServiceClient::new(suite.channel_to("reader"))
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
@@ -48,7 +42,7 @@ async fn an_event_delivered_twice_makes_one_notice() {
             ..Default::default()
         })),
     };
-    let mut sink = EventSinkClient::new(direct(&suite, "notification").await);
+    let mut sink = EventSinkClient::new(suite.channel_to("notification"));
 
     // A librarian's token may not deliver events.
     assert_refused(
@@ -83,7 +77,7 @@ async fn an_event_delivered_twice_makes_one_notice() {
 #[tokio::test]
 async fn anonymization_and_erasure_events_purge_notices_once() {
     let suite = TestSuite::start().await;
-    let service_token = IdentityServiceClient::new(direct(&suite, "reader").await)
+    let service_token = IdentityServiceClient::new(suite.channel_to("reader"))
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
@@ -113,7 +107,7 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
         }))
     };
     let (first, second) = (lectern_core::ids::new_id(), lectern_core::ids::new_id());
-    let mut sink = EventSinkClient::new(direct(&suite, "notification").await);
+    let mut sink = EventSinkClient::new(suite.channel_to("notification"));
     let deliver = |events: Vec<Event>| bearer(DeliverRequest { events }, &service_token);
     sink.deliver(deliver(vec![loan(&first), loan(&second)])).await.unwrap();
     let notices = || async {
@@ -148,7 +142,7 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
     assert!(notices().await.is_empty());
 
     // Circulation's sink takes erasures from services only.
-    let mut circulation_sink = EventSinkClient::new(direct(&suite, "circulation").await);
+    let mut circulation_sink = EventSinkClient::new(suite.channel_to("circulation"));
     assert_refused(
         circulation_sink
             .deliver(bearer(

@@ -1,12 +1,12 @@
 //! Boots a suite for one test and gives it clients with an admin's token.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lectern::suite::{Databases, Suite, SuiteConfig};
 use lectern_common::outbox::RelayConfig;
-use lectern_common::testing::TestDatabase;
+pub use lectern_common::testing::eventually;
+use lectern_common::testing::{TestDatabase, lazy_channel};
 use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
@@ -39,7 +39,7 @@ pub struct TestSuite {
     pub channel: Channel,
     pub admin_token: String,
     pub one_time_password: String,
-    _databases: Vec<TestDatabase>,
+    databases: Vec<TestDatabase>,
 }
 
 impl TestSuite {
@@ -64,10 +64,12 @@ impl TestSuite {
 
     /// A suite whose admin still has the one-time password.
     pub async fn start_fresh() -> Self {
-        let databases: Vec<TestDatabase> = ["reader", "catalog", "circulation", "notification"]
-            .into_iter()
-            .map(TestDatabase::create)
-            .collect();
+        let databases = vec![
+            TestDatabase::migrated("reader", lectern_reader::MIGRATIONS),
+            TestDatabase::migrated("catalog", lectern_catalog::MIGRATIONS),
+            TestDatabase::migrated("circulation", lectern_circulation::MIGRATIONS),
+            TestDatabase::migrated("notification", lectern_notification::MIGRATIONS),
+        ];
         let urls = Databases {
             reader: databases[0].url().to_owned(),
             catalog: databases[1].url().to_owned(),
@@ -90,18 +92,14 @@ impl TestSuite {
         config.revocation_refresh = Duration::from_millis(200);
         let suite = Suite::start(config).await.expect("suite starts");
         let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
-        let channel = Channel::from_shared(suite.gateway_url())
-            .expect("gateway url")
-            .connect()
-            .await
-            .expect("gateway reachable");
+        let channel = lazy_channel(suite.gateway_addr());
         Self {
             suite,
             clock,
             channel,
             admin_token: String::new(),
             one_time_password: admin.password,
-            _databases: databases,
+            databases,
         }
     }
 
@@ -115,6 +113,12 @@ impl TestSuite {
             })
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    /// A channel straight to one server ("reader", …, "gateway"),
+    /// bypassing the gateway; it connects on first use.
+    pub fn channel_to(&self, server: &str) -> Channel {
+        lazy_channel(self.suite.address(server).unwrap_or_else(|| panic!("no server named {server}")))
     }
 
     /// A request carrying the admin's token.
@@ -266,6 +270,18 @@ impl TestSuite {
     }
 }
 
+impl Drop for TestSuite {
+    /// Drops the four databases at once: on PostgreSQL each drop waits for
+    /// a checkpoint, and drops made together share one.
+    fn drop(&mut self) {
+        std::thread::scope(|scope| {
+            for database in self.databases.drain(..) {
+                scope.spawn(move || drop(database));
+            }
+        });
+    }
+}
+
 /// A check-out of `copy` to the holder of `card`, recorded as made
 /// `days_ago` days before the suite's clock.
 pub fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> CheckOutRequest {
@@ -300,21 +316,4 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     let status = result.expect_err("the call should have been refused");
     assert_eq!(status.code(), Code::InvalidArgument, "unexpected status: {status:?}");
     assert!(status.message().contains(field), "message {:?} should name {field}", status.message());
-}
-
-/// Polls `probe` until it returns `Some`, or fails after `within`.
-pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + within;
-    let mut every = tokio::time::interval(Duration::from_millis(25));
-    loop {
-        every.tick().await;
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-    }
 }

@@ -5,7 +5,8 @@
 //!
 //! The databases are SQLite files by default; with
 //! `LECTERN_TEST_DATABASE_URL=postgres://…` every test gets fresh PostgreSQL
-//! databases of its own, dropped afterwards.
+//! databases of its own, dropped afterwards. Either way each is a copy of
+//! its service's migrated template (`lectern_common::testing`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

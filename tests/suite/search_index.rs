@@ -17,7 +17,6 @@ use lectern_proto::events::v1::event_sink_client::EventSinkClient;
 use lectern_proto::events::v1::{DeliverRequest, Event, HoldReady, TransitStarted, event};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::{LoginRequest, School, ServiceCredentials, login_request};
-use tonic::transport::Channel;
 
 use crate::harness::{SERVICE_KEY, TestSuite, assert_invalid, bearer, eventually};
 
@@ -344,9 +343,7 @@ async fn pages_neither_repeat_nor_skip_and_rank_exact_titles_first() {
 }
 
 async fn service_token(suite: &TestSuite) -> String {
-    let address = suite.suite.address("reader").unwrap();
-    let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
-    IdentityServiceClient::new(channel)
+    IdentityServiceClient::new(suite.channel_to("reader"))
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
@@ -360,8 +357,7 @@ async fn service_token(suite: &TestSuite) -> String {
 }
 
 async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, payload: event::Payload) {
-    let address = suite.suite.address("catalog").unwrap();
-    let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let channel = suite.channel_to("catalog");
     let event = Event {
         id: lectern_core::ids::new_id(),
         r#type: kind.into(),
