@@ -2,6 +2,7 @@
 //! event delivered twice is stored once, and anonymization and erasure
 //! events take notices away.
 
+use lectern_core::clock::Clock as _;
 use lectern_core::refusal::Reason;
 use lectern_proto::events::v1::event_sink_client::EventSinkClient;
 use lectern_proto::events::v1::{DeliverRequest, Event, LoanAnonymized, LoanCheckedOut, ReaderErased, event};
@@ -31,14 +32,14 @@ async fn an_event_delivered_twice_makes_one_notice() {
     let checked_out = Event {
         id: lectern_core::ids::new_id(),
         r#type: "loan.checked_out".into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: chrono::Utc::now().timestamp(), nanos: 0 }),
+        occurred_at: Some(prost_types::Timestamp { seconds: suite.clock.now().timestamp(), nanos: 0 }),
         school_id: lectern_core::ids::new_id(),
         source: "circulation".into(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
             loan_id: lectern_core::ids::new_id(),
             reader_id: reader_id.clone(),
             title: "青铜葵花".into(),
-            due_date: "2026-12-12".into(),
+            due_date: suite.days_from_now(14),
             ..Default::default()
         })),
     };
@@ -71,7 +72,7 @@ async fn an_event_delivered_twice_makes_one_notice() {
         .into_inner()
         .notices;
     assert_eq!(notices.len(), 1);
-    assert_eq!(notices[0].message, "你借了《青铜葵花》，请在 2026-12-12 前归还。");
+    assert_eq!(notices[0].message, format!("你借了《青铜葵花》，请在 {} 前归还。", suite.days_from_now(14)));
 }
 
 #[tokio::test]
@@ -102,7 +103,7 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
             loan_id: loan_id.into(),
             reader_id: reader_id.clone(),
             title: "青铜葵花".into(),
-            due_date: "2026-12-12".into(),
+            due_date: suite.days_from_now(14),
             ..Default::default()
         }))
     };

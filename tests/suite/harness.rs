@@ -3,10 +3,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use lectern::suite::{Databases, Suite, SuiteConfig};
 use lectern_common::outbox::RelayConfig;
 pub use lectern_common::testing::eventually;
-use lectern_common::testing::{TestDatabase, lazy_channel};
+use lectern_common::testing::{Dates as _, TestDatabase, lazy_channel};
 use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
@@ -77,7 +78,7 @@ impl TestSuite {
             notification: databases[3].url().to_owned(),
         };
         let mut config = SuiteConfig::new(urls, SocketAddr::from(([127, 0, 0, 1], 0)), SERVICE_KEY.into());
-        let clock = ManualClock::starting_at(chrono::Utc::now());
+        let clock = lectern_common::testing::clock();
         config.clock = std::sync::Arc::new(clock.clone());
         // A consumer that is down is retried quickly, so tests see delivery soon after it is back.
         config.relay = RelayConfig {
@@ -121,6 +122,17 @@ impl TestSuite {
         lazy_channel(self.suite.address(server).unwrap_or_else(|| panic!("no server named {server}")))
     }
 
+    /// The suite clock's day (in Shanghai).
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// The day `days` after the suite clock's (before it when negative),
+    /// as requests spell dates: `YYYY-MM-DD`.
+    pub fn days_from_now(&self, days: i64) -> String {
+        self.clock.days_from_now(days)
+    }
+
     /// A request carrying the admin's token.
     pub fn admin<T>(&self, message: T) -> Request<T> {
         bearer(message, &self.admin_token)
@@ -160,8 +172,14 @@ impl TestSuite {
             .into_inner()
     }
 
+    /// A student in a fresh class of `school`, their card valid for a year
+    /// from the suite clock's day.
+    pub async fn student(&self, school: &School, card: &str) -> Reader {
+        self.student_until(school, card, &self.days_from_now(365)).await
+    }
+
     /// A student in a fresh class of `school`, card valid until `expires_on`.
-    pub async fn student(&self, school: &School, card: &str, expires_on: &str) -> Reader {
+    pub async fn student_until(&self, school: &School, card: &str, expires_on: &str) -> Reader {
         let class = self
             .readers()
             .create_class(self.admin(CreateClassRequest {

@@ -252,7 +252,7 @@ async fn filters_narrow_by_school_shelf_class_language_and_grade() {
 
     let on_shelf = SearchTitlesRequest { available_now: true, ..woods("森林") };
     assert_eq!(found(&suite, on_shelf.clone()).await, ["森林", "大森林里的小木屋"]);
-    suite.student(&north, "R100001", "2030-07-31").await;
+    suite.student(&north, "R100001").await;
     suite
         .circulation()
         .check_out(suite.admin(CheckOutRequest {
@@ -406,7 +406,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
     let hit = || async { search_with(&suite, query("城南旧事")).await.remove(0) };
     assert_eq!(counts(&hit().await), [(4, 0, 0, 0)]);
 
-    suite.student(&school, "R100001", "2030-07-31").await;
+    suite.student(&school, "R100001").await;
     suite
         .circulation()
         .check_out(suite.admin(CheckOutRequest {
@@ -476,7 +476,7 @@ async fn new_arrivals_and_popular_titles_follow_copies_and_check_outs() {
     suite.copy(&newer, &school, "A0003").await;
 
     // A reader on a phone sees the home-screen lists.
-    let reader = suite.student(&school, "R100001", "2030-07-31").await;
+    let reader = suite.student(&school, "R100001").await;
     let reader_token = suite.reader_signed_in(&reader, "2468").await;
     let arrivals = discovery
         .clone()

@@ -123,7 +123,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     let ours = suite.school("XH-PRI", "徐汇区实验小学").await;
     let theirs = suite.school("XH-MID", "徐汇中学").await;
     for (school, card) in [(&ours, "R100001"), (&ours, "R100002"), (&theirs, "R200001")] {
-        let student = suite.student(school, card, "2030-07-31").await;
+        let student = suite.student(school, card).await;
         suite
             .readers()
             .set_reader_pin(suite.admin(SetReaderPinRequest { reader_id: student.id, pin: "0427".into() }))
