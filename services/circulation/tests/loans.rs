@@ -23,7 +23,7 @@ use support::{loan, now, open_db, pending};
 
 #[test]
 fn the_schema_allows_one_open_loan_per_copy() {
-    let (_database, db) = open_db("openloan");
+    let (_database, db) = open_db();
     let mut connection = db.connection().unwrap();
     let at = now();
     let first = loan("C0001", "reader-1", at);
@@ -47,7 +47,7 @@ fn the_schema_allows_one_open_loan_per_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_stations_lending_one_copy_make_one_loan() {
-    let (_database, db) = open_db("race");
+    let (_database, db) = open_db();
     let at = now();
     let tasks: Vec<_> = (0..20)
         .map(|station| {
@@ -88,7 +88,7 @@ async fn twenty_stations_lending_one_copy_make_one_loan() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_change_leaves_one_event_for_each_subscriber() {
-    let (_database, db) = open_db("outbox");
+    let (_database, db) = open_db();
     let at = now();
     let lent = loan("C0001", "reader-1", at);
     let loan_id = lent.id.clone();
@@ -174,7 +174,7 @@ async fn each_change_leaves_one_event_for_each_subscriber() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_request_id_gets_the_first_answer() {
-    let (_database, db) = open_db("idempotent");
+    let (_database, db) = open_db();
     let at = now();
     let first = loan("C0001", "reader-1", at);
     let first_id = first.id.clone();
@@ -271,7 +271,7 @@ async fn a_repeated_request_id_gets_the_first_answer() {
 
 #[test]
 fn a_readers_loans_are_listed_newest_first_by_state() {
-    let (_database, db) = open_db("listing");
+    let (_database, db) = open_db();
     let mut connection = db.connection().unwrap();
     let at = now();
     let mut ids = Vec::new();
