@@ -6,7 +6,8 @@
 //! The databases are SQLite files by default; with
 //! `LECTERN_TEST_DATABASE_URL=postgres://…` every test gets fresh PostgreSQL
 //! databases of its own, dropped afterwards. Either way each is a copy of
-//! its service's migrated template (`lectern_common::testing`).
+//! its service's migrated template (`lectern_common::testing`). That both
+//! backends' migrations make the same tables is checked in `tests/schema`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -35,7 +36,6 @@ mod renewals;
 mod reports;
 mod roster;
 mod rules;
-mod schema;
 mod school_year;
 mod scopes;
 mod search;

@@ -1,0 +1,11 @@
+//! Compiles the schema comparison in only when the tests run against
+//! PostgreSQL (see `schema.rs`). Only this small crate is rebuilt when the
+//! variable changes.
+
+fn main() {
+    println!("cargo::rerun-if-env-changed=LECTERN_TEST_DATABASE_URL");
+    println!("cargo::rustc-check-cfg=cfg(postgres_tests)");
+    if std::env::var("LECTERN_TEST_DATABASE_URL").is_ok_and(|url| !url.trim().is_empty()) {
+        println!("cargo::rustc-cfg=postgres_tests");
+    }
+}
