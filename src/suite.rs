@@ -16,6 +16,7 @@ use lectern_core::clock::SharedClock;
 use lectern_core::server::ServeError;
 use lectern_core::shutdown::Shutdown;
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The four services, in start order (identity first).
@@ -84,10 +85,15 @@ impl SuiteConfig {
 type Starter = Arc<dyn Fn(TcpListener, Shutdown) -> BoxFuture<'static, Result<(), ServeError>> + Send + Sync>;
 
 struct Running {
+    /// The server's socket, bound for the life of the suite (see
+    /// [`Suite::restart`]); each run of the server listens on a clone.
+    listener: std::net::TcpListener,
     address: SocketAddr,
     starter: Starter,
     shutdown: Shutdown,
     handle: Option<JoinHandle<Result<(), ServeError>>>,
+    /// While the server is stopped: what turns its callers away.
+    door: Option<ClosedDoor>,
 }
 
 /// A running suite.
@@ -110,10 +116,57 @@ fn url(address: SocketAddr) -> String {
     format!("http://{address}")
 }
 
-async fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
+/// Binds `address` (as tokio binds: address reuse, a queue of 1024) and
+/// keeps the socket as a std listener, from which each run of a server
+/// gets a clone.
+async fn bind(address: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
     TcpListener::bind(address)
         .await
+        .and_then(TcpListener::into_std)
         .map_err(|error| ServeError::Startup(format!("cannot listen on {address}: {error}")))
+}
+
+/// A listener on the kept socket for one run of a server.
+fn clone_of(listener: &std::net::TcpListener) -> Result<TcpListener, ServeError> {
+    // `into_std` left the socket non-blocking, and a clone shares that.
+    listener
+        .try_clone()
+        .and_then(TcpListener::from_std)
+        .map_err(|error| ServeError::Startup(format!("cannot listen again: {error}")))
+}
+
+/// Turns callers away at once while a server is stopped, on the socket the
+/// suite keeps. A bound socket nobody accepts on would still complete
+/// their TCP handshakes into its queue, and each call would wait for its
+/// deadline (5 s) instead of failing as calls to a pod that has gone do;
+/// so this accepts each connection and closes it straight away, which
+/// callers see as UNAVAILABLE at once. Connections that come while it is
+/// being replaced wait in the queue for the restarted server.
+struct ClosedDoor {
+    open: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl ClosedDoor {
+    fn close(listener: &std::net::TcpListener) -> Result<Self, ServeError> {
+        let listener = clone_of(listener)?;
+        let (open, mut opened) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut opened => return,
+                    accepted = listener.accept() => drop(accepted),
+                }
+            }
+        });
+        Ok(Self { open, task })
+    }
+
+    /// Stops turning callers away, once no connection can reach it any more.
+    async fn open(self) {
+        let _ = self.open.send(());
+        let _ = self.task.await;
+    }
 }
 
 impl Suite {
@@ -212,8 +265,9 @@ impl Suite {
                 .ok_or_else(|| ServeError::Startup(format!("no server named {name}")))?;
             let address = listener.local_addr().map_err(|error| ServeError::Startup(error.to_string()))?;
             let shutdown = Shutdown::new();
-            let handle = tokio::spawn(starter(listener, shutdown.clone()));
-            suite.servers.insert(name, Running { address, starter, shutdown, handle: Some(handle) });
+            let handle = tokio::spawn(starter(clone_of(&listener)?, shutdown.clone()));
+            let running = Running { listener, address, starter, shutdown, handle: Some(handle), door: None };
+            suite.servers.insert(name, running);
         }
         suite.wait_ready(Duration::from_secs(60)).await?;
         Ok(suite)
@@ -247,6 +301,7 @@ impl Suite {
     }
 
     /// Stops one server (as if its pod went away) and waits for it to end.
+    /// Its callers are turned away at once until it is restarted.
     pub async fn stop(&mut self, name: &str) -> Result<(), ServeError> {
         let running = self
             .servers
@@ -255,11 +310,14 @@ impl Suite {
         running.shutdown.trigger();
         if let Some(handle) = running.handle.take() {
             join(name, handle).await?;
+            running.door = Some(ClosedDoor::close(&running.listener)?);
         }
         Ok(())
     }
 
-    /// Starts a stopped server again on its old address.
+    /// Starts a stopped server again on its old address. The suite kept
+    /// the socket bound meanwhile, so nothing else can have taken the port
+    /// (binding the address again after the stop could find it taken).
     pub async fn restart(&mut self, name: &str) -> Result<(), ServeError> {
         let running = self
             .servers
@@ -268,8 +326,11 @@ impl Suite {
         if running.handle.is_some() {
             return Ok(());
         }
-        let listener = bind(running.address).await?;
+        if let Some(door) = running.door.take() {
+            door.open().await;
+        }
         running.shutdown = Shutdown::new();
+        let listener = clone_of(&running.listener)?;
         running.handle = Some(tokio::spawn((running.starter)(listener, running.shutdown.clone())));
         let deadline = Instant::now() + Duration::from_secs(30);
         wait_serving(name, running.address, deadline).await

@@ -266,16 +266,15 @@ pub fn sample_titles(connection: &mut DbConnection, limit: i64) -> QueryResult<V
 #[cfg(test)]
 mod tests {
     use lectern_catalog::search::SearchRequest;
-    use lectern_common::db::testing::TestDatabase;
+    use lectern_common::testing::TestDatabase;
     use lectern_proto::catalog::v1 as pb;
 
     use super::*;
 
     #[test]
     fn a_small_district_is_written_searchable_and_sampled() {
-        let database = TestDatabase::create("district");
+        let database = TestDatabase::migrated("catalog", lectern_catalog::MIGRATIONS);
         let db = Db::connect(database.url(), 1).unwrap();
-        db.migrate(lectern_catalog::MIGRATIONS).unwrap();
         let plan = Plan { titles: 30, copies: 45, schools: 3, seed: 2026 };
         let mut progress = Vec::new();
         let summary = generate(&db, &plan, |written| progress.push(written)).unwrap();

@@ -82,13 +82,24 @@ pub async fn load(
     username: &str,
     one_time_password: &str,
 ) -> anyhow::Result<(DemoAdmin, DemoSummary)> {
+    load_at(gateway_url, username, one_time_password, chrono::Utc::now()).await
+}
+
+/// [`load`] at `now`, which dates the demo's loans (the suite tests pass
+/// the suite's clock, which the services run on).
+pub async fn load_at(
+    gateway_url: &str,
+    username: &str,
+    one_time_password: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(DemoAdmin, DemoSummary)> {
     let channel = Channel::from_shared(gateway_url.to_owned())?
         .connect_timeout(Duration::from_secs(2))
         .connect()
         .await
         .with_context(|| format!("cannot reach the gateway at {gateway_url}"))?;
     let admin = sign_in_and_rotate(&channel, username, one_time_password).await?;
-    let summary = load_as(&channel, &admin.token).await?;
+    let summary = load_as_at(&channel, &admin.token, now).await?;
     Ok((admin, summary))
 }
 
@@ -137,6 +148,14 @@ pub async fn sign_in_and_rotate(
 
 /// Loads the demo district with an admin's token.
 pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSummary> {
+    load_as_at(channel, token, chrono::Utc::now()).await
+}
+
+async fn load_as_at(
+    channel: &Channel,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<DemoSummary> {
     let mut readers = ReaderServiceClient::new(channel.clone());
     let existing = readers
         .list_schools(with_bearer(
@@ -380,7 +399,7 @@ pub async fn load_as(channel: &Channel, token: &str) -> anyhow::Result<DemoSumma
         .await?
         .len();
 
-    let (open, overdue) = lend(channel, token, &demo_readers, &primary_copies).await?;
+    let (open, overdue) = lend(channel, token, &demo_readers, &primary_copies, now).await?;
     summary.open_loans = open;
     summary.overdue_loans = overdue;
     Ok(summary)
@@ -407,19 +426,19 @@ fn demo_rules(school_id: &str) -> [CirculationRule; 2] {
 }
 
 /// A few loans at the primary school: some taken today, some a month ago
-/// (overdue now, with the 14-day default).
+/// (overdue `now`, with the 14-day default).
 async fn lend(
     channel: &Channel,
     token: &str,
     readers: &[DemoReader],
     copies: &[String],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<(usize, usize)> {
     let mut circulation = LoanServiceClient::new(channel.clone());
     let borrowers = readers
         .iter()
         .filter(|reader| reader.school_code == "XH-PRI" && reader.category == "student")
         .filter(|reader| reader.expires_on.as_str() > "2026-12-31");
-    let now = chrono::Utc::now();
     let (mut open, mut overdue) = (0, 0);
     for (index, (reader, copy)) in borrowers.zip(copies.iter().step_by(3)).take(10).enumerate() {
         let when =

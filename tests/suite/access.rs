@@ -36,7 +36,7 @@ async fn every_call_without_a_valid_token_is_unauthenticated() {
     );
 
     // Well-formed, but signed by a key this district never issued.
-    let clock = lectern_core::clock::system();
+    let clock: lectern_core::clock::SharedClock = std::sync::Arc::new(suite.clock.clone());
     let stranger = TokenSigner::new(SigningKey::generate(clock.now()).unwrap(), clock);
     let (forged, _) = stranger
         .sign(&Grant::staff("intruder", Role::DistrictAdmin, Vec::new()), chrono::Duration::minutes(5))

@@ -3,7 +3,7 @@
 //! gone afterwards.
 
 use lectern::bench::checkout::{self, CheckoutBenchArgs};
-use lectern_common::db::testing::postgres_server_url;
+use lectern_common::testing::postgres_server_url;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_bench_measures_the_suite_and_the_raw_ceiling() {

@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::{Days, Utc};
-use chrono_tz::Asia::Shanghai;
 use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{
     CheckInRequest, CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, ListLoansRequest,
@@ -24,16 +22,11 @@ fn checkin(copy: &str) -> CheckInRequest {
     CheckInRequest { copy_barcode: copy.into(), request_id: String::new(), ..Default::default() }
 }
 
-fn today_plus(days: u64) -> String {
-    let today = Utc::now().with_timezone(&Shanghai).date_naive();
-    (today + Days::new(days)).format("%Y-%m-%d").to_string()
-}
-
 #[tokio::test]
 async fn a_loan_from_check_out_to_check_in_with_its_notices() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    let reader = suite.student(&school, "R100001", "2030-07-31").await;
+    let reader = suite.student(&school, "R100001").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "P000001").await;
 
@@ -47,7 +40,7 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
         .unwrap();
     assert_eq!(loan.reader_id, reader.id);
     assert_eq!(loan.title, "草房子");
-    assert_eq!(loan.due_date, today_plus(14), "default loan period is 14 days, in Shanghai time");
+    assert_eq!(loan.due_date, suite.days_from_now(14), "default loan period is 14 days, in Shanghai time");
     assert!(!loan.overdue);
 
     // The copy is taken: a second check-out is refused with a reason the desk can switch on.
@@ -82,7 +75,7 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
     })
     .await;
     assert_eq!(notices[0].kind, NoticeKind::CheckoutReceipt as i32);
-    assert_eq!(notices[0].message, format!("你借了《草房子》，请在 {} 前归还。", today_plus(14)));
+    assert_eq!(notices[0].message, format!("你借了《草房子》，请在 {} 前归还。", suite.days_from_now(14)));
 
     let returned = suite.loans().check_in(suite.admin(checkin("P000001"))).await.unwrap().into_inner();
     assert!(returned.was_on_loan);
@@ -128,9 +121,9 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
 async fn check_out_refuses_unknown_expired_and_blocked_with_reasons() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    suite.student(&school, "R100001", "2030-07-31").await;
-    let expired = suite.student(&school, "R100050", "2025-07-31").await;
-    let blocked = suite.student(&school, "R100060", "2030-07-31").await;
+    suite.student(&school, "R100001").await;
+    let expired = suite.student_until(&school, "R100050", &suite.days_from_now(-1)).await;
+    let blocked = suite.student(&school, "R100060").await;
     let title = suite.title("9787020002207", "红楼梦", "曹雪芹").await;
     suite.copy(&title, &school, "P000001").await;
     suite
@@ -176,7 +169,7 @@ async fn check_out_refuses_unknown_expired_and_blocked_with_reasons() {
 async fn a_retried_check_out_returns_the_first_answer() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    let reader = suite.student(&school, "R100001", "2030-07-31").await;
+    let reader = suite.student(&school, "R100001").await;
     let title = suite.title("9780064400558", "Charlotte's Web", "E. B. White").await;
     suite.copy(&title, &school, "P000001").await;
 
@@ -202,7 +195,7 @@ async fn fifty_stations_racing_for_one_copy_lend_it_once() {
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
     let cards: Vec<String> = (1..=50).map(|number| format!("R{number:02}")).collect();
     for card in &cards {
-        suite.student(&school, card, "2030-07-31").await;
+        suite.student(&school, card).await;
     }
     let title = suite.title("9787020008728", "西游记", "吴承恩").await;
     suite.copy(&title, &school, "P000001").await;
@@ -235,7 +228,7 @@ async fn fifty_stations_racing_for_one_copy_lend_it_once() {
 async fn desks_racing_to_lend_to_one_reader_stop_at_the_limit() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    suite.student(&school, "R700001", "2030-07-31").await;
+    suite.student(&school, "R700001").await;
     suite
         .rules()
         .create_circulation_rule(suite.admin(CreateCirculationRuleRequest {

@@ -498,7 +498,7 @@ async fn a_copy_goes_through_its_life_and_circulation_follows() {
     let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;
     let assistant = suite.staff("wang.fang", StaffRole::Assistant, &[&school]).await;
     let other_librarian = suite.staff("zhou.min", StaffRole::Librarian, &[&other]).await;
-    suite.student(&school, "R100001", "2030-08-31").await;
+    suite.student(&school, "R100001").await;
     let shelf = location(&suite, &librarian, &school, "一楼 A 区 3 架").await;
     let title = suite.catalog().create_title(bearer(cao_wenxuan(), &librarian)).await.unwrap().into_inner();
     let copy = add_copy(&suite, &librarian, &title, &school, "XH0001", &shelf).await;

@@ -2,6 +2,7 @@
 //! usable at once.
 
 use chrono::{Datelike, NaiveDate, Weekday};
+use lectern_core::clock::Clock as _;
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::circulation::v1::{
     GetSchoolCalendarRequest, ListCirculationRulesRequest, ListLoansRequest,
@@ -13,9 +14,14 @@ use crate::harness::{TestSuite, bearer};
 #[tokio::test]
 async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
     let suite = TestSuite::start_fresh().await;
-    let (admin, summary) = lectern::demo::load(&suite.suite.gateway_url(), "admin", &suite.one_time_password)
-        .await
-        .expect("demo loads");
+    let (admin, summary) = lectern::demo::load_at(
+        &suite.suite.gateway_url(),
+        "admin",
+        &suite.one_time_password,
+        suite.clock.now(),
+    )
+    .await
+    .expect("demo loads");
     assert_eq!(summary.schools, 2);
     assert_eq!(summary.rules, 4, "students' and teachers' rules at each school");
     assert_eq!(summary.readers, 100);

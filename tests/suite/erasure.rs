@@ -196,7 +196,7 @@ async fn a_reader_who_owes_nothing_is_erased_everywhere() {
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
     let title = suite.title("9787534627576", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "C0001").await;
-    let student = suite.student(&school, "R0001", "").await;
+    let student = suite.student(&school, "R0001").await;
     let lent = lend(&suite, "R0001", "C0001").await;
 
     // Erasure waits until every copy is back.
@@ -336,7 +336,8 @@ async fn a_readers_data_exports_as_json_with_loans_and_notices() {
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
     let title = suite.title("9787534627576", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "C0001").await;
-    let student = suite.student(&school, "R0001", "2027-07-31").await;
+    let expires_on = suite.days_from_now(365);
+    let student = suite.student_until(&school, "R0001", &expires_on).await;
     lend(&suite, "R0001", "C0001").await;
     eventually(WAIT, "the receipt", || async {
         (notice_count(&suite, &student.id).await == 1).then_some(())
@@ -352,7 +353,7 @@ async fn a_readers_data_exports_as_json_with_loans_and_notices() {
     let document: serde_json::Value = serde_json::from_str(&export.json).unwrap();
     assert_eq!(document["reader"]["name"], "王小明");
     assert_eq!(document["reader"]["card_barcode"], "R0001");
-    assert_eq!(document["reader"]["expires_on"], "2027-07-31");
+    assert_eq!(document["reader"]["expires_on"], expires_on.as_str());
     assert_eq!(document["loans"].as_array().unwrap().len(), 1);
     assert_eq!(document["loans"][0]["title"], "草房子");
     assert_eq!(document["notices"].as_array().unwrap().len(), 1);
@@ -373,7 +374,7 @@ async fn a_readers_data_exports_as_json_with_loans_and_notices() {
     assert!(!audit[0].detail.contains("王小明"));
 
     // Readers may export their own data, and only theirs.
-    let other = suite.student(&school, "R0002", "").await;
+    let other = suite.student(&school, "R0002").await;
     let token = suite.reader_signed_in(&student, "0427").await;
     let own = suite
         .readers()
@@ -398,7 +399,7 @@ async fn a_readers_data_exports_as_json_with_loans_and_notices() {
 async fn only_district_admins_edit_categories_and_assistants_never_erase() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    let student = suite.student(&school, "R0001", "").await;
+    let student = suite.student(&school, "R0001").await;
     let other_school = suite.school("PD-PRI", "浦东新区实验小学").await;
     let assistant = suite.staff("wang.fang", StaffRole::Assistant, &[&school]).await;
     let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&other_school]).await;

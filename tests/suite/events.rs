@@ -2,6 +2,7 @@
 //! event delivered twice is stored once, and anonymization and erasure
 //! events take notices away.
 
+use lectern_core::clock::Clock as _;
 use lectern_core::refusal::Reason;
 use lectern_proto::events::v1::event_sink_client::EventSinkClient;
 use lectern_proto::events::v1::{DeliverRequest, Event, LoanAnonymized, LoanCheckedOut, ReaderErased, event};
@@ -9,19 +10,13 @@ use lectern_proto::notification::v1::ListNoticesRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::{LoginRequest, ServiceCredentials, login_request};
 use tonic::Code;
-use tonic::transport::Channel;
 
 use crate::harness::{SERVICE_KEY, TestSuite, assert_refused, bearer};
-
-async fn direct(suite: &TestSuite, service: &str) -> Channel {
-    let address = suite.suite.address(service).unwrap();
-    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap()
-}
 
 #[tokio::test]
 async fn an_event_delivered_twice_makes_one_notice() {
     let suite = TestSuite::start().await;
-    let service_token = IdentityServiceClient::new(direct(&suite, "reader").await)
+    let service_token = IdentityServiceClient::new(suite.channel_to("reader"))
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
@@ -37,18 +32,18 @@ async fn an_event_delivered_twice_makes_one_notice() {
     let checked_out = Event {
         id: lectern_core::ids::new_id(),
         r#type: "loan.checked_out".into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: chrono::Utc::now().timestamp(), nanos: 0 }),
+        occurred_at: Some(prost_types::Timestamp { seconds: suite.clock.now().timestamp(), nanos: 0 }),
         school_id: lectern_core::ids::new_id(),
         source: "circulation".into(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
             loan_id: lectern_core::ids::new_id(),
             reader_id: reader_id.clone(),
             title: "青铜葵花".into(),
-            due_date: "2026-12-12".into(),
+            due_date: suite.days_from_now(14),
             ..Default::default()
         })),
     };
-    let mut sink = EventSinkClient::new(direct(&suite, "notification").await);
+    let mut sink = EventSinkClient::new(suite.channel_to("notification"));
 
     // A librarian's token may not deliver events.
     assert_refused(
@@ -77,13 +72,13 @@ async fn an_event_delivered_twice_makes_one_notice() {
         .into_inner()
         .notices;
     assert_eq!(notices.len(), 1);
-    assert_eq!(notices[0].message, "你借了《青铜葵花》，请在 2026-12-12 前归还。");
+    assert_eq!(notices[0].message, format!("你借了《青铜葵花》，请在 {} 前归还。", suite.days_from_now(14)));
 }
 
 #[tokio::test]
 async fn anonymization_and_erasure_events_purge_notices_once() {
     let suite = TestSuite::start().await;
-    let service_token = IdentityServiceClient::new(direct(&suite, "reader").await)
+    let service_token = IdentityServiceClient::new(suite.channel_to("reader"))
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
@@ -108,12 +103,12 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
             loan_id: loan_id.into(),
             reader_id: reader_id.clone(),
             title: "青铜葵花".into(),
-            due_date: "2026-12-12".into(),
+            due_date: suite.days_from_now(14),
             ..Default::default()
         }))
     };
     let (first, second) = (lectern_core::ids::new_id(), lectern_core::ids::new_id());
-    let mut sink = EventSinkClient::new(direct(&suite, "notification").await);
+    let mut sink = EventSinkClient::new(suite.channel_to("notification"));
     let deliver = |events: Vec<Event>| bearer(DeliverRequest { events }, &service_token);
     sink.deliver(deliver(vec![loan(&first), loan(&second)])).await.unwrap();
     let notices = || async {
@@ -148,7 +143,7 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
     assert!(notices().await.is_empty());
 
     // Circulation's sink takes erasures from services only.
-    let mut circulation_sink = EventSinkClient::new(direct(&suite, "circulation").await);
+    let mut circulation_sink = EventSinkClient::new(suite.channel_to("circulation"));
     assert_refused(
         circulation_sink
             .deliver(bearer(

@@ -26,8 +26,8 @@ fn check_in(copy: &str) -> CheckInRequest {
 async fn late_returns_are_fined_on_open_days_and_the_ledger_settles_them() {
     let suite = TestSuite::start().await;
     let school = suite.school("FEE-PRI", "罚款小学").await;
-    let first = suite.student(&school, "R600001", "2030-07-31").await;
-    let second = suite.student(&school, "R600002", "2030-07-31").await;
+    let first = suite.student(&school, "R600001").await;
+    let second = suite.student(&school, "R600002").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     for barcode in ["F600001", "F600002", "F600003", "F600004"] {
         suite.copy(&title, &school, barcode).await;

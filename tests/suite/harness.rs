@@ -1,12 +1,13 @@
 //! Boots a suite for one test and gives it clients with an admin's token.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use chrono::NaiveDate;
 use lectern::suite::{Databases, Suite, SuiteConfig};
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::outbox::RelayConfig;
+pub use lectern_common::testing::eventually;
+use lectern_common::testing::{Dates as _, TestDatabase, lazy_channel};
 use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
@@ -43,7 +44,7 @@ pub struct TestSuite {
     pub channel: Channel,
     pub admin_token: String,
     pub one_time_password: String,
-    _databases: Vec<TestDatabase>,
+    databases: Vec<TestDatabase>,
 }
 
 impl TestSuite {
@@ -68,10 +69,12 @@ impl TestSuite {
 
     /// A suite whose admin still has the one-time password.
     pub async fn start_fresh() -> Self {
-        let databases: Vec<TestDatabase> = ["reader", "catalog", "circulation", "notification"]
-            .into_iter()
-            .map(TestDatabase::create)
-            .collect();
+        let databases = vec![
+            TestDatabase::migrated("reader", lectern_reader::MIGRATIONS),
+            TestDatabase::migrated("catalog", lectern_catalog::MIGRATIONS),
+            TestDatabase::migrated("circulation", lectern_circulation::MIGRATIONS),
+            TestDatabase::migrated("notification", lectern_notification::MIGRATIONS),
+        ];
         let urls = Databases {
             reader: databases[0].url().to_owned(),
             catalog: databases[1].url().to_owned(),
@@ -79,7 +82,7 @@ impl TestSuite {
             notification: databases[3].url().to_owned(),
         };
         let mut config = SuiteConfig::new(urls, SocketAddr::from(([127, 0, 0, 1], 0)), SERVICE_KEY.into());
-        let clock = ManualClock::starting_at(chrono::Utc::now());
+        let clock = lectern_common::testing::clock();
         config.clock = std::sync::Arc::new(clock.clone());
         // A consumer that is down is retried quickly, so tests see delivery soon after it is back.
         config.relay = RelayConfig {
@@ -94,18 +97,14 @@ impl TestSuite {
         config.revocation_refresh = Duration::from_millis(200);
         let suite = Suite::start(config).await.expect("suite starts");
         let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
-        let channel = Channel::from_shared(suite.gateway_url())
-            .expect("gateway url")
-            .connect()
-            .await
-            .expect("gateway reachable");
+        let channel = lazy_channel(suite.gateway_addr());
         Self {
             suite,
             clock,
             channel,
             admin_token: String::new(),
             one_time_password: admin.password,
-            _databases: databases,
+            databases,
         }
     }
 
@@ -119,6 +118,23 @@ impl TestSuite {
             })
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    /// A channel straight to one server ("reader", …, "gateway"),
+    /// bypassing the gateway; it connects on first use.
+    pub fn channel_to(&self, server: &str) -> Channel {
+        lazy_channel(self.suite.address(server).unwrap_or_else(|| panic!("no server named {server}")))
+    }
+
+    /// The suite clock's day (in Shanghai).
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// The day `days` after the suite clock's (before it when negative),
+    /// as requests spell dates: `YYYY-MM-DD`.
+    pub fn days_from_now(&self, days: i64) -> String {
+        self.clock.days_from_now(days)
     }
 
     /// A request carrying the admin's token.
@@ -181,13 +197,14 @@ impl TestSuite {
             .into_inner()
     }
 
-    /// A card expiry a year after the suite's today, "YYYY-MM-DD".
-    pub fn card_valid_for_a_year(&self) -> String {
-        (self.clock.now() + chrono::Duration::days(365)).date_naive().format("%Y-%m-%d").to_string()
+    /// A student in a fresh class of `school`, their card valid for a year
+    /// from the suite clock's day.
+    pub async fn student(&self, school: &School, card: &str) -> Reader {
+        self.student_until(school, card, &self.days_from_now(365)).await
     }
 
     /// A student in a fresh class of `school`, card valid until `expires_on`.
-    pub async fn student(&self, school: &School, card: &str, expires_on: &str) -> Reader {
+    pub async fn student_until(&self, school: &School, card: &str, expires_on: &str) -> Reader {
         let class = self
             .readers()
             .create_class(self.admin(CreateClassRequest {
@@ -296,6 +313,18 @@ impl TestSuite {
     }
 }
 
+impl Drop for TestSuite {
+    /// Drops the four databases at once: on PostgreSQL each drop waits for
+    /// a checkpoint, and drops made together share one.
+    fn drop(&mut self) {
+        std::thread::scope(|scope| {
+            for database in self.databases.drain(..) {
+                scope.spawn(move || drop(database));
+            }
+        });
+    }
+}
+
 /// A check-out of `copy` to the holder of `card`, recorded as made
 /// `days_ago` days before the suite's clock.
 pub fn lent_days_ago(suite: &TestSuite, card: &str, copy: &str, days_ago: i64) -> CheckOutRequest {
@@ -330,21 +359,4 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     let status = result.expect_err("the call should have been refused");
     assert_eq!(status.code(), Code::InvalidArgument, "unexpected status: {status:?}");
     assert!(status.message().contains(field), "message {:?} should name {field}", status.message());
-}
-
-/// Polls `probe` until it returns `Some`, or fails after `within`.
-pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + within;
-    let mut every = tokio::time::interval(Duration::from_millis(25));
-    loop {
-        every.tick().await;
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-    }
 }

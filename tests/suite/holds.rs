@@ -42,7 +42,7 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
     let there = suite.school("HOLD-MID", "预约中学").await;
     let mut readers = Vec::new();
     for card in ["R800001", "R800002", "R800003", "R800004", "R800005", "R800006"] {
-        readers.push(suite.student(&here, card, "2030-07-31").await);
+        readers.push(suite.student(&here, card).await);
     }
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     suite.copy(&title, &here, "H800001").await;
@@ -238,8 +238,8 @@ async fn holds_queue_for_a_title_and_copies_go_to_the_first_in_line() {
 async fn two_readers_racing_for_the_last_copy_a_hold_waits_for() {
     let suite = TestSuite::start().await;
     let school = suite.school("RACE-PRI", "抢书小学").await;
-    let first = suite.student(&school, "R810001", "2030-07-31").await;
-    suite.student(&school, "R810002", "2030-07-31").await;
+    let first = suite.student(&school, "R810001").await;
+    suite.student(&school, "R810002").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "H810001").await;
     let _circulation = suite.holds();

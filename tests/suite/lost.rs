@@ -24,7 +24,7 @@ use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer, eventual
 async fn lost_copies_are_charged_and_refunded_when_found() {
     let suite = TestSuite::start().await;
     let school = suite.school("LOST-PRI", "遗失小学").await;
-    let reader = suite.student(&school, "R900001", "2030-07-31").await;
+    let reader = suite.student(&school, "R900001").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     for barcode in ["L900001", "L900002", "L900003", "L900004"] {
         suite

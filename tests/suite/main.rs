@@ -5,7 +5,9 @@
 //!
 //! The databases are SQLite files by default; with
 //! `LECTERN_TEST_DATABASE_URL=postgres://…` every test gets fresh PostgreSQL
-//! databases of its own, dropped afterwards.
+//! databases of its own, dropped afterwards. Either way each is a copy of
+//! its service's migrated template (`lectern_common::testing`). That both
+//! backends' migrations make the same tables is checked in `tests/schema`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -35,7 +37,6 @@ mod reports;
 mod retries;
 mod roster;
 mod rules;
-mod schema;
 mod school_year;
 mod scopes;
 mod search;

@@ -42,9 +42,9 @@ async fn overdue_and_due_soon_lists_follow_the_clock() {
     let suite = TestSuite::start().await;
     let school = suite.school("OD-PRI", "逾期小学").await;
     let other = suite.school("OD-MID", "逾期中学").await;
-    let first = suite.student(&school, "R400001", "2030-07-31").await;
-    let second = suite.student(&school, "R400002", "2030-07-31").await;
-    suite.student(&other, "R400003", "2030-07-31").await;
+    let first = suite.student(&school, "R400001").await;
+    let second = suite.student(&school, "R400002").await;
+    suite.student(&other, "R400003").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     for barcode in ["A400001", "A400002", "A400003"] {
         suite.copy(&title, &school, barcode).await;

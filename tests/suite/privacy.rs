@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use lectern_core::clock::Clock as _;
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest, ListLoansRequest};
 use lectern_proto::notification::v1::ListNoticesRequest;
@@ -51,7 +52,10 @@ async fn a_full_scenario_logs_no_reader_names_contacts_or_passwords() {
     let captured = capture();
     let suite = TestSuite::start_fresh().await;
     let one_time = suite.one_time_password.clone();
-    let (admin, _) = lectern::demo::load(&suite.suite.gateway_url(), "admin", &one_time).await.unwrap();
+    let (admin, _) =
+        lectern::demo::load_at(&suite.suite.gateway_url(), "admin", &one_time, suite.clock.now())
+            .await
+            .unwrap();
     let token = suite.login("admin", &admin.password).await.unwrap().access_token;
     let readers = lectern::demo::DemoReader::all().unwrap();
 

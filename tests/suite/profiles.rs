@@ -16,7 +16,7 @@ async fn contact_points_are_for_the_readers_school() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
     let other = suite.school("XH-MID", "徐汇区第二中学").await;
-    let reader = suite.student(&school, "C1", "").await;
+    let reader = suite.student(&school, "C1").await;
     let assistant = suite.staff("zhang.wei", StaffRole::Assistant, &[&school]).await;
     let stranger = suite.staff("li.lei", StaffRole::Librarian, &[&other]).await;
     let mut profiles = ReaderProfileServiceClient::new(suite.channel.clone());

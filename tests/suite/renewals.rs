@@ -26,8 +26,8 @@ async fn loans_are_renewed_as_often_as_their_rule_allows() {
     let suite = TestSuite::start().await;
     let school = suite.school("REN-PRI", "续借小学").await;
     let other = suite.school("REN-MID", "续借中学").await;
-    let reader = suite.student(&school, "R700001", "2030-07-31").await;
-    let classmate = suite.student(&school, "R700002", "2030-07-31").await;
+    let reader = suite.student(&school, "R700001").await;
+    let classmate = suite.student(&school, "R700002").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     for barcode in ["N700001", "N700002", "N700003"] {
         suite.copy(&title, &school, barcode).await;

@@ -59,8 +59,8 @@ async fn the_most_specific_rule_decides_and_the_desk_can_ask_why() {
     let suite = TestSuite::start().await;
     let school = suite.school("RULE-PRI", "规则小学").await;
     let other = suite.school("RULE-MID", "规则中学").await;
-    suite.student(&school, "R500001", "2030-07-31").await;
-    let blocked = suite.student(&school, "R500002", "2030-07-31").await;
+    suite.student(&school, "R500001").await;
+    let blocked = suite.student(&school, "R500002").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     for (barcode, item_type) in [
         ("C500001", "book"),

@@ -58,8 +58,8 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
     let suite = TestSuite::start().await;
     let school_a = suite.school("XH-PRI", "徐汇区实验小学").await;
     let school_b = suite.school("PD-PRI", "浦东新区实验小学").await;
-    let reader_a = suite.student(&school_a, "A100001", "2030-07-31").await;
-    let reader_b = suite.student(&school_b, "B100001", "2030-07-31").await;
+    let reader_a = suite.student(&school_a, "A100001").await;
+    let reader_b = suite.student(&school_b, "B100001").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     suite.copy(&title, &school_a, "A-P0001").await;
     suite.copy(&title, &school_b, "B-P0001").await;
@@ -357,7 +357,7 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
 async fn assistants_and_librarians_are_refused_what_their_role_may_not_do() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    suite.student(&school, "A100001", "2030-07-31").await;
+    suite.student(&school, "A100001").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "A-P0001").await;
     let librarian = suite.staff("li.hua", StaffRole::Librarian, &[&school]).await;

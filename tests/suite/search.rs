@@ -60,7 +60,7 @@ async fn titles_are_found_by_isbn_title_and_author_in_both_languages() {
 async fn availability_follows_check_out() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    suite.student(&school, "R100001", "2030-07-31").await;
+    suite.student(&school, "R100001").await;
     let title = suite.title("9787532147687", "城南旧事", "林海音").await;
     suite.copy(&title, &school, "P000001").await;
     suite

@@ -17,7 +17,6 @@ use lectern_proto::events::v1::event_sink_client::EventSinkClient;
 use lectern_proto::events::v1::{DeliverRequest, Event, HoldReady, TransitStarted, event};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::{LoginRequest, School, ServiceCredentials, login_request};
-use tonic::transport::Channel;
 
 use crate::harness::{SERVICE_KEY, TestSuite, assert_invalid, bearer, eventually};
 
@@ -253,7 +252,7 @@ async fn filters_narrow_by_school_shelf_class_language_and_grade() {
 
     let on_shelf = SearchTitlesRequest { available_now: true, ..woods("森林") };
     assert_eq!(found(&suite, on_shelf.clone()).await, ["森林", "大森林里的小木屋"]);
-    suite.student(&north, "R100001", "2030-07-31").await;
+    suite.student(&north, "R100001").await;
     suite
         .loans()
         .check_out(suite.admin(CheckOutRequest {
@@ -344,9 +343,7 @@ async fn pages_neither_repeat_nor_skip_and_rank_exact_titles_first() {
 }
 
 async fn service_token(suite: &TestSuite) -> String {
-    let address = suite.suite.address("reader").unwrap();
-    let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
-    IdentityServiceClient::new(channel)
+    IdentityServiceClient::new(suite.channel_to("reader"))
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
@@ -360,8 +357,7 @@ async fn service_token(suite: &TestSuite) -> String {
 }
 
 async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, payload: event::Payload) {
-    let address = suite.suite.address("catalog").unwrap();
-    let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let channel = suite.channel_to("catalog");
     let event = Event {
         id: lectern_core::ids::new_id(),
         r#type: kind.into(),
@@ -410,7 +406,7 @@ async fn hits_count_copies_per_school_on_shelf_on_loan_on_hold_shelf_and_in_tran
     let hit = || async { search_with(&suite, query("城南旧事")).await.remove(0) };
     assert_eq!(counts(&hit().await), [(4, 0, 0, 0)]);
 
-    suite.student(&school, "R100001", "2030-07-31").await;
+    suite.student(&school, "R100001").await;
     suite
         .loans()
         .check_out(suite.admin(CheckOutRequest {
@@ -481,7 +477,7 @@ async fn new_arrivals_and_popular_titles_follow_copies_and_check_outs() {
     suite.copy(&newer, &school, "A0003").await;
 
     // A reader on a phone sees the home-screen lists.
-    let reader = suite.student(&school, "R100001", "2030-07-31").await;
+    let reader = suite.student(&school, "R100001").await;
     let reader_token = suite.reader_signed_in(&reader, "2468").await;
     let arrivals = discovery
         .clone()

@@ -29,8 +29,8 @@ async fn reader_login(suite: &TestSuite, card: &str, pin: &str) -> Result<LoginR
 async fn a_reader_sees_only_their_own_loans_and_notices() {
     let suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
-    let mine = suite.student(&school, "R100001", "2030-07-31").await;
-    let theirs = suite.student(&school, "R100002", "2030-07-31").await;
+    let mine = suite.student(&school, "R100001").await;
+    let theirs = suite.student(&school, "R100002").await;
     let title = suite.title("9787534687983", "草房子", "曹文轩").await;
     suite.copy(&title, &school, "P000001").await;
     suite.copy(&title, &school, "P000002").await;

@@ -74,8 +74,7 @@ async fn a_signed_out_token_is_refused_by_the_gateway_and_every_service() {
     gateway(&suite).who_am_i(bearer(WhoAmIRequest {}, &token)).await.unwrap();
     search(suite.channel.clone(), &token).await.unwrap();
     // The catalog service itself, not through the gateway.
-    let catalog_url = format!("http://{}", suite.suite.address("catalog").unwrap());
-    let catalog = Channel::from_shared(catalog_url).unwrap().connect().await.unwrap();
+    let catalog = suite.channel_to("catalog");
     search(catalog.clone(), &token).await.unwrap();
 
     suite.identity().logout(bearer(LogoutRequest {}, &token)).await.unwrap();
@@ -124,7 +123,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
     let ours = suite.school("XH-PRI", "徐汇区实验小学").await;
     let theirs = suite.school("XH-MID", "徐汇中学").await;
     for (school, card) in [(&ours, "R100001"), (&ours, "R100002"), (&theirs, "R200001")] {
-        let student = suite.student(school, card, "2030-07-31").await;
+        let student = suite.student(school, card).await;
         suite
             .readers()
             .set_reader_pin(suite.admin(SetReaderPinRequest { reader_id: student.id, pin: "0427".into() }))
@@ -276,8 +275,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
 async fn after_a_key_rotation_old_and_new_tokens_work_everywhere() {
     let suite = TestSuite::start().await;
     let old = suite.admin_token.clone();
-    let catalog_url = format!("http://{}", suite.suite.address("catalog").unwrap());
-    let catalog = Channel::from_shared(catalog_url).unwrap().connect().await.unwrap();
+    let catalog = suite.channel_to("catalog");
     search(catalog.clone(), &old).await.unwrap();
     let key = suite
         .identity()

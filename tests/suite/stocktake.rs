@@ -144,7 +144,7 @@ async fn a_school_is_counted_resumed_after_a_restart_and_finalized() {
     let mut suite = TestSuite::start().await;
     let school = suite.school("XH-PRI", "徐汇区实验小学").await;
     let other = suite.school("HP-PRI", "黄浦区第一小学").await;
-    suite.student(&school, "R100001", "2030-07-31").await;
+    suite.student(&school, "R100001").await;
     let title = suite.title("9787534687983", "草房子", "曹文轩").await;
     for barcode in ["S001", "S002", "S003", "S004", "S005", "S006"] {
         suite.copy(&title, &school, barcode).await;

@@ -16,7 +16,7 @@ async fn a_scanned_card_shows_loans_holds_fees_and_blocks() {
     let suite = TestSuite::start().await;
     let school = suite.school("SUM-PRI", "概览小学").await;
     let other = suite.school("SUM-MID", "概览中学").await;
-    let reader = suite.student(&school, "R950001", "2030-07-31").await;
+    let reader = suite.student(&school, "R950001").await;
     let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
     let wanted = suite.title("978-7-02-000872-8", "西游记", "吴承恩").await;
     for barcode in ["S950001", "S950002", "S950003"] {

@@ -74,7 +74,7 @@ async fn a_book_returned_at_another_school_goes_home_and_is_received_there() {
     let middle = suite.school("XH-MID", "徐汇区实验中学").await;
     let at_primary = suite.staff("li.hua", StaffRole::Librarian, &[&primary]).await;
     let at_middle = suite.staff("wang.fang", StaffRole::Librarian, &[&middle]).await;
-    suite.student(&primary, "R100001", &suite.card_valid_for_a_year()).await;
+    suite.student(&primary, "R100001").await;
     let title = suite.title("9787020002207", "红楼梦", "曹雪芹").await;
     suite.copy(&title, &primary, "P000001").await;
     let loan = suite
@@ -155,10 +155,9 @@ async fn a_book_returned_where_a_reader_waits_goes_on_that_hold_shelf_or_travels
     let at_primary = suite.staff("li.hua", StaffRole::Librarian, &[&primary]).await;
     let at_middle = suite.staff("wang.fang", StaffRole::Librarian, &[&middle]).await;
     let at_high = suite.staff("zhao.lei", StaffRole::Librarian, &[&high]).await;
-    let valid = suite.card_valid_for_a_year();
-    suite.student(&primary, "R100001", &valid).await;
-    let waiting_at_middle = suite.student(&middle, "M100001", &valid).await;
-    let waiting_at_high = suite.student(&high, "H100001", &valid).await;
+    suite.student(&primary, "R100001").await;
+    let waiting_at_middle = suite.student(&middle, "M100001").await;
+    let waiting_at_high = suite.student(&high, "H100001").await;
     let title = suite.title("9787020002207", "红楼梦", "曹雪芹").await;
     suite.copy(&title, &primary, "P000001").await;
     suite.copy(&title, &primary, "P000002").await;
@@ -219,7 +218,7 @@ async fn staff_of_several_schools_say_which_desk_they_stand_at() {
     let middle = suite.school("XH-MID", "徐汇区实验中学").await;
     let covering = suite.staff("chen.jing", StaffRole::Librarian, &[&primary, &middle]).await;
     let at_primary = suite.staff("li.hua", StaffRole::Librarian, &[&primary]).await;
-    suite.student(&primary, "R100001", &suite.card_valid_for_a_year()).await;
+    suite.student(&primary, "R100001").await;
     let title = suite.title("9787020002207", "红楼梦", "曹雪芹").await;
     suite.copy(&title, &primary, "P000001").await;
     suite.copy(&title, &primary, "P000002").await;

@@ -20,8 +20,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use lectern::postgres::ServerUrl;
 use lectern::suite::SERVICES;
-use lectern_common::db::testing::postgres_server_url;
 use lectern_common::db::{drop_database, with_database};
+use lectern_common::testing::{TEST_DATABASE_URL, postgres_server_url};
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
@@ -45,6 +45,13 @@ struct Up {
 }
 
 /// `lectern up` with `args` and nothing from the caller's environment.
+/// The PostgreSQL server of the run, for the tests only PostgreSQL has
+/// (the build script marks them ignored without one).
+fn postgres_server() -> String {
+    postgres_server_url()
+        .unwrap_or_else(|| panic!("this test needs a PostgreSQL server: set {TEST_DATABASE_URL}"))
+}
+
 fn up_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lectern"));
     command
@@ -393,11 +400,9 @@ fn lectern_up_refuses_a_database_url_it_cannot_use_and_writes_nothing() {
 /// administrator for; once the administrator has run exactly that, Lectern
 /// starts as that user. PostgreSQL only: SQLite has no users.
 #[test]
+#[cfg_attr(not(postgres_tests), ignore = "PostgreSQL only: set LECTERN_TEST_DATABASE_URL")]
 fn a_user_who_may_not_create_databases_is_told_what_to_ask_for() {
-    let Some(server) = postgres_server_url() else {
-        eprintln!("database rights are a PostgreSQL matter; this test runs with LECTERN_TEST_DATABASE_URL");
-        return;
-    };
+    let server = postgres_server();
     let role = Role::create(&server);
     let databases = ServerDatabases::new(&server, "rights");
     let url = with_user(&with_database(&server, &databases.prefix), &role.name);
@@ -432,11 +437,9 @@ fn a_user_who_may_not_create_databases_is_told_what_to_ask_for() {
 /// Two starts creating the same databases at the same moment (two
 /// replicas, an impatient double click) both find all four there.
 #[test]
+#[cfg_attr(not(postgres_tests), ignore = "PostgreSQL only: set LECTERN_TEST_DATABASE_URL")]
 fn two_starts_creating_the_same_databases_both_go_on() {
-    let Some(server) = postgres_server_url() else {
-        eprintln!("creating databases is a PostgreSQL matter; this test runs with LECTERN_TEST_DATABASE_URL");
-        return;
-    };
+    let server = postgres_server();
     let databases = ServerDatabases::new(&server, "race");
     let url = ServerUrl::parse(&with_database(&server, &databases.prefix)).unwrap();
     let starts: Vec<_> = (0..2)

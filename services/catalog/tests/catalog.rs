@@ -4,15 +4,15 @@
 // Test helpers fail the test loudly on anything unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use lectern_catalog::copies::{self, CopyDraft};
 use lectern_catalog::events::{self, Outcome};
 use lectern_catalog::search::{self, Filters, Rank, SearchField, SearchQuery, SearchRequest};
 use lectern_catalog::titles::{self, TitleDraft, TitleRecord};
 use lectern_catalog::{Error, MIGRATIONS, db};
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbConnection, write_transaction};
-use lectern_core::clock::{ManualClock, SharedClock};
+use lectern_common::testing::TestDatabase;
+use lectern_core::clock::SharedClock;
 use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::catalog::v1 as pb;
@@ -24,15 +24,15 @@ struct Catalog {
     _database: TestDatabase,
 }
 
-fn catalog(label: &str) -> Catalog {
-    let database = TestDatabase::create(label);
+fn catalog() -> Catalog {
+    let database = TestDatabase::migrated("catalog", MIGRATIONS);
     let db = Db::connect(database.url(), 2).unwrap();
-    db.migrate(MIGRATIONS).unwrap();
     Catalog { db, _database: database }
 }
 
+/// The test clock's start: where these tests stand.
 fn now() -> NaiveDateTime {
-    DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
+    lectern_common::testing::start().naive_utc()
 }
 
 fn stamp(time: NaiveDateTime) -> prost_types::Timestamp {
@@ -112,7 +112,7 @@ fn shelve(connection: &mut DbConnection) {
 
 #[test]
 fn search_finds_chinese_and_english_by_title_author_and_isbn() {
-    let catalog = catalog("search");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     shelve(connection);
@@ -143,7 +143,7 @@ fn search_finds_chinese_and_english_by_title_author_and_isbn() {
 
 #[test]
 fn ranking_puts_the_exact_title_first() {
-    let catalog = catalog("ranking");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     shelve(connection);
@@ -185,7 +185,7 @@ fn ranking_puts_the_exact_title_first() {
 
 #[test]
 fn an_isbn_is_catalogued_once_in_any_form() {
-    let catalog = catalog("isbn");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     let web = add_title(connection, "0-06-440055-7", "Charlotte's Web", &["E. B. White"]);
@@ -212,7 +212,7 @@ fn an_isbn_is_catalogued_once_in_any_form() {
 
 #[test]
 fn copies_need_a_title_and_a_free_barcode() {
-    let catalog = catalog("copies");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     let title = add_title(connection, "", "草房子", &["曹文轩"]);
@@ -285,7 +285,7 @@ fn availability_of(
 
 #[test]
 fn the_availability_view_ignores_stale_events() {
-    let catalog = catalog("availability");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     let title = add_title(connection, "", "草房子", &["曹文轩"]);
@@ -327,7 +327,7 @@ fn the_availability_view_ignores_stale_events() {
 
 #[test]
 fn a_school_filter_limits_the_copies_listed_not_the_titles() {
-    let catalog = catalog("school");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     let here = ids::new_id();
@@ -363,15 +363,13 @@ fn a_school_filter_limits_the_copies_listed_not_the_titles() {
 
 #[tokio::test]
 async fn each_event_is_applied_once_however_often_delivered() {
-    let catalog = catalog("delivery");
+    let catalog = catalog();
     let copy_id = {
         let mut connection = catalog.db.connection().unwrap();
         let title = add_title(&mut connection, "", "草房子", &[]);
         try_add_copy(&mut connection, &title.row.id, "C0001", &ids::new_id()).unwrap().row.id
     };
-    let clock: SharedClock = std::sync::Arc::new(ManualClock::starting_at(
-        DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap(),
-    ));
+    let clock: SharedClock = std::sync::Arc::new(lectern_common::testing::clock());
     let checkout = loan_event(&copy_id, now() + Duration::hours(1), true);
     let deliver = |events: Vec<Event>| {
         lectern_common::outbox::consume_batch(&catalog.db, &clock, events, |connection, event| {
@@ -437,7 +435,7 @@ fn reference_hits(
 
 #[test]
 fn search_agrees_with_the_index_rules_worked_out_in_rust() {
-    let catalog = catalog("reference");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     let shelf: &[(&str, &[&str], &[&str])] = &[
@@ -593,7 +591,7 @@ fn search_agrees_with_the_index_rules_worked_out_in_rust() {
 #[test]
 fn a_corrected_title_is_found_by_its_new_words_only() {
     use lectern_catalog::title_updates;
-    let catalog = catalog("reindex");
+    let catalog = catalog();
     let mut connection = catalog.db.connection().unwrap();
     let connection = &mut *connection;
     let request = pb::CreateTitleRequest {

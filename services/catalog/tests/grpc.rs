@@ -9,14 +9,13 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use lectern_catalog::Config;
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::settings::ServiceSettings;
-use lectern_core::clock::{self, SharedClock};
+use lectern_common::testing::{TestDatabase, TestServer};
+use lectern_core::clock::{Clock as _, ManualClock, SharedClock};
 use lectern_core::identity::{
     Grant, PublicMethods, Role, SigningKey, StaticKeys, SubjectKind, TokenSigner, TokenVerifier,
 };
 use lectern_core::refusal::{Reason, Refusal};
-use lectern_core::shutdown::Shutdown;
 use lectern_core::{client, ids};
 use lectern_proto::catalog::v1 as pb;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
@@ -25,7 +24,6 @@ use lectern_proto::events::v1::{DeliverRequest, Event, LoanCheckedOut, event};
 use lectern_proto::reader::v1 as reader;
 use lectern_proto::reader::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use lectern_proto::reader::v1::reader_service_server::{ReaderService, ReaderServiceServer};
-use tokio::net::TcpListener;
 use tonic::service::Routes;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
@@ -140,22 +138,21 @@ struct Suite {
     sink: EventSinkClient<Channel>,
     signer: TokenSigner,
     school_id: String,
-    shutdown: Shutdown,
-    servers: Vec<tokio::task::JoinHandle<()>>,
+    clock: ManualClock,
+    /// The catalog, then the stand-in reader service.
+    servers: Vec<TestServer>,
     _database: TestDatabase,
 }
 
 impl Suite {
-    async fn start(label: &str) -> Self {
-        let clock: SharedClock = clock::system();
+    async fn start() -> Self {
+        let manual = lectern_common::testing::clock();
+        let clock: SharedClock = Arc::new(manual.clone());
         let key = SigningKey::generate(clock.now()).unwrap();
         let signer = TokenSigner::new(key.clone(), clock.clone());
         let school_id = ids::new_id();
-        let shutdown = Shutdown::new();
 
         let fake = FakeReader { key: key.clone(), school_id: school_id.clone() };
-        let reader_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let reader_url = format!("http://{}", reader_listener.local_addr().unwrap());
         let routes =
             Routes::new(ReaderServiceServer::new(fake.clone())).add_service(IdentityServiceServer::new(fake));
         // The stand-in checks tokens like the real one, so a GetSchool that
@@ -168,31 +165,22 @@ impl Suite {
             drain_delay: std::time::Duration::ZERO,
             shutdown_grace: std::time::Duration::from_secs(10),
         };
-        let reader_server = tokio::spawn({
-            let stop = shutdown.wait();
-            async move {
-                lectern_core::server::serve(reader_listener, routes, options, stop).await.unwrap();
-            }
+        let reader = TestServer::start(|listener, shutdown| {
+            lectern_core::server::serve(listener, routes, options, async move { shutdown.wait().await })
         });
 
-        let database = TestDatabase::create(label);
-        let config = Config::local(ServiceSettings::local(database.url(), &reader_url, clock));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let catalog_server = tokio::spawn({
-            let shutdown = shutdown.clone();
-            async move {
-                lectern_catalog::serve(config, listener, shutdown).await.unwrap();
-            }
-        });
-        let channel = Channel::from_shared(url).unwrap().connect_lazy();
+        let database = TestDatabase::migrated("catalog", lectern_catalog::MIGRATIONS);
+        let config = Config::local(ServiceSettings::local(database.url(), &reader.url(), clock));
+        let catalog =
+            TestServer::start(|listener, shutdown| lectern_catalog::serve(config, listener, shutdown));
+        let channel = catalog.channel();
         Self {
             catalog: CatalogServiceClient::new(channel.clone()),
             sink: EventSinkClient::new(channel),
             signer,
             school_id,
-            shutdown,
-            servers: vec![reader_server, catalog_server],
+            clock: manual,
+            servers: vec![catalog, reader],
             _database: database,
         }
     }
@@ -224,9 +212,8 @@ impl Suite {
     }
 
     async fn stop(self) {
-        self.shutdown.trigger();
         for server in self.servers {
-            server.await.unwrap();
+            server.stop().await;
         }
     }
 }
@@ -253,7 +240,7 @@ fn charlottes_web(request_id: &str) -> pb::CreateTitleRequest {
 
 #[tokio::test]
 async fn titles_over_grpc() {
-    let mut suite = Suite::start("grpctitles").await;
+    let mut suite = Suite::start().await;
     let request_id = ids::new_id();
     let title = suite
         .catalog
@@ -336,7 +323,7 @@ async fn titles_over_grpc() {
 
 #[tokio::test]
 async fn copies_and_availability_over_grpc() {
-    let mut suite = Suite::start("grpccopies").await;
+    let mut suite = Suite::start().await;
     let title =
         suite.catalog.create_title(suite.as_librarian(charlottes_web(""))).await.unwrap().into_inner();
     let new_copy = |school_id: &str| pb::CreateCopyRequest {
@@ -372,11 +359,12 @@ async fn copies_and_availability_over_grpc() {
     assert_eq!(refusal(&taken).reason, Reason::CopyBarcodeTaken);
 
     // Circulation lends it: the event makes it ON_LOAN for everyone.
-    let due_at = prost_types::Timestamp { seconds: chrono::Utc::now().timestamp() + 14 * 86_400, nanos: 0 };
+    let lent_at = suite.clock.now();
+    let due_at = prost_types::Timestamp { seconds: (lent_at + Duration::days(14)).timestamp(), nanos: 0 };
     let checked_out = Event {
         id: ids::new_id(),
         r#type: "loan.checked_out".into(),
-        occurred_at: Some(prost_types::Timestamp { seconds: chrono::Utc::now().timestamp(), nanos: 0 }),
+        occurred_at: Some(prost_types::Timestamp { seconds: lent_at.timestamp(), nanos: 0 }),
         school_id: suite.school_id.clone(),
         source: "circulation".into(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {

@@ -10,19 +10,20 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use lectern_catalog::marc::apply::ImportState;
 use lectern_catalog::marc::import::{BATCH_RECORDS, Format, ImportOptions};
 use lectern_catalog::marc::local::import_file;
 use lectern_catalog::{MIGRATIONS, db};
 use lectern_common::db::Db;
-use lectern_common::db::testing::TestDatabase;
+use lectern_common::testing::{TestDatabase, postgres_server_url};
 use lectern_core::ids;
 use lectern_proto::catalog::v1::{MarcRecordProblem, MarcRecordResult};
 use lectern_synthetic::marc as synthetic_marc;
 
+/// The test clock's start: where these tests stand.
 fn now() -> NaiveDateTime {
-    DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
+    lectern_common::testing::start().naive_utc()
 }
 
 fn isbn13(serial: u64) -> String {
@@ -60,16 +61,15 @@ fn import_reporting(db: &Db, file: &[u8], options: ImportOptions) -> (ImportStat
     import_file(&mut connection, file, &options, now()).unwrap()
 }
 
-fn database(label: &str) -> (Db, TestDatabase) {
-    let database = TestDatabase::create(label);
+fn database() -> (Db, TestDatabase) {
+    let database = TestDatabase::migrated("catalog", MIGRATIONS);
     let db = Db::connect(database.url(), 2).unwrap();
-    db.migrate(MIGRATIONS).unwrap();
     (db, database)
 }
 
 #[test]
 fn a_file_of_many_batches_imports_once_and_dedups_on_the_second_run() {
-    let (db, _database) = database("marcbatches");
+    let (db, _database) = database();
     let school = ids::new_id();
     let records = BATCH_RECORDS as u64 + 203;
     let file = synthetic_file(records);
@@ -92,7 +92,7 @@ fn a_file_of_many_batches_imports_once_and_dedups_on_the_second_run() {
 
 #[test]
 fn a_refused_record_leaves_the_rest_of_its_batch_written() {
-    let (db, _database) = database("marcrefused");
+    let (db, _database) = database();
     let school = ids::new_id();
     import(&db, &synthetic_file(10), options(&school, false));
     let mut file = Vec::new();
@@ -129,7 +129,7 @@ fn a_refused_record_leaves_the_rest_of_its_batch_written() {
 
 #[test]
 fn a_batch_matches_the_titles_and_copies_it_makes_itself() {
-    let (db, _database) = database("marcselfmatch");
+    let (db, _database) = database();
     let school = ids::new_id();
     let mut file = Vec::new();
     push_record(&mut file, 1, "S0000001", false);
@@ -179,15 +179,14 @@ fn search_index_of(
 fn import_speed() {
     let count =
         std::env::var("LECTERN_MARC_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(10_000);
-    let (db, _database) = database("marcspeed");
+    let (db, _database) = database();
     let school = ids::new_id();
     let file = synthetic_file(count);
     let started = Instant::now();
     let state = import(&db, &file, options(&school, false));
     let took = started.elapsed();
     assert_eq!(state.counts.copies_created, count);
-    let backend =
-        if lectern_common::db::testing::postgres_server_url().is_some() { "PostgreSQL" } else { "SQLite" };
+    let backend = if postgres_server_url().is_some() { "PostgreSQL" } else { "SQLite" };
     println!(
         "MARC import on {backend}: {count} records ({} KiB) in {:.2} s = {:.0} records/s",
         file.len() / 1024,

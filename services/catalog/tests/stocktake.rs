@@ -6,7 +6,7 @@
 // Test helpers fail the test loudly on anything unexpected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_catalog::copies::{self, CopyDraft};
 use lectern_catalog::db::schema::{copies as copy_table, copy_status_history};
@@ -14,14 +14,15 @@ use lectern_catalog::stocktake_scan::{self, ScanDraft};
 use lectern_catalog::stocktake_session::{self as session, Confirmation, StartDraft};
 use lectern_catalog::titles::{self, TitleDraft};
 use lectern_catalog::{Error, MIGRATIONS};
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbConnection, write_transaction};
+use lectern_common::testing::TestDatabase;
 use lectern_core::ids;
 use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1 as pb;
 
+/// The test clock's start: where these tests stand.
 fn now() -> NaiveDateTime {
-    DateTime::from_timestamp(1_795_000_000, 0).unwrap().naive_utc()
+    lectern_common::testing::start().naive_utc()
 }
 
 fn school_with_copies(connection: &mut DbConnection, barcodes: &[&str]) -> String {
@@ -71,9 +72,8 @@ fn reason(error: Error) -> Reason {
 
 #[test]
 fn finalizing_marks_unscanned_copies_missing_with_history_once() {
-    let database = TestDatabase::create("catalog");
+    let database = TestDatabase::migrated("catalog", MIGRATIONS);
     let db = Db::connect(database.url(), 1).unwrap();
-    db.migrate(MIGRATIONS).unwrap();
     let mut connection = db.connection().unwrap();
     let connection = &mut *connection;
     let school = school_with_copies(connection, &["S1", "S2", "S3"]);
@@ -157,9 +157,8 @@ fn finalizing_marks_unscanned_copies_missing_with_history_once() {
 
 #[test]
 fn a_cancelled_session_frees_its_shelves_and_marks_nothing() {
-    let database = TestDatabase::create("catalog");
+    let database = TestDatabase::migrated("catalog", MIGRATIONS);
     let db = Db::connect(database.url(), 1).unwrap();
-    db.migrate(MIGRATIONS).unwrap();
     let mut connection = db.connection().unwrap();
     let connection = &mut *connection;
     let school = school_with_copies(connection, &["S1"]);
@@ -194,9 +193,8 @@ fn a_cancelled_session_frees_its_shelves_and_marks_nothing() {
 fn figures_for_a_large_school() {
     let copies: usize =
         std::env::var("LECTERN_STOCKTAKE_COPIES").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
-    let database = TestDatabase::create("catalog");
+    let database = TestDatabase::migrated("catalog", MIGRATIONS);
     let db = Db::connect(database.url(), 1).unwrap();
-    db.migrate(MIGRATIONS).unwrap();
     let mut connection = db.connection().unwrap();
     let connection = &mut *connection;
     let barcodes: Vec<String> = (0..copies).map(|n| format!("C{n:07}")).collect();

@@ -75,7 +75,7 @@ fn clock_at(at: DateTime<Utc>) -> (ManualClock, SharedClock) {
 
 #[tokio::test]
 async fn a_days_rule_anonymizes_when_its_time_has_come_and_keep_never_does() {
-    let (_database, db) = open_db("daysrule");
+    let (_database, db) = open_db();
     let at = now();
     let returned_at = at + Duration::days(1);
     let timed = with_rule(loan("C0001", "reader-1", at), "anonymize_after_days", Some(3));
@@ -105,7 +105,7 @@ async fn a_days_rule_anonymizes_when_its_time_has_come_and_keep_never_does() {
 
 #[tokio::test]
 async fn an_open_loan_is_never_anonymized_by_the_job() {
-    let (_database, db) = open_db("openrule");
+    let (_database, db) = open_db();
     let at = now();
     let open = with_rule(loan("C0001", "reader-1", at), "never_keep", None);
     let lent = open.clone();
@@ -119,7 +119,7 @@ async fn an_open_loan_is_never_anonymized_by_the_job() {
 
 #[tokio::test]
 async fn only_the_lease_holder_runs_the_job() {
-    let (_database, db) = open_db("jobleas");
+    let (_database, db) = open_db();
     let at = now();
     let row = with_rule(loan("C0001", "reader-1", at), "anonymize_after_days", Some(1));
     lend_and_return(&db, row.clone(), at, at).await;
@@ -142,7 +142,7 @@ async fn only_the_lease_holder_runs_the_job() {
 
 #[tokio::test]
 async fn an_erased_readers_loans_all_forget_them() {
-    let (_database, db) = open_db("erased");
+    let (_database, db) = open_db();
     let at = now();
     let first = loan("C0001", "reader-1", at);
     let second = loan("C0002", "reader-1", at);
@@ -168,7 +168,7 @@ async fn delivered_events_leave_the_outbox_after_a_week() {
     use diesel::prelude::*;
     use lectern_common::db::schema::{outbox_deliveries, outbox_events};
 
-    let (_database, db) = open_db("outboxprune");
+    let (_database, db) = open_db();
     let at = now();
     lend_and_return(&db, loan("C0001", "reader-1", at), at, at + Duration::hours(1)).await;
     let count_events = || {

@@ -16,7 +16,7 @@ use support::{loan, now, open_db};
 
 #[test]
 fn the_schema_allows_one_open_loan_per_copy() {
-    let (_database, db) = open_db("openloan");
+    let (_database, db) = open_db();
     let mut connection = db.connection().unwrap();
     let at = now();
     let first = loan("C0001", "reader-1", at);
@@ -40,7 +40,7 @@ fn the_schema_allows_one_open_loan_per_copy() {
 
 #[test]
 fn a_readers_loans_are_listed_newest_first_by_state() {
-    let (_database, db) = open_db("listing");
+    let (_database, db) = open_db();
     let mut connection = db.connection().unwrap();
     let at = now();
     let mut ids = Vec::new();

@@ -17,15 +17,17 @@ use lectern_circulation::events::{self, LOAN_SUBSCRIBERS};
 use lectern_common::db::schema::outbox_deliveries;
 use lectern_common::db::{Db, DbError};
 use lectern_common::outbox::{self, Relay, RelayConfig, RelayWaker, Subscriber};
+use lectern_common::testing::{ReservedPort, TestServer};
 use lectern_core::client::{self, ClientConfig};
 use lectern_core::identity::TokenSource;
 use lectern_core::ids;
+use lectern_core::server::ServeError;
 use lectern_core::shutdown::Shutdown;
 use lectern_proto::events::subscribers::{CATALOG, NOTIFICATION};
 use lectern_proto::events::v1::event_sink_server::{EventSink, EventSinkServer};
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse, Event};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
@@ -82,17 +84,13 @@ impl TokenSource for StaticToken {
     }
 }
 
-/// Serves `sink` on `listener` until the returned sender is dropped or fired.
-fn serve_sink(listener: TcpListener, sink: CountingSink) -> oneshot::Sender<()> {
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(EventSinkServer::new(sink))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-                let _ = stopped.await;
-            }),
-    );
-    stop
+/// Serves `sink` on `listener` until `shutdown`.
+async fn serve_sink(listener: TcpListener, sink: CountingSink, shutdown: Shutdown) -> Result<(), ServeError> {
+    tonic::transport::Server::builder()
+        .add_service(EventSinkServer::new(sink))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.wait().await })
+        .await?;
+    Ok(())
 }
 
 fn subscriber(name: &'static str, address: std::net::SocketAddr) -> Subscriber {
@@ -117,7 +115,7 @@ fn relay(db: &Db, subscribers: Vec<Subscriber>, waker: &RelayWaker) -> Relay {
             ..RelayConfig::default()
         },
         waker: waker.clone(),
-        clock: lectern_core::clock::system(),
+        clock: Arc::new(lectern_common::testing::clock()),
     }
 }
 
@@ -176,17 +174,19 @@ async fn stop(shutdown: &Shutdown, tasks: Vec<tokio::task::JoinHandle<()>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_event_reaches_every_subscriber_in_order() {
-    let (_database, db) = open_db("relay");
-    let notification_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let catalog_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (_database, db) = open_db();
     let (notification_sink, mut notification_seen) = CountingSink::new();
     let (catalog_sink, mut catalog_seen) = CountingSink::new();
-    let subscribers = vec![
-        subscriber(NOTIFICATION, notification_listener.local_addr().unwrap()),
-        subscriber(CATALOG, catalog_listener.local_addr().unwrap()),
-    ];
-    let _stop_notification = serve_sink(notification_listener, notification_sink.clone());
-    let _stop_catalog = serve_sink(catalog_listener, catalog_sink.clone());
+    let notification = TestServer::start({
+        let sink = notification_sink.clone();
+        |listener, shutdown| serve_sink(listener, sink, shutdown)
+    });
+    let catalog = TestServer::start({
+        let sink = catalog_sink.clone();
+        |listener, shutdown| serve_sink(listener, sink, shutdown)
+    });
+    let subscribers =
+        vec![subscriber(NOTIFICATION, notification.address()), subscriber(CATALOG, catalog.address())];
 
     let waker = RelayWaker::default();
     let shutdown = Shutdown::new();
@@ -215,13 +215,16 @@ async fn every_event_reaches_every_subscriber_in_order() {
         |sink: &CountingSink| -> Vec<String> { sink.received().into_iter().map(|event| event.id).collect() };
     assert_eq!(ids(&notification_sink), ids(&catalog_sink), "one event, one id");
     stop(&shutdown, tasks).await;
+    notification.stop().await;
+    catalog.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_wait_while_a_subscriber_is_down() {
-    let (_database, db) = open_db("relaydown");
-    // Reserve a port, then free it: nothing listens there until the sink starts.
-    let address = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let (_database, db) = open_db();
+    // The subscriber's port is the test's, but nothing listens there until the sink starts.
+    let port = ReservedPort::new();
+    let address = port.address();
 
     let waker = RelayWaker::default();
     let shutdown = Shutdown::new();
@@ -243,13 +246,16 @@ async fn events_wait_while_a_subscriber_is_down() {
     assert_eq!(pending(&db, NOTIFICATION).await, 1);
 
     // The subscriber comes up: the waiting event arrives without any new change.
-    let listener = TcpListener::bind(address).await.unwrap();
     let (sink, mut seen) = CountingSink::new();
-    let _stop_sink = serve_sink(listener, sink.clone());
+    let server = TestServer::start_on(port.listen(), {
+        let sink = sink.clone();
+        |listener, shutdown| serve_sink(listener, sink, shutdown)
+    });
     wait_for_events(&mut seen, 1).await;
     wait_until_delivered(&db, NOTIFICATION).await;
     let received = sink.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].r#type, "loan.checked_out");
     stop(&shutdown, tasks).await;
+    server.stop().await;
 }

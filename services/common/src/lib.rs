@@ -1,8 +1,8 @@
 //! What the services behind the gateway share, on top of `lectern-core`:
-//! their database over SQLite or PostgreSQL (pool, migrations, test
-//! databases), the transactional outbox and its relay, consumed events,
-//! idempotent answers to retried calls, and the settings every service
-//! reads the same way.
+//! their database over SQLite or PostgreSQL (pool, migrations), the
+//! transactional outbox and its relay, consumed events, idempotent answers
+//! to retried calls, and the settings every service reads the same way;
+//! and, behind the `testing` feature, what every test shares (`testing`).
 //!
 //! No service crate depends on another; they meet here, in `lectern-core`
 //! and in `lectern-proto`.
@@ -13,6 +13,8 @@ pub mod idempotency;
 pub mod inbox;
 pub mod outbox;
 pub mod settings;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use error::Error;
 

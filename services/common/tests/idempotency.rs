@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use chrono::{SubsecRound, Utc};
 use lectern_common::Error;
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{COMMON_MIGRATIONS, Db};
 use lectern_common::idempotency::{Answer, HELD_CLAIM_LEASE, Held, Idempotent};
 use lectern_common::outbox;
+use lectern_common::testing::TestDatabase;
 use lectern_core::clock::{ManualClock, SharedClock};
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_proto::events::v1::Event;
@@ -24,10 +24,9 @@ use tokio::sync::Barrier;
 
 const COPIES: usize = 10;
 
-fn open(label: &str) -> (TestDatabase, Db) {
-    let database = TestDatabase::create(label);
+fn open() -> (TestDatabase, Db) {
+    let database = TestDatabase::migrated("common", COMMON_MIGRATIONS);
     let db = Db::connect(database.url(), 12).unwrap();
-    db.migrate(COMMON_MIGRATIONS).unwrap();
     (database, db)
 }
 
@@ -46,7 +45,7 @@ async fn changes(db: &Db) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn copies_of_one_write_sent_at_once_change_once_and_get_one_answer() {
-    let (_database, db) = open("idemwrite");
+    let (_database, db) = open();
     let start = Arc::new(Barrier::new(COPIES));
     let tasks: Vec<_> = (0..COPIES)
         .map(|run| {
@@ -86,7 +85,7 @@ async fn copies_of_one_write_sent_at_once_change_once_and_get_one_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_refused_for_what_the_first_call_changed_gets_the_first_answer() {
-    let (_database, db) = open("idemcall");
+    let (_database, db) = open();
     let once = Idempotent::new("test.Lend", Some("request-2".into()));
     let first = once.write(&db, Utc::now().naive_utc(), |connection| change(connection, 1)).await.unwrap();
     // The copy looked before writing and saw the change: "already on loan".
@@ -110,7 +109,7 @@ async fn a_copy_refused_for_what_the_first_call_changed_gets_the_first_answer() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_request_id_answers_its_copies_when_it_completes_and_frees_them_when_it_fails() {
-    let (_database, db) = open("idemheld");
+    let (_database, db) = open();
     let clock: SharedClock = Arc::new(ManualClock::starting_at(Utc::now()));
     let once = Idempotent::new("test.Import", Some("request-4".into()));
     let Held::Claimed(claim) = once.hold::<Timestamp>(&db, &clock, Duration::ZERO).await.unwrap() else {
@@ -147,7 +146,7 @@ async fn a_held_request_id_answers_its_copies_when_it_completes_and_frees_them_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_left_by_a_server_that_died_is_taken_over_after_its_lease() {
-    let (_database, db) = open("idemlease");
+    let (_database, db) = open();
     let manual = ManualClock::starting_at(Utc::now().trunc_subsecs(6));
     let clock: SharedClock = Arc::new(manual.clone());
     let once = Idempotent::new("test.Import", Some("request-6".into()));

@@ -237,7 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_long_expired_are_purged_with_their_spent_tokens() {
-        let database = lectern_common::db::testing::TestDatabase::create("readerpurge");
+        let database = lectern_common::testing::TestDatabase::create("readerpurge");
         let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
         db.migrate(crate::MIGRATIONS).unwrap();
         let clock = lectern_core::clock::ManualClock::starting_at(chrono::Utc::now());
@@ -279,7 +279,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refresh_token_works_once_and_its_reuse_ends_the_session() {
-        let database = lectern_common::db::testing::TestDatabase::create("readerexchange");
+        let database = lectern_common::testing::TestDatabase::create("readerexchange");
         let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
         db.migrate(crate::MIGRATIONS).unwrap();
         let now = chrono::Utc::now().naive_utc();

@@ -9,11 +9,18 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lectern_common::db::testing::TestDatabase;
+use lectern_common::testing::TestDatabase;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_lectern-reader");
+
+/// The loopback address in a log line such as `… "address":"Some(127.0.0.1:40431)" …`.
+fn loopback_address(line: &str) -> Option<String> {
+    let start = line.find("127.0.0.1:")?;
+    let port: String = line[start + "127.0.0.1:".len()..].chars().take_while(char::is_ascii_digit).collect();
+    (!port.is_empty()).then(|| format!("127.0.0.1:{port}"))
+}
 
 /// Kills the server if the test fails half-way, so no process outlives it.
 struct KillOnDrop(std::process::Child);
@@ -25,16 +32,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn command(database: &TestDatabase, port: u16) -> Command {
+/// The binary listening on a port the kernel picks: nothing else can have
+/// taken it between choosing and binding. The log says which.
+fn command(database: &TestDatabase) -> Command {
     let mut command = Command::new(BINARY);
     command
         .env_clear()
         .env("LECTERN_DATABASE_URL", database.url())
-        .env("LECTERN_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("LECTERN_LISTEN_ADDR", "127.0.0.1:0")
         .env("LECTERN_SERVICE_KEY", "binary-test-service-key")
         .env("LECTERN_LOG_FORMAT", "json")
         .env("LECTERN_SHUTDOWN_GRACE_MS", "1500");
@@ -43,15 +48,15 @@ fn command(database: &TestDatabase, port: u16) -> Command {
 
 #[test]
 fn migrate_then_serve_then_stop_on_sigterm() {
+    // Empty: `migrate` is what this tests.
     let database = TestDatabase::create("binary");
-    let port = free_port();
 
-    let migrate = command(&database, port).arg("migrate").output().unwrap();
+    let migrate = command(&database).arg("migrate").output().unwrap();
     assert!(migrate.status.success(), "migrate failed: {}", String::from_utf8_lossy(&migrate.stderr));
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations applied"));
 
     let mut server =
-        KillOnDrop(command(&database, port).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
+        KillOnDrop(command(&database).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
     let stdout = server.0.stdout.take().unwrap();
     let (lines_tx, lines_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -62,17 +67,29 @@ fn migrate_then_serve_then_stop_on_sigterm() {
         }
     });
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // The log line that says where it serves.
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut output = Vec::new();
+    let address = loop {
+        let line = lines_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("lectern-reader never said where it serves: {output:?}"));
+        let address = line.contains("serving gRPC").then(|| loopback_address(&line)).flatten();
+        output.push(line);
+        if let Some(address) = address {
+            break address;
+        }
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let serving = runtime.block_on(async {
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap().connect_lazy();
         let mut every = tokio::time::interval(Duration::from_millis(50));
         loop {
             every.tick().await;
-            let endpoint =
-                tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}")).unwrap();
-            if let Ok(channel) = endpoint.connect().await
-                && let Ok(answer) =
-                    HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await
+            if let Ok(answer) =
+                HealthClient::new(channel.clone()).check(HealthCheckRequest { service: String::new() }).await
             {
                 break answer.into_inner().status;
             }
@@ -81,7 +98,6 @@ fn migrate_then_serve_then_stop_on_sigterm() {
     });
     assert_eq!(serving, 1, "SERVING");
 
-    let mut output = Vec::new();
     while let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(500)) {
         output.push(line);
         if output.iter().any(|line| line.contains("one-time password:")) {

@@ -10,62 +10,25 @@
 
 mod support;
 
-use std::time::Duration;
-
-use lectern_common::db::testing::TestDatabase;
-use lectern_common::settings::ServiceSettings;
-use lectern_core::clock;
-use lectern_core::refusal::{Reason, reason_of};
-use lectern_core::shutdown::Shutdown;
-use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
-use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
+use lectern_common::testing::TestDatabase;
+use lectern_core::refusal::Reason;
 use lectern_proto::reader::v1::*;
-use lectern_reader::Config;
-use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::Code;
 
-fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
-}
-
-#[track_caller]
-fn assert_refused<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: Reason) {
-    let status = result.unwrap_err();
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(reason_of(&status), Some(reason), "{status:?}");
-}
-
-#[track_caller]
-fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str) {
-    let status = result.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert!(status.message().contains(field), "{status:?} should name {field}");
-}
+use support::{assert_invalid, assert_refused, bearer, staff_login};
 
 fn rule(retention: HistoryRetention, days: i32) -> Option<HistoryRule> {
     Some(HistoryRule { retention: retention.into(), anonymize_after_days: days })
 }
 
-/// Starts the service (circulation and notification unreachable) and
-/// returns a channel and a district admin's token.
-async fn start(database: &TestDatabase) -> (Channel, String, Shutdown) {
-    let settings = ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system());
-    let mut config = Config::local(settings, "test-district-service-key");
-    config.circulation_url = "http://127.0.0.1:9".into();
-    config.notification_url = "http://127.0.0.1:9".into();
+/// Starts the service (circulation and notification out of reach) and
+/// returns it with a district admin's token.
+async fn start(database: &TestDatabase) -> (support::Running, String) {
+    let config = support::config(database, &lectern_common::testing::clock());
     let first = lectern_reader::bootstrap_first_admin(&config).await.unwrap().unwrap();
-    let support::Running { channel, shutdown, .. } = support::serve(config).await;
-    let mut identity = IdentityServiceClient::new(channel.clone());
-    let login = identity
-        .login(LoginRequest {
-            credentials: Some(login_request::Credentials::Staff(StaffCredentials {
-                username: "admin".into(),
-                password: first.password.clone(),
-            })),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let server = support::serve(config).await;
+    let mut identity = server.identity();
+    let login = identity.login(staff_login("admin", &first.password)).await.unwrap().into_inner();
     let changed = identity
         .change_password(bearer(
             ChangePasswordRequest {
@@ -77,14 +40,14 @@ async fn start(database: &TestDatabase) -> (Channel, String, Shutdown) {
         .await
         .unwrap()
         .into_inner();
-    (channel, changed.login.unwrap().access_token, shutdown)
+    (server, changed.login.unwrap().access_token)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn categories_carry_history_rules_that_district_admins_edit() {
-    let database = TestDatabase::create("readercategories");
-    let (channel, token, shutdown) = start(&database).await;
-    let mut readers = ReaderServiceClient::new(channel);
+    let database = support::database();
+    let (server, token) = start(&database).await;
+    let mut readers = server.readers();
 
     // The four categories every district starts with keep history.
     let listed = readers
@@ -257,5 +220,5 @@ async fn categories_carry_history_rules_that_district_admins_edit() {
         Code::NotFound,
         Reason::ReaderNotFound,
     );
-    shutdown.trigger();
+    server.stop().await;
 }

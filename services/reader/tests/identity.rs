@@ -10,37 +10,15 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use lectern_common::db::testing::TestDatabase;
-use lectern_common::settings::ServiceSettings;
-use lectern_core::clock;
+use lectern_common::testing::Dates as _;
+use lectern_core::clock::Clock as _;
 use lectern_core::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::reader::v1::*;
-use lectern_reader::Config;
 use tonic::{Code, Request, Status};
 
-const SERVICE_KEY: &str = "test-district-service-key";
-
-use support::Running as Server;
-
-fn config(database: &TestDatabase) -> Config {
-    Config::local(ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()), SERVICE_KEY)
-}
-
-fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
-}
-
-fn staff_login(username: &str, password: &str) -> LoginRequest {
-    LoginRequest {
-        credentials: Some(login_request::Credentials::Staff(StaffCredentials {
-            username: username.into(),
-            password: password.into(),
-        })),
-    }
-}
+use support::{Running as Server, SERVICE_KEY, bearer, staff_login};
 
 fn service_login(service: &str, key: &str) -> LoginRequest {
     LoginRequest {
@@ -73,8 +51,9 @@ async fn change_password(server: &Server, token: &str, current: &str, new: &str)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_admin_signs_in_and_registers_readers() {
-    let database = TestDatabase::create("readeridentity");
-    let config = config(&database);
+    let database = support::database();
+    let clock = lectern_common::testing::clock();
+    let config = support::config(&database, &clock);
     let first = lectern_reader::bootstrap_first_admin(&config).await.unwrap().unwrap();
     assert_eq!(first.username, "admin");
     assert_eq!(first.password.len(), 16);
@@ -162,14 +141,14 @@ async fn the_first_admin_signs_in_and_registers_readers() {
         name: "王小明".into(),
         category: "student".into(),
         class_id: class.id.clone(),
-        expires_on: "2027-07-31".into(),
+        expires_on: clock.days_from_now(365),
         ..Default::default()
     };
     let reader = readers.create_reader(bearer(create_reader.clone(), &token)).await.unwrap().into_inner();
     assert_eq!(reader.grade, 3);
     assert_eq!(reader.class_name, "三年级(2)班");
     assert_eq!(reader.status, i32::from(ReaderStatus::Active));
-    assert_eq!(reader.expires_on, "2027-07-31");
+    assert_eq!(reader.expires_on, clock.days_from_now(365));
     let found = readers
         .lookup_reader(bearer(LookupReaderRequest { card_barcode: " R0001\r\n".into() }, &token))
         .await
@@ -362,8 +341,8 @@ async fn the_first_admin_signs_in_and_registers_readers() {
         identity.list_verification_keys(ListVerificationKeysRequest {}).await.unwrap().into_inner().keys;
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].algorithm, "EdDSA");
-    let published = PublicKey::from_b64(&keys[0].key_id, &keys[0].public_key, chrono::Utc::now()).unwrap();
-    let verifier = TokenVerifier::new(Arc::new(StaticKeys::new([published])), clock::system());
+    let published = PublicKey::from_b64(&keys[0].key_id, &keys[0].public_key, clock.now()).unwrap();
+    let verifier = TokenVerifier::new(Arc::new(StaticKeys::new([published])), Arc::new(clock.clone()));
     let principal = verifier.verify(&token).await.unwrap();
     assert_eq!(principal.subject_id, admin.subject_id);
     assert_eq!(principal.kind, SubjectKind::Staff);
@@ -375,8 +354,8 @@ async fn the_first_admin_signs_in_and_registers_readers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_the_signing_key_and_the_admin() {
-    let database = TestDatabase::create("readerrestart");
-    let mut config = config(&database);
+    let database = support::database();
+    let mut config = support::config(&database, &lectern_common::testing::clock());
     config.bootstrap_admin_password = Some("operator chosen password".into());
     let server = support::serve(config.clone()).await;
     let login =

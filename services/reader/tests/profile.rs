@@ -26,7 +26,7 @@ fn guardian_phone(reader_id: &str, phone: &str) -> CreateReaderContactRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contact_points_stay_within_the_readers_school() {
-    let server = Server::start("readerprofile").await;
+    let server = Server::start().await;
     let school = server.school("XH-PRI").await;
     let other = server.school("XH-MID").await;
     let reader = server.reader(&school.id, "R1", "student", "").await;
@@ -172,7 +172,7 @@ async fn contact_points_stay_within_the_readers_school() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_choose_how_they_are_notified_and_staff_keep_notes() {
-    let server = Server::start("readerprefs").await;
+    let server = Server::start().await;
     let school = server.school("XH-PRI").await;
     let other = server.school("XH-MID").await;
     let reader = server.reader(&school.id, "R1", "student", "").await;

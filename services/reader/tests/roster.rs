@@ -13,42 +13,34 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use lectern_common::db::testing::TestDatabase;
-use lectern_common::settings::ServiceSettings;
-use lectern_core::clock;
-use lectern_core::identity::{Grant, Role, TokenSigner};
+use lectern_common::testing::postgres_server_url;
+use lectern_core::identity::{Grant, Role};
 use lectern_core::refusal::{Reason, reason_of};
-use lectern_core::shutdown::Shutdown;
 use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
 use lectern_proto::reader::v1::*;
-use lectern_reader::Config;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
-struct Server {
-    channel: Channel,
-    signer: TokenSigner,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
-}
+/// The reader service with the roster calls these tests make.
+struct Server(support::Server);
 
 impl Server {
-    async fn start(database: &TestDatabase) -> Self {
-        let config = Config::local(
-            ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()),
-            "test-district-service-key",
-        );
-        let support::Running { channel, shutdown, task } = support::serve(config).await;
-        let signer = support::signer(database.url());
-        Self { channel, signer, shutdown, task }
+    async fn start() -> Self {
+        Self(support::Server::start().await)
+    }
+
+    fn channel(&self) -> Channel {
+        self.0.channel()
     }
 
     fn token(&self, role: Role, schools: &[&str]) -> String {
-        let grant =
-            Grant::staff("staff-1", role, schools.iter().map(|school| (*school).to_owned()).collect());
-        self.signer.sign(&grant, chrono::Duration::minutes(30)).unwrap().0
+        self.0.token(&Grant::staff(
+            "staff-1",
+            role,
+            schools.iter().map(|school| (*school).to_owned()).collect(),
+        ))
     }
 
     fn admin(&self) -> String {
@@ -56,12 +48,11 @@ impl Server {
     }
 
     fn readers(&self) -> ReaderServiceClient<Channel> {
-        ReaderServiceClient::new(self.channel.clone())
+        self.0.readers()
     }
 
     async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
+        self.0.stop().await;
     }
 
     async fn school(&self, code: &str) -> School {
@@ -75,7 +66,7 @@ impl Server {
         token: &str,
         request: ImportRosterRequest,
     ) -> Result<(Vec<i32>, RosterReport), tonic::Status> {
-        let mut client = RosterServiceClient::new(self.channel.clone());
+        let mut client = RosterServiceClient::new(self.channel());
         let mut stream = client.import_roster(bearer(request, token)).await?.into_inner();
         let mut stages = Vec::new();
         while let Some(message) = stream.message().await? {
@@ -123,8 +114,7 @@ const ROSTER: &str = "学号,姓名,班级,年级,类别\n\
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_apply_reimport_and_a_bad_file() {
-    let database = TestDatabase::create("roster");
-    let server = Server::start(&database).await;
+    let server = Server::start().await;
     let school = server.school("XH-PRI").await;
     let admin = server.admin();
 
@@ -195,7 +185,7 @@ async fn dry_run_apply_reimport_and_a_bad_file() {
     assert_eq!(inactive, vec!["S002", "S003"]);
 
     // The audit log has the counts, never a name.
-    let events = AuditServiceClient::new(server.channel.clone())
+    let events = AuditServiceClient::new(server.channel())
         .list_audit_events(bearer(
             ListAuditEventsRequest { action: "roster_import".into(), ..Default::default() },
             &admin,
@@ -213,8 +203,7 @@ async fn dry_run_apply_reimport_and_a_bad_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_and_the_schools_librarians_import() {
-    let database = TestDatabase::create("rosteraccess");
-    let server = Server::start(&database).await;
+    let server = Server::start().await;
     let school = server.school("XH-PRI").await;
     let other = server.school("OT-PRI").await;
 
@@ -240,8 +229,7 @@ async fn only_admins_and_the_schools_librarians_import() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 async fn five_thousand_readers() {
-    let database = TestDatabase::create("rosterbench");
-    let server = Server::start(&database).await;
+    let server = Server::start().await;
     let school = server.school("BENCH").await;
     let admin = server.admin();
     let mut text = String::from("number,name,class,grade\n");
@@ -249,7 +237,7 @@ async fn five_thousand_readers() {
         let grade = index % 6 + 1;
         text.push_str(&format!("G{index:07},学生{index},{grade}年级({})班,{grade}\n", index % 7 + 1));
     }
-    let backend = if database.url().starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let backend = if postgres_server_url().is_some() { "PostgreSQL" } else { "SQLite" };
     for (what, apply) in [("dry run", false), ("apply", true), ("re-import (all unchanged)", true)] {
         let started = Instant::now();
         let (_, report) = server.import(&admin, csv_import(&school, &text, apply)).await.unwrap();

@@ -74,7 +74,7 @@ async fn classes(server: &Server, school_id: &str, school_year: &str) -> Vec<Cla
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_librarian_previews_then_applies_the_same_plan_once() {
-    let server = Server::start("yearend").await;
+    let server = Server::start().await;
     let it = primary(&server, "XH-PRI").await;
     let librarian = server.staff("lib-a", Role::Librarian, &it.school.id);
     let mut years = server.school_years();
@@ -175,7 +175,7 @@ async fn a_librarian_previews_then_applies_the_same_plan_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_schools_librarians_run_year_end() {
-    let server = Server::start("yearendwho").await;
+    let server = Server::start().await;
     let it = primary(&server, "XH-PRI").await;
     let other = server.school("XH-MID").await;
     let request = || year_end(&it.school.id, "");
@@ -230,7 +230,7 @@ async fn only_the_schools_librarians_run_year_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_apply_changes_nothing() {
-    let server = Server::start("yearendatomic").await;
+    let server = Server::start().await;
     let it = primary(&server, "XH-PRI").await;
     let librarian = server.staff("lib-a", Role::Librarian, &it.school.id);
     let mut years = server.school_years();

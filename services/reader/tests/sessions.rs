@@ -11,42 +11,50 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
-use lectern_common::db::testing::TestDatabase;
-use lectern_common::settings::ServiceSettings;
+use lectern_common::testing::{Dates as _, TestDatabase};
 use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::identity::{PublicKey, StaticKeys, SubjectKind, TokenVerifier};
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::*;
-use lectern_reader::Config;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
+
+use support::{assert_refused, bearer, staff_login};
 
 const ADMIN_PASSWORD: &str = "operator chosen password";
 const NEW_PASSWORD: &str = "admin password 2026";
 
-/// The shared running server, with the calls these tests make often.
-struct Server(support::Running);
+/// The reader service on the test clock, with the calls these tests make
+/// often; its admin's first password is [`ADMIN_PASSWORD`].
+struct Server {
+    running: support::Running,
+    clock: ManualClock,
+    _database: TestDatabase,
+}
 
 impl Server {
-    async fn start(config: Config) -> Self {
-        Self(support::serve(config).await)
+    async fn start() -> Self {
+        let database = support::database();
+        let clock = lectern_common::testing::clock();
+        let mut config = support::config(&database, &clock);
+        config.bootstrap_admin_password = Some(ADMIN_PASSWORD.into());
+        Self { running: support::serve(config).await, clock, _database: database }
     }
 
     fn identity(&self) -> IdentityServiceClient<Channel> {
-        self.0.identity()
+        self.running.identity()
     }
 
     fn readers(&self) -> ReaderServiceClient<Channel> {
-        self.0.readers()
+        self.running.readers()
     }
 
     async fn stop(self) {
-        self.0.stop().await;
+        self.running.stop().await;
     }
 
     /// Signs the admin in and picks a real password; the answer's session.
@@ -92,28 +100,8 @@ impl Server {
         let keys = keys
             .keys
             .iter()
-            .map(|key| PublicKey::from_b64(&key.key_id, &key.public_key, chrono::Utc::now()).unwrap());
-        TokenVerifier::new(Arc::new(StaticKeys::new(keys)), lectern_core::clock::system())
-    }
-}
-
-fn config(database: &TestDatabase, clock: &ManualClock) -> Config {
-    let settings = ServiceSettings::local(database.url(), "http://127.0.0.1:9", Arc::new(clock.clone()));
-    let mut config = Config::local(settings, "test-district-service-key");
-    config.bootstrap_admin_password = Some(ADMIN_PASSWORD.into());
-    config
-}
-
-fn bearer<T>(message: T, token: &str) -> Request<T> {
-    lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
-}
-
-fn staff_login(username: &str, password: &str) -> LoginRequest {
-    LoginRequest {
-        credentials: Some(login_request::Credentials::Staff(StaffCredentials {
-            username: username.into(),
-            password: password.into(),
-        })),
+            .map(|key| PublicKey::from_b64(&key.key_id, &key.public_key, self.clock.now()).unwrap());
+        TokenVerifier::new(Arc::new(StaticKeys::new(keys)), Arc::new(self.clock.clone()))
     }
 }
 
@@ -135,13 +123,6 @@ fn reader_login(card: &str, pin: &str) -> LoginRequest {
     }
 }
 
-#[track_caller]
-fn assert_refused<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: Reason) {
-    let status = result.expect_err("the call should have been refused");
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(reason_of(&status), Some(reason), "{status:?}");
-}
-
 /// The `kid` in a token's header.
 fn key_id_of(token: &str) -> String {
     let header = token.split('.').next().unwrap();
@@ -153,9 +134,8 @@ fn key_id_of(token: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
-    let database = TestDatabase::create("readerrefresh");
-    let clock = ManualClock::starting_at(chrono::Utc::now());
-    let server = Server::start(config(&database, &clock)).await;
+    let server = Server::start().await;
+    let clock = server.clock.clone();
     let first = server.admin().await;
     assert!(!first.session_id.is_empty());
     assert_eq!(first.refresh_token.len(), 43);
@@ -195,7 +175,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
 
     let admin = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
     let events =
-        lectern_proto::reader::v1::audit_service_client::AuditServiceClient::new(server.0.channel.clone())
+        lectern_proto::reader::v1::audit_service_client::AuditServiceClient::new(server.running.channel())
             .list_audit_events(bearer(
                 ListAuditEventsRequest { page_size: 100, ..Default::default() },
                 &admin.access_token,
@@ -210,9 +190,8 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_refuses_the_session_at_once() {
-    let database = TestDatabase::create("readerlogout");
-    let clock = ManualClock::starting_at(chrono::Utc::now());
-    let server = Server::start(config(&database, &clock)).await;
+    let server = Server::start().await;
+    let clock = server.clock.clone();
     let admin = server.admin().await;
     let other = server.identity().login(staff_login("admin", NEW_PASSWORD)).await.unwrap().into_inner();
 
@@ -252,7 +231,7 @@ async fn signing_out_refuses_the_session_at_once() {
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Service(ServiceCredentials {
                 service: "circulation".into(),
-                key: "test-district-service-key".into(),
+                key: support::SERVICE_KEY.into(),
             })),
         })
         .await
@@ -280,9 +259,8 @@ async fn signing_out_refuses_the_session_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_signs_new_tokens_and_the_old_one_verifies_until_its_tokens_expire() {
-    let database = TestDatabase::create("readerrotate");
-    let clock = ManualClock::starting_at(chrono::Utc::now());
-    let server = Server::start(config(&database, &clock)).await;
+    let server = Server::start().await;
+    let clock = server.clock.clone();
     let admin = server.admin().await;
     let old_key = key_id_of(&admin.access_token);
 
@@ -337,9 +315,8 @@ async fn a_rotated_key_signs_new_tokens_and_the_old_one_verifies_until_its_token
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kiosk_signs_in_and_signs_in_readers_of_its_own_school_only() {
-    let database = TestDatabase::create("readerdevices");
-    let clock = ManualClock::starting_at(chrono::Utc::now());
-    let server = Server::start(config(&database, &clock)).await;
+    let server = Server::start().await;
+    let clock = server.clock.clone();
     let admin = server.admin().await.access_token;
     let mut readers = server.readers();
     let school = |code: &'static str| {
@@ -370,7 +347,7 @@ async fn a_kiosk_signs_in_and_signs_in_readers_of_its_own_school_only() {
                     card_barcode: card.into(),
                     name: "王小明".into(),
                     category: "student".into(),
-                    expires_on: "2030-07-31".into(),
+                    expires_on: clock.days_from_now(365),
                     ..Default::default()
                 },
                 &admin,

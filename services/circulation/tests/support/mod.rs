@@ -1,28 +1,27 @@
-//! What the circulation tests share: a migrated throw-away database and
-//! loans to lend.
+//! What the circulation tests share, on top of `lectern_common::testing`:
+//! a migrated throw-away database and loans to lend.
 
 #![allow(dead_code)]
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use lectern_circulation::MIGRATIONS;
 use lectern_circulation::db::LoanRow;
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbError};
 use lectern_common::outbox;
+use lectern_common::testing::TestDatabase;
 use lectern_core::ids;
 
 /// A migrated database for one test; keep the `TestDatabase` alive as long
 /// as the `Db`.
-pub fn open_db(label: &str) -> (TestDatabase, Db) {
-    let database = TestDatabase::create(label);
+pub fn open_db() -> (TestDatabase, Db) {
+    let database = TestDatabase::migrated("circulation", MIGRATIONS);
     let db = Db::connect(database.url(), 8).unwrap();
-    db.migrate(MIGRATIONS).unwrap();
     (database, db)
 }
 
-/// Now, as the services' clock gives it (microseconds).
+/// Where these tests stand: the test clock's start.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    lectern_common::testing::start()
 }
 
 /// A new open loan of the copy with `barcode` (its id is `copy-<barcode>`)

@@ -120,8 +120,8 @@ mod tests {
     use diesel::connection::SimpleConnection;
 
     use super::*;
-    use crate::db::testing::TestDatabase;
     use crate::db::{Db, is_unique_violation};
+    use crate::testing::TestDatabase;
 
     diesel::table! {
         batch_probe (id) {

@@ -9,8 +9,6 @@
 
 pub mod batch;
 pub mod schema;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
 
 use std::time::{Duration, Instant};
 
@@ -423,7 +421,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::{check_database_name, with_database};
-    use diesel::prelude::*;
 
     #[test]
     fn database_name_is_replaced() {
@@ -443,46 +440,5 @@ mod tests {
         for name in ["", "Lectern", "x; DROP DATABASE postgres", "a-b", &"a".repeat(64)] {
             assert!(check_database_name(name).is_err(), "{name:?} should be refused");
         }
-    }
-
-    /// The server ends a pooled connection (a restart, a failover, an
-    /// administrator): the pool replaces it, and work goes on.
-    #[test]
-    fn a_connection_the_server_ended_is_replaced() {
-        use diesel::sql_types::Integer;
-
-        #[derive(diesel::QueryableByName)]
-        struct Backend {
-            #[diesel(sql_type = Integer)]
-            pid: i32,
-        }
-        fn backend_pid(db: &super::Db) -> Result<i32, super::DbError> {
-            let mut connection = db.connection()?;
-            Ok(diesel::sql_query("SELECT pg_backend_pid() AS pid")
-                .get_result::<Backend>(&mut *connection)?
-                .pid)
-        }
-
-        let Some(server) = super::testing::postgres_server_url() else {
-            // SQLite files are never closed from outside.
-            return;
-        };
-        let database = super::testing::TestDatabase::create("poolwatch");
-        let db = super::Db::connect(database.url(), 1).expect("pool");
-        let first = backend_pid(&db).expect("a first answer");
-
-        let mut admin = PgConnection::establish(&server).expect("server");
-        // Waits (up to 5 s) until the server process has ended.
-        diesel::sql_query(format!("SELECT pg_terminate_backend({first}, 5000)"))
-            .execute(&mut admin)
-            .expect("ended");
-
-        // The connection answered a moment ago, so it leaves the pool
-        // unchecked and the next piece of work fails, as work in flight
-        // would have; the pool then drops it, and the work after runs on a
-        // new connection.
-        assert!(backend_pid(&db).is_err(), "the ended connection was used once");
-        let after = backend_pid(&db).expect("work goes on");
-        assert_ne!(after, first, "a new connection");
     }
 }

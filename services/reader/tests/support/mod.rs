@@ -1,76 +1,92 @@
-//! What the reader service's tests share: the reader service on
-//! loopback against a throw-away database, and tokens signed with the
-//! service's own key for any staff member, school scope or reader — so a
-//! test can act as "a librarian of school A" without building accounts.
+//! What the reader service's tests share, on top of
+//! `lectern_common::testing`: the reader service on a loopback port of its
+//! own, against a migrated throw-away database, on the test clock, with the
+//! services it calls out of reach; and tokens signed with the service's own
+//! key for any staff member, school scope or reader — so a test can act as
+//! "a librarian of school A" without building accounts.
 
 // Each test file uses part of these helpers.
 #![allow(dead_code)]
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Binary, Text};
-use lectern_common::db::testing::TestDatabase;
 use lectern_common::db::{Db, DbConnection};
 use lectern_common::settings::ServiceSettings;
-use lectern_core::clock;
+use lectern_common::testing::{TestDatabase, TestServer};
+use lectern_core::clock::{Clock as _, ManualClock};
 use lectern_core::identity::{Grant, Role, SigningKey, TokenSigner};
-use lectern_core::shutdown::Shutdown;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::school_year_service_client::SchoolYearServiceClient;
 use lectern_proto::reader::v1::*;
 use lectern_reader::Config;
-use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
-/// The reader service, its database and a signer for test tokens.
-pub struct Server {
-    _database: TestDatabase,
-    pub db: Db,
-    channel: Channel,
-    signer: TokenSigner,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
+/// The district key services sign in with.
+pub const SERVICE_KEY: &str = "test-district-service-key";
+
+/// Where the services the reader service calls (circulation,
+/// notification) are not: nothing listens on the discard port, so a call
+/// there fails at once.
+pub const NOWHERE: &str = "http://127.0.0.1:9";
+
+/// A database of the reader service, migrated.
+pub fn database() -> TestDatabase {
+    TestDatabase::migrated("reader", lectern_reader::MIGRATIONS)
+}
+
+/// The reader service's configuration for `database`, on `clock`, with
+/// circulation and notification out of reach.
+pub fn config(database: &TestDatabase, clock: &ManualClock) -> Config {
+    let settings = ServiceSettings::local(database.url(), NOWHERE, Arc::new(clock.clone()));
+    let mut config = Config::local(settings, SERVICE_KEY);
+    config.circulation_url = NOWHERE.into();
+    config.notification_url = NOWHERE.into();
+    config
 }
 
 /// The reader service running on loopback.
-pub struct Running {
-    pub channel: Channel,
-    pub shutdown: Shutdown,
-    pub task: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
+pub struct Running(TestServer);
+
+/// Starts the reader service with `config` and waits, with a deadline,
+/// until it answers (it signs its first key and admin in before).
+pub async fn serve(config: Config) -> Running {
+    let server = TestServer::start(|listener, shutdown| lectern_reader::serve(config, listener, shutdown));
+    server.wait_serving().await;
+    Running(server)
 }
 
-/// Starts the reader service with `config` on a loopback port and waits,
-/// with a deadline, until it answers.
-pub async fn serve(config: Config) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(lectern_reader::serve(config, listener, shutdown.clone()));
-    // The listener is bound already; keep trying until the server answers
-    // or the deadline passes.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let channel = loop {
-        let answer = match IdentityServiceClient::connect(url.clone()).await {
-            Ok(mut client) => client.list_verification_keys(ListVerificationKeysRequest {}).await.is_ok(),
-            Err(_) => false,
-        };
-        if answer {
-            break Channel::from_shared(url.clone()).unwrap().connect().await.unwrap();
-        }
-        assert!(!task.is_finished(), "the reader service stopped");
-        assert!(Instant::now() < deadline, "the reader service never answered");
-        tokio::task::yield_now().await;
-    };
-    Running { channel, shutdown, task }
+impl Running {
+    /// A channel to the service.
+    pub fn channel(&self) -> Channel {
+        self.0.channel()
+    }
+
+    /// An `IdentityService` client.
+    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel())
+    }
+
+    /// A `ReaderService` client.
+    pub fn readers(&self) -> ReaderServiceClient<Channel> {
+        ReaderServiceClient::new(self.channel())
+    }
+
+    /// Shuts the server down and checks it stopped cleanly.
+    pub async fn stop(self) {
+        self.0.stop().await;
+    }
 }
 
 /// A signer with the reader service's own key, read from its database at
-/// `url`, so a test can act as anyone without signing in.
-pub fn signer(url: &str) -> TokenSigner {
+/// `url`, so a test can act as anyone without signing in. Its tokens run
+/// on `clock`, the service's.
+pub fn signer(url: &str, clock: &ManualClock) -> TokenSigner {
     const KEY_QUERY: &str =
         "SELECT key_id, private_key, public_key FROM signing_keys WHERE retired_at IS NULL";
     let db = Db::connect(url, 1).unwrap();
@@ -83,27 +99,9 @@ pub fn signer(url: &str) -> TokenSigner {
         key_id: row.key_id,
         private_pkcs8: row.private_key,
         public_key: row.public_key.as_slice().try_into().unwrap(),
-        created_at: chrono::Utc::now(),
+        created_at: clock.now(),
     };
-    TokenSigner::new(key, clock::system())
-}
-
-impl Running {
-    /// An `IdentityService` client.
-    pub fn identity(&self) -> IdentityServiceClient<Channel> {
-        IdentityServiceClient::new(self.channel.clone())
-    }
-
-    /// A `ReaderService` client.
-    pub fn readers(&self) -> ReaderServiceClient<Channel> {
-        ReaderServiceClient::new(self.channel.clone())
-    }
-
-    /// Shuts the server down and checks it stopped cleanly.
-    pub async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
-    }
+    TokenSigner::new(key, Arc::new(clock.clone()))
 }
 
 #[derive(QueryableByName)]
@@ -116,17 +114,24 @@ struct KeyRow {
     public_key: Vec<u8>,
 }
 
+/// The reader service, its database, its clock and a signer for test tokens.
+pub struct Server {
+    _database: TestDatabase,
+    pub db: Db,
+    /// The service's clock.
+    pub clock: ManualClock,
+    running: Running,
+    signer: TokenSigner,
+}
+
 impl Server {
-    pub async fn start(label: &str) -> Self {
-        let database = TestDatabase::create(label);
-        let config = Config::local(
-            ServiceSettings::local(database.url(), "http://127.0.0.1:9", clock::system()),
-            "test-district-service-key",
-        );
-        let Running { channel, shutdown, task } = serve(config).await;
+    pub async fn start() -> Self {
+        let database = database();
+        let clock = lectern_common::testing::clock();
+        let running = serve(config(&database, &clock)).await;
         let db = Db::connect(database.url(), 2).unwrap();
-        let signer = signer(database.url());
-        Self { _database: database, db, channel, signer, shutdown, task }
+        let signer = signer(database.url(), &clock);
+        Self { _database: database, db, clock, running, signer }
     }
 
     /// A token for `grant`.
@@ -146,19 +151,19 @@ impl Server {
 
     /// A channel to the server.
     pub fn channel(&self) -> Channel {
-        self.channel.clone()
+        self.running.channel()
     }
 
     pub fn readers(&self) -> ReaderServiceClient<Channel> {
-        ReaderServiceClient::new(self.channel.clone())
+        self.running.readers()
     }
 
     pub fn profiles(&self) -> ReaderProfileServiceClient<Channel> {
-        ReaderProfileServiceClient::new(self.channel.clone())
+        ReaderProfileServiceClient::new(self.channel())
     }
 
     pub fn school_years(&self) -> SchoolYearServiceClient<Channel> {
-        SchoolYearServiceClient::new(self.channel.clone())
+        SchoolYearServiceClient::new(self.channel())
     }
 
     /// A school created by the admin.
@@ -207,14 +212,23 @@ impl Server {
     }
 
     pub async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
+        self.running.stop().await;
     }
 }
 
 /// A request with `token` as bearer.
 pub fn bearer<T>(message: T, token: &str) -> Request<T> {
     lectern_core::client::with_bearer(message, token, Duration::from_secs(30))
+}
+
+/// A staff member's sign-in.
+pub fn staff_login(username: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        credentials: Some(login_request::Credentials::Staff(StaffCredentials {
+            username: username.into(),
+            password: password.into(),
+        })),
+    }
 }
 
 /// Asserts a refusal with `code` and `reason`.
