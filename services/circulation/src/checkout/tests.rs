@@ -1,14 +1,12 @@
 //! What a new loan records, without a server or a database.
 
-use chrono::{DateTime, Utc};
 use lectern_proto::catalog::v1::{Copy, CopyStatus};
 use lectern_proto::reader::v1::{Reader, ReaderStatus};
 
 use super::*;
 use crate::policy::calendar::SchoolCalendar;
+use crate::policy::fixtures::{ZONE, morning};
 use crate::policy::rule::{Scope, Terms};
-
-const ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 fn rule() -> Rule {
     Rule {
@@ -50,8 +48,7 @@ fn a_new_loan_snapshots_the_reader_copy_rule_and_override() {
         ..Default::default()
     });
     let rule = rule();
-    let now: DateTime<Utc> =
-        DateTime::parse_from_rfc3339("2026-03-01T08:00:00+08:00").unwrap().with_timezone(&Utc);
+    let now = morning("2026-03-01");
     let due = crate::policy::due::due(now, 14, ZONE, &SchoolCalendar::default());
     let row = NewLoan {
         reader: &reader,

@@ -110,40 +110,24 @@ impl Borrower {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ZONE: Tz = chrono_tz::Asia::Shanghai;
-
-    fn borrower() -> Borrower {
-        Borrower {
-            id: "reader-1".into(),
-            school_id: "school-1".into(),
-            category: "student".into(),
-            class_id: None,
-            grade: 3,
-            active: true,
-            expires_on: NaiveDate::from_ymd_opt(2027, 7, 31),
-            block: None,
-            history: HistoryRule::Keep,
-        }
-    }
-
-    fn at(day: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("{day}T08:00:00+08:00")).unwrap().with_timezone(&Utc)
-    }
+    use crate::policy::fixtures::{ZONE, morning, student};
 
     #[test]
     fn the_card_comes_before_a_block_and_its_last_day_still_counts() {
-        assert!(borrower().may_borrow(at("2027-07-31"), ZONE).is_ok());
-        let expired = borrower().may_borrow(at("2027-08-01"), ZONE).unwrap_err();
+        assert!(student().may_borrow(morning("2027-07-31"), ZONE).is_ok());
+        let expired = student().may_borrow(morning("2027-08-01"), ZONE).unwrap_err();
         assert_eq!(expired.reason, Reason::ReaderExpired);
         assert_eq!(expired.metadata.get("expired_on").map(String::as_str), Some("2027-07-31"));
-        let blocked_and_gone = Borrower { active: false, block: Some("lost books".into()), ..borrower() };
+        let blocked_and_gone = Borrower { active: false, block: Some("lost books".into()), ..student() };
         assert_eq!(
-            blocked_and_gone.may_borrow(at("2026-01-01"), ZONE).unwrap_err().reason,
+            blocked_and_gone.may_borrow(morning("2026-01-01"), ZONE).unwrap_err().reason,
             Reason::ReaderInactive
         );
-        let blocked = Borrower { block: Some("lost books".into()), ..borrower() };
-        assert_eq!(blocked.may_borrow(at("2026-01-01"), ZONE).unwrap_err().reason, Reason::ReaderBlocked);
-        assert_eq!(blocked.card_refusal(at("2026-01-01"), ZONE), None);
+        let blocked = Borrower { block: Some("lost books".into()), ..student() };
+        assert_eq!(
+            blocked.may_borrow(morning("2026-01-01"), ZONE).unwrap_err().reason,
+            Reason::ReaderBlocked
+        );
+        assert_eq!(blocked.card_refusal(morning("2026-01-01"), ZONE), None);
     }
 }

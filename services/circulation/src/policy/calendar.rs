@@ -194,10 +194,7 @@ fn name(field: &'static str, index: usize, value: &str) -> Result<String, FieldE
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
+    use crate::policy::fixtures::day;
 
     fn closure(first_day: &str, last_day: &str, kind: pb::ClosureKind, name: &str) -> pb::Closure {
         pb::Closure {

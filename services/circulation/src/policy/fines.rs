@@ -61,17 +61,7 @@ mod tests {
     use super::*;
     use crate::policy::calendar::{Closure, ClosureKind};
     use crate::policy::due::end_of_local_day;
-
-    const ZONE: Tz = chrono_tz::Asia::Shanghai;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    /// 10:00 on `text` in Shanghai.
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("{text}T10:00:00+08:00")).unwrap().with_timezone(&Utc)
-    }
+    use crate::policy::fixtures::{ZONE, at, day};
 
     fn terms(per_day: i64, cap: i64, grace_days: u32, suspension: u32) -> Terms {
         Terms {

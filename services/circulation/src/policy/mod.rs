@@ -13,6 +13,8 @@ pub mod due;
 pub mod eligibility;
 pub mod fees;
 pub mod fines;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod history;
 pub mod holds;
 pub mod renewal;

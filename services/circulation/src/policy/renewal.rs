@@ -88,16 +88,7 @@ pub fn decide(case: RenewalCase<'_>) -> Result<Due, Refusal> {
 mod tests {
     use super::*;
     use crate::policy::due::end_of_local_day;
-
-    const ZONE: Tz = chrono_tz::Asia::Shanghai;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("{text}T10:00:00+08:00")).unwrap().with_timezone(&Utc)
-    }
+    use crate::policy::fixtures::{ZONE, at, day, student};
 
     fn terms(renewals: u32, days: u32, no_renewal_when_held: bool) -> Terms {
         Terms { renewals, renewal_period_days: days, no_renewal_when_held, ..Terms::plain() }
@@ -110,20 +101,6 @@ mod tests {
             due_at: end_of_local_day(day(due_on), ZONE),
             due_date: day(due_on),
             renewals,
-        }
-    }
-
-    fn reader() -> Borrower {
-        Borrower {
-            id: "reader-1".into(),
-            school_id: "school-1".into(),
-            category: "student".into(),
-            class_id: None,
-            grade: 3,
-            active: true,
-            expires_on: Some(day("2030-07-31")),
-            block: None,
-            history: crate::policy::history::HistoryRule::Keep,
         }
     }
 
@@ -151,22 +128,23 @@ mod tests {
     fn a_renewal_runs_from_today_and_skips_closed_days() {
         // Due Friday 13 March; renewed on Thursday 12 March for 14 days:
         // Thursday 26 March, open.
-        let renewed = judge(&loan("2026-03-13", 0), &terms(1, 14, true), &reader(), 0, "2026-03-12").unwrap();
+        let renewed =
+            judge(&loan("2026-03-13", 0), &terms(1, 14, true), &student(), 0, "2026-03-12").unwrap();
         assert_eq!(renewed.date, day("2026-03-26"));
         // 16 days lands on Saturday 28th: moved to Monday 30th.
-        let moved = judge(&loan("2026-03-13", 0), &terms(1, 16, true), &reader(), 0, "2026-03-12").unwrap();
+        let moved = judge(&loan("2026-03-13", 0), &terms(1, 16, true), &student(), 0, "2026-03-12").unwrap();
         assert_eq!(moved.date, day("2026-03-30"));
     }
 
     #[test]
     fn an_early_renewal_never_shortens_the_loan() {
-        let kept = judge(&loan("2026-03-20", 0), &terms(1, 3, true), &reader(), 0, "2026-03-09").unwrap();
+        let kept = judge(&loan("2026-03-20", 0), &terms(1, 3, true), &student(), 0, "2026-03-09").unwrap();
         assert_eq!(kept.date, day("2026-03-20"));
     }
 
     #[test]
     fn refusals_come_in_order() {
-        let blocked = Borrower { block: Some("请来图书馆".into()), ..reader() };
+        let blocked = Borrower { block: Some("请来图书馆".into()), ..student() };
         let expired = Borrower { expires_on: Some(day("2026-03-01")), ..blocked.clone() };
         let overdue = loan("2026-03-10", 5);
         assert_eq!(
@@ -178,27 +156,27 @@ mod tests {
             Err(Reason::ReaderBlocked)
         );
         assert_eq!(
-            judge(&overdue, &terms(1, 14, true), &reader(), 1, "2026-03-12"),
+            judge(&overdue, &terms(1, 14, true), &student(), 1, "2026-03-12"),
             Err(Reason::LoanOverdue)
         );
         let used_up = loan("2026-03-13", 1);
         assert_eq!(
-            judge(&used_up, &terms(1, 14, true), &reader(), 1, "2026-03-12"),
+            judge(&used_up, &terms(1, 14, true), &student(), 1, "2026-03-12"),
             Err(Reason::RenewalLimitReached)
         );
         let fresh = loan("2026-03-13", 0);
         assert_eq!(
-            judge(&fresh, &terms(1, 14, true), &reader(), 1, "2026-03-12"),
+            judge(&fresh, &terms(1, 14, true), &student(), 1, "2026-03-12"),
             Err(Reason::HeldForAnotherReader)
         );
         // A rule that lets a loan be renewed while others wait.
-        assert!(judge(&fresh, &terms(1, 14, false), &reader(), 1, "2026-03-12").is_ok());
+        assert!(judge(&fresh, &terms(1, 14, false), &student(), 1, "2026-03-12").is_ok());
         let returned = OnLoan { returned: true, ..fresh };
         assert_eq!(
-            judge(&returned, &terms(1, 14, true), &reader(), 0, "2026-03-12"),
+            judge(&returned, &terms(1, 14, true), &student(), 0, "2026-03-12"),
             Err(Reason::CopyNotOnLoan)
         );
-        let inactive = Borrower { active: false, ..reader() };
+        let inactive = Borrower { active: false, ..student() };
         assert_eq!(
             judge(&loan("2026-03-13", 0), &terms(1, 14, true), &inactive, 0, "2026-03-12"),
             Err(Reason::ReaderInactive)

@@ -112,8 +112,7 @@ pub fn aggregate(rows: &[LoanSnapshot], zone: Tz, top: usize, population: &HashS
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ZONE: Tz = chrono_tz::Asia::Shanghai;
+    use crate::policy::fixtures::ZONE;
 
     fn row(
         at: &str,

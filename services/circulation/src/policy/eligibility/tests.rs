@@ -7,14 +7,8 @@ use lectern_proto::reader::v1::{Reader, ReaderBlock, ReaderStatus};
 
 use super::*;
 use crate::convert;
+use crate::policy::fixtures::{ZONE, morning};
 use crate::policy::rule::{Scope, Terms};
-
-const ZONE: Tz = chrono_tz::Asia::Shanghai;
-
-/// 08:00 on `day` in Shanghai.
-fn morning(day: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(&format!("{day}T08:00:00+08:00")).unwrap().with_timezone(&Utc)
-}
 
 fn reader() -> Reader {
     Reader {
