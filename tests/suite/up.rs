@@ -12,7 +12,7 @@
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -131,15 +131,18 @@ impl Up {
     fn stop(mut self) -> (String, String) {
         let interrupted = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
         assert!(interrupted.success());
+        // The process closes its output when it exits: read the rest of it
+        // until then, within a minute.
         let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
+        let mut rest = Vec::new();
+        loop {
+            match self.stdout.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => rest.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("lectern up did not stop within a minute of Ctrl-C"),
             }
-            assert!(Instant::now() < deadline, "lectern up did not stop within a minute of Ctrl-C");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let rest: Vec<String> = self.stdout.try_iter().collect();
+        }
+        let status = self.child.wait().unwrap();
         let stderr = self.stderr.take().map(|handle| handle.join().unwrap()).unwrap_or_default();
         assert!(status.success(), "{status:?}: {stderr}");
         (rest.join("\n"), stderr)
