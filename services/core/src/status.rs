@@ -27,7 +27,8 @@ pub fn code_of(reason: Reason) -> Code {
         | R::RoleNotAllowed
         | R::SchoolNotAllowed
         | R::DeviceNotAllowed
-        | R::OverrideNotAllowed => Code::PermissionDenied,
+        | R::OverrideNotAllowed
+        | R::CsrfTokenInvalid => Code::PermissionDenied,
         R::DeviceNotFound
         | R::ReaderNotFound
         | R::SchoolNotFound
