@@ -144,6 +144,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         service_key: config.service_key.as_deref().map(Arc::from),
         lockout: accounts::Lockout { attempts: config.lockout_attempts, period: config.lockout_period },
         session_lifetimes: config.session_lifetimes,
+        successor_key: sessions::SuccessorKey::from_service_key(config.service_key.as_deref()),
         verifier: verifier.clone(),
     };
     let routes = Routes::new(ReaderServiceServer::new(readers))

@@ -1,13 +1,23 @@
 //! Sign-in sessions: every interactive sign-in opens one, its access
-//! tokens name it (`sid`), and its refresh token (random, 256 bits, stored
-//! only as a SHA-256 hash: it is high-entropy, so a slow hash adds nothing)
-//! buys new access tokens until the session expires or ends. Each refresh
-//! hands out a new refresh token; presenting a spent one means a copy is
-//! in someone else's hands, and the whole session ends (reuse detection).
+//! tokens name it (`sid`), and its refresh token buys new access tokens
+//! until the session expires or ends. Refresh tokens carry 256 bits
+//! (random at sign-in, derived afterwards) and are stored only as SHA-256
+//! hashes: they are high-entropy, so a slow hash adds nothing.
+//!
+//! Each refresh hands out the presented token's successor, derived from it
+//! with a key every replica shares ([`SuccessorKey`]): the same token always
+//! has the same successor, yet nobody without the key can compute it. That
+//! buys a short grace ([`GRACE`]): two tabs, parallel requests or two
+//! replicas renewing with the same token at once all get the same answer —
+//! the one that rotated, and the others the same successor again, without a
+//! further rotation. Presenting a spent token later, or one whose session
+//! has rotated again since (a grandparent), means a copy is in someone
+//! else's hands, and the whole session ends (reuse detection).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
+use hmac::{Hmac, Mac};
 use lectern_common::db::DbConnection;
 use lectern_core::identity::SubjectKind;
 use sha2::{Digest, Sha256};
@@ -69,6 +79,66 @@ pub fn new_refresh_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// How long a spent refresh token still gets the answer its exchange got
+/// (the same successor, unrotated), as long as the session has not rotated
+/// since: long enough for tabs and replicas renewing at the same moment,
+/// short enough that a copied token found later still ends the session.
+pub const GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
+/// Says what the successor key is for, so that it differs from any other
+/// key derived from the service key.
+const SUCCESSOR_KEY_LABEL: &[u8] = b"lectern refresh successor key";
+
+/// Prefixes every token whose successor is derived.
+const SUCCESSOR_LABEL: &[u8] = b"lectern refresh successor";
+
+/// Derives a refresh token's successor:
+/// `base64url(HMAC-SHA256(key, "lectern refresh successor" || token))`.
+/// The key comes from the district service key, which every reader replica
+/// shares, so every replica derives the same successor and the grace holds
+/// across replicas. Without a service key it is random per process: the
+/// grace then holds only when both refreshes reach the same replica (and
+/// not across a restart); a refresh racing on another replica counts as
+/// reuse. Changing the service key does the same to refreshes in flight.
+#[derive(Clone)]
+pub struct SuccessorKey {
+    /// HMAC-SHA256 keyed, ready to take a token.
+    mac: Hmac<Sha256>,
+}
+
+impl SuccessorKey {
+    /// The key derived from `service_key`, or a random one without it.
+    pub fn from_service_key(service_key: Option<&str>) -> Self {
+        let secret = match service_key {
+            Some(service_key) => keyed(service_key.as_bytes())
+                .chain_update(SUCCESSOR_KEY_LABEL)
+                .finalize()
+                .into_bytes()
+                .to_vec(),
+            None => rand::random::<[u8; 32]>().to_vec(),
+        };
+        Self { mac: keyed(&secret) }
+    }
+
+    /// The refresh token that follows `token`.
+    pub fn successor(&self, token: &str) -> String {
+        let digest = self.mac.clone().chain_update(SUCCESSOR_LABEL).chain_update(token.as_bytes()).finalize();
+        URL_SAFE_NO_PAD.encode(digest.into_bytes())
+    }
+}
+
+impl std::fmt::Debug for SuccessorKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("SuccessorKey").finish_non_exhaustive()
+    }
+}
+
+/// HMAC-SHA256 keyed with `key`.
+fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length (longer ones are hashed first).
+    Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC-SHA256 refused a key"))
+}
+
 /// The stored form of a refresh token: SHA-256, hex.
 pub fn hash_refresh_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
@@ -102,8 +172,12 @@ pub fn new_session(
 #[derive(Debug)]
 pub enum Exchange {
     /// The current token of an open session: `session` now has
-    /// `new_token` as its refresh token.
+    /// `new_token`, its successor, as its refresh token.
     Rotated { session: SessionRow, new_token: String },
+    /// A token spent within [`GRACE`] whose successor is still current
+    /// (another tab or replica exchanged it a moment ago): `new_token` is
+    /// that successor again, and nothing changed.
+    Repeated { session: SessionRow, new_token: String },
     /// A spent token: the session it belonged to (of `subject_id`) has
     /// just been ended.
     Reused { session_id: String, subject_id: String },
@@ -111,30 +185,74 @@ pub enum Exchange {
     Ended,
 }
 
-/// Exchanges `token` for a new refresh token, in the caller's write
-/// transaction.
-pub fn exchange(connection: &mut DbConnection, token: &str, now: NaiveDateTime) -> Result<Exchange, Error> {
+/// Exchanges `token` for its successor, in the caller's write transaction.
+pub fn exchange(
+    connection: &mut DbConnection,
+    token: &str,
+    key: &SuccessorKey,
+    now: NaiveDateTime,
+) -> Result<Exchange, Error> {
     let hash = hash_refresh_token(token);
-    if let Some(session) = db::sessions::find_by_refresh_hash(connection, &hash)? {
-        if session.revoked_at.is_some() || session.expires_at <= now {
-            return Ok(Exchange::Ended);
-        }
-        let new_token = new_refresh_token();
-        let new_hash = hash_refresh_token(&new_token);
-        if !db::sessions::rotate(connection, &session.id, &hash, &new_hash, now)? {
-            return Ok(Exchange::Ended);
-        }
-        let session = SessionRow { refresh_hash: new_hash, last_used_at: now, ..session };
-        return Ok(Exchange::Rotated { session, new_token });
+    match db::sessions::find_by_refresh_hash(connection, &hash)? {
+        Some(session) => exchange_current(connection, session, token, key, now),
+        None => exchange_spent(connection, token, key, now),
     }
-    if let Some(session_id) = db::sessions::find_spent(connection, &hash)? {
-        db::sessions::revoke(connection, &session_id, reason::REFRESH_REUSED, now)?;
-        let subject_id = db::sessions::find(connection, &session_id)?
-            .map(|session| session.subject_id)
-            .unwrap_or_default();
-        return Ok(Exchange::Reused { session_id, subject_id });
+}
+
+/// Rotates `token`, the current refresh token of `session` when it was read.
+fn exchange_current(
+    connection: &mut DbConnection,
+    session: SessionRow,
+    token: &str,
+    key: &SuccessorKey,
+    now: NaiveDateTime,
+) -> Result<Exchange, Error> {
+    if !is_open(&session, now) {
+        return Ok(Exchange::Ended);
     }
-    Ok(Exchange::Ended)
+    let new_token = key.successor(token);
+    let new_hash = hash_refresh_token(&new_token);
+    if !db::sessions::rotate(connection, &session.id, &hash_refresh_token(token), &new_hash, now)? {
+        // A concurrent exchange of the same token won the race (or the
+        // session just ended); its commit is visible now, so the token is
+        // a spent one, and the tab that lost must not end the session.
+        return exchange_spent(connection, token, key, now);
+    }
+    let session = SessionRow { refresh_hash: new_hash, last_used_at: now, ..session };
+    Ok(Exchange::Rotated { session, new_token })
+}
+
+/// Answers a token that is not current: within the grace the same
+/// successor again, otherwise the end of its session.
+fn exchange_spent(
+    connection: &mut DbConnection,
+    token: &str,
+    key: &SuccessorKey,
+    now: NaiveDateTime,
+) -> Result<Exchange, Error> {
+    let Some(spent) = db::sessions::find_spent(connection, &hash_refresh_token(token))? else {
+        return Ok(Exchange::Ended);
+    };
+    let session = db::sessions::find(connection, &spent.session_id)?;
+    if let Some(session) = session.as_ref()
+        && now - spent.spent_at < GRACE
+        && is_open(session, now)
+    {
+        let new_token = key.successor(token);
+        // Only the newest spent token qualifies: had the session rotated
+        // again, this would be a grandparent, and a copy.
+        if session.refresh_hash == hash_refresh_token(&new_token) {
+            return Ok(Exchange::Repeated { session: session.clone(), new_token });
+        }
+    }
+    db::sessions::revoke(connection, &spent.session_id, reason::REFRESH_REUSED, now)?;
+    let subject_id = session.map(|session| session.subject_id).unwrap_or_default();
+    Ok(Exchange::Reused { session_id: spent.session_id, subject_id })
+}
+
+/// Whether `session` can still be refreshed.
+fn is_open(session: &SessionRow, now: NaiveDateTime) -> bool {
+    session.revoked_at.is_none() && session.expires_at > now
 }
 
 /// How long an expired session is kept after every token it issued has
@@ -194,123 +312,4 @@ pub async fn purge_until(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refresh_tokens_are_random_and_stored_only_hashed() {
-        let first = new_refresh_token();
-        let second = new_refresh_token();
-        assert_ne!(first, second);
-        assert_eq!(first.len(), 43, "32 bytes in base64url without padding");
-        let hash = hash_refresh_token(&first);
-        assert_eq!(hash.len(), 64);
-        assert!(!hash.contains(&first));
-        assert_eq!(hash, hash_refresh_token(&first), "the same token always hashes alike");
-        assert_ne!(hash, hash_refresh_token(&second));
-        // The SHA-256 test vector of "abc".
-        assert_eq!(
-            hash_refresh_token("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn a_new_session_stores_the_hash_and_its_lifetime() {
-        let now = chrono::Utc::now().naive_utc();
-        let (row, token) = new_session("acc-1", SubjectKind::Staff, None, now, chrono::Duration::hours(12));
-        assert_eq!(row.refresh_hash, hash_refresh_token(&token));
-        assert_eq!(row.expires_at - now, chrono::Duration::hours(12));
-        assert_eq!(row.subject_kind, "staff");
-        assert!(row.revoked_at.is_none());
-    }
-
-    #[test]
-    fn readers_at_a_kiosk_get_short_sessions() {
-        let lifetimes = Lifetimes::default();
-        let ttl = chrono::Duration::minutes(15);
-        assert_eq!(lifetimes.of(SubjectKind::Reader, true, ttl), ttl);
-        assert_eq!(lifetimes.of(SubjectKind::Reader, false, ttl), chrono::Duration::days(30));
-        assert_eq!(lifetimes.of(SubjectKind::Staff, false, ttl), chrono::Duration::hours(12));
-        assert_eq!(lifetimes.of(SubjectKind::Device, false, ttl), chrono::Duration::days(30));
-    }
-
-    #[tokio::test]
-    async fn sessions_long_expired_are_purged_with_their_spent_tokens() {
-        let database = lectern_common::testing::TestDatabase::create("readerpurge");
-        let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
-        db.migrate(crate::MIGRATIONS).unwrap();
-        let clock = lectern_core::clock::ManualClock::starting_at(chrono::Utc::now());
-        let shared: lectern_core::clock::SharedClock = std::sync::Arc::new(clock.clone());
-        let now = shared.now().naive_utc();
-        let hour = chrono::Duration::hours(1);
-        let (old, old_token) =
-            new_session("acc-1", SubjectKind::Staff, None, now - chrono::Duration::days(3), hour);
-        let (fresh, fresh_token) = new_session("acc-1", SubjectKind::Staff, None, now, hour);
-        let (old_id, fresh_id) = (old.id.clone(), fresh.id.clone());
-        db.write(move |connection| -> Result<_, Error> {
-            db::sessions::insert(connection, &old)?;
-            db::sessions::insert(connection, &fresh)?;
-            for (session, token) in [(&old, &old_token), (&fresh, &fresh_token)] {
-                let spent = hash_refresh_token(token);
-                db::sessions::rotate(
-                    connection,
-                    &session.id,
-                    &session.refresh_hash,
-                    &spent,
-                    session.created_at,
-                )?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-        assert_eq!(purge_expired(&db, &shared, hour).await.unwrap(), 1);
-        let (old_left, fresh_left) = db
-            .run(move |connection| -> Result<_, Error> {
-                Ok((db::sessions::find(connection, &old_id)?, db::sessions::find(connection, &fresh_id)?))
-            })
-            .await
-            .unwrap();
-        assert!(old_left.is_none());
-        assert!(fresh_left.is_some());
-        assert_eq!(purge_expired(&db, &shared, hour).await.unwrap(), 0);
-    }
-
-    #[tokio::test]
-    async fn a_refresh_token_works_once_and_its_reuse_ends_the_session() {
-        let database = lectern_common::testing::TestDatabase::create("readerexchange");
-        let db = lectern_common::db::Db::connect(database.url(), 2).unwrap();
-        db.migrate(crate::MIGRATIONS).unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        let (session, first) =
-            new_session("reader-1", SubjectKind::Reader, None, now, chrono::Duration::days(30));
-        let session_id = session.id.clone();
-        let outcome = db
-            .write(move |connection| -> Result<_, Error> {
-                db::sessions::insert(connection, &session)?;
-                let Exchange::Rotated { session: rotated, new_token: second } =
-                    exchange(connection, &first, now)?
-                else {
-                    panic!("the current refresh token rotates");
-                };
-                assert_eq!(rotated.refresh_hash, hash_refresh_token(&second));
-                let reused = exchange(connection, &first, now)?;
-                let after_reuse = exchange(connection, &second, now)?;
-                let unknown = exchange(connection, &new_refresh_token(), now)?;
-                let stored = db::sessions::find(connection, &rotated.id)?;
-                Ok((reused, after_reuse, unknown, stored))
-            })
-            .await
-            .unwrap();
-        let (reused, after_reuse, unknown, stored) = outcome;
-        assert!(
-            matches!(reused, Exchange::Reused { session_id: ref id, ref subject_id } if *id == session_id && subject_id == "reader-1")
-        );
-        assert!(matches!(after_reuse, Exchange::Ended), "the whole session ended");
-        assert!(matches!(unknown, Exchange::Ended));
-        let stored = stored.unwrap();
-        assert!(stored.revoked_at.is_some());
-        assert_eq!(stored.revoked_reason.as_deref(), Some(reason::REFRESH_REUSED));
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Sessions at the reader service over real gRPC, against a throw-away
 //! database (SQLite, or PostgreSQL when `LECTERN_TEST_DATABASE_URL` is
-//! set): refresh tokens rotate and a reused one ends the session, signing
+//! set): refresh tokens rotate and a reused one ends the session, except
+//! for tabs renewing with the same token at once (the grace), signing
 //! out refuses the session's tokens at once, a rotated key signs new
 //! tokens while the old one verifies until its tokens have expired, and
 //! kiosk devices sign in and sign readers of their own school in.
@@ -157,8 +158,10 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
     let principal = server.verifier().await.verify(&second.access_token).await.unwrap();
     assert_eq!(principal.session_id.as_deref(), Some(first.session_id.as_str()));
 
-    // The first refresh token was copied and used again: the session ends,
-    // for the thief and for the rightful holder alike.
+    // The first refresh token was copied and used again, well after the
+    // grace for tabs renewing at once: the session ends, for the thief and
+    // for the rightful holder alike.
+    clock.advance(chrono::Duration::seconds(31));
     assert_refused(server.refresh(&first.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
     assert_refused(server.schools(&second.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
     assert_refused(server.refresh(&second.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
@@ -185,6 +188,81 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
             .into_inner()
             .events;
     assert!(events.iter().any(|event| event.action == "refresh" && event.outcome == "reused"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_renewing_with_the_same_token_at_once_both_stay_signed_in() {
+    let server = Server::start().await;
+    let first = server.admin().await;
+    server.clock.advance(chrono::Duration::minutes(10));
+
+    let (one, other) =
+        tokio::join!(server.refresh(&first.refresh_token), server.refresh(&first.refresh_token));
+    let (one, other) = (one.unwrap(), other.unwrap());
+    assert_eq!(one.refresh_token, other.refresh_token, "both tabs hold the same new refresh token");
+    assert_ne!(one.refresh_token, first.refresh_token);
+    assert_eq!((&one.session_id, &other.session_id), (&first.session_id, &first.session_id));
+    server.schools(&one.access_token).await.unwrap();
+    server.schools(&other.access_token).await.unwrap();
+
+    // The session goes on with the new token.
+    server.clock.advance(chrono::Duration::minutes(10));
+    let third = server.refresh(&one.refresh_token).await.unwrap();
+    assert_ne!(third.refresh_token, one.refresh_token);
+    assert_eq!(third.session_id, first.session_id);
+    server.schools(&third.access_token).await.unwrap();
+    let events =
+        lectern_proto::reader::v1::audit_service_client::AuditServiceClient::new(server.running.channel())
+            .list_audit_events(bearer(
+                ListAuditEventsRequest { page_size: 100, ..Default::default() },
+                &third.access_token,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .events;
+    assert!(!events.iter().any(|event| event.outcome == "reused"), "no reuse was recorded");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_refresh_token_repeats_its_answer_within_the_grace_and_ends_the_session_after() {
+    let server = Server::start().await;
+    let clock = server.clock.clone();
+    let first = server.admin().await;
+    clock.advance(chrono::Duration::minutes(10));
+    let second = server.refresh(&first.refresh_token).await.unwrap();
+
+    // A tab that renewed a moment later, with the token it still held.
+    clock.advance(chrono::Duration::seconds(20));
+    let again = server.refresh(&first.refresh_token).await.unwrap();
+    assert_eq!(again.refresh_token, second.refresh_token);
+    assert_eq!(again.session_id, second.session_id);
+    server.schools(&again.access_token).await.unwrap();
+
+    // 31 seconds after it was exchanged, the same token is a copy.
+    clock.advance(chrono::Duration::seconds(11));
+    assert_refused(server.refresh(&first.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.refresh(&second.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.schools(&again.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_two_rotations_back_ends_the_session_even_within_the_grace() {
+    let server = Server::start().await;
+    let clock = server.clock.clone();
+    let first = server.admin().await;
+    clock.advance(chrono::Duration::minutes(10));
+    let second = server.refresh(&first.refresh_token).await.unwrap();
+    clock.advance(chrono::Duration::seconds(5));
+    let third = server.refresh(&second.refresh_token).await.unwrap();
+    clock.advance(chrono::Duration::seconds(5));
+
+    assert_refused(server.refresh(&first.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.refresh(&third.refresh_token).await, Code::Unauthenticated, Reason::SessionEnded);
+    assert_refused(server.schools(&third.access_token).await, Code::Unauthenticated, Reason::SessionEnded);
     server.stop().await;
 }
 

@@ -63,18 +63,27 @@ pub fn find_by_refresh_hash(
         .optional()
 }
 
-/// The session an already-exchanged refresh token belonged to.
-pub fn find_spent(connection: &mut DbConnection, refresh_hash: &str) -> QueryResult<Option<String>> {
+/// A refresh token already exchanged: the session it belonged to, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = spent_refresh_tokens)]
+pub struct SpentToken {
+    pub session_id: String,
+    pub spent_at: NaiveDateTime,
+}
+
+/// The already-exchanged refresh token that hashes to `refresh_hash`.
+pub fn find_spent(connection: &mut DbConnection, refresh_hash: &str) -> QueryResult<Option<SpentToken>> {
     spent_refresh_tokens::table
         .find(refresh_hash)
-        .select(spent_refresh_tokens::session_id)
+        .select(SpentToken::as_select())
         .first(connection)
         .optional()
 }
 
 /// Replaces the session's refresh token `old_hash` with `new_hash` and
 /// remembers the old one as spent. Returns false if `old_hash` is no longer
-/// current (a concurrent refresh won).
+/// current: a concurrent refresh won (on PostgreSQL this update first waits
+/// for the winner to commit, so what it wrote is visible afterwards).
 pub fn rotate(
     connection: &mut DbConnection,
     session_id: &str,

@@ -44,6 +44,8 @@ pub struct Identity {
     pub lockout: accounts::Lockout,
     /// How long sessions last.
     pub session_lifetimes: sessions::Lifetimes,
+    /// Derives each refresh token's successor.
+    pub successor_key: sessions::SuccessorKey,
     /// This server's token verifier, for the device token a kiosk sends
     /// along with a reader's sign-in (`Login` itself needs no token).
     pub verifier: TokenVerifier,

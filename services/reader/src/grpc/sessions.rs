@@ -55,7 +55,8 @@ impl Identity {
     }
 
     /// `RefreshSession`: a new access token and refresh token for the
-    /// session of `request.refresh_token`.
+    /// session of `request.refresh_token` (the same refresh token again
+    /// for a token exchanged moments ago, see [`sessions::GRACE`]).
     pub(super) async fn refresh(&self, request: RefreshSessionRequest) -> Result<LoginResponse, Error> {
         let token = request.refresh_token.trim().to_owned();
         if token.is_empty() {
@@ -65,10 +66,11 @@ impl Identity {
             return Err(ReaderRefusal::SessionEnded.into());
         }
         let now = self.clock.now().naive_utc();
+        let key = self.successor_key.clone();
         let exchanged = self
             .db
             .write(move |connection| -> Result<_, Error> {
-                let exchanged = sessions::exchange(connection, &token, now)?;
+                let exchanged = sessions::exchange(connection, &token, &key, now)?;
                 if let Exchange::Reused { subject_id, .. } = &exchanged {
                     audit::record(
                         connection,
@@ -81,6 +83,10 @@ impl Identity {
             .await?;
         let (session, new_token) = match exchanged {
             Exchange::Rotated { session, new_token } => (session, new_token),
+            Exchange::Repeated { session, new_token } => {
+                tracing::info!(session.id = %session.id, "refresh token exchanged again within its grace: same successor");
+                (session, new_token)
+            }
             Exchange::Reused { session_id, subject_id } => {
                 tracing::warn!(session.id = %session_id, subject.id = %subject_id, "a spent refresh token was used again: session ended");
                 return Err(ReaderRefusal::SessionEnded.into());
