@@ -47,9 +47,25 @@ struct UpArgs {
     /// The service key stays in the data directory.
     #[arg(long, env = "LECTERN_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// Where the gateway listens for desks, kiosks and other clients (gRPC).
-    #[arg(long, env = "LECTERN_GATEWAY_ADDR", default_value = "127.0.0.1:50051")]
-    listen: SocketAddr,
+    /// Listen on the school network too, not only on this computer: kiosks,
+    /// self-check machines, phones and other desks can then reach Lectern.
+    /// The banner lists the addresses they open.
+    #[arg(long)]
+    school_network: bool,
+    /// Where the gateway listens for gRPC clients [default: 127.0.0.1:50051,
+    /// or 0.0.0.0:50051 with --school-network].
+    #[arg(long, env = "LECTERN_GATEWAY_ADDR", value_name = "ADDRESS")]
+    listen: Option<SocketAddr>,
+    /// Where browsers open the desk and where phones call the JSON API
+    /// [default: 127.0.0.1:8080, or 0.0.0.0:8080 with --school-network].
+    #[arg(long, env = "LECTERN_HTTP_LISTEN", value_name = "ADDRESS")]
+    http_listen: Option<SocketAddr>,
+    /// Speak HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "LECTERN_TLS_CERT_FILE", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "LECTERN_TLS_KEY_FILE", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Load a demo district (2 schools, 100 readers, ~240 titles, some loans)
     /// when the databases are empty (a new data directory, or new
     /// PostgreSQL databases).
@@ -162,14 +178,29 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Some(server) => server.databases(),
         None => Databases::in_dir(&args.data_dir),
     };
-    let config = SuiteConfig::new(databases, args.listen, service_key);
+    let everywhere = if args.school_network { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
+    let grpc_listen = args.listen.unwrap_or(SocketAddr::from((everywhere, 50051)));
+    let mut config = SuiteConfig::new(databases, grpc_listen, service_key);
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(lectern_gateway::TlsFiles { cert, key }),
+        _ => None,
+    };
+    config.http = lectern_gateway::HttpConfig {
+        listen: Some(args.http_listen.unwrap_or(SocketAddr::from((everywhere, 8080)))),
+        secure_cookies: tls.is_some(),
+        tls,
+        ..lectern_gateway::HttpConfig::from_env().context("reading the LECTERN_HTTP_… settings")?
+    };
+    config.token_ttl = chrono::Duration::seconds(
+        lectern_core::config::parsed("LECTERN_TOKEN_TTL_SECS", 3600)
+            .context("reading LECTERN_TOKEN_TTL_SECS")?,
+    );
+    let https = config.http.tls.is_some();
     let suite = Suite::start(config).await.context("starting the suite")?;
     let ready_in = started.elapsed();
 
-    let mut lines = vec![
-        format!("Lectern is up (ready in {:.1} s).", ready_in.as_secs_f64()),
-        format!("  gateway (gRPC):  {}", suite.gateway_addr()),
-    ];
+    let mut lines = vec![format!("Lectern is up (ready in {:.1} s).", ready_in.as_secs_f64())];
+    lines.extend(addresses(&suite, https));
     lines.extend(where_the_data_is(server.as_ref(), &created, &args.data_dir));
     match (&suite.first_admin, args.demo) {
         (Some(admin), true) => {
@@ -209,6 +240,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         (None, false) => {}
     }
     lines.push(String::new());
+    if let Some(desk) = suite.http_url(https) {
+        lines.push(format!("Open {desk}/ in a browser and sign in."));
+    }
     lines.push("Try:  lectern login --username admin".into());
     lines.push(format!("      grpcurl -plaintext {} list", suite.gateway_addr()));
     lines.push("Press Ctrl-C to stop.".into());
@@ -220,6 +254,56 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     stopped.context("stopping the suite")?;
     println!("Lectern stopped.");
     Ok(())
+}
+
+/// The banner's lines on where people and machines reach Lectern: the desk
+/// in a browser (on every address of this computer when it listens on the
+/// school network), the JSON API and gRPC.
+fn addresses(suite: &Suite, https: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(http) = suite.http_addr() {
+        let scheme = if https { "https" } else { "http" };
+        let urls: Vec<String> =
+            reachable(http).into_iter().map(|address| format!("{scheme}://{address}/")).collect();
+        for (index, url) in urls.iter().enumerate() {
+            let label = if index == 0 { "  desk (browser):  " } else { "                   " };
+            lines.push(format!("{label}{url}"));
+        }
+        if urls.len() > 1 {
+            lines.push("                   (kiosks, phones and other desks open one of these)".into());
+        }
+        lines.push(format!("  JSON API:        {}api/  (described at /api/openapi.json)", urls[0]));
+    }
+    let grpc: Vec<String> = reachable(suite.gateway_addr()).iter().map(ToString::to_string).collect();
+    lines.push(format!("  gateway (gRPC):  {}", grpc.join(", ")));
+    lines
+}
+
+/// The addresses another computer can use for `bound`: itself when it is
+/// one address, this computer's addresses (loopback first) when it is
+/// every address (0.0.0.0 or ::).
+fn reachable(bound: SocketAddr) -> Vec<SocketAddr> {
+    if !bound.ip().is_unspecified() {
+        return vec![bound];
+    }
+    let mut found: Vec<SocketAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|interface| interface.ip())
+        .filter(|ip| ip.is_ipv4() == bound.is_ipv4() && !ip.is_loopback())
+        .filter(|ip| match ip {
+            std::net::IpAddr::V6(v6) => !v6.is_unicast_link_local(),
+            std::net::IpAddr::V4(v4) => !v4.is_link_local(),
+        })
+        .map(|ip| SocketAddr::new(ip, bound.port()))
+        .collect();
+    let loopback = if bound.is_ipv4() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
+    };
+    found.insert(0, SocketAddr::new(loopback, bound.port()));
+    found
 }
 
 /// The banner's lines on the backend and where it keeps the data. A

@@ -65,6 +65,11 @@ pub struct SuiteConfig {
     pub anonymize_interval: Duration,
     /// How often servers refetch the signed-out sessions.
     pub revocation_refresh: Duration,
+    /// The gateway's HTTP edge (pages and the JSON API); its `listen` is
+    /// where it listens, `None` for no HTTP.
+    pub http: lectern_gateway::HttpConfig,
+    /// How long an access token lasts.
+    pub token_ttl: chrono::Duration,
 }
 
 impl SuiteConfig {
@@ -78,6 +83,11 @@ impl SuiteConfig {
             relay: RelayConfig::default(),
             anonymize_interval: Duration::from_secs(3600),
             revocation_refresh: lectern_core::config::DEFAULT_REVOCATION_REFRESH,
+            http: lectern_gateway::HttpConfig {
+                listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+                ..lectern_gateway::HttpConfig::default()
+            },
+            token_ttl: chrono::Duration::seconds(3600),
         }
     }
 }
@@ -99,6 +109,8 @@ struct Running {
 /// A running suite.
 pub struct Suite {
     servers: BTreeMap<&'static str, Running>,
+    /// Where the gateway's HTTP edge listens, if it does.
+    http_address: Option<SocketAddr>,
     /// The first district admin, if this start created it.
     pub first_admin: Option<lectern_reader::FirstAdmin>,
 }
@@ -179,6 +191,18 @@ impl Suite {
             listeners.insert(name, bind(loopback).await?);
         }
         let gateway_listener = bind(config.gateway_listen).await?;
+        // Kept, like the others, for the life of the suite: a restarted
+        // gateway listens on a clone.
+        let http_listener = match config.http.listen {
+            Some(address) => Some(Arc::new(bind(address).await?)),
+            None => None,
+        };
+        let http_address = match &http_listener {
+            Some(listener) => {
+                Some(listener.local_addr().map_err(|error| ServeError::Startup(error.to_string()))?)
+            }
+            None => None,
+        };
         let address_of = |name: &str| -> Result<SocketAddr, ServeError> {
             listeners
                 .get(name)
@@ -200,6 +224,7 @@ impl Suite {
         reader.circulation_url = circulation_url.clone();
         reader.notification_url = notification_url.clone();
         reader.relay = config.relay.clone();
+        reader.token_ttl = config.token_ttl;
         let first_admin = lectern_reader::bootstrap_first_admin(&reader).await?;
         let catalog = lectern_catalog::Config::local(settings(&config.databases.catalog));
         let mut circulation = lectern_circulation::Config::local(
@@ -222,6 +247,7 @@ impl Suite {
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
             revocation_refresh: config.revocation_refresh,
+            http: config.http.clone(),
             clock: config.clock.clone(),
         };
 
@@ -253,12 +279,17 @@ impl Suite {
         starters.insert(
             "gateway",
             Arc::new(move |listener, shutdown| {
-                Box::pin(lectern_gateway::serve(gateway.clone(), listener, shutdown))
+                let gateway = gateway.clone();
+                let http = http_listener.as_deref().map(clone_of).transpose();
+                Box::pin(async move {
+                    let listeners = lectern_gateway::Listeners { grpc: listener, http: http? };
+                    lectern_gateway::serve_with(gateway, listeners, shutdown).await
+                })
             }),
         );
         listeners.insert("gateway", gateway_listener);
 
-        let mut suite = Self { servers: BTreeMap::new(), first_admin };
+        let mut suite = Self { servers: BTreeMap::new(), http_address, first_admin };
         for (name, listener) in listeners {
             let starter = starters
                 .remove(name)
@@ -281,6 +312,18 @@ impl Suite {
     /// The gateway's URL, e.g. `http://127.0.0.1:50051`.
     pub fn gateway_url(&self) -> String {
         url(self.gateway_addr())
+    }
+
+    /// Where the gateway's HTTP edge listens, if it does.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_address
+    }
+
+    /// The HTTP edge's URL, e.g. `http://127.0.0.1:8080` (`https` when it
+    /// has a certificate), if it listens.
+    pub fn http_url(&self, https: bool) -> Option<String> {
+        let scheme = if https { "https" } else { "http" };
+        self.http_address.map(|address| format!("{scheme}://{address}"))
     }
 
     /// The address of one server ("reader", ..., "gateway").

@@ -10,9 +10,11 @@ pub mod authz;
 mod config;
 pub mod forward;
 mod grpc;
+pub mod http;
+pub mod pages;
 
 use lectern_core::client::channel;
-use lectern_core::identity::{PublicMethods, remote_verifier};
+use lectern_core::identity::{AuthLayer, PublicMethods, remote_verifier};
 use lectern_core::server::{ServeError, ServeOptions};
 use lectern_core::shutdown::Shutdown;
 use lectern_proto::gateway::v1::gateway_service_server::GatewayServiceServer;
@@ -20,10 +22,32 @@ use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-pub use config::Config;
+pub use config::{Config, HttpConfig, TlsFiles};
 
-/// Serves the gateway on `listener` until `shutdown` fires.
+/// Where the gateway listens.
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC.
+    pub grpc: TcpListener,
+    /// The HTTP edge (pages, JSON API); `None` serves none.
+    pub http: Option<TcpListener>,
+}
+
+/// Serves the gateway on `listener` (gRPC) and on the configured HTTP
+/// address until `shutdown` fires.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
+    let http =
+        match config.http.listen {
+            Some(address) => Some(TcpListener::bind(address).await.map_err(|error| {
+                ServeError::Startup(format!("cannot listen on {address} (HTTP): {error}"))
+            })?),
+            None => None,
+        };
+    serve_with(config, Listeners { grpc: listener, http }, shutdown).await
+}
+
+/// Serves the gateway on already-bound `listeners` until `shutdown` fires.
+pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown) -> Result<(), ServeError> {
     let reader = channel("LECTERN_READER_URL", &config.reader_url, &config.client)?;
     let catalog = channel("LECTERN_CATALOG_URL", &config.catalog_url, &config.client)?;
     let circulation = channel("LECTERN_CIRCULATION_URL", &config.circulation_url, &config.client)?;
@@ -49,6 +73,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         .route("lectern.notification.v1.NotificationService", "notification", notification);
     let mut services = vec!["lectern.gateway.v1.GatewayService"];
     services.extend(forwarder.services());
+    let public = PublicMethods::new(authz::public_methods());
 
     let verifier = remote_verifier(reader.clone(), config.revocation_refresh, config.clock.clone());
     let gateway = grpc::Gateway {
@@ -59,19 +84,55 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
     // Calls to the gateway's own service are routed first; anything else
     // falls through to the forwarder.
     let mut routes = Routes::new(GatewayServiceServer::new(gateway));
-    let forwarder = tower::ServiceExt::map_request(forwarder, |request: http::Request<axum::body::Body>| {
-        request.map(tonic::body::Body::new)
-    });
+    let forwarder =
+        tower::ServiceExt::map_request(forwarder, |request: ::http::Request<axum::body::Body>| {
+            request.map(tonic::body::Body::new)
+        });
     let router = std::mem::take(routes.axum_router_mut()).fallback_service(forwarder);
     let routes = Routes::from(router);
+
+    let http = match listeners.http {
+        Some(listener) => {
+            // The HTTP edge calls the same routes behind the same
+            // authentication as gRPC clients, in process.
+            let calls = http::call::Calls::new(
+                tower::ServiceBuilder::new()
+                    .layer(AuthLayer::new(verifier.clone(), public.clone()))
+                    .service(routes.clone()),
+            );
+            let tls = config.http.tls.as_ref().map(http::server::tls_config).transpose()?;
+            let edge = http::Edge::new(
+                calls,
+                &services,
+                verifier.clone(),
+                config.http.clone(),
+                config.client.call_timeout,
+                config.clock.clone(),
+            );
+            let app = http::router(edge, pages::router());
+            let shutdown = shutdown.clone();
+            let grace = config.drain_delay + config.shutdown_grace;
+            Some(tokio::spawn(async move {
+                http::server::serve(listener, app, tls, shutdown.wait(), grace).await
+            }))
+        }
+        None => None,
+    };
 
     let options = ServeOptions {
         name: "gateway",
         services,
         verifier,
-        public: PublicMethods::new(authz::public_methods()),
+        public,
         drain_delay: config.drain_delay,
         shutdown_grace: config.shutdown_grace,
     };
-    lectern_core::server::serve(listener, routes, options, shutdown.wait()).await
+    let grpc = lectern_core::server::serve(listeners.grpc, routes, options, shutdown.wait()).await;
+    if let Some(http) = http {
+        match http.await {
+            Ok(result) => result?,
+            Err(error) => return Err(ServeError::Startup(format!("the HTTP edge failed: {error}"))),
+        }
+    }
+    grpc
 }

@@ -77,6 +77,31 @@ impl Access {
         self
     }
 
+    /// Who is admitted, in words for API documentation: "anyone", or
+    /// e.g. "librarians and district admins, readers".
+    pub fn describe(self) -> String {
+        if self.anyone {
+            return "anyone, without signing in".to_owned();
+        }
+        let mut who = Vec::new();
+        match self.staff_from {
+            Some(Role::Assistant) => who.push("staff"),
+            Some(Role::Librarian) => who.push("librarians and district admins"),
+            Some(Role::DistrictAdmin) => who.push("district admins"),
+            None => {}
+        }
+        if self.readers {
+            who.push("readers");
+        }
+        if self.devices {
+            who.push("self-service devices");
+        }
+        if self.services {
+            who.push("Lectern's services");
+        }
+        who.join(", ")
+    }
+
     /// Whether anyone may call without a token.
     pub fn is_public(self) -> bool {
         self.anyone

@@ -93,6 +93,8 @@ pub fn required(variable: &str) -> Result<String, ConfigError> {
 pub mod ports {
     /// The gateway's gRPC port.
     pub const GATEWAY: u16 = 50051;
+    /// The gateway's HTTP edge: pages and the JSON API.
+    pub const GATEWAY_HTTP: u16 = 8080;
     /// The catalog service.
     pub const CATALOG: u16 = 50061;
     /// The circulation service.
