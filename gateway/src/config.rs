@@ -61,6 +61,9 @@ pub struct HttpConfig {
     /// The largest uploaded file, a MARC file or a roster
     /// (`LECTERN_HTTP_UPLOAD_LIMIT_BYTES`, default 512 MiB).
     pub upload_limit: usize,
+    /// The time zone pages show times in (`LECTERN_TIME_ZONE`, default
+    /// `Asia/Shanghai`).
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// A certificate chain and its private key, PEM.
@@ -81,6 +84,7 @@ impl Default for HttpConfig {
             renew_margin: Duration::from_secs(300),
             body_limit: 1 << 20,
             upload_limit: 512 << 20,
+            time_zone: chrono_tz::Asia::Shanghai,
         }
     }
 }
@@ -120,6 +124,7 @@ impl HttpConfig {
             renew_margin: config::seconds("LECTERN_SESSION_RENEW_MARGIN_SECS", defaults.renew_margin)?,
             body_limit: config::parsed("LECTERN_HTTP_BODY_LIMIT_BYTES", defaults.body_limit)?,
             upload_limit: config::parsed("LECTERN_HTTP_UPLOAD_LIMIT_BYTES", defaults.upload_limit)?,
+            time_zone: config::time_zone("LECTERN_TIME_ZONE", defaults.time_zone)?,
         })
     }
 }

@@ -135,11 +135,25 @@ pub struct Tokens {
     pub refresh: String,
     /// Seconds until the session (its refresh token) ends.
     pub max_age_seconds: i64,
+    /// The staff username that signed in, for the pages to greet them by;
+    /// empty for readers, whose names are never kept in a cookie.
+    pub label: String,
+    /// When the session ends (seconds since the epoch).
+    pub ends_at: i64,
+}
+
+/// What the session cookie holds besides the tokens, for the pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// The staff username that signed in; empty for readers.
+    pub label: String,
+    /// When the session ends (seconds since the epoch).
+    pub ends_at: i64,
 }
 
 impl Tokens {
     /// The pair of a sign-in or renewal, at `now`.
-    pub fn from_login(response: &LoginResponse, now: chrono::DateTime<chrono::Utc>) -> Self {
+    pub fn from_login(response: &LoginResponse, now: chrono::DateTime<chrono::Utc>, label: &str) -> Self {
         let ends = response
             .refresh_expire_time
             .as_ref()
@@ -149,16 +163,23 @@ impl Tokens {
             access: response.access_token.clone(),
             refresh: response.refresh_token.clone(),
             max_age_seconds: (ends - now).num_seconds().max(0),
+            label: label.to_owned(),
+            ends_at: ends.timestamp(),
         }
     }
 
     fn cookie_value(&self) -> String {
-        format!("{}~{}", self.access, self.refresh)
+        format!("{}~{}~{}~{}", self.access, self.refresh, URL_SAFE_NO_PAD.encode(&self.label), self.ends_at)
     }
 
-    fn from_cookie(value: &str) -> Option<(String, String)> {
-        let (access, refresh) = value.split_once('~')?;
-        (!access.is_empty() && !refresh.is_empty()).then(|| (access.to_owned(), refresh.to_owned()))
+    /// The access token, refresh token and facts of a cookie's value.
+    fn from_cookie(value: &str) -> Option<(String, String, SessionFacts)> {
+        let mut parts = value.split('~');
+        let (access, refresh) = (parts.next()?, parts.next()?);
+        let label = parts.next().and_then(|label| URL_SAFE_NO_PAD.decode(label).ok()).unwrap_or_default();
+        let ends_at = parts.next().and_then(|ends| ends.parse().ok()).unwrap_or_default();
+        let facts = SessionFacts { label: String::from_utf8_lossy(&label).into_owned(), ends_at };
+        (!access.is_empty() && !refresh.is_empty()).then(|| (access.to_owned(), refresh.to_owned(), facts))
     }
 }
 
@@ -239,6 +260,17 @@ impl Sessions {
         }
     }
 
+    /// What the session cookie says about the session, if there is one.
+    pub fn facts(&self, headers: &HeaderMap) -> Option<SessionFacts> {
+        let value = cookie(headers, self.cookies.session_name())?;
+        Tokens::from_cookie(value).map(|(_, _, facts)| facts)
+    }
+
+    /// The caller of a valid `token`.
+    pub async fn principal(&self, token: &str) -> Option<lectern_core::identity::Principal> {
+        self.verifier.verify(token).await.ok()
+    }
+
     /// The caller of a request, and the session cookie to set if it changed.
     pub async fn caller(&self, headers: &HeaderMap) -> (Caller, Option<HeaderValue>) {
         if let Some(token) = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(bearer)
@@ -248,7 +280,7 @@ impl Sessions {
         let Some(value) = cookie(headers, self.cookies.session_name()) else {
             return (Caller::Anonymous, None);
         };
-        let Some((access, refresh)) = Tokens::from_cookie(value) else {
+        let Some((access, refresh, facts)) = Tokens::from_cookie(value) else {
             return (Caller::Ended, Some(self.cookies.clear_session()));
         };
         let fresh_enough = match self.verifier.verify(&access).await {
@@ -263,7 +295,7 @@ impl Sessions {
         if fresh_enough {
             return (Caller::Cookie(access), None);
         }
-        match self.renew(refresh).await {
+        match self.renew(refresh, facts.label).await {
             Renewed::Tokens(tokens) => {
                 let cookie = self.cookies.session(&tokens);
                 (Caller::Cookie(tokens.access), Some(cookie))
@@ -275,7 +307,7 @@ impl Sessions {
 
     /// Renews with `refresh`, once: callers with the same token share the
     /// renewal in flight, and for [`RECENT`] its answer.
-    async fn renew(&self, refresh: String) -> Renewed {
+    async fn renew(&self, refresh: String, label: String) -> Renewed {
         let key = hex(&Sha256::digest(refresh.as_bytes()));
         let renewal = {
             let mut renewals = self.renewals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -283,21 +315,21 @@ impl Sessions {
             let sessions = self.clone();
             renewals
                 .entry(key)
-                .or_insert_with(|| (Instant::now(), sessions.renew_now(refresh).boxed().shared()))
+                .or_insert_with(|| (Instant::now(), sessions.renew_now(refresh, label).boxed().shared()))
                 .1
                 .clone()
         };
         renewal.await
     }
 
-    async fn renew_now(self, refresh: String) -> Renewed {
+    async fn renew_now(self, refresh: String, label: String) -> Renewed {
         let request = lectern_core::client::with_deadline(
             RefreshSessionRequest { refresh_token: refresh },
             self.call_timeout,
         );
         let mut identity = self.identity.clone();
         match identity.refresh_session(request).await {
-            Ok(response) => Renewed::Tokens(Tokens::from_login(response.get_ref(), self.clock.now())),
+            Ok(response) => Renewed::Tokens(Tokens::from_login(response.get_ref(), self.clock.now(), &label)),
             Err(status)
                 if matches!(status.code(), tonic::Code::Unauthenticated | tonic::Code::PermissionDenied) =>
             {
@@ -344,7 +376,12 @@ mod tests {
         assert_eq!(cookie(&headers, "lectern_session"), Some("x.y~r"));
         assert_eq!(cookie(&headers, "lectern_csrf"), Some("t"));
         assert_eq!(cookie(&headers, "missing"), None);
-        assert_eq!(Tokens::from_cookie("x.y~r"), Some(("x.y".to_owned(), "r".to_owned())));
+        let facts = |label: &str, ends_at| SessionFacts { label: label.to_owned(), ends_at };
+        assert_eq!(Tokens::from_cookie("x.y~r"), Some(("x.y".to_owned(), "r".to_owned(), facts("", 0))));
+        assert_eq!(
+            Tokens::from_cookie("x.y~r~YWRtaW4~1796634800"),
+            Some(("x.y".to_owned(), "r".to_owned(), facts("admin", 1_796_634_800)))
+        );
         assert_eq!(Tokens::from_cookie("x.y"), None);
         assert_eq!(Tokens::from_cookie("~r"), None);
     }
@@ -361,13 +398,19 @@ mod tests {
 
     #[test]
     fn cookies_are_http_only_strict_and_secure_over_https() {
-        let tokens = Tokens { access: "a.b.c".into(), refresh: "r".into(), max_age_seconds: 60 };
+        let tokens = Tokens {
+            access: "a.b.c".into(),
+            refresh: "r".into(),
+            max_age_seconds: 60,
+            label: "admin".into(),
+            ends_at: 7,
+        };
         let plain = Cookies::new(false).session(&tokens);
-        assert_eq!(plain, "lectern_session=a.b.c~r; Path=/; Max-Age=60; HttpOnly; SameSite=Strict");
+        assert_eq!(plain, "lectern_session=a.b.c~r~YWRtaW4~7; Path=/; Max-Age=60; HttpOnly; SameSite=Strict");
         let secure = Cookies::new(true).session(&tokens);
         assert_eq!(
             secure,
-            "__Host-lectern_session=a.b.c~r; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+            "__Host-lectern_session=a.b.c~r~YWRtaW4~7; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
         );
         assert!(Cookies::new(true).clear_session().to_str().unwrap().contains("Max-Age=0"));
     }

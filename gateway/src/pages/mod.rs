@@ -1,10 +1,223 @@
-//! The pages: server-rendered HTML over the same calls as any client.
+//! The pages: server-rendered HTML in the visitor's language, over the same
+//! calls any client makes. A page decides no rule; it shows the services'
+//! answers and the catalogue's sentence for each reason code. One module
+//! per screen, named like its route, its template and its test:
+//! [`signin`] (`/signin`, `/signout`), [`password`] (`/password`),
+//! [`whoami`] (`/`); [`assets`] serves the embedded styles and script.
+//!
+//! Every form that changes something carries the visitor's CSRF token
+//! (`crate::http::session`), anonymous visitors included: the sign-in
+//! and language forms are protected too.
 
+pub mod assets;
+pub mod i18n;
+pub mod password;
+pub mod signin;
+pub mod views;
+pub mod whoami;
+
+use askama::Template;
 use axum::Router;
+use axum::extract::{Form, FromRequestParts, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use http::header::{ACCEPT_LANGUAGE, SET_COOKIE};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use lectern_core::identity::Principal;
+use serde::Deserialize;
 
 use crate::http::Edge;
+use crate::http::session::{Caller, cookie, csrf_matches, new_csrf_token};
+use i18n::{LANG_COOKIE, Lang, negotiate, text};
+use views::{ErrorPage, Shell};
 
 /// The pages' routes.
 pub fn router() -> Router<Edge> {
     Router::new()
+        .route("/", get(whoami::show))
+        .route("/signin", get(signin::show))
+        .route("/signin/staff", post(signin::staff))
+        .route("/signin/reader", post(signin::reader))
+        .route("/signout", post(signin::sign_out))
+        .route("/password", get(password::show).post(password::change))
+        .route("/language", post(choose_language))
+        .route("/assets/{file}", get(assets::serve))
+        .fallback(not_found)
+}
+
+/// One visit to a page: the visitor's language, their CSRF token (a new
+/// one if the browser has none yet), the path, and who they are.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub lang: Lang,
+    pub csrf: String,
+    /// Whether `csrf` is new and must be set as a cookie.
+    fresh_csrf: bool,
+    /// The path and query of the page, for the language switch to return to.
+    pub path: String,
+    pub caller: Caller,
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<Edge> for Visit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, edge: &Edge) -> Result<Self, Self::Rejection> {
+        let headers = parts.headers.clone();
+        let lang = negotiate(
+            cookie(&headers, LANG_COOKIE),
+            headers.get(ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()),
+        );
+        let (csrf, fresh_csrf) = match cookie(&headers, edge.sessions().cookies.csrf_name()) {
+            Some(token) => (token.to_owned(), false),
+            None => (new_csrf_token(), true),
+        };
+        let caller = parts.extensions.get::<Caller>().cloned().unwrap_or(Caller::Anonymous);
+        let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned());
+        Ok(Self { lang, csrf, fresh_csrf, path, caller, headers })
+    }
+}
+
+impl Visit {
+    /// The frame of a page for this visit.
+    pub fn shell(&self) -> Shell {
+        Shell {
+            lang: self.lang,
+            csrf: self.csrf.clone(),
+            path: self.path.clone(),
+            signed_in: self.caller.token().is_some(),
+            notice: None,
+        }
+    }
+
+    /// Text `id` in the visitor's language.
+    pub fn text(&self, id: &str) -> String {
+        text(self.lang, id).to_owned()
+    }
+
+    /// Whether a form's `csrf` field is this browser's token.
+    pub fn csrf_ok(&self, edge: &Edge, provided: &str) -> bool {
+        !self.fresh_csrf && csrf_matches(&self.headers, edge.sessions().cookies, Some(provided))
+    }
+
+    /// `response`, with the new CSRF cookie if this visit made one.
+    pub fn finish(&self, edge: &Edge, response: impl IntoResponse) -> Response {
+        let mut response = response.into_response();
+        if self.fresh_csrf {
+            response.headers_mut().append(SET_COOKIE, edge.sessions().cookies.csrf(&self.csrf));
+        }
+        response
+    }
+
+    /// The verified caller, if signed in with a valid token.
+    pub async fn principal(&self, edge: &Edge) -> Option<Principal> {
+        edge.sessions().principal(self.caller.token()?).await
+    }
+
+    /// The way to the sign-in page, coming back here afterwards.
+    pub fn to_sign_in(&self) -> Response {
+        let next = if self.path == "/" { String::new() } else { format!("?next={}", encode(&self.path)) };
+        Redirect::to(&format!("/signin{next}")).into_response()
+    }
+}
+
+/// `value` percent-encoded for a query string.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// `path` if it is a path on this site (a form's `next` or `back` must not
+/// send the browser elsewhere), else `/`.
+pub fn local_path(path: &str) -> &str {
+    let local =
+        path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.contains("://");
+    if local { path } else { "/" }
+}
+
+/// A page rendered, or the error page if the template fails.
+pub fn render(template: &impl Template, status: StatusCode) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot render a page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!doctype html><title>Lectern</title><p>Internal error.</p>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The error page with `title_id` and `message_id` from the catalogue.
+pub fn error_page(
+    edge: &Edge,
+    visit: &Visit,
+    status: StatusCode,
+    title_id: &str,
+    message_id: &str,
+) -> Response {
+    let page =
+        ErrorPage { shell: visit.shell(), title: visit.text(title_id), message: visit.text(message_id) };
+    visit.finish(edge, render(&page, status))
+}
+
+async fn not_found(State(edge): State<Edge>, visit: Visit) -> Response {
+    error_page(&edge, &visit, StatusCode::NOT_FOUND, "error.not_found_title", "error.not_found_page")
+}
+
+/// The language form.
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /language`: remembers the language in this browser for a year.
+async fn choose_language(State(edge): State<Edge>, visit: Visit, Form(form): Form<LanguageForm>) -> Response {
+    if !visit.csrf_ok(&edge, &form.csrf) {
+        return error_page(
+            &edge,
+            &visit,
+            StatusCode::FORBIDDEN,
+            "error.server_title",
+            "reason.CSRF_TOKEN_INVALID",
+        );
+    }
+    let lang = Lang::from_tag(&form.lang).unwrap_or_default();
+    let secure = if edge.config().secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict{secure}", lang.tag());
+    let mut response = Redirect::to(local_path(&form.back)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/password"), "/password");
+        assert_eq!(local_path("/?a=1"), "/?a=1");
+        assert_eq!(local_path("//evil.example/"), "/");
+        assert_eq!(local_path("https://evil.example/"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+        assert_eq!(encode("/a b?c=d"), "/a%20b%3Fc%3Dd");
+    }
 }
