@@ -25,6 +25,7 @@ mod erasure;
 mod events;
 mod fees;
 mod holds;
+mod http_edge;
 mod lost;
 mod marc;
 mod outage;

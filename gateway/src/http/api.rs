@@ -48,8 +48,35 @@ pub async fn unary(
     let answer = edge
         .unary(&exposed.method, request, &caller)
         .await
-        .map_err(|status| ApiError::from_status(&status))?;
+        .map_err(|status| in_json_names(ApiError::from_status(&status), &exposed.method.input()))?;
     Ok(json_response(&answer))
+}
+
+/// The error with its field named as the request's JSON names it: the
+/// services name fields as the proto does (`copy_barcode`, `files[2].name`).
+pub fn in_json_names(mut error: ApiError, input: &MessageDescriptor) -> ApiError {
+    if let Some(field) = error.body.field.take() {
+        error.body.field = Some(json_path(input, &field));
+    }
+    error
+}
+
+/// `path` (proto names, dotted, with `[n]` indexes) in JSON names, as far
+/// as the descriptor knows its segments.
+fn json_path(input: &MessageDescriptor, path: &str) -> String {
+    let mut message = Some(input.clone());
+    path.split('.')
+        .map(|segment| {
+            let (name, index) = segment.find('[').map_or((segment, ""), |at| segment.split_at(at));
+            let field = message.as_ref().and_then(|message| message.get_field_by_name(name));
+            message = field.as_ref().and_then(|field| match field.kind() {
+                prost_reflect::Kind::Message(inner) => Some(inner),
+                _ => None,
+            });
+            format!("{}{index}", field.map_or_else(|| name.to_owned(), |field| field.json_name().to_owned()))
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Any other path under `/api/`.
@@ -194,6 +221,17 @@ mod tests {
                 .is_ok()
         );
         assert!(parse_json(descriptor("lectern.circulation.v1.CheckOutRequest"), b"").is_ok());
+    }
+
+    #[test]
+    fn the_services_field_names_become_json_names() {
+        let input = descriptor("lectern.reader.v1.ImportRosterRequest");
+        assert_eq!(json_path(&input, "school_id"), "schoolId");
+        assert_eq!(json_path(&input, "files[2].content"), "files[2].content");
+        assert_eq!(json_path(&input, "request_id"), "requestId");
+        assert_eq!(json_path(&input, "no_such.thing"), "no_such.thing");
+        let checkout = descriptor("lectern.circulation.v1.CheckOutRequest");
+        assert_eq!(json_path(&checkout, "copy_barcode"), "copyBarcode");
     }
 
     #[test]

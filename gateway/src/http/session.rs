@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -40,7 +40,7 @@ use super::call::Calls;
 /// How long a finished renewal's answer is handed to requests that still
 /// carry the refresh token it spent (their browser had not yet stored the
 /// new cookie). Shorter than the reader service's grace for the same token.
-const RECENT: Duration = Duration::from_secs(20);
+const RECENT: chrono::Duration = chrono::Duration::seconds(20);
 
 /// The cookies' names and attributes.
 #[derive(Debug, Clone, Copy)]
@@ -236,7 +236,7 @@ pub struct Sessions {
     margin: Duration,
     call_timeout: Duration,
     pub cookies: Cookies,
-    renewals: Arc<Mutex<HashMap<String, (Instant, Renewal)>>>,
+    renewals: Arc<Mutex<HashMap<String, (chrono::DateTime<chrono::Utc>, Renewal)>>>,
 }
 
 impl Sessions {
@@ -311,11 +311,12 @@ impl Sessions {
         let key = hex(&Sha256::digest(refresh.as_bytes()));
         let renewal = {
             let mut renewals = self.renewals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            renewals.retain(|_, (started, _)| started.elapsed() < RECENT);
+            let now = self.clock.now();
+            renewals.retain(|_, (started, _)| now - *started < RECENT);
             let sessions = self.clone();
             renewals
                 .entry(key)
-                .or_insert_with(|| (Instant::now(), sessions.renew_now(refresh, label).boxed().shared()))
+                .or_insert_with(|| (now, sessions.renew_now(refresh, label).boxed().shared()))
                 .1
                 .clone()
         };

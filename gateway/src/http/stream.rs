@@ -29,7 +29,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage as _, Value};
 use tonic::{Code, Status};
 
-use super::api::{parse_json, require_csrf, serialize_options};
+use super::api::{in_json_names, parse_json, require_csrf, serialize_options};
 use super::call::DynamicCodec;
 use super::error::ApiError;
 use super::openapi::Shape;
@@ -96,7 +96,9 @@ pub async fn upload(
         request.metadata_mut().remove("grpc-timeout");
         grpc.server_streaming(request, grpc_path, codec).await
     };
-    let mut answers = answers.map_err(|status| ApiError::from_status(&status))?.into_inner();
+    let mut answers = answers
+        .map_err(|status| in_json_names(ApiError::from_status(&status), &method.input()))?
+        .into_inner();
     // The first answer decides the status: a refusal is an HTTP error, not a line.
     let first = match answers.message().await {
         Ok(Some(first)) => first,
