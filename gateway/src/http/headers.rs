@@ -18,6 +18,34 @@ pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 
      img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
+/// One span per request (a child of the caller's trace when it sends
+/// `traceparent`), so a check-out over JSON is one trace through the
+/// gateway and the services, and one log line with its outcome. The path
+/// is logged without its query, which may name a school or a format but
+/// never a reader.
+pub async fn trace(request: Request, next: Next) -> Response {
+    let span = tracing::info_span!(
+        "http",
+        http.method = %request.method(),
+        http.path = %request.uri().path(),
+        http.status = tracing::field::Empty,
+    );
+    lectern_core::telemetry::adopt_remote_parent(&span, request.headers());
+    let started = std::time::Instant::now();
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    let status = response.status().as_u16();
+    span.record("http.status", status);
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, elapsed_ms, "request failed");
+        } else {
+            tracing::debug!(status, elapsed_ms, "request");
+        }
+    });
+    response
+}
+
 /// Whether the edge speaks HTTPS itself (for HSTS).
 #[derive(Debug, Clone, Copy)]
 pub struct Https(pub bool);

@@ -193,8 +193,10 @@ pub fn router(edge: Edge, pages: Router<Edge>) -> Router {
         .merge(pages)
         // Every request: who is calling, its session renewed if need be.
         .layer(axum::middleware::from_fn_with_state(edge.clone(), session::session_layer))
-        // Outermost: every answer, errors included, gets the security headers.
+        // Every answer, errors included, gets the security headers.
         .layer(axum::middleware::from_fn_with_state(https, headers::security_headers))
+        // Outermost: one span per request, so the session's renewal is traced too.
+        .layer(axum::middleware::from_fn(headers::trace))
         .with_state(edge)
 }
 

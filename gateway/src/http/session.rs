@@ -227,6 +227,9 @@ enum Renewed {
 
 type Renewal = Shared<BoxFuture<'static, Renewed>>;
 
+/// Renewals by the SHA-256 of the refresh token they spend, with when each began.
+type Renewals = Arc<Mutex<HashMap<String, (chrono::DateTime<chrono::Utc>, Renewal)>>>;
+
 /// Reads and renews browser sessions.
 #[derive(Clone)]
 pub struct Sessions {
@@ -236,7 +239,7 @@ pub struct Sessions {
     margin: Duration,
     call_timeout: Duration,
     pub cookies: Cookies,
-    renewals: Arc<Mutex<HashMap<String, (chrono::DateTime<chrono::Utc>, Renewal)>>>,
+    renewals: Renewals,
 }
 
 impl Sessions {
