@@ -12,9 +12,10 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{OriginalUri, Path, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor, SerializeOptions};
 use tonic::Code;
 
@@ -84,15 +85,54 @@ pub async fn unknown(OriginalUri(uri): OriginalUri) -> ApiError {
     unknown_call(uri.path())
 }
 
-/// A known path with the wrong HTTP method.
-pub async fn wrong_method(OriginalUri(uri): OriginalUri) -> Response {
-    let mut response = ApiError::edge(
-        StatusCode::METHOD_NOT_ALLOWED,
-        Code::Unimplemented,
-        format!("{} takes POST with a JSON body", uri.path()),
-    )
-    .into_response();
-    response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+/// Answers a request with the wrong HTTP method for its path before it
+/// is routed: 405 naming the right method if the path is a call (or the
+/// document), 404 if it is none.
+pub async fn only_their_methods(
+    State(edge): State<Edge>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().path().to_owned(), |uri| uri.path().to_owned());
+    let takes_get = path == "/api/openapi.json" || path.starts_with("/api/download/");
+    let allowed = if takes_get {
+        request.method() == Method::GET || request.method() == Method::HEAD
+    } else {
+        request.method() == Method::POST
+    };
+    if allowed {
+        return next.run(request).await;
+    }
+    wrong_method(&edge, &path)
+}
+
+fn wrong_method(edge: &Edge, path: &str) -> Response {
+    let (allow, takes) = if path == "/api/openapi.json" {
+        ("GET", "is read with GET")
+    } else if let Some(call) = path.strip_prefix("/api/download") {
+        if !edge.method(call).is_some_and(|exposed| exposed.shape == Shape::Download) {
+            return unknown_call(path).into_response();
+        }
+        ("GET", "is a download: GET it with the request's fields as query parameters")
+    } else if let Some(call) = path.strip_prefix("/api/upload") {
+        if !edge.method(call).is_some_and(|exposed| exposed.shape == Shape::Upload) {
+            return unknown_call(path).into_response();
+        }
+        ("POST", "is an upload: POST the file, with the options as query parameters")
+    } else {
+        let call = path.strip_prefix("/api").unwrap_or(path);
+        if edge.method(call).is_none() {
+            return unknown_call(path).into_response();
+        }
+        ("POST", "takes POST with a JSON body")
+    };
+    let mut response =
+        ApiError::edge(StatusCode::METHOD_NOT_ALLOWED, Code::Unimplemented, format!("{path} {takes}"))
+            .into_response();
+    response.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static(allow));
     response
 }
 
@@ -168,7 +208,17 @@ pub fn parse_json(descriptor: MessageDescriptor, body: &[u8]) -> Result<DynamicM
         Ok(message) => message,
         Err(error) => {
             let path = track.path().to_string();
-            if error.is_syntax() || error.is_eof() || path == "." {
+            if error.is_syntax() || error.is_eof() {
+                return Err(ApiError::field(
+                    "",
+                    format!("the body is not a JSON object of the request: {error}"),
+                ));
+            }
+            if let Some(unknown) = unknown_field(&error.to_string()) {
+                let field = if path == "." { unknown.to_owned() } else { format!("{path}.{unknown}") };
+                return Err(ApiError::field(field.clone(), format!("{field}: there is no such field")));
+            }
+            if path == "." {
                 return Err(ApiError::field(
                     "",
                     format!("the body is not a JSON object of the request: {error}"),
@@ -180,6 +230,12 @@ pub fn parse_json(descriptor: MessageDescriptor, body: &[u8]) -> Result<DynamicM
     json.end()
         .map_err(|error| ApiError::field("", format!("the body has more than one JSON value: {error}")))?;
     Ok(message)
+}
+
+/// The field prost-reflect names in its "unrecognized field name 'x'" error.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.split("unrecognized field name '").nth(1)?;
+    rest.split('\'').next()
 }
 
 /// How answers are written: every field, defaults included, so a client
@@ -244,6 +300,9 @@ mod tests {
         let error =
             parse_json(descriptor("lectern.circulation.v1.CheckOutRequest"), br#"{"nope": 1}"#).unwrap_err();
         assert!(error.body.message.contains("nope"), "{}", error.body.message);
+        assert_eq!(error.body.field.as_deref(), Some("nope"));
+        let error = parse_json(descriptor("lectern.circulation.v1.CheckOutRequest"), b"{").unwrap_err();
+        assert_eq!(error.body.field, None, "a body that is not JSON names no field");
         let error = parse_json(descriptor("lectern.circulation.v1.CheckOutRequest"), b"{").unwrap_err();
         assert_eq!(error.body.code, "invalid_argument");
         let error = parse_json(descriptor("lectern.circulation.v1.CheckOutRequest"), b"[]").unwrap_err();

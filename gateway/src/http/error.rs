@@ -56,10 +56,10 @@ impl ApiError {
         }
     }
 
-    /// Bad input in `field`: 400, naming it.
+    /// Bad input in `field` (empty: the body as a whole): 400, naming it.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut error = Self::edge(StatusCode::BAD_REQUEST, Code::InvalidArgument, message);
-        error.body.field = Some(field.into());
+        error.body.field = Some(field.into()).filter(|field| !field.is_empty());
         error
     }
 
@@ -90,7 +90,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let too_large = self.status == StatusCode::PAYLOAD_TOO_LARGE;
+        let mut response = (self.status, Json(self.body)).into_response();
+        if too_large {
+            // The rest of the body is not read: the connection cannot carry
+            // another request, and a keep-alive client must know it.
+            response.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 

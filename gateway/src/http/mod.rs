@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::any;
 use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use lectern_core::clock::SharedClock;
@@ -182,12 +182,15 @@ async fn openapi_document(State(edge): State<Edge>) -> Response {
 pub fn router(edge: Edge, pages: Router<Edge>) -> Router {
     let https = headers::Https(edge.config().tls.is_some());
     let api = Router::new()
-        .route("/openapi.json", get(openapi_document).fallback(api::wrong_method))
-        .route("/upload/{service}/{method}", post(stream::upload).fallback(api::wrong_method))
-        .route("/download/{service}/{method}", get(stream::download).fallback(api::wrong_method))
-        .route("/{service}/{method}", post(api::unary).fallback(api::wrong_method))
+        // `any`: the methods each path takes are checked (and refused with
+        // 405 or 404) by `only_their_methods` below.
+        .route("/openapi.json", any(openapi_document))
+        .route("/upload/{service}/{method}", any(stream::upload))
+        .route("/download/{service}/{method}", any(stream::download))
+        .route("/{service}/{method}", any(api::unary))
         .fallback(api::unknown)
-        .layer(DefaultBodyLimit::max(edge.config().body_limit));
+        .layer(DefaultBodyLimit::max(edge.config().body_limit))
+        .layer(axum::middleware::from_fn_with_state(edge.clone(), api::only_their_methods));
     Router::new()
         .nest("/api", api)
         .merge(pages)

@@ -50,12 +50,18 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
     ("401", "Unauthenticated", "No valid bearer token or session cookie (unauthenticated)."),
     ("403", "PermissionDenied", "Not allowed (permission_denied), or a cookie without a valid X-CSRF-Token."),
     ("404", "NotFound", "A named thing does not exist (not_found)."),
+    ("405", "MethodNotAllowed", "The call was made with another HTTP method than the one it takes."),
     ("409", "Conflict", "It exists already (already_exists) or changed meanwhile (aborted)."),
     ("413", "PayloadTooLarge", "The body is larger than the gateway accepts."),
     ("415", "UnsupportedMediaType", "The body is not of a content type the operation takes."),
     ("429", "TooManyRequests", "Too many attempts or calls; try later (resource_exhausted)."),
+    ("500", "Internal", "A fault inside Lectern (internal); the message says no more."),
     ("503", "Unavailable", "The service behind the gateway cannot answer now; retry (unavailable)."),
-    ("default", "Failure", "Any other failure, e.g. internal (500) or deadline_exceeded (504)."),
+    (
+        "504",
+        "DeadlineExceeded",
+        "The service behind the gateway took too long (deadline_exceeded); check before retrying.",
+    ),
 ];
 /// Every Connect error code, as `Error.code` spells it.
 const CONNECT_CODES: &str = "canceled unknown invalid_argument deadline_exceeded not_found already_exists \

@@ -358,7 +358,15 @@ pub async fn session_layer(State(edge): State<Edge>, mut request: Request, next:
     let (caller, set_cookie) = edge.sessions().caller(request.headers()).await;
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
-    if let Some(value) = set_cookie {
+    // A page that signed in, out, or changed the password has set the
+    // session cookie itself; that one wins over a renewal of the old session.
+    let prefix = format!("{}=", edge.sessions().cookies.session_name());
+    let page_set_it = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|value| value.starts_with(&prefix)));
+    if let (Some(value), false) = (set_cookie, page_set_it) {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response

@@ -96,9 +96,7 @@ pub async fn upload(
         request.metadata_mut().remove("grpc-timeout");
         grpc.server_streaming(request, grpc_path, codec).await
     };
-    let mut answers = answers
-        .map_err(|status| in_json_names(ApiError::from_status(&status), &method.input()))?
-        .into_inner();
+    let mut answers = answers.map_err(|status| upload_error(&status, &method.input()))?.into_inner();
     // The first answer decides the status: a refusal is an HTTP error, not a line.
     let first = match answers.message().await {
         Ok(Some(first)) => first,
@@ -106,7 +104,9 @@ pub async fn upload(
             return Err(upload_failure(&failure)
                 .unwrap_or_else(|| ApiError::from_status(&Status::internal("internal error"))));
         }
-        Err(status) => return Err(upload_failure(&failure).unwrap_or_else(|| ApiError::from_status(&status))),
+        Err(status) => {
+            return Err(upload_failure(&failure).unwrap_or_else(|| upload_error(&status, &method.input())));
+        }
     };
     let rest =
         futures::stream::unfold((answers, failure, false), |(mut answers, failure, done)| async move {
@@ -190,6 +190,19 @@ pub async fn download(
         body,
     )
         .into_response())
+}
+
+/// The error of an upload, its field named as the query parameter it came
+/// from (`schoolId`, not `options.school_id`).
+fn upload_error(status: &Status, input: &MessageDescriptor) -> ApiError {
+    let mut error = in_json_names(ApiError::from_status(status), input);
+    if let (Some(field), Some(options)) = (&error.body.field, StreamedUpload::of(input)) {
+        let prefix = format!("{}.", options.options.json_name());
+        if let Some(inner) = field.strip_prefix(&prefix) {
+            error.body.field = Some(inner.to_owned());
+        }
+    }
+    error
 }
 
 /// A client-streaming upload's first message (a message field: the

@@ -71,7 +71,8 @@ pub async fn change(State(edge): State<Edge>, visit: Visit, Form(form): Form<Pas
     } else if form.new_password_again.is_empty() {
         errors.push(FieldMessage::field("new_password_again", visit.text("password.again_missing")));
     } else if form.new_password != form.new_password_again {
-        errors.push(FieldMessage::field("new_password_again", visit.text("password.mismatch")));
+        // All three boxes come back empty: the message goes to the first new one.
+        errors.push(FieldMessage::field("new_password", visit.text("password.mismatch")));
     }
     if !errors.is_empty() {
         return visit.finish(&edge, render(&page(errors), StatusCode::BAD_REQUEST));

@@ -90,7 +90,8 @@ pub async fn staff(State(edge): State<Edge>, visit: Visit, Form(form): Form<Staf
     match log_in(&edge, credentials).await {
         Ok(login) => signed_in(&edge, &login, &username, &form.next),
         Err(status) => {
-            let errors = vec![FieldMessage::field("password", refusal_text(&visit, &status))];
+            let text = sign_in_refusal(&visit, &status, "signin.staff.invalid");
+            let errors = vec![FieldMessage::field("password", text)];
             visit.finish(&edge, render(&page(errors), status_of(&status)))
         }
     }
@@ -142,7 +143,8 @@ pub async fn reader(State(edge): State<Edge>, visit: Visit, Form(form): Form<Rea
         // A reader's name is never kept in the cookie.
         Ok(login) => signed_in(&edge, &login, "", &form.next),
         Err(status) => {
-            let errors = vec![FieldMessage::field("pin", refusal_text(&visit, &status))];
+            let text = sign_in_refusal(&visit, &status, "signin.reader.invalid");
+            let errors = vec![FieldMessage::field("pin", text)];
             visit.finish(&edge, render(&page(errors), status_of(&status)))
         }
     }
@@ -164,6 +166,15 @@ fn signed_in(edge: &Edge, login: &LoginResponse, label: &str, next: &str) -> Res
     response.headers_mut().append(SET_COOKIE, cookies.session(&tokens));
     response.headers_mut().append(SET_COOKIE, cookies.csrf(&new_csrf_token()));
     response
+}
+
+/// The sentence for a failed sign-in: wrong credentials in the words of
+/// the form used (`invalid_id`), anything else as its reason says.
+fn sign_in_refusal(visit: &Visit, status: &Status, invalid_id: &str) -> String {
+    match Refusal::from_status(status).map(|refusal| refusal.reason) {
+        Some(lectern_core::refusal::Reason::CredentialsInvalid) => visit.text(invalid_id),
+        _ => refusal_text(visit, status),
+    }
 }
 
 /// The sentence for a failed call: its reason's, or its code's.

@@ -216,6 +216,8 @@ pub struct WhoAmIPage {
     pub schools: Vec<String>,
     /// Whether to offer "change password" (staff accounts).
     pub can_change_password: bool,
+    /// Whether a reader is signed in (the first row is then their name).
+    pub is_reader: bool,
 }
 
 /// A page that cannot be shown: not found, or a problem inside Lectern.
@@ -391,6 +393,7 @@ mod tests {
                 session_ends: "2025年9月1日 17:30".to_owned(),
                 schools: vec!["实验小学".to_owned()],
                 can_change_password: true,
+                is_reader: false,
             };
             let html = page.render().unwrap();
             check_page(&html, lang);

@@ -89,6 +89,7 @@ pub async fn show(State(edge): State<Edge>, visit: Visit, Query(query): Query<Ho
         session_ends,
         schools,
         can_change_password: principal.kind == SubjectKind::Staff,
+        is_reader: principal.kind == SubjectKind::Reader,
     };
     visit.finish(&edge, render(&page, StatusCode::OK))
 }

@@ -107,7 +107,10 @@ pub async fn list_transits(
     caller.require(Access::STAFF)?;
     let school_id = ids::parse_id("school_id", &request.school_id)?;
     caller.require_school(&school_id)?;
-    let direction = match validate::known_enum::<TransitDirection>("direction", request.direction)? {
+    // Unspecified is a choice here: both directions.
+    let direction = TransitDirection::try_from(request.direction)
+        .map_err(|_| FieldError::new("direction", format!("has unknown value {}", request.direction)))?;
+    let direction = match direction {
         TransitDirection::Unspecified => Direction::Both,
         TransitDirection::Incoming => Direction::Incoming,
         TransitDirection::Outgoing => Direction::Outgoing,
