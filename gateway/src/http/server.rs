@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use lectern_core::server::ServeError;
 use tokio::net::TcpListener;
@@ -54,6 +54,21 @@ pub fn tls_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, ServeError> {
     Ok(Arc::new(config))
 }
 
+/// Serves one connection (plain or TLS) until it ends or the server stops.
+async fn serve_connection<I>(
+    builder: &Builder<TokioExecutor>,
+    io: I,
+    service: TowerToHyperService<axum::Router>,
+    watcher: Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service).into_owned();
+    if let Err(error) = watcher.watch(connection).await {
+        tracing::debug!(%error, "HTTP connection ended with an error");
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting and waits up to `grace` for requests in flight.
 pub async fn serve(
@@ -88,37 +103,15 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let result = match acceptor {
-                None => {
-                    watcher
-                        .watch(
-                            builder
-                                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                                .into_owned(),
-                        )
-                        .await
-                }
+            match acceptor {
+                None => serve_connection(&builder, stream, service, watcher).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(stream)) => {
-                            watcher
-                                .watch(
-                                    builder
-                                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                                        .into_owned(),
-                                )
-                                .await
-                        }
-                        Ok(Err(error)) => {
-                            tracing::debug!(%error, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => return,
+                        Ok(Ok(stream)) => serve_connection(&builder, stream, service, watcher).await,
+                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 }
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, "HTTP connection ended with an error");
             }
         });
     }

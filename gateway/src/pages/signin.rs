@@ -61,40 +61,20 @@ pub struct StaffForm {
 /// `POST /signin/staff`.
 pub async fn staff(State(edge): State<Edge>, visit: Visit, Form(form): Form<StaffForm>) -> Response {
     let username = form.username.trim().to_owned();
-    let page = |errors: Vec<FieldMessage>| SignInPage {
-        shell: visit.shell(),
-        errors,
-        username: username.clone(),
-        next: form.next.clone(),
-        form: Which::Staff,
-        ..SignInPage::default()
+    let attempt = Attempt {
+        which: Which::Staff,
+        name: ("username", username.clone(), "signin.staff.username_missing"),
+        secret: ("password", form.password.clone(), "signin.staff.password_missing"),
+        invalid: "signin.staff.invalid",
+        csrf: form.csrf,
+        next: form.next,
     };
-    if !visit.csrf_ok(&edge, &form.csrf) {
-        let errors = vec![FieldMessage::summary(visit.text("reason.CSRF_TOKEN_INVALID"))];
-        return visit.finish(&edge, render(&page(errors), StatusCode::FORBIDDEN));
-    }
-    let mut errors = Vec::new();
-    if username.is_empty() {
-        errors.push(FieldMessage::field("username", visit.text("signin.staff.username_missing")));
-    }
-    if form.password.is_empty() {
-        errors.push(FieldMessage::field("password", visit.text("signin.staff.password_missing")));
-    }
-    if !errors.is_empty() {
-        return visit.finish(&edge, render(&page(errors), StatusCode::BAD_REQUEST));
-    }
     let credentials = login_request::Credentials::Staff(StaffCredentials {
         username: username.clone(),
-        password: form.password.clone(),
+        password: form.password,
     });
-    match log_in(&edge, credentials).await {
-        Ok(login) => signed_in(&edge, &login, &username, &form.next),
-        Err(status) => {
-            let text = sign_in_refusal(&visit, &status, "signin.staff.invalid");
-            let errors = vec![FieldMessage::field("password", text)];
-            visit.finish(&edge, render(&page(errors), status_of(&status)))
-        }
-    }
+    // The username is kept in the cookie for the pages to greet by.
+    attempt.make(&edge, &visit, credentials, &username).await
 }
 
 /// The reader sign-in form.
@@ -113,39 +93,75 @@ pub struct ReaderForm {
 /// `POST /signin/reader`.
 pub async fn reader(State(edge): State<Edge>, visit: Visit, Form(form): Form<ReaderForm>) -> Response {
     let card = form.card.trim().to_owned();
-    let page = |errors: Vec<FieldMessage>| SignInPage {
-        shell: visit.shell(),
-        errors,
-        card: card.clone(),
-        next: form.next.clone(),
-        form: Which::Reader,
-        ..SignInPage::default()
+    let pin = form.pin.trim().to_owned();
+    let attempt = Attempt {
+        which: Which::Reader,
+        name: ("card", card.clone(), "signin.reader.card_missing"),
+        secret: ("pin", pin.clone(), "signin.reader.pin_missing"),
+        invalid: "signin.reader.invalid",
+        csrf: form.csrf,
+        next: form.next,
     };
-    if !visit.csrf_ok(&edge, &form.csrf) {
-        let errors = vec![FieldMessage::summary(visit.text("reason.CSRF_TOKEN_INVALID"))];
-        return visit.finish(&edge, render(&page(errors), StatusCode::FORBIDDEN));
-    }
-    let mut errors = Vec::new();
-    if card.is_empty() {
-        errors.push(FieldMessage::field("card", visit.text("signin.reader.card_missing")));
-    }
-    if form.pin.trim().is_empty() {
-        errors.push(FieldMessage::field("pin", visit.text("signin.reader.pin_missing")));
-    }
-    if !errors.is_empty() {
-        return visit.finish(&edge, render(&page(errors), StatusCode::BAD_REQUEST));
-    }
-    let credentials = login_request::Credentials::Reader(ReaderCredentials {
-        card_barcode: card.clone(),
-        pin: form.pin.trim().to_owned(),
-    });
-    match log_in(&edge, credentials).await {
-        // A reader's name is never kept in the cookie.
-        Ok(login) => signed_in(&edge, &login, "", &form.next),
-        Err(status) => {
-            let text = sign_in_refusal(&visit, &status, "signin.reader.invalid");
-            let errors = vec![FieldMessage::field("pin", text)];
-            visit.finish(&edge, render(&page(errors), status_of(&status)))
+    let credentials = login_request::Credentials::Reader(ReaderCredentials { card_barcode: card, pin });
+    // A reader's name or card is never kept in the cookie.
+    attempt.make(&edge, &visit, credentials, "").await
+}
+
+/// One sign-in form sent: who (username or card) and the secret (password
+/// or PIN), each as (input id, value, catalogue id of "missing").
+struct Attempt {
+    which: Which,
+    name: (&'static str, String, &'static str),
+    secret: (&'static str, String, &'static str),
+    /// The catalogue id of "wrong credentials" in this form's words.
+    invalid: &'static str,
+    csrf: String,
+    next: String,
+}
+
+impl Attempt {
+    /// Checks the form, signs in, and answers with the session or the
+    /// form again with what is wrong.
+    async fn make(
+        self,
+        edge: &Edge,
+        visit: &Visit,
+        credentials: login_request::Credentials,
+        label: &str,
+    ) -> Response {
+        let page = |errors: Vec<FieldMessage>| {
+            let mut page = SignInPage {
+                shell: visit.shell(),
+                errors,
+                next: self.next.clone(),
+                form: self.which,
+                ..SignInPage::default()
+            };
+            match self.which {
+                Which::Staff => page.username = self.name.1.clone(),
+                Which::Reader => page.card = self.name.1.clone(),
+            }
+            page
+        };
+        if !visit.csrf_ok(edge, &self.csrf) {
+            let errors = vec![FieldMessage::summary(visit.text("reason.CSRF_TOKEN_INVALID"))];
+            return visit.finish(edge, render(&page(errors), StatusCode::FORBIDDEN));
+        }
+        let errors: Vec<FieldMessage> = [&self.name, &self.secret]
+            .into_iter()
+            .filter(|(_, value, _)| value.is_empty())
+            .map(|(field, _, missing)| FieldMessage::field(*field, visit.text(missing)))
+            .collect();
+        if !errors.is_empty() {
+            return visit.finish(edge, render(&page(errors), StatusCode::BAD_REQUEST));
+        }
+        match log_in(edge, credentials).await {
+            Ok(login) => signed_in(edge, &login, label, &self.next),
+            Err(status) => {
+                let errors =
+                    vec![FieldMessage::field(self.secret.0, sign_in_refusal(visit, &status, self.invalid))];
+                visit.finish(edge, render(&page(errors), status_of(&status)))
+            }
         }
     }
 }
