@@ -286,8 +286,15 @@ async fn lectern_up_loads_the_demo_into_empty_databases_once() {
     let folder = tempfile::tempdir().unwrap();
     let data_dir = folder.path().join("data");
     let data_dir_arg = data_dir.display().to_string();
-    let mut args =
-        vec!["--demo", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", &data_dir_arg];
+    let mut args = vec![
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir_arg,
+    ];
     let server = postgres_server_url();
     let databases = server.as_deref().map(|server| ServerDatabases::new(server, "up"));
     let application_name = format!("lectern_t_{}", uuid::Uuid::now_v7().simple());
@@ -385,16 +392,15 @@ fn lectern_up_refuses_a_database_url_it_cannot_use_and_writes_nothing() {
         (false, "postgres://lectern:hunter2@127.0.0.1:1/lectern", "cannot connect to the PostgreSQL server"),
     ];
     for (by_flag, url, expected) in refused {
-        let mut command =
-            up_command(&[
-                "--demo",
-                "--listen",
-                "127.0.0.1:0",
-                "--http-listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                &data_dir.display().to_string(),
-            ]);
+        let mut command = up_command(&[
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data_dir.display().to_string(),
+        ]);
         if by_flag {
             command.args(["--database-url", url]);
         } else {
@@ -423,8 +429,16 @@ fn a_user_who_may_not_create_databases_is_told_what_to_ask_for() {
     let url = with_user(&with_database(&server, &databases.prefix), &role.name);
     let folder = tempfile::tempdir().unwrap();
     let data_dir = folder.path().join("data").display().to_string();
-    let args =
-        ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", &data_dir, "--database-url", &url];
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        &url,
+    ];
 
     let output = up_command(&args).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
