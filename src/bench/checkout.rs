@@ -1,17 +1,24 @@
 //! `lectern bench checkout`: desk stations lending and taking back copies
-//! through the gateway, against the same writes made straight to
-//! circulation's database.
+//! through the gateway, over gRPC and over the JSON API, against the same
+//! writes made straight to circulation's database.
 //!
 //! The bench starts the whole suite in this process on fresh databases (a
 //! new folder of SQLite files, or new PostgreSQL databases that are dropped
 //! afterwards), registers one librarian, reader and copy per station, and
-//! then, for each station count:
+//! then, for each station count, measures three columns:
 //!
 //! - **suite**: every station signs in with its own session and runs
-//!   check-out/check-in cycles through the gateway over gRPC, each call with
-//!   its own request id, as a desk does. Between rounds the bench waits for
-//!   circulation's outbox to drain, so a round does not pay for the last
-//!   one's events.
+//!   check-out/check-in cycles through the gateway over gRPC (one HTTP/2
+//!   connection per station), each call with its own request id, as a desk
+//!   does.
+//! - **json**: the same stations, sessions and cycles through the gateway's
+//!   HTTP edge: `POST /api/lectern.circulation.v1.LoanService/CheckOut` and
+//!   `…/CheckIn` with a proto3 JSON body and the session as a bearer token,
+//!   over one HTTP/1.1 keep-alive connection per station, as a phone or a
+//!   page calls it (the `json` module is its client). Each answer is read
+//!   and parsed; a check-out must answer 200 with a loan. The figure is the
+//!   gRPC path plus what the edge adds: HTTP/1.1, JSON to and from dynamic
+//!   messages, and the in-process call into the gateway's gRPC stack.
 //! - **raw** (after the suite has stopped, so no relay runs alongside): the
 //!   same stations run the storage work of those cycles as bare
 //!   transactions on circulation's database through circulation's own
@@ -20,7 +27,13 @@
 //!   and write `loan.returned`. This is the ceiling the suite is measured
 //!   against.
 //!
-//! Each check-out and each check-in counts as one operation.
+//! The gRPC and JSON cycles of a station count run in halves, gRPC, JSON,
+//! JSON, gRPC, each half after its own untimed warm-up, and after each half
+//! the bench waits for circulation's outbox to drain, so no half pays for
+//! another's events and a slow-down as the databases grow weighs on both
+//! ways alike. Each check-out and each check-in counts as one operation.
+
+mod json;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -45,6 +58,7 @@ use lectern_proto::reader::v1::{
 };
 use tonic::transport::Channel;
 
+use self::json::JsonDesk;
 use super::latency::{Latencies, Throughput};
 use crate::suite::{Databases, Suite, SuiteConfig};
 
@@ -75,21 +89,29 @@ pub struct CheckoutBenchArgs {
 pub struct Round {
     /// Desk stations working at once.
     pub stations: usize,
-    /// Through the gateway.
+    /// Through the gateway over gRPC.
     pub suite: Throughput,
+    /// Through the gateway's JSON API on its HTTP edge.
+    pub json: Throughput,
     /// Straight to circulation's database.
     pub raw: Throughput,
 }
 
 impl Round {
-    /// Suite throughput as a share of the raw ceiling.
+    /// Suite throughput (gRPC) as a share of the raw ceiling.
     pub fn ratio(&self) -> f64 {
-        if self.raw.ops_per_second() > 0.0 {
-            self.suite.ops_per_second() / self.raw.ops_per_second()
-        } else {
-            0.0
-        }
+        share(&self.suite, &self.raw)
     }
+
+    /// JSON throughput as a share of gRPC's.
+    pub fn json_ratio(&self) -> f64 {
+        share(&self.json, &self.suite)
+    }
+}
+
+/// `part`'s ops/s over `whole`'s; 0 when `whole` did nothing.
+fn share(part: &Throughput, whole: &Throughput) -> f64 {
+    if whole.ops_per_second() > 0.0 { part.ops_per_second() / whole.ops_per_second() } else { 0.0 }
 }
 
 /// What a run measured.
@@ -111,27 +133,38 @@ impl std::fmt::Display for Report {
         };
         writeln!(
             formatter,
-            "check-out/check-in on {backend}: {} cycles per station; one op = one check-out or one check-in",
+            "check-out/check-in on {backend}: {} cycles per station; one op = one check-out or one check-in; \
+             suite = gateway over gRPC, json = gateway's JSON API over HTTP/1.1, raw = circulation's database",
             self.cycles
         )?;
         writeln!(
             formatter,
-            "{:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>9}",
-            "stations", "suite ops/s", "p50 ms", "p99 ms", "raw ops/s", "p50 ms", "p99 ms", "suite/raw"
+            "{:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>9} {:>10}",
+            "stations",
+            "suite ops/s",
+            "p50 ms",
+            "p99 ms",
+            "json ops/s",
+            "p50 ms",
+            "p99 ms",
+            "raw ops/s",
+            "p50 ms",
+            "p99 ms",
+            "suite/raw",
+            "json/suite"
         )?;
         for round in &self.rounds {
-            writeln!(
-                formatter,
-                "{:>8} | {:>11.1} {:>8.2} {:>8.2} | {:>11.1} {:>8.2} {:>8.2} | {:>9.2}",
-                round.stations,
-                round.suite.ops_per_second(),
-                round.suite.latencies.percentile_ms(50.0),
-                round.suite.latencies.percentile_ms(99.0),
-                round.raw.ops_per_second(),
-                round.raw.latencies.percentile_ms(50.0),
-                round.raw.latencies.percentile_ms(99.0),
-                round.ratio(),
-            )?;
+            write!(formatter, "{:>8}", round.stations)?;
+            for side in [&round.suite, &round.json, &round.raw] {
+                write!(
+                    formatter,
+                    " | {:>11.1} {:>8.2} {:>8.2}",
+                    side.ops_per_second(),
+                    side.latencies.percentile_ms(50.0),
+                    side.latencies.percentile_ms(99.0),
+                )?;
+            }
+            writeln!(formatter, " | {:>9.2} {:>10.2}", round.ratio(), round.json_ratio())?;
         }
         Ok(())
     }
@@ -163,9 +196,11 @@ async fn measure(args: &CheckoutBenchArgs, scratch: &Scratch) -> anyhow::Result<
 
     let suite_figures = async {
         let first_admin = suite.first_admin.clone().context("the bench databases were not empty")?;
+        let http = suite.http_addr().context("the suite's HTTP edge is not listening")?;
         let channel = Channel::from_shared(suite.gateway_url())?.connect().await?;
         let mut desks = register_desks(
             &suite.gateway_url(),
+            http,
             &channel,
             &first_admin.username,
             &first_admin.password,
@@ -174,9 +209,7 @@ async fn measure(args: &CheckoutBenchArgs, scratch: &Scratch) -> anyhow::Result<
         .await?;
         let mut figures = Vec::new();
         for &stations in &args.stations {
-            let round = suite_round(&mut desks[..stations], args.cycles).await?;
-            drain_outbox(&circulation).await?;
-            figures.push(round);
+            figures.push(gateway_rounds(&mut desks[..stations], args.cycles, &circulation).await?);
         }
         anyhow::Ok((desks, figures))
     }
@@ -185,18 +218,20 @@ async fn measure(args: &CheckoutBenchArgs, scratch: &Scratch) -> anyhow::Result<
     let (desks, suite_figures) = suite_figures?;
 
     let mut rounds = Vec::new();
-    for (&stations, suite) in args.stations.iter().zip(suite_figures) {
+    for (&stations, (suite, json)) in args.stations.iter().zip(suite_figures) {
         let raw = raw_round(&circulation, &desks[..stations], args.cycles).await?;
-        rounds.push(Round { stations, suite, raw });
+        rounds.push(Round { stations, suite, json, raw });
     }
     Ok(Report { backend: circulation.backend(), cycles: args.cycles, rounds })
 }
 
-/// One desk station: its own connection to the gateway, a librarian's
-/// session, a reader and a copy.
+/// One desk station: its own connections to the gateway (gRPC and HTTP),
+/// a librarian's session, a reader and a copy.
 #[derive(Debug, Clone)]
 struct Desk {
     channel: Channel,
+    /// The same session on the JSON API.
+    json: JsonDesk,
     token: String,
     reader_id: String,
     card: String,
@@ -208,6 +243,7 @@ struct Desk {
 /// A school, a title, and per station a librarian, a reader and a copy.
 async fn register_desks(
     gateway_url: &str,
+    http: SocketAddr,
     channel: &Channel,
     admin: &str,
     one_time_password: &str,
@@ -312,6 +348,7 @@ async fn register_desks(
         let channel = Channel::from_shared(gateway_url.to_owned())?.connect().await?;
         desks.push(Desk {
             channel,
+            json: JsonDesk::new(http, &signed_in.token),
             token: signed_in.token,
             reader_id: reader.id,
             card,
@@ -328,14 +365,67 @@ fn warm_up_cycles(cycles: usize) -> usize {
     cycles.min(10)
 }
 
+/// How a round's stations call the gateway.
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    /// gRPC, one HTTP/2 connection per station.
+    Grpc,
+    /// The JSON API, one HTTP/1.1 keep-alive connection per station.
+    Json,
+}
+
+/// The gRPC and the JSON figures of one station count. Each way's cycles
+/// run in two halves, in the order gRPC, JSON, JSON, gRPC, and the outbox
+/// is drained after each half: the suite slows as its databases grow over
+/// a run (markedly on SQLite), and this order gives both ways the same
+/// share of early and late.
+async fn gateway_rounds(
+    desks: &mut [Desk],
+    cycles: usize,
+    circulation: &Db,
+) -> anyhow::Result<(Throughput, Throughput)> {
+    let (early, late) = (cycles / 2, cycles - cycles / 2);
+    let mut grpc = Throughput::default();
+    let mut json = Throughput::default();
+    for (way, cycles) in [(Way::Grpc, early), (Way::Json, early), (Way::Json, late), (Way::Grpc, late)] {
+        if cycles == 0 {
+            continue;
+        }
+        let half = gateway_round(desks, cycles, way).await?;
+        drain_outbox(circulation).await?;
+        match way {
+            Way::Grpc => grpc.extend(half),
+            Way::Json => json.extend(half),
+        }
+    }
+    Ok((grpc, json))
+}
+
 /// All stations of a round through the gateway at once. Each desk keeps
 /// the last loan it made, the pattern of the raw loans.
-async fn suite_round(desks: &mut [Desk], cycles: usize) -> anyhow::Result<Throughput> {
+async fn gateway_round(desks: &mut [Desk], cycles: usize, way: Way) -> anyhow::Result<Throughput> {
     // Untimed first, so every station's connection is up when timing starts.
-    let warm = run_stations(desks, warm_up_cycles(cycles)).await?;
+    let mut warm = run_stations(desks, warm_up_cycles(cycles), way).await?;
+    // The edge closes a connection idle for a while (as between rounds), so
+    // the warm-up may have opened a new one; only the timed part counts.
+    for desk in &mut warm.desks {
+        desk.json.take_connections();
+    }
     let started = Instant::now();
-    let timed = run_stations(&warm.desks, cycles).await?;
+    let mut timed = run_stations(&warm.desks, cycles, way).await?;
     let elapsed = started.elapsed();
+    if let Way::Json = way {
+        for desk in &mut timed.desks {
+            let connections = desk.json.take_connections();
+            if connections != 1 {
+                bail!(
+                    "desk {} used {connections} HTTP connections in its timed JSON cycles instead of one \
+                     kept alive, so the JSON figures would include connection set-up",
+                    desk.card
+                );
+            }
+        }
+    }
     desks.clone_from_slice(&timed.desks);
     Ok(Throughput { elapsed, latencies: timed.latencies })
 }
@@ -346,7 +436,7 @@ struct Ran {
     latencies: Latencies,
 }
 
-async fn run_stations(desks: &[Desk], cycles: usize) -> anyhow::Result<Ran> {
+async fn run_stations(desks: &[Desk], cycles: usize, way: Way) -> anyhow::Result<Ran> {
     let stations: Vec<_> = desks
         .iter()
         .cloned()
@@ -355,7 +445,10 @@ async fn run_stations(desks: &[Desk], cycles: usize) -> anyhow::Result<Ran> {
             tokio::spawn(async move {
                 let mut latencies = Latencies::default();
                 for _ in 0..cycles {
-                    suite_cycle(&mut client, &mut desk, &mut latencies).await?;
+                    match way {
+                        Way::Grpc => grpc_cycle(&mut client, &mut desk, &mut latencies).await?,
+                        Way::Json => json_cycle(&mut desk, &mut latencies).await?,
+                    }
                 }
                 anyhow::Ok((desk, latencies))
             })
@@ -370,8 +463,9 @@ async fn run_stations(desks: &[Desk], cycles: usize) -> anyhow::Result<Ran> {
     Ok(ran)
 }
 
-/// One check-out and one check-in at a desk, each a timed operation.
-async fn suite_cycle(
+/// One check-out and one check-in at a desk over gRPC, each a timed
+/// operation.
+async fn grpc_cycle(
     client: &mut LoanServiceClient<Channel>,
     desk: &mut Desk,
     latencies: &mut Latencies,
@@ -411,6 +505,31 @@ async fn suite_cycle(
     latencies.record(started.elapsed());
     if !returned.was_on_loan {
         bail!("check-in of {} found it not on loan", desk.copy_barcode);
+    }
+    Ok(())
+}
+
+/// One check-out and one check-in at a desk over the JSON API, each a
+/// timed operation.
+async fn json_cycle(desk: &mut Desk, latencies: &mut Latencies) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let loan_id = desk
+        .json
+        .check_out(&desk.card, &desk.copy_barcode)
+        .await
+        .with_context(|| format!("check-out of {} to {} over JSON", desk.copy_barcode, desk.card))?;
+    latencies.record(started.elapsed());
+    desk.pattern = Some(loan_id);
+
+    let started = Instant::now();
+    let was_on_loan = desk
+        .json
+        .check_in(&desk.copy_barcode)
+        .await
+        .with_context(|| format!("check-in of {} over JSON", desk.copy_barcode))?;
+    latencies.record(started.elapsed());
+    if !was_on_loan {
+        bail!("check-in of {} over JSON found it not on loan", desk.copy_barcode);
     }
     Ok(())
 }

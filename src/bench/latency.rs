@@ -49,6 +49,12 @@ pub struct Throughput {
 }
 
 impl Throughput {
+    /// Adds another stretch of the same work: its time and its operations.
+    pub fn extend(&mut self, other: Self) {
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+    }
+
     /// Operations per second of wall-clock time.
     pub fn ops_per_second(&self) -> f64 {
         let seconds = self.elapsed.as_secs_f64();
@@ -96,5 +102,13 @@ mod tests {
         all.extend(millis([5, 6]));
         let throughput = Throughput { elapsed: Duration::from_millis(500), latencies: all };
         assert_eq!(throughput.ops_per_second(), 8.0);
+    }
+
+    #[test]
+    fn two_stretches_add_their_time_and_operations() {
+        let mut first = Throughput { elapsed: Duration::from_millis(100), latencies: millis([1, 2]) };
+        first.extend(Throughput { elapsed: Duration::from_millis(400), latencies: millis([3, 4, 5, 6]) });
+        assert_eq!(first.latencies.count(), 6);
+        assert_eq!(first.ops_per_second(), 12.0);
     }
 }

@@ -19,6 +19,8 @@ async fn checkout_bench_measures_the_suite_and_the_raw_ceiling() {
         let operations = 2 * round.stations * args.cycles;
         assert_eq!(round.suite.latencies.count(), operations, "suite ops at {} stations", round.stations);
         assert_eq!(round.raw.latencies.count(), operations, "raw ops at {} stations", round.stations);
+        assert_eq!(round.json.latencies.count(), operations, "JSON ops at {} stations", round.stations);
+        assert!(round.json.ops_per_second() > 0.0 && round.json_ratio() > 0.0);
         assert!(round.suite.ops_per_second() > 0.0 && round.raw.ops_per_second() > 0.0);
         assert!(round.suite.latencies.percentile_ms(99.0) >= round.suite.latencies.percentile_ms(50.0));
         assert!(round.ratio() > 0.0);

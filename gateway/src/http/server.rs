@@ -21,9 +21,15 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::TlsFiles;
 
-/// How long a client may take to send its request head or finish a TLS
-/// handshake.
+/// How long a client may take to finish a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client may take to send a request's head. hyper also counts
+/// the wait for the next request on a kept-alive connection in it, so it
+/// is the idle time too: long enough that a desk page scanning a book a
+/// minute keeps its connection, short enough that a slow sender does not
+/// hold one for ever.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Reads the certificate chain and key into a TLS configuration that
 /// offers HTTP/2 and HTTP/1.1.
@@ -79,7 +85,7 @@ pub async fn serve(
     grace: Duration,
 ) -> Result<(), ServeError> {
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HANDSHAKE_TIMEOUT);
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(REQUEST_HEAD_TIMEOUT);
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     tracing::info!(address = ?listener.local_addr().ok(), tls = acceptor.is_some(), "serving HTTP");
