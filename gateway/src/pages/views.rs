@@ -188,6 +188,11 @@ pub struct PasswordPage {
 }
 
 impl PasswordPage {
+    /// The hint under the current password: only after a one-time password.
+    pub fn current_hint(&self) -> &'static str {
+        if self.forced { self.shell.texts().get("password.current_hint_forced") } else { "" }
+    }
+
     /// Whether `field` gets the focus: the first field with an error, else
     /// the first field.
     pub fn autofocus(&self, field: &str) -> bool {
@@ -373,8 +378,8 @@ mod tests {
         };
         let html = page.render().unwrap();
         assert!(html.contains(
-            r#"autocomplete="new-password" aria-invalid="true" aria-describedby="new_password_again-error" autofocus>"#
-        ));
+            r#"autocomplete="new-password" aria-describedby="new_password_again-error" aria-invalid="true" autofocus>"#
+        ), "{html}");
     }
 
     #[test]
