@@ -153,6 +153,21 @@ impl Edge {
         request
     }
 
+    /// A streaming call's request: like [`Self::request`], without the
+    /// deadline, since a long import outlives it and reports as it goes.
+    pub fn streaming_request<T>(&self, message: T, caller: &Caller) -> tonic::Request<T> {
+        let mut request = self.request(message, caller);
+        request.metadata_mut().remove("grpc-timeout");
+        request
+    }
+
+    /// A generic gRPC client over the gateway's stack, ready for a call.
+    pub async fn grpc(&self) -> Result<tonic::client::Grpc<Calls>, Status> {
+        let mut grpc = tonic::client::Grpc::new(self.calls());
+        grpc.ready().await.map_err(|error| Status::unavailable(error.to_string()))?;
+        Ok(grpc)
+    }
+
     /// Calls unary `method` with `message` as `caller`.
     pub async fn unary(
         &self,
@@ -160,8 +175,7 @@ impl Edge {
         message: DynamicMessage,
         caller: &Caller,
     ) -> Result<DynamicMessage, Status> {
-        let mut grpc = tonic::client::Grpc::new(self.calls());
-        grpc.ready().await.map_err(|error| Status::unavailable(error.to_string()))?;
+        let mut grpc = self.grpc().await?;
         let path = grpc_path(method)?;
         let request = self.request(message, caller);
         Ok(grpc.unary(request, path, DynamicCodec::new(method.output())).await?.into_inner())

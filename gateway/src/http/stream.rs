@@ -69,8 +69,7 @@ pub async fn upload(
     let input = method.input();
     let codec = DynamicCodec::new(method.output());
     let grpc_path = grpc_path(&method).map_err(|status| ApiError::from_status(&status))?;
-    let mut grpc = tonic::client::Grpc::new(edge.calls());
-    grpc.ready().await.map_err(|error| ApiError::from_status(&Status::unavailable(error.to_string())))?;
+    let mut grpc = edge.grpc().await.map_err(|status| ApiError::from_status(&status))?;
     let answers = if method.is_client_streaming() {
         let plan = StreamedUpload::of(&input).ok_or_else(|| not_here(&path, "upload"))?;
         let mut first = DynamicMessage::new(input.clone());
@@ -82,18 +81,14 @@ pub async fn upload(
             futures::future::ready(Some(message))
         });
         let messages = futures::stream::once(futures::future::ready(first)).chain(rest);
-        let request = edge.request(messages, &caller);
-        // A long import outlives the unary deadline; the service reports as it goes.
-        let mut request = request;
-        request.metadata_mut().remove("grpc-timeout");
+        let request = edge.streaming_request(messages, &caller);
         grpc.streaming(request, grpc_path, codec).await
     } else {
         let plan = FilesField::of(&input).ok_or_else(|| not_here(&path, "upload"))?;
         let mut message = message_from_query(input.clone(), &query)?;
         let files = collect_files(chunks, &failure, &plan).await?;
         message.set_field(&plan.field, Value::List(files));
-        let mut request = edge.request(message, &caller);
-        request.metadata_mut().remove("grpc-timeout");
+        let request = edge.streaming_request(message, &caller);
         grpc.server_streaming(request, grpc_path, codec).await
     };
     let mut answers = answers.map_err(|status| upload_error(&status, &method.input()))?.into_inner();
@@ -150,11 +145,9 @@ pub async fn download(
         .find(|field| field.kind() == Kind::Bytes && !field.is_list())
         .ok_or_else(|| not_here(&path, "download"))?;
     let file_name = file_name(&method, &request);
-    let mut grpc = tonic::client::Grpc::new(edge.calls());
-    grpc.ready().await.map_err(|error| ApiError::from_status(&Status::unavailable(error.to_string())))?;
+    let mut grpc = edge.grpc().await.map_err(|status| ApiError::from_status(&status))?;
     let grpc_path = grpc_path(&method).map_err(|status| ApiError::from_status(&status))?;
-    let mut request = edge.request(request, &caller);
-    request.metadata_mut().remove("grpc-timeout");
+    let request = edge.streaming_request(request, &caller);
     let mut chunks = grpc
         .server_streaming(request, grpc_path, DynamicCodec::new(method.output()))
         .await
