@@ -141,6 +141,14 @@ mod tests {
             Some(Access::DISTRICT_ADMIN)
         );
         assert_eq!(access("/lectern.reader.v1.ReaderService/EraseReader"), Some(Access::STAFF));
+        // The desk's changes to a reader and a school's numbers: staff, as
+        // CreateReader; the services keep them to the caller's schools.
+        assert_eq!(access("/lectern.reader.v1.ReaderService/UpdateReader"), Some(Access::STAFF));
+        assert_eq!(access("/lectern.reader.v1.ReaderService/ReplaceReaderCard"), Some(Access::STAFF));
+        assert_eq!(access("/lectern.circulation.v1.LoanService/GetDeskStatistics"), Some(Access::STAFF));
+        // The hold shelf, as the pull list: staff; circulation keeps it to
+        // the caller's schools.
+        assert_eq!(access("/lectern.circulation.v1.HoldService/ListHoldShelf"), Some(Access::STAFF));
         assert_eq!(access("/lectern.reader.v1.RosterService/ImportRoster"), Some(Access::STAFF));
         assert_eq!(access("/lectern.reader.v1.AuditService/ListAuditEvents"), Some(Access::DISTRICT_ADMIN));
     }

@@ -84,6 +84,12 @@ async fn a_loan_from_check_out_to_check_in_with_its_notices() {
     // Checking in a copy that is not on loan changes nothing and says so.
     let again = suite.loans().check_in(suite.admin(checkin("P000001"))).await.unwrap().into_inner();
     assert!(!again.was_on_loan);
+    // A barcode no copy has is refused: the desk must not say "back on the shelf".
+    assert_refused(
+        suite.loans().check_in(suite.admin(checkin("NO-SUCH-COPY"))).await,
+        Code::NotFound,
+        Reason::CopyNotFound,
+    );
 
     let english = eventually(Duration::from_secs(20), "the check-in receipt", || async {
         let notices = suite

@@ -90,6 +90,15 @@ async fn overdue_and_due_soon_lists_follow_the_clock() {
         suite.loans().list_overdue_loans(bearer(list(&school.id, "", 3), &admin)).await.unwrap().into_inner();
     assert_eq!(barcodes(&soon.loans), ["A400001", "A400002"]);
     assert!(soon.loans.iter().all(|loan| !loan.overdue));
+    // They are due on the day after tomorrow, whatever the hour now: within
+    // two days (the due day counts), not within one.
+    assert!(soon.loans.iter().all(|loan| loan.due_date == suite.days_from_now(2)));
+    let two_days =
+        suite.loans().list_overdue_loans(bearer(list(&school.id, "", 2), &admin)).await.unwrap().into_inner();
+    assert_eq!(barcodes(&two_days.loans), ["A400001", "A400002"]);
+    let one_day =
+        suite.loans().list_overdue_loans(bearer(list(&school.id, "", 1), &admin)).await.unwrap().into_inner();
+    assert!(one_day.loans.is_empty(), "{one_day:?}");
 
     // Three more days: all three are overdue, the longest overdue first, a page at a time.
     suite.clock.advance(chrono::Duration::days(3));

@@ -79,6 +79,8 @@ impl ReaderService for FakeReader {
         create_class(reader::CreateClassRequest) -> reader::Class;
         list_classes(reader::ListClassesRequest) -> reader::ListClassesResponse;
         create_reader(reader::CreateReaderRequest) -> reader::Reader;
+        update_reader(reader::UpdateReaderRequest) -> reader::Reader;
+        replace_reader_card(reader::ReplaceReaderCardRequest) -> reader::Reader;
         get_reader(reader::GetReaderRequest) -> reader::Reader;
         lookup_reader(reader::LookupReaderRequest) -> reader::Reader;
         list_readers(reader::ListReadersRequest) -> reader::ListReadersResponse;

@@ -195,6 +195,7 @@ fn close_loan(
             Refusal::new(Reason::CopyNotOnLoan, format!("copy {copy_barcode} was just checked in")).into()
         );
     }
+    db::record_return(connection, &loan.id, &here, returned_at)?;
     loan.returned_at = Some(returned_at);
     loan.checked_in_by = Some(at.by.clone());
     loan.anonymize_after = anonymize_after;
@@ -299,8 +300,9 @@ fn scanned_not_on_loan(
     at: &Scan,
 ) -> Result<CheckInResponse, Error> {
     let Some(copy) = copy else {
-        // The catalog does not know the barcode: nothing to take back.
-        return Ok(CheckInResponse { route: CheckInRoute::Shelf.into(), ..Default::default() });
+        // The catalog does not know the barcode: nothing was taken back,
+        // and the desk must not say "back on the shelf".
+        return Err(Refusal::new(Reason::CopyNotFound, "no copy has this barcode").into());
     };
     let here = at.desk.school_for(&copy.school_id).to_owned();
     caller.require_school(&here)?;

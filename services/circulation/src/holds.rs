@@ -1,6 +1,6 @@
 //! Holds: placing one (staff for a reader of theirs, or a reader for
 //! themselves), cancelling it, a reader's holds with their places in line,
-//! and the desk's pull list. Copies are taken for holds by check-in and
+//! the desk's pull list and its hold shelf. Copies are taken for holds by check-in and
 //! passed on by cancellation and the expiry job (`hold_shelf`).
 
 use std::collections::HashMap;
@@ -10,13 +10,13 @@ use lectern_common::idempotency::Idempotent;
 use lectern_common::outbox;
 use lectern_core::access::Access;
 use lectern_core::identity::{Principal, SubjectKind};
-use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError};
+use lectern_core::{ids, paging};
 use lectern_proto::catalog::v1::{Availability, Copy, CopyStatus};
 use lectern_proto::circulation::v1::{
-    self as pb, CancelHoldRequest, ListHoldsRequest, ListHoldsResponse, ListPullListRequest,
-    ListPullListResponse, PlaceHoldRequest, PullListEntry,
+    self as pb, CancelHoldRequest, ListHoldShelfRequest, ListHoldShelfResponse, ListHoldsRequest,
+    ListHoldsResponse, ListPullListRequest, ListPullListResponse, PlaceHoldRequest, PullListEntry,
 };
 use lectern_proto::reader::v1::Reader;
 
@@ -232,6 +232,13 @@ pub async fn list_pull_list(
     caller.require(Access::STAFF)?;
     let school_id = ids::parse_id("school_id", &request.school_id)?;
     caller.require_school(&school_id)?;
+    Ok(ListPullListResponse { entries: pull_list(circulation, &school_id).await? })
+}
+
+/// The pull list of `school_id`: for each title with waiting holds, the
+/// copies on the school's open shelves (as the catalog shows them now)
+/// matched to the holds in line order, by shelf location and call number.
+pub async fn pull_list(circulation: &Circulation, school_id: &str) -> Result<Vec<PullListEntry>, Error> {
     let waiting = circulation
         .db
         .run(move |connection| -> Result<_, Error> { Ok(stored::waiting_holds(connection)?) })
@@ -246,7 +253,7 @@ pub async fn list_pull_list(
     let mut entries = Vec::new();
     for (title_id, line) in by_title {
         let mut shelf: Vec<Copy> = circulation
-            .copies_of_title(&title_id, Some(&school_id))
+            .copies_of_title(&title_id, Some(school_id))
             .await?
             .into_iter()
             .filter(on_open_shelf)
@@ -276,7 +283,35 @@ pub async fn list_pull_list(
             &b.copy_barcode,
         ))
     });
-    Ok(ListPullListResponse { entries })
+    Ok(entries)
+}
+
+/// The holds waiting on a school's hold shelf, the soonest to expire
+/// first: the use case behind `HoldService/ListHoldShelf`. Staff of the
+/// school.
+pub async fn list_hold_shelf(
+    circulation: &Circulation,
+    caller: &Principal,
+    request: ListHoldShelfRequest,
+) -> Result<ListHoldShelfResponse, Error> {
+    caller.require(Access::STAFF)?;
+    let school_id = ids::parse_id("school_id", &request.school_id)?;
+    caller.require_school(&school_id)?;
+    let limit = validate::page_size("page_size", request.page_size, 100, 500)?;
+    let offset = paging::decode_offset("page_token", &request.page_token)?;
+    let rows = circulation
+        .db
+        .run(move |connection| -> Result<_, Error> {
+            Ok(stored::ready_on_shelf(connection, &school_id, offset, limit + 1)?)
+        })
+        .await?;
+    let (rows, more) = paging::split_page(rows, limit);
+    let next_page_token = if more { paging::encode(&(offset + limit).to_string()) } else { String::new() };
+    // On the shelf a hold has no place in line any more.
+    Ok(ListHoldShelfResponse {
+        holds: rows.iter().map(|row| convert::hold(row, 0)).collect(),
+        next_page_token,
+    })
 }
 
 /// The reader a hold is for: the card's holder (staff), or the signed-in

@@ -10,7 +10,8 @@
 //!
 //! The code reads top-down: `grpc` (one thin handler per RPC) calls the use
 //! case of the same name (`checkout`, `checkin`, `renewal`, `loan_changes`,
-//! `loans`, `holds`, `fees`, `rules`, `calendars`, `summary`, `reports`),
+//! `loans`, `holds`, `fees`, `rules`, `calendars`, `summary`, `reports`,
+//! `statistics`),
 //! which gathers what it needs (`context`, `db`), asks the rules (`policy`,
 //! plain functions over plain types) and writes in one transaction
 //! (`hold_shelf`, `transits`, `ledger`, `events`).
@@ -40,6 +41,7 @@ mod renewal;
 mod reports;
 mod rules;
 mod sink;
+mod statistics;
 mod summary;
 mod transits;
 

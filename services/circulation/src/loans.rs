@@ -83,7 +83,7 @@ pub async fn list_overdue_loans(
     caller.require_school(&school_id)?;
     let class_id = ids::parse_optional_id("class_id", &request.class_id)?;
     let now = circulation.now();
-    let due = due::listed_window(request.due_within_days, now)?;
+    let due = due::listed_window(request.due_within_days, now, circulation.time_zone)?;
     let limit = validate::page_size("page_size", request.page_size, 50, 500)?;
     let offset = paging::decode_offset("page_token", &request.page_token)?;
     let rows = circulation

@@ -23,7 +23,8 @@ pub mod action {
     pub const STAFF_ENABLED: &str = "staff_enabled";
     /// Staff read a reader's record (audited when refused: another school's).
     pub const READER_READ: &str = "reader_read";
-    /// Staff changed a reader's record (created, blocked, unblocked, PIN set).
+    /// Staff changed a reader's record (created, corrected, card replaced,
+    /// blocked, unblocked, PIN set).
     pub const READER_CHANGED: &str = "reader_changed";
     /// A contact point added to a reader (detail: contact id, whose, channel).
     pub const CONTACT_ADDED: &str = "contact_added";

@@ -19,6 +19,7 @@ mod organisation;
 mod passwords;
 mod privacy;
 mod profile;
+mod reader_updates;
 mod readers;
 mod roster;
 mod school_year;

@@ -45,8 +45,16 @@ pub fn block_end(
     }
 }
 
-/// Registers a reader: the school must exist, the category be known, the
-/// class belong to the school and the card be nobody else's.
+/// Longest reader name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A reader's full name: trimmed, 1–100 characters.
+pub fn name(field: &'static str, value: &str) -> Result<String, FieldError> {
+    validate::required_text(field, value, MAX_NAME_CHARS)
+}
+
+/// Registers a reader: the school must exist and the record pass
+/// [`check`].
 pub fn create_reader(
     connection: &mut DbConnection,
     reader: ReaderRow,
@@ -55,6 +63,16 @@ pub fn create_reader(
     if db::organisation::find_school(connection, &reader.school_id)?.is_none() {
         return Err(ReaderRefusal::SchoolNotFound(reader.school_id).into());
     }
+    check(connection, &reader)?;
+    db::readers::insert_reader(connection, &reader).map_err(|error| taken(error, &reader))?;
+    tracing::info!(reader.id = %reader.id, school.id = %reader.school_id, "reader registered");
+    view(connection, ReaderKey::Id(&reader.id), today)
+}
+
+/// What every reader record must be before it is stored, new or changed:
+/// of a known category, in a class of its own school (or none), with a
+/// card nobody else holds and a number nobody else at the school has.
+pub fn check(connection: &mut DbConnection, reader: &ReaderRow) -> Result<(), Error> {
     if !db::readers::category_exists(connection, &reader.category)? {
         return Err(
             FieldError::new("category", format!("unknown reader category {:?}", reader.category)).into()
@@ -66,26 +84,35 @@ pub fn create_reader(
             return Err(ReaderRefusal::ClassNotFound(class_id.clone()).into());
         }
     }
-    if db::readers::card_barcode_exists(connection, &reader.card_barcode)? {
-        return Err(ReaderRefusal::CardBarcodeTaken(reader.card_barcode).into());
-    }
+    check_card(connection, reader)?;
     if let Some(number) = &reader.number
-        && db::readers::number_exists(connection, &reader.school_id, number)?
+        && db::readers::number_holder(connection, &reader.school_id, number)?
+            .is_some_and(|holder| holder != reader.id)
     {
         return Err(ReaderRefusal::NumberTaken(number.clone()).into());
     }
-    match db::readers::insert_reader(connection, &reader) {
-        Ok(()) => {}
-        Err(error) if unique_violation_on(&error, "card_barcode") => {
-            return Err(ReaderRefusal::CardBarcodeTaken(reader.card_barcode).into());
-        }
-        Err(error) if unique_violation_on(&error, "number") => {
-            return Err(ReaderRefusal::NumberTaken(reader.number.unwrap_or_default()).into());
-        }
-        Err(error) => return Err(error.into()),
+    Ok(())
+}
+
+/// Refuses a card that another reader holds.
+pub fn check_card(connection: &mut DbConnection, reader: &ReaderRow) -> Result<(), Error> {
+    let holder = db::readers::card_holder(connection, &reader.card_barcode)?;
+    if holder.is_some_and(|holder| holder != reader.id) {
+        return Err(ReaderRefusal::CardBarcodeTaken(reader.card_barcode.clone()).into());
     }
-    tracing::info!(reader.id = %reader.id, school.id = %reader.school_id, "reader registered");
-    view(connection, ReaderKey::Id(&reader.id), today)
+    Ok(())
+}
+
+/// A failure to store `reader`: a unique violation means another desk gave
+/// the card or the number to someone else after [`check`] passed.
+pub fn taken(error: diesel::result::Error, reader: &ReaderRow) -> Error {
+    if unique_violation_on(&error, "card_barcode") {
+        return ReaderRefusal::CardBarcodeTaken(reader.card_barcode.clone()).into();
+    }
+    if unique_violation_on(&error, "number") {
+        return ReaderRefusal::NumberTaken(reader.number.clone().unwrap_or_default()).into();
+    }
+    error.into()
 }
 
 /// A reader with class and the blocks in force `today`.

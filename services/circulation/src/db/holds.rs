@@ -115,6 +115,26 @@ pub fn waiting_holds(connection: &mut DbConnection) -> QueryResult<Vec<HoldRow>>
         .load(connection)
 }
 
+/// The holds waiting on `school_id`'s hold shelf, the soonest to expire
+/// first (then in the order placed), skipping `offset`. Read through the
+/// partial index of ready holds by pickup school: a shelf holds tens of
+/// books, sorted in memory.
+pub fn ready_on_shelf(
+    connection: &mut DbConnection,
+    school_id: &str,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<HoldRow>> {
+    holds::table
+        .filter(holds::pickup_school_id.eq(school_id))
+        .filter(holds::status.eq("ready"))
+        .order((holds::expires_at.asc(), holds::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(HoldRow::as_select())
+        .load(connection)
+}
+
 /// Takes `copy` for a waiting hold: in transit, or ready on the hold shelf
 /// until `expires_at`. Returns false if the hold no longer waits.
 pub fn take(

@@ -7,13 +7,14 @@ pub mod fees;
 pub mod holds;
 pub mod rules;
 pub mod schema;
+pub mod statistics;
 pub mod transits;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
-use self::schema::loans;
+use self::schema::{loan_returns, loans};
 use crate::policy::due::DueWindow;
 use crate::policy::reports::LoanSnapshot;
 
@@ -146,6 +147,25 @@ pub fn close_loan(connection: &mut DbConnection, id: &str, closing: Closing<'_>)
         ))
         .execute(connection)?;
     Ok(updated == 1)
+}
+
+/// Records that loan `loan_id` was closed at `school_id`'s desk, kiosk or
+/// book drop at `returned_at` (call in the check-in's transaction, after
+/// [`close_loan`]).
+pub fn record_return(
+    connection: &mut DbConnection,
+    loan_id: &str,
+    school_id: &str,
+    returned_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(loan_returns::table)
+        .values((
+            loan_returns::loan_id.eq(loan_id),
+            loan_returns::school_id.eq(school_id),
+            loan_returns::returned_at.eq(returned_at),
+        ))
+        .execute(connection)?;
+    Ok(())
 }
 
 /// The last day of the reader's longest suspension for late returns, if

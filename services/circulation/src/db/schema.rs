@@ -39,6 +39,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Where each loan's copy was taken back (from the check-in that closed it).
+    loan_returns (loan_id) {
+        loan_id -> Text,
+        school_id -> Text,
+        returned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Fees readers owe; `outstanding` is what the ledger leaves to pay.
     fees (id) {
         id -> Text,

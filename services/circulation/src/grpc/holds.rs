@@ -3,8 +3,8 @@
 use lectern_core::identity::principal;
 use lectern_proto::circulation::v1::hold_service_server::HoldService;
 use lectern_proto::circulation::v1::{
-    CancelHoldRequest, Hold, ListHoldsRequest, ListHoldsResponse, ListPullListRequest, ListPullListResponse,
-    PlaceHoldRequest,
+    CancelHoldRequest, Hold, ListHoldShelfRequest, ListHoldShelfResponse, ListHoldsRequest,
+    ListHoldsResponse, ListPullListRequest, ListPullListResponse, PlaceHoldRequest,
 };
 use tonic::{Request, Response, Status};
 
@@ -37,5 +37,13 @@ impl HoldService for Circulation {
     ) -> Result<Response<ListPullListResponse>, Status> {
         let caller = principal(&request)?;
         Ok(Response::new(holds::list_pull_list(self, &caller, request.into_inner()).await?))
+    }
+
+    async fn list_hold_shelf(
+        &self,
+        request: Request<ListHoldShelfRequest>,
+    ) -> Result<Response<ListHoldShelfResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(holds::list_hold_shelf(self, &caller, request.into_inner()).await?))
     }
 }

@@ -4,16 +4,16 @@ use lectern_core::identity::principal;
 use lectern_proto::circulation::v1::loan_service_server::LoanService;
 use lectern_proto::circulation::v1::{
     ChangeDueDateRequest, CheckInRequest, CheckInResponse, CheckOutExplanation, CheckOutRequest,
-    CheckOutResponse, ClaimReturnedRequest, DeclareLostRequest, DeclareLostResponse, ExplainCheckOutRequest,
-    GetLoanRequest, GetReaderObligationsRequest, GetReaderSummaryRequest, GetReadingReportRequest,
-    ListLoansRequest, ListLoansResponse, ListOverdueLoansRequest, ListTransitsRequest, ListTransitsResponse,
-    Loan, ReaderObligations, ReaderSummary, ReadingReport, RenewAllRequest, RenewAllResponse, RenewRequest,
-    RenewResponse,
+    CheckOutResponse, ClaimReturnedRequest, DeclareLostRequest, DeclareLostResponse, DeskStatistics,
+    ExplainCheckOutRequest, GetDeskStatisticsRequest, GetLoanRequest, GetReaderObligationsRequest,
+    GetReaderSummaryRequest, GetReadingReportRequest, ListLoansRequest, ListLoansResponse,
+    ListOverdueLoansRequest, ListTransitsRequest, ListTransitsResponse, Loan, ReaderObligations,
+    ReaderSummary, ReadingReport, RenewAllRequest, RenewAllResponse, RenewRequest, RenewResponse,
 };
 use tonic::{Request, Response, Status};
 
 use crate::context::Circulation;
-use crate::{checkin, checkout, loan_changes, loans, renewal, reports, summary};
+use crate::{checkin, checkout, loan_changes, loans, renewal, reports, statistics, summary};
 
 #[tonic::async_trait]
 impl LoanService for Circulation {
@@ -125,5 +125,13 @@ impl LoanService for Circulation {
     ) -> Result<Response<ReadingReport>, Status> {
         let caller = principal(&request)?;
         Ok(Response::new(reports::get_reading_report(self, &caller, request.into_inner()).await?))
+    }
+
+    async fn get_desk_statistics(
+        &self,
+        request: Request<GetDeskStatisticsRequest>,
+    ) -> Result<Response<DeskStatistics>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(statistics::get_desk_statistics(self, &caller, request.into_inner()).await?))
     }
 }

@@ -80,6 +80,16 @@ pub fn due_under(
     }
 }
 
+/// The local days `first` to `last` (both included) in `zone`, as UTC
+/// instants: from the first instant of `first` up to, not including, the
+/// first instant of the day after `last`. What "today" or a report's days
+/// cover.
+pub fn local_days(first: NaiveDate, last: NaiveDate, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = first.pred_opt().map_or(DateTime::<Utc>::MIN_UTC, |day| end_of_local_day(day, zone));
+    let end = end_of_local_day(last, zone);
+    (start + chrono::Duration::seconds(1), end + chrono::Duration::seconds(1))
+}
+
 /// 23:59:59 local time on `date`, in UTC.
 pub fn end_of_local_day(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
     let last_second = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
@@ -108,14 +118,19 @@ pub struct DueWindow {
 }
 
 /// The window of a list at `now`: overdue loans (due before now) for
-/// `due_within_days` 0, else loans not yet overdue that fall due within
-/// that many days.
-pub fn listed_window(due_within_days: i32, now: DateTime<Utc>) -> Result<DueWindow, FieldError> {
-    let now = now.naive_utc();
+/// `due_within_days` 0, else loans not yet overdue whose due day (in
+/// `zone`, as printed on slips) is at most that many days after today, so
+/// 1 lists today's and tomorrow's. A due day ends at its last local
+/// instant, so the window ends where the day after the last one begins.
+pub fn listed_window(due_within_days: i32, now: DateTime<Utc>, zone: Tz) -> Result<DueWindow, FieldError> {
     match due_within_days {
-        0 => Ok(DueWindow { from: None, before: now }),
+        0 => Ok(DueWindow { from: None, before: now.naive_utc() }),
         days @ 1..=MAX_DUE_SOON_DAYS => {
-            Ok(DueWindow { from: Some(now), before: now + chrono::Duration::days(i64::from(days)) })
+            let today = local_date(now, zone);
+            let last =
+                today.checked_add_days(Days::new(u64::from(days.unsigned_abs()))).unwrap_or(NaiveDate::MAX);
+            let (_, before) = local_days(today, last, zone);
+            Ok(DueWindow { from: Some(now.naive_utc()), before: before.naive_utc() })
         }
         _ => Err(FieldError::new(
             "due_within_days",
@@ -223,17 +238,43 @@ mod tests {
 
     #[test]
     fn lists_cover_overdue_or_the_next_days() {
+        let zone = chrono_tz::Asia::Shanghai;
+        // 16:00 in Shanghai on 16 March.
         let now = utc("2026-03-16T08:00:00Z");
-        let overdue = listed_window(0, now).unwrap();
+        let overdue = listed_window(0, now, zone).unwrap();
         assert_eq!((overdue.from, overdue.before), (None, now.naive_utc()));
-        let soon = listed_window(3, now).unwrap();
+        // Three days: due on the 16th (later today) to the 19th, whole days.
+        let soon = listed_window(3, now, zone).unwrap();
         assert_eq!(soon.from, Some(now.naive_utc()));
-        assert_eq!(soon.before, utc("2026-03-19T08:00:00Z").naive_utc());
+        assert_eq!(soon.before, utc("2026-03-19T16:00:00Z").naive_utc());
         assert_eq!(
-            listed_window(61, now).unwrap_err().to_string(),
+            listed_window(61, now, zone).unwrap_err().to_string(),
             "due_within_days: must be 0 (overdue) or 1 to 60"
         );
-        assert!(listed_window(-1, now).is_err());
+        assert!(listed_window(-1, now, zone).is_err());
+    }
+
+    #[test]
+    fn a_loan_due_n_days_ahead_falls_due_within_n_days_not_n_minus_one() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let calendar = open();
+        // Lent on 2 March for 14 days: due at the end of 16 March.
+        let due_at = due(utc("2026-03-02T02:00:00Z"), 14, zone, &calendar).at.naive_utc();
+        let within = |days, now| {
+            let window = listed_window(days, utc(now), zone).unwrap();
+            window.from.is_none_or(|from| due_at >= from) && due_at < window.before
+        };
+        // On the 15th, early and late in the (local) day: due tomorrow.
+        for now in ["2026-03-14T16:00:00Z", "2026-03-15T15:59:59Z"] {
+            assert!(within(1, now), "tomorrow's at {now}");
+            assert!(within(2, now));
+        }
+        // On the 14th it is two days ahead: not within one.
+        assert!(within(2, "2026-03-14T08:00:00Z"));
+        assert!(!within(1, "2026-03-14T08:00:00Z"));
+        // On the day itself it is due today; once past, it is overdue only.
+        assert!(within(1, "2026-03-16T15:59:59Z"));
+        assert!(!within(1, "2026-03-16T16:00:00Z"));
     }
 
     #[test]
@@ -248,5 +289,11 @@ mod tests {
     fn local_dates_around_midnight() {
         assert_eq!(local_date(utc("2026-03-01T15:59:59Z"), chrono_tz::Asia::Shanghai), day("2026-03-01"));
         assert_eq!(local_date(utc("2026-03-01T16:00:00Z"), chrono_tz::Asia::Shanghai), day("2026-03-02"));
+    }
+
+    #[test]
+    fn a_local_day_runs_from_local_midnight_to_local_midnight() {
+        let (from, before) = local_days(day("2026-09-01"), day("2026-09-01"), chrono_tz::Asia::Shanghai);
+        assert_eq!((from, before), (utc("2026-08-31T16:00:00Z"), utc("2026-09-01T16:00:00Z")));
     }
 }

@@ -11,7 +11,7 @@ use lectern_core::validate::FieldError;
 use lectern_proto::circulation::v1::{ClassificationLoans, MonthlyLoans, ReadingReport, TitleLoans};
 
 use crate::policy::calendar::parse_day;
-use crate::policy::due::{end_of_local_day, local_date};
+use crate::policy::due::{local_date, local_days};
 
 /// Longest range of one report.
 pub const MAX_DAYS: i64 = 366;
@@ -32,9 +32,8 @@ pub fn range(
     if (to_day - from_day).num_days() >= MAX_DAYS {
         return Err(FieldError::new("to_date", format!("the range may be at most {MAX_DAYS} days")));
     }
-    let start = from_day.pred_opt().map_or(DateTime::<Utc>::MIN_UTC, |day| end_of_local_day(day, zone));
-    let end = end_of_local_day(to_day, zone);
-    Ok((from_day, to_day, start + chrono::Duration::seconds(1), end + chrono::Duration::seconds(1)))
+    let (start, end) = local_days(from_day, to_day, zone);
+    Ok((from_day, to_day, start, end))
 }
 
 /// The main class of a class number: its first letter ("I287.45" → "I",

@@ -81,10 +81,31 @@ pub fn insert_reader(connection: &mut DbConnection, reader: &ReaderRow) -> Query
     Ok(())
 }
 
-/// Whether a reader holds the card `card_barcode`.
-pub fn card_barcode_exists(connection: &mut DbConnection, card_barcode: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(readers::table.filter(readers::card_barcode.eq(card_barcode))))
-        .get_result(connection)
+/// Stores a reader's changed fields: everything but the id, the school and
+/// the registration time.
+pub fn update_reader(connection: &mut DbConnection, reader: &ReaderRow) -> QueryResult<()> {
+    diesel::update(readers::table.find(&reader.id))
+        .set((
+            readers::name.eq(&reader.name),
+            readers::name_key.eq(&reader.name_key),
+            readers::category.eq(&reader.category),
+            readers::card_barcode.eq(&reader.card_barcode),
+            readers::class_id.eq(&reader.class_id),
+            readers::expires_on.eq(reader.expires_on),
+            readers::status.eq(&reader.status),
+            readers::number.eq(&reader.number),
+        ))
+        .execute(connection)?;
+    Ok(())
+}
+
+/// The id of the reader who holds the card `card_barcode`, if any.
+pub fn card_holder(connection: &mut DbConnection, card_barcode: &str) -> QueryResult<Option<String>> {
+    readers::table
+        .filter(readers::card_barcode.eq(card_barcode))
+        .select(readers::id)
+        .first(connection)
+        .optional()
 }
 
 /// Whether a reader with `id` exists.
@@ -192,12 +213,19 @@ pub fn reader_by_card(connection: &mut DbConnection, card_barcode: &str) -> Quer
         .optional()
 }
 
-/// Whether a reader of `school_id` has the student/staff `number`.
-pub fn number_exists(connection: &mut DbConnection, school_id: &str, number: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        readers::table.filter(readers::school_id.eq(school_id)).filter(readers::number.eq(number)),
-    ))
-    .get_result(connection)
+/// The id of the reader of `school_id` who has the student/staff
+/// `number`, if any.
+pub fn number_holder(
+    connection: &mut DbConnection,
+    school_id: &str,
+    number: &str,
+) -> QueryResult<Option<String>> {
+    readers::table
+        .filter(readers::school_id.eq(school_id))
+        .filter(readers::number.eq(number))
+        .select(readers::id)
+        .first(connection)
+        .optional()
 }
 
 /// Attaches the blocks in force on `today` to each reader, in one query.

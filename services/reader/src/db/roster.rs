@@ -43,19 +43,3 @@ pub fn card_holders(connection: &mut DbConnection, cards: &[String]) -> QueryRes
     }
     Ok(holders)
 }
-
-/// Stores a reader's changed fields (everything a roster may change).
-pub fn update_reader(connection: &mut DbConnection, reader: &ReaderRow) -> QueryResult<()> {
-    diesel::update(readers::table.find(&reader.id))
-        .set((
-            readers::name.eq(&reader.name),
-            readers::name_key.eq(&reader.name_key),
-            readers::category.eq(&reader.category),
-            readers::card_barcode.eq(&reader.card_barcode),
-            readers::class_id.eq(&reader.class_id),
-            readers::expires_on.eq(reader.expires_on),
-            readers::status.eq(&reader.status),
-        ))
-        .execute(connection)?;
-    Ok(())
-}

@@ -8,6 +8,7 @@ mod devices;
 mod identity;
 mod privacy;
 mod profile;
+mod reader_updates;
 mod readers;
 mod roster;
 mod school_year;

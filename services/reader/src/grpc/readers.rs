@@ -20,7 +20,7 @@ use lectern_proto::reader::v1::{
 use lectern_proto::reader::v1::{
     CreateReaderCategoryRequest, EraseReaderRequest, EraseReaderResponse, ExportReaderDataRequest,
     ExportReaderDataResponse, ListReaderCategoriesRequest, ListReaderCategoriesResponse, ReaderCategory,
-    UpdateReaderCategoryRequest,
+    ReplaceReaderCardRequest, UpdateReaderCategoryRequest, UpdateReaderRequest,
 };
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
@@ -69,7 +69,11 @@ impl Readers {
     }
 
     /// Refuses staff of other schools a change to reader `reader_id`.
-    async fn require_reader_in_scope(&self, caller: &Principal, reader_id: &str) -> Result<(), Status> {
+    pub(super) async fn require_reader_in_scope(
+        &self,
+        caller: &Principal,
+        reader_id: &str,
+    ) -> Result<(), Status> {
         let school_id = school_of_reader(&self.db, reader_id).await?;
         self.require_reader_school(caller, &school_id, reader_id, action::READER_CHANGED).await
     }
@@ -234,7 +238,7 @@ impl ReaderService for Readers {
             id: ids::new_id(),
             school_id: ids::parse_id("school_id", &request.school_id)?,
             card_barcode: validate::barcode("card_barcode", &request.card_barcode)?,
-            name: validate::required_text("name", &request.name, 100)?,
+            name: readers::name("name", &request.name)?,
             category: readers::category("category", &request.category)?,
             class_id: ids::parse_optional_id("class_id", &request.class_id)?,
             status: STATUS_ACTIVE.to_owned(),
@@ -288,6 +292,19 @@ impl ReaderService for Readers {
         self.require_reader_school(&caller, &reader.reader.school_id, &reader.reader.id, action::READER_READ)
             .await?;
         Ok(Response::new(convert::reader(reader)))
+    }
+
+    async fn update_reader(&self, request: Request<UpdateReaderRequest>) -> Result<Response<Reader>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.update(&caller, request.into_inner()).await?))
+    }
+
+    async fn replace_reader_card(
+        &self,
+        request: Request<ReplaceReaderCardRequest>,
+    ) -> Result<Response<Reader>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.replace_card(&caller, request.into_inner()).await?))
     }
 
     async fn list_readers(
@@ -467,7 +484,7 @@ impl ReaderService for Readers {
 
 /// Audits a change `what` by staff member `caller` to reader `reader_id`,
 /// in the caller's transaction.
-fn changed(
+pub(super) fn changed(
     connection: &mut lectern_common::db::DbConnection,
     caller: &Principal,
     reader_id: &str,

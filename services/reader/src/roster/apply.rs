@@ -60,7 +60,7 @@ pub fn write(
         tick(done);
     }
     for reader in &plan.updates {
-        db::roster::update_reader(connection, reader)?;
+        db::readers::update_reader(connection, reader)?;
         done += 1;
         tick(done);
     }

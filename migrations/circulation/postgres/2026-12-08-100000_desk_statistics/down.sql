@@ -1,0 +1,2 @@
+DROP INDEX holds_pickup_ready;
+DROP TABLE loan_returns;
