@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use lectern::demo::{DemoSignIn, DemoStaff};
 use lectern::postgres::ServerUrl;
 use lectern::suite::{Databases, SERVICES, Suite, SuiteConfig};
 
@@ -220,7 +221,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
                 summary.overdue_loans,
                 loading.elapsed().as_secs_f64()
             ));
-            lines.push(format!("  admin sign-in:   {} / {}", demo_admin.username, demo_admin.password));
+            lines.extend(demo_sign_ins(&demo_admin, &summary.staff));
         }
         (Some(admin), false) => {
             lines.push(format!("  first admin:     {} / {}", admin.username, admin.password));
@@ -277,6 +278,28 @@ fn addresses(suite: &Suite, https: bool) -> Vec<String> {
     let grpc: Vec<String> = reachable(suite.gateway_addr()).iter().map(ToString::to_string).collect();
     lines.push(format!("  gateway (gRPC):  {}", grpc.join(", ")));
     lines
+}
+
+/// The banner's lines on the demo's sign-ins, one account a line as
+/// `label:  username / password  (who)`; browser tests find a line by its
+/// label. The accounts line up among themselves, as "district librarian:"
+/// is wider than the banner's other labels.
+fn demo_sign_ins(admin: &DemoSignIn, staff: &[DemoStaff]) -> Vec<String> {
+    let account = |sign_in: &DemoSignIn| format!("{} / {}", sign_in.username, sign_in.password);
+    let rows: Vec<(String, String, String)> =
+        std::iter::once(("admin sign-in:".to_owned(), account(admin), String::new()))
+            .chain(staff.iter().map(|member| {
+                let who = format!("({}, {})", member.display_name, member.school_names.join("、"));
+                (format!("{}:", member.label), account(&member.sign_in), who)
+            }))
+            .collect();
+    let label_width = rows.iter().map(|(label, ..)| label.len()).max().unwrap_or_default();
+    let account_width = rows.iter().map(|(_, account, _)| account.len()).max().unwrap_or_default();
+    rows.into_iter()
+        .map(|(label, account, who)| {
+            format!("  {label:<label_width$}  {account:<account_width$}  {who}").trim_end().to_owned()
+        })
+        .collect()
 }
 
 /// The addresses another computer can use for `bound`: itself when it is
@@ -365,5 +388,41 @@ mod tests {
         assert!(!is_closed_stdout("failed printing to stderr: Broken pipe (os error 32)"));
         assert!(!is_closed_stdout("failed printing to stdout: formatter error"));
         assert!(!is_closed_stdout("called `Option::unwrap()` on a `None` value"));
+    }
+}
+
+#[cfg(test)]
+mod demo_sign_in_tests {
+    use lectern::demo::{DemoSignIn, DemoStaff};
+    use lectern_proto::reader::v1::StaffRole;
+
+    use super::demo_sign_ins;
+
+    fn sign_in(username: &str, password: &str) -> DemoSignIn {
+        DemoSignIn { username: username.into(), password: password.into(), token: String::new() }
+    }
+
+    #[test]
+    fn each_demo_account_has_an_aligned_line_of_its_own() {
+        let staff = [
+            ("librarian", "xh-librarian", vec!["实验小学"]),
+            ("district librarian", "district-librarian", vec!["实验小学", "第二中学"]),
+        ]
+        .map(|(label, username, schools)| DemoStaff {
+            label,
+            display_name: "王老师",
+            role: StaffRole::Librarian,
+            school_names: schools.into_iter().map(String::from).collect(),
+            sign_in: sign_in(username, "Pw2345678"),
+        });
+        let lines = demo_sign_ins(&sign_in("admin", "Admin23456"), &staff);
+        assert_eq!(
+            lines,
+            [
+                "  admin sign-in:       admin / Admin23456",
+                "  librarian:           xh-librarian / Pw2345678        (王老师, 实验小学)",
+                "  district librarian:  district-librarian / Pw2345678  (王老师, 实验小学、第二中学)",
+            ]
+        );
     }
 }

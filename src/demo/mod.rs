@@ -1,10 +1,12 @@
 //! The demo district: two schools (libraries closed at weekends), their
 //! classes, 100 readers, ~240 titles in Chinese and English with copies at
 //! both libraries, each library's lending rules for students and teachers,
-//! and a few open and overdue loans. It is loaded through the gateway like any client would
-//! load it, so a demo start also exercises the whole suite.
+//! named staff for the desk ([`DemoStaff`]) and a few open and overdue
+//! loans. It is loaded through the gateway like any client would load it,
+//! so a demo start also exercises the whole suite.
 
 mod data;
+mod staff;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,18 +24,16 @@ use lectern_proto::circulation::v1::{
     CheckOutRequest, CirculationRule, CreateCirculationRuleRequest, LoanPeriodUnit, SchoolCalendar,
     SetSchoolCalendarRequest,
 };
-use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
-use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, ContactChannel, ContactWho, CreateClassRequest, CreateReaderContactRequest,
-    CreateReaderRequest, CreateSchoolRequest, ListSchoolsRequest, LoginRequest, Reader, StaffCredentials,
-    login_request,
+    ContactChannel, ContactWho, CreateClassRequest, CreateReaderContactRequest, CreateReaderRequest,
+    CreateSchoolRequest, ListSchoolsRequest, Reader,
 };
 use tonic::transport::Channel;
 
 pub use data::{DemoReader, DemoTitle};
+pub use staff::{DemoSignIn, DemoStaff, sign_in_and_rotate};
 
 /// The school year the demo classes belong to.
 pub const SCHOOL_YEAR: &str = "2026-2027";
@@ -61,27 +61,20 @@ pub struct DemoSummary {
     pub open_loans: usize,
     /// Loans already past their due date.
     pub overdue_loans: usize,
-}
-
-/// The admin's sign-in after the demo load.
-#[derive(Debug, Clone)]
-pub struct DemoAdmin {
-    /// Username.
-    pub username: String,
-    /// The password the loader set (the one-time password is spent).
-    pub password: String,
-    /// A bearer token for the admin.
-    pub token: String,
+    /// The named staff of the desk, with their sign-ins (the admin's is
+    /// returned beside the summary).
+    pub staff: Vec<DemoStaff>,
 }
 
 /// Signs in with the first admin's one-time password, chooses a new one
 /// (the one-time password only allows that), and loads the demo district.
-/// Refuses if the district already has schools.
+/// Returns the admin's sign-in and what was loaded, the staff's sign-ins
+/// among it. Refuses if the district already has schools.
 pub async fn load(
     gateway_url: &str,
     username: &str,
     one_time_password: &str,
-) -> anyhow::Result<(DemoAdmin, DemoSummary)> {
+) -> anyhow::Result<(DemoSignIn, DemoSummary)> {
     load_at(gateway_url, username, one_time_password, chrono::Utc::now()).await
 }
 
@@ -92,7 +85,7 @@ pub async fn load_at(
     username: &str,
     one_time_password: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<(DemoAdmin, DemoSummary)> {
+) -> anyhow::Result<(DemoSignIn, DemoSummary)> {
     let channel = Channel::from_shared(gateway_url.to_owned())?
         .connect_timeout(Duration::from_secs(2))
         .connect()
@@ -101,49 +94,6 @@ pub async fn load_at(
     let admin = sign_in_and_rotate(&channel, username, one_time_password).await?;
     let summary = load_as_at(&channel, &admin.token, now).await?;
     Ok((admin, summary))
-}
-
-/// Signs in as a staff member; when the password is a one-time one (the
-/// first admin's), chooses a new one, since that is all it allows.
-pub async fn sign_in_and_rotate(
-    channel: &Channel,
-    username: &str,
-    password: &str,
-) -> anyhow::Result<DemoAdmin> {
-    let mut gateway = GatewayServiceClient::new(channel.clone());
-    let login = gateway
-        .login(LoginRequest {
-            credentials: Some(login_request::Credentials::Staff(StaffCredentials {
-                username: username.to_owned(),
-                password: password.to_owned(),
-            })),
-        })
-        .await
-        .context("demo admin sign-in")?
-        .into_inner();
-    if !login.password_change_required {
-        return Ok(DemoAdmin {
-            username: username.to_owned(),
-            password: password.to_owned(),
-            token: login.access_token,
-        });
-    }
-    let new_password = lectern_reader::generate_password();
-    let mut identity = IdentityServiceClient::new(channel.clone());
-    let changed = identity
-        .change_password(with_bearer(
-            ChangePasswordRequest {
-                current_password: password.to_owned(),
-                new_password: new_password.clone(),
-            },
-            &login.access_token,
-            DEADLINE,
-        ))
-        .await
-        .context("demo admin password change")?
-        .into_inner();
-    let token = changed.login.map(|login| login.access_token).unwrap_or_default();
-    Ok(DemoAdmin { username: username.to_owned(), password: new_password, token })
 }
 
 /// Loads the demo district with an admin's token.
@@ -170,7 +120,7 @@ async fn load_as_at(
     }
     let mut summary = DemoSummary::default();
 
-    let mut school_ids = HashMap::new();
+    let (mut school_ids, mut school_names) = (HashMap::new(), HashMap::new());
     for school in data::schools()? {
         let created = readers
             .create_school(with_bearer(
@@ -185,9 +135,11 @@ async fn load_as_at(
             .await
             .with_context(|| format!("creating school {}", school.code))?
             .into_inner();
+        school_names.insert(school.code.clone(), created.name);
         school_ids.insert(school.code, created.id);
         summary.schools += 1;
     }
+    summary.staff = staff::add_staff(channel, token, &school_ids, &school_names).await?;
     // Both libraries close at weekends: loans falling due then are due on Monday.
     let mut calendars = SchoolCalendarServiceClient::new(channel.clone());
     for (code, school_id) in &school_ids {
@@ -405,7 +357,9 @@ async fn load_as_at(
     Ok(summary)
 }
 
-/// A school's rules for students and for teachers.
+/// A school's rules for students and for teachers. Lending stops while a
+/// book is more than a week overdue (the desk's READER_HAS_OVERDUE, which a
+/// librarian may override).
 fn demo_rules(school_id: &str) -> [CirculationRule; 2] {
     let rule = |name: &str, category: &str, days: i32, max_loans: i32| CirculationRule {
         school_id: school_id.to_owned(),
@@ -420,13 +374,16 @@ fn demo_rules(school_id: &str) -> [CirculationRule; 2] {
         no_renewal_when_held: true,
         hold_shelf_days: 7,
         max_holds: 3,
+        block_when_overdue_days: Some(7),
         ..Default::default()
     };
     [rule("学生", "student", 14, 5), rule("教师", "teacher", 30, 10)]
 }
 
-/// A few loans at the primary school: some taken today, some a month ago
-/// (overdue `now`, with the 14-day default).
+/// A few loans at the primary school: most taken today; the first
+/// borrower's (R100001) a month ago, so long overdue `now` that the rules
+/// refuse them another book; the next three's 18 days ago, overdue by a
+/// few days, which the rules let pass.
 async fn lend(
     channel: &Channel,
     token: &str,
@@ -441,8 +398,11 @@ async fn lend(
         .filter(|reader| reader.expires_on.as_str() > "2026-12-31");
     let (mut open, mut overdue) = (0, 0);
     for (index, (reader, copy)) in borrowers.zip(copies.iter().step_by(3)).take(10).enumerate() {
-        let when =
-            if index < 4 { now - chrono::Duration::days(30) } else { now - chrono::Duration::hours(1) };
+        let when = match index {
+            0 => now - chrono::Duration::days(30),
+            1..4 => now - chrono::Duration::days(18),
+            _ => now - chrono::Duration::hours(1),
+        };
         let response = circulation
             .check_out(with_bearer(
                 CheckOutRequest {

@@ -1,15 +1,17 @@
 //! `lectern up --demo`: the demo district loads through the gateway and is
-//! usable at once.
+//! usable at once, by the admin and by the named staff of the desk.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use lectern_core::clock::Clock as _;
+use lectern_core::refusal::Reason;
 use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::circulation::v1::{
-    GetSchoolCalendarRequest, ListCirculationRulesRequest, ListLoansRequest,
+    CheckOutRequest, GetSchoolCalendarRequest, ListCirculationRulesRequest, ListLoansRequest,
 };
-use lectern_proto::reader::v1::{ListSchoolsRequest, LookupReaderRequest};
+use lectern_proto::reader::v1::{ListSchoolsRequest, LookupReaderRequest, StaffRole};
+use tonic::Code;
 
-use crate::harness::{TestSuite, bearer};
+use crate::harness::{TestSuite, assert_refused, bearer};
 
 #[tokio::test]
 async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
@@ -41,6 +43,33 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .unwrap()
         .into_inner();
     assert_eq!(schools.schools.len(), 2);
+    let school_id = |code: &str| {
+        schools.schools.iter().find(|school| school.code == code).map(|school| school.id.clone()).unwrap()
+    };
+    let (primary, middle) = (school_id("XH-PRI"), school_id("XH-MID"));
+
+    // The named staff of the desk sign in with the passwords the demo
+    // printed, as who they are: the district librarian for both schools.
+    let wanted = [
+        ("librarian", "xh-librarian", StaffRole::Librarian, vec![&primary]),
+        ("assistant", "xh-assistant", StaffRole::Assistant, vec![&primary]),
+        ("district librarian", "district-librarian", StaffRole::Librarian, vec![&primary, &middle]),
+    ];
+    assert_eq!(summary.staff.len(), wanted.len(), "{:?}", summary.staff);
+    let mut staff_tokens = Vec::new();
+    for (member, (label, username, role, school_ids)) in summary.staff.iter().zip(wanted) {
+        assert_eq!((member.label, member.sign_in.username.as_str()), (label, username));
+        let login = suite.login(username, &member.sign_in.password).await.expect("demo staff signs in");
+        assert!(!login.password_change_required, "{username}");
+        assert_eq!(login.role(), role, "{username}");
+        let mut works_for: Vec<&String> = login.school_ids.iter().collect();
+        works_for.sort();
+        let mut school_ids = school_ids;
+        school_ids.sort();
+        assert_eq!(works_for, school_ids, "{username}");
+        staff_tokens.push(login.access_token);
+    }
+    let (librarian, assistant) = (&staff_tokens[0], &staff_tokens[1]);
 
     let forest = suite
         .catalog()
@@ -110,6 +139,32 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .expect("the school's rule for students");
     assert_eq!((students.loan_period, students.max_loans), (14, Some(5)));
     assert_eq!(loans.loans[0].rule_id, students.id);
+
+    // At the primary school's desk the overdue loan refuses another; only
+    // the librarian may lend past it.
+    let lend = |override_reason: &str, token: &str| {
+        bearer(
+            CheckOutRequest {
+                reader_card_barcode: "R100001".into(),
+                copy_barcode: "P000002".into(),
+                override_reason: override_reason.into(),
+                ..Default::default()
+            },
+            token,
+        )
+    };
+    assert_refused(
+        suite.loans().check_out(lend("", assistant)).await,
+        Code::FailedPrecondition,
+        Reason::ReaderHasOverdue,
+    );
+    assert_refused(
+        suite.loans().check_out(lend("班主任担保", assistant)).await,
+        Code::PermissionDenied,
+        Reason::OverrideNotAllowed,
+    );
+    let lent = suite.loans().check_out(lend("班主任担保", librarian)).await.expect("lent past the block");
+    assert!(lent.into_inner().loan.is_some_and(|loan| loan.r#override.is_some()));
 
     // A second load into the same district is refused.
     assert!(lectern::demo::load_as(&suite.channel, &token).await.is_err());

@@ -114,8 +114,18 @@ impl Up {
     }
 
     fn admin_password(&self) -> String {
-        let sign_in = self.field("admin sign-in:");
-        sign_in.strip_prefix("admin / ").unwrap_or_else(|| panic!("{sign_in}")).to_owned()
+        let (username, password) = self.sign_in_line("admin sign-in:");
+        assert_eq!(username, "admin", "{}", self.banner);
+        password
+    }
+
+    /// The username and password on a demo sign-in line, read as the
+    /// browser tests read it: `<label>:  <username> / <password>  …`.
+    fn sign_in_line(&self, label: &str) -> (String, String) {
+        let line = self.field(label);
+        let (username, rest) = line.split_once(" / ").unwrap_or_else(|| panic!("{line}"));
+        let password = rest.split_whitespace().next().unwrap_or_else(|| panic!("{line}"));
+        (username.to_owned(), password.to_owned())
     }
 
     async fn gateway(&self) -> Channel {
@@ -227,16 +237,16 @@ fn with_parameter(url: &str, parameter: &str) -> String {
     format!("{url}{}{parameter}", if url.contains('?') { '&' } else { '?' })
 }
 
-async fn sign_in(gateway: &Channel, password: &str) -> String {
+async fn sign_in(gateway: &Channel, username: &str, password: &str) -> String {
     GatewayServiceClient::new(gateway.clone())
         .login(LoginRequest {
             credentials: Some(login_request::Credentials::Staff(StaffCredentials {
-                username: "admin".into(),
+                username: username.into(),
                 password: password.into(),
             })),
         })
         .await
-        .expect("the admin signs in with the password the banner printed")
+        .unwrap_or_else(|status| panic!("{username} signs in with the password the banner printed: {status}"))
         .into_inner()
         .access_token
 }
@@ -347,8 +357,18 @@ async fn lectern_up_loads_the_demo_into_empty_databases_once() {
     }
     let password = first.admin_password();
     let gateway = first.gateway().await;
-    let token = sign_in(&gateway, &password).await;
+    let token = sign_in(&gateway, "admin", &password).await;
     let (schools, forest_titles) = district(&gateway, &token).await;
+    // The desk's demo staff, each on a line of their own.
+    for (label, wanted) in [
+        ("librarian:", "xh-librarian"),
+        ("assistant:", "xh-assistant"),
+        ("district librarian:", "district-librarian"),
+    ] {
+        let (username, staff_password) = first.sign_in_line(label);
+        assert_eq!(username, wanted, "{}", first.banner);
+        sign_in(&gateway, &username, &staff_password).await;
+    }
     assert_eq!(schools.len(), 2, "{schools:?}");
     assert!(forest_titles >= 3, "{forest_titles} titles about forests");
     drop(gateway);
@@ -360,7 +380,7 @@ async fn lectern_up_loads_the_demo_into_empty_databases_once() {
     assert!(second.field("demo district:").starts_with("not loaded"), "{}", second.banner);
     assert!(!second.banner.contains("created just now"), "{}", second.banner);
     let gateway = second.gateway().await;
-    let token = sign_in(&gateway, &password).await;
+    let token = sign_in(&gateway, "admin", &password).await;
     assert_eq!(district(&gateway, &token).await, (schools, forest_titles), "the demo was not loaded twice");
     drop(gateway);
     let second_banner = second.banner.clone();
