@@ -6,9 +6,20 @@ use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 
+/// The one stylesheet, from one file per group of screens (the frame and
+/// forms first, print last so it overrides the screen's look).
+pub const STYLESHEET: &str = concat!(
+    include_str!("../../assets/lectern.css"),
+    include_str!("../../assets/css/desk.css"),
+    include_str!("../../assets/css/search.css"),
+    include_str!("../../assets/css/readers.css"),
+    include_str!("../../assets/css/lists.css"),
+    include_str!("../../assets/css/print.css"),
+);
+
 /// The embedded files: name, content type, bytes.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("lectern.css", "text/css; charset=utf-8", include_bytes!("../../assets/lectern.css")),
+    ("lectern.css", "text/css; charset=utf-8", STYLESHEET.as_bytes()),
     ("lectern.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/lectern.js")),
 ];
 

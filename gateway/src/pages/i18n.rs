@@ -101,11 +101,33 @@ fn weight(value: &str) -> Option<u16> {
     (0.0..=1.0).contains(&q).then(|| (q * 1000.0).round() as u16)
 }
 
-const ZH_CN_SOURCE: &str = include_str!("../../messages/zh-CN.toml");
-const EN_SOURCE: &str = include_str!("../../messages/en.toml");
+/// The catalogue's files, compiled in: the common texts and refusal
+/// sentences, then one file per group of screens, so each screen's words sit
+/// together. An id must be in one file only.
+const SOURCES: [(&str, &str, &str); 7] = [
+    ("common", include_str!("../../messages/zh-CN.toml"), include_str!("../../messages/en.toml")),
+    ("desk", include_str!("../../messages/zh-CN/desk.toml"), include_str!("../../messages/en/desk.toml")),
+    (
+        "returns",
+        include_str!("../../messages/zh-CN/returns.toml"),
+        include_str!("../../messages/en/returns.toml"),
+    ),
+    (
+        "search",
+        include_str!("../../messages/zh-CN/search.toml"),
+        include_str!("../../messages/en/search.toml"),
+    ),
+    (
+        "readers",
+        include_str!("../../messages/zh-CN/readers.toml"),
+        include_str!("../../messages/en/readers.toml"),
+    ),
+    ("lists", include_str!("../../messages/zh-CN/lists.toml"), include_str!("../../messages/en/lists.toml")),
+    ("home", include_str!("../../messages/zh-CN/home.toml"), include_str!("../../messages/en/home.toml")),
+];
 
 static CATALOGUE: LazyLock<Catalogue> =
-    LazyLock::new(|| Catalogue { zh_cn: load(Lang::ZhCn, ZH_CN_SOURCE), en: load(Lang::En, EN_SOURCE) });
+    LazyLock::new(|| Catalogue { zh_cn: load(Lang::ZhCn), en: load(Lang::En) });
 
 /// Both languages' texts, parsed once from the files compiled in.
 #[derive(Debug)]
@@ -138,13 +160,27 @@ impl Catalogue {
     }
 }
 
-/// Parses a catalogue file; a file that cannot be read leaves its language
-/// without texts (every page then shows ids), which the tests rule out.
-fn load(lang: Lang, source: &str) -> HashMap<String, String> {
-    parse(source).unwrap_or_else(|error| {
-        tracing::error!(message.lang = lang.tag(), %error, "the message catalogue cannot be read");
-        HashMap::new()
+/// The files of `lang`, in the order of [`SOURCES`].
+fn sources(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
+    SOURCES.into_iter().map(move |(part, zh_cn, en)| match lang {
+        Lang::ZhCn => (part, zh_cn),
+        Lang::En => (part, en),
     })
+}
+
+/// Parses a language's files into one catalogue; a file that cannot be read
+/// leaves its texts out (those pages then show ids), which the tests rule out.
+fn load(lang: Lang) -> HashMap<String, String> {
+    let mut texts = HashMap::new();
+    for (part, source) in sources(lang) {
+        match parse(source) {
+            Ok(part_texts) => texts.extend(part_texts),
+            Err(error) => {
+                tracing::error!(message.lang = lang.tag(), message.part = part, %error, "the message catalogue cannot be read");
+            }
+        }
+    }
+    texts
 }
 
 /// A catalogue file as `id → text`, tables flattened into dotted ids.
@@ -290,7 +326,7 @@ mod tests {
     use super::*;
 
     fn both() -> [(Lang, HashMap<String, String>); 2] {
-        [(Lang::ZhCn, parse(ZH_CN_SOURCE).unwrap()), (Lang::En, parse(EN_SOURCE).unwrap())]
+        Lang::ALL.map(|lang| (lang, load(lang)))
     }
 
     fn placeholders(text: &str) -> BTreeSet<&str> {
@@ -299,9 +335,13 @@ mod tests {
 
     #[test]
     fn both_catalogues_parse() {
-        for source in [ZH_CN_SOURCE, EN_SOURCE] {
-            if let Err(error) = parse(source) {
-                panic!("{error}");
+        for lang in Lang::ALL {
+            let mut seen = HashSet::new();
+            for (part, source) in sources(lang) {
+                let texts = parse(source).unwrap_or_else(|error| panic!("{} {part}: {error}", lang.tag()));
+                for id in texts.into_keys() {
+                    assert!(seen.insert(id.clone()), "{id} is in two files of {}", lang.tag());
+                }
             }
         }
         assert!(Catalogue::get().ids(Lang::En).count() > 100);

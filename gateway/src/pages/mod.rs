@@ -10,9 +10,18 @@
 //! and language forms are protected too.
 
 pub mod assets;
+pub mod desk;
+pub mod format;
+pub mod home;
 pub mod i18n;
+pub mod lists;
 pub mod password;
+pub mod readers;
+pub mod returns;
+pub mod school;
+pub mod search;
 pub mod signin;
+pub mod slips;
 pub mod views;
 pub mod whoami;
 
@@ -35,14 +44,23 @@ use views::{ErrorPage, Shell};
 /// The pages' routes.
 pub fn router() -> Router<Edge> {
     Router::new()
-        .route("/", get(whoami::show))
+        .route("/", get(home::show))
         .route("/signin", get(signin::show))
         .route("/signin/staff", post(signin::staff))
         .route("/signin/reader", post(signin::reader))
         .route("/signout", post(signin::sign_out))
         .route("/password", get(password::show).post(password::change))
         .route("/language", post(choose_language))
+        .route("/csrf", get(csrf_token))
+        .route("/school", get(school::show).post(school::choose))
         .route("/assets/{file}", get(assets::serve))
+        .merge(home::routes())
+        .merge(desk::routes())
+        .merge(returns::routes())
+        .merge(slips::routes())
+        .merge(search::routes())
+        .merge(readers::routes())
+        .merge(lists::routes())
         .fallback(not_found)
 }
 
@@ -58,6 +76,9 @@ pub struct Visit {
     pub path: String,
     pub caller: Caller,
     pub headers: HeaderMap,
+    /// The staff username the session cookie was opened with; empty for
+    /// readers and visitors.
+    label: String,
 }
 
 impl FromRequestParts<Edge> for Visit {
@@ -75,7 +96,8 @@ impl FromRequestParts<Edge> for Visit {
         };
         let caller = parts.extensions.get::<Caller>().cloned().unwrap_or(Caller::Anonymous);
         let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |path| path.as_str().to_owned());
-        Ok(Self { lang, csrf, fresh_csrf, path, caller, headers })
+        let label = edge.sessions().facts(&headers).map(|facts| facts.label).unwrap_or_default();
+        Ok(Self { lang, csrf, fresh_csrf, path, caller, headers, label })
     }
 }
 
@@ -88,6 +110,7 @@ impl Visit {
             path: self.path.clone(),
             signed_in: self.caller.token().is_some(),
             notice: None,
+            desk: None,
         }
     }
 
@@ -115,6 +138,17 @@ impl Visit {
         edge.sessions().principal(self.caller.token()?).await
     }
 
+    /// Whether the desk's script asked for the changed part of the page only
+    /// (see [`school::FRAGMENT_HEADER`]).
+    pub fn wants_fragment(&self) -> bool {
+        self.headers.contains_key(school::FRAGMENT_HEADER)
+    }
+
+    /// The staff username the session was opened with (empty for readers).
+    pub fn label(&self) -> String {
+        self.label.clone()
+    }
+
     /// The way to the sign-in page, coming back here afterwards.
     pub fn to_sign_in(&self) -> Response {
         let next = if self.path == "/" { String::new() } else { format!("?next={}", encode(&self.path)) };
@@ -122,8 +156,23 @@ impl Visit {
     }
 }
 
+/// A new request id for a form that changes something: sent again after a
+/// lost answer, the services answer it once.
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The request id a form carries, when it is one the services take (a UUID
+/// or the like), else a new one: a form sent without one still works.
+pub fn request_id_or_new(sent: &str) -> String {
+    let sent = sent.trim();
+    let usable =
+        !sent.is_empty() && sent.len() <= 64 && sent.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if usable { sent.to_owned() } else { new_request_id() }
+}
+
 /// `value` percent-encoded for a query string.
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
@@ -175,6 +224,16 @@ async fn not_found(State(edge): State<Edge>, visit: Visit) -> Response {
     error_page(&edge, &visit, StatusCode::NOT_FOUND, "error.not_found_title", "error.not_found_page")
 }
 
+/// `GET /csrf`: this browser's CSRF token, for the desk's script when the
+/// token of the page it runs in went stale (the librarian signed in again
+/// in another tab). Other sites cannot read the answer (same-origin policy).
+async fn csrf_token(State(edge): State<Edge>, visit: Visit) -> Response {
+    let body = axum::Json(serde_json::json!({ "token": visit.csrf }));
+    let mut response = visit.finish(&edge, body);
+    response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The language form.
 #[derive(Debug, Deserialize)]
 pub struct LanguageForm {
@@ -197,9 +256,16 @@ async fn choose_language(State(edge): State<Edge>, visit: Visit, Form(form): For
         );
     }
     let lang = Lang::from_tag(&form.lang).unwrap_or_default();
+    remembered(&edge, Redirect::to(local_path(&form.back)), LANG_COOKIE, lang.tag())
+}
+
+/// `response` with a cookie that this browser keeps for a year: a choice
+/// made on this computer (the language, the school the desk stands in), not
+/// a credential. `value` must be cookie-safe (a language tag, an id).
+pub fn remembered(edge: &Edge, response: impl IntoResponse, name: &str, value: &str) -> Response {
     let secure = if edge.config().secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict{secure}", lang.tag());
-    let mut response = Redirect::to(local_path(&form.back)).into_response();
+    let cookie = format!("{name}={value}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict{secure}");
+    let mut response = response.into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(SET_COOKIE, value);
     }

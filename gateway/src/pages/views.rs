@@ -26,6 +26,8 @@ pub struct Shell {
     pub signed_in: bool,
     /// A line at the top of the page about what just happened.
     pub notice: Option<Notice>,
+    /// On the desk's screens: the bar with the screens and the school.
+    pub desk: Option<super::school::DeskBar>,
 }
 
 impl Shell {
@@ -225,6 +227,18 @@ pub struct WhoAmIPage {
     pub is_reader: bool,
 }
 
+/// A notice alone, for the desk's script to show in place of a fragment
+/// (the session ended, the server cannot answer).
+#[derive(Debug, Clone, Template)]
+#[template(path = "partials/notice_fragment.html")]
+pub struct NoticeFragment {
+    pub shell: Shell,
+    pub notice: Notice,
+    /// Whether to offer signing in again (in a new tab, so the page and
+    /// what was scanned stay).
+    pub sign_in: bool,
+}
+
 /// A page that cannot be shown: not found, or a problem inside Lectern.
 #[derive(Debug, Clone, Default, Template)]
 #[template(path = "error.html")]
@@ -237,25 +251,29 @@ pub struct ErrorPage {
     pub message: String,
 }
 
+/// What every page's tests share: a visitor's frame, and the house rules
+/// every page keeps.
 #[cfg(test)]
-mod tests {
+pub mod testing {
     use super::*;
     use crate::pages::i18n::text;
 
-    fn shell(lang: Lang) -> Shell {
+    pub fn shell(lang: Lang) -> Shell {
         Shell {
             lang,
             csrf: "token-<&\">".to_owned(),
             path: "/signin?next=%2Fdesk".to_owned(),
             signed_in: false,
             notice: None,
+            desk: None,
         }
     }
 
     /// The house rules of every page: the language, the CSRF token in the
     /// head and in every POST form, no script but the one file, no inline
-    /// style, no inline event handler.
-    fn check_page(html: &str, lang: Lang) {
+    /// style, no inline event handler, at most one autofocus, a field for
+    /// every label, headings in order.
+    pub fn check_page(html: &str, lang: Lang) {
         assert!(html.starts_with("<!doctype html>"), "{html}");
         assert!(html.contains(&format!("<html lang=\"{}\">", lang.html_lang())));
         assert!(html.contains(r#"<meta name="csrf-token" content="token-&#60;&#38;&#34;&#62;">"#), "{html}");
@@ -266,9 +284,10 @@ mod tests {
         assert!(!has_handler_attribute(html), "inline event handler");
         let forms = html.matches("<form").count();
         let posts = html.matches(r#"method="post""#).count();
+        let gets = html.matches(r#"method="get""#).count();
         let tokens =
             html.matches(r#"<input type="hidden" name="csrf" value="token-&#60;&#38;&#34;&#62;">"#).count();
-        assert_eq!(forms, posts, "every form posts");
+        assert_eq!(forms, posts + gets, "every form says how it is sent");
         assert_eq!(posts, tokens, "every POST form carries the CSRF token");
         assert!(html.contains(r#"action="/language""#));
         assert!(html.contains(r#"name="back" value="/signin?next=%2Fdesk""#), "{html}");
@@ -278,6 +297,13 @@ mod tests {
         assert!(html.matches(" autofocus").count() <= 1, "at most one autofocus");
         for id in labelled_ids(html) {
             assert!(html.contains(&format!("id=\"{id}\"")), "a label for a missing input {id}");
+        }
+        // No level skipped on the way down. The error summary's h2 may
+        // stand above the h1 (the layout puts it there).
+        let mut level = 1;
+        for heading in heading_levels(html) {
+            assert!(heading <= level + 1, "headings in order: h{heading} after h{level}");
+            level = heading;
         }
     }
 
@@ -294,6 +320,18 @@ mod tests {
     fn labelled_ids(html: &str) -> Vec<&str> {
         html.split("<label for=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect()
     }
+
+    /// The levels of the headings `<h1>`…`<h6>`, in order.
+    fn heading_levels(html: &str) -> Vec<u32> {
+        html.split("<h").skip(1).filter_map(|rest| rest.chars().next()?.to_digit(10)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{check_page, shell};
+    use super::*;
+    use crate::pages::i18n::text;
 
     #[test]
     fn sign_in_renders_both_forms_in_both_languages() {
@@ -430,9 +468,9 @@ mod tests {
 
     #[test]
     fn assets_stay_small_and_local() {
-        let css = include_str!("../../assets/lectern.css");
+        let css = super::super::assets::STYLESHEET;
         let js = include_str!("../../assets/lectern.js");
-        assert!(css.len() < 8 * 1024, "lectern.css has {} bytes", css.len());
+        assert!(css.len() < 40 * 1024, "lectern.css has {} bytes", css.len());
         for class in
             [".notice-success", ".notice-refusal", ".error-summary", "@media print", ":focus-visible"]
         {

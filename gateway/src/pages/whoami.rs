@@ -1,6 +1,7 @@
-//! `/`: who is signed in — name, kind, role, schools, until when — with the
-//! way out. Visitors who are not signed in go to the sign-in page; staff
-//! who must change a one-time password go there first.
+//! `/account` (and `/` for readers and devices, see [`super::home`]): who
+//! is signed in — name, kind, role, schools, until when — with the way
+//! out. Visitors who are not signed in go to the sign-in page; staff who
+//! must change a one-time password go there first.
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,10 +19,10 @@ use crate::http::Edge;
 #[derive(Debug, Default, Deserialize)]
 pub struct HomeQuery {
     #[serde(default)]
-    password_changed: Option<String>,
+    pub password_changed: Option<String>,
 }
 
-/// `GET /`.
+/// `GET /account`.
 pub async fn show(State(edge): State<Edge>, visit: Visit, Query(query): Query<HomeQuery>) -> Response {
     let Some(principal) = visit.principal(&edge).await else {
         return visit.to_sign_in();
