@@ -3,12 +3,19 @@ data directory, one headless Chromium (Debian's, never a downloaded one),
 a new browser context per test, the JSON API for setting things up, and a
 watch on every page's console.
 
+The desk's tests (test_desk.py) get `desk_lectern` instead: a `lectern up
+--demo` of their own, once on SQLite and once on PostgreSQL, which a test
+may stop and start again.
+
 Environment:
-  LECTERN_BIN          the binary (default target/debug/lectern in the repo)
-  LECTERN_HTTP_PORT    the HTTP edge's port (default: a free one)
-  LECTERN_GRPC_PORT    the gateway's gRPC port (default: a free one)
-  LECTERN_CHROMIUM     the browser (default /usr/bin/chromium)
-  LECTERN_SCREENSHOTS  where screenshots go (default: a temporary folder)
+  LECTERN_BIN                 the binary (default target/debug/lectern in the repo)
+  LECTERN_HTTP_PORT           the HTTP edge's port (default: a free one)
+  LECTERN_GRPC_PORT           the gateway's gRPC port (default: a free one)
+  LECTERN_CHROMIUM            the browser (default /usr/bin/chromium)
+  LECTERN_SCREENSHOTS         where screenshots go (default: a temporary folder)
+  LECTERN_TEST_DATABASE_URL   the PostgreSQL server the desk's tests make their
+                              databases on (default postgres://postgres@127.0.0.1:5432/postgres);
+                              never skipped: unreachable, the postgres tests fail
 
 The server runs with a two-minute token and a renewal margin as long, so
 every browser request renews the session: the two-tab test then renews on
@@ -18,12 +25,14 @@ every reload.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -34,7 +43,13 @@ REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "Press Ctrl-C to stop."
 STOPPED_LINE = "Lectern stopped."
 START_DEADLINE_SECS = 60
+# Loading the demo district takes half a minute on a laptop, longer on a
+# busy two-core CI machine.
+DEMO_START_DEADLINE_SECS = 300
 STOP_DEADLINE_SECS = 30
+DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+# The databases `lectern up --database-url …/<prefix>` makes: <prefix>_<service>.
+SERVICES = ("reader", "catalog", "circulation", "notification")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -103,12 +118,62 @@ class Lectern:
         return login["accessToken"]
 
 
-@pytest.fixture(scope="session")
-def lectern(tmp_path_factory):
+def launch(binary, arguments, log_path, env=None, cwd=None):
+    """`lectern ARGUMENTS`, its output (banner and log) into `log_path`."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [str(binary), *arguments],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+
+
+def wait_until_ready(process, log_path, deadline_secs):
+    """The banner, once `lectern up` says it is ready (polling its output
+    until a deadline)."""
+    deadline = time.monotonic() + deadline_secs
+    text = ""
+    while READY_LINE not in text:
+        assert process.poll() is None, f"lectern up exited ({process.returncode}):\n{text}"
+        assert time.monotonic() < deadline, f"lectern up not ready in {deadline_secs} s:\n{text}"
+        time.sleep(0.05)
+        text = log_path.read_text(errors="replace")
+    return text
+
+
+def stop_with_ctrl_c(process):
+    """Ctrl-C, as a person stops it, if it still runs: it must stop within
+    the deadline."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=STOP_DEADLINE_SECS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"lectern up did not stop within {STOP_DEADLINE_SECS} s of Ctrl-C")
+
+
+def assert_stopped_cleanly(log_path):
+    text = log_path.read_text(errors="replace")
+    assert STOPPED_LINE in text, f"no '{STOPPED_LINE}' after Ctrl-C:\n{text[-3000:]}"
+
+
+def lectern_binary():
     binary = Path(os.environ.get("LECTERN_BIN", "target/debug/lectern"))
     if not binary.is_absolute():
         binary = REPO / binary
     assert binary.exists(), f"no lectern binary at {binary} (build it, or set LECTERN_BIN)"
+    return binary
+
+
+@pytest.fixture(scope="session")
+def lectern(tmp_path_factory):
+    binary = lectern_binary()
     http_port = int(os.environ.get("LECTERN_HTTP_PORT") or free_port())
     grpc_port = int(os.environ.get("LECTERN_GRPC_PORT") or free_port())
     workdir = tmp_path_factory.mktemp("lectern")
@@ -118,46 +183,158 @@ def lectern(tmp_path_factory):
         LECTERN_TOKEN_TTL_SECS="120",
         LECTERN_SESSION_RENEW_MARGIN_SECS="120",
     )
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                str(binary),
-                "up",
-                "--http-listen",
-                f"127.0.0.1:{http_port}",
-                "--listen",
-                f"127.0.0.1:{grpc_port}",
-                "--data-dir",
-                str(workdir / "data"),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=workdir,
-        )
+    arguments = [
+        "up",
+        "--http-listen",
+        f"127.0.0.1:{http_port}",
+        "--listen",
+        f"127.0.0.1:{grpc_port}",
+        "--data-dir",
+        str(workdir / "data"),
+    ]
+    process = launch(binary, arguments, log_path, env=env, cwd=workdir)
     try:
-        deadline = time.monotonic() + START_DEADLINE_SECS
-        text = ""
-        while READY_LINE not in text:
-            assert process.poll() is None, f"lectern up exited ({process.returncode}):\n{text}"
-            assert time.monotonic() < deadline, f"lectern up not ready in {START_DEADLINE_SECS} s:\n{text}"
-            time.sleep(0.05)
-            text = log_path.read_text(errors="replace")
+        text = wait_until_ready(process, log_path, START_DEADLINE_SECS)
         found = re.search(r"first admin:\s+admin / (\S+)", text)
         assert found, f"no one-time admin password in the banner:\n{text}"
         yield Lectern(f"http://127.0.0.1:{http_port}", found.group(1), log_path)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_DEADLINE_SECS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                pytest.fail(f"lectern up did not stop within {STOP_DEADLINE_SECS} s of Ctrl-C")
-    text = log_path.read_text(errors="replace")
-    assert STOPPED_LINE in text, f"no '{STOPPED_LINE}' after Ctrl-C:\n{text[-3000:]}"
+        stop_with_ctrl_c(process)
+    assert_stopped_cleanly(log_path)
+
+
+class PostgresDatabases:
+    """The four databases one `lectern up --database-url` makes on the test
+    server, under a prefix of their own, and their removal."""
+
+    def __init__(self, server_url):
+        self.server_url = server_url
+        parts = urllib.parse.urlsplit(server_url)
+        self.prefix = f"lectern_browser_{os.getpid()}_{int(time.time())}"
+        # The server's URL naming the prefix instead of its database, its
+        # parameters (sslmode, …) kept.
+        self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{self.prefix}", parts.query, ""))
+        self.names = [f"{self.prefix}_{service}" for service in SERVICES]
+
+    def psql(self, sql):
+        return subprocess.run(
+            ["psql", self.server_url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def check_reachable(self):
+        """Fails (never skips) when the server cannot be reached."""
+        if shutil.which("psql") is None:
+            pytest.fail("psql is needed for the PostgreSQL browser tests (apt-get install postgresql-client)")
+        answer = self.psql("select 1")
+        if answer.returncode != 0:
+            pytest.fail(
+                f"PostgreSQL at {self.server_url} cannot be reached (set LECTERN_TEST_DATABASE_URL): "
+                f"{answer.stderr.strip()}"
+            )
+
+    def drop(self):
+        failures = []
+        for name in self.names:
+            answer = self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if answer.returncode != 0:
+                failures.append(f"{name}: {answer.stderr.strip()}")
+        assert not failures, "could not drop the test databases:\n" + "\n".join(failures)
+
+
+class DemoLectern(Lectern):
+    """A `lectern up --demo` of one backend on fixed ports, which a test may
+    stop (Ctrl-C) and start again on the same data, as a school's server is
+    restarted while the desk is open."""
+
+    def __init__(self, backend, workdir, database=None):
+        self.backend = backend
+        self.binary = lectern_binary()
+        self.workdir = workdir
+        self.database = database
+        self.http_port = free_port()
+        self.grpc_port = free_port()
+        self.process = None
+        self.starts = 0
+        # The demo's sign-ins by banner label ("admin sign-in", "librarian", …).
+        self.accounts = {}
+        super().__init__(f"http://127.0.0.1:{self.http_port}", None, workdir / "lectern-1.log")
+        self.admin_password_changed = True
+
+    def arguments(self):
+        arguments = [
+            "up",
+            "--demo",
+            "--http-listen",
+            f"127.0.0.1:{self.http_port}",
+            "--listen",
+            f"127.0.0.1:{self.grpc_port}",
+            "--data-dir",
+            str(self.workdir / "data"),
+        ]
+        if self.database:
+            arguments += ["--database-url", self.database.url]
+        return arguments
+
+    def start(self):
+        """Starts it; the first start loads the demo district, later ones find
+        the data there and keep it."""
+        assert self.process is None or self.process.poll() is not None, "lectern up is running already"
+        self.starts += 1
+        self.log_path = self.workdir / f"lectern-{self.starts}.log"
+        self.process = launch(self.binary, self.arguments(), self.log_path, cwd=self.workdir)
+        banner = wait_until_ready(self.process, self.log_path, DEMO_START_DEADLINE_SECS)
+        shown = "PostgreSQL" if self.database else "SQLite"
+        assert re.search(rf"^\s*databases:\s+{shown}\b", banner, re.M), f"not on {shown}:\n{banner}"
+        if self.starts == 1:
+            for label in ("admin sign-in", "librarian", "assistant", "district librarian"):
+                found = re.search(rf"^\s*{label}:\s+(\S+) / (\S+)", banner, re.M)
+                assert found, f"no '{label}' sign-in in the demo banner:\n{banner}"
+                self.accounts[label] = (found.group(1), found.group(2))
+            self.admin_password = self.accounts["admin sign-in"][1]
+
+    def stop(self):
+        """Ctrl-C; returns once it has stopped and said so."""
+        stop_with_ctrl_c(self.process)
+        assert_stopped_cleanly(self.log_path)
+
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def sign_in(self, label):
+        """(username, password) of the demo account the banner calls `label`."""
+        return self.accounts[label]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def desk_lectern(request, tmp_path_factory):
+    """`lectern up --demo` on SQLite, then on PostgreSQL (the tests of a
+    module run on one, then on the other)."""
+    backend = request.param
+    database = None
+    if backend == "postgres":
+        database = PostgresDatabases(os.environ.get("LECTERN_TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
+        database.check_reachable()
+    server = DemoLectern(backend, tmp_path_factory.mktemp(f"lectern-demo-{backend}"), database)
+    began = time.monotonic()
+    try:
+        server.start()
+        ready = time.monotonic() - began
+        print(f"\n{backend}: lectern up --demo ready in {ready:.1f} s")
+        yield server
+        print(f"\n{backend}: {time.monotonic() - began:.1f} s in all (demo start {ready:.1f} s)")
+    finally:
+        try:
+            if server.running():
+                server.stop()
+        finally:
+            # Dropped whatever happened above, so a failed run leaves
+            # nothing on the server.
+            if database:
+                database.drop()
 
 
 @pytest.fixture(scope="session")
@@ -227,13 +404,17 @@ class Visitor:
     def cookie(self, name):
         return next((c["value"] for c in self.context.cookies() if c["name"] == name), None)
 
-    def sign_in_staff(self, page, username, password):
-        page.goto(self.lectern.url("/signin"))
+    def sign_in_staff(self, page, username, password, next_path=""):
+        """Signs in on the sign-in page; staff land on `next_path`, else on
+        the start page (their school's day, or where they must go first)."""
+        query = "?" + urllib.parse.urlencode({"next": next_path}) if next_path else ""
+        page.goto(self.lectern.url(f"/signin{query}"))
         staff = page.locator("form[action='/signin/staff']")
         staff.get_by_label("用户名").fill(username)
         staff.get_by_label("密码").fill(password)
         staff.get_by_role("button", name="工作人员登录").click()
-        expect(page.locator("h1")).to_have_text("我的账号")
+        expect(page).not_to_have_url(re.compile(r"/signin"))
+        expect(page.locator("header").get_by_role("button", name="退出登录")).to_be_visible()
 
 
 def new_visitor(browser, lectern, screenshots, viewport):
@@ -284,3 +465,28 @@ def admin_password(lectern):
         lectern.admin_password = new
         lectern.admin_password_changed = True
     return lectern.admin_password
+
+
+@pytest.fixture
+def desk_people(browser, desk_lectern, screenshots):
+    """Opens one browser per person at the desk (`desk_people()`), with the
+    screenshots in a folder per backend; closes them and checks their
+    consoles at the end of the test."""
+    if not desk_lectern.running():
+        # A test that stopped it failed before starting it again.
+        desk_lectern.start()
+    folder = screenshots / f"desk-{desk_lectern.backend}"
+    folder.mkdir(parents=True, exist_ok=True)
+    opened = []
+
+    def person(viewport=DESKTOP):
+        visitor = new_visitor(browser, desk_lectern, folder, viewport)
+        opened.append(visitor)
+        return visitor
+
+    yield person
+    errors = []
+    for visitor in opened:
+        visitor.context.close()
+        errors += visitor.console.errors()
+    assert not errors, "console errors:\n" + "\n".join(errors)

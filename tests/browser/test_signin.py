@@ -3,15 +3,21 @@ the language switch, signing out, a refused password, a reader's card and
 PIN, two tabs renewing one session at once, the CSRF guard of the JSON API,
 the keyboard alone, and what the sign-in page weighs.
 
+Staff land on the start page once signed in (their school's day, or the
+page that says what to do first); "my account" is at /account, and is the
+start page of readers.
+
 Each step leaves a screenshot, named by step, for the guide.
 """
 
+import re
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 WHOAMI_ZH = "我的账号"
+TODAY_ZH = "今天的图书馆"
 SIGNIN_ZH = "登录"
 WHOAMI_API = "/api/lectern.gateway.v1.GatewayService/WhoAmI"
 
@@ -30,6 +36,13 @@ PARALLEL_FETCH = """async ({path, count, withToken}) => {
 
 def staff_form(page):
     return page.locator("form[action='/signin/staff']")
+
+
+def sign_in_to_account(visitor, page, username, password):
+    """Signs in from "my account", as a bookmark to it would."""
+    visitor.sign_in_staff(page, username, password, next_path="/account")
+    expect(page).to_have_url(visitor.lectern.url("/account"))
+    expect(page.locator("h1")).to_have_text(WHOAMI_ZH)
 
 
 def test_a_first_admin_changes_the_one_time_password(visitor, lectern):
@@ -87,27 +100,31 @@ def test_a_first_admin_changes_the_one_time_password(visitor, lectern):
     assert focused in ("new_password", "error-summary"), focused
     visitor.shot(page, "04-password-too-short")
 
-    # A good one: who am I, with the success notice.
+    # A good one: the start page, signed in, with the success notice.
     new_password = "读书破万卷 lectern 2024"
     submit(lectern.admin_password, new_password, new_password)
     lectern.admin_password = new_password
     lectern.admin_password_changed = True
+    expect(page).not_to_have_url(re.compile(r"/(signin|password)"))
     expect(
-        page.locator("h1"), "the new session from the password change must be kept, not signed out"
-    ).to_have_text(WHOAMI_ZH)
-    expect(page.locator(".notice-success")).to_contain_text("密码已经改好了")
+        page.locator("header").get_by_role("button", name="退出登录"),
+        "the new session from the password change must be kept, not signed out",
+    ).to_be_visible()
+    visitor.shot(page, "05-password-changed")
+    expect(
+        page.locator(".notice-success"), "the start page must say the password was changed"
+    ).to_contain_text("密码已经改好了")
+    page.goto("/account")
+    expect(page.locator("h1")).to_have_text(WHOAMI_ZH)
     summary_list = page.locator(".summary-list")
     expect(summary_list).to_contain_text("admin")
     expect(summary_list).to_contain_text("工作人员")
     expect(summary_list).to_contain_text("学区管理员")
-    visitor.shot(page, "05-password-changed")
-    page.goto("/")
-    expect(page.locator("h1")).to_have_text(WHOAMI_ZH)
 
 
 def test_b_language_switch_is_remembered(visitor, admin_password):
     page = visitor.context.new_page()
-    visitor.sign_in_staff(page, "admin", admin_password)
+    sign_in_to_account(visitor, page, "admin", admin_password)
     expect(page.locator(".summary-list")).to_contain_text("学区管理员")
     visitor.shot(page, "06-whoami-admin-zh")
 
@@ -130,7 +147,7 @@ def test_b_language_switch_is_remembered(visitor, admin_password):
 
 def test_c_sign_out(visitor, lectern, admin_password):
     page = visitor.context.new_page()
-    visitor.sign_in_staff(page, "admin", admin_password)
+    sign_in_to_account(visitor, page, "admin", admin_password)
     assert visitor.session_cookie()
 
     page.locator("main").get_by_role("button", name="退出登录").click()
@@ -192,9 +209,9 @@ def test_e_reader_signs_in_with_card_and_pin(visitor, lectern, admin_password):
 
 def test_f_two_tabs_renew_one_session_together(visitor, lectern, admin_password):
     first = visitor.context.new_page()
-    visitor.sign_in_staff(first, "admin", admin_password)
+    sign_in_to_account(visitor, first, "admin", admin_password)
     second = visitor.context.new_page()
-    second.goto("/")
+    second.goto("/account")
     expect(second.locator("h1")).to_have_text(WHOAMI_ZH)
 
     cookies_seen = {visitor.session_cookie()}
@@ -207,7 +224,7 @@ def test_f_two_tabs_renew_one_session_together(visitor, lectern, admin_password)
             first.evaluate(reload_at, at)
             second.evaluate(reload_at, at)
         for page in (first, second):
-            expect(page).to_have_url(lectern.url("/"))
+            expect(page).to_have_url(lectern.url("/account"))
             expect(page.locator("h1")).to_have_text(WHOAMI_ZH)
         cookies_seen.add(visitor.session_cookie())
     # Every request renewed the session (the margin covers the whole token).
@@ -233,7 +250,7 @@ def test_g_api_call_without_csrf_token_is_refused(visitor, admin_password):
     assert answer["status"] == 200, answer
 
 
-def test_h_keyboard_only_sign_in(visitor, admin_password):
+def test_h_keyboard_only_sign_in(visitor, lectern, admin_password):
     page = visitor.context.new_page()
     page.goto("/signin")
     # The username box has the focus as the page opens: a scanner or a
@@ -245,7 +262,13 @@ def test_h_keyboard_only_sign_in(visitor, admin_password):
     page.keyboard.type(admin_password)
     visitor.shot(page, "11-signin-keyboard")
     page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text(WHOAMI_ZH)
+    # The district has one school by now (test_e made it): the district
+    # admin lands on its day, no school to choose.
+    expect(page).to_have_url(lectern.url("/"))
+    expect(page.locator("h1")).to_have_text(TODAY_ZH)
+    expect(page.get_by_role("navigation", name="图书馆服务台")).to_contain_text("东城第一小学")
+    visitor.shot(page, "12-today-after-sign-in")
+    page.goto("/account")
     expect(page.locator(".summary-list")).to_contain_text("学区管理员")
 
 
@@ -273,7 +296,7 @@ def test_i_sign_in_page_weight(visitor):
     assert bodies < 50 * 1024
 
 
-@pytest.mark.parametrize("path", ["/", "/password"])
+@pytest.mark.parametrize("path", ["/", "/account", "/password", "/desk"])
 def test_pages_behind_sign_in_send_a_new_visitor_to_sign_in(visitor, lectern, path):
     page = visitor.context.new_page()
     response = page.goto(path)
