@@ -1,11 +1,11 @@
 //! `lectern bench checkout`: desk stations lending and taking back copies
-//! through the gateway, over gRPC and over the JSON API, against the same
-//! writes made straight to circulation's database.
+//! through the gateway, over gRPC, over the JSON API and through the desk
+//! pages, against the same writes made straight to circulation's database.
 //!
 //! The bench starts the whole suite in this process on fresh databases (a
 //! new folder of SQLite files, or new PostgreSQL databases that are dropped
 //! afterwards), registers one librarian, reader and copy per station, and
-//! then, for each station count, measures three columns:
+//! then, for each station count, measures four columns:
 //!
 //! - **suite**: every station signs in with its own session and runs
 //!   check-out/check-in cycles through the gateway over gRPC (one HTTP/2
@@ -19,6 +19,15 @@
 //!   and parsed; a check-out must answer 200 with a loan. The figure is the
 //!   gRPC path plus what the edge adds: HTTP/1.1, JSON to and from dynamic
 //!   messages, and the in-process call into the gateway's gRPC stack.
+//! - **page**: the same stations, each signed in through the staff sign-in
+//!   form with its own browser session, scanning as the desk's script sends
+//!   a scan (the `page` module is its client): the copy at the lending desk
+//!   with the reader in view (`POST /desk/scan`), then at the return box
+//!   (`POST /returns/scan`), each answered with the HTML fragment the
+//!   script shows, over one HTTP/1.1 keep-alive connection per station.
+//!   Beyond the JSON path this times what a desk page does per scan: the
+//!   session cookie and CSRF check, the desk's school (the schools listed),
+//!   the reader read back after a check-out, and the HTML rendered.
 //! - **raw** (after the suite has stopped, so no relay runs alongside): the
 //!   same stations run the storage work of those cycles as bare
 //!   transactions on circulation's database through circulation's own
@@ -27,17 +36,20 @@
 //!   and write `loan.returned`. This is the ceiling the suite is measured
 //!   against.
 //!
-//! The gRPC and JSON cycles of a station count run in halves, gRPC, JSON,
-//! JSON, gRPC, each half after its own untimed warm-up, and after each half
-//! the bench waits for circulation's outbox to drain, so no half pays for
-//! another's events and a slow-down as the databases grow weighs on both
-//! ways alike. Each check-out and each check-in counts as one operation.
+//! The gateway cycles of a station count run in halves, gRPC, JSON, page,
+//! page, JSON, gRPC, each half after its own untimed warm-up, and after each
+//! half the bench waits for circulation's outbox to drain, so no half pays
+//! for another's events and a slow-down as the databases grow weighs on
+//! every way alike. Each check-out and each check-in counts as one
+//! operation.
 
+mod edge;
 mod json;
+mod page;
 mod raw;
+mod scratch;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -59,8 +71,10 @@ use lectern_proto::reader::v1::{
 use tonic::transport::Channel;
 
 use self::json::JsonDesk;
+use self::page::PageDesk;
+use self::scratch::Scratch;
 use super::latency::{Latencies, Throughput};
-use crate::suite::{Databases, Suite, SuiteConfig};
+use crate::suite::{Suite, SuiteConfig};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 /// How long the outbox may take to drain after a round.
@@ -93,6 +107,8 @@ pub struct Round {
     pub suite: Throughput,
     /// Through the gateway's JSON API on its HTTP edge.
     pub json: Throughput,
+    /// Through the desk pages, as the desk's script sends a scan.
+    pub page: Throughput,
     /// Straight to circulation's database.
     pub raw: Throughput,
 }
@@ -106,6 +122,11 @@ impl Round {
     /// JSON throughput as a share of gRPC's.
     pub fn json_ratio(&self) -> f64 {
         share(&self.json, &self.suite)
+    }
+
+    /// The desk pages' throughput as a share of gRPC's.
+    pub fn page_ratio(&self) -> f64 {
+        share(&self.page, &self.suite)
     }
 }
 
@@ -134,12 +155,14 @@ impl std::fmt::Display for Report {
         writeln!(
             formatter,
             "check-out/check-in on {backend}: {} cycles per station; one op = one check-out or one check-in; \
-             suite = gateway over gRPC, json = gateway's JSON API over HTTP/1.1, raw = circulation's database",
+             suite = gateway over gRPC, json = gateway's JSON API over HTTP/1.1, \
+             page = desk pages' scan requests over HTTP/1.1, raw = circulation's database",
             self.cycles
         )?;
         writeln!(
             formatter,
-            "{:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>9} {:>10}",
+            "{:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} | {:>11} {:>8} {:>8} \
+             | {:>9} {:>10} {:>10}",
             "stations",
             "suite ops/s",
             "p50 ms",
@@ -147,15 +170,19 @@ impl std::fmt::Display for Report {
             "json ops/s",
             "p50 ms",
             "p99 ms",
+            "page ops/s",
+            "p50 ms",
+            "p99 ms",
             "raw ops/s",
             "p50 ms",
             "p99 ms",
             "suite/raw",
-            "json/suite"
+            "json/suite",
+            "page/suite"
         )?;
         for round in &self.rounds {
             write!(formatter, "{:>8}", round.stations)?;
-            for side in [&round.suite, &round.json, &round.raw] {
+            for side in [&round.suite, &round.json, &round.page, &round.raw] {
                 write!(
                     formatter,
                     " | {:>11.1} {:>8.2} {:>8.2}",
@@ -164,7 +191,13 @@ impl std::fmt::Display for Report {
                     side.latencies.percentile_ms(99.0),
                 )?;
             }
-            writeln!(formatter, " | {:>9.2} {:>10.2}", round.ratio(), round.json_ratio())?;
+            writeln!(
+                formatter,
+                " | {:>9.2} {:>10.2} {:>10.2}",
+                round.ratio(),
+                round.json_ratio(),
+                round.page_ratio()
+            )?;
         }
         Ok(())
     }
@@ -218,20 +251,22 @@ async fn measure(args: &CheckoutBenchArgs, scratch: &Scratch) -> anyhow::Result<
     let (desks, suite_figures) = suite_figures?;
 
     let mut rounds = Vec::new();
-    for (&stations, (suite, json)) in args.stations.iter().zip(suite_figures) {
+    for (&stations, Gateway { grpc, json, page }) in args.stations.iter().zip(suite_figures) {
         let raw = raw::raw_round(&circulation, &desks[..stations], args.cycles).await?;
-        rounds.push(Round { stations, suite, json, raw });
+        rounds.push(Round { stations, suite: grpc, json, page, raw });
     }
     Ok(Report { backend: circulation.backend(), cycles: args.cycles, rounds })
 }
 
-/// One desk station: its own connections to the gateway (gRPC and HTTP),
-/// a librarian's session, a reader and a copy.
+/// One desk station: its own connections to the gateway (gRPC and two over
+/// HTTP), a librarian's sessions, a reader and a copy.
 #[derive(Debug, Clone)]
 struct Desk {
     channel: Channel,
     /// The same session on the JSON API.
     json: JsonDesk,
+    /// The same librarian signed in to the desk pages.
+    page: PageDesk,
     token: String,
     reader_id: String,
     card: String,
@@ -349,6 +384,7 @@ async fn register_desks(
         desks.push(Desk {
             channel,
             json: JsonDesk::new(http, &signed_in.token),
+            page: PageDesk::sign_in(http, &username, &signed_in.password).await?,
             token: signed_in.token,
             reader_id: reader.id,
             card,
@@ -372,33 +408,59 @@ enum Way {
     Grpc,
     /// The JSON API, one HTTP/1.1 keep-alive connection per station.
     Json,
+    /// The desk pages, one HTTP/1.1 keep-alive connection per station.
+    Page,
 }
 
-/// The gRPC and the JSON figures of one station count. Each way's cycles
-/// run in two halves, in the order gRPC, JSON, JSON, gRPC, and the outbox
-/// is drained after each half: the suite slows as its databases grow over
-/// a run (markedly on SQLite), and this order gives both ways the same
-/// share of early and late.
-async fn gateway_rounds(
-    desks: &mut [Desk],
-    cycles: usize,
-    circulation: &Db,
-) -> anyhow::Result<(Throughput, Throughput)> {
+/// The figures of one station count through the gateway, by way.
+#[derive(Debug, Default)]
+struct Gateway {
+    grpc: Throughput,
+    json: Throughput,
+    page: Throughput,
+}
+
+impl Desk {
+    /// How many HTTP connections the station's answers on `way` came on
+    /// since the last time this was asked; `None` for gRPC.
+    fn take_connections(&mut self, way: Way) -> Option<usize> {
+        match way {
+            Way::Grpc => None,
+            Way::Json => Some(self.json.edge.take_connections()),
+            Way::Page => Some(self.page.edge.take_connections()),
+        }
+    }
+}
+
+/// The gRPC, JSON and page figures of one station count. Each way's cycles
+/// run in two halves, in the order gRPC, JSON, page, page, JSON, gRPC, and
+/// the outbox is drained after each half: the suite slows as its databases
+/// grow over a run (markedly on SQLite), and this order gives every way the
+/// same share of early and late.
+async fn gateway_rounds(desks: &mut [Desk], cycles: usize, circulation: &Db) -> anyhow::Result<Gateway> {
     let (early, late) = (cycles / 2, cycles - cycles / 2);
-    let mut grpc = Throughput::default();
-    let mut json = Throughput::default();
-    for (way, cycles) in [(Way::Grpc, early), (Way::Json, early), (Way::Json, late), (Way::Grpc, late)] {
+    let order = [
+        (Way::Grpc, early),
+        (Way::Json, early),
+        (Way::Page, early),
+        (Way::Page, late),
+        (Way::Json, late),
+        (Way::Grpc, late),
+    ];
+    let mut figures = Gateway::default();
+    for (way, cycles) in order {
         if cycles == 0 {
             continue;
         }
         let half = gateway_round(desks, cycles, way).await?;
         drain_outbox(circulation).await?;
         match way {
-            Way::Grpc => grpc.extend(half),
-            Way::Json => json.extend(half),
+            Way::Grpc => figures.grpc.extend(half),
+            Way::Json => figures.json.extend(half),
+            Way::Page => figures.page.extend(half),
         }
     }
-    Ok((grpc, json))
+    Ok(figures)
 }
 
 /// All stations of a round through the gateway at once. Each desk keeps
@@ -409,21 +471,18 @@ async fn gateway_round(desks: &mut [Desk], cycles: usize, way: Way) -> anyhow::R
     // The edge closes a connection idle for a while (as between rounds), so
     // the warm-up may have opened a new one; only the timed part counts.
     for desk in &mut warm.desks {
-        desk.json.take_connections();
+        desk.take_connections(way);
     }
     let started = Instant::now();
     let mut timed = run_stations(&warm.desks, cycles, way).await?;
     let elapsed = started.elapsed();
-    if let Way::Json = way {
-        for desk in &mut timed.desks {
-            let connections = desk.json.take_connections();
-            if connections != 1 {
-                bail!(
-                    "desk {} used {connections} HTTP connections in its timed JSON cycles instead of one \
-                     kept alive, so the JSON figures would include connection set-up",
-                    desk.card
-                );
-            }
+    for desk in &mut timed.desks {
+        if let Some(connections) = desk.take_connections(way).filter(|&connections| connections != 1) {
+            bail!(
+                "desk {} used {connections} HTTP connections in its timed {way:?} cycles instead of one \
+                 kept alive, so the figures would include connection set-up",
+                desk.card
+            );
         }
     }
     desks.clone_from_slice(&timed.desks);
@@ -448,6 +507,7 @@ async fn run_stations(desks: &[Desk], cycles: usize, way: Way) -> anyhow::Result
                     match way {
                         Way::Grpc => grpc_cycle(&mut client, &mut desk, &mut latencies).await?,
                         Way::Json => json_cycle(&mut desk, &mut latencies).await?,
+                        Way::Page => page_cycle(&mut desk, &mut latencies).await?,
                     }
                 }
                 anyhow::Ok((desk, latencies))
@@ -534,6 +594,25 @@ async fn json_cycle(desk: &mut Desk, latencies: &mut Latencies) -> anyhow::Resul
     Ok(())
 }
 
+/// One scan of the copy at the lending desk with the reader in view and one
+/// at the return box, through the desk pages, each a timed operation.
+async fn page_cycle(desk: &mut Desk, latencies: &mut Latencies) -> anyhow::Result<()> {
+    let started = Instant::now();
+    desk.page
+        .check_out(&desk.reader_id, &desk.card, &desk.copy_barcode)
+        .await
+        .with_context(|| format!("scanning {} at the desk for {}", desk.copy_barcode, desk.card))?;
+    latencies.record(started.elapsed());
+
+    let started = Instant::now();
+    desk.page
+        .check_in(&desk.copy_barcode)
+        .await
+        .with_context(|| format!("scanning {} at the return box", desk.copy_barcode))?;
+    latencies.record(started.elapsed());
+    Ok(())
+}
+
 /// Waits until circulation's relay has delivered every event of the round.
 async fn drain_outbox(circulation: &Db) -> anyhow::Result<()> {
     let deadline = Instant::now() + DRAIN_WITHIN;
@@ -552,74 +631,5 @@ async fn drain_outbox(circulation: &Db) -> anyhow::Result<()> {
             bail!("{pending} events still undelivered after {} s", DRAIN_WITHIN.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The bench's own databases, removed when it ends.
-#[derive(Debug)]
-struct Scratch {
-    databases: Databases,
-    place: ScratchPlace,
-}
-
-#[derive(Debug)]
-enum ScratchPlace {
-    Folder(PathBuf),
-    Postgres { server_url: String, names: Vec<String> },
-}
-
-impl Scratch {
-    fn create(database_url: &str) -> anyhow::Result<Self> {
-        let tag = uuid::Uuid::now_v7().simple().to_string();
-        match Backend::of_url(database_url) {
-            (Backend::Postgres, server_url) => {
-                let mut place =
-                    ScratchPlace::Postgres { server_url: server_url.to_owned(), names: Vec::new() };
-                let mut urls = Vec::new();
-                for service in crate::suite::SERVICES {
-                    let name = format!("lectern_bench_{tag}_{service}");
-                    match lectern_common::db::create_database(server_url, &name) {
-                        Ok(url) => urls.push(url),
-                        Err(error) => {
-                            // Whatever was made so far goes again.
-                            let _ = place.remove();
-                            return Err(error).context("creating the bench databases");
-                        }
-                    }
-                    if let ScratchPlace::Postgres { names, .. } = &mut place {
-                        names.push(name);
-                    }
-                }
-                let [reader, catalog, circulation, notification] = <[String; 4]>::try_from(urls)
-                    .map_err(|_| anyhow::anyhow!("one database per service expected"))?;
-                Ok(Self { databases: Databases { reader, catalog, circulation, notification }, place })
-            }
-            (Backend::Sqlite, folder) => {
-                let folder = Path::new(folder).join(format!("lectern-bench-{tag}"));
-                std::fs::create_dir_all(&folder)
-                    .with_context(|| format!("cannot create {}", folder.display()))?;
-                Ok(Self { databases: Databases::in_dir(&folder), place: ScratchPlace::Folder(folder) })
-            }
-        }
-    }
-
-    fn remove(self) -> anyhow::Result<()> {
-        self.place.remove()
-    }
-}
-
-impl ScratchPlace {
-    fn remove(&self) -> anyhow::Result<()> {
-        match self {
-            Self::Folder(folder) => std::fs::remove_dir_all(folder)
-                .with_context(|| format!("cannot remove the bench folder {}", folder.display())),
-            Self::Postgres { server_url, names } => {
-                for name in names {
-                    lectern_common::db::drop_database(server_url, name)
-                        .with_context(|| format!("cannot drop the bench database {name}"))?;
-                }
-                Ok(())
-            }
-        }
     }
 }

@@ -21,6 +21,8 @@ async fn checkout_bench_measures_the_suite_and_the_raw_ceiling() {
         assert_eq!(round.raw.latencies.count(), operations, "raw ops at {} stations", round.stations);
         assert_eq!(round.json.latencies.count(), operations, "JSON ops at {} stations", round.stations);
         assert!(round.json.ops_per_second() > 0.0 && round.json_ratio() > 0.0);
+        assert_eq!(round.page.latencies.count(), operations, "page ops at {} stations", round.stations);
+        assert!(round.page.ops_per_second() > 0.0 && round.page_ratio() > 0.0);
         assert!(round.suite.ops_per_second() > 0.0 && round.raw.ops_per_second() > 0.0);
         assert!(round.suite.latencies.percentile_ms(99.0) >= round.suite.latencies.percentile_ms(50.0));
         assert!(round.ratio() > 0.0);
