@@ -301,7 +301,12 @@ async fn a_one_time_password_is_changed_at_the_first_browser_sign_in() {
     assert_eq!(changed.headers["location"], "/?password_changed=1", "{:?}", changed.body);
     let cookies =
         format!("lectern_session={}; lectern_csrf={csrf}", changed.cookie("lectern_session").unwrap());
+    // A new district has no school yet, so no desk: the admin's account
+    // page, with what was just done.
     let home = http.send(Method::GET, "/?password_changed=1", &[("cookie", &cookies)], Bytes::new()).await;
+    assert_eq!(home.headers["location"], "/account?password_changed=1");
+    let home =
+        http.send(Method::GET, "/account?password_changed=1", &[("cookie", &cookies)], Bytes::new()).await;
     assert_eq!(home.status, StatusCode::OK);
     let html = String::from_utf8_lossy(&home.body);
     assert!(html.contains("学区管理员"), "{html}");
