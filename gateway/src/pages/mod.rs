@@ -149,6 +149,12 @@ impl Visit {
         self.label.clone()
     }
 
+    /// The answer to a form sent with a CSRF token that is not this
+    /// browser's: nothing was done, and the page says to reload.
+    pub fn csrf_refused(&self, edge: &Edge) -> Response {
+        error_page(edge, self, StatusCode::FORBIDDEN, "error.server_title", "reason.CSRF_TOKEN_INVALID")
+    }
+
     /// The way to the sign-in page, coming back here afterwards.
     pub fn to_sign_in(&self) -> Response {
         let next = if self.path == "/" { String::new() } else { format!("?next={}", encode(&self.path)) };
@@ -247,13 +253,7 @@ pub struct LanguageForm {
 /// `POST /language`: remembers the language in this browser for a year.
 async fn choose_language(State(edge): State<Edge>, visit: Visit, Form(form): Form<LanguageForm>) -> Response {
     if !visit.csrf_ok(&edge, &form.csrf) {
-        return error_page(
-            &edge,
-            &visit,
-            StatusCode::FORBIDDEN,
-            "error.server_title",
-            "reason.CSRF_TOKEN_INVALID",
-        );
+        return visit.csrf_refused(&edge);
     }
     let lang = Lang::from_tag(&form.lang).unwrap_or_default();
     remembered(&edge, Redirect::to(local_path(&form.back)), LANG_COOKIE, lang.tag())

@@ -304,13 +304,7 @@ pub struct ChooseForm {
 /// `POST /school`: remembers the school in this browser and goes on.
 pub async fn choose(State(edge): State<Edge>, visit: Visit, Form(form): Form<ChooseForm>) -> Response {
     if !visit.csrf_ok(&edge, &form.csrf) {
-        return error_page(
-            &edge,
-            &visit,
-            StatusCode::FORBIDDEN,
-            "error.server_title",
-            "reason.CSRF_TOKEN_INVALID",
-        );
+        return visit.csrf_refused(&edge);
     }
     let Some(principal) = visit.principal(&edge).await else {
         return visit.to_sign_in();

@@ -217,13 +217,7 @@ pub struct SignOutForm {
 /// cookie.
 pub async fn sign_out(State(edge): State<Edge>, visit: Visit, Form(form): Form<SignOutForm>) -> Response {
     if !visit.csrf_ok(&edge, &form.csrf) {
-        return super::error_page(
-            &edge,
-            &visit,
-            StatusCode::FORBIDDEN,
-            "error.server_title",
-            "reason.CSRF_TOKEN_INVALID",
-        );
+        return visit.csrf_refused(&edge);
     }
     if visit.caller.token().is_some() {
         let mut identity = IdentityServiceClient::new(edge.calls());
