@@ -247,9 +247,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     lines.push("Try:  lectern login --username admin".into());
     lines.push(format!("      grpcurl -plaintext {} list", suite.gateway_addr()));
     lines.push("Press Ctrl-C to stop.".into());
+    let stop = lectern_core::shutdown::listen();
     println!("\n{}", lines.join("\n"));
 
-    lectern_core::shutdown::signal().await;
+    stop.await;
     let stopped = suite.shutdown().await;
     telemetry.shutdown().await;
     stopped.context("stopping the suite")?;

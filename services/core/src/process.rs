@@ -115,8 +115,9 @@ where
         .map_err(|error| ServeError::Startup(format!("cannot listen on {address}: {error}")))?;
     let shutdown = Shutdown::new();
     let trigger = shutdown.clone();
+    let stop = crate::shutdown::listen();
     tokio::spawn(async move {
-        crate::shutdown::signal().await;
+        stop.await;
         trigger.trigger();
     });
     serve(config, listener, shutdown).await

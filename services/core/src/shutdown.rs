@@ -1,31 +1,50 @@
 //! Shutdown signals: a server stops on SIGTERM (Kubernetes) or Ctrl-C (a
 //! desk PC), after turning not-ready and draining calls in flight.
 
-/// Resolves on the first SIGTERM or Ctrl-C.
-pub async fn signal() {
-    let ctrl_c = async {
+/// Listens for SIGTERM and Ctrl-C from the moment it is called; the future
+/// resolves on the first of them. Call it before telling anyone the process
+/// is up: a signal that arrives between the two would otherwise end the
+/// process the default way, without draining.
+pub fn listen() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        // `signal` registers at once, unlike `tokio::signal::ctrl_c`, whose
+        // registration waits for the first poll.
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let interrupt = async {
+                match interrupt {
+                    Ok(mut stream) => stream.recv().await,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot listen for Ctrl-C");
+                        std::future::pending().await
+                    }
+                }
+            };
+            let terminate = async {
+                match terminate {
+                    Ok(mut stream) => stream.recv().await,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot listen for SIGTERM");
+                        std::future::pending().await
+                    }
+                }
+            };
+            tokio::select! {
+                _ = interrupt => tracing::info!("Ctrl-C received, shutting down"),
+                _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+        tracing::info!("Ctrl-C received, shutting down");
     }
 }
 
