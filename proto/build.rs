@@ -23,6 +23,7 @@ const PROTOS: &[&str] = &[
     "lectern/circulation/v1/rules.proto",
     "lectern/circulation/v1/calendars.proto",
     "lectern/notification/v1/notification.proto",
+    "lectern/notification/v1/reminders.proto",
     "lectern/gateway/v1/gateway.proto",
 ];
 

@@ -29,6 +29,7 @@ fn to_proto(notice: NoticeRow, language: Language) -> Notice {
         message: notices::message(&notice, language),
         kind: notices::kind_of(&notice.kind).into(),
         create_time: Some(timestamp(notice.occurred_at)),
+        subject: notice.subject.clone().unwrap_or_default(),
         id: notice.id,
         reader_id: notice.reader_id,
         title: notice.title,

@@ -45,6 +45,8 @@ pub fn notice_for(event: &Event, id: String, now: NaiveDateTime) -> Option<Notic
             due_date,
             occurred_at,
             created_at: now,
+            subject: None,
+            body: None,
         };
     match event.payload.as_ref()? {
         event::Payload::LoanCheckedOut(loan) => Some(base(
@@ -166,6 +168,16 @@ pub fn message(notice: &NoticeRow, language: Language) -> String {
         (NoticeKind::CheckinReceipt, Language::En) => {
             format!("\u{201c}{}\u{201d} has been returned. Thank you!", notice.title)
         }
+        // Reminders carry their rendered text (see `NoticeRow::body`).
+        (
+            NoticeKind::DueSoon
+            | NoticeKind::DueToday
+            | NoticeKind::Overdue
+            | NoticeKind::HoldExpiring
+            | NoticeKind::FeeCharged
+            | NoticeKind::LoanLost,
+            _,
+        ) => notice.body.clone().unwrap_or_else(|| notice.title.clone()),
         (NoticeKind::Unspecified, _) => notice.title.clone(),
     }
 }

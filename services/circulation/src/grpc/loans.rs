@@ -79,6 +79,13 @@ impl LoanService for Circulation {
         Ok(Response::new(loans::get_loan(self, &caller, request.into_inner()).await?))
     }
 
+    async fn batch_get_loans(
+        &self,
+        _request: Request<lectern_proto::circulation::v1::BatchGetLoansRequest>,
+    ) -> Result<Response<lectern_proto::circulation::v1::BatchGetLoansResponse>, Status> {
+        Err(Status::unimplemented("BatchGetLoans is being built"))
+    }
+
     async fn list_loans(
         &self,
         request: Request<ListLoansRequest>,

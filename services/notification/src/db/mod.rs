@@ -22,6 +22,10 @@ pub struct NoticeRow {
     pub due_date: Option<String>,
     pub occurred_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    /// A reminder's rendered heading and text; `None` for receipts, whose
+    /// text is written in the reader's language when listed.
+    pub subject: Option<String>,
+    pub body: Option<String>,
 }
 
 /// Stores a notice.

@@ -127,6 +127,13 @@ fn preferences(row: PreferencesRow, stored: bool) -> NotificationPreferences {
 
 #[tonic::async_trait]
 impl ReaderProfileService for Profiles {
+    async fn batch_get_notification_profiles(
+        &self,
+        _request: Request<lectern_proto::reader::v1::BatchGetNotificationProfilesRequest>,
+    ) -> Result<Response<lectern_proto::reader::v1::BatchGetNotificationProfilesResponse>, Status> {
+        Err(Status::unimplemented("BatchGetNotificationProfiles is being built"))
+    }
+
     async fn create_reader_contact(
         &self,
         request: Request<CreateReaderContactRequest>,
