@@ -9,6 +9,8 @@ mod config;
 mod db;
 mod grpc;
 mod notices;
+mod settings;
+mod triggers;
 
 use lectern_common::db::Migrations;
 use lectern_core::identity::PublicMethods;
