@@ -47,7 +47,8 @@ pub fn code_of(reason: Reason) -> Code {
         | R::StaffAccountNotFound
         | R::ReaderBlockNotFound
         | R::ContactNotFound
-        | R::NoteNotFound => Code::NotFound,
+        | R::NoteNotFound
+        | R::DeliveryNotFound => Code::NotFound,
         R::CardBarcodeTaken
         | R::SchoolCodeTaken
         | R::UsernameTaken
@@ -95,7 +96,9 @@ pub fn code_of(reason: Reason) -> Code {
         | R::HoldLimitReached
         | R::HoldClosed
         | R::LoanAlreadyMarked
-        | R::RuleIsDistrictDefault => Code::FailedPrecondition,
+        | R::RuleIsDistrictDefault
+        | R::NoLoanToPreview
+        | R::DeliveryNotResendable => Code::FailedPrecondition,
     }
 }
 

@@ -53,6 +53,24 @@ pub fn optional_text(field: &'static str, value: &str, max_chars: usize) -> Resu
     Ok(text.to_owned())
 }
 
+/// A required text of several lines (a message body a librarian writes):
+/// like [`required_text`], but line breaks and tabs are allowed; Windows
+/// line ends become `\n`.
+pub fn required_paragraphs(field: &'static str, value: &str, max_chars: usize) -> Result<String, FieldError> {
+    let text = value.replace("\r\n", "\n");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if text.chars().count() > max_chars {
+        return Err(FieldError::new(field, format!("is longer than {max_chars} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "contains control characters"));
+    }
+    Ok(text.to_owned())
+}
+
 /// A barcode as scanners type it: 1–64 printable ASCII characters, no spaces.
 /// Surrounding whitespace (the scanner's Enter, a stray space) is dropped.
 pub fn barcode(field: &'static str, value: &str) -> Result<String, FieldError> {
@@ -120,6 +138,16 @@ mod tests {
             "name: is longer than 5 characters"
         );
         assert!(optional_text("name", "a\u{0}b", 5).is_err());
+    }
+
+    #[test]
+    fn paragraphs_keep_their_line_breaks() {
+        assert_eq!(
+            required_paragraphs("body", " 您好！\r\n\n\t请还书。 ", 50).as_deref(),
+            Ok("您好！\n\n\t请还书。")
+        );
+        assert!(required_paragraphs("body", "\n \n", 50).is_err());
+        assert!(required_paragraphs("body", "a\u{7}b", 50).is_err());
     }
 
     #[test]

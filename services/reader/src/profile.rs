@@ -5,13 +5,15 @@
 //! and note texts are personal data: they appear in no log line and no
 //! audit detail (ids, kinds and channels only).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use lectern_common::db::{DbConnection, unique_violation_on};
 use lectern_core::validate::{self, FieldError};
 use lectern_proto::reader::v1::{ContactChannel, ContactWho, NotificationChannel};
 
 use crate::audit::{self, Entry};
-use crate::db::profile::{ContactRow, NoteRow, PreferencesRow};
+use crate::db::profile::{AddresseeRow, ContactRow, NoteRow, PreferencesRow};
 use crate::db::{self};
 use crate::error::{Error, ReaderRefusal};
 
@@ -172,6 +174,72 @@ pub fn default_preferences(reader_id: &str) -> PreferencesRow {
         language: DEFAULT_LANGUAGE.to_owned(),
         updated_at: NaiveDateTime::default(),
     }
+}
+
+/// The most readers one `BatchGetNotificationProfiles` call may name.
+pub const MAX_BATCH_READERS: usize = 1000;
+
+/// The reader ids of a batch, checked and without repeats: 1 to
+/// [`MAX_BATCH_READERS`] of them.
+pub fn reader_ids(field: &'static str, values: &[String]) -> Result<Vec<String>, FieldError> {
+    if values.is_empty() {
+        return Err(FieldError::new(field, "is required (at least one reader id)"));
+    }
+    let mut ids = values
+        .iter()
+        .map(|value| lectern_core::ids::parse_id(field, value))
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_BATCH_READERS {
+        return Err(FieldError::new(field, format!("may name at most {MAX_BATCH_READERS} readers")));
+    }
+    Ok(ids)
+}
+
+/// What the notification service needs to address one reader's notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationProfile {
+    pub reader: AddresseeRow,
+    /// The preferences in force, and whether the reader ever set them
+    /// (the defaults otherwise).
+    pub preferences: (PreferencesRow, bool),
+    /// Every contact point, oldest first.
+    pub contacts: Vec<ContactRow>,
+}
+
+/// The notification profiles of the readers among `reader_ids` that exist,
+/// in three queries whatever their number (readers, preferences,
+/// contacts). Erased and unknown readers are absent.
+pub fn notification_profiles(
+    connection: &mut DbConnection,
+    reader_ids: &[String],
+) -> Result<Vec<NotificationProfile>, Error> {
+    let readers = db::profile::addressees(connection, reader_ids)?;
+    if readers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<String> = readers.iter().map(|reader| reader.reader_id.clone()).collect();
+    let mut preferences: HashMap<String, PreferencesRow> =
+        db::profile::preferences_of_readers(connection, &found)?
+            .into_iter()
+            .map(|row| (row.reader_id.clone(), row))
+            .collect();
+    let mut contacts: HashMap<String, Vec<ContactRow>> = HashMap::new();
+    for row in db::profile::contacts_of_readers(connection, &found)? {
+        contacts.entry(row.reader_id.clone()).or_default().push(row);
+    }
+    Ok(readers
+        .into_iter()
+        .map(|reader| {
+            let preferences = match preferences.remove(&reader.reader_id) {
+                Some(row) => (row, true),
+                None => (default_preferences(&reader.reader_id), false),
+            };
+            let contacts = contacts.remove(&reader.reader_id).unwrap_or_default();
+            NotificationProfile { reader, preferences, contacts }
+        })
+        .collect())
 }
 
 /// Adds a contact point the reader does not have yet, within the limit.
@@ -335,6 +403,16 @@ mod tests {
         assert!(channels("channels", &[]).is_err());
         assert!(channels("channels", &[0]).is_err());
         assert!(channels("channels", &[99]).is_err());
+    }
+
+    #[test]
+    fn batch_reader_ids_are_checked_and_repeats_dropped() {
+        let id = lectern_core::ids::new_id();
+        assert_eq!(reader_ids("reader_ids", &[id.clone(), id.clone()]), Ok(vec![id.clone()]));
+        assert_eq!(reader_ids("reader_ids", &[]).unwrap_err().field, "reader_ids");
+        assert_eq!(reader_ids("reader_ids", &[id, "R100001".into()]).unwrap_err().field, "reader_ids");
+        let too_many: Vec<String> = (0..=MAX_BATCH_READERS).map(|_| lectern_core::ids::new_id()).collect();
+        assert!(reader_ids("reader_ids", &too_many).is_err());
     }
 
     #[test]

@@ -100,6 +100,20 @@ pub fn find_loan(connection: &mut DbConnection, id: &str) -> QueryResult<Option<
     loans::table.find(id).select(LoanRow::as_select()).first(connection).optional()
 }
 
+/// The loans among `ids`, limited to `schools` when given (`None`: every
+/// school), in no particular order; ids of no loan are skipped.
+pub fn find_loans(
+    connection: &mut DbConnection,
+    ids: &[String],
+    schools: Option<&[String]>,
+) -> QueryResult<Vec<LoanRow>> {
+    let mut query = loans::table.filter(loans::id.eq_any(ids)).select(LoanRow::as_select()).into_boxed();
+    if let Some(schools) = schools {
+        query = query.filter(loans::school_id.eq_any(schools));
+    }
+    query.load(connection)
+}
+
 /// The open loan of a copy, by the copy's id.
 pub fn open_loan_for_copy(connection: &mut DbConnection, copy_id: &str) -> QueryResult<Option<LoanRow>> {
     loans::table

@@ -3,12 +3,13 @@
 use lectern_core::identity::principal;
 use lectern_proto::circulation::v1::loan_service_server::LoanService;
 use lectern_proto::circulation::v1::{
-    ChangeDueDateRequest, CheckInRequest, CheckInResponse, CheckOutExplanation, CheckOutRequest,
-    CheckOutResponse, ClaimReturnedRequest, DeclareLostRequest, DeclareLostResponse, DeskStatistics,
-    ExplainCheckOutRequest, GetDeskStatisticsRequest, GetLoanRequest, GetReaderObligationsRequest,
-    GetReaderSummaryRequest, GetReadingReportRequest, ListLoansRequest, ListLoansResponse,
-    ListOverdueLoansRequest, ListTransitsRequest, ListTransitsResponse, Loan, ReaderObligations,
-    ReaderSummary, ReadingReport, RenewAllRequest, RenewAllResponse, RenewRequest, RenewResponse,
+    BatchGetLoansRequest, BatchGetLoansResponse, ChangeDueDateRequest, CheckInRequest, CheckInResponse,
+    CheckOutExplanation, CheckOutRequest, CheckOutResponse, ClaimReturnedRequest, DeclareLostRequest,
+    DeclareLostResponse, DeskStatistics, ExplainCheckOutRequest, GetDeskStatisticsRequest, GetLoanRequest,
+    GetReaderObligationsRequest, GetReaderSummaryRequest, GetReadingReportRequest, ListLoansRequest,
+    ListLoansResponse, ListOverdueLoansRequest, ListTransitsRequest, ListTransitsResponse, Loan,
+    ReaderObligations, ReaderSummary, ReadingReport, RenewAllRequest, RenewAllResponse, RenewRequest,
+    RenewResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -81,9 +82,10 @@ impl LoanService for Circulation {
 
     async fn batch_get_loans(
         &self,
-        _request: Request<lectern_proto::circulation::v1::BatchGetLoansRequest>,
-    ) -> Result<Response<lectern_proto::circulation::v1::BatchGetLoansResponse>, Status> {
-        Err(Status::unimplemented("BatchGetLoans is being built"))
+        request: Request<BatchGetLoansRequest>,
+    ) -> Result<Response<BatchGetLoansResponse>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(loans::batch_get_loans(self, &caller, request.into_inner()).await?))
     }
 
     async fn list_loans(

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
-use super::schema::{reader_contacts, reader_notes, reader_preferences};
+use super::schema::{classes, reader_contacts, reader_notes, reader_preferences, readers};
 
 /// A stored contact point.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -37,6 +37,17 @@ pub struct PreferencesRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// Who a reader is, for addressing notices: id, school, name, and the
+/// class's id and name when the reader is in one.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct AddresseeRow {
+    pub reader_id: String,
+    pub school_id: String,
+    pub name: String,
+    pub class_id: Option<String>,
+    pub class_name: Option<String>,
+}
+
 /// A stored staff note.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reader_notes)]
@@ -54,6 +65,44 @@ pub fn contacts(connection: &mut DbConnection, reader_id: &str) -> QueryResult<V
         .filter(reader_contacts::reader_id.eq(reader_id))
         .select(ContactRow::as_select())
         .order((reader_contacts::created_at.asc(), reader_contacts::id.asc()))
+        .load(connection)
+}
+
+/// The readers among `reader_ids` with their class names, in one query;
+/// ids of no reader are skipped.
+pub fn addressees(connection: &mut DbConnection, reader_ids: &[String]) -> QueryResult<Vec<AddresseeRow>> {
+    readers::table
+        .left_join(classes::table)
+        .filter(readers::id.eq_any(reader_ids))
+        .select((readers::id, readers::school_id, readers::name, readers::class_id, classes::name.nullable()))
+        .load(connection)
+}
+
+/// The contact points of all of `reader_ids`, by reader, each reader's
+/// oldest first.
+pub fn contacts_of_readers(
+    connection: &mut DbConnection,
+    reader_ids: &[String],
+) -> QueryResult<Vec<ContactRow>> {
+    reader_contacts::table
+        .filter(reader_contacts::reader_id.eq_any(reader_ids))
+        .select(ContactRow::as_select())
+        .order((
+            reader_contacts::reader_id.asc(),
+            reader_contacts::created_at.asc(),
+            reader_contacts::id.asc(),
+        ))
+        .load(connection)
+}
+
+/// The stored preferences of those of `reader_ids` who ever set any.
+pub fn preferences_of_readers(
+    connection: &mut DbConnection,
+    reader_ids: &[String],
+) -> QueryResult<Vec<PreferencesRow>> {
+    reader_preferences::table
+        .filter(reader_preferences::reader_id.eq_any(reader_ids))
+        .select(PreferencesRow::as_select())
         .load(connection)
 }
 

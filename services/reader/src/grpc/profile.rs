@@ -15,11 +15,12 @@ use lectern_core::validate::{self, page_size};
 use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileService;
 use lectern_proto::reader::v1::{
-    ContactChannel, ContactWho, CreateReaderContactRequest, CreateReaderNoteRequest,
-    DeleteReaderContactRequest, DeleteReaderContactResponse, DeleteReaderNoteRequest,
-    DeleteReaderNoteResponse, GetNotificationPreferencesRequest, ListReaderContactsRequest,
-    ListReaderContactsResponse, ListReaderNotesRequest, ListReaderNotesResponse, NotificationChannel,
-    NotificationPreferences, ReaderContact, ReaderNote, UpdateNotificationPreferencesRequest,
+    BatchGetNotificationProfilesRequest, BatchGetNotificationProfilesResponse, ContactChannel, ContactWho,
+    CreateReaderContactRequest, CreateReaderNoteRequest, DeleteReaderContactRequest,
+    DeleteReaderContactResponse, DeleteReaderNoteRequest, DeleteReaderNoteResponse,
+    GetNotificationPreferencesRequest, ListReaderContactsRequest, ListReaderContactsResponse,
+    ListReaderNotesRequest, ListReaderNotesResponse, NotificationChannel, NotificationPreferences,
+    NotificationProfile, ReaderContact, ReaderNote, UpdateNotificationPreferencesRequest,
 };
 use tonic::{Request, Response, Status};
 
@@ -125,13 +126,34 @@ fn preferences(row: PreferencesRow, stored: bool) -> NotificationPreferences {
     }
 }
 
+fn notification_profile(found: profile::NotificationProfile) -> NotificationProfile {
+    let (stored, set) = found.preferences;
+    NotificationProfile {
+        reader_id: found.reader.reader_id,
+        school_id: found.reader.school_id,
+        name: found.reader.name,
+        class_id: found.reader.class_id.unwrap_or_default(),
+        class_name: found.reader.class_name.unwrap_or_default(),
+        preferences: Some(preferences(stored, set)),
+        contacts: found.contacts.into_iter().map(contact).collect(),
+    }
+}
+
 #[tonic::async_trait]
 impl ReaderProfileService for Profiles {
     async fn batch_get_notification_profiles(
         &self,
-        _request: Request<lectern_proto::reader::v1::BatchGetNotificationProfilesRequest>,
-    ) -> Result<Response<lectern_proto::reader::v1::BatchGetNotificationProfilesResponse>, Status> {
-        Err(Status::unimplemented("BatchGetNotificationProfiles is being built"))
+        request: Request<BatchGetNotificationProfilesRequest>,
+    ) -> Result<Response<BatchGetNotificationProfilesResponse>, Status> {
+        // Contact points of many readers at once are for the notification
+        // service only; staff look readers up one at a time.
+        principal(&request)?.require(Access::SERVICE)?;
+        let reader_ids = profile::reader_ids("reader_ids", &request.get_ref().reader_ids)?;
+        let found =
+            self.db.run(move |connection| profile::notification_profiles(connection, &reader_ids)).await?;
+        Ok(Response::new(BatchGetNotificationProfilesResponse {
+            profiles: found.into_iter().map(notification_profile).collect(),
+        }))
     }
 
     async fn create_reader_contact(
