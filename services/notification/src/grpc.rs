@@ -1,5 +1,8 @@
 //! gRPC handlers: validate, call the domain and the database, map results.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use lectern_common::db::Db;
 use lectern_core::access::Access;
 use lectern_core::clock::SharedClock;
@@ -11,10 +14,12 @@ use lectern_proto::events::v1::event_sink_server::EventSink;
 use lectern_proto::events::v1::{DeliverRequest, DeliverResponse};
 use lectern_proto::notification::v1::notification_service_server::NotificationService;
 use lectern_proto::notification::v1::{ListNoticesRequest, ListNoticesResponse, Notice};
+use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::db::{self, NoticeRow};
 use crate::notices::{self, Language, Purge};
+use crate::{events, schedule};
 use lectern_common::Error;
 
 /// The notification service's handlers.
@@ -22,6 +27,10 @@ use lectern_common::Error;
 pub struct Notification {
     pub db: Db,
     pub clock: SharedClock,
+    /// The schools' time zone (the day of reminders events make).
+    pub zone: chrono_tz::Tz,
+    /// Wakes the planner once an event made a reminder to send at once.
+    pub planner: Arc<Notify>,
 }
 
 fn to_proto(notice: NoticeRow, language: Language) -> Notice {
@@ -79,9 +88,15 @@ impl EventSink for Notification {
     async fn deliver(&self, request: Request<DeliverRequest>) -> Result<Response<DeliverResponse>, Status> {
         principal(&request)?.require(Access::SERVICE)?;
         let events = request.into_inner().events;
-        let now = self.clock.now().naive_utc();
+        let now = self.clock.now();
+        let today = schedule::school_day(now, self.zone);
+        let now = now.naive_utc();
+        let announced = Arc::new(AtomicUsize::new(0));
+        let counted = announced.clone();
         let accepted =
             lectern_common::outbox::consume_batch(&self.db, &self.clock, events, move |connection, event| {
+                let applied = events::apply(connection, event, events::changes_for(event, today, now), now)?;
+                counted.fetch_add(applied.announced, Ordering::Relaxed);
                 if let Some(notice) = notices::notice_for(event, ids::new_id(), now) {
                     db::insert_notice(connection, &notice)?;
                     tracing::debug!(event.id = %event.id, notice.id = %notice.id, "notice stored");
@@ -100,6 +115,11 @@ impl EventSink for Notification {
                 Ok::<(), Error>(())
             })
             .await?;
+        // A batch rolled back made nothing; one that committed may have
+        // made reminders to address now.
+        if announced.load(Ordering::Relaxed) > 0 {
+            self.planner.notify_one();
+        }
         Ok(Response::new(DeliverResponse { accepted }))
     }
 }

@@ -20,7 +20,9 @@ pub fn kind_of(stored: &str) -> NoticeKind {
         CHECKIN_RECEIPT => NoticeKind::CheckinReceipt,
         RENEWAL_RECEIPT => NoticeKind::RenewalReceipt,
         HOLD_READY => NoticeKind::HoldReady,
-        _ => NoticeKind::Unspecified,
+        // Reminders store their kind's name ("overdue", "due_soon"; see `sender`).
+        other => NoticeKind::from_str_name(&format!("NOTICE_KIND_{}", other.to_ascii_uppercase()))
+            .unwrap_or(NoticeKind::Unspecified),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The notification service's tables and queries.
 
+pub mod deliveries;
+pub mod reminders;
 pub mod schema;
 
 use chrono::NaiveDateTime;
