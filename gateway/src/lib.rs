@@ -70,7 +70,8 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
         .route("lectern.circulation.v1.FeeService", "circulation", circulation.clone())
         .route("lectern.circulation.v1.CirculationRuleService", "circulation", circulation.clone())
         .route("lectern.circulation.v1.SchoolCalendarService", "circulation", circulation)
-        .route("lectern.notification.v1.NotificationService", "notification", notification);
+        .route("lectern.notification.v1.NotificationService", "notification", notification.clone())
+        .route("lectern.notification.v1.ReminderService", "notification", notification);
     let mut services = vec!["lectern.gateway.v1.GatewayService"];
     services.extend(forwarder.services());
     let public = PublicMethods::new(authz::public_methods());

@@ -14,6 +14,7 @@ pub const STYLESHEET: &str = concat!(
     include_str!("../../assets/css/search.css"),
     include_str!("../../assets/css/readers.css"),
     include_str!("../../assets/css/lists.css"),
+    include_str!("../../assets/css/notices.css"),
     include_str!("../../assets/css/print.css"),
 );
 

@@ -104,7 +104,7 @@ fn weight(value: &str) -> Option<u16> {
 /// The catalogue's files, compiled in: the common texts and refusal
 /// sentences, then one file per group of screens, so each screen's words sit
 /// together. An id must be in one file only.
-const SOURCES: [(&str, &str, &str); 7] = [
+const SOURCES: [(&str, &str, &str); 8] = [
     ("common", include_str!("../../messages/zh-CN.toml"), include_str!("../../messages/en.toml")),
     ("desk", include_str!("../../messages/zh-CN/desk.toml"), include_str!("../../messages/en/desk.toml")),
     (
@@ -124,6 +124,11 @@ const SOURCES: [(&str, &str, &str); 7] = [
     ),
     ("lists", include_str!("../../messages/zh-CN/lists.toml"), include_str!("../../messages/en/lists.toml")),
     ("home", include_str!("../../messages/zh-CN/home.toml"), include_str!("../../messages/en/home.toml")),
+    (
+        "notices",
+        include_str!("../../messages/zh-CN/notices.toml"),
+        include_str!("../../messages/en/notices.toml"),
+    ),
 ];
 
 static CATALOGUE: LazyLock<Catalogue> =

@@ -15,6 +15,7 @@ pub mod format;
 pub mod home;
 pub mod i18n;
 pub mod lists;
+pub mod notices;
 pub mod password;
 pub mod readers;
 pub mod returns;
@@ -22,6 +23,7 @@ pub mod school;
 pub mod search;
 pub mod signin;
 pub mod slips;
+pub mod unsubscribe;
 pub mod views;
 pub mod whoami;
 
@@ -61,6 +63,9 @@ pub fn router() -> Router<Edge> {
         .merge(search::routes())
         .merge(readers::routes())
         .merge(lists::routes())
+        .merge(notices::routes())
+        // Public: the link in every reminder e-mail (no sign-in, no desk).
+        .route("/unsubscribe", get(unsubscribe::show).post(unsubscribe::stop))
         .fallback(not_found)
 }
 

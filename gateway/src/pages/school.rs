@@ -47,18 +47,20 @@ pub enum Section {
     Search,
     Readers,
     Lists,
+    Notices,
     School,
 }
 
 impl Section {
     /// Every section in the bar, with its path and the catalogue id of its name.
-    pub const BAR: [(Section, &'static str, &'static str); 6] = [
+    pub const BAR: [(Section, &'static str, &'static str); 7] = [
         (Section::Home, "/", "nav.home"),
         (Section::Desk, "/desk", "nav.desk"),
         (Section::Returns, "/returns", "nav.returns"),
         (Section::Search, "/search", "nav.search"),
         (Section::Readers, "/readers", "nav.readers"),
         (Section::Lists, "/lists", "nav.lists"),
+        (Section::Notices, "/notices", "nav.notices"),
     ];
 }
 
