@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use lectern::demo::{DemoSignIn, DemoStaff};
 use lectern::postgres::ServerUrl;
-use lectern::suite::{Databases, SERVICES, Suite, SuiteConfig};
+use lectern::suite::{Databases, NotificationOptions, SERVICES, Suite, SuiteConfig};
 
 /// Lectern, the library lending system of a school district.
 #[derive(Debug, Parser)]
@@ -197,6 +197,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             .context("reading LECTERN_TOKEN_TTL_SECS")?,
     );
     let https = config.http.tls.is_some();
+    config.notification = notification_options(config.http.listen, https)?;
     let suite = Suite::start(config).await.context("starting the suite")?;
     let ready_in = started.elapsed();
 
@@ -301,6 +302,39 @@ fn demo_sign_ins(admin: &DemoSignIn, staff: &[DemoStaff]) -> Vec<String> {
             format!("  {label:<label_width$}  {account:<account_width$}  {who}").trim_end().to_owned()
         })
         .collect()
+}
+
+/// The notification service's channels and pacing from the environment
+/// (`LECTERN_SMTP_…`, `LECTERN_WEBHOOK_…`, `LECTERN_REMINDER_INTERVAL_MS`,
+/// `LECTERN_SENDER_INTERVAL_MS`), and the address in its links:
+/// `LECTERN_PUBLIC_URL`, or the desk's address as other computers reach it.
+fn notification_options(http: Option<SocketAddr>, https: bool) -> anyhow::Result<NotificationOptions> {
+    let defaults = NotificationOptions::default();
+    let public_url = match lectern_core::config::optional_string("LECTERN_PUBLIC_URL")? {
+        Some(url) => Some(url),
+        None => http.map(|bound| {
+            let addresses = reachable(bound);
+            let address = addresses
+                .iter()
+                .find(|address| !address.ip().is_loopback())
+                .or(addresses.first())
+                .copied()
+                .unwrap_or(bound);
+            format!("{}://{address}", if https { "https" } else { "http" })
+        }),
+    };
+    Ok(NotificationOptions {
+        channels: lectern_notification::ChannelConfig::from_env()?,
+        public_url,
+        reminder_interval: lectern_core::config::millis(
+            "LECTERN_REMINDER_INTERVAL_MS",
+            defaults.reminder_interval,
+        )?,
+        sender_interval: lectern_core::config::millis(
+            "LECTERN_SENDER_INTERVAL_MS",
+            defaults.sender_interval,
+        )?,
+    })
 }
 
 /// The addresses another computer can use for `bound`: itself when it is

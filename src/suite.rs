@@ -70,6 +70,32 @@ pub struct SuiteConfig {
     pub http: lectern_gateway::HttpConfig,
     /// How long an access token lasts.
     pub token_ttl: chrono::Duration,
+    /// The notification service's channels, links and pacing.
+    pub notification: NotificationOptions,
+}
+
+/// How the notification service sends reminders in the suite.
+#[derive(Debug, Clone)]
+pub struct NotificationOptions {
+    /// The district's SMTP relay and webhook; nothing configured by default.
+    pub channels: lectern_notification::ChannelConfig,
+    /// Where readers' browsers reach Lectern (the unsubscribe link);
+    /// `None`: the gateway's HTTP address.
+    pub public_url: Option<String>,
+    /// How often the planner and the sender run when nothing wakes them.
+    pub reminder_interval: Duration,
+    pub sender_interval: Duration,
+}
+
+impl Default for NotificationOptions {
+    fn default() -> Self {
+        Self {
+            channels: lectern_notification::ChannelConfig::default(),
+            public_url: None,
+            reminder_interval: Duration::from_secs(300),
+            sender_interval: Duration::from_secs(30),
+        }
+    }
 }
 
 impl SuiteConfig {
@@ -88,6 +114,7 @@ impl SuiteConfig {
                 ..lectern_gateway::HttpConfig::default()
             },
             token_ttl: chrono::Duration::seconds(3600),
+            notification: NotificationOptions::default(),
         }
     }
 }
@@ -235,8 +262,19 @@ impl Suite {
         );
         circulation.relay = config.relay.clone();
         circulation.anonymize_interval = config.anonymize_interval;
-        let notification =
-            lectern_notification::Config { settings: settings(&config.databases.notification) };
+        let mut notification = lectern_notification::Config::local(
+            settings(&config.databases.notification),
+            &circulation_url,
+            &config.service_key,
+        );
+        notification.channels = config.notification.channels.clone();
+        notification.reminder_interval = config.notification.reminder_interval;
+        notification.sender_interval = config.notification.sender_interval;
+        match (&config.notification.public_url, http_address) {
+            (Some(public_url), _) => notification.public_url = public_url.trim_end_matches('/').to_owned(),
+            (None, Some(address)) => notification.public_url = url(address),
+            (None, None) => {}
+        }
         let gateway = lectern_gateway::Config {
             listen: config.gateway_listen,
             reader_url: reader_url.clone(),

@@ -22,6 +22,7 @@ use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
 use lectern_proto::circulation::v1::school_calendar_service_client::SchoolCalendarServiceClient;
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
+use lectern_proto::notification::v1::reminder_service_client::ReminderServiceClient;
 use lectern_proto::reader::v1::RefreshSessionRequest;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
@@ -220,6 +221,11 @@ impl Desk {
 
     pub fn notifications(&self) -> NotificationServiceClient<Channel> {
         NotificationServiceClient::new(self.channel.clone())
+    }
+
+    /// Reminders: what is due, the delivery log.
+    pub fn reminders(&self) -> ReminderServiceClient<Channel> {
+        ReminderServiceClient::new(self.channel.clone())
     }
 }
 

@@ -18,6 +18,8 @@ mod holds;
 mod login;
 // `lectern catalog import | export | intake` (MARC).
 mod marc;
+// `lectern notices`: a reader's notices, and the school's reminders.
+mod notices;
 mod privacy;
 mod readers;
 mod reports;
@@ -44,7 +46,11 @@ pub use devices::DeviceCommand;
 pub use holds::{HoldCommand, PullListArgs};
 pub use login::{LoginArgs, sign_in, sign_out};
 pub use marc::CatalogCommand;
-pub use readers::{LoansArgs, NoticesArgs, ReaderCommand};
+pub use notices::{
+    DeliveriesArgs, HomeroomListsArgs, NoticesArgs, NoticesCommand, SendDueArgs, deliveries, homeroom_lists,
+    send_due,
+};
+pub use readers::{LoansArgs, ReaderCommand};
 pub use reports::ReportArgs;
 pub use rules::{ExplainArgs, RulesCommand};
 pub use school_year::{YearEndArgs, year_end};
@@ -143,7 +149,7 @@ pub enum DeskCommand {
     Overdue(OverdueArgs),
     /// What a reader has on loan (or has borrowed, with --all). 借阅记录
     Loans(LoansArgs),
-    /// The notices a reader was sent (receipts). 通知
+    /// The notices a reader was sent; a school's reminders: what is due, the delivery log, homeroom lists. 通知与提醒
     Notices(NoticesArgs),
     /// Self-service kiosks and SIP2 machines: add, list, disable. 自助设备
     #[command(subcommand)]
@@ -183,7 +189,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Report(args) => reports::report(args).await,
         DeskCommand::Overdue(args) => circulation::overdue(args).await,
         DeskCommand::Loans(args) => readers::loans(args).await,
-        DeskCommand::Notices(args) => readers::notices(args).await,
+        DeskCommand::Notices(args) => notices::run_notices(args).await,
         DeskCommand::Device(command) => devices::run_device(command).await,
         DeskCommand::Stocktake(command) => stocktake::run_stocktake(command).await,
         DeskCommand::Catalog(command) => marc::run_catalog(command).await,
@@ -380,7 +386,28 @@ mod tests {
         let DeskCommand::Notices(args) = parse(&["notices", "R1", "--language", "en"]).unwrap() else {
             panic!("not notices");
         };
-        assert_eq!(args.language, "en");
+        assert_eq!((args.card.as_deref(), args.language.as_str()), (Some("R1"), "en"));
+        assert!(args.command.is_none());
+    }
+
+    #[test]
+    fn notices_are_a_reader_card_or_a_school_command() {
+        let DeskCommand::Notices(args) = parse(&["notices", "send-due", "--dry-run"]).unwrap() else {
+            panic!("not notices");
+        };
+        let Some(NoticesCommand::SendDue(send)) = args.command else { panic!("not send-due") };
+        assert!(send.dry_run && send.school.is_none() && args.card.is_none());
+        let DeskCommand::Notices(args) =
+            parse(&["notices", "homeroom-lists", "--school", "XH-PRI", "--class", "三年级(2)班"]).unwrap()
+        else {
+            panic!("not notices");
+        };
+        let Some(NoticesCommand::HomeroomLists(lists)) = args.command else { panic!("not homeroom-lists") };
+        assert_eq!((lists.school.as_str(), lists.class.as_deref()), ("XH-PRI", Some("三年级(2)班")));
+        assert!(parse(&["notices", "deliveries", "--school", "XH-PRI", "--state", "failed"]).is_ok());
+        assert!(parse(&["notices", "deliveries", "--school", "XH-PRI", "--state", "lost"]).is_err());
+        assert!(parse(&["notices", "deliveries"]).is_err(), "the school is required");
+        assert!(parse(&["notices", "R1", "send-due"]).is_err(), "a card or a command, not both");
     }
 
     #[test]

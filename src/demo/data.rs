@@ -45,11 +45,56 @@ impl DemoReader {
         format!("139{digits:0>8}")
     }
 
-    /// A made-up guardian's email address.
+    /// A made-up guardian's email address: the address of a family who
+    /// chose e-mail reminders ([`EMAIL_FAMILIES`]), else one of the card's
+    /// own.
     pub fn guardian_email(&self) -> String {
-        format!("guardian.{}@family.example.cn", self.card_barcode.to_lowercase())
+        match self.email_family() {
+            Some((_, address, _)) => (*address).to_owned(),
+            None => format!("guardian.{}@family.example.cn", self.card_barcode.to_lowercase()),
+        }
+    }
+
+    /// Who the guardian is to the child, as the contact's label.
+    pub fn guardian_label(&self) -> &'static str {
+        self.email_family().map_or("家长", |(_, _, label)| label)
+    }
+
+    /// Whether the family chose to be reminded by e-mail as well as in the
+    /// inbox.
+    pub fn wants_email(&self) -> bool {
+        self.email_family().is_some()
+    }
+
+    /// The homeroom teacher's e-mail address, for readers of the class
+    /// that has one on file ([`HOMEROOM_TEACHER`]).
+    pub fn homeroom_teacher_email(&self) -> Option<&'static str> {
+        let (school, class, address) = HOMEROOM_TEACHER;
+        (self.school_code == school && self.class_name == class).then_some(address)
+    }
+
+    fn email_family(&self) -> Option<&'static (&'static str, &'static str, &'static str)> {
+        EMAIL_FAMILIES.iter().find(|(card, _, _)| *card == self.card_barcode)
     }
 }
+
+/// The families who chose e-mail reminders (everyone else keeps the
+/// default, the inbox): the child's card, the guardian's address and who
+/// they are. They are the demo's overdue borrowers, so `lectern up --demo`
+/// with an SMTP relay mails them at once. R100002 and R100003 are one
+/// mother's two children (the younger has her surname), in one class: she
+/// gets one digest naming both.
+pub const EMAIL_FAMILIES: [(&str, &str, &str); 4] = [
+    ("R100001", "yao.baba@example.cn", "爸爸"),
+    ("R100002", "ren.mama@example.cn", "妈妈"),
+    ("R100003", "ren.mama@example.cn", "妈妈"),
+    ("R100004", "sun.mama@example.cn", "妈妈"),
+];
+
+/// The homeroom teacher with an e-mail address on file (school, class,
+/// address): the class of the demo's overdue borrowers, whose teacher
+/// gets its overdue reminders.
+pub const HOMEROOM_TEACHER: (&str, &str, &str) = ("XH-PRI", "三年级(1)班", "zhang.laoshi@example.cn");
 
 /// A demo title.
 #[derive(Debug, Clone)]

@@ -28,11 +28,12 @@ use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServi
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
     ContactChannel, ContactWho, CreateClassRequest, CreateReaderContactRequest, CreateReaderRequest,
-    CreateSchoolRequest, ListSchoolsRequest, Reader,
+    CreateSchoolRequest, ListSchoolsRequest, NotificationChannel, Reader,
+    UpdateNotificationPreferencesRequest,
 };
 use tonic::transport::Channel;
 
-pub use data::{DemoReader, DemoTitle};
+pub use data::{DemoReader, DemoTitle, EMAIL_FAMILIES, HOMEROOM_TEACHER};
 pub use staff::{DemoSignIn, DemoStaff, sign_in_and_rotate};
 
 /// The school year the demo classes belong to.
@@ -53,6 +54,8 @@ pub struct DemoSummary {
     pub classes: usize,
     /// Readers registered.
     pub readers: usize,
+    /// Contact points added (guardians' and a homeroom teacher's).
+    pub contacts: usize,
     /// Titles catalogued.
     pub titles: usize,
     /// Copies added.
@@ -234,36 +237,64 @@ async fn load_as_at(
 
     // Every demo reader has a guardian's phone and email on file, so the
     // demo shows contact points and the privacy test has contacts to look
-    // for in the logs.
+    // for in the logs; one class's homeroom teacher has an email too, and
+    // the families of the overdue borrowers chose e-mail reminders.
     let profiles = ReaderProfileServiceClient::new(channel.clone());
-    let contacts: Vec<CreateReaderContactRequest> = registered
-        .iter()
-        .filter_map(|reader| {
-            demo_readers
-                .iter()
-                .find(|demo| demo.card_barcode == reader.card_barcode)
-                .map(|demo| (reader, demo))
-        })
-        .flat_map(|(reader, demo)| {
-            [(ContactChannel::Phone, demo.guardian_phone()), (ContactChannel::Email, demo.guardian_email())]
-                .map(|(channel, value)| CreateReaderContactRequest {
-                    reader_id: reader.id.clone(),
-                    who: ContactWho::Guardian.into(),
-                    channel: channel.into(),
-                    value,
-                    label: "家长".into(),
-                    request_id: String::new(),
-                })
-        })
-        .collect();
-    futures::stream::iter(contacts)
-        .map(|request| {
+    let mut changes = Vec::new();
+    for reader in &registered {
+        let Some(demo) = demo_readers.iter().find(|demo| demo.card_barcode == reader.card_barcode) else {
+            continue;
+        };
+        let contact = |who: ContactWho, channel: ContactChannel, value: String, label: &str| {
+            ProfileChange::Contact(CreateReaderContactRequest {
+                reader_id: reader.id.clone(),
+                who: who.into(),
+                channel: channel.into(),
+                value,
+                label: label.to_owned(),
+                request_id: String::new(),
+            })
+        };
+        changes.push(contact(ContactWho::Guardian, ContactChannel::Phone, demo.guardian_phone(), "家长"));
+        changes.push(contact(
+            ContactWho::Guardian,
+            ContactChannel::Email,
+            demo.guardian_email(),
+            demo.guardian_label(),
+        ));
+        if let Some(address) = demo.homeroom_teacher_email() {
+            changes.push(contact(
+                ContactWho::HomeroomTeacher,
+                ContactChannel::Email,
+                address.to_owned(),
+                "班主任",
+            ));
+        }
+        if demo.wants_email() {
+            changes.push(ProfileChange::Preferences(UpdateNotificationPreferencesRequest {
+                reader_id: reader.id.clone(),
+                channels: vec![NotificationChannel::Email.into(), NotificationChannel::InApp.into()],
+                language: "zh-CN".into(),
+            }));
+        }
+    }
+    summary.contacts = changes.iter().filter(|change| matches!(change, ProfileChange::Contact(_))).count();
+    futures::stream::iter(changes)
+        .map(|change| {
             let mut client = profiles.clone();
             async move {
-                client
-                    .create_reader_contact(with_bearer(request, token, DEADLINE))
-                    .await
-                    .context("adding a guardian's contact point")
+                match change {
+                    ProfileChange::Contact(request) => client
+                        .create_reader_contact(with_bearer(request, token, DEADLINE))
+                        .await
+                        .map(drop)
+                        .context("adding a contact point"),
+                    ProfileChange::Preferences(request) => client
+                        .update_notification_preferences(with_bearer(request, token, DEADLINE))
+                        .await
+                        .map(drop)
+                        .context("choosing a family's notification channels"),
+                }
             }
         })
         .buffer_unordered(PARALLEL)
@@ -424,6 +455,12 @@ async fn lend(
         }
     }
     Ok((open, overdue))
+}
+
+/// One change to a reader's profile while loading.
+enum ProfileChange {
+    Contact(CreateReaderContactRequest),
+    Preferences(UpdateNotificationPreferencesRequest),
 }
 
 fn lookup<K, Q>(map: &HashMap<K, String>, key: &Q) -> anyhow::Result<String>
