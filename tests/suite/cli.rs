@@ -5,13 +5,19 @@
 //! refresh token was spent (a copy in someone else's hands) ends the session.
 //! Signing out after the access token ran out still ends the session at
 //! the server. `lectern school year-end` previews, applies, and then shows
-//! the server's refusal of a second run. Output piped to a reader that
-//! stops early (`| head -1`) ends a command quietly.
+//! the server's refusal of a second run. `lectern notices homeroom-lists`
+//! prints each class's overdue books on a page of its own, and `lectern
+//! notices send-due --dry-run` lists the reminders due without sending
+//! them. Output piped to a reader that stops early (`| head -1`) ends a
+//! command quietly.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lectern::cli::{Connection, Desk, YearEndArgs, sign_in, sign_out, year_end};
+use lectern::cli::{
+    Connection, DeliveriesArgs, Desk, HomeroomListsArgs, SendDueArgs, YearEndArgs, deliveries,
+    homeroom_lists, send_due, sign_in, sign_out, year_end,
+};
 use lectern_core::clock::Clock as _;
 use lectern_core::refusal::{Reason, reason_of};
 use lectern_proto::gateway::v1::WhoAmIRequest;
@@ -161,4 +167,140 @@ fn a_command_piped_to_a_reader_that_left_ends_quietly() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert_eq!(stderr, "", "nothing is said about the closed pipe");
+}
+
+/// A school with two homerooms and three overdue children (two in one
+/// class), lent 20 days ago for 14; a librarian signed in through the CLI.
+async fn overdue_homerooms() -> (TestSuite, Desk, PathBuf) {
+    use lectern_proto::reader::v1::{CreateClassRequest, CreateReaderRequest};
+
+    let (suite, connection, path) = signed_in().await;
+    let schools = suite
+        .readers()
+        .list_schools(suite.admin(lectern_proto::reader::v1::ListSchoolsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .schools;
+    let school = schools.into_iter().find(|school| school.code == "XH-PRI").unwrap();
+    let title = suite.title("978-7-5346-8798-3", "草房子", "曹文轩").await;
+    for (class_name, grade, children) in [
+        ("三年级(2)班", 3, vec![("R800001", "王小明", "H800001"), ("R800002", "李小红", "H800002")]),
+        ("四年级(1)班", 4, vec![("R800003", "陈晨", "H800003")]),
+    ] {
+        let class = suite
+            .readers()
+            .create_class(suite.admin(CreateClassRequest {
+                school_id: school.id.clone(),
+                name: class_name.into(),
+                grade,
+                school_year: "2026-2027".into(),
+                request_id: String::new(),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        for (card, name, copy) in children {
+            suite
+                .readers()
+                .create_reader(suite.admin(CreateReaderRequest {
+                    school_id: school.id.clone(),
+                    card_barcode: card.into(),
+                    name: name.into(),
+                    category: "student".into(),
+                    class_id: class.id.clone(),
+                    expires_on: suite.days_from_now(365),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap();
+            suite.copy(&title, &school, copy).await;
+            suite
+                .loans()
+                .check_out(suite.admin(crate::harness::lent_days_ago(&suite, card, copy, 20)))
+                .await
+                .unwrap();
+        }
+    }
+    let desk = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+    (suite, desk, path)
+}
+
+#[tokio::test]
+async fn homeroom_lists_print_one_page_per_class() {
+    let (suite, desk, path) = overdue_homerooms().await;
+    let today = suite.today();
+    let due = suite.days_from_now(-6);
+    let args = |class: Option<&str>| HomeroomListsArgs {
+        school: "xh-pri".into(),
+        class: class.map(str::to_owned),
+        connection: Connection::default(),
+    };
+
+    let text = homeroom_lists(&desk, &args(None), today).await.unwrap();
+    let pages: Vec<&str> = text.split('\x0c').collect();
+    assert_eq!(pages.len(), 2, "a form feed between the two classes: {text}");
+    assert!(pages[0].starts_with(&format!("徐汇实验小学 三年级(2)班 逾期图书 {today}\n")), "{text}");
+    for name in ["王小明", "李小红"] {
+        let line =
+            pages[0].lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("{name}: {text}"));
+        assert!(line.contains("草房子") && line.contains(&due) && line.ends_with("6 天"), "{line}");
+    }
+    assert!(pages[0].ends_with("共 2 名学生，2 本逾期图书\n"), "{text}");
+    assert!(pages[1].starts_with(&format!("徐汇实验小学 四年级(1)班 逾期图书 {today}\n")), "{text}");
+    assert!(pages[1].contains("陈晨") && !pages[1].contains("王小明"), "{text}");
+
+    let one = homeroom_lists(&desk, &args(Some("四年级(1)班")), today).await.unwrap();
+    assert!(!one.contains('\x0c') && one.contains("陈晨") && !one.contains("王小明"), "{one}");
+    let unknown = homeroom_lists(&desk, &args(Some("九年级(9)班")), today).await.unwrap_err().to_string();
+    assert!(unknown.contains("no class named"), "{unknown}");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn send_due_dry_run_lists_what_would_go_out_and_sends_nothing() {
+    let (suite, desk, path) = overdue_homerooms().await;
+    let args =
+        SendDueArgs { school: Some("XH-PRI".into()), dry_run: true, connection: Connection::default() };
+    // The schedules come from circulation's events, a moment after lending.
+    let text = eventually(Duration::from_secs(10), "the three overdue loans to be due", || async {
+        send_due(&desk, &args).await.ok().filter(|text| text.contains("3 reminders due today"))
+    })
+    .await;
+    let today = suite.today();
+    assert!(
+        text.ends_with(&format!(
+            "3 reminders due today ({today}), 0 loans already returned; dry run: nothing was sent\n"
+        )),
+        "{text}"
+    );
+    for name in ["王小明", "李小红", "陈晨"] {
+        let line = text.lines().find(|line| line.contains(name)).unwrap_or_else(|| panic!("{name}: {text}"));
+        assert!(line.starts_with("XH-PRI") && line.contains("草房子"), "{line}");
+        assert!(line.contains("1st overdue") && line.contains("reader/in-app"), "{line}");
+    }
+    // Nothing was made: asking again lists the same three.
+    let again = send_due(&desk, &args).await.unwrap();
+    assert_eq!(again, text);
+
+    // Sent for real, they reach the readers' inboxes and the delivery log.
+    let sent = send_due(&desk, &SendDueArgs { dry_run: false, ..args.clone() }).await.unwrap();
+    assert!(sent.contains("3 reminders due today") && sent.ends_with("handed to the channels\n"), "{sent}");
+    let log = DeliveriesArgs {
+        school: "XH-PRI".into(),
+        state: None,
+        limit: 100,
+        connection: Connection::default(),
+    };
+    let listed = eventually(Duration::from_secs(10), "the inbox deliveries to be sent", || async {
+        deliveries(&desk, &log).await.ok().filter(|text| text.matches(" sent ").count() >= 3)
+    })
+    .await;
+    for name in ["王小明", "李小红", "陈晨"] {
+        let line =
+            listed.lines().find(|line| line.contains(name)).unwrap_or_else(|| panic!("{name}: {listed}"));
+        assert!(line.contains("1st overdue") && line.contains("in-app"), "{line}");
+    }
+    assert!(send_due(&desk, &args).await.unwrap().starts_with("0 reminders due today"), "made once");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }

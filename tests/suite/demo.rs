@@ -8,7 +8,11 @@ use lectern_proto::catalog::v1::SearchTitlesRequest;
 use lectern_proto::circulation::v1::{
     CheckOutRequest, GetSchoolCalendarRequest, ListCirculationRulesRequest, ListLoansRequest,
 };
-use lectern_proto::reader::v1::{ListSchoolsRequest, LookupReaderRequest, StaffRole};
+use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
+use lectern_proto::reader::v1::{
+    ContactChannel, ContactWho, GetNotificationPreferencesRequest, ListReaderContactsRequest,
+    ListSchoolsRequest, LookupReaderRequest, NotificationChannel, StaffRole,
+};
 use tonic::Code;
 
 use crate::harness::{TestSuite, assert_refused, bearer};
@@ -110,6 +114,40 @@ async fn the_demo_district_loads_and_can_be_searched_and_lent_from() {
         .into_inner();
     assert_eq!(loans.loans.len(), 1);
     assert!(loans.loans[0].overdue);
+    // Its family chose e-mail reminders, and the class's homeroom teacher
+    // has an address on file: `lectern up --demo` with a relay mails them.
+    assert_eq!(summary.contacts, 100 * 2 + 9, "a guardian's phone and email each, a teacher's for one class");
+    let mut profiles = ReaderProfileServiceClient::new(suite.channel.clone());
+    let contacts = profiles
+        .list_reader_contacts(bearer(ListReaderContactsRequest { reader_id: reader.id.clone() }, &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .contacts;
+    let emails: Vec<(ContactWho, &str)> = contacts
+        .iter()
+        .filter(|contact| contact.channel() == ContactChannel::Email)
+        .map(|contact| (contact.who(), contact.value.as_str()))
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            (ContactWho::Guardian, "yao.baba@example.cn"),
+            (ContactWho::HomeroomTeacher, "zhang.laoshi@example.cn")
+        ]
+    );
+    let preferences = profiles
+        .get_notification_preferences(bearer(
+            GetNotificationPreferencesRequest { reader_id: reader.id.clone() },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        preferences.channels,
+        [i32::from(NotificationChannel::Email), i32::from(NotificationChannel::InApp)]
+    );
 
     // The libraries close at weekends, so no loan falls due on one.
     let calendar = suite

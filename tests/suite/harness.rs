@@ -360,3 +360,164 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     assert_eq!(status.code(), Code::InvalidArgument, "unexpected status: {status:?}");
     assert!(status.message().contains(field), "message {:?} should name {field}", status.message());
 }
+
+// ---- reminders: the district's channels, a second notification replica, the log ----
+
+/// The district's channels for a suite: a plain SMTP relay at `smtp` (no
+/// TLS, no sign-in; From `library@district.example.cn`) and a webhook
+/// `(url, secret)`, each optional.
+pub fn channels(
+    smtp: Option<SocketAddr>,
+    webhook: Option<(&str, &str)>,
+) -> lectern_notification::ChannelConfig {
+    let mut vars = std::collections::HashMap::new();
+    if let Some(relay) = smtp {
+        vars.insert("LECTERN_SMTP_URL", format!("smtp://{relay}?tls=none"));
+        vars.insert("LECTERN_SMTP_FROM", "library@district.example.cn".to_owned());
+    }
+    if let Some((url, secret)) = webhook {
+        vars.insert("LECTERN_WEBHOOK_URL", url.to_owned());
+        vars.insert("LECTERN_WEBHOOK_SECRET", secret.to_owned());
+    }
+    lectern_notification::ChannelConfig::from_vars(|name| vars.get(name).cloned()).expect("channel settings")
+}
+
+/// A notification server of its own, beside a suite's, on the same
+/// database: a second replica.
+pub struct Replica {
+    pub channel: Channel,
+    shutdown: lectern_core::shutdown::Shutdown,
+    handle: tokio::task::JoinHandle<Result<(), lectern_core::server::ServeError>>,
+}
+
+impl Replica {
+    /// Stops it and waits until it has.
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        self.handle.await.expect("the replica's task").expect("the replica stops cleanly");
+    }
+}
+
+impl TestSuite {
+    /// [`TestSuite::start`] with the notification service sending through
+    /// `channels` (see [`channels`]).
+    pub async fn start_with_channels(channels: lectern_notification::ChannelConfig) -> Self {
+        let mut suite = Self::start_fresh_with(|config| {
+            config.notification.channels = channels;
+            // Retries and the end of quiet hours are due by the suite
+            // clock; the sender looks often enough to see them soon.
+            config.notification.sender_interval = Duration::from_millis(200);
+        })
+        .await;
+        let login = suite.login("admin", &suite.one_time_password.clone()).await.expect("one-time login");
+        let changed = IdentityServiceClient::new(suite.channel.clone())
+            .change_password(bearer(
+                ChangePasswordRequest {
+                    current_password: suite.one_time_password.clone(),
+                    new_password: ADMIN_PASSWORD.into(),
+                },
+                &login.access_token,
+            ))
+            .await
+            .expect("admin password change")
+            .into_inner();
+        suite.admin_token = changed.login.expect("new login").access_token;
+        suite
+    }
+
+    /// [`TestSuite::start_fresh`], with `configure` changing the suite's
+    /// configuration before it starts.
+    pub async fn start_fresh_with(configure: impl FnOnce(&mut SuiteConfig)) -> Self {
+        let databases = vec![
+            TestDatabase::migrated("reader", lectern_reader::MIGRATIONS),
+            TestDatabase::migrated("catalog", lectern_catalog::MIGRATIONS),
+            TestDatabase::migrated("circulation", lectern_circulation::MIGRATIONS),
+            TestDatabase::migrated("notification", lectern_notification::MIGRATIONS),
+        ];
+        let urls = Databases {
+            reader: databases[0].url().to_owned(),
+            catalog: databases[1].url().to_owned(),
+            circulation: databases[2].url().to_owned(),
+            notification: databases[3].url().to_owned(),
+        };
+        let mut config = SuiteConfig::new(urls, SocketAddr::from(([127, 0, 0, 1], 0)), SERVICE_KEY.into());
+        let clock = lectern_common::testing::clock();
+        config.clock = std::sync::Arc::new(clock.clone());
+        config.relay = RelayConfig {
+            poll_interval: Duration::from_millis(200),
+            retry_min: Duration::from_millis(50),
+            retry_max: Duration::from_millis(200),
+            ..RelayConfig::default()
+        };
+        config.anonymize_interval = Duration::from_millis(100);
+        config.revocation_refresh = Duration::from_millis(200);
+        configure(&mut config);
+        let suite = Suite::start(config).await.expect("suite starts");
+        let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
+        let channel = lazy_channel(suite.gateway_addr());
+        Self {
+            suite,
+            clock,
+            channel,
+            admin_token: String::new(),
+            one_time_password: admin.password,
+            databases,
+        }
+    }
+
+    /// A second notification server on this suite's notification database,
+    /// with the suite's clock and neighbours, sending through `channels`.
+    pub async fn second_notification(&self, channels: lectern_notification::ChannelConfig) -> Replica {
+        let url = |server: &str| format!("http://{}", self.suite.address(server).expect("a running server"));
+        let settings = lectern_common::settings::ServiceSettings::local(
+            self.databases[3].url(),
+            &url("reader"),
+            std::sync::Arc::new(self.clock.clone()),
+        );
+        let mut config = lectern_notification::Config::local(settings, &url("circulation"), SERVICE_KEY);
+        config.channels = channels;
+        config.sender_interval = Duration::from_millis(200);
+        if let Some(public_url) = self.suite.http_url(false) {
+            config.public_url = public_url;
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let shutdown = lectern_core::shutdown::Shutdown::new();
+        let handle = tokio::spawn(lectern_notification::serve(config, listener, shutdown.clone()));
+        Replica { channel: lazy_channel(address), shutdown, handle }
+    }
+}
+
+/// Everything this test process logs at debug level from the first call
+/// on. The log is global to a process: a test that captures it runs in a
+/// process of its own (see reminders.rs), as the privacy test's capture
+/// would refuse a second.
+pub fn capture_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CAPTURED: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    CAPTURED
+        .get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let sink = buffer.clone();
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    "debug,h2=info,hyper=info,hyper_util=info,tower=info,tonic=info,lettre=info,reqwest=info",
+                )
+                .with_ansi(false)
+                .with_writer(move || Sink(sink.clone()))
+                .try_init()
+                .expect("no other subscriber in this process");
+            buffer
+        })
+        .clone()
+}

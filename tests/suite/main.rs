@@ -15,6 +15,7 @@ mod harness;
 
 mod access;
 mod bad_input;
+mod batch_lookups;
 mod bench;
 mod calendars;
 mod circulation;
@@ -36,6 +37,7 @@ mod privacy;
 mod profiles;
 mod reader_changes;
 mod readers;
+mod reminders;
 mod renewals;
 mod reports;
 mod retries;
