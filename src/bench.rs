@@ -14,6 +14,10 @@
 //!   through the whole suite, against the same writes made straight to
 //!   circulation's database (see [`checkout`]). Prints ops/s, p50/p99 and
 //!   the ratio of the two.
+//! - `lectern bench reminders`: a district morning's reminders through the
+//!   whole suite (see [`reminders`]): the planning pass, the hand-off to
+//!   the inbox and the webhook, and how soon the first and last webhook
+//!   request arrive.
 //!
 //! Benchmark code lives here and synthetic data in the `lectern-synthetic`
 //! crate, not in the services, so no service binary carries it: that crate
@@ -24,6 +28,8 @@
 pub mod checkout;
 pub mod district;
 pub mod latency;
+pub mod reminders;
+mod scratch;
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +53,9 @@ pub enum BenchCommand {
     /// Check-out/check-in through the gateway by N desk stations, against
     /// the same writes straight to circulation's database.
     Checkout(checkout::CheckoutBenchArgs),
+    /// A district morning's reminders: generated, re-checked and handed to
+    /// the inbox and the webhook through the whole suite.
+    Reminders(reminders::RemindersBenchArgs),
 }
 
 /// Arguments of `lectern bench import`.
@@ -93,7 +102,15 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Search(args) => search_bench(&args),
         BenchCommand::Import(args) => import_bench(&args),
         BenchCommand::Checkout(args) => checkout_bench(&args),
+        BenchCommand::Reminders(args) => reminders_bench(&args),
     }
+}
+
+fn reminders_bench(args: &reminders::RemindersBenchArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(reminders::run(args))?;
+    print!("{report}");
+    Ok(())
 }
 
 fn checkout_bench(args: &checkout::CheckoutBenchArgs) -> anyhow::Result<()> {

@@ -47,7 +47,6 @@ mod edge;
 mod json;
 mod page;
 mod raw;
-mod scratch;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -72,8 +71,8 @@ use tonic::transport::Channel;
 
 use self::json::JsonDesk;
 use self::page::PageDesk;
-use self::scratch::Scratch;
 use super::latency::{Latencies, Throughput};
+use super::scratch::Scratch;
 use crate::suite::{Suite, SuiteConfig};
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -211,7 +210,7 @@ pub async fn run(args: &CheckoutBenchArgs) -> anyhow::Result<Report> {
     if args.cycles == 0 {
         bail!("--cycles must be above zero");
     }
-    let databases = Scratch::create(&args.database_url)?;
+    let databases = Scratch::create(&args.database_url, "lectern_bench")?;
     let result = measure(args, &databases).await;
     let cleaned = databases.remove();
     let report = result?;

@@ -3,6 +3,7 @@
 //! gone afterwards.
 
 use lectern::bench::checkout::{self, CheckoutBenchArgs};
+use lectern::bench::reminders::{self, RemindersBenchArgs};
 use lectern_common::testing::postgres_server_url;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,6 +41,79 @@ async fn checkout_bench_measures_the_suite_and_the_raw_ceiling() {
 
     let refused = checkout::run(&CheckoutBenchArgs { stations: vec![0], ..args }).await;
     assert!(refused.expect_err("no stations").to_string().contains("--stations"));
+}
+
+/// `lectern bench reminders` on a small district: every overdue and
+/// due-soon loan got its reminder (and the returned ones none), every
+/// delivery was handed off, the receiver got every webhook request, and
+/// the bench's databases are gone afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_bench_hands_a_small_districts_morning_to_the_channels() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let database_url = postgres_server_url().unwrap_or_else(|| folder.path().display().to_string());
+    let args = RemindersBenchArgs {
+        database_url: database_url.clone(),
+        loans: 2_000,
+        overdue_percent: 5,
+        readers: 400,
+        schools: 2,
+        phone_percent: 25,
+    };
+
+    let report = reminders::run(&args).await.expect("the bench runs");
+
+    assert_eq!(report.overdue, 100, "5% of 2,000 loans");
+    assert!(report.due_soon > 0 && report.expected_skipped > 0, "{report}");
+    // The defaults: a reminder for each overdue loan and each due within
+    // two days, none for the loans circulation says came back.
+    assert_eq!(report.reminders + report.skipped_returned, report.overdue + report.due_soon, "{report}");
+    assert_eq!(report.reminders, report.expected_reminders, "{report}");
+    assert_eq!(report.skipped_returned, report.expected_skipped, "{report}");
+    assert_eq!(report.deliveries_queued, report.expected_deliveries, "{report}");
+    assert!(report.not_sent.is_empty(), "every delivery sent: {report}");
+    let sent =
+        |channel: &str| report.channels.iter().find(|figures| figures.channel == channel).map(|f| f.sent);
+    assert_eq!(sent("in_app"), Some(report.reminders), "one inbox notice per reminder");
+    assert!(report.expected_webhook > 0, "{report}");
+    assert_eq!(sent("webhook"), Some(report.expected_webhook), "{report}");
+    assert_eq!(report.webhook_requests, report.expected_webhook, "the receiver got each webhook delivery");
+    let (first, last) =
+        (report.first_webhook.expect("a first request"), report.last_webhook.expect("a last"));
+    assert!(first <= last && report.pass > std::time::Duration::ZERO);
+    let table = report.to_string();
+    assert!(
+        table.contains("in_app") && table.contains("webhook") && table.contains("SendDueReminders"),
+        "{table}"
+    );
+
+    assert!(!report.scratch.is_empty());
+    if postgres_server_url().is_some() {
+        for name in &report.scratch {
+            assert_eq!(database_count(&database_url, name), 0, "the bench drops {name}");
+        }
+    } else {
+        assert!(
+            report.scratch.iter().all(|made| !std::path::Path::new(made).exists()),
+            "{:?}",
+            report.scratch
+        );
+        let left: Vec<_> = std::fs::read_dir(folder.path()).expect("folder readable").collect();
+        assert!(left.is_empty(), "the bench removes its folder: {left:?}");
+    }
+
+    let refused = reminders::run(&RemindersBenchArgs { loans: 0, ..args }).await;
+    assert!(refused.expect_err("no loans").to_string().contains("--loans"));
+}
+
+/// How many databases named `name` the PostgreSQL server has.
+fn database_count(database_url: &str, name: &str) -> i64 {
+    use diesel::prelude::*;
+    let mut server = diesel::PgConnection::establish(database_url).expect("server reachable");
+    diesel::sql_query("SELECT count(*) AS count FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Count>(&mut server)
+        .expect("databases listed")
+        .count
 }
 
 /// How many bench databases the PostgreSQL server has (0 on SQLite).

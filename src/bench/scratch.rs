@@ -1,6 +1,8 @@
-//! The bench's own databases: a new folder of SQLite files inside the
+//! A bench's own databases: a new folder of SQLite files inside the
 //! folder given, or four new PostgreSQL databases on the server given,
-//! removed when the bench ends.
+//! removed when the bench ends. `lectern bench checkout` and `lectern bench
+//! reminders` each name theirs with their own prefix, so one bench's test
+//! counting its leftovers does not count the other's.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +13,8 @@ use crate::suite::Databases;
 
 /// The bench's own databases, removed when it ends.
 #[derive(Debug)]
-pub(super) struct Scratch {
-    pub(super) databases: Databases,
+pub(crate) struct Scratch {
+    pub(crate) databases: Databases,
     place: ScratchPlace,
 }
 
@@ -23,7 +25,11 @@ enum ScratchPlace {
 }
 
 impl Scratch {
-    pub(super) fn create(database_url: &str) -> anyhow::Result<Self> {
+    /// New databases named `{prefix}_{tag}_{service}` (PostgreSQL) or a
+    /// folder `{prefix}-{tag}` (SQLite; underscores become dashes). The
+    /// prefix is lower-case letters and underscores, at most 17 characters
+    /// (PostgreSQL names stop at 63).
+    pub(crate) fn create(database_url: &str, prefix: &str) -> anyhow::Result<Self> {
         let tag = uuid::Uuid::now_v7().simple().to_string();
         match Backend::of_url(database_url) {
             (Backend::Postgres, server_url) => {
@@ -31,7 +37,7 @@ impl Scratch {
                     ScratchPlace::Postgres { server_url: server_url.to_owned(), names: Vec::new() };
                 let mut urls = Vec::new();
                 for service in crate::suite::SERVICES {
-                    let name = format!("lectern_bench_{tag}_{service}");
+                    let name = format!("{prefix}_{tag}_{service}");
                     match lectern_common::db::create_database(server_url, &name) {
                         Ok(url) => urls.push(url),
                         Err(error) => {
@@ -49,7 +55,7 @@ impl Scratch {
                 Ok(Self { databases: Databases { reader, catalog, circulation, notification }, place })
             }
             (Backend::Sqlite, folder) => {
-                let folder = Path::new(folder).join(format!("lectern-bench-{tag}"));
+                let folder = Path::new(folder).join(format!("{}-{tag}", prefix.replace('_', "-")));
                 std::fs::create_dir_all(&folder)
                     .with_context(|| format!("cannot create {}", folder.display()))?;
                 Ok(Self { databases: Databases::in_dir(&folder), place: ScratchPlace::Folder(folder) })
@@ -57,8 +63,16 @@ impl Scratch {
         }
     }
 
-    pub(super) fn remove(self) -> anyhow::Result<()> {
+    pub(crate) fn remove(self) -> anyhow::Result<()> {
         self.place.remove()
+    }
+
+    /// What it made: the PostgreSQL databases' names, or the SQLite folder.
+    pub(crate) fn made(&self) -> Vec<String> {
+        match &self.place {
+            ScratchPlace::Folder(folder) => vec![folder.display().to_string()],
+            ScratchPlace::Postgres { names, .. } => names.clone(),
+        }
     }
 }
 
