@@ -326,6 +326,12 @@ impl ReminderService for Reminders {
         };
         let loan_id = ids::parse_optional_id("loan_id", &request.loan_id)?;
         let school = school_id.clone();
+        let overdue = match trigger {
+            Trigger::Overdue1 | Trigger::Overdue2 | Trigger::Overdue3 => Some(true),
+            Trigger::DueSoon | Trigger::DueToday => Some(false),
+            _ => None,
+        };
+        let today = self.today().format("%Y-%m-%d").to_string();
         let (settings, saved, loan) =
             self.db
                 .run(move |connection| -> Result<_, Error> {
@@ -334,7 +340,7 @@ impl ReminderService for Reminders {
                     let loan = match loan_id {
                         Some(loan_id) => db::find_loan_schedule(connection, &loan_id)?
                             .filter(|loan| loan.school_id == school),
-                        None => db::newest_open_loan(connection, &school)?,
+                        None => db::preview_loan(connection, &school, overdue, &today)?,
                     };
                     Ok((settings, saved, loan))
                 })

@@ -188,6 +188,39 @@ pub fn newest_open_loan(connection: &mut DbConnection, school_id: &str) -> Query
         .optional()
 }
 
+/// The loan a preview is rendered for when none is named: the school's
+/// newest open loan a text of this kind could be about — overdue for
+/// overdue texts (`overdue` true), not yet overdue for "due soon" and "due
+/// today" (false) — or, with none such, its newest open loan.
+pub fn preview_loan(
+    connection: &mut DbConnection,
+    school_id: &str,
+    overdue: Option<bool>,
+    today: &str,
+) -> QueryResult<Option<LoanSchedule>> {
+    let fitting = match overdue {
+        Some(overdue) => {
+            let query = loan_schedules::table
+                .filter(loan_schedules::school_id.eq(school_id))
+                .filter(loan_schedules::state.eq(OPEN))
+                .order((loan_schedules::updated_at.desc(), loan_schedules::loan_id.desc()))
+                .select(LoanSchedule::as_select())
+                .into_boxed();
+            let query = if overdue {
+                query.filter(loan_schedules::due_date.lt(today.to_owned()))
+            } else {
+                query.filter(loan_schedules::due_date.ge(today.to_owned()))
+            };
+            query.first(connection).optional()?
+        }
+        None => None,
+    };
+    match fitting {
+        Some(loan) => Ok(Some(loan)),
+        None => newest_open_loan(connection, school_id),
+    }
+}
+
 /// A school's open loans.
 pub fn open_loan_schedules(connection: &mut DbConnection, school_id: &str) -> QueryResult<Vec<LoanSchedule>> {
     loan_schedules::table
