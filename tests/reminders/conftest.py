@@ -24,40 +24,34 @@ import http.server
 import json
 import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
+import sys
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-REPO = Path(__file__).resolve().parents[2]
-READY_LINE = "Press Ctrl-C to stop."
-STOPPED_LINE = "Lectern stopped."
-# Loading the demo district takes half a minute on a laptop, longer on a
-# busy two-core CI machine.
-DEMO_START_DEADLINE_SECS = 300
-STOP_DEADLINE_SECS = 30
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lectern_process import (  # noqa: E402  (tests/ on the path first)
+    DEMO_START_DEADLINE_SECS,
+    PostgresDatabases,
+    assert_stopped_cleanly,
+    database_server_url,
+    free_port,
+    launch,
+    lectern_binary,
+    stop_with_ctrl_c,
+    wait_until_ready,
+)
+
 # How long a test waits for the sender to hand a message to the relay.
 SENDING_SECS = 30
-DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-SERVICES = ("reader", "catalog", "circulation", "notification")
 SMTP_FROM = "library@district.example.cn"
 WEBHOOK_SECRET = "bridge-secret-for-the-tests"
 
 API_REMINDERS = "lectern.notification.v1.ReminderService"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def eventually(probe, what, within=SENDING_SECS):
@@ -227,50 +221,6 @@ def bridge():
 # ---- lectern up --demo -----------------------------------------------------
 
 
-def lectern_binary():
-    binary = Path(os.environ.get("LECTERN_BIN", "target/debug/lectern"))
-    if not binary.is_absolute():
-        binary = REPO / binary
-    assert binary.exists(), f"no lectern binary at {binary} (build it, or set LECTERN_BIN)"
-    return binary
-
-
-class PostgresDatabases:
-    """The four databases one `lectern up --database-url …/<prefix>` makes,
-    and their removal."""
-
-    def __init__(self, server_url):
-        self.server_url = server_url
-        parts = urllib.parse.urlsplit(server_url)
-        self.prefix = f"lectern_reminders_{os.getpid()}_{int(time.time())}"
-        self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{self.prefix}", parts.query, ""))
-        self.names = [f"{self.prefix}_{service}" for service in SERVICES]
-
-    def psql(self, sql):
-        return subprocess.run(
-            ["psql", self.server_url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    def check_reachable(self):
-        if shutil.which("psql") is None:
-            pytest.fail("psql is needed for the PostgreSQL reminder tests (apt-get install postgresql-client)")
-        answer = self.psql("select 1")
-        if answer.returncode != 0:
-            pytest.fail(f"PostgreSQL at {self.server_url} cannot be reached: {answer.stderr.strip()}")
-
-    def drop(self):
-        failures = []
-        for name in self.names:
-            answer = self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if answer.returncode != 0:
-                failures.append(f"{name}: {answer.stderr.strip()}")
-        assert not failures, "could not drop the test databases:\n" + "\n".join(failures)
-
-
 class Lectern:
     """A running `lectern up --demo` and the JSON API in front of it."""
 
@@ -332,13 +282,6 @@ class Lectern:
         return answer.get("deliveries", [])
 
 
-def launch(binary, arguments, log_path, env):
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [str(binary), *arguments], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def lectern(request, tmp_path_factory, smtp, bridge):
     """`lectern up --demo` sending mail to the test's SMTP server and SMS to
@@ -351,7 +294,7 @@ def lectern(request, tmp_path_factory, smtp, bridge):
     bridge_state.reset()
     database = None
     if backend == "postgres":
-        database = PostgresDatabases(os.environ.get("LECTERN_TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
+        database = PostgresDatabases(database_server_url(), "lectern_reminders", "reminder")
         database.check_reachable()
     workdir = tmp_path_factory.mktemp(f"reminders-{backend}")
     http_port, grpc_port = free_port(), free_port()
@@ -384,13 +327,7 @@ def lectern(request, tmp_path_factory, smtp, bridge):
     began = time.monotonic()
     process = launch(lectern_binary(), arguments, log_path, env)
     try:
-        deadline = time.monotonic() + DEMO_START_DEADLINE_SECS
-        text = ""
-        while READY_LINE not in text:
-            assert process.poll() is None, f"lectern up exited ({process.returncode}):\n{text}"
-            assert time.monotonic() < deadline, f"lectern up not ready in {DEMO_START_DEADLINE_SECS} s:\n{text}"
-            time.sleep(0.1)
-            text = log_path.read_text(errors="replace")
+        text = wait_until_ready(process, log_path, DEMO_START_DEADLINE_SECS)
         shown = "PostgreSQL" if database else "SQLite"
         assert re.search(rf"^\s*databases:\s+{shown}\b", text, re.M), f"not on {shown}:\n{text}"
         print(f"\n{backend}: lectern up --demo ready in {time.monotonic() - began:.1f} s")
@@ -399,15 +336,8 @@ def lectern(request, tmp_path_factory, smtp, bridge):
         yield server
     finally:
         try:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=STOP_DEADLINE_SECS)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-                    pytest.fail(f"lectern up did not stop within {STOP_DEADLINE_SECS} s of Ctrl-C")
-            assert STOPPED_LINE in log_path.read_text(errors="replace"), "lectern up did not stop cleanly"
+            stop_with_ctrl_c(process)
+            assert_stopped_cleanly(log_path)
         finally:
             if database:
                 database.drop()

@@ -69,43 +69,7 @@ impl TestSuite {
 
     /// A suite whose admin still has the one-time password.
     pub async fn start_fresh() -> Self {
-        let databases = vec![
-            TestDatabase::migrated("reader", lectern_reader::MIGRATIONS),
-            TestDatabase::migrated("catalog", lectern_catalog::MIGRATIONS),
-            TestDatabase::migrated("circulation", lectern_circulation::MIGRATIONS),
-            TestDatabase::migrated("notification", lectern_notification::MIGRATIONS),
-        ];
-        let urls = Databases {
-            reader: databases[0].url().to_owned(),
-            catalog: databases[1].url().to_owned(),
-            circulation: databases[2].url().to_owned(),
-            notification: databases[3].url().to_owned(),
-        };
-        let mut config = SuiteConfig::new(urls, SocketAddr::from(([127, 0, 0, 1], 0)), SERVICE_KEY.into());
-        let clock = lectern_common::testing::clock();
-        config.clock = std::sync::Arc::new(clock.clone());
-        // A consumer that is down is retried quickly, so tests see delivery soon after it is back.
-        config.relay = RelayConfig {
-            poll_interval: Duration::from_millis(200),
-            retry_min: Duration::from_millis(50),
-            retry_max: Duration::from_millis(200),
-            ..RelayConfig::default()
-        };
-        // The anonymization job runs often, so tests that move the clock see it act soon.
-        config.anonymize_interval = Duration::from_millis(100);
-        // Signing out takes effect everywhere within this.
-        config.revocation_refresh = Duration::from_millis(200);
-        let suite = Suite::start(config).await.expect("suite starts");
-        let admin = suite.first_admin.clone().expect("a fresh suite creates the first admin");
-        let channel = lazy_channel(suite.gateway_addr());
-        Self {
-            suite,
-            clock,
-            channel,
-            admin_token: String::new(),
-            one_time_password: admin.password,
-            databases,
-        }
+        Self::start_fresh_with(|_| {}).await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse, Status> {
@@ -443,13 +407,16 @@ impl TestSuite {
         let mut config = SuiteConfig::new(urls, SocketAddr::from(([127, 0, 0, 1], 0)), SERVICE_KEY.into());
         let clock = lectern_common::testing::clock();
         config.clock = std::sync::Arc::new(clock.clone());
+        // A consumer that is down is retried quickly, so tests see delivery soon after it is back.
         config.relay = RelayConfig {
             poll_interval: Duration::from_millis(200),
             retry_min: Duration::from_millis(50),
             retry_max: Duration::from_millis(200),
             ..RelayConfig::default()
         };
+        // The anonymization job runs often, so tests that move the clock see it act soon.
         config.anonymize_interval = Duration::from_millis(100);
+        // Signing out takes effect everywhere within this.
         config.revocation_refresh = Duration::from_millis(200);
         configure(&mut config);
         let suite = Suite::start(config).await.expect("suite starts");
