@@ -107,6 +107,12 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn reminders_bench(args: &reminders::RemindersBenchArgs) -> anyhow::Result<()> {
+    // The services' own logs only when asked for (`LECTERN_LOG=warn`):
+    // otherwise the table stands alone.
+    let _telemetry = match std::env::var_os("LECTERN_LOG") {
+        Some(_) => Some(lectern_core::telemetry::init("bench", "warn").map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = runtime.block_on(reminders::run(args))?;
     print!("{report}");

@@ -58,6 +58,7 @@ async fn reminders_bench_hands_a_small_districts_morning_to_the_channels() {
         readers: 400,
         schools: 2,
         phone_percent: 25,
+        sender_interval_ms: 200,
     };
 
     let report = reminders::run(&args).await.expect("the bench runs");
