@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use lectern::demo::{DemoSignIn, DemoStaff};
+use lectern::demo::{DemoDevice, DemoSignIn, DemoStaff};
 use lectern::postgres::ServerUrl;
 use lectern::suite::{Databases, NotificationOptions, SERVICES, Suite, SuiteConfig};
 
@@ -223,6 +223,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
                 loading.elapsed().as_secs_f64()
             ));
             lines.extend(demo_sign_ins(&demo_admin, &summary.staff));
+            lines.extend(demo_devices(&summary.devices));
         }
         (Some(admin), false) => {
             lines.push(format!("  first admin:     {} / {}", admin.username, admin.password));
@@ -302,6 +303,23 @@ fn demo_sign_ins(admin: &DemoSignIn, staff: &[DemoStaff]) -> Vec<String> {
             format!("  {label:<label_width$}  {account:<account_width$}  {who}").trim_end().to_owned()
         })
         .collect()
+}
+
+/// The banner's lines on the demo's kiosk and SIP2 machine, one a line as
+/// `label:  device id / key  (where, school)`, and how readers sign in at
+/// them.
+fn demo_devices(devices: &[DemoDevice]) -> Vec<String> {
+    let mut lines: Vec<String> = devices
+        .iter()
+        .map(|device| {
+            let label = format!("{}:", device.label);
+            format!("  {label:<17}{} / {}  ({}, {})", device.id, device.key, device.place, device.school_name)
+        })
+        .collect();
+    if !devices.is_empty() {
+        lines.push("  readers' PINs:   the last four digits of the card (R100005 → 0005)".into());
+    }
+    lines
 }
 
 /// The notification service's channels and pacing from the environment

@@ -68,6 +68,9 @@ pub struct SuiteConfig {
     /// The gateway's HTTP edge (pages and the JSON API); its `listen` is
     /// where it listens, `None` for no HTTP.
     pub http: lectern_gateway::HttpConfig,
+    /// The gateway's SIP2 edge; its `listen` and `tls_listen` are where it
+    /// listens, `None` for none.
+    pub sip2: lectern_gateway::Sip2Config,
     /// How long an access token lasts.
     pub token_ttl: chrono::Duration,
     /// The notification service's channels, links and pacing.
@@ -113,6 +116,10 @@ impl SuiteConfig {
                 listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
                 ..lectern_gateway::HttpConfig::default()
             },
+            sip2: lectern_gateway::Sip2Config {
+                listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+                ..lectern_gateway::Sip2Config::default()
+            },
             token_ttl: chrono::Duration::seconds(3600),
             notification: NotificationOptions::default(),
         }
@@ -138,6 +145,9 @@ pub struct Suite {
     servers: BTreeMap<&'static str, Running>,
     /// Where the gateway's HTTP edge listens, if it does.
     http_address: Option<SocketAddr>,
+    /// Where the gateway's SIP2 edge listens, plain and TLS, if it does.
+    sip2_address: Option<SocketAddr>,
+    sip2_tls_address: Option<SocketAddr>,
     /// The first district admin, if this start created it.
     pub first_admin: Option<lectern_reader::FirstAdmin>,
 }
@@ -163,6 +173,24 @@ async fn bind(address: SocketAddr) -> Result<std::net::TcpListener, ServeError> 
         .await
         .and_then(TcpListener::into_std)
         .map_err(|error| ServeError::Startup(format!("cannot listen on {address}: {error}")))
+}
+
+/// Binds an edge's address, if it has one, and keeps the socket for the
+/// life of the suite (a restarted gateway listens on a clone).
+async fn kept(address: Option<SocketAddr>) -> Result<Option<Arc<std::net::TcpListener>>, ServeError> {
+    match address {
+        Some(address) => Ok(Some(Arc::new(bind(address).await?))),
+        None => Ok(None),
+    }
+}
+
+/// The address a kept listener is bound to.
+fn local_addr(listener: &Option<Arc<std::net::TcpListener>>) -> Result<Option<SocketAddr>, ServeError> {
+    listener
+        .as_deref()
+        .map(std::net::TcpListener::local_addr)
+        .transpose()
+        .map_err(|error| ServeError::Startup(error.to_string()))
 }
 
 /// A listener on the kept socket for one run of a server.
@@ -230,6 +258,9 @@ impl Suite {
             }
             None => None,
         };
+        let sip2_listener = kept(config.sip2.listen).await?;
+        let sip2_tls_listener = kept(config.sip2.tls_listen).await?;
+        let (sip2_address, sip2_tls_address) = (local_addr(&sip2_listener)?, local_addr(&sip2_tls_listener)?);
         let address_of = |name: &str| -> Result<SocketAddr, ServeError> {
             listeners
                 .get(name)
@@ -286,6 +317,7 @@ impl Suite {
             shutdown_grace: Duration::from_secs(10),
             revocation_refresh: config.revocation_refresh,
             http: config.http.clone(),
+            sip2: config.sip2.clone(),
             clock: config.clock.clone(),
         };
 
@@ -319,15 +351,23 @@ impl Suite {
             Arc::new(move |listener, shutdown| {
                 let gateway = gateway.clone();
                 let http = http_listener.as_deref().map(clone_of).transpose();
+                let sip2 = sip2_listener.as_deref().map(clone_of).transpose();
+                let sip2_tls = sip2_tls_listener.as_deref().map(clone_of).transpose();
                 Box::pin(async move {
-                    let listeners = lectern_gateway::Listeners { grpc: listener, http: http? };
+                    let listeners = lectern_gateway::Listeners {
+                        grpc: listener,
+                        http: http?,
+                        sip2: sip2?,
+                        sip2_tls: sip2_tls?,
+                    };
                     lectern_gateway::serve_with(gateway, listeners, shutdown).await
                 })
             }),
         );
         listeners.insert("gateway", gateway_listener);
 
-        let mut suite = Self { servers: BTreeMap::new(), http_address, first_admin };
+        let mut suite =
+            Self { servers: BTreeMap::new(), http_address, sip2_address, sip2_tls_address, first_admin };
         for (name, listener) in listeners {
             let starter = starters
                 .remove(name)
@@ -362,6 +402,16 @@ impl Suite {
     pub fn http_url(&self, https: bool) -> Option<String> {
         let scheme = if https { "https" } else { "http" };
         self.http_address.map(|address| format!("{scheme}://{address}"))
+    }
+
+    /// Where the gateway's SIP2 edge listens for plain TCP, if it does.
+    pub fn sip2_addr(&self) -> Option<SocketAddr> {
+        self.sip2_address
+    }
+
+    /// Where the gateway's SIP2 edge listens for TLS, if it does.
+    pub fn sip2_tls_addr(&self) -> Option<SocketAddr> {
+        self.sip2_tls_address
     }
 
     /// The address of one server ("reader", ..., "gateway").

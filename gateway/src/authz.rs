@@ -19,9 +19,14 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.circulation.v1.FeeService/ListFees", Access::STAFF.or_readers()),
     ("/lectern.notification.v1.NotificationService/ListNotices", Access::STAFF.or_readers()),
     // Readers borrow and return themselves at a kiosk; circulation checks
-    // that the reader signed in at the device and acts for themselves.
+    // that the reader signed in at the device and acts for themselves. A
+    // device alone (a return box, a kiosk in return mode) takes books back.
     ("/lectern.circulation.v1.LoanService/CheckOut", Access::STAFF.or_readers()),
-    ("/lectern.circulation.v1.LoanService/CheckIn", Access::STAFF.or_readers()),
+    ("/lectern.circulation.v1.LoanService/CheckIn", Access::STAFF.or_readers().or_devices()),
+    ("/lectern.circulation.v1.LoanService/GetReaderSummary", Access::STAFF.or_readers()),
+    // A self-check machine that took the money; circulation admits only a
+    // reader signed in at a device, for their own fees.
+    ("/lectern.circulation.v1.FeeService/PayFees", Access::STAFF.or_readers()),
     ("/lectern.circulation.v1.LoanService/Renew", Access::STAFF.or_readers()),
     ("/lectern.circulation.v1.LoanService/RenewAll", Access::STAFF.or_readers()),
     ("/lectern.circulation.v1.HoldService/PlaceHold", Access::STAFF.or_readers()),
@@ -46,6 +51,8 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.IdentityService/CreateDevice", Access::STAFF),
     ("/lectern.reader.v1.IdentityService/ListDevices", Access::STAFF),
     ("/lectern.reader.v1.IdentityService/DisableDevice", Access::STAFF),
+    ("/lectern.reader.v1.IdentityService/GetDevice", Access::STAFF.or_devices()),
+    ("/lectern.reader.v1.IdentityService/UpdateDeviceSettings", Access::LIBRARIAN),
     ("/lectern.catalog.v1.CatalogService/LookupCopy", Access::STAFF.or_devices()),
     ("/lectern.reader.v1.IdentityService/CreateStaffAccount", Access::DISTRICT_ADMIN),
     ("/lectern.reader.v1.IdentityService/ListStaffAccounts", Access::DISTRICT_ADMIN),

@@ -33,6 +33,8 @@ pub struct Config {
     pub revocation_refresh: Duration,
     /// The HTTP edge: pages and the JSON API.
     pub http: HttpConfig,
+    /// The SIP2 edge for self-check machines.
+    pub sip2: Sip2Config,
     /// The time source.
     pub clock: SharedClock,
 }
@@ -98,24 +100,7 @@ impl HttpConfig {
                 Some(config::socket_addr("LECTERN_HTTP_LISTEN", &format!("0.0.0.0:{}", ports::GATEWAY_HTTP))?)
             }
         };
-        let cert = config::optional_string("LECTERN_TLS_CERT_FILE")?;
-        let key = config::optional_string("LECTERN_TLS_KEY_FILE")?;
-        let tls = match (cert, key) {
-            (Some(cert), Some(key)) => Some(TlsFiles { cert: cert.into(), key: key.into() }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(ConfigError {
-                    variable: "LECTERN_TLS_KEY_FILE".to_owned(),
-                    problem: "is needed with LECTERN_TLS_CERT_FILE".to_owned(),
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError {
-                    variable: "LECTERN_TLS_CERT_FILE".to_owned(),
-                    problem: "is needed with LECTERN_TLS_KEY_FILE".to_owned(),
-                });
-            }
-        };
+        let tls = tls_files("LECTERN_TLS_CERT_FILE", "LECTERN_TLS_KEY_FILE")?;
         let defaults = Self::default();
         Ok(Self {
             listen,
@@ -126,6 +111,106 @@ impl HttpConfig {
             upload_limit: config::parsed("LECTERN_HTTP_UPLOAD_LIMIT_BYTES", defaults.upload_limit)?,
             time_zone: config::time_zone("LECTERN_TIME_ZONE", defaults.time_zone)?,
         })
+    }
+}
+
+/// The SIP2 edge's settings: where self-check machines connect, over
+/// plain TCP and over TLS, and how long and how many connections may stay.
+#[derive(Debug, Clone)]
+pub struct Sip2Config {
+    /// Plain TCP, for machines that cannot speak TLS
+    /// (`LECTERN_SIP2_LISTEN`, e.g. `0.0.0.0:6001`; off unless set).
+    pub listen: Option<SocketAddr>,
+    /// TLS (`LECTERN_SIP2_TLS_LISTEN`, e.g. `0.0.0.0:6002`; off unless set),
+    /// with `tls` as its certificate.
+    pub tls_listen: Option<SocketAddr>,
+    /// The certificate chain and key of the TLS port
+    /// (`LECTERN_SIP2_TLS_CERT_FILE` and `LECTERN_SIP2_TLS_KEY_FILE`;
+    /// without them, the HTTP edge's `LECTERN_TLS_CERT_FILE` and
+    /// `LECTERN_TLS_KEY_FILE`).
+    pub tls: Option<TlsFiles>,
+    /// A connection that sends nothing for this long is closed
+    /// (`LECTERN_SIP2_IDLE_TIMEOUT_SECS`, default 3600). Machines send a
+    /// status message as a keep-alive every few minutes for hours on end.
+    pub idle_timeout: Duration,
+    /// A connection that has not logged in (93) by then is closed
+    /// (`LECTERN_SIP2_LOGIN_TIMEOUT_SECS`, default 60).
+    pub login_timeout: Duration,
+    /// Connections one device may hold at once; a further login is
+    /// refused (`LECTERN_SIP2_MAX_CONNECTIONS_PER_DEVICE`, default 4).
+    pub max_connections_per_device: usize,
+    /// Connections the edge holds at once, logged in or not; further ones
+    /// are closed at once (`LECTERN_SIP2_MAX_CONNECTIONS`, default 1024).
+    pub max_connections: usize,
+}
+
+impl Default for Sip2Config {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            tls_listen: None,
+            tls: None,
+            idle_timeout: Duration::from_secs(3600),
+            login_timeout: Duration::from_secs(60),
+            max_connections_per_device: 4,
+            max_connections: 1024,
+        }
+    }
+}
+
+impl Sip2Config {
+    /// Reads the `LECTERN_SIP2_…` variables.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let address = |variable: &str| -> Result<Option<SocketAddr>, ConfigError> {
+            match config::optional_string(variable)? {
+                None => Ok(None),
+                Some(value) if value.eq_ignore_ascii_case("off") => Ok(None),
+                Some(_) => config::socket_addr(variable, "").map(Some),
+            }
+        };
+        let listen = address("LECTERN_SIP2_LISTEN")?;
+        let tls_listen = address("LECTERN_SIP2_TLS_LISTEN")?;
+        let tls = match tls_files("LECTERN_SIP2_TLS_CERT_FILE", "LECTERN_SIP2_TLS_KEY_FILE")? {
+            Some(files) => Some(files),
+            None => tls_files("LECTERN_TLS_CERT_FILE", "LECTERN_TLS_KEY_FILE")?,
+        };
+        if tls_listen.is_some() && tls.is_none() {
+            return Err(ConfigError {
+                variable: "LECTERN_SIP2_TLS_CERT_FILE".to_owned(),
+                problem: "is needed with LECTERN_SIP2_TLS_LISTEN".to_owned(),
+            });
+        }
+        Ok(Self {
+            listen,
+            tls_listen,
+            tls,
+            idle_timeout: config::seconds("LECTERN_SIP2_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
+            login_timeout: config::seconds("LECTERN_SIP2_LOGIN_TIMEOUT_SECS", defaults.login_timeout)?,
+            max_connections_per_device: config::parsed(
+                "LECTERN_SIP2_MAX_CONNECTIONS_PER_DEVICE",
+                defaults.max_connections_per_device,
+            )?,
+            max_connections: config::parsed("LECTERN_SIP2_MAX_CONNECTIONS", defaults.max_connections)?,
+        })
+    }
+}
+
+/// A certificate and key from two variables: both or neither.
+fn tls_files(cert_variable: &str, key_variable: &str) -> Result<Option<TlsFiles>, ConfigError> {
+    let cert = config::optional_string(cert_variable)?;
+    let key = config::optional_string(key_variable)?;
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert: cert.into(), key: key.into() })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError {
+            variable: key_variable.to_owned(),
+            problem: format!("is needed with {cert_variable}"),
+        }),
+        (None, Some(_)) => Err(ConfigError {
+            variable: cert_variable.to_owned(),
+            problem: format!("is needed with {key_variable}"),
+        }),
     }
 }
 
@@ -149,6 +234,7 @@ impl ServerConfig for Config {
                 config::DEFAULT_REVOCATION_REFRESH,
             )?,
             http: HttpConfig::from_env()?,
+            sip2: Sip2Config::from_env()?,
             clock: lectern_core::clock::system(),
         })
     }

@@ -12,6 +12,7 @@ pub mod forward;
 mod grpc;
 pub mod http;
 pub mod pages;
+pub mod sip2;
 
 use lectern_core::client::channel;
 use lectern_core::identity::{AuthLayer, PublicMethods, remote_verifier};
@@ -22,7 +23,7 @@ use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-pub use config::{Config, HttpConfig, TlsFiles};
+pub use config::{Config, HttpConfig, Sip2Config, TlsFiles};
 
 /// Where the gateway listens.
 #[derive(Debug)]
@@ -31,19 +32,33 @@ pub struct Listeners {
     pub grpc: TcpListener,
     /// The HTTP edge (pages, JSON API); `None` serves none.
     pub http: Option<TcpListener>,
+    /// SIP2 for self-check machines over plain TCP; `None` serves none.
+    pub sip2: Option<TcpListener>,
+    /// SIP2 over TLS (with `Sip2Config::tls`); `None` serves none.
+    pub sip2_tls: Option<TcpListener>,
+}
+
+/// Binds `address` for the edge called `what`, if there is one.
+async fn bind_edge(
+    address: Option<std::net::SocketAddr>,
+    what: &str,
+) -> Result<Option<TcpListener>, ServeError> {
+    match address {
+        Some(address) => TcpListener::bind(address)
+            .await
+            .map(Some)
+            .map_err(|error| ServeError::Startup(format!("cannot listen on {address} ({what}): {error}"))),
+        None => Ok(None),
+    }
 }
 
 /// Serves the gateway on `listener` (gRPC) and on the configured HTTP
 /// address until `shutdown` fires.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
-    let http =
-        match config.http.listen {
-            Some(address) => Some(TcpListener::bind(address).await.map_err(|error| {
-                ServeError::Startup(format!("cannot listen on {address} (HTTP): {error}"))
-            })?),
-            None => None,
-        };
-    serve_with(config, Listeners { grpc: listener, http }, shutdown).await
+    let http = bind_edge(config.http.listen, "HTTP").await?;
+    let sip2 = bind_edge(config.sip2.listen, "SIP2").await?;
+    let sip2_tls = bind_edge(config.sip2.tls_listen, "SIP2 over TLS").await?;
+    serve_with(config, Listeners { grpc: listener, http, sip2, sip2_tls }, shutdown).await
 }
 
 /// Serves the gateway on already-bound `listeners` until `shutdown` fires.
@@ -92,15 +107,29 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
     let router = std::mem::take(routes.axum_router_mut()).fallback_service(forwarder);
     let routes = Routes::from(router);
 
+    // The HTTP and SIP2 edges call the same routes behind the same
+    // authentication as gRPC clients, in process.
+    let calls = http::call::Calls::new(
+        tower::ServiceBuilder::new()
+            .layer(AuthLayer::new(verifier.clone(), public.clone()))
+            .service(routes.clone()),
+    );
+    let mut sip2_edges = Vec::new();
+    if let Some(listener) = listeners.sip2 {
+        let edge = sip2::Edge::new(calls.clone(), config.sip2.clone(), config.clock.clone());
+        sip2_edges.push(tokio::spawn(edge.serve(listener, None, shutdown.clone())));
+    }
+    if let Some(listener) = listeners.sip2_tls {
+        let files = config.sip2.tls.as_ref().ok_or_else(|| {
+            ServeError::Startup("SIP2 over TLS needs a certificate (LECTERN_SIP2_TLS_CERT_FILE)".to_owned())
+        })?;
+        let tls = http::server::tls_config(files)?;
+        let edge = sip2::Edge::new(calls.clone(), config.sip2.clone(), config.clock.clone());
+        sip2_edges.push(tokio::spawn(edge.serve(listener, Some(tls), shutdown.clone())));
+    }
     let http = match listeners.http {
         Some(listener) => {
-            // The HTTP edge calls the same routes behind the same
-            // authentication as gRPC clients, in process.
-            let calls = http::call::Calls::new(
-                tower::ServiceBuilder::new()
-                    .layer(AuthLayer::new(verifier.clone(), public.clone()))
-                    .service(routes.clone()),
-            );
+            let calls = calls.clone();
             let tls = config.http.tls.as_ref().map(http::server::tls_config).transpose()?;
             let edge = http::Edge::new(
                 calls,
@@ -133,6 +162,12 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
         match http.await {
             Ok(result) => result?,
             Err(error) => return Err(ServeError::Startup(format!("the HTTP edge failed: {error}"))),
+        }
+    }
+    for edge in sip2_edges {
+        match edge.await {
+            Ok(result) => result?,
+            Err(error) => return Err(ServeError::Startup(format!("the SIP2 edge failed: {error}"))),
         }
     }
     grpc

@@ -79,6 +79,7 @@ pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
                 school_id: school_id(&desk, &school).await?,
                 kind: kind.wire().into(),
                 label,
+                settings: None,
             };
             // Not retried: a retry would register a second device.
             let answer = desk
@@ -176,6 +177,7 @@ mod tests {
             label: "Front desk".into(),
             disabled: true,
             create_time: None,
+            settings: None,
         };
         let text = devices_table(&[device]).render("");
         assert!(text.contains("Front desk"));

@@ -6,6 +6,7 @@
 //! so a demo start also exercises the whole suite.
 
 mod data;
+mod devices;
 mod staff;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use lectern_proto::reader::v1::{
 use tonic::transport::Channel;
 
 pub use data::{DemoReader, DemoTitle, EMAIL_FAMILIES, HOMEROOM_TEACHER};
+pub use devices::{DEVICE_SCHOOL, DemoDevice, demo_pin};
 pub use staff::{DemoSignIn, DemoStaff, sign_in_and_rotate};
 
 /// The school year the demo classes belong to.
@@ -67,6 +69,8 @@ pub struct DemoSummary {
     /// The named staff of the desk, with their sign-ins (the admin's is
     /// returned beside the summary).
     pub staff: Vec<DemoStaff>,
+    /// The primary school's kiosk and SIP2 machine, with their keys.
+    pub devices: Vec<DemoDevice>,
 }
 
 /// Signs in with the first admin's one-time password, chooses a new one
@@ -234,6 +238,14 @@ async fn load_as_at(
         .try_collect()
         .await?;
     summary.readers = registered.len();
+    devices::set_pins(channel, token, &registered).await?;
+    summary.devices = devices::add_devices(
+        channel,
+        token,
+        &lookup(&school_ids, DEVICE_SCHOOL)?,
+        &lookup(&school_names, DEVICE_SCHOOL)?,
+    )
+    .await?;
 
     // Every demo reader has a guardian's phone and email on file, so the
     // demo shows contact points and the privacy test has contacts to look

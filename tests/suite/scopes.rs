@@ -305,6 +305,7 @@ async fn a_librarian_of_one_school_is_refused_another_schools_records() {
         school_id: school_id.to_owned(),
         kind: DeviceKind::Kiosk.into(),
         label: "Library entrance".into(),
+        settings: None,
     };
     refused_school(suite.identity().create_device(as_librarian.request(device(&school_b.id))).await);
     let kiosk_b =

@@ -140,6 +140,7 @@ async fn a_kiosk_searches_and_signs_in_readers_of_its_own_school_only() {
             school_id: ours.id.clone(),
             kind: DeviceKind::Kiosk.into(),
             label: "Library entrance".into(),
+            settings: None,
         }))
         .await
         .unwrap()

@@ -127,6 +127,8 @@ impl IdentityService for FakeReader {
         create_device(reader::CreateDeviceRequest) -> reader::CreateDeviceResponse;
         list_devices(reader::ListDevicesRequest) -> reader::ListDevicesResponse;
         disable_device(reader::DisableDeviceRequest) -> reader::Device;
+        get_device(reader::GetDeviceRequest) -> reader::Device;
+        update_device_settings(reader::UpdateDeviceSettingsRequest) -> reader::Device;
         change_password(reader::ChangePasswordRequest) -> reader::ChangePasswordResponse;
         create_staff_account(reader::CreateStaffAccountRequest) -> reader::StaffAccount;
         list_staff_accounts(reader::ListStaffAccountsRequest) -> reader::ListStaffAccountsResponse;

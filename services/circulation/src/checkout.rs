@@ -78,6 +78,9 @@ pub async fn check_out(
 ) -> Result<Answer<CheckOutResponse>, Error> {
     let request = CheckOut::from_request(request)?;
     let desk = Desk::of(caller, &request.desk_school_id)?;
+    if desk.counter == Counter::ReturnBox {
+        return Err(not_for_this_reader("sign the reader in at this device first").into());
+    }
     let now = circulation.now();
     let checked_out_at = eligibility::loan_time(request.occurred_at, now)?;
     let overriding = !request.override_reason.is_empty();
@@ -217,6 +220,7 @@ async fn lookup_token(
     match counter {
         Counter::Desk => Ok(caller.token.clone()),
         Counter::SelfService => circulation.service_token().await,
+        Counter::ReturnBox => Err(not_for_this_reader("sign the reader in at this device first").into()),
     }
 }
 

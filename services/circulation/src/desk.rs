@@ -1,8 +1,9 @@
 //! Who is at the counter, and at which school. Staff lend and take back at
 //! a library desk of a school they work for; a reader lends and returns at
 //! a self-service kiosk or SIP2 machine, for themselves, at the device's
-//! school. A reader's phone or portal session, and a device nobody has
-//! signed in at, may not lend.
+//! school. A device nobody has signed in at takes books back (a return
+//! box) and lends nothing; a reader's phone or portal session may do
+//! neither.
 //!
 //! Where a check-out or check-in happens is the desk's school: a librarian
 //! or assistant of one school and a device are at their own; staff covering
@@ -24,6 +25,10 @@ pub enum Counter {
     /// A reader who signed in at a self-service device; they act only for
     /// themselves, at the device's school.
     SelfService,
+    /// A self-service device with nobody signed in at it: a return box or
+    /// a kiosk in return mode. It takes books back at its school and
+    /// lends nothing.
+    ReturnBox,
 }
 
 /// A counter and, when known, the school it stands in.
@@ -44,7 +49,7 @@ impl Desk {
         let own = match (counter, caller.schools.as_slice()) {
             // A device's token names its school; a staff member of one
             // school is at it.
-            (Counter::SelfService, [school]) => Some(school.clone()),
+            (Counter::SelfService | Counter::ReturnBox, [school]) => Some(school.clone()),
             (Counter::Desk, [school]) if caller.role != Some(Role::DistrictAdmin) => Some(school.clone()),
             _ => None,
         };
@@ -78,7 +83,7 @@ fn counter(caller: &Principal) -> Result<Counter, Refusal> {
             Reason::RoleNotAllowed,
             "readers borrow and return at a self-service kiosk or the library desk",
         )),
-        SubjectKind::Device => Err(not_for_this_reader("sign the reader in at this device first")),
+        SubjectKind::Device => Ok(Counter::ReturnBox),
         SubjectKind::Service => Err(Refusal::new(Reason::RoleNotAllowed, "services do not lend")),
     }
 }
@@ -110,7 +115,7 @@ mod tests {
     const B: &str = "00000000-0000-7000-8000-00000000000b";
 
     #[test]
-    fn staff_lend_at_the_desk_and_readers_only_at_a_device() {
+    fn staff_lend_at_the_desk_readers_at_a_device_and_devices_take_back() {
         let assistant = caller(SubjectKind::Staff, Some(Role::Assistant), &[A], None);
         assert_eq!(
             Desk::of(&assistant, "").unwrap(),
@@ -118,11 +123,14 @@ mod tests {
         );
         let kiosk_reader = caller(SubjectKind::Reader, None, &[A], Some("kiosk-1"));
         assert_eq!(Desk::of(&kiosk_reader, "").unwrap().counter, Counter::SelfService);
-        for refused in [
-            caller(SubjectKind::Reader, None, &[A], None),
-            caller(SubjectKind::Device, None, &[A], None),
-            caller(SubjectKind::Service, None, &[], None),
-        ] {
+        let return_box = caller(SubjectKind::Device, None, &[A], None);
+        assert_eq!(
+            Desk::of(&return_box, "").unwrap(),
+            Desk { counter: Counter::ReturnBox, school_id: Some(A.into()) }
+        );
+        for refused in
+            [caller(SubjectKind::Reader, None, &[A], None), caller(SubjectKind::Service, None, &[], None)]
+        {
             assert_eq!(Desk::of(&refused, "").unwrap_err().code(), tonic::Code::PermissionDenied);
         }
     }

@@ -7,7 +7,7 @@ use chrono::{NaiveDateTime, SubsecRound};
 use lectern_common::db::DbConnection;
 use lectern_common::idempotency::Idempotent;
 use lectern_core::access::Access;
-use lectern_core::identity::Principal;
+use lectern_core::identity::{Principal, SubjectKind};
 use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError};
@@ -106,8 +106,13 @@ pub async fn pay_fees(
     caller: &Principal,
     request: PayFeesRequest,
 ) -> Result<PayFeesResponse, Error> {
-    caller.require(Access::STAFF)?;
     let reader_id = ids::parse_id("reader_id", &request.reader_id)?;
+    // A self-check machine that took the money records it for the reader
+    // signed in at it; a phone or the portal cannot.
+    match caller.kind {
+        SubjectKind::Reader if caller.device_id.is_some() => caller.require_self_or_staff(&reader_id)?,
+        _ => caller.require(Access::STAFF)?,
+    }
     let amount = fees::amount("amount", request.amount)?;
     let fee_id = ids::parse_optional_id("fee_id", &request.fee_id)?;
     let request_id = validate::request_id("request_id", &request.request_id)?;

@@ -23,13 +23,14 @@ use crate::policy::holds::position;
 const MAX_LOANS: i64 = 200;
 
 /// What the desk shows when a card is scanned: the use case behind
-/// `LoanService/GetReaderSummary`. Staff of the reader's school.
+/// `LoanService/GetReaderSummary`. Staff of the reader's school, and a
+/// reader for themselves (what a kiosk or self-check machine shows).
 pub async fn get_reader_summary(
     circulation: &Circulation,
     caller: &Principal,
     request: GetReaderSummaryRequest,
 ) -> Result<ReaderSummary, Error> {
-    caller.require(Access::STAFF)?;
+    caller.require(Access::STAFF.or_readers())?;
     let reader = match (request.reader_card_barcode.trim(), request.reader_id.trim()) {
         (card, "") if !card.is_empty() => {
             let card = validate::barcode("reader_card_barcode", card)?;
@@ -41,6 +42,7 @@ pub async fn get_reader_summary(
         }
         _ => return Err(FieldError::new("reader_card_barcode", "give a card barcode or a reader id").into()),
     };
+    caller.require_self_or_staff(&reader.id)?;
     caller.require_school(&reader.school_id)?;
     let borrower = convert::borrower(&reader);
     let (reader_id, school_id, category) =

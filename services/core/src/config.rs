@@ -95,6 +95,10 @@ pub mod ports {
     pub const GATEWAY: u16 = 50051;
     /// The gateway's HTTP edge: pages and the JSON API.
     pub const GATEWAY_HTTP: u16 = 8080;
+    /// The gateway's SIP2 port for self-check machines (plain TCP).
+    pub const GATEWAY_SIP2: u16 = 6001;
+    /// The gateway's SIP2 port over TLS.
+    pub const GATEWAY_SIP2_TLS: u16 = 6002;
     /// The catalog service.
     pub const CATALOG: u16 = 50061;
     /// The circulation service.

@@ -156,9 +156,8 @@ impl Credentials {
             Some(login_request::Credentials::Reader(reader)) => {
                 let card_barcode =
                     lectern_core::validate::barcode("reader.card_barcode", &reader.card_barcode)?;
-                if reader.pin.is_empty() {
-                    return Err(FieldError::new("reader.pin", "is required"));
-                }
+                // An empty PIN is for a card-only device; the sign-in
+                // refuses it anywhere else, once it knows the device.
                 if reader.pin.chars().count() > passwords::MAX_CHARS {
                     return Err(FieldError::new(
                         "reader.pin",

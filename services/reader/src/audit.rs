@@ -55,6 +55,8 @@ pub mod action {
     pub const DEVICE_CREATE: &str = "device_create";
     /// A kiosk or SIP2 device disabled.
     pub const DEVICE_DISABLE: &str = "device_disable";
+    /// A kiosk's or SIP2 device's settings changed.
+    pub const DEVICE_SETTINGS: &str = "device_settings";
 }
 
 /// Audit outcomes.

@@ -446,6 +446,7 @@ async fn a_kiosk_signs_in_and_signs_in_readers_of_its_own_school_only() {
                 school_id: ours.id.clone(),
                 kind: DeviceKind::Kiosk.into(),
                 label: "Entrance".into(),
+                settings: None,
             },
             &admin,
         ))

@@ -21,6 +21,24 @@ pub struct DeviceRow {
     pub failed_logins: i32,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Readers sign in with their card alone.
+    pub card_only: bool,
+    /// "utf-8", "gb18030" or "cp850".
+    pub charset: String,
+    /// "zh-CN" or "en".
+    pub language: String,
+    /// SIP2 answers end with CR LF.
+    pub crlf: bool,
+}
+
+/// A device's settings, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = devices)]
+pub struct DeviceSettingsRow {
+    pub card_only: bool,
+    pub charset: String,
+    pub language: String,
+    pub crlf: bool,
 }
 
 impl std::fmt::Debug for DeviceRow {
@@ -32,6 +50,10 @@ impl std::fmt::Debug for DeviceRow {
             .field("kind", &self.kind)
             .field("disabled", &self.disabled)
             .field("locked_until", &self.locked_until)
+            .field("card_only", &self.card_only)
+            .field("charset", &self.charset)
+            .field("language", &self.language)
+            .field("crlf", &self.crlf)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +81,16 @@ pub fn list(
         query = query.filter(devices::school_id.eq_any(schools.to_vec()));
     }
     query.order((devices::created_at, devices::id)).offset(offset).limit(limit).load(connection)
+}
+
+/// Replaces a device's settings.
+pub fn update_settings(
+    connection: &mut DbConnection,
+    id: &str,
+    settings: &DeviceSettingsRow,
+) -> QueryResult<()> {
+    diesel::update(devices::table.find(id)).set(settings).execute(connection)?;
+    Ok(())
 }
 
 /// Disables a device.

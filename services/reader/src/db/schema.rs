@@ -204,5 +204,9 @@ diesel::table! {
         failed_logins -> Integer,
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        card_only -> Bool,
+        charset -> Text,
+        language -> Text,
+        crlf -> Bool,
     }
 }

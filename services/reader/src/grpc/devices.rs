@@ -11,13 +11,15 @@ use lectern_core::identity::{Principal, SubjectKind, TokenError, unverified_kind
 use lectern_core::validate::{self, known_enum, page_size};
 use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::{
-    CreateDeviceRequest, CreateDeviceResponse, Device, DeviceKind, DisableDeviceRequest, ListDevicesRequest,
-    ListDevicesResponse,
+    CreateDeviceRequest, CreateDeviceResponse, Device, DeviceCharset, DeviceKind, DeviceSettings,
+    DisableDeviceRequest, GetDeviceRequest, ListDevicesRequest, ListDevicesResponse,
+    UpdateDeviceSettingsRequest,
 };
 use tonic::Status;
 
 use super::{Identity, page};
 use crate::audit::{self, Entry, action, outcome};
+use crate::db::devices::DeviceSettingsRow;
 use crate::db::{self, DeviceRow};
 use crate::error::{Error, ReaderRefusal};
 use crate::{passwords, sessions};
@@ -45,7 +47,51 @@ fn to_proto(row: DeviceRow) -> Device {
         label: row.label,
         disabled: row.disabled,
         create_time: Some(lectern_core::time::timestamp(row.created_at)),
+        settings: Some(DeviceSettings {
+            card_only: row.card_only,
+            charset: charset_of(&row.charset).into(),
+            language: row.language,
+            crlf: row.crlf,
+        }),
     }
+}
+
+/// The wire form of a stored character set name.
+fn charset_of(name: &str) -> DeviceCharset {
+    match name {
+        "gb18030" => DeviceCharset::Gb18030,
+        "cp850" => DeviceCharset::Cp850,
+        _ => DeviceCharset::Utf8,
+    }
+}
+
+/// Checks settings from a request (none: the defaults) and gives their
+/// stored form.
+fn settings_row(settings: Option<&DeviceSettings>) -> Result<DeviceSettingsRow, validate::FieldError> {
+    let defaults = DeviceSettings::default();
+    let settings = settings.unwrap_or(&defaults);
+    let charset = match DeviceCharset::try_from(settings.charset) {
+        Ok(DeviceCharset::Unspecified | DeviceCharset::Utf8) => "utf-8",
+        Ok(DeviceCharset::Gb18030) => "gb18030",
+        Ok(DeviceCharset::Cp850) => "cp850",
+        Err(_) => {
+            return Err(validate::FieldError::new(
+                "settings.charset",
+                format!("has unknown value {}", settings.charset),
+            ));
+        }
+    };
+    let language = match settings.language.trim() {
+        "" | "zh-CN" => "zh-CN",
+        "en" => "en",
+        _ => return Err(validate::FieldError::new("settings.language", "must be \"zh-CN\" or \"en\"")),
+    };
+    Ok(DeviceSettingsRow {
+        card_only: settings.card_only,
+        charset: charset.to_owned(),
+        language: language.to_owned(),
+        crlf: settings.crlf,
+    })
 }
 
 /// A fresh device key: 32 random bytes, base64url.
@@ -95,6 +141,7 @@ impl Identity {
         let kind = kind_name(known_enum::<DeviceKind>("kind", request.kind)?)
             .ok_or_else(|| validate::FieldError::new("kind", "is required"))?;
         let label = validate::required_text("label", &request.label, 100)?;
+        let settings = settings_row(request.settings.as_ref())?;
         caller.require_school(&school_id)?;
         let key = new_device_key();
         let secret = key.clone();
@@ -111,6 +158,10 @@ impl Identity {
             failed_logins: 0,
             locked_until: None,
             created_at: now,
+            card_only: settings.card_only,
+            charset: settings.charset,
+            language: settings.language,
+            crlf: settings.crlf,
         };
         let actor = caller.subject_id.clone();
         let device = self
@@ -157,6 +208,67 @@ impl Identity {
             .await?;
         let (rows, next_page_token) = page(rows, offset, limit);
         Ok(ListDevicesResponse { devices: rows.into_iter().map(to_proto).collect(), next_page_token })
+    }
+
+    /// The device `device_id`, if `caller` may see it: staff of its school
+    /// or the device itself.
+    async fn visible_device(&self, caller: &Principal, device_id: &str) -> Result<DeviceRow, Status> {
+        let device_id = ids::parse_id("device_id", device_id)?;
+        let own = caller.kind == SubjectKind::Device && caller.subject_id == device_id;
+        if !own {
+            caller.require(Access::STAFF)?;
+        }
+        let lookup = device_id.clone();
+        let device = self
+            .db
+            .run(move |connection| -> Result<_, Error> { Ok(db::devices::find(connection, &lookup)?) })
+            .await?
+            .ok_or_else(|| ReaderRefusal::DeviceNotFound(device_id.clone()))?;
+        caller.require_school(&device.school_id)?;
+        Ok(device)
+    }
+
+    /// `GetDevice`: staff of the device's school, or the device itself.
+    pub(super) async fn device(
+        &self,
+        caller: &Principal,
+        request: GetDeviceRequest,
+    ) -> Result<Device, Status> {
+        Ok(to_proto(self.visible_device(caller, &request.device_id).await?))
+    }
+
+    /// `UpdateDeviceSettings`: librarians of the device's school and
+    /// district admins.
+    pub(super) async fn change_device_settings(
+        &self,
+        caller: &Principal,
+        request: UpdateDeviceSettingsRequest,
+    ) -> Result<Device, Status> {
+        caller.require(Access::LIBRARIAN)?;
+        let settings = settings_row(request.settings.as_ref())?;
+        let device = self.visible_device(caller, &request.device_id).await?;
+        let now = self.clock.now().naive_utc();
+        let actor = caller.subject_id.clone();
+        let device = self
+            .db
+            .write(move |connection| -> Result<_, Error> {
+                db::devices::update_settings(connection, &device.id, &settings)?;
+                audit::record(
+                    connection,
+                    Entry::about(action::DEVICE_SETTINGS, outcome::SUCCEEDED, &actor, &device.id),
+                    now,
+                )?;
+                Ok(DeviceRow {
+                    card_only: settings.card_only,
+                    charset: settings.charset,
+                    language: settings.language,
+                    crlf: settings.crlf,
+                    ..device
+                })
+            })
+            .await?;
+        tracing::info!(device.id = %device.id, "device settings changed");
+        Ok(to_proto(device))
     }
 
     /// `DisableDevice`: the device can no longer sign in, and its sessions

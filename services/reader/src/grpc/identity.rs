@@ -14,11 +14,12 @@ use lectern_core::{ids, paging};
 use lectern_proto::reader::v1::identity_service_server::IdentityService;
 use lectern_proto::reader::v1::{
     ChangePasswordRequest, ChangePasswordResponse, CreateDeviceRequest, CreateDeviceResponse,
-    CreateStaffAccountRequest, Device, DisableDeviceRequest, ListDevicesRequest, ListDevicesResponse,
-    ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListStaffAccountsRequest,
+    CreateStaffAccountRequest, Device, DisableDeviceRequest, GetDeviceRequest, ListDevicesRequest,
+    ListDevicesResponse, ListRevokedSessionsRequest, ListRevokedSessionsResponse, ListStaffAccountsRequest,
     ListStaffAccountsResponse, ListVerificationKeysRequest, ListVerificationKeysResponse, LoginRequest,
     LoginResponse, LogoutRequest, LogoutResponse, RefreshSessionRequest, RotateSigningKeyRequest,
-    SetStaffAccountDisabledRequest, SetStaffSchoolsRequest, StaffAccount, StaffRole, VerificationKey,
+    SetStaffAccountDisabledRequest, SetStaffSchoolsRequest, StaffAccount, StaffRole,
+    UpdateDeviceSettingsRequest, VerificationKey,
 };
 use tonic::{Request, Response, Status};
 
@@ -67,12 +68,17 @@ impl Identity {
             locked_until: account.as_ref().and_then(|account| account.locked_until),
             disabled: account.as_ref().is_some_and(|account| account.disabled),
         };
-        self.check_secret(holder, password).await?;
+        self.check_secret(holder, Some(password)).await?;
         account.ok_or(ReaderRefusal::CredentialsInvalid(accounts::WRONG_STAFF_CREDENTIALS).into())
     }
 
-    /// A reader sign-in by card and PIN; returns the reader's id and school.
-    async fn sign_in_reader(&self, card_barcode: String, pin: String) -> Result<(String, String), Error> {
+    /// A reader sign-in by card and PIN (`None`: by card alone, at a
+    /// card-only device); returns the reader's id and school.
+    async fn sign_in_reader(
+        &self,
+        card_barcode: String,
+        pin: Option<String>,
+    ) -> Result<(String, String), Error> {
         let found = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -109,15 +115,17 @@ impl Identity {
             locked_until: device.as_ref().and_then(|device| device.locked_until),
             disabled: device.as_ref().is_some_and(|device| device.disabled),
         };
-        self.check_secret(holder, key).await?;
+        self.check_secret(holder, Some(key)).await?;
         device.ok_or(ReaderRefusal::CredentialsInvalid(accounts::WRONG_DEVICE_CREDENTIALS).into())
     }
 
     /// The sign-in rules shared by staff, readers and devices: refused while locked;
     /// wrong secrets count towards a lockout (one counter, whatever the
     /// channel); a disabled holder is refused only to someone who knows the
-    /// secret; every attempt is audited, without any attempted name.
-    async fn check_secret(&self, holder: Holder, secret: String) -> Result<(), Error> {
+    /// secret; every attempt is audited, without any attempted name. No
+    /// secret (a reader at a card-only device) matches any holder that
+    /// exists, and is still refused while locked or disabled.
+    async fn check_secret(&self, holder: Holder, secret: Option<String>) -> Result<(), Error> {
         let now = self.clock.now().naive_utc();
         let wrong = match holder.kind {
             HolderKind::Staff => accounts::WRONG_STAFF_CREDENTIALS,
@@ -129,16 +137,21 @@ impl Identity {
             return Err(ReaderRefusal::LockedOut(until).into());
         }
         let hash = holder.secret_hash;
-        let matches = passwords::off_runtime(move || {
-            Ok(match hash {
-                Some(hash) => passwords::verify(&secret, &hash),
-                None => {
-                    passwords::verify_nothing(&secret);
-                    false
-                }
-            })
-        })
-        .await?;
+        let matches = match secret {
+            Some(secret) => {
+                passwords::off_runtime(move || {
+                    Ok(match hash {
+                        Some(hash) => passwords::verify(&secret, &hash),
+                        None => {
+                            passwords::verify_nothing(&secret);
+                            false
+                        }
+                    })
+                })
+                .await?
+            }
+            None => true,
+        };
         let Some(id) = holder.id else {
             self.audit(Entry::own(action::LOGIN, outcome::FAILED, None), now).await?;
             return Err(ReaderRefusal::CredentialsInvalid(wrong).into());
@@ -257,6 +270,13 @@ impl IdentityService for Identity {
             }
             Credentials::Reader { card_barcode, pin } => {
                 let device = self.device_of_bearer(bearer).await?;
+                // Young children's kiosks lend on the card alone; a PIN
+                // typed there anyway is still checked.
+                let pin = match (pin.is_empty(), &device) {
+                    (false, _) => Some(pin),
+                    (true, Some(device)) if device.card_only => None,
+                    (true, _) => return Err(FieldError::new("reader.pin", "is required").into()),
+                };
                 let (reader_id, school_id) = self.sign_in_reader(card_barcode, pin).await?;
                 let grant = Grant::reader(&reader_id, &school_id);
                 let grant = match device {
@@ -571,5 +591,18 @@ impl IdentityService for Identity {
     ) -> Result<Response<Device>, Status> {
         let caller = principal(&request)?;
         Ok(Response::new(self.turn_off_device(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_device(&self, request: Request<GetDeviceRequest>) -> Result<Response<Device>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.device(&caller, request.into_inner()).await?))
+    }
+
+    async fn update_device_settings(
+        &self,
+        request: Request<UpdateDeviceSettingsRequest>,
+    ) -> Result<Response<Device>, Status> {
+        let caller = principal(&request)?;
+        Ok(Response::new(self.change_device_settings(&caller, request.into_inner()).await?))
     }
 }
