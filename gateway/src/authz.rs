@@ -59,6 +59,8 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.IdentityService/SetStaffSchools", Access::DISTRICT_ADMIN),
     ("/lectern.reader.v1.IdentityService/SetStaffAccountDisabled", Access::DISTRICT_ADMIN),
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DISTRICT_ADMIN),
+    // Self-check machines say which school a returned book travels to.
+    ("/lectern.reader.v1.ReaderService/ListSchools", Access::STAFF.or_devices()),
     ("/lectern.reader.v1.AuditService/", Access::DISTRICT_ADMIN),
     ("/lectern.reader.v1.ReaderProfileService/ListReaderContacts", Access::STAFF.or_readers()),
     ("/lectern.reader.v1.ReaderProfileService/GetNotificationPreferences", Access::STAFF.or_readers()),

@@ -66,6 +66,11 @@ pub struct HttpConfig {
     /// The time zone pages show times in (`LECTERN_TIME_ZONE`, default
     /// `Asia/Shanghai`).
     pub time_zone: chrono_tz::Tz,
+    /// A reader who leaves a kiosk untouched this long is signed out
+    /// (`LECTERN_KIOSK_IDLE_SECS`, default 30, 3 to 3600): long enough to
+    /// find the next book in a bag, short enough that the next child does
+    /// not find them still signed in.
+    pub kiosk_idle: Duration,
 }
 
 /// A certificate chain and its private key, PEM.
@@ -87,6 +92,7 @@ impl Default for HttpConfig {
             body_limit: 1 << 20,
             upload_limit: 512 << 20,
             time_zone: chrono_tz::Asia::Shanghai,
+            kiosk_idle: Duration::from_secs(30),
         }
     }
 }
@@ -110,6 +116,7 @@ impl HttpConfig {
             body_limit: config::parsed("LECTERN_HTTP_BODY_LIMIT_BYTES", defaults.body_limit)?,
             upload_limit: config::parsed("LECTERN_HTTP_UPLOAD_LIMIT_BYTES", defaults.upload_limit)?,
             time_zone: config::time_zone("LECTERN_TIME_ZONE", defaults.time_zone)?,
+            kiosk_idle: kiosk_idle()?,
         })
     }
 }
@@ -142,6 +149,9 @@ pub struct Sip2Config {
     /// Connections the edge holds at once, logged in or not; further ones
     /// are closed at once (`LECTERN_SIP2_MAX_CONNECTIONS`, default 1024).
     pub max_connections: usize,
+    /// The machines' local time zone, in which SIP2 dates are written
+    /// (`LECTERN_TIME_ZONE`, default `Asia/Shanghai`).
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Default for Sip2Config {
@@ -154,6 +164,7 @@ impl Default for Sip2Config {
             login_timeout: Duration::from_secs(60),
             max_connections_per_device: 4,
             max_connections: 1024,
+            time_zone: chrono_tz::Asia::Shanghai,
         }
     }
 }
@@ -192,8 +203,21 @@ impl Sip2Config {
                 defaults.max_connections_per_device,
             )?,
             max_connections: config::parsed("LECTERN_SIP2_MAX_CONNECTIONS", defaults.max_connections)?,
+            time_zone: config::time_zone("LECTERN_TIME_ZONE", defaults.time_zone)?,
         })
     }
+}
+
+/// `LECTERN_KIOSK_IDLE_SECS`: 3 to 3600 seconds, 30 when unset.
+fn kiosk_idle() -> Result<Duration, ConfigError> {
+    let seconds: u64 = config::parsed("LECTERN_KIOSK_IDLE_SECS", 30)?;
+    if !(3..=3600).contains(&seconds) {
+        return Err(ConfigError {
+            variable: "LECTERN_KIOSK_IDLE_SECS".to_owned(),
+            problem: format!("{seconds} is not between 3 and 3600 seconds"),
+        });
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 /// A certificate and key from two variables: both or neither.

@@ -5,7 +5,7 @@
 
 use lectern_common::Error;
 use lectern_core::access::Access;
-use lectern_core::identity::Principal;
+use lectern_core::identity::{Principal, SubjectKind};
 use lectern_core::ids;
 use lectern_core::refusal::{Reason, Refusal};
 use lectern_core::validate::{self, FieldError};
@@ -31,18 +31,34 @@ pub async fn get_reader_summary(
     request: GetReaderSummaryRequest,
 ) -> Result<ReaderSummary, Error> {
     caller.require(Access::STAFF.or_readers())?;
-    let reader = match (request.reader_card_barcode.trim(), request.reader_id.trim()) {
+    // Staff look the reader up with their own token, so the reader service
+    // checks their schools; a reader may not look readers up, so
+    // circulation does it for them and checks below that it is themselves.
+    let lookup = match caller.kind {
+        SubjectKind::Reader => circulation.service_token().await?,
+        _ => caller.token.clone(),
+    };
+    let found = match (request.reader_card_barcode.trim(), request.reader_id.trim()) {
         (card, "") if !card.is_empty() => {
             let card = validate::barcode("reader_card_barcode", card)?;
-            circulation.reader_by_card(&caller.token, card).await?
+            circulation.reader_by_card(&lookup, card).await
         }
         ("", id) if !id.is_empty() => {
             let id = ids::parse_id("reader_id", id)?;
-            circulation.reader_by_id(&caller.token, id).await?
+            circulation.reader_by_id(&lookup, id).await
         }
         _ => return Err(FieldError::new("reader_card_barcode", "give a card barcode or a reader id").into()),
     };
-    caller.require_self_or_staff(&reader.id)?;
+    // A reader asking about someone else learns nothing, not even whether
+    // the card exists.
+    let reader = match found {
+        Ok(reader) => reader,
+        Err(_) if caller.kind == SubjectKind::Reader => return Err(not_own_record().into()),
+        Err(error) => return Err(error),
+    };
+    if caller.kind == SubjectKind::Reader && reader.id != caller.subject_id {
+        return Err(not_own_record().into());
+    }
     caller.require_school(&reader.school_id)?;
     let borrower = convert::borrower(&reader);
     let (reader_id, school_id, category) =
@@ -99,4 +115,9 @@ pub async fn get_reader_summary(
         fees: open_fees.iter().map(|fee| convert::fee(fee, &[])).collect(),
         blocks,
     })
+}
+
+/// The refusal of a reader asking for another reader's summary.
+fn not_own_record() -> Refusal {
+    Refusal::new(Reason::RoleNotAllowed, "readers may only see their own records")
 }
