@@ -28,6 +28,7 @@ import re
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -61,9 +62,43 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+MESSAGES = Path(__file__).resolve().parents[2] / "gateway" / "messages"
 
 # Every expect() waits at most this long: the pages answer in milliseconds.
 expect.set_options(timeout=10_000)
+
+
+class Texts:
+    """The message catalogue of one language, as the pages use it."""
+
+    def __init__(self, lang):
+        self.texts = {}
+        for source in [MESSAGES / f"{lang}.toml", *sorted((MESSAGES / lang).glob("*.toml"))]:
+            self._flatten("", tomllib.loads(source.read_text()))
+
+    def _flatten(self, prefix, table):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                self._flatten(f"{prefix}{key}.", value)
+            else:
+                self.texts[f"{prefix}{key}"] = value
+
+    def __call__(self, text_id, **values):
+        text = self.texts[text_id]
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def day(self, date):
+        """A day as the pages write it ("12月21日 周一")."""
+        return self(
+            "time.day",
+            year=date.year,
+            month=date.month,
+            month_name=self(f"time.month.{date.month}"),
+            day=date.day,
+            weekday=self(f"time.weekday.{date.isoweekday()}"),
+        )
 
 
 class Lectern:
@@ -128,6 +163,9 @@ def lectern(tmp_path_factory):
         "up",
         "--http-listen",
         f"127.0.0.1:{http_port}",
+        # Self-check machines on a port of its own: suites run side by side.
+        "--sip2-listen",
+        "127.0.0.1:0",
         "--listen",
         f"127.0.0.1:{grpc_port}",
         "--data-dir",
@@ -169,6 +207,8 @@ class DemoLectern(Lectern):
             "--demo",
             "--http-listen",
             f"127.0.0.1:{self.http_port}",
+            "--sip2-listen",
+            "127.0.0.1:0",
             "--listen",
             f"127.0.0.1:{self.grpc_port}",
             "--data-dir",

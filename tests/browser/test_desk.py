@@ -28,15 +28,14 @@ copies of its own, so none depends on another having run.
 import csv
 import datetime
 import re
-import tomllib
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from conftest import Texts
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
-MESSAGES = REPO / "gateway" / "messages"
 DEMO = REPO / "src" / "demo"
 
 DESK = {"width": 1366, "height": 768}
@@ -51,39 +50,6 @@ SCHOOL_ZONE = ZoneInfo("Asia/Shanghai")
 COMEBACK_MS = 60_000
 
 SUMMARY = "lectern.circulation.v1.LoanService/GetReaderSummary"
-
-
-class Texts:
-    """The message catalogue of one language, as the pages use it."""
-
-    def __init__(self, lang):
-        self.texts = {}
-        for source in [MESSAGES / f"{lang}.toml", *sorted((MESSAGES / lang).glob("*.toml"))]:
-            self._flatten("", tomllib.loads(source.read_text()))
-
-    def _flatten(self, prefix, table):
-        for key, value in table.items():
-            if isinstance(value, dict):
-                self._flatten(f"{prefix}{key}.", value)
-            else:
-                self.texts[f"{prefix}{key}"] = value
-
-    def __call__(self, text_id, **values):
-        text = self.texts[text_id]
-        for name, value in values.items():
-            text = text.replace("{" + name + "}", str(value))
-        return text
-
-    def day(self, date):
-        """A day as the pages write it ("12月21日 周一")."""
-        return self(
-            "time.day",
-            year=date.year,
-            month=date.month,
-            month_name=self(f"time.month.{date.month}"),
-            day=date.day,
-            weekday=self(f"time.weekday.{date.isoweekday()}"),
-        )
 
 
 ZH = Texts("zh-CN")

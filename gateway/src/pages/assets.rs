@@ -22,6 +22,8 @@ pub const STYLESHEET: &str = concat!(
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("lectern.css", "text/css; charset=utf-8", STYLESHEET.as_bytes()),
     ("lectern.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/lectern.js")),
+    ("kiosk.css", "text/css; charset=utf-8", include_bytes!("../../assets/css/kiosk.css")),
+    ("kiosk.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/js/kiosk.js")),
 ];
 
 /// `GET /assets/{file}`.

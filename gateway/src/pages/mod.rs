@@ -14,6 +14,7 @@ pub mod desk;
 pub mod format;
 pub mod home;
 pub mod i18n;
+pub mod kiosk;
 pub mod lists;
 pub mod notices;
 pub mod password;
@@ -64,6 +65,7 @@ pub fn router() -> Router<Edge> {
         .merge(readers::routes())
         .merge(lists::routes())
         .merge(notices::routes())
+        .merge(kiosk::routes())
         // Public: the link in every reminder e-mail (no sign-in, no desk).
         .route("/unsubscribe", get(unsubscribe::show).post(unsubscribe::stop))
         .fallback(not_found)
