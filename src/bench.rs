@@ -26,10 +26,12 @@
 //! catalog database.
 
 pub mod checkout;
+mod common;
 pub mod district;
 pub mod latency;
 pub mod reminders;
 mod scratch;
+pub mod sip2;
 
 use std::time::{Duration, Instant};
 
@@ -56,6 +58,9 @@ pub enum BenchCommand {
     /// A district morning's reminders: generated, re-checked and handed to
     /// the inbox and the webhook through the whole suite.
     Reminders(reminders::RemindersBenchArgs),
+    /// SIP2 check-out/check-in by N self-check machines beside N desks over
+    /// gRPC, then all of them racing for one copy.
+    Sip2(sip2::Sip2BenchArgs),
 }
 
 /// Arguments of `lectern bench import`.
@@ -103,6 +108,11 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Import(args) => import_bench(&args),
         BenchCommand::Checkout(args) => checkout_bench(&args),
         BenchCommand::Reminders(args) => reminders_bench(&args),
+        BenchCommand::Sip2(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            print!("{}", runtime.block_on(sip2::run(&args))?);
+            Ok(())
+        }
     }
 }
 

@@ -67,11 +67,54 @@ struct UpArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, env = "LECTERN_TLS_KEY_FILE", value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Where self-check machines speak SIP2 over plain TCP, or `off`
+    /// [default: 127.0.0.1:6001, or 0.0.0.0:6001 with --school-network].
+    #[arg(long, env = "LECTERN_SIP2_LISTEN", value_name = "ADDRESS|off", value_parser = listen_or_off)]
+    sip2_listen: Option<Listen>,
+    /// Where self-check machines speak SIP2 over TLS (off unless given),
+    /// with --sip2-tls-cert, else --tls-cert.
+    #[arg(long, env = "LECTERN_SIP2_TLS_LISTEN", value_name = "ADDRESS|off", value_parser = listen_or_off)]
+    sip2_tls_listen: Option<Listen>,
+    /// The certificate chain (PEM) of the SIP2 TLS port, when it is not
+    /// --tls-cert's; needs --sip2-tls-key.
+    #[arg(long, env = "LECTERN_SIP2_TLS_CERT_FILE", value_name = "FILE", requires = "sip2_tls_key")]
+    sip2_tls_cert: Option<PathBuf>,
+    /// The private key of --sip2-tls-cert (PEM).
+    #[arg(long, env = "LECTERN_SIP2_TLS_KEY_FILE", value_name = "FILE", requires = "sip2_tls_cert")]
+    sip2_tls_key: Option<PathBuf>,
     /// Load a demo district (2 schools, 100 readers, ~240 titles, some loans)
     /// when the databases are empty (a new data directory, or new
     /// PostgreSQL databases).
     #[arg(long)]
     demo: bool,
+}
+
+/// An address to listen on, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listen {
+    Off,
+    At(SocketAddr),
+}
+
+impl Listen {
+    fn address(self) -> Option<SocketAddr> {
+        match self {
+            Self::Off => None,
+            Self::At(address) => Some(address),
+        }
+    }
+}
+
+/// `ADDRESS` or `off`, as `--sip2-listen` takes them.
+fn listen_or_off(value: &str) -> Result<Listen, String> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(Listen::Off);
+    }
+    value
+        .parse()
+        .map(Listen::At)
+        .map_err(|_| format!("{value:?} is neither an address such as 0.0.0.0:6001 nor `off`"))
 }
 
 fn main() -> ExitCode {
@@ -159,6 +202,15 @@ fn is_closed_stdout(message: &str) -> bool {
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let telemetry = lectern_core::telemetry::init("lectern", "warn").map_err(anyhow::Error::msg)?;
+    // The SIP2 settings are checked before anything is written.
+    let everywhere = if args.school_network { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
+    let sip2_tls = match (&args.sip2_tls_cert, &args.sip2_tls_key, &args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key), _, _) | (None, None, Some(cert), Some(key)) => {
+            Some(lectern_gateway::TlsFiles { cert: cert.clone(), key: key.clone() })
+        }
+        _ => None,
+    };
+    let sip2 = sip2_config(args.sip2_listen, args.sip2_tls_listen, sip2_tls, everywhere)?;
     // The server is checked, and its databases made, before anything is
     // written: a mistyped URL leaves no data directory behind.
     let server = args.database_url.as_deref().filter(|url| !url.trim().is_empty()).map(ServerUrl::parse);
@@ -179,13 +231,13 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         Some(server) => server.databases(),
         None => Databases::in_dir(&args.data_dir),
     };
-    let everywhere = if args.school_network { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
     let grpc_listen = args.listen.unwrap_or(SocketAddr::from((everywhere, 50051)));
     let mut config = SuiteConfig::new(databases, grpc_listen, service_key);
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(lectern_gateway::TlsFiles { cert, key }),
         _ => None,
     };
+    config.sip2 = sip2;
     config.http = lectern_gateway::HttpConfig {
         listen: Some(args.http_listen.unwrap_or(SocketAddr::from((everywhere, 8080)))),
         secure_cookies: tls.is_some(),
@@ -280,7 +332,37 @@ fn addresses(suite: &Suite, https: bool) -> Vec<String> {
     }
     let grpc: Vec<String> = reachable(suite.gateway_addr()).iter().map(ToString::to_string).collect();
     lines.push(format!("  gateway (gRPC):  {}", grpc.join(", ")));
+    // Self-check machines are set up with a host and a port, not a URL.
+    let sip2 = [("SIP2 (self-check):", suite.sip2_addr()), ("SIP2 over TLS:", suite.sip2_tls_addr())];
+    for (label, address) in sip2 {
+        if let Some(address) = address {
+            let addresses: Vec<String> = reachable(address).iter().map(ToString::to_string).collect();
+            lines.push(format!("  {label:<18} {}", addresses.join(", ")));
+        }
+    }
     lines
+}
+
+/// The SIP2 edge of `lectern up`: plain SIP2 on port 6001 of the chosen
+/// network unless `--sip2-listen off`, TLS only where asked (with its own
+/// certificate or the HTTP edge's); timeouts, caps and the rest from the
+/// `LECTERN_SIP2_…` variables as a container reads them.
+fn sip2_config(
+    listen: Option<Listen>,
+    tls_listen: Option<Listen>,
+    tls: Option<lectern_gateway::TlsFiles>,
+    everywhere: [u8; 4],
+) -> anyhow::Result<lectern_gateway::Sip2Config> {
+    let listen = listen.unwrap_or(Listen::At(SocketAddr::from((everywhere, 6001)))).address();
+    let tls_listen = tls_listen.and_then(Listen::address);
+    if tls_listen.is_some() && tls.is_none() {
+        anyhow::bail!(
+            "SIP2 over TLS (--sip2-tls-listen) needs a certificate: --tls-cert and --tls-key, \
+             or --sip2-tls-cert and --sip2-tls-key"
+        );
+    }
+    let from_env = lectern_gateway::Sip2Config::from_env().context("reading the LECTERN_SIP2_… settings")?;
+    Ok(lectern_gateway::Sip2Config { listen, tls_listen, tls, ..from_env })
 }
 
 /// The banner's lines on the demo's sign-ins, one account a line as
@@ -441,6 +523,25 @@ mod tests {
         assert!(!is_closed_stdout("failed printing to stderr: Broken pipe (os error 32)"));
         assert!(!is_closed_stdout("failed printing to stdout: formatter error"));
         assert!(!is_closed_stdout("called `Option::unwrap()` on a `None` value"));
+    }
+}
+
+#[cfg(test)]
+mod sip2_tests {
+    use super::{Listen, listen_or_off, sip2_config};
+
+    #[test]
+    fn sip2_listens_on_6001_unless_told_otherwise() {
+        assert_eq!(listen_or_off("OFF"), Ok(Listen::Off));
+        assert_eq!(listen_or_off("0.0.0.0:6002"), Ok(Listen::At(([0, 0, 0, 0], 6002).into())));
+        assert!(listen_or_off("6001").is_err());
+        let config = sip2_config(None, None, None, [127, 0, 0, 1]).unwrap();
+        assert_eq!(config.listen, Some(([127, 0, 0, 1], 6001).into()));
+        assert_eq!(config.tls_listen, None);
+        let config = sip2_config(Some(Listen::Off), None, None, [0, 0, 0, 0]).unwrap();
+        assert_eq!(config.listen, None);
+        let no_certificate = sip2_config(None, Some(Listen::At(([127, 0, 0, 1], 6002).into())), None, [0; 4]);
+        assert!(no_certificate.unwrap_err().to_string().contains("--sip2-tls-cert"));
     }
 }
 

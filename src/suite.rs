@@ -71,6 +71,9 @@ pub struct SuiteConfig {
     /// The gateway's SIP2 edge; its `listen` and `tls_listen` are where it
     /// listens, `None` for none.
     pub sip2: lectern_gateway::Sip2Config,
+    /// Deadlines of calls between the servers (the gateway's to the
+    /// services, and the services' to each other).
+    pub client: lectern_core::client::ClientConfig,
     /// How long an access token lasts.
     pub token_ttl: chrono::Duration,
     /// The notification service's channels, links and pacing.
@@ -120,6 +123,7 @@ impl SuiteConfig {
                 listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
                 ..lectern_gateway::Sip2Config::default()
             },
+            client: lectern_core::client::ClientConfig::default(),
             token_ttl: chrono::Duration::seconds(3600),
             notification: NotificationOptions::default(),
         }
@@ -274,6 +278,7 @@ impl Suite {
         let settings = |database: &str| {
             let mut settings = ServiceSettings::local(database, &reader_url, config.clock.clone());
             settings.revocation_refresh = config.revocation_refresh;
+            settings.client = config.client.clone();
             settings
         };
 
@@ -312,7 +317,7 @@ impl Suite {
             catalog_url,
             circulation_url,
             notification_url,
-            client: lectern_core::client::ClientConfig::default(),
+            client: config.client.clone(),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
             revocation_refresh: config.revocation_refresh,

@@ -52,32 +52,25 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use chrono::Utc;
-use lectern_circulation::events::LOAN_SUBSCRIBERS;
-use lectern_common::db::{Backend, Db, DbError};
-use lectern_common::outbox;
+use lectern_common::db::{Backend, Db};
 use lectern_core::client::with_bearer;
 use lectern_core::ids;
+use lectern_proto::catalog::v1::CreateCopyRequest;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
-use lectern_proto::catalog::v1::{CreateCopyRequest, CreateTitleRequest};
 use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
 use lectern_proto::circulation::v1::{CheckInRequest, CheckOutRequest};
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
-use lectern_proto::reader::v1::{
-    CreateClassRequest, CreateReaderRequest, CreateSchoolRequest, CreateStaffAccountRequest, StaffRole,
-};
 use tonic::transport::Channel;
 
 use self::json::JsonDesk;
 use self::page::PageDesk;
+use super::common;
 use super::latency::{Latencies, Throughput};
 use super::scratch::Scratch;
-use crate::suite::{Suite, SuiteConfig};
+use crate::suite::Suite;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-/// How long the outbox may take to drain after a round.
-const DRAIN_WITHIN: Duration = Duration::from_secs(300);
 
 /// Arguments of `lectern bench checkout`.
 #[derive(Debug, Clone, clap::Args)]
@@ -147,10 +140,7 @@ pub struct Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let backend = match self.backend {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        };
+        let backend = common::backend_name(self.backend);
         writeln!(
             formatter,
             "check-out/check-in on {backend}: {} cycles per station; one op = one check-out or one check-in; \
@@ -204,26 +194,15 @@ impl std::fmt::Display for Report {
 
 /// Runs the bench and returns its figures.
 pub async fn run(args: &CheckoutBenchArgs) -> anyhow::Result<Report> {
-    if args.stations.is_empty() || args.stations.contains(&0) {
-        bail!("--stations needs one or more station counts above zero, e.g. 1,4,16");
-    }
-    if args.cycles == 0 {
-        bail!("--cycles must be above zero");
-    }
+    common::check_rounds(&args.stations, "station", "1,4,16", args.cycles)?;
     let databases = Scratch::create(&args.database_url, "lectern_bench")?;
     let result = measure(args, &databases).await;
-    let cleaned = databases.remove();
-    let report = result?;
-    cleaned?;
-    Ok(report)
+    databases.remove_after(result)
 }
 
 async fn measure(args: &CheckoutBenchArgs, scratch: &Scratch) -> anyhow::Result<Report> {
     let most = args.stations.iter().copied().max().unwrap_or(1);
-    let service_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let config =
-        SuiteConfig::new(scratch.databases.clone(), SocketAddr::from(([127, 0, 0, 1], 0)), service_key);
-    let suite = Suite::start(config).await.context("starting the suite")?;
+    let suite = Suite::start(common::suite_config(scratch)).await.context("starting the suite")?;
     let circulation = Db::connect(&scratch.databases.circulation, u32::try_from(most).unwrap_or(u32::MAX))?;
 
     let suite_figures = async {
@@ -288,80 +267,20 @@ async fn register_desks(
     let mut readers = ReaderServiceClient::new(channel.clone());
     let mut identity = IdentityServiceClient::new(channel.clone());
     let mut catalog = CatalogServiceClient::new(channel.clone());
-    let school = readers
-        .create_school(with_bearer(
-            CreateSchoolRequest {
-                code: "BENCH".into(),
-                name: "压力测试学校".into(),
-                request_id: String::new(),
-            },
-            token,
-            DEADLINE,
-        ))
-        .await
-        .context("creating the bench school")?
-        .into_inner();
-    let class = readers
-        .create_class(with_bearer(
-            CreateClassRequest {
-                school_id: school.id.clone(),
-                name: "三年级(1)班".into(),
-                grade: 3,
-                school_year: crate::demo::SCHOOL_YEAR.into(),
-                request_id: String::new(),
-            },
-            token,
-            DEADLINE,
-        ))
-        .await
-        .context("creating the bench class")?
-        .into_inner();
-    let title = catalog
-        .create_title(with_bearer(
-            CreateTitleRequest { title: "草房子".into(), language: "zh".into(), ..Default::default() },
-            token,
-            DEADLINE,
-        ))
-        .await
-        .context("cataloguing the bench title")?
-        .into_inner();
-    let expires_on = (Utc::now().date_naive() + chrono::Days::new(365)).format("%Y-%m-%d").to_string();
+    let library = common::create_library(channel, token, "BENCH", "压力测试学校", DEADLINE).await?;
 
     let mut desks = Vec::with_capacity(count);
     for station in 1..=count {
         let username = format!("desk{station:02}");
         let password = format!("{}-{}", username, uuid::Uuid::new_v4().simple());
-        identity
-            .create_staff_account(with_bearer(
-                CreateStaffAccountRequest {
-                    username: username.clone(),
-                    display_name: format!("Desk {station}"),
-                    role: StaffRole::Librarian.into(),
-                    initial_password: password.clone(),
-                    school_ids: vec![school.id.clone()],
-                    request_id: String::new(),
-                },
-                token,
-                DEADLINE,
-            ))
+        library
+            .create_librarian(&mut identity, token, &username, format!("Desk {station}"), &password, DEADLINE)
             .await
             .with_context(|| format!("creating the account of {username}"))?;
         let signed_in = crate::demo::sign_in_and_rotate(channel, &username, &password).await?;
         let card = format!("BENCH{station:04}");
         let reader = readers
-            .create_reader(with_bearer(
-                CreateReaderRequest {
-                    school_id: school.id.clone(),
-                    card_barcode: card.clone(),
-                    name: format!("读者{station}"),
-                    category: "student".into(),
-                    class_id: class.id.clone(),
-                    expires_on: expires_on.clone(),
-                    ..Default::default()
-                },
-                token,
-                DEADLINE,
-            ))
+            .create_reader(with_bearer(library.student(&card, format!("读者{station}")), token, DEADLINE))
             .await
             .with_context(|| format!("registering reader {card}"))?
             .into_inner();
@@ -369,9 +288,9 @@ async fn register_desks(
         catalog
             .create_copy(with_bearer(
                 CreateCopyRequest {
-                    title_id: title.id.clone(),
+                    title_id: library.title_id.clone(),
                     barcode: copy_barcode.clone(),
-                    school_id: school.id.clone(),
+                    school_id: library.school_id.clone(),
                     ..Default::default()
                 },
                 token,
@@ -452,7 +371,7 @@ async fn gateway_rounds(desks: &mut [Desk], cycles: usize, circulation: &Db) -> 
             continue;
         }
         let half = gateway_round(desks, cycles, way).await?;
-        drain_outbox(circulation).await?;
+        common::drain_outbox(circulation).await?;
         match way {
             Way::Grpc => figures.grpc.extend(half),
             Way::Json => figures.json.extend(half),
@@ -610,25 +529,4 @@ async fn page_cycle(desk: &mut Desk, latencies: &mut Latencies) -> anyhow::Resul
         .with_context(|| format!("scanning {} at the return box", desk.copy_barcode))?;
     latencies.record(started.elapsed());
     Ok(())
-}
-
-/// Waits until circulation's relay has delivered every event of the round.
-async fn drain_outbox(circulation: &Db) -> anyhow::Result<()> {
-    let deadline = Instant::now() + DRAIN_WITHIN;
-    loop {
-        let pending = circulation
-            .run(|connection| {
-                LOAN_SUBSCRIBERS.iter().try_fold(0, |sum, subscriber| {
-                    Ok::<_, DbError>(sum + outbox::pending_count(connection, subscriber)?)
-                })
-            })
-            .await?;
-        if pending == 0 {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!("{pending} events still undelivered after {} s", DRAIN_WITHIN.as_secs());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

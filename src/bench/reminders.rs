@@ -68,7 +68,7 @@ use rand::{Rng, SeedableRng};
 use tonic::transport::Channel;
 
 use super::scratch::Scratch;
-use crate::suite::{Suite, SuiteConfig};
+use crate::suite::Suite;
 
 /// Deadline of the setup calls.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -189,10 +189,7 @@ pub struct Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let backend = match self.backend {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        };
+        let backend = super::common::backend_name(self.backend);
         writeln!(
             formatter,
             "reminders on {backend}, school day {}: {} schools, {} readers ({} with a guardian's phone and SMS), \
@@ -262,9 +259,7 @@ pub async fn run(args: &RemindersBenchArgs) -> anyhow::Result<Report> {
     let scratch = Scratch::create(&args.database_url, "lectern_remind")?;
     let result = measure(args, &scratch).await;
     let made = scratch.made();
-    let cleaned = scratch.remove();
-    let mut report = result?;
-    cleaned?;
+    let mut report = scratch.remove_after(result)?;
     report.scratch = made;
     Ok(report)
 }
@@ -325,9 +320,7 @@ async fn measure(args: &RemindersBenchArgs, scratch: &Scratch) -> anyhow::Result
     })
     .map_err(|error| anyhow::anyhow!("the bench's webhook: {error}"))?;
 
-    let service_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let mut config =
-        SuiteConfig::new(scratch.databases.clone(), SocketAddr::from(([127, 0, 0, 1], 0)), service_key);
+    let mut config = super::common::suite_config(scratch);
     config.notification.channels = channels;
     // The background pass runs once at start (nothing to do then) and not
     // again during the bench: the measured pass is the one asked for.

@@ -67,6 +67,15 @@ impl Scratch {
         self.place.remove()
     }
 
+    /// Removes the databases after a run that used them, and returns the
+    /// run's result: the run's error first, else the removal's.
+    pub(crate) fn remove_after<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        let cleaned = self.remove();
+        let value = result?;
+        cleaned?;
+        Ok(value)
+    }
+
     /// What it made: the PostgreSQL databases' names, or the SQLite folder.
     pub(crate) fn made(&self) -> Vec<String> {
         match &self.place {

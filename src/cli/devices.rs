@@ -1,9 +1,12 @@
-//! Self-service devices: `device add|list|disable`. A kiosk or SIP2
-//! machine belongs to one school and signs in with its id and a key that
-//! is shown once, when it is added; type both into the device's settings.
+//! Self-service devices: `device add|list|settings|disable`. A kiosk or
+//! SIP2 machine belongs to one school and signs in with its id and a key
+//! that is shown once, when it is added; type both into the device's
+//! settings. Its own settings here say whether readers need a PIN, and how
+//! a SIP2 machine talks (character set, language, line ending).
 
 use lectern_proto::reader::v1::{
-    CreateDeviceRequest, Device, DeviceKind, DisableDeviceRequest, ListDevicesRequest,
+    CreateDeviceRequest, Device, DeviceCharset, DeviceKind, DeviceSettings, DisableDeviceRequest,
+    GetDeviceRequest, ListDevicesRequest, UpdateDeviceSettingsRequest,
 };
 
 use super::Connection;
@@ -30,6 +33,103 @@ impl Kind {
     }
 }
 
+/// The character set a SIP2 machine speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Charset {
+    /// UTF-8 (the default)
+    #[value(name = "utf-8")]
+    Utf8,
+    /// GB18030, common on Chinese machines
+    Gb18030,
+    /// IBM code page 850, older Western machines
+    Cp850,
+}
+
+impl Charset {
+    fn wire(self) -> DeviceCharset {
+        match self {
+            Self::Utf8 => DeviceCharset::Utf8,
+            Self::Gb18030 => DeviceCharset::Gb18030,
+            Self::Cp850 => DeviceCharset::Cp850,
+        }
+    }
+}
+
+/// The language of a device's screen messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Language {
+    /// Chinese (the default)
+    #[value(name = "zh-CN")]
+    ZhCn,
+    /// English
+    #[value(name = "en")]
+    En,
+}
+
+impl Language {
+    fn wire(self) -> &'static str {
+        match self {
+            Self::ZhCn => "zh-CN",
+            Self::En => "en",
+        }
+    }
+}
+
+/// A device's settings as flags; a flag left out keeps what the device
+/// has (or the default, for a new device).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SettingsArgs {
+    /// Readers sign in with their card alone, no PIN (young children's kiosks)
+    #[arg(long, conflicts_with = "pin_required")]
+    card_only: bool,
+    /// Readers sign in with card and PIN (the default)
+    #[arg(long)]
+    pin_required: bool,
+    /// SIP2: the machine's character set
+    #[arg(long, value_enum)]
+    charset: Option<Charset>,
+    /// The language of the screen messages
+    #[arg(long, value_enum)]
+    language: Option<Language>,
+    /// SIP2: end answers with CR LF (some machines want it)
+    #[arg(long, conflicts_with = "cr")]
+    crlf: bool,
+    /// SIP2: end answers with CR alone (the default)
+    #[arg(long)]
+    cr: bool,
+}
+
+impl SettingsArgs {
+    /// `base` changed by the flags given.
+    fn applied_to(&self, base: DeviceSettings) -> DeviceSettings {
+        DeviceSettings {
+            card_only: (base.card_only || self.card_only) && !self.pin_required,
+            charset: self.charset.map_or(base.charset, |charset| charset.wire().into()),
+            language: self.language.map_or(base.language, |language| language.wire().to_owned()),
+            crlf: (base.crlf || self.crlf) && !self.cr,
+        }
+    }
+
+    fn given(&self) -> bool {
+        self.card_only
+            || self.pin_required
+            || self.charset.is_some()
+            || self.language.is_some()
+            || self.crlf
+            || self.cr
+    }
+}
+
+/// The settings of a new device: PIN, UTF-8, zh-CN, CR.
+fn default_settings() -> DeviceSettings {
+    DeviceSettings {
+        card_only: false,
+        charset: DeviceCharset::Utf8.into(),
+        language: "zh-CN".to_owned(),
+        crlf: false,
+    }
+}
+
 /// `lectern device …`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DeviceCommand {
@@ -51,6 +151,8 @@ pub enum DeviceCommand {
         #[arg(long)]
         label: String,
         #[command(flatten)]
+        settings: SettingsArgs,
+        #[command(flatten)]
         connection: Connection,
     },
     /// List devices (of one school with --school). 设备列表
@@ -58,6 +160,20 @@ pub enum DeviceCommand {
         /// Only this school's devices: its code (XH-PRI) or id
         #[arg(long, value_name = "SCHOOL")]
         school: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Show a device's settings, or change them with flags. 设备设置
+    #[command(after_help = "Examples:\n  lectern device settings 0190… --card-only\n  \
+        lectern device settings 0190… --charset gb18030 --crlf --language en\n\n\
+        Flags left out keep the device's current settings. Librarians of the\n\
+        device's school and district admins change them; a SIP2 machine's\n\
+        new settings apply from its next login.")]
+    Settings {
+        /// The device id (from `lectern device list`)
+        device_id: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
         #[command(flatten)]
         connection: Connection,
     },
@@ -73,13 +189,13 @@ pub enum DeviceCommand {
 /// `lectern device …`.
 pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
     match command {
-        DeviceCommand::Add { school, kind, label, connection } => {
+        DeviceCommand::Add { school, kind, label, settings, connection } => {
             let desk = Desk::open(&connection).await?;
             let message = CreateDeviceRequest {
                 school_id: school_id(&desk, &school).await?,
                 kind: kind.wire().into(),
                 label,
-                settings: None,
+                settings: Some(settings.applied_to(default_settings())),
             };
             // Not retried: a retry would register a second device.
             let answer = desk
@@ -90,6 +206,7 @@ pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
                 .into_inner();
             let device = answer.device.unwrap_or_default();
             println!("device added: {} ({})", clean(&device.label), kind_words(device.kind));
+            println!("settings:   {}", settings_words(&device));
             println!("device id:  {}", device.id);
             println!("device key: {}", answer.key);
             println!("the key is shown only now: enter it in the device's settings");
@@ -121,6 +238,32 @@ pub async fn run_device(command: DeviceCommand) -> anyhow::Result<()> {
             }
             print!("{}", devices_table(&devices).render(""));
         }
+        DeviceCommand::Settings { device_id, settings, connection } => {
+            let desk = Desk::open(&connection).await?;
+            let device_id = device_id.trim().to_owned();
+            let mut device = desk
+                .identity()
+                .get_device(desk.request(GetDeviceRequest { device_id: device_id.clone() }))
+                .await
+                .map_err(|status| desk.fail(status))?
+                .into_inner();
+            if settings.given() {
+                let changed = settings.applied_to(device.settings.clone().unwrap_or_else(default_settings));
+                // Setting the same settings twice changes nothing: safe to retry.
+                device = desk
+                    .identity()
+                    .update_device_settings(
+                        desk.request(UpdateDeviceSettingsRequest { device_id, settings: Some(changed) }),
+                    )
+                    .await
+                    .map_err(|status| desk.fail(status))?
+                    .into_inner();
+                println!("settings changed: {} ({})", clean(&device.label), device.id);
+            } else {
+                println!("{} ({}, {})", clean(&device.label), kind_words(device.kind), device.id);
+            }
+            println!("settings: {}", settings_words(&device));
+        }
         DeviceCommand::Disable { device_id, connection } => {
             let desk = Desk::open(&connection).await?;
             let device = desk
@@ -143,8 +286,29 @@ fn kind_words(kind: i32) -> &'static str {
     }
 }
 
+/// A device's settings in a few words: "PIN, UTF-8, zh-CN, CR" (a kiosk
+/// speaks UTF-8 and has no line ending: "card only, en").
+fn settings_words(device: &Device) -> String {
+    let settings = device.settings.clone().unwrap_or_else(default_settings);
+    let mut words = vec![if settings.card_only { "card only" } else { "PIN" }.to_owned()];
+    let sip2 = DeviceKind::try_from(device.kind) == Ok(DeviceKind::Sip2);
+    if sip2 {
+        let charset = match DeviceCharset::try_from(settings.charset) {
+            Ok(DeviceCharset::Gb18030) => "GB18030",
+            Ok(DeviceCharset::Cp850) => "cp850",
+            _ => "UTF-8",
+        };
+        words.push(charset.to_owned());
+    }
+    words.push(if settings.language.is_empty() { "zh-CN".to_owned() } else { settings.language });
+    if sip2 {
+        words.push(if settings.crlf { "CR LF" } else { "CR" }.to_owned());
+    }
+    words.join(", ")
+}
+
 fn devices_table(devices: &[Device]) -> Table {
-    let mut table = Table::new(&["LABEL", "KIND", "STATUS", "ADDED", "SCHOOL", "ID"]);
+    let mut table = Table::new(&["LABEL", "KIND", "STATUS", "SETTINGS", "ADDED", "SCHOOL", "ID"]);
     for device in devices {
         let added = device
             .create_time
@@ -156,6 +320,7 @@ fn devices_table(devices: &[Device]) -> Table {
             device.label.clone(),
             kind_words(device.kind).to_owned(),
             if device.disabled { "disabled" } else { "active" }.to_owned(),
+            settings_words(device),
             added,
             device.school_id.clone(),
             device.id.clone(),
@@ -183,5 +348,75 @@ mod tests {
         assert!(text.contains("Front desk"));
         assert!(text.contains("SIP2 machine"));
         assert!(text.contains("disabled"));
+        assert!(text.contains("PIN, UTF-8, zh-CN, CR"), "{text}");
+    }
+
+    #[test]
+    fn flags_change_only_what_they_name() {
+        let base = DeviceSettings {
+            card_only: true,
+            charset: DeviceCharset::Gb18030.into(),
+            language: "en".into(),
+            crlf: true,
+        };
+        assert_eq!(SettingsArgs::default().applied_to(base.clone()), base);
+        let flags = SettingsArgs { pin_required: true, cr: true, ..SettingsArgs::default() };
+        let changed = flags.applied_to(base.clone());
+        assert_eq!((changed.card_only, changed.crlf, changed.language.as_str()), (false, false, "en"));
+        let flags = SettingsArgs {
+            card_only: true,
+            charset: Some(Charset::Cp850),
+            language: Some(Language::ZhCn),
+            ..SettingsArgs::default()
+        };
+        let changed = flags.applied_to(default_settings());
+        assert!(changed.card_only);
+        assert_eq!(changed.charset, i32::from(DeviceCharset::Cp850));
+        assert_eq!(changed.language, "zh-CN");
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<DeviceCommand, clap::Error> {
+        use clap::Parser as _;
+        Cli::try_parse_from(std::iter::once("device").chain(args.iter().copied())).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn settings_flags_parse_and_conflicting_ones_are_refused() {
+        let DeviceCommand::Settings { device_id, settings, .. } =
+            parse(&["settings", "0190", "--card-only", "--charset", "gb18030", "--language", "en", "--crlf"])
+                .unwrap()
+        else {
+            panic!("not device settings");
+        };
+        assert_eq!(device_id, "0190");
+        assert!(settings.card_only && settings.crlf);
+        assert_eq!((settings.charset, settings.language), (Some(Charset::Gb18030), Some(Language::En)));
+        let DeviceCommand::Add { settings, .. } =
+            parse(&["add", "--school", "XH-PRI", "--kind", "sip2", "--label", "x", "--charset", "cp850"])
+                .unwrap()
+        else {
+            panic!("not device add");
+        };
+        assert_eq!(settings.charset, Some(Charset::Cp850));
+        assert!(parse(&["settings", "0190", "--card-only", "--pin-required"]).is_err());
+        assert!(parse(&["settings", "0190", "--crlf", "--cr"]).is_err());
+        assert!(parse(&["settings", "0190", "--charset", "latin1"]).is_err());
+        assert!(parse(&["settings", "0190", "--language", "fr"]).is_err());
+    }
+
+    #[test]
+    fn a_kiosk_shows_no_sip2_settings() {
+        let device = Device {
+            kind: DeviceKind::Kiosk.into(),
+            settings: Some(DeviceSettings { card_only: true, language: "en".into(), ..default_settings() }),
+            ..Device::default()
+        };
+        assert_eq!(settings_words(&device), "card only, en");
     }
 }

@@ -151,7 +151,7 @@ pub enum DeskCommand {
     Loans(LoansArgs),
     /// The notices a reader was sent; a school's reminders: what is due, the delivery log, homeroom lists. 通知与提醒
     Notices(NoticesArgs),
-    /// Self-service kiosks and SIP2 machines: add, list, disable. 自助设备
+    /// Self-service kiosks and SIP2 machines: add, list, settings, disable. 自助设备
     #[command(subcommand)]
     Device(DeviceCommand),
     /// Stocktake: count the shelves against the catalog, then mark what is missing. 盘点

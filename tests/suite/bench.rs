@@ -1,9 +1,11 @@
 //! `lectern bench checkout`, run small: both sides of every round really
 //! ran every operation, the table shows them, and the bench's databases are
-//! gone afterwards.
+//! gone afterwards. The same for `lectern bench reminders` and `lectern
+//! bench sip2`.
 
 use lectern::bench::checkout::{self, CheckoutBenchArgs};
 use lectern::bench::reminders::{self, RemindersBenchArgs};
+use lectern::bench::sip2::{self, Sip2BenchArgs};
 use lectern_common::testing::postgres_server_url;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,6 +106,60 @@ async fn reminders_bench_hands_a_small_districts_morning_to_the_channels() {
 
     let refused = reminders::run(&RemindersBenchArgs { loans: 0, ..args }).await;
     assert!(refused.expect_err("no loans").to_string().contains("--loans"));
+}
+
+/// `lectern bench sip2`, small: machines and desks ran every operation,
+/// the race made one loan, the table shows it all, and the bench's
+/// databases are gone afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sip2_bench_measures_machines_beside_desks_and_races_them_for_one_copy() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let database_url = postgres_server_url().unwrap_or_else(|| folder.path().display().to_string());
+    let args = Sip2BenchArgs { database_url: database_url.clone(), machines: vec![1, 2], cycles: 3, race: 3 };
+    let before = databases_like(&database_url, "lectern\\_sip2\\_%");
+
+    let report = sip2::run(&args).await.expect("the bench runs");
+
+    assert_eq!(report.rounds.iter().map(|round| round.machines).collect::<Vec<_>>(), [1, 2]);
+    for round in &report.rounds {
+        let operations = 2 * round.machines * args.cycles;
+        assert_eq!(round.sip2.latencies.count(), operations, "SIP2 ops at {} machines", round.machines);
+        assert_eq!(round.grpc.latencies.count(), operations, "gRPC ops at {} desks", round.machines);
+        assert!(round.sip2.ops_per_second() > 0.0 && round.grpc.ops_per_second() > 0.0);
+    }
+    let race = report.race.clone().expect("a race");
+    assert_eq!((race.machines, race.lent_at_machines + race.lent_at_desks), (3, 1));
+    let table = report.to_string();
+    assert!(table.contains("sip2 ops/s") && table.contains("race for one copy"), "{table}");
+    assert_eq!(table.lines().count(), 5, "a title, a header, one line per round, the race:\n{table}");
+
+    if postgres_server_url().is_some() {
+        assert_eq!(
+            databases_like(&database_url, "lectern\\_sip2\\_%"),
+            before,
+            "the bench drops its databases"
+        );
+    } else {
+        let left: Vec<_> = std::fs::read_dir(folder.path()).expect("folder readable").collect();
+        assert!(left.is_empty(), "the bench removes its folder: {left:?}");
+    }
+    let refused = sip2::run(&Sip2BenchArgs { machines: vec![0], ..args }).await;
+    assert!(refused.expect_err("no machines").to_string().contains("--machines"));
+}
+
+/// How many databases whose names are LIKE `pattern` the PostgreSQL server
+/// has (0 on SQLite).
+fn databases_like(database_url: &str, pattern: &str) -> i64 {
+    use diesel::prelude::*;
+    if postgres_server_url().is_none() {
+        return 0;
+    }
+    let mut server = diesel::PgConnection::establish(database_url).expect("server reachable");
+    diesel::sql_query("SELECT count(*) AS count FROM pg_database WHERE datname LIKE $1")
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .get_result::<Count>(&mut server)
+        .expect("databases listed")
+        .count
 }
 
 /// How many databases named `name` the PostgreSQL server has.

@@ -50,7 +50,13 @@ pub struct TestSuite {
 impl TestSuite {
     /// A suite with an admin who has chosen their password.
     pub async fn start() -> Self {
-        let mut suite = Self::start_fresh().await;
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`TestSuite::start`], with `configure` changing the suite's
+    /// configuration before it starts.
+    pub async fn start_with(configure: impl FnOnce(&mut SuiteConfig)) -> Self {
+        let mut suite = Self::start_fresh_with(configure).await;
         let login = suite.login("admin", &suite.one_time_password.clone()).await.expect("one-time login");
         let changed = IdentityServiceClient::new(suite.channel.clone())
             .change_password(bearer(
@@ -366,27 +372,13 @@ impl TestSuite {
     /// [`TestSuite::start`] with the notification service sending through
     /// `channels` (see [`channels`]).
     pub async fn start_with_channels(channels: lectern_notification::ChannelConfig) -> Self {
-        let mut suite = Self::start_fresh_with(|config| {
+        Self::start_with(|config| {
             config.notification.channels = channels;
             // Retries and the end of quiet hours are due by the suite
             // clock; the sender looks often enough to see them soon.
             config.notification.sender_interval = Duration::from_millis(200);
         })
-        .await;
-        let login = suite.login("admin", &suite.one_time_password.clone()).await.expect("one-time login");
-        let changed = IdentityServiceClient::new(suite.channel.clone())
-            .change_password(bearer(
-                ChangePasswordRequest {
-                    current_password: suite.one_time_password.clone(),
-                    new_password: ADMIN_PASSWORD.into(),
-                },
-                &login.access_token,
-            ))
-            .await
-            .expect("admin password change")
-            .into_inner();
-        suite.admin_token = changed.login.expect("new login").access_token;
-        suite
+        .await
     }
 
     /// [`TestSuite::start_fresh`], with `configure` changing the suite's

@@ -49,6 +49,7 @@ mod search;
 mod search_index;
 mod self_service;
 mod sessions;
+mod sip2;
 mod stocktake;
 mod summary;
 mod transits;

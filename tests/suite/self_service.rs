@@ -1,5 +1,10 @@
 //! A reader signs in with card and PIN (kiosk, portal, phone) and sees
-//! only their own loans and notices.
+//! only their own loans and notices. At a self-service device: a card-only
+//! device signs readers in by card alone, the device by itself is a return
+//! box, a device reads its own settings and librarians change them, and a
+//! reader at a device pays their own fees and reads their own summary.
+
+mod at_a_device;
 
 use lectern_core::refusal::Reason;
 use lectern_proto::circulation::v1::{CheckOutRequest, GetLoanRequest, ListLoansRequest};
@@ -14,15 +19,28 @@ use tonic::{Code, Status};
 use crate::harness::{TestSuite, assert_invalid, assert_refused, bearer};
 
 async fn reader_login(suite: &TestSuite, card: &str, pin: &str) -> Result<LoginResponse, Status> {
-    GatewayServiceClient::new(suite.channel.clone())
-        .login(LoginRequest {
-            credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
-                card_barcode: card.into(),
-                pin: pin.into(),
-            })),
-        })
-        .await
-        .map(tonic::Response::into_inner)
+    reader_login_at(suite, card, pin, None).await
+}
+
+/// A reader's sign-in with card and PIN (empty: card alone), at the device
+/// whose token is `device_token` if any.
+pub(crate) async fn reader_login_at(
+    suite: &TestSuite,
+    card: &str,
+    pin: &str,
+    device_token: Option<&str>,
+) -> Result<LoginResponse, Status> {
+    let message = LoginRequest {
+        credentials: Some(login_request::Credentials::Reader(ReaderCredentials {
+            card_barcode: card.into(),
+            pin: pin.into(),
+        })),
+    };
+    let request = match device_token {
+        Some(token) => bearer(message, token),
+        None => tonic::Request::new(message),
+    };
+    GatewayServiceClient::new(suite.channel.clone()).login(request).await.map(tonic::Response::into_inner)
 }
 
 #[tokio::test]

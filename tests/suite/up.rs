@@ -302,6 +302,10 @@ async fn lectern_up_loads_the_demo_into_empty_databases_once() {
         "127.0.0.1:0",
         "--http-listen",
         "127.0.0.1:0",
+        // Not the default :6001, which another test or a running Lectern
+        // may hold.
+        "--sip2-listen",
+        "127.0.0.1:0",
         "--data-dir",
         &data_dir_arg,
     ];
@@ -335,6 +339,10 @@ async fn lectern_up_loads_the_demo_into_empty_databases_once() {
     let desk = first.field("desk (browser):");
     assert!(desk.starts_with("http://127.0.0.1:") && desk.ends_with('/'), "{}", first.banner);
     assert!(first.banner.contains(&format!("Open {desk} in a browser")), "{}", first.banner);
+    let sip2 = first.field("SIP2 (self-check):");
+    assert!(sip2.starts_with("127.0.0.1:") && !sip2.ends_with(":0"), "{}", first.banner);
+    assert!(first.banner.contains("  SIP2 machine:    "), "{}", first.banner);
+    assert!(first.banner.contains("  readers' PINs:   the last four digits of the card"), "{}", first.banner);
     match (&server, &databases) {
         (Some(server), Some(databases)) => {
             let shown = first.field("databases:");
@@ -454,6 +462,8 @@ fn a_user_who_may_not_create_databases_is_told_what_to_ask_for() {
         "127.0.0.1:0",
         "--http-listen",
         "127.0.0.1:0",
+        "--sip2-listen",
+        "off",
         "--data-dir",
         &data_dir,
         "--database-url",
@@ -479,6 +489,7 @@ fn a_user_who_may_not_create_databases_is_told_what_to_ask_for() {
     }
     let up = Up::start(&args);
     assert!(!up.banner.contains("created just now"), "{}", up.banner);
+    assert!(!up.banner.contains("SIP2"), "--sip2-listen off: {}", up.banner);
     assert!(up.field("first admin:").starts_with("admin / "), "{}", up.banner);
     let (after, _) = up.stop();
     assert!(after.contains("Lectern stopped."), "{after}");
