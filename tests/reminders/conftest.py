@@ -316,6 +316,9 @@ def lectern(request, tmp_path_factory, smtp, bridge):
         "--demo",
         "--http-listen",
         f"127.0.0.1:{http_port}",
+        # Self-check machines on a port of its own: both backends run at once.
+        "--sip2-listen",
+        "127.0.0.1:0",
         "--listen",
         f"127.0.0.1:{grpc_port}",
         "--data-dir",
