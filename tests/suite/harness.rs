@@ -25,9 +25,10 @@ use lectern_proto::reader::v1::audit_service_client::AuditServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
-    ChangePasswordRequest, CreateClassRequest, CreateReaderRequest, CreateSchoolRequest,
-    CreateStaffAccountRequest, LoginRequest, LoginResponse, Reader, ReaderCredentials, School,
-    SetReaderPinRequest, StaffCredentials, StaffRole, login_request,
+    ChangePasswordRequest, CreateClassRequest, CreateDeviceRequest, CreateDeviceResponse,
+    CreateReaderRequest, CreateSchoolRequest, CreateStaffAccountRequest, DeviceKind, DeviceSettings,
+    LoginRequest, LoginResponse, Reader, ReaderCredentials, School, SetReaderPinRequest, StaffCredentials,
+    StaffRole, login_request,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -199,6 +200,25 @@ impl TestSuite {
             }))
             .await
             .expect("reader registered")
+            .into_inner()
+    }
+
+    /// A SIP2 machine registered at `school_id` with `settings`: the device
+    /// and its key.
+    pub async fn sip2_device(
+        &self,
+        school_id: &str,
+        settings: Option<DeviceSettings>,
+    ) -> CreateDeviceResponse {
+        self.identity()
+            .create_device(self.admin(CreateDeviceRequest {
+                school_id: school_id.into(),
+                kind: DeviceKind::Sip2.into(),
+                label: "自助借还机".into(),
+                settings,
+            }))
+            .await
+            .expect("SIP2 machine registered")
             .into_inner()
     }
 

@@ -12,9 +12,7 @@ mod race;
 
 use std::net::SocketAddr;
 
-use lectern_proto::reader::v1::{
-    CreateDeviceRequest, DeviceKind, DeviceSettings, School, SetReaderPinRequest,
-};
+use lectern_proto::reader::v1::{DeviceSettings, School, SetReaderPinRequest};
 
 use crate::harness::TestSuite;
 
@@ -70,16 +68,6 @@ pub async fn machine_of(
     school_id: &str,
     settings: Option<DeviceSettings>,
 ) -> (String, String) {
-    let created = suite
-        .identity()
-        .create_device(suite.admin(CreateDeviceRequest {
-            school_id: school_id.into(),
-            kind: DeviceKind::Sip2.into(),
-            label: "自助借还机".into(),
-            settings,
-        }))
-        .await
-        .expect("SIP2 machine registered")
-        .into_inner();
+    let created = suite.sip2_device(school_id, settings).await;
     (created.device.expect("the device").id, created.key)
 }

@@ -10,9 +10,8 @@ use lectern_proto::circulation::v1::{
 };
 use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::reader::v1::{
-    CreateDeviceRequest, Device, DeviceCharset, DeviceCredentials, DeviceKind, DeviceSettings,
-    GetDeviceRequest, LoginRequest, SetReaderPinRequest, StaffRole, UpdateDeviceSettingsRequest,
-    login_request,
+    Device, DeviceCharset, DeviceCredentials, DeviceSettings, GetDeviceRequest, LoginRequest,
+    SetReaderPinRequest, StaffRole, UpdateDeviceSettingsRequest, login_request,
 };
 use tonic::Code;
 
@@ -26,17 +25,7 @@ pub(crate) async fn signed_in_device(
     school_id: &str,
     settings: Option<DeviceSettings>,
 ) -> (Device, String) {
-    let created = suite
-        .identity()
-        .create_device(suite.admin(CreateDeviceRequest {
-            school_id: school_id.into(),
-            kind: DeviceKind::Sip2.into(),
-            label: "自助借还机".into(),
-            settings,
-        }))
-        .await
-        .expect("device registered")
-        .into_inner();
+    let created = suite.sip2_device(school_id, settings).await;
     let device = created.device.expect("the device");
     let login = GatewayServiceClient::new(suite.channel.clone())
         .login(LoginRequest {

@@ -16,7 +16,7 @@ use lectern_proto::catalog::v1::LookupCopyRequest;
 use lectern_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
 use lectern_proto::circulation::v1::{
-    CheckOutRequest, GetReaderSummaryRequest, HoldStatus, ReaderSummary, RenewRequest,
+    CheckOutRequest, GetReaderSummaryRequest, HoldStatus, Loan, ReaderSummary, RenewRequest,
 };
 use serde::Deserialize;
 use tonic::Status;
@@ -112,13 +112,8 @@ pub async fn lend(State(edge): State<Edge>, visit: Visit, Form(form): Form<Kiosk
     let Some(request) = kiosk.as_reader(&edge, request) else {
         return Redirect::to("/kiosk").into_response();
     };
-    let lang = kiosk.visit.lang;
     let (outcome, status) = match LoanServiceClient::new(edge.calls()).check_out(request).await {
-        Ok(answer) => {
-            let loan = answer.into_inner().loan.unwrap_or_default();
-            let due = format(lang, "kiosk.borrow.due", &[("due", &day(lang, &loan.due_date))]);
-            (Outcome::yes(kiosk.text("kiosk.borrow.lent"), loan.title, vec![due]), StatusCode::OK)
-        }
+        Ok(answer) => (lent(&kiosk, "kiosk.borrow.lent", answer.into_inner().loan), StatusCode::OK),
         Err(failure) => {
             tracing::info!(device.id = %kiosk.device_id, code = ?failure.code(), "a kiosk check-out was refused");
             let title = book_title(&edge, &kiosk, copy).await;
@@ -128,6 +123,15 @@ pub async fn lend(State(edge): State<Edge>, visit: Visit, Form(form): Form<Kiosk
         }
     };
     reader_screen(&edge, &mut kiosk, Some(outcome), status).await
+}
+
+/// A book lent or renewed, under `heading`: its title and the day to bring
+/// it back.
+fn lent(kiosk: &Kiosk, heading: &str, loan: Option<Loan>) -> Outcome {
+    let lang = kiosk.visit.lang;
+    let loan = loan.unwrap_or_default();
+    let due = format(lang, "kiosk.borrow.due", &[("due", &day(lang, &loan.due_date))]);
+    Outcome::yes(kiosk.text(heading), loan.title, vec![due])
 }
 
 /// `POST /kiosk/renew`: keep one book longer.
@@ -148,13 +152,8 @@ pub async fn renew(State(edge): State<Edge>, visit: Visit, Form(form): Form<Kios
     let Some(request) = kiosk.as_reader(&edge, request) else {
         return Redirect::to("/kiosk").into_response();
     };
-    let lang = kiosk.visit.lang;
     let (outcome, status) = match LoanServiceClient::new(edge.calls()).renew(request).await {
-        Ok(answer) => {
-            let loan = answer.into_inner().loan.unwrap_or_default();
-            let due = format(lang, "kiosk.borrow.due", &[("due", &day(lang, &loan.due_date))]);
-            (Outcome::yes(kiosk.text("kiosk.borrow.renewed"), loan.title, vec![due]), StatusCode::OK)
-        }
+        Ok(answer) => (lent(&kiosk, "kiosk.borrow.renewed", answer.into_inner().loan), StatusCode::OK),
         Err(failure) => {
             let outcome = Outcome::no(
                 kiosk.text("kiosk.borrow.not_renewed"),
