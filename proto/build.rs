@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "lectern/reader/v1/profile.proto",
     "lectern/reader/v1/school_year.proto",
     "lectern/reader/v1/roster.proto",
+    "lectern/reader/v1/family.proto",
     "lectern/catalog/v1/catalog.proto",
     "lectern/catalog/v1/collection.proto",
     "lectern/catalog/v1/stocktake.proto",

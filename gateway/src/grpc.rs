@@ -5,7 +5,8 @@ use lectern_core::clock::SharedClock;
 use lectern_core::identity::principal;
 use lectern_core::validate::FieldError;
 use lectern_proto::gateway::v1::gateway_service_server::GatewayService;
-use lectern_proto::gateway::v1::{WhoAmIRequest, WhoAmIResponse};
+use lectern_proto::gateway::v1::{WechatSignInRequest, WhoAmIRequest, WhoAmIResponse};
+use lectern_proto::reader::v1::FamilySignInResponse;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::{LoginRequest, LoginResponse, login_request};
 use tonic::transport::Channel;
@@ -66,5 +67,12 @@ impl GatewayService for Gateway {
             role: caller.role.map(|role| role.as_str().to_owned()).unwrap_or_default(),
             expires_in_seconds,
         }))
+    }
+
+    async fn wechat_sign_in(
+        &self,
+        _request: Request<WechatSignInRequest>,
+    ) -> Result<Response<FamilySignInResponse>, Status> {
+        Err(Status::unimplemented("contract placeholder: the WeChat helper replaces it"))
     }
 }

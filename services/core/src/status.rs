@@ -21,14 +21,22 @@ use tonic::Code;
 pub fn code_of(reason: Reason) -> Code {
     use Reason as R;
     match reason {
-        R::TokenInvalid | R::CredentialsInvalid | R::SessionEnded => Code::Unauthenticated,
+        R::TokenInvalid
+        | R::CredentialsInvalid
+        | R::SessionEnded
+        | R::BindingTicketInvalid
+        | R::WechatCodeInvalid => Code::Unauthenticated,
+        R::WechatRateLimited => Code::ResourceExhausted,
+        R::WechatUnavailable => Code::Unavailable,
         R::AccountLocked
         | R::PasswordChangeRequired
         | R::RoleNotAllowed
         | R::SchoolNotAllowed
         | R::DeviceNotAllowed
         | R::OverrideNotAllowed
-        | R::CsrfTokenInvalid => Code::PermissionDenied,
+        | R::CsrfTokenInvalid
+        | R::WechatUserBlocked
+        | R::FamilySignInRequired => Code::PermissionDenied,
         R::DeviceNotFound
         | R::ReaderNotFound
         | R::SchoolNotFound
@@ -48,6 +56,7 @@ pub fn code_of(reason: Reason) -> Code {
         | R::ReaderBlockNotFound
         | R::ContactNotFound
         | R::NoteNotFound
+        | R::BindingNotFound
         | R::DeliveryNotFound => Code::NotFound,
         R::CardBarcodeTaken
         | R::SchoolCodeTaken
@@ -69,6 +78,10 @@ pub fn code_of(reason: Reason) -> Code {
         | R::ReaderBlocked
         | R::ReaderInactive
         | R::ContactLimitReached
+        | R::BindingCodeInvalid
+        | R::GuardianContactMismatch
+        | R::BindingLimitReached
+        | R::WechatNotConfigured
         | R::YearEndAlreadyApplied
         | R::YearEndNothingToPromote
         | R::ReaderHasOpenLoans

@@ -6,10 +6,10 @@ use lectern_proto::circulation::v1::{
     BatchGetLoansRequest, BatchGetLoansResponse, ChangeDueDateRequest, CheckInRequest, CheckInResponse,
     CheckOutExplanation, CheckOutRequest, CheckOutResponse, ClaimReturnedRequest, DeclareLostRequest,
     DeclareLostResponse, DeskStatistics, ExplainCheckOutRequest, GetDeskStatisticsRequest, GetLoanRequest,
-    GetReaderObligationsRequest, GetReaderSummaryRequest, GetReadingReportRequest, ListLoansRequest,
-    ListLoansResponse, ListOverdueLoansRequest, ListTransitsRequest, ListTransitsResponse, Loan,
-    ReaderObligations, ReaderSummary, ReadingReport, RenewAllRequest, RenewAllResponse, RenewRequest,
-    RenewResponse,
+    GetReaderObligationsRequest, GetReaderReadingReportRequest, GetReaderSummaryRequest,
+    GetReadingReportRequest, ListLoansRequest, ListLoansResponse, ListOverdueLoansRequest,
+    ListTransitsRequest, ListTransitsResponse, Loan, ReaderObligations, ReaderReadingReport, ReaderSummary,
+    ReadingReport, RenewAllRequest, RenewAllResponse, RenewRequest, RenewResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -134,6 +134,13 @@ impl LoanService for Circulation {
     ) -> Result<Response<ReadingReport>, Status> {
         let caller = principal(&request)?;
         Ok(Response::new(reports::get_reading_report(self, &caller, request.into_inner()).await?))
+    }
+
+    async fn get_reader_reading_report(
+        &self,
+        _request: Request<GetReaderReadingReportRequest>,
+    ) -> Result<Response<ReaderReadingReport>, Status> {
+        Err(Status::unimplemented("contract placeholder: the reading-report helper replaces it"))
     }
 
     async fn get_desk_statistics(
