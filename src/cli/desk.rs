@@ -24,6 +24,7 @@ use lectern_proto::gateway::v1::gateway_service_client::GatewayServiceClient;
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::notification::v1::reminder_service_client::ReminderServiceClient;
 use lectern_proto::reader::v1::RefreshSessionRequest;
+use lectern_proto::reader::v1::family_service_client::FamilyServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::roster_service_client::RosterServiceClient;
@@ -167,6 +168,11 @@ impl Desk {
 
     pub fn readers(&self) -> ReaderServiceClient<Channel> {
         ReaderServiceClient::new(self.channel.clone())
+    }
+
+    /// WeChat bindings and binding codes.
+    pub fn family(&self) -> FamilyServiceClient<Channel> {
+        FamilyServiceClient::new(self.channel.clone())
     }
 
     /// A roster client on a channel of its own whose calls may take up to

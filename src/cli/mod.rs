@@ -8,6 +8,8 @@
 //! [`run`]; an error returned from `run` is the line to print before exiting
 //! non-zero.
 
+// `lectern reader binding-code`, `lectern binding list | remove` (WeChat).
+mod bindings;
 mod calendar;
 mod catalog;
 mod circulation;
@@ -36,6 +38,10 @@ mod summary;
 mod table;
 mod transits;
 
+pub use bindings::{
+    BindingCodeArgs, BindingCommand, ListBindingsArgs, RemoveBindingArgs, binding_code, list_bindings,
+    remove_binding,
+};
 pub use catalog::{CopyCommand, SearchArgs, TitleCommand};
 pub use circulation::{CheckinArgs, CheckoutArgs, OverdueArgs, RenewArgs};
 // `Desk`, `sign_in` and `sign_out` take the session file and the time as
@@ -108,6 +114,9 @@ pub enum DeskCommand {
     /// Readers: register a library card. 读者
     #[command(subcommand)]
     Reader(ReaderCommand),
+    /// WeChat accounts bound to readers: list, remove. 微信绑定
+    #[command(subcommand)]
+    Binding(BindingCommand),
     /// Titles (bibliographic records): catalog a book. 书目
     #[command(subcommand)]
     Title(TitleCommand),
@@ -172,6 +181,7 @@ pub async fn run(command: DeskCommand) -> anyhow::Result<()> {
         DeskCommand::Staff(command) => staff::run_staff(command).await,
         DeskCommand::Class(command) => schools::run_class(command).await,
         DeskCommand::Reader(command) => readers::run_reader(command).await,
+        DeskCommand::Binding(command) => bindings::run_binding(command).await,
         DeskCommand::Title(command) => catalog::run_title(command).await,
         DeskCommand::Copy(command) => catalog::run_copy(*command).await,
         DeskCommand::Shelf(command) => shelves::run_shelf(command).await,
@@ -370,6 +380,19 @@ mod tests {
             parse(&["device", "add", "--school", "XH-PRI", "--kind", "printer", "--label", "x"]).is_err()
         );
         assert!(parse(&["device", "disable", "0190f0c2-0000-7000-8000-000000000000"]).is_ok());
+    }
+
+    #[test]
+    fn a_binding_code_is_for_a_card_and_bindings_are_listed_by_reader_or_school() {
+        let DeskCommand::Reader(ReaderCommand::BindingCode(args)) =
+            parse(&["reader", "binding-code", "R100003"]).unwrap()
+        else {
+            panic!("not reader binding-code");
+        };
+        assert_eq!(args.card, "R100003");
+        assert!(parse(&["reader", "binding-code"]).is_err());
+        assert!(parse(&["binding", "list", "--school", "XH-PRI"]).is_ok());
+        assert!(parse(&["binding", "remove", "not-an-id"]).is_err());
     }
 
     #[test]

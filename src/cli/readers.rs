@@ -52,6 +52,12 @@ pub enum ReaderCommand {
     /// Erase a reader who owes nothing, everywhere. 注销并删除读者数据
     #[command(after_help = "Example:\n  lectern reader erase R100001 --yes")]
     Erase(super::privacy::EraseArgs),
+    /// Make a one-time code a parent binds the card to their WeChat with. 绑定码
+    #[command(after_help = "Example:\n  lectern reader binding-code R100003\n\n\
+        For a parent who does not know the card's PIN. The code is shown once and\n\
+        works once, for 14 days; a new code replaces one not yet used. Librarians\n\
+        of the reader's school. See the bindings with `lectern binding list`.")]
+    BindingCode(super::bindings::BindingCodeArgs),
 }
 
 /// `lectern reader add`.
@@ -151,6 +157,7 @@ pub async fn run_reader(command: ReaderCommand) -> anyhow::Result<()> {
         ReaderCommand::Export(args) => return super::privacy::export(args).await,
         ReaderCommand::Erase(args) => return super::privacy::erase(args).await,
         ReaderCommand::Categories { connection } => return super::privacy::categories(&connection).await,
+        ReaderCommand::BindingCode(args) => return super::bindings::run_binding_code(args).await,
     };
     let AddReaderArgs { school, card, name, category, class_id, expires, number, connection } = args;
     let desk = Desk::open(&connection).await?;

@@ -9,14 +9,17 @@
 //! prints each class's overdue books on a page of its own, and `lectern
 //! notices send-due --dry-run` lists the reminders due without sending
 //! them. Output piped to a reader that stops early (`| head -1`) ends a
-//! command quietly.
+//! command quietly. `lectern reader binding-code` prints a code a family
+//! binds with, which `lectern binding list` then shows and `lectern
+//! binding remove` removes; an unknown binding is refused in words.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use lectern::cli::{
-    Connection, DeliveriesArgs, Desk, HomeroomListsArgs, SendDueArgs, YearEndArgs, deliveries,
-    homeroom_lists, send_due, sign_in, sign_out, year_end,
+    BindingCodeArgs, Connection, DeliveriesArgs, Desk, HomeroomListsArgs, ListBindingsArgs,
+    RemoveBindingArgs, SendDueArgs, YearEndArgs, binding_code, deliveries, homeroom_lists, list_bindings,
+    remove_binding, send_due, sign_in, sign_out, year_end,
 };
 use lectern_core::clock::Clock as _;
 use lectern_core::refusal::{Reason, reason_of};
@@ -302,5 +305,119 @@ async fn send_due_dry_run_lists_what_would_go_out_and_sends_nothing() {
         assert!(line.contains("1st overdue") && line.contains("in-app"), "{line}");
     }
     assert!(send_due(&desk, &args).await.unwrap().starts_with("0 reminders due today"), "made once");
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// A WeChat user binding `card` with the printed `code`, as the gateway
+/// signs them in after code2session (its service token, at the reader
+/// service) and the mini-program's bind form sends it.
+async fn bind_with_code(suite: &TestSuite, card: &str, code: &str) {
+    use lectern_proto::reader::v1::family_service_client::FamilyServiceClient;
+    use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
+    use lectern_proto::reader::v1::{
+        BindReaderRequest, BindingRelation, LoginRequest, ServiceCredentials, SignInWechatRequest,
+        login_request,
+    };
+
+    let service = IdentityServiceClient::new(suite.channel_to("reader"))
+        .login(LoginRequest {
+            credentials: Some(login_request::Credentials::Service(ServiceCredentials {
+                service: "gateway".into(),
+                key: crate::harness::SERVICE_KEY.into(),
+            })),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .access_token;
+    let request =
+        SignInWechatRequest { app_id: "wx-cli".into(), openid: "o-cli".into(), ..Default::default() };
+    let ticket = FamilyServiceClient::new(suite.channel_to("reader"))
+        .sign_in_wechat(crate::harness::bearer(request, &service))
+        .await
+        .unwrap()
+        .into_inner()
+        .binding_ticket;
+    FamilyServiceClient::new(suite.channel.clone())
+        .bind_reader(BindReaderRequest {
+            binding_ticket: ticket,
+            card_barcode: card.into(),
+            binding_code: code.into(),
+            relation: BindingRelation::Self_.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_desk_prints_a_binding_code_then_lists_and_removes_the_binding() {
+    let (suite, connection, path) = signed_in().await;
+    let schools = suite
+        .readers()
+        .list_schools(suite.admin(lectern_proto::reader::v1::ListSchoolsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .schools;
+    let school = schools.into_iter().find(|school| school.code == "XH-PRI").unwrap();
+    suite.student(&school, "R700001").await;
+    let desk = Desk::open_at(&connection, &path, suite.clock.now()).await.unwrap();
+    let zone = chrono_tz::Asia::Shanghai;
+    let code_for = |card: &str| BindingCodeArgs { card: card.into(), connection: Connection::default() };
+    let list = |card: Option<&str>, school: Option<&str>| ListBindingsArgs {
+        card: card.map(str::to_owned),
+        school: school.map(str::to_owned),
+        connection: Connection::default(),
+    };
+
+    let text = binding_code(&desk, &code_for("R700001"), zone).await.unwrap();
+    let heading = "binding code for R700001 王小明, 三年级(R700001)班: ";
+    let first = text.lines().next().unwrap();
+    let code = first.strip_prefix(heading).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        code.len() == 9
+            && code.chars().enumerate().all(|(at, c)| if at == 4 { c == ' ' } else { c.is_ascii_digit() }),
+        "eight digits grouped by four: {text}"
+    );
+    let expires = (suite.clock.now() + chrono::Duration::days(14)).with_timezone(&zone);
+    assert!(
+        text.contains(&format!("use it by:  {} (Asia/Shanghai)\n", expires.format("%Y-%m-%d %H:%M"))),
+        "{text}"
+    );
+    assert!(text.contains("\"I am a parent\""), "{text}");
+    let unknown = binding_code(&desk, &code_for("R799999"), zone).await.unwrap_err().to_string();
+    assert!(unknown.ends_with("(READER_NOT_FOUND)"), "{unknown}");
+
+    // Nothing bound yet.
+    let one = list_bindings(&desk, &list(Some("R700001"), None), zone).await.unwrap();
+    assert_eq!(one, "R700001 王小明, 三年级(R700001)班\n  no WeChat is bound to this card\n");
+    let all = list_bindings(&desk, &list(None, Some("xh-pri")), zone).await.unwrap();
+    assert_eq!(all, "no WeChat is bound to a reader of xh-pri\n");
+
+    // A family binds with the code as printed; the school's list shows it.
+    bind_with_code(&suite, "R700001", code).await;
+    let all = list_bindings(&desk, &list(None, Some("XH-PRI")), zone).await.unwrap();
+    let row = all.lines().nth(1).unwrap_or_else(|| panic!("{all}"));
+    assert!(all.starts_with("ID "), "{all}");
+    assert!(row.contains("R700001  王小明  微信 #") && row.contains("the reader  binding code"), "{all}");
+    let today = suite.clock.now().with_timezone(&zone).format("%Y-%m-%d").to_string();
+    assert!(row.contains(&today), "bound today, the school's day: {all}");
+    assert!(!all.contains("o-cli"), "never the openid: {all}");
+    let binding_id = row.split_whitespace().next().unwrap().to_owned();
+
+    let remove = |id: &str| RemoveBindingArgs { binding_id: id.into(), connection: Connection::default() };
+    let removed = remove_binding(&desk, &remove(&binding_id)).await.unwrap();
+    assert_eq!(
+        removed,
+        format!("binding removed: {binding_id}; the WeChat signed in with it has been signed out\n")
+    );
+    let one = list_bindings(&desk, &list(Some("R700001"), None), zone).await.unwrap();
+    assert!(one.ends_with("  no WeChat is bound to this card\n"), "{one}");
+    // Removing it again, or an id that never was, is refused in words.
+    for id in [binding_id.as_str(), "0193a1b2-0000-7000-8000-000000000000"] {
+        let error = remove_binding(&desk, &remove(id)).await.unwrap_err().to_string();
+        assert!(error.ends_with("(BINDING_NOT_FOUND)"), "{error}");
+    }
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }

@@ -105,6 +105,7 @@ mod tests {
             schools: schools.iter().map(|school| (*school).to_owned()).collect(),
             session_id: None,
             device_id: device_id.map(str::to_owned),
+            family_account: None,
             password_change_required: false,
             expires_at: chrono::DateTime::UNIX_EPOCH,
             token: String::new(),

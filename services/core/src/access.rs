@@ -38,6 +38,8 @@ impl Access {
     pub const LIBRARIAN: Self = Self::staff_from(Role::Librarian);
     /// District admins only.
     pub const DISTRICT_ADMIN: Self = Self::staff_from(Role::DistrictAdmin);
+    /// Readers only (a family's own calls: switching between children).
+    pub const READERS: Self = Self::nobody().or_readers();
     /// Lectern's services only: internal calls, never through the gateway.
     pub const SERVICE: Self = Self::nobody().or_services();
     /// Every person or device signed in at the edge: staff, readers and
@@ -188,6 +190,7 @@ mod tests {
             schools: vec!["school-a".into()],
             session_id: None,
             device_id: None,
+            family_account: None,
             password_change_required: false,
             expires_at: chrono::DateTime::UNIX_EPOCH,
             token: String::new(),

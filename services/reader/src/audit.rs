@@ -57,6 +57,12 @@ pub mod action {
     pub const DEVICE_DISABLE: &str = "device_disable";
     /// A kiosk's or SIP2 device's settings changed.
     pub const DEVICE_SETTINGS: &str = "device_settings";
+    /// A reader was bound to a WeChat account (never the openid).
+    pub const BINDING_CREATE: &str = "binding_create";
+    /// A binding was removed.
+    pub const BINDING_DELETE: &str = "binding_delete";
+    /// A binding code was printed for a reader.
+    pub const BINDING_CODE_CREATE: &str = "binding_code_create";
 }
 
 /// Audit outcomes.

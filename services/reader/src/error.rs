@@ -103,6 +103,24 @@ pub enum ReaderRefusal {
     /// No device has the id.
     #[error("device {0} not found")]
     DeviceNotFound(String),
+    /// The binding ticket is unknown, used or expired.
+    #[error("this binding ticket is not valid any more: sign in with WeChat again")]
+    BindingTicketInvalid,
+    /// The binding code is wrong, used or expired.
+    #[error("this binding code is wrong, used or expired: ask the library for a new one")]
+    BindingCodeInvalid,
+    /// The guardian contact given is not one the school has for the reader.
+    #[error("this is not the guardian phone or e-mail the school has for this reader: ask the library")]
+    GuardianContactMismatch,
+    /// No binding has the id (or it is not the caller's).
+    #[error("binding {0} not found")]
+    BindingNotFound(String),
+    /// A WeChat account or a reader has as many bindings as allowed.
+    #[error("{what} (at most {limit})")]
+    BindingLimitReached { what: &'static str, limit: i64 },
+    /// The call needs a sign-in through a bound WeChat account.
+    #[error("only a sign-in through WeChat may do this")]
+    FamilySignInRequired,
 }
 
 impl ReaderRefusal {
@@ -136,6 +154,12 @@ impl ReaderRefusal {
             Self::DeviceNotAllowed(_) => Reason::DeviceNotAllowed,
             Self::DeviceTokenInvalid(_) => Reason::TokenInvalid,
             Self::DeviceNotFound(_) => Reason::DeviceNotFound,
+            Self::BindingTicketInvalid => Reason::BindingTicketInvalid,
+            Self::BindingCodeInvalid => Reason::BindingCodeInvalid,
+            Self::GuardianContactMismatch => Reason::GuardianContactMismatch,
+            Self::BindingNotFound(_) => Reason::BindingNotFound,
+            Self::BindingLimitReached { .. } => Reason::BindingLimitReached,
+            Self::FamilySignInRequired => Reason::FamilySignInRequired,
         }
     }
 }
@@ -148,6 +172,7 @@ impl From<ReaderRefusal> for Refusal {
             ReaderRefusal::YearEndApplied(school_year) => plain.with("school_year", school_year),
             ReaderRefusal::HasOpenLoans(count) => plain.with("open_loans", count.to_string()),
             ReaderRefusal::HasUnpaidFees(count) => plain.with("unpaid_fees", count.to_string()),
+            ReaderRefusal::BindingLimitReached { limit, .. } => plain.with("limit", limit.to_string()),
             _ => plain,
         }
     }

@@ -14,6 +14,7 @@ mod config;
 mod convert;
 mod db;
 mod error;
+mod family;
 mod grpc;
 mod organisation;
 mod passwords;
@@ -39,6 +40,7 @@ use lectern_proto::circulation::v1::loan_service_client::LoanServiceClient;
 use lectern_proto::events::subscribers::{CIRCULATION, NOTIFICATION};
 use lectern_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use lectern_proto::reader::v1::audit_service_server::AuditServiceServer;
+use lectern_proto::reader::v1::family_service_server::FamilyServiceServer;
 use lectern_proto::reader::v1::identity_service_server::IdentityServiceServer;
 use lectern_proto::reader::v1::reader_profile_service_server::ReaderProfileServiceServer;
 use lectern_proto::reader::v1::reader_service_server::ReaderServiceServer;
@@ -66,9 +68,12 @@ pub const MIGRATIONS: Migrations = Migrations {
 const MAX_ROSTER_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// Methods that need no token: signing in, refreshing a session (the
-/// refresh token is the credential), and what every server needs to verify
-/// tokens (the keys and the ended sessions).
-const PUBLIC_METHODS: [&str; 4] = [
+/// refresh token is the credential), binding a WeChat account (the binding
+/// ticket is; a family token sent along is checked by the handler), and
+/// what every server needs to verify tokens (the keys and the ended
+/// sessions).
+const PUBLIC_METHODS: [&str; 5] = [
+    "/lectern.reader.v1.FamilyService/BindReader",
     "/lectern.reader.v1.IdentityService/Login",
     "/lectern.reader.v1.IdentityService/ListVerificationKeys",
     "/lectern.reader.v1.IdentityService/RefreshSession",
@@ -148,8 +153,10 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         successor_key: sessions::SuccessorKey::from_service_key(config.service_key.as_deref()),
         verifier: verifier.clone(),
     };
+    let family = grpc::Family { identity: identity.clone() };
     let routes = Routes::new(ReaderServiceServer::new(readers))
         .add_service(IdentityServiceServer::new(identity))
+        .add_service(FamilyServiceServer::new(family))
         .add_service(ReaderProfileServiceServer::new(profiles))
         .add_service(SchoolYearServiceServer::new(school_years))
         .add_service(RosterServiceServer::new(roster).max_decoding_message_size(MAX_ROSTER_REQUEST_BYTES))
@@ -159,6 +166,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) ->
         vec![
             "lectern.reader.v1.ReaderService",
             "lectern.reader.v1.IdentityService",
+            "lectern.reader.v1.FamilyService",
             "lectern.reader.v1.AuditService",
             "lectern.reader.v1.ReaderProfileService",
             "lectern.reader.v1.SchoolYearService",

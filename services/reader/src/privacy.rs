@@ -39,6 +39,8 @@ pub fn erase(
     now: NaiveDateTime,
 ) -> Result<(), Error> {
     let reader_id = &reader.reader.id;
+    // WeChat bindings and printed codes first: they refer to the record.
+    db::family::delete_for_reader(connection, reader_id, now)?;
     if !db::readers::delete_reader(connection, reader_id)? {
         return Err(ReaderRefusal::ReaderNotFound(reader_id.clone()).into());
     }

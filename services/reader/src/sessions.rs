@@ -164,6 +164,7 @@ pub fn new_session(
         expires_at: now + lifetime,
         revoked_at: None,
         revoked_reason: None,
+        binding_id: None,
     };
     (row, token)
 }

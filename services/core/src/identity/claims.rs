@@ -101,6 +101,11 @@ pub struct Claims {
     /// For a reader who signed in at a kiosk or SIP2 machine: that device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev: Option<String>,
+    /// For a reader signed in through a WeChat binding: the WeChat account
+    /// (its Lectern id, never the openid). Such a token may switch to
+    /// another reader bound to the same account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
 }
 
 /// What a token grants: who the bearer is, as what, for which schools.
@@ -118,6 +123,8 @@ pub struct Grant {
     pub session_id: Option<String>,
     /// The device a reader signed in at.
     pub device_id: Option<String>,
+    /// The WeChat account a reader signed in through.
+    pub family_account: Option<String>,
     /// Whether only a password change is allowed.
     pub password_change_required: bool,
 }
@@ -151,6 +158,7 @@ impl Grant {
             schools,
             session_id: None,
             device_id: None,
+            family_account: None,
             password_change_required: false,
         }
     }
@@ -164,6 +172,13 @@ impl Grant {
     /// The same grant, for a reader who signed in at `device_id`.
     pub fn at_device(mut self, device_id: &str) -> Self {
         self.device_id = Some(device_id.to_owned());
+        self
+    }
+
+    /// The same grant, for a reader who signed in through the WeChat
+    /// account `account_id` (a binding).
+    pub fn in_family(mut self, account_id: &str) -> Self {
+        self.family_account = Some(account_id.to_owned());
         self
     }
 
@@ -189,6 +204,8 @@ pub struct Principal {
     pub session_id: Option<String>,
     /// For a reader signed in at a kiosk or SIP2 machine: that device.
     pub device_id: Option<String>,
+    /// For a reader signed in through a WeChat binding: the WeChat account.
+    pub family_account: Option<String>,
     /// Whether only a password change is allowed.
     pub password_change_required: bool,
     /// When the token expires.

@@ -101,6 +101,7 @@ impl TokenSigner {
             schools: grant.schools.clone(),
             sid: grant.session_id.clone(),
             dev: grant.device_id.clone(),
+            fam: grant.family_account.clone(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key.key_id.clone());

@@ -148,6 +148,7 @@ impl TokenVerifier {
             schools: claims.schools,
             session_id: claims.sid,
             device_id: claims.dev,
+            family_account: claims.fam,
             password_change_required: claims.pwd_change,
             expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
             token: token.to_owned(),
@@ -419,6 +420,19 @@ mod tests {
         assert!(principal.covers_school("school-a"));
         assert!(!principal.covers_school("school-b"));
         assert!(!principal.password_change_required);
+        assert_eq!(principal.family_account, None);
+    }
+
+    #[tokio::test]
+    async fn a_family_sign_in_names_its_wechat_account() {
+        let (_clock, signer, verifier) = setup();
+        let grant = Grant::reader("r-1", "school-a").in_session("s-1").in_family("wx-1");
+        let (token, _) = signer.sign(&grant, chrono::Duration::minutes(5)).unwrap();
+        let principal = verifier.verify(&token).await.unwrap();
+        assert_eq!(principal.kind, SubjectKind::Reader);
+        assert_eq!(principal.subject_id, "r-1");
+        assert_eq!(principal.family_account.as_deref(), Some("wx-1"));
+        assert_eq!(principal.device_id, None);
     }
 
     #[derive(Debug)]
@@ -516,6 +530,7 @@ mod tests {
             schools: Vec::new(),
             sid: None,
             dev: None,
+            fam: None,
         };
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
         assert_eq!(verifier.verify(&parts.join(".")).await, Err(TokenError::BadSignature));

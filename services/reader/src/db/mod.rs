@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod categories;
 pub mod devices;
+pub mod family;
 pub mod organisation;
 pub mod pins;
 pub mod profile;

@@ -182,6 +182,7 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         revoked_reason -> Nullable<Text>,
+        binding_id -> Nullable<Text>,
     }
 }
 
@@ -210,3 +211,46 @@ diesel::table! {
         crlf -> Bool,
     }
 }
+
+diesel::table! {
+    wechat_accounts (id) {
+        id -> Text,
+        app_id -> Text,
+        openid -> Text,
+        unionid -> Nullable<Text>,
+        binding_ticket_hash -> Nullable<Text>,
+        binding_ticket_expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reader_bindings (id) {
+        id -> Text,
+        account_id -> Text,
+        reader_id -> Text,
+        relation -> Text,
+        proved_by -> Text,
+        guardian_contact_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    binding_codes (id) {
+        id -> Text,
+        reader_id -> Text,
+        code_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(reader_bindings -> wechat_accounts (account_id));
+diesel::joinable!(reader_bindings -> readers (reader_id));
+diesel::allow_tables_to_appear_in_same_query!(reader_bindings, wechat_accounts);
+diesel::allow_tables_to_appear_in_same_query!(reader_bindings, readers);

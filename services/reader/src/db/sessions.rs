@@ -24,6 +24,8 @@ pub struct SessionRow {
     pub revoked_at: Option<NaiveDateTime>,
     /// Why it ended: "logout", "refresh_reused", "account_changed", ...
     pub revoked_reason: Option<String>,
+    /// For a reader signed in through a WeChat binding: that binding.
+    pub binding_id: Option<String>,
 }
 
 impl std::fmt::Debug for SessionRow {

@@ -73,8 +73,10 @@ impl Identity {
     }
 
     /// A reader sign-in by card and PIN (`None`: by card alone, at a
-    /// card-only device); returns the reader's id and school.
-    async fn sign_in_reader(
+    /// card-only device); returns the reader's id and school. Binding a
+    /// WeChat account with the PIN goes through here too, so that wrong
+    /// PINs count the same wherever they are typed.
+    pub(super) async fn sign_in_reader(
         &self,
         card_barcode: String,
         pin: Option<String>,
@@ -157,35 +159,7 @@ impl Identity {
             return Err(ReaderRefusal::CredentialsInvalid(wrong).into());
         };
         if !matches {
-            let lockout = self.lockout;
-            let until = lockout.until(now);
-            let kind = holder.kind;
-            let audited_id = id.clone();
-            let locked = self
-                .db
-                .write(move |connection| -> Result<bool, Error> {
-                    audit::record(connection, Entry::own(action::LOGIN, outcome::FAILED, Some(&id)), now)?;
-                    let locked = match kind {
-                        HolderKind::Staff => {
-                            db::staff::record_failed_login(connection, &id, lockout.threshold(), until)?
-                        }
-                        HolderKind::Reader => {
-                            db::pins::record_failed_login(connection, &id, lockout.threshold(), until)?
-                        }
-                        HolderKind::Device => {
-                            db::devices::record_failed_login(connection, &id, lockout.threshold(), until)?
-                        }
-                    };
-                    if locked {
-                        let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
-                            .detail(format!("locked until {}Z", until.format("%Y-%m-%dT%H:%M:%S")));
-                        audit::record(connection, entry, now)?;
-                    }
-                    Ok(locked)
-                })
-                .await?;
-            if locked {
-                tracing::warn!(subject.id = %audited_id, "sign-ins locked after repeated wrong secrets");
+            if let Some(until) = self.count_wrong_secret(holder.kind, id, now).await? {
                 return Err(ReaderRefusal::LockedOut(until).into());
             }
             return Err(ReaderRefusal::CredentialsInvalid(wrong).into());
@@ -206,6 +180,58 @@ impl Identity {
                 Ok(())
             })
             .await
+    }
+
+    /// Counts a wrong PIN (or printed binding code) typed for reader
+    /// `reader_id` towards the card's lockout, like a wrong PIN at sign-in;
+    /// returns when sign-ins are locked until, if this locked them.
+    pub(super) async fn count_wrong_reader_secret(
+        &self,
+        reader_id: String,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Option<chrono::NaiveDateTime>, Error> {
+        self.count_wrong_secret(HolderKind::Reader, reader_id, now).await
+    }
+
+    /// Audits a wrong secret and counts it towards the holder's lockout;
+    /// returns the end of the lockout if this one started it.
+    async fn count_wrong_secret(
+        &self,
+        kind: HolderKind,
+        id: String,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Option<chrono::NaiveDateTime>, Error> {
+        let lockout = self.lockout;
+        let until = lockout.until(now);
+        let audited_id = id.clone();
+        let locked = self
+            .db
+            .write(move |connection| -> Result<bool, Error> {
+                audit::record(connection, Entry::own(action::LOGIN, outcome::FAILED, Some(&id)), now)?;
+                let locked = match kind {
+                    HolderKind::Staff => {
+                        db::staff::record_failed_login(connection, &id, lockout.threshold(), until)?
+                    }
+                    HolderKind::Reader => {
+                        db::pins::record_failed_login(connection, &id, lockout.threshold(), until)?
+                    }
+                    HolderKind::Device => {
+                        db::devices::record_failed_login(connection, &id, lockout.threshold(), until)?
+                    }
+                };
+                if locked {
+                    let entry = Entry::own(action::LOCKOUT, outcome::LOCKED, Some(&id))
+                        .detail(format!("locked until {}Z", until.format("%Y-%m-%dT%H:%M:%S")));
+                    audit::record(connection, entry, now)?;
+                }
+                Ok(locked)
+            })
+            .await?;
+        if locked {
+            tracing::warn!(subject.id = %audited_id, "sign-ins locked after repeated wrong secrets");
+            return Ok(Some(until));
+        }
+        Ok(None)
     }
 
     /// Writes one audit event in a transaction of its own.

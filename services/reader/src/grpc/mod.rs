@@ -1,10 +1,12 @@
 //! gRPC handlers: validate, run the domain rules in the database, map the
 //! result. `readers` serves `ReaderService`, `identity` `IdentityService`,
 //! `profile` `ReaderProfileService`, `school_year` `SchoolYearService`,
-//! `roster` `RosterService`.
+//! `roster` `RosterService`, `family` and `bindings` `FamilyService`.
 
 mod audit;
+mod bindings;
 mod devices;
+mod family;
 mod identity;
 mod privacy;
 mod profile;
@@ -16,6 +18,7 @@ mod scope;
 mod sessions;
 
 pub use self::audit::Audit;
+pub use self::family::Family;
 pub use self::identity::Identity;
 pub use self::profile::Profiles;
 pub use self::readers::Readers;

@@ -25,10 +25,23 @@ const MAX_REFRESH_TOKEN_CHARS: usize = 200;
 impl Identity {
     /// Opens a session for `grant` and returns its first token.
     pub(super) async fn open_session(&self, grant: Grant, role: i32) -> Result<LoginResponse, Error> {
+        self.open_session_through(grant, role, None).await
+    }
+
+    /// Opens a session for `grant`, signed in through WeChat binding
+    /// `binding_id` if there is one (removing the binding ends the
+    /// session), and returns its first token.
+    pub(super) async fn open_session_through(
+        &self,
+        grant: Grant,
+        role: i32,
+        binding_id: Option<&str>,
+    ) -> Result<LoginResponse, Error> {
         let now = self.clock.now().naive_utc();
         let lifetime = self.session_lifetimes.of(grant.kind, grant.device_id.is_some(), self.issuer.ttl());
-        let (session, refresh_token) =
+        let (mut session, refresh_token) =
             sessions::new_session(&grant.subject, grant.kind, grant.device_id.as_deref(), now, lifetime);
+        session.binding_id = binding_id.map(str::to_owned);
         let stored = session.clone();
         let newest = self
             .db
@@ -123,6 +136,7 @@ impl Identity {
         let subject_id = session.subject_id.clone();
         let kind = session.subject_kind.clone();
         let device_id = session.device_id.clone();
+        let binding_id = session.binding_id.clone();
         let found = self
             .db
             .run(move |connection| -> Result<_, Error> {
@@ -137,11 +151,23 @@ impl Identity {
                             Some(device_id) => db::devices::find(connection, device_id)?,
                             None => None,
                         };
+                        // A session through a WeChat binding lasts as long as the binding.
+                        let family = match &binding_id {
+                            Some(binding_id) => match db::family::find_binding(connection, binding_id)? {
+                                Some(binding) if binding.reader_id == subject_id => Some(binding.account_id),
+                                _ => return Ok(None),
+                            },
+                            None => None,
+                        };
                         match (reader, device_id) {
-                            (Some(reader), None) => Some(Holder::Reader(reader.id, reader.school_id, None)),
+                            (Some(reader), None) => {
+                                Some(Holder::Reader(reader.id, reader.school_id, None, family))
+                            }
                             (Some(reader), Some(_)) => device
                                 .filter(|device| !device.disabled && device.school_id == reader.school_id)
-                                .map(|device| Holder::Reader(reader.id, reader.school_id, Some(device.id))),
+                                .map(|device| {
+                                    Holder::Reader(reader.id, reader.school_id, Some(device.id), None)
+                                }),
                             (None, _) => None,
                         }
                     }
@@ -155,10 +181,14 @@ impl Identity {
         Ok(match found {
             None => None,
             Some(Holder::Staff(account)) => Some(self.staff_grant(&account).await?),
-            Some(Holder::Reader(reader_id, school_id, device_id)) => {
+            Some(Holder::Reader(reader_id, school_id, device_id, family_account)) => {
                 let grant = Grant::reader(&reader_id, &school_id);
                 let grant = match device_id {
                     Some(device_id) => grant.at_device(&device_id),
+                    None => grant,
+                };
+                let grant = match family_account {
+                    Some(account_id) => grant.in_family(&account_id),
                     None => grant,
                 };
                 Some((grant, 0))
@@ -234,8 +264,9 @@ impl Identity {
 /// Who a session belongs to, as the database has them now.
 enum Holder {
     Staff(db::StaffRow),
-    /// Reader id, school, and the device they signed in at.
-    Reader(String, String, Option<String>),
+    /// Reader id, school, the device they signed in at, and the WeChat
+    /// account they signed in through.
+    Reader(String, String, Option<String>, Option<String>),
     /// Device id and school.
     Device(String, String),
 }
