@@ -218,6 +218,14 @@ fn contributor(text: &str) -> Contributor {
     Contributor { name: name.trim().to_owned(), role: role.into() }
 }
 
+impl DemoTitle {
+    /// Every title of the demo catalogue (what `lectern bench portal`'s
+    /// phones search for).
+    pub fn all() -> anyhow::Result<Vec<Self>> {
+        titles()
+    }
+}
+
 /// The demo titles.
 pub fn titles() -> anyhow::Result<Vec<DemoTitle>> {
     rows(TITLES, "titles.tsv", 6)?

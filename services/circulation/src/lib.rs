@@ -37,6 +37,7 @@ mod ledger;
 mod loan_changes;
 mod loans;
 pub mod policy;
+mod reader_report;
 mod renewal;
 mod reports;
 mod rules;

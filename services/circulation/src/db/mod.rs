@@ -5,6 +5,7 @@
 pub mod calendars;
 pub mod fees;
 pub mod holds;
+pub mod reports;
 pub mod rules;
 pub mod schema;
 pub mod statistics;
@@ -14,9 +15,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lectern_common::db::DbConnection;
 
+pub use self::reports::loans_for_report;
 use self::schema::{loan_returns, loans};
 use crate::policy::due::DueWindow;
-use crate::policy::reports::LoanSnapshot;
 
 /// The index that allows one open loan per copy; a unique violation on it
 /// means another station lent the copy first.
@@ -414,54 +415,4 @@ pub fn change_due(
         .set((loans::due_at.eq(due.at.naive_utc()), loans::due_date.eq(due.date_text())))
         .execute(connection)?;
     Ok(updated == 1)
-}
-
-/// The columns of a loan's snapshot, in `LoanSnapshot`'s order.
-type SnapshotColumns = (NaiveDateTime, Option<String>, i32, Option<String>, String, String, String);
-
-/// A school's loans made in `[from, before)`, optionally of one grade or
-/// class as the readers were when borrowing.
-pub fn loans_for_report(
-    connection: &mut DbConnection,
-    school_id: &str,
-    from: NaiveDateTime,
-    before: NaiveDateTime,
-    grade: Option<i32>,
-    class_id: Option<&str>,
-) -> QueryResult<Vec<LoanSnapshot>> {
-    let mut query = loans::table
-        .filter(loans::school_id.eq(school_id))
-        .filter(loans::checked_out_at.ge(from))
-        .filter(loans::checked_out_at.lt(before))
-        .select((
-            loans::checked_out_at,
-            loans::reader_id,
-            loans::reader_grade,
-            loans::reader_class_id,
-            loans::title_id,
-            loans::title,
-            loans::classification,
-        ))
-        .into_boxed();
-    if let Some(grade) = grade {
-        query = query.filter(loans::reader_grade.eq(grade));
-    }
-    if let Some(class_id) = class_id {
-        query = query.filter(loans::reader_class_id.eq(class_id.to_owned()));
-    }
-    let rows: Vec<SnapshotColumns> = query.load(connection)?;
-    Ok(rows
-        .into_iter()
-        .map(|(checked_out_at, reader_id, reader_grade, reader_class_id, title_id, title, classification)| {
-            LoanSnapshot {
-                checked_out_at,
-                reader_id,
-                reader_grade,
-                reader_class_id,
-                title_id,
-                title,
-                classification,
-            }
-        })
-        .collect())
 }

@@ -14,7 +14,7 @@ use lectern_proto::circulation::v1::{
 use tonic::{Request, Response, Status};
 
 use crate::context::Circulation;
-use crate::{checkin, checkout, loan_changes, loans, renewal, reports, statistics, summary};
+use crate::{checkin, checkout, loan_changes, loans, reader_report, renewal, reports, statistics, summary};
 
 #[tonic::async_trait]
 impl LoanService for Circulation {
@@ -138,9 +138,12 @@ impl LoanService for Circulation {
 
     async fn get_reader_reading_report(
         &self,
-        _request: Request<GetReaderReadingReportRequest>,
+        request: Request<GetReaderReadingReportRequest>,
     ) -> Result<Response<ReaderReadingReport>, Status> {
-        Err(Status::unimplemented("contract placeholder: the reading-report helper replaces it"))
+        let caller = principal(&request)?;
+        Ok(Response::new(
+            reader_report::get_reader_reading_report(self, &caller, request.into_inner()).await?,
+        ))
     }
 
     async fn get_desk_statistics(

@@ -17,6 +17,7 @@ pub mod fines;
 pub(crate) mod fixtures;
 pub mod history;
 pub mod holds;
+pub mod reader_report;
 pub mod renewal;
 pub mod reports;
 pub mod routing;
