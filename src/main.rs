@@ -250,6 +250,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     );
     let https = config.http.tls.is_some();
     config.notification = notification_options(config.http.listen, https)?;
+    // WeChat sign-in as a container's gateway reads it (`LECTERN_WECHAT_…`).
+    config.wechat =
+        lectern_gateway::WechatConfig::from_env().context("reading the LECTERN_WECHAT_… settings")?;
     let suite = Suite::start(config).await.context("starting the suite")?;
     let ready_in = started.elapsed();
 

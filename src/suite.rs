@@ -78,6 +78,8 @@ pub struct SuiteConfig {
     pub token_ttl: chrono::Duration,
     /// The notification service's channels, links and pacing.
     pub notification: NotificationOptions,
+    /// The gateway's WeChat mini-program sign-in; not set up by default.
+    pub wechat: lectern_gateway::WechatConfig,
 }
 
 /// How the notification service sends reminders in the suite.
@@ -126,6 +128,7 @@ impl SuiteConfig {
             client: lectern_core::client::ClientConfig::default(),
             token_ttl: chrono::Duration::seconds(3600),
             notification: NotificationOptions::default(),
+            wechat: lectern_gateway::WechatConfig::default(),
         }
     }
 }
@@ -323,6 +326,8 @@ impl Suite {
             revocation_refresh: config.revocation_refresh,
             http: config.http.clone(),
             sip2: config.sip2.clone(),
+            wechat: config.wechat.clone(),
+            service_key: Some(lectern_gateway::Secret::new(config.service_key.clone())),
             clock: config.clock.clone(),
         };
 

@@ -13,6 +13,20 @@ use lectern_core::access::Access;
 const RULES: &[(&str, Access)] = &[
     ("/lectern.gateway.v1.GatewayService/Login", Access::PUBLIC),
     ("/lectern.gateway.v1.GatewayService/WhoAmI", Access::SIGNED_IN),
+    // The `wx.login` code is the proof; the gateway checks it with WeChat.
+    ("/lectern.gateway.v1.GatewayService/WechatSignIn", Access::PUBLIC),
+    // Families on phones. The binding ticket (or a family reader token,
+    // when a bearer is sent) is BindReader's proof, checked by the reader
+    // service; switching and the family list need a reader signed in
+    // through WeChat, which the reader service checks.
+    ("/lectern.reader.v1.FamilyService/BindReader", Access::PUBLIC),
+    ("/lectern.reader.v1.FamilyService/SwitchReader", Access::READERS),
+    ("/lectern.reader.v1.FamilyService/ListFamilyReaders", Access::READERS),
+    ("/lectern.reader.v1.FamilyService/ListBindings", Access::STAFF.or_readers()),
+    ("/lectern.reader.v1.FamilyService/DeleteBinding", Access::STAFF.or_readers()),
+    ("/lectern.reader.v1.FamilyService/CreateBindingCode", Access::STAFF),
+    // A reader's own reading report; staff of the reader's school.
+    ("/lectern.circulation.v1.LoanService/GetReaderReadingReport", Access::STAFF.or_readers()),
     ("/lectern.reader.v1.ReaderService/GetReader", Access::STAFF.or_readers()),
     ("/lectern.circulation.v1.LoanService/ListLoans", Access::STAFF.or_readers()),
     ("/lectern.circulation.v1.LoanService/GetLoan", Access::STAFF.or_readers()),
@@ -61,6 +75,8 @@ const RULES: &[(&str, Access)] = &[
     ("/lectern.reader.v1.ReaderService/CreateSchool", Access::DISTRICT_ADMIN),
     // Self-check machines say which school a returned book travels to.
     ("/lectern.reader.v1.ReaderService/ListSchools", Access::STAFF.or_devices()),
+    // The portal names a reader's school in its header.
+    ("/lectern.reader.v1.ReaderService/GetSchool", Access::SIGNED_IN),
     ("/lectern.reader.v1.AuditService/", Access::DISTRICT_ADMIN),
     ("/lectern.reader.v1.ReaderProfileService/ListReaderContacts", Access::STAFF.or_readers()),
     ("/lectern.reader.v1.ReaderProfileService/GetNotificationPreferences", Access::STAFF.or_readers()),
@@ -116,6 +132,8 @@ const RULES: &[(&str, Access)] = &[
 const INTERNAL: &[&str] = &[
     "/lectern.circulation.v1.LoanService/BatchGetLoans",
     "/lectern.reader.v1.ReaderProfileService/BatchGetNotificationProfiles",
+    // Only the gateway vouches for an openid (after code2Session).
+    "/lectern.reader.v1.FamilyService/SignInWechat",
 ];
 
 /// The access rule of a method path, if it is exposed.
@@ -153,6 +171,7 @@ mod tests {
             schools: Vec::new(),
             session_id: None,
             device_id: None,
+            family_account: None,
             password_change_required: false,
             expires_at: chrono::Utc::now(),
             token: String::new(),
@@ -203,6 +222,7 @@ mod tests {
         "/lectern.reader.v1.IdentityService/ListRevokedSessions",
         "/lectern.circulation.v1.LoanService/BatchGetLoans",
         "/lectern.reader.v1.ReaderProfileService/BatchGetNotificationProfiles",
+        "/lectern.reader.v1.FamilyService/SignInWechat",
     ];
 
     #[test]
@@ -248,6 +268,24 @@ mod tests {
         ] {
             assert_eq!(access(&format!("{reminders}{method}")), Some(Access::STAFF), "{method}");
         }
+    }
+
+    #[test]
+    fn families_reach_the_reader_service_only_through_the_gateway() {
+        let family = "/lectern.reader.v1.FamilyService/";
+        assert_eq!(access("/lectern.gateway.v1.GatewayService/WechatSignIn"), Some(Access::PUBLIC));
+        assert_eq!(access(&format!("{family}SignInWechat")), None);
+        assert!(!public_methods().any(|path| path == format!("{family}SignInWechat")));
+        assert_eq!(access(&format!("{family}BindReader")), Some(Access::PUBLIC));
+        assert_eq!(access(&format!("{family}SwitchReader")), Some(Access::READERS));
+        assert_eq!(access(&format!("{family}ListFamilyReaders")), Some(Access::READERS));
+        assert_eq!(access(&format!("{family}ListBindings")), Some(Access::STAFF.or_readers()));
+        assert_eq!(access(&format!("{family}DeleteBinding")), Some(Access::STAFF.or_readers()));
+        assert_eq!(access(&format!("{family}CreateBindingCode")), Some(Access::STAFF));
+        assert_eq!(
+            access("/lectern.circulation.v1.LoanService/GetReaderReadingReport"),
+            Some(Access::STAFF.or_readers())
+        );
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub struct Config {
     pub http: HttpConfig,
     /// The SIP2 edge for self-check machines.
     pub sip2: Sip2Config,
+    /// WeChat mini-program sign-in.
+    pub wechat: WechatConfig,
+    /// The district service key with which the gateway signs in to the
+    /// reader service for its own calls (WeChat sign-in) (`LECTERN_SERVICE_KEY`;
+    /// without it, WeChat sign-in answers WECHAT_NOT_CONFIGURED).
+    pub service_key: Option<Secret>,
     /// The time source.
     pub clock: SharedClock,
 }
@@ -208,6 +214,143 @@ impl Sip2Config {
     }
 }
 
+/// A key or secret: shown as `<set>` in debug output, so a logged
+/// configuration never carries it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("<set>")
+    }
+}
+
+/// WeChat mini-program sign-in (`code2Session`, see `docs/mini-program.md`).
+/// Sign-in works when both the app id and its secret are set.
+#[derive(Debug, Clone)]
+pub struct WechatConfig {
+    /// WeChat's server API (`LECTERN_WECHAT_API_BASE`, default
+    /// `https://api.weixin.qq.com`); tests point it at a stand-in.
+    pub api_base: String,
+    /// The mini-program's app id (`LECTERN_WECHAT_APP_ID`).
+    pub app_id: Option<String>,
+    /// The mini-program's app secret (`LECTERN_WECHAT_APP_SECRET`, or the
+    /// first line of the file `LECTERN_WECHAT_APP_SECRET_FILE` names, e.g. a
+    /// mounted Kubernetes secret).
+    pub app_secret: Option<Secret>,
+    /// How long WeChat may take to answer (`LECTERN_WECHAT_TIMEOUT_MS`,
+    /// default 5000): the phone waits that long at most.
+    pub timeout: Duration,
+    /// A folder of WeChat's domain-verification files (`MP_verify_….txt`),
+    /// served at the root of the HTTP edge for a `web-view`'s business
+    /// domain (`LECTERN_WECHAT_VERIFY_FILES`; none served unless set).
+    pub verification_files: Option<PathBuf>,
+}
+
+/// The default of `LECTERN_WECHAT_API_BASE`.
+pub const WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+
+impl Default for WechatConfig {
+    fn default() -> Self {
+        Self {
+            api_base: WECHAT_API_BASE.to_owned(),
+            app_id: None,
+            app_secret: None,
+            timeout: Duration::from_secs(5),
+            verification_files: None,
+        }
+    }
+}
+
+impl WechatConfig {
+    /// Reads the `LECTERN_WECHAT_…` variables.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let api_base = config::string("LECTERN_WECHAT_API_BASE", WECHAT_API_BASE)?;
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+            return Err(ConfigError {
+                variable: "LECTERN_WECHAT_API_BASE".to_owned(),
+                problem: format!("{api_base:?} is not an http:// or https:// address"),
+            });
+        }
+        let secret = config::optional_string("LECTERN_WECHAT_APP_SECRET")?;
+        let secret_file = config::optional_string("LECTERN_WECHAT_APP_SECRET_FILE")?;
+        let app_secret = match (secret, secret_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError {
+                    variable: "LECTERN_WECHAT_APP_SECRET_FILE".to_owned(),
+                    problem: "set it or LECTERN_WECHAT_APP_SECRET, not both".to_owned(),
+                });
+            }
+            (Some(secret), None) => Some(Secret::new(secret)),
+            (None, Some(file)) => {
+                Some(Secret::new(secret_from_file("LECTERN_WECHAT_APP_SECRET_FILE", &file)?))
+            }
+            (None, None) => None,
+        };
+        let timeout = config::millis("LECTERN_WECHAT_TIMEOUT_MS", defaults.timeout)?;
+        if timeout.is_zero() {
+            return Err(ConfigError {
+                variable: "LECTERN_WECHAT_TIMEOUT_MS".to_owned(),
+                problem: "must be more than 0".to_owned(),
+            });
+        }
+        let verification_files = match config::optional_string("LECTERN_WECHAT_VERIFY_FILES")? {
+            Some(folder) => {
+                let folder = PathBuf::from(folder);
+                if !folder.is_dir() {
+                    return Err(ConfigError {
+                        variable: "LECTERN_WECHAT_VERIFY_FILES".to_owned(),
+                        problem: format!("{} is not a folder", folder.display()),
+                    });
+                }
+                Some(folder)
+            }
+            None => None,
+        };
+        Ok(Self {
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            app_id: config::optional_string("LECTERN_WECHAT_APP_ID")?,
+            app_secret,
+            timeout,
+            verification_files,
+        })
+    }
+
+    /// The app id and secret, when sign-in is set up.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        match (self.app_id.as_deref(), self.app_secret.as_ref().map(Secret::expose)) {
+            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+            _ => None,
+        }
+    }
+}
+
+/// The first line of a secret file, trimmed.
+fn secret_from_file(variable: &str, file: &str) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(file).map_err(|error| ConfigError {
+        variable: variable.to_owned(),
+        problem: format!("cannot read {file}: {error}"),
+    })?;
+    let secret = text.lines().next().unwrap_or_default().trim().to_owned();
+    if secret.is_empty() {
+        return Err(ConfigError { variable: variable.to_owned(), problem: format!("{file} is empty") });
+    }
+    Ok(secret)
+}
+
 /// `LECTERN_KIOSK_IDLE_SECS`: 3 to 3600 seconds, 30 when unset.
 fn kiosk_idle() -> Result<Duration, ConfigError> {
     let seconds: u64 = config::parsed("LECTERN_KIOSK_IDLE_SECS", 30)?;
@@ -259,6 +402,8 @@ impl ServerConfig for Config {
             )?,
             http: HttpConfig::from_env()?,
             sip2: Sip2Config::from_env()?,
+            wechat: WechatConfig::from_env()?,
+            service_key: config::optional_string("LECTERN_SERVICE_KEY")?.map(Secret::new),
             clock: lectern_core::clock::system(),
         })
     }

@@ -18,6 +18,7 @@ pub struct Gateway {
     pub identity: IdentityServiceClient<Channel>,
     pub call_timeout: std::time::Duration,
     pub clock: SharedClock,
+    pub wechat: crate::wechat::WechatSignIn,
 }
 
 #[tonic::async_trait]
@@ -71,8 +72,8 @@ impl GatewayService for Gateway {
 
     async fn wechat_sign_in(
         &self,
-        _request: Request<WechatSignInRequest>,
+        request: Request<WechatSignInRequest>,
     ) -> Result<Response<FamilySignInResponse>, Status> {
-        Err(Status::unimplemented("contract placeholder: the WeChat helper replaces it"))
+        self.wechat.sign_in(request.into_inner()).await.map(Response::new)
     }
 }

@@ -13,17 +13,19 @@ mod grpc;
 pub mod http;
 pub mod pages;
 pub mod sip2;
+pub mod wechat;
 
 use lectern_core::client::channel;
-use lectern_core::identity::{AuthLayer, PublicMethods, remote_verifier};
+use lectern_core::identity::{AuthLayer, PublicMethods, ServiceTokens, TokenSource, remote_verifier};
 use lectern_core::server::{ServeError, ServeOptions};
 use lectern_core::shutdown::Shutdown;
 use lectern_proto::gateway::v1::gateway_service_server::GatewayServiceServer;
+use lectern_proto::reader::v1::family_service_client::FamilyServiceClient;
 use lectern_proto::reader::v1::identity_service_client::IdentityServiceClient;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-pub use config::{Config, HttpConfig, Sip2Config, TlsFiles};
+pub use config::{Config, HttpConfig, Secret, Sip2Config, TlsFiles, WECHAT_API_BASE, WechatConfig};
 
 /// Where the gateway listens.
 #[derive(Debug)]
@@ -75,6 +77,7 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
         .route("lectern.reader.v1.ReaderProfileService", "reader", reader.clone())
         .route("lectern.reader.v1.SchoolYearService", "reader", reader.clone())
         .route("lectern.reader.v1.RosterService", "reader", reader.clone())
+        .route("lectern.reader.v1.FamilyService", "reader", reader.clone())
         .route("lectern.catalog.v1.CatalogService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.CollectionService", "catalog", catalog.clone())
         .route("lectern.catalog.v1.StocktakeService", "catalog", catalog.clone())
@@ -92,10 +95,23 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
     let public = PublicMethods::new(authz::public_methods());
 
     let verifier = remote_verifier(reader.clone(), config.revocation_refresh, config.clock.clone());
+    let code2session = wechat::Code2Session::new(&config.wechat)
+        .map_err(|error| ServeError::Startup(format!("cannot set up the WeChat client: {error}")))?;
+    // The gateway signs in as a service only for what it vouches for
+    // itself: the openid of a WeChat sign-in.
+    let tokens = config.service_key.as_ref().map(|key| -> std::sync::Arc<dyn TokenSource> {
+        ServiceTokens::new(reader.clone(), "gateway", key.expose(), config.clock.clone())
+    });
     let gateway = grpc::Gateway {
         identity: IdentityServiceClient::new(reader.clone()),
         call_timeout: config.client.call_timeout,
         clock: config.clock.clone(),
+        wechat: wechat::WechatSignIn {
+            code2session,
+            tokens,
+            family: FamilyServiceClient::new(reader.clone()),
+            call_timeout: config.client.call_timeout,
+        },
     };
     // Calls to the gateway's own service are routed first; anything else
     // falls through to the forwarder.
@@ -139,7 +155,12 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
                 config.client.call_timeout,
                 config.clock.clone(),
             );
-            let app = http::router(edge, pages::router());
+            let mut pages = pages::router();
+            if let Some(folder) = &config.wechat.verification_files {
+                let files = wechat::verification::VerificationFiles::new(folder.clone());
+                pages = pages.layer(axum::middleware::from_fn_with_state(files, wechat::verification::serve));
+            }
+            let app = http::router(edge, pages);
             let shutdown = shutdown.clone();
             let grace = config.drain_delay + config.shutdown_grace;
             Some(tokio::spawn(async move {

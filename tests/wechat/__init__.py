@@ -1,0 +1,1 @@
+"""A stand-in for WeChat's server API in tests (see standin.py)."""
