@@ -5,7 +5,10 @@ watch on every page's console.
 
 The desk's tests (test_desk.py) get `desk_lectern` instead: a `lectern up
 --demo` of their own, once on SQLite and once on PostgreSQL, which a test
-may stop and start again.
+may stop and start again. The portal's tests (test_portal.py) start theirs
+with `LECTERN_WECHAT_…` pointing at `wechat_standin`, the Python stand-in
+for WeChat's code2session (tests/wechat/standin.py), and open phones
+(`phone_context`: 390×844, WeChat's in-app browser's user agent).
 
 Environment:
   LECTERN_BIN                 the binary (default target/debug/lectern in the repo)
@@ -38,6 +41,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wechat.standin import WechatStandin  # noqa: E402
 from lectern_process import (  # noqa: E402  (tests/ on the path first)
     DEMO_START_DEADLINE_SECS,
     PostgresDatabases,
@@ -62,6 +66,14 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# What WeChat's in-app browser says it is inside a mini-program's web-view
+# (an Android phone): the portal is opened there.
+WECHAT_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 "
+    "MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.50.2701(0x2800323C) WeChat/arm64 "
+    "Weixin NetType/WIFI Language/zh_CN ABI/arm64 miniProgram/wx0123456789abcdef"
+)
 MESSAGES = Path(__file__).resolve().parents[2] / "gateway" / "messages"
 
 # Every expect() waits at most this long: the pages answer in milliseconds.
@@ -187,8 +199,10 @@ class DemoLectern(Lectern):
     stop (Ctrl-C) and start again on the same data, as a school's server is
     restarted while the desk is open."""
 
-    def __init__(self, backend, workdir, database=None):
+    def __init__(self, backend, workdir, database=None, env=None):
         self.backend = backend
+        # Variables added to the environment it starts with (LECTERN_WECHAT_…).
+        self.env = dict(env or {})
         self.binary = lectern_binary()
         self.workdir = workdir
         self.database = database
@@ -224,7 +238,8 @@ class DemoLectern(Lectern):
         assert self.process is None or self.process.poll() is not None, "lectern up is running already"
         self.starts += 1
         self.log_path = self.workdir / f"lectern-{self.starts}.log"
-        self.process = launch(self.binary, self.arguments(), self.log_path, cwd=self.workdir)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.process = launch(self.binary, self.arguments(), self.log_path, env=env, cwd=self.workdir)
         banner = wait_until_ready(self.process, self.log_path, DEMO_START_DEADLINE_SECS)
         shown = "PostgreSQL" if self.database else "SQLite"
         assert re.search(rf"^\s*databases:\s+{shown}\b", banner, re.M), f"not on {shown}:\n{banner}"
@@ -274,6 +289,14 @@ def desk_lectern(request, tmp_path_factory):
             # nothing on the server.
             if database:
                 database.drop()
+
+
+@pytest.fixture(scope="session")
+def wechat_standin():
+    """WeChat's code2session on loopback: code `ok-<name>` signs in the
+    WeChat user `o-<name>`; `bad`, `busy`, `blocked`… fail as WeChat's do."""
+    with WechatStandin() as standin:
+        yield standin
 
 
 @pytest.fixture(scope="session")
@@ -356,15 +379,24 @@ class Visitor:
         expect(page.locator("header").get_by_role("button", name="退出登录")).to_be_visible()
 
 
-def new_visitor(browser, lectern, screenshots, viewport):
+def new_visitor(browser, lectern, screenshots, viewport, user_agent=None, has_touch=False):
     # A Chinese teacher's browser: it asks for Chinese first.
+    extra = {"user_agent": user_agent} if user_agent else {}
     context = browser.new_context(
         viewport=viewport,
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         base_url=lectern.base_url,
+        has_touch=has_touch,
+        is_mobile=has_touch,
+        **extra,
     )
     return Visitor(context, lectern, screenshots)
+
+
+def new_phone(browser, lectern, screenshots):
+    """A parent's or a child's phone: the portal in WeChat's web-view."""
+    return new_visitor(browser, lectern, screenshots, PHONE, user_agent=WECHAT_USER_AGENT, has_touch=True)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("lectern.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/lectern.js")),
     ("kiosk.css", "text/css; charset=utf-8", include_bytes!("../../assets/css/kiosk.css")),
     ("kiosk.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/js/kiosk.js")),
+    ("portal.css", "text/css; charset=utf-8", include_bytes!("../../assets/css/portal.css")),
 ];
 
 /// `GET /assets/{file}`.

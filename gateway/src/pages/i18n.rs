@@ -104,7 +104,7 @@ fn weight(value: &str) -> Option<u16> {
 /// The catalogue's files, compiled in: the common texts and refusal
 /// sentences, then one file per group of screens, so each screen's words sit
 /// together. An id must be in one file only.
-const SOURCES: [(&str, &str, &str); 10] = [
+const SOURCES: [(&str, &str, &str); 11] = [
     ("common", include_str!("../../messages/zh-CN.toml"), include_str!("../../messages/en.toml")),
     ("desk", include_str!("../../messages/zh-CN/desk.toml"), include_str!("../../messages/en/desk.toml")),
     (
@@ -131,6 +131,11 @@ const SOURCES: [(&str, &str, &str); 10] = [
     ),
     ("sip2", include_str!("../../messages/zh-CN/sip2.toml"), include_str!("../../messages/en/sip2.toml")),
     ("kiosk", include_str!("../../messages/zh-CN/kiosk.toml"), include_str!("../../messages/en/kiosk.toml")),
+    (
+        "portal",
+        include_str!("../../messages/zh-CN/portal.toml"),
+        include_str!("../../messages/en/portal.toml"),
+    ),
 ];
 
 static CATALOGUE: LazyLock<Catalogue> =

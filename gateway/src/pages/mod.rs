@@ -18,6 +18,7 @@ pub mod kiosk;
 pub mod lists;
 pub mod notices;
 pub mod password;
+pub mod portal;
 pub mod readers;
 pub mod returns;
 pub mod school;
@@ -66,6 +67,7 @@ pub fn router() -> Router<Edge> {
         .merge(lists::routes())
         .merge(notices::routes())
         .merge(kiosk::routes())
+        .merge(portal::routes())
         // Public: the link in every reminder e-mail (no sign-in, no desk).
         .route("/unsubscribe", get(unsubscribe::show).post(unsubscribe::stop))
         .fallback(not_found)

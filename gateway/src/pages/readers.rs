@@ -4,14 +4,17 @@
 //! refusal goes on a form. Finding readers is [`list`]; the reader page with
 //! its blocks, loans, history, notes and contacts is [`page`], the forms on
 //! it [`actions`], the data export [`export`]; adding and correcting a
-//! reader is [`form`], setting a PIN and replacing a lost card [`pin_card`].
+//! reader is [`form`], setting a PIN and replacing a lost card [`pin_card`],
+//! the reader's WeChat bindings and the binding code printed for a parent
+//! [`bindings`].
 //!
 //! Everything a reader screen shows comes from ReaderService,
-//! ReaderProfileService and LoanService, called with the staff member's
+//! ReaderProfileService, FamilyService and LoanService, called with the staff member's
 //! token for the desk's school; the services decide who may see and change
 //! what, the pages show their answers.
 
 mod actions;
+mod bindings;
 mod export;
 mod form;
 mod list;
@@ -20,7 +23,7 @@ mod pin_card;
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::NaiveDate;
 use http::StatusCode;
 use lectern_core::refusal::{Reason, reason_of};
@@ -56,6 +59,8 @@ pub fn routes() -> Router<Edge> {
         .route("/readers/{id}/notes/{item}/delete", actions::route(Action::DeleteNote))
         .route("/readers/{id}/contacts", actions::route(Action::AddContact))
         .route("/readers/{id}/contacts/{item}/delete", actions::route(Action::DeleteContact))
+        .route("/readers/{id}/bindings/{item}/remove", actions::route(Action::RemoveBinding))
+        .route("/readers/{id}/binding-code", post(bindings::binding_code))
 }
 
 /// One choice of a list box: what is sent, and what is shown.

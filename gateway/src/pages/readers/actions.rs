@@ -1,5 +1,5 @@
 //! The forms on the reader page: place and lift blocks, add and delete
-//! staff notes, add and remove contacts. Each ([`Action`]) checks what was
+//! staff notes, add and remove contacts, remove a WeChat binding. Each ([`Action`]) checks what was
 //! typed as the service would, calls the service, and goes back to the
 //! reader page with a notice; a refusal shows the page again with the
 //! message next to the field and what was typed kept. What the forms hold
@@ -11,11 +11,13 @@ use axum::response::{Redirect, Response};
 use axum::routing::{MethodRouter, post};
 use http::StatusCode;
 use lectern_core::refusal::Reason;
+use lectern_proto::reader::v1::family_service_client::FamilyServiceClient;
 use lectern_proto::reader::v1::reader_profile_service_client::ReaderProfileServiceClient;
 use lectern_proto::reader::v1::reader_service_client::ReaderServiceClient;
 use lectern_proto::reader::v1::{
     ContactChannel, ContactWho, CreateReaderBlockRequest, CreateReaderContactRequest,
-    CreateReaderNoteRequest, DeleteReaderBlockRequest, DeleteReaderContactRequest, DeleteReaderNoteRequest,
+    CreateReaderNoteRequest, DeleteBindingRequest, DeleteReaderBlockRequest, DeleteReaderContactRequest,
+    DeleteReaderNoteRequest,
 };
 use serde::Deserialize;
 use tonic::Status;
@@ -107,6 +109,9 @@ pub enum Action {
     AddContact,
     /// `POST /readers/{id}/contacts/{item}/delete`: remove a contact point.
     DeleteContact,
+    /// `POST /readers/{id}/bindings/{item}/remove`: unbind a WeChat account
+    /// (its sessions end).
+    RemoveBinding,
 }
 
 impl Action {
@@ -117,7 +122,9 @@ impl Action {
             Action::AddNote => check_note(visit, typed),
             Action::AddContact => check_contact(visit, typed),
             // One button: nothing typed.
-            Action::LiftBlock | Action::DeleteNote | Action::DeleteContact => Vec::new(),
+            Action::LiftBlock | Action::DeleteNote | Action::DeleteContact | Action::RemoveBinding => {
+                Vec::new()
+            }
         }
     }
 
@@ -170,6 +177,10 @@ impl Action {
                 let request = DeleteReaderContactRequest { reader_id, contact_id: item };
                 profiles.delete_reader_contact(desk.request(edge, request)).await?;
             }
+            Action::RemoveBinding => {
+                let request = DeleteBindingRequest { binding_id: item };
+                FamilyServiceClient::new(edge.calls()).delete_binding(desk.request(edge, request)).await?;
+            }
         }
         Ok(())
     }
@@ -197,7 +208,7 @@ impl Action {
                 ("value", "contact_value", "readers.contact.value_bad"),
                 ("label", "contact_label", ""),
             ],
-            Action::LiftBlock | Action::DeleteNote | Action::DeleteContact => &[],
+            Action::LiftBlock | Action::DeleteNote | Action::DeleteContact | Action::RemoveBinding => &[],
         }
     }
 
@@ -207,7 +218,7 @@ impl Action {
             Action::AddBlock => Some(&mut typed.block_request),
             Action::AddNote => Some(&mut typed.note_request),
             Action::AddContact => Some(&mut typed.contact_request),
-            Action::LiftBlock | Action::DeleteNote | Action::DeleteContact => None,
+            Action::LiftBlock | Action::DeleteNote | Action::DeleteContact | Action::RemoveBinding => None,
         }
     }
 
@@ -220,6 +231,7 @@ impl Action {
             Action::DeleteNote => "note_deleted",
             Action::AddContact => "contact",
             Action::DeleteContact => "contact_deleted",
+            Action::RemoveBinding => "binding_removed",
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `GET /readers/{id}`: the reader page — who the reader is, their blocks,
 //! the books they have and have had (as far as their category's history
 //! rule keeps them), staff notes and contacts, with the forms that add and
-//! remove those ([`super::actions`]) and the ways to lend, edit, set a PIN,
-//! replace a lost card and export the reader's data.
+//! remove those ([`super::actions`]), the WeChat accounts bound to the
+//! reader ([`super::bindings`]) and the ways to lend, edit, set a PIN,
+//! replace a lost card, print a binding code and export the reader's data.
 //!
 //! Only the reader record is needed to show the page; a part whose service
 //! does not answer says so in its place, and contacts the staff member may
@@ -23,6 +24,7 @@ use serde::Deserialize;
 use tonic::{Code, Status};
 
 use super::actions::{CHANNELS, Typed, WHO};
+use super::bindings::{BindingLine, bindings, paper_choices};
 use super::{Choice, Standing, cannot_open, categories, category_name, standing, today};
 use crate::http::Edge;
 use crate::pages::format::{day, day_of, day_with_year, moment};
@@ -51,6 +53,10 @@ pub struct ReaderPage {
     pub history_rule: String,
     pub notes: Listing<NoteLine>,
     pub contacts: Listing<ContactLine>,
+    /// The WeChat accounts bound to the reader.
+    pub bindings: Listing<BindingLine>,
+    /// The papers a binding-code slip prints on.
+    pub paper_choices: Vec<Choice>,
     pub who_choices: Vec<Choice>,
     pub channel_choices: Vec<Choice>,
     /// What was typed in the page's forms, kept after a refusal.
@@ -62,6 +68,11 @@ impl ReaderPage {
     /// page is read more than typed in).
     pub fn autofocus(&self, field: &str) -> bool {
         self.errors.first_field() == Some(field)
+    }
+
+    /// The paper the binding-code form offers first: the desk's slip roll.
+    pub fn default_paper(&self) -> String {
+        crate::pages::slips::Paper::default().value().to_owned()
     }
 
     /// Whether the contact form has a message (it is then shown open).
@@ -181,7 +192,7 @@ pub struct ShowQuery {
 
 /// What a `done` flag says after a change; `None` for an unknown flag.
 pub fn done_text(lang: Lang, done: &str) -> Option<String> {
-    const KNOWN: [&str; 11] = [
+    const KNOWN: [&str; 12] = [
         "created",
         "saved",
         "unchanged",
@@ -193,6 +204,7 @@ pub fn done_text(lang: Lang, done: &str) -> Option<String> {
         "note_deleted",
         "contact",
         "contact_deleted",
+        "binding_removed",
     ];
     KNOWN.contains(&done).then(|| text(lang, &format!("readers.done.{done}")).to_owned())
 }
@@ -230,12 +242,13 @@ pub async fn load(
     let mut readers = ReaderServiceClient::new(edge.calls());
     let reader =
         readers.get_reader(desk.request(edge, GetReaderRequest { id: id.to_owned() })).await?.into_inner();
-    let (categories, loans, history, notes, contacts) = futures::join!(
+    let (categories, loans, history, notes, contacts, bound) = futures::join!(
         categories(edge, desk),
         loans(edge, desk, &reader.id, LoanFilter::Open),
         loans(edge, desk, &reader.id, LoanFilter::Returned),
         notes(edge, desk, &reader.id),
         contacts(edge, desk, &reader.id),
+        bindings(edge, desk, &reader.id),
     );
     let visit = &desk.visit;
     let lang = visit.lang;
@@ -255,6 +268,8 @@ pub async fn load(
         history: Listing::of(visit, history.map(|(loans, more)| (loan_lines(edge, lang, loans), more))),
         notes: Listing::of(visit, notes),
         contacts: Listing::of(visit, contacts),
+        bindings: Listing::of(visit, bound),
+        paper_choices: paper_choices(lang),
         who_choices: choices(lang, &WHO),
         channel_choices: choices(lang, &CHANNELS),
         typed,

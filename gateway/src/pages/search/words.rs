@@ -100,7 +100,8 @@ fn contributors(lang: Lang, title: &Title) -> String {
     names.join(text(lang, "search.separator"))
 }
 
-fn byline(lang: Lang, title: &Title) -> String {
+/// Contributors, publisher and year in one line (also the portal's).
+pub fn byline(lang: Lang, title: &Title) -> String {
     let year = (title.publication_year > 0).then(|| title.publication_year.to_string());
     [Some(contributors(lang, title)), Some(title.publisher.clone()), year]
         .into_iter()

@@ -1,6 +1,7 @@
 //! The reader page.
 
 use super::super::actions::Typed;
+use super::super::bindings::{BindingLine, paper_choices};
 use super::super::export::export_file_name;
 use super::super::page::{BlockLine, ContactLine, Facts, Listing, LoanLine, NoteLine, ReaderPage, done_text};
 use super::*;
@@ -66,6 +67,15 @@ fn page(lang: Lang) -> ReaderPage {
             channel: t("readers.contact.phone"),
             value: "+8613800138000".to_owned(),
         }]),
+        bindings: listing(vec![BindingLine {
+            id: "w1".to_owned(),
+            account: "微信 #3F9A".to_owned(),
+            how: format!("{} · {}", t("readers.binding.guardian"), t("readers.binding.by_code")),
+            contact: "ren.mama@example.cn".to_owned(),
+            bound: format(lang, "readers.binding.bound", &[("day", "12月1日 周二")]),
+            last: t("readers.binding.never_used"),
+        }]),
+        paper_choices: paper_choices(lang),
         who_choices: vec![Choice { value: "guardian".to_owned(), label: t("readers.contact.guardian") }],
         channel_choices: vec![Choice { value: "phone".to_owned(), label: t("readers.contact.phone") }],
         typed: Typed { block_request: "req-b".to_owned(), ..Typed::default() },
@@ -100,12 +110,23 @@ fn the_reader_page_shows_everything_in_both_languages() {
             "readers.contact.title",
             "readers.contact.guardian",
             "readers.contact.add",
+            "readers.binding.title",
+            "readers.binding.remove",
+            "readers.binding.print_code",
+            "readers.binding.never_used",
         ] {
             assert!(html.contains(&shown(text(lang, id))), "{id} in {}", lang.tag());
         }
-        for content in
-            ["弄坏了《草房子》", "草房子", "C200001", "小王子", "借书证丢过两次", "+8613800138000", "妈妈"]
-        {
+        for content in [
+            "弄坏了《草房子》",
+            "草房子",
+            "C200001",
+            "小王子",
+            "借书证丢过两次",
+            "+8613800138000",
+            "妈妈",
+            "微信 #3F9A",
+        ] {
             assert!(html.contains(content), "{content}");
         }
         assert!(html.contains(r#"href="/desk?reader=r1""#));
@@ -116,6 +137,8 @@ fn the_reader_page_shows_everything_in_both_languages() {
             r#"action="/readers/r1/notes/n1/delete""#,
             r#"action="/readers/r1/contacts""#,
             r#"action="/readers/r1/contacts/k1/delete""#,
+            r#"action="/readers/r1/bindings/w1/remove""#,
+            r#"action="/readers/r1/binding-code""#,
         ] {
             assert!(html.contains(action), "{action}");
         }
@@ -177,9 +200,70 @@ fn a_refused_form_keeps_what_was_typed_with_the_message_next_to_it() {
 fn notices_exports_and_names_are_safe() {
     assert_eq!(done_text(Lang::ZhCn, "pin").as_deref(), Some(text(Lang::ZhCn, "readers.done.pin")));
     assert_eq!(done_text(Lang::En, "<script>"), None);
-    for done in ["created", "saved", "unchanged", "card", "block", "lifted", "note", "contact"] {
+    for done in
+        ["created", "saved", "unchanged", "card", "block", "lifted", "note", "contact", "binding_removed"]
+    {
         assert!(!done_text(Lang::En, done).unwrap().starts_with("readers."), "{done}");
     }
     assert_eq!(export_file_name("R100001"), "reader-R100001.json");
     assert_eq!(export_file_name("a\"b/c\\d"), "reader-a_b_c_d.json");
+}
+
+#[test]
+fn a_reader_without_bindings_is_told_how_to_bind_and_may_still_get_a_code() {
+    for lang in Lang::ALL {
+        let page = ReaderPage { bindings: listing(Vec::new()), ..page(lang) };
+        let html = page.render().unwrap();
+        check_page(&html, lang);
+        assert!(html.contains(&shown(text(lang, "readers.binding.none"))));
+        assert!(!html.contains("/bindings/"), "no remove button without bindings");
+        assert!(html.contains(r#"action="/readers/r1/binding-code""#));
+        assert!(html.contains(r#"<option value="58" selected>"#));
+    }
+}
+
+#[test]
+fn the_binding_code_slip_shows_the_code_the_card_the_last_day_and_the_steps() {
+    use super::super::bindings::{BindingCodePage, grouped};
+    use crate::pages::slips::Paper;
+    for lang in Lang::ALL {
+        for paper in Paper::ALL {
+            let html = BindingCodePage {
+                shell: desk_shell(lang),
+                errors: Vec::new(),
+                paper,
+                back: "/readers/r1".to_owned(),
+                school: "徐汇区实验小学".to_owned(),
+                name: "任小雨".to_owned(),
+                class: "三年级(2)班".to_owned(),
+                card: "R100002".to_owned(),
+                code: grouped("31415926"),
+                expires: "12月21日 周一".to_owned(),
+                printed: "12月7日 周一 09:30".to_owned(),
+            }
+            .render()
+            .unwrap();
+            check_page(&html, lang);
+            assert!(html.contains(&format!(r#"<article class="slip binding-slip {}">"#, paper.class())));
+            assert!(html.contains(r#"<p class="binding-code" id="binding-code">3141 5926</p>"#));
+            for content in ["任小雨", "三年级(2)班", "R100002", "徐汇区实验小学"] {
+                assert!(html.contains(content), "{content}");
+            }
+            let expires = format(lang, "readers.binding_code.expires", &[("day", "12月21日 周一")]);
+            assert!(html.contains(&shown(&expires)));
+            for id in [
+                "readers.binding_code.title",
+                "readers.binding_code.step_open",
+                "readers.binding_code.step_guardian",
+                "readers.binding_code.step_type",
+                "readers.binding_code.step_contact",
+                "readers.binding_code.keep",
+                "readers.binding_code.once",
+            ] {
+                assert!(html.contains(&shown(text(lang, id))), "{id}");
+            }
+            assert!(html.contains("data-print"));
+            assert!(html.contains(r#"href="/readers/r1""#));
+        }
+    }
 }
