@@ -18,6 +18,9 @@
 //!   whole suite (see [`reminders`]): the planning pass, the hand-off to
 //!   the inbox and the webhook, and how soon the first and last webhook
 //!   request arrive.
+//! - `lectern bench portal`: readers' phones on the JSON API, p50/p95/p99
+//!   per call of the portal, and the weight of the portal's pages (see
+//!   [`portal`]).
 //!
 //! Benchmark code lives here and synthetic data in the `lectern-synthetic`
 //! crate, not in the services, so no service binary carries it: that crate
@@ -29,6 +32,7 @@ pub mod checkout;
 mod common;
 pub mod district;
 pub mod latency;
+pub mod portal;
 pub mod reminders;
 mod scratch;
 pub mod sip2;
@@ -61,6 +65,9 @@ pub enum BenchCommand {
     /// SIP2 check-out/check-in by N self-check machines beside N desks over
     /// gRPC, then all of them racing for one copy.
     Sip2(sip2::Sip2BenchArgs),
+    /// Readers' phones on the JSON API (sign-in, then rounds of the
+    /// portal's calls) and the weight of the portal's pages.
+    Portal(portal::PortalBenchArgs),
 }
 
 /// Arguments of `lectern bench import`.
@@ -111,6 +118,11 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Sip2(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             print!("{}", runtime.block_on(sip2::run(&args))?);
+            Ok(())
+        }
+        BenchCommand::Portal(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            print!("{}", runtime.block_on(portal::run(&args))?);
             Ok(())
         }
     }

@@ -1,9 +1,10 @@
 //! `lectern bench checkout`, run small: both sides of every round really
 //! ran every operation, the table shows them, and the bench's databases are
-//! gone afterwards. The same for `lectern bench reminders` and `lectern
-//! bench sip2`.
+//! gone afterwards. The same for `lectern bench reminders`, `lectern bench
+//! sip2` and `lectern bench portal`.
 
 use lectern::bench::checkout::{self, CheckoutBenchArgs};
+use lectern::bench::portal::{self, PortalBenchArgs};
 use lectern::bench::reminders::{self, RemindersBenchArgs};
 use lectern::bench::sip2::{self, Sip2BenchArgs};
 use lectern_common::testing::postgres_server_url;
@@ -145,6 +146,52 @@ async fn sip2_bench_measures_machines_beside_desks_and_races_them_for_one_copy()
     }
     let refused = sip2::run(&Sip2BenchArgs { machines: vec![0], ..args }).await;
     assert!(refused.expect_err("no machines").to_string().contains("--machines"));
+}
+
+/// `lectern bench portal`, small: every phone signed in once and made
+/// every call of every round, the table shows each call and every portal
+/// page with its weight, and the bench's databases are gone afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portal_bench_measures_phones_and_weighs_the_pages() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let database_url = postgres_server_url().unwrap_or_else(|| folder.path().display().to_string());
+    let args =
+        PortalBenchArgs { database_url: database_url.clone(), phones: 3, rounds: 2, sign_ins_at_once: 2 };
+    let before = databases_like(&database_url, "lectern\\_portal\\_%");
+
+    let report = portal::run(&args).await.expect("the bench runs");
+
+    assert_eq!(report.sign_in.latencies.count(), 3, "one sign-in per phone");
+    let names: Vec<&str> = report.calls.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, ["search", "title", "loans", "holds", "notices", "report"]);
+    for (name, latencies) in &report.calls {
+        assert_eq!(latencies.count(), 3 * 2, "{name}: every phone, every round");
+    }
+    assert_eq!(report.all.latencies.count(), 6 * 3 * 2);
+    assert!(report.all.ops_per_second() > 0.0);
+    assert!(report.all.latencies.percentile_ms(99.0) >= report.all.latencies.percentile_ms(50.0));
+    let paths: Vec<&str> = report.pages.iter().map(|page| page.path.as_str()).collect();
+    for path in ["/portal/signin", "/portal", "/portal/loans", "/portal/report", "/portal/family"] {
+        assert!(paths.contains(&path), "{path} weighed: {paths:?}");
+    }
+    for page in &report.pages {
+        assert!(page.html > 500 && page.assets > 0, "{page:?}: HTML and its stylesheet");
+    }
+    let table = report.to_string();
+    assert!(table.contains("p95 ms") && table.contains("/portal/report"), "{table}");
+
+    if postgres_server_url().is_some() {
+        assert_eq!(
+            databases_like(&database_url, "lectern\\_portal\\_%"),
+            before,
+            "the bench drops its databases"
+        );
+    } else {
+        let left: Vec<_> = std::fs::read_dir(folder.path()).expect("folder readable").collect();
+        assert!(left.is_empty(), "the bench removes its folder: {left:?}");
+    }
+    let refused = portal::run(&PortalBenchArgs { phones: 0, ..args }).await;
+    assert!(refused.expect_err("no phones").to_string().contains("--phones"));
 }
 
 /// How many databases whose names are LIKE `pattern` the PostgreSQL server
