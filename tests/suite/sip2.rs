@@ -2,13 +2,17 @@
 //! status, bad frames that never take the listener down, the cap on a
 //! device's connections, lending only the device's school's copies, the
 //! PIN lockout shared with every other sign-in, a check-out resent after
-//! a lost answer, and fifty machines and fifty desks racing for one copy.
+//! a lost answer, and fifty machines and fifty desks racing for one copy;
+//! the patron's account (renew all, fee paid, holds, status), card-only
+//! machines and the idle close.
 //! The machine is a few lines of raw SIP2 in `sip2/machine.rs`.
 
+mod account;
 mod frames;
 mod lending;
-mod machine;
+pub mod machine;
 mod race;
+mod sessions;
 
 use std::net::SocketAddr;
 

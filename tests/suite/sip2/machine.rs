@@ -99,6 +99,18 @@ impl Machine {
         }
     }
 
+    /// Whether the connection stays open, with nothing sent to it, for
+    /// `span`: watches the socket (a close ends the watch at once), so the
+    /// wait is the machine's own pacing, not a sleep.
+    pub async fn open_for(&mut self, span: Duration) -> bool {
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout(span, self.stream.read(&mut chunk)).await {
+            Err(_) => true,
+            Ok(Ok(0) | Err(_)) => false,
+            Ok(Ok(read)) => panic!("nothing was asked, got {:?}", String::from_utf8_lossy(&chunk[..read])),
+        }
+    }
+
     /// Sends `message` with error detection (the next sequence number and
     /// the checksum) and returns the answer, checked: its checksum is
     /// right and it echoes the sequence number.
@@ -179,6 +191,10 @@ pub fn field(answer: &str, fixed: usize, id: &str) -> Option<String> {
 pub const FIXED_64: usize = 14 + 3 + 18 + 6 * 4;
 pub const FIXED_12: usize = 4 + 18;
 pub const FIXED_10: usize = 4 + 18;
+pub const FIXED_24: usize = 14 + 3 + 18;
+pub const FIXED_66: usize = 1 + 4 + 4 + 18;
+pub const FIXED_38: usize = 1 + 18;
+pub const FIXED_16: usize = 1 + 1 + 18;
 
 /// Whether a 12 says the book was lent.
 pub fn lent(answer: &str) -> bool {
