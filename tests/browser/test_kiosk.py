@@ -6,7 +6,9 @@ card, types her PIN on the pad (a wrong one first), borrows two books,
 is refused a third with the reason in Chinese, looks at the screen in
 English, finishes with a receipt (printed to an 80 mm PDF), returns one
 book in return mode, and is signed out when idle — by the page's timer,
-and, in a browser without JavaScript, by the server.
+and, in a browser without JavaScript, by the server. In return mode, a
+book another child waits for and a book of the other school are to be
+given to a teacher.
 
 The idle limit is made short for the test (LECTERN_KIOSK_IDLE_SECS).
 Screenshots `kiosk-NN-what.png` go to kiosk-sqlite/ and kiosk-postgres/
@@ -19,9 +21,12 @@ school, PIN = the card's last four digits; copies P000030 and P000031 on
 the shelf there; P000010 is on loan to R100004.
 """
 
+import csv
 import os
 import re
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM_ARGS, DemoLectern, Texts, Visitor
@@ -36,6 +41,12 @@ BOOKS = ["P000030", "P000031"]
 LENT_TO_ANOTHER = "P000010"
 SUMMARY = "lectern.circulation.v1.LoanService/GetReaderSummary"
 LOOKUP = "lectern.catalog.v1.CatalogService/LookupCopy"
+# Return mode's books for a teacher: R100007's P000019, which R100033
+# waits for (a hold placed by the test), and the middle school's M000003.
+WAITED_FOR = "P000019"
+WAITED_FOR_BORROWER = "R100007"
+WAITING_CHILD = "R100033"
+OTHER_SCHOOLS = "M000003"
 
 
 ZH = Texts("zh-CN")
@@ -349,3 +360,72 @@ def test_c_a_card_only_kiosk_asks_for_no_pin(kiosk_lectern, touch_screen):
         expect(page.get_by_role("heading", name=ZH("kiosk.finish.heading"))).to_be_visible()
     finally:
         lectern.call(settings, {"deviceId": device_id, "settings": {**chosen, "cardOnly": False}}, token)
+
+
+def test_d_returned_books_a_teacher_must_take(kiosk_lectern, touch_screen):
+    """In return mode, a book another child waits for, and a book of the
+    other school: each is taken back, and the kiosk says to give it to a
+    teacher (who puts it on the hold shelf, or in the transit box) instead
+    of the return box, without naming the child who waits."""
+    lectern = kiosk_lectern
+    device_id, key, _ = lectern.kiosk
+    token = staff_token(lectern)
+    assert WAITED_FOR in loans_of(lectern, token, WAITED_FOR_BORROWER)
+    waiting = lectern.call(
+        "lectern.circulation.v1.HoldService/PlaceHold",
+        {"readerCardBarcode": WAITING_CHILD, "copyBarcode": WAITED_FOR, "requestId": str(uuid.uuid4())},
+        token,
+    )
+    # The middle school's book is looked up by a librarian of both schools.
+    both = lectern.staff_token(*lectern.sign_in("district librarian"))
+    titles = {
+        barcode: lectern.call(LOOKUP, {"barcode": barcode}, both)["title"] for barcode in (WAITED_FOR, OTHER_SCHOOLS)
+    }
+
+    kiosk = touch_screen()
+    page = kiosk.context.new_page()
+    page.goto("/kiosk/setup")
+    page.get_by_label(ZH("kiosk.setup.device_id")).fill(device_id)
+    page.get_by_label(ZH("kiosk.setup.key")).fill(key)
+    page.get_by_role("button", name=ZH("kiosk.setup.submit")).click()
+    page.get_by_role("link", name=re.compile(ZH("kiosk.welcome.returns"))).tap()
+    expect(page.get_by_role("heading", name=ZH("kiosk.returns.heading"))).to_be_visible()
+    lines = page.locator("#kiosk-return-list .result")
+
+    scan = page.get_by_label(ZH("kiosk.returns.scan"))
+    scan.fill(WAITED_FOR)
+    scan.press("Enter")
+    expect(lines).to_have_count(1)
+    to_hold = lines.first
+    expect(to_hold).to_contain_text(ZH("kiosk.returns.to_hold"))
+    expect(to_hold).to_contain_text(titles[WAITED_FOR])
+    expect(to_hold).to_have_attribute("data-outcome", "yes")
+    expect(page.locator("#kiosk-return-list > li").first).to_have_class(re.compile(r"\bkiosk-return-teacher\b"))
+    expect(page.locator("body")).not_to_contain_text(demo_reader_name(WAITING_CHILD))
+    kiosk.shot(page, "kiosk-15-returned-for-a-hold")
+    assert WAITED_FOR not in loans_of(lectern, token, WAITED_FOR_BORROWER)
+    holds = lectern.call(
+        "lectern.circulation.v1.HoldService/ListHolds", {"readerId": waiting["readerId"]}, token
+    )["holds"]
+    [hold] = [hold for hold in holds if hold["id"] == waiting["id"]]
+    assert hold["status"] == "HOLD_STATUS_READY", hold
+
+    scan = page.get_by_label(ZH("kiosk.returns.scan"))
+    scan.fill(OTHER_SCHOOLS)
+    scan.press("Enter")
+    expect(lines).to_have_count(2)
+    to_transit = lines.first
+    expect(to_transit).to_contain_text(ZH("kiosk.returns.to_transit"))
+    expect(to_transit).to_contain_text(titles[OTHER_SCHOOLS])
+    expect(page.locator("#kiosk-return-list > li").first).to_have_class(re.compile(r"\bkiosk-return-teacher\b"))
+    kiosk.shot(page, "kiosk-16-returned-to-another-school")
+
+
+def demo_reader_name(card):
+    """A demo reader's name (src/demo/readers.tsv)."""
+    readers = Path(__file__).resolve().parents[2] / "src" / "demo" / "readers.tsv"
+    with open(readers, encoding="utf-8") as file:
+        for row in csv.DictReader(file, delimiter="\t"):
+            if row["card_barcode"] == card:
+                return row["name"]
+    raise AssertionError(f"no demo reader {card}")
