@@ -30,8 +30,42 @@ enum Command {
     /// Benchmarks: search latency, MARC import speed, check-out/check-in throughput.
     #[command(subcommand)]
     Bench(lectern::bench::BenchCommand),
+    /// Run one server as a process of its own (for containers and
+    /// Kubernetes), configured by `LECTERN_…` variables, as the
+    /// `lectern-<server>` binaries do; runs pending migrations first.
+    Serve {
+        /// Which server.
+        #[arg(value_enum)]
+        server: Server,
+    },
+    /// Run one service's pending database migrations (`LECTERN_DATABASE_URL`)
+    /// and exit, e.g. from a Kubernetes Job before an upgrade.
+    Migrate {
+        /// Which service.
+        #[arg(value_enum)]
+        service: Service,
+    },
     #[command(flatten)]
     Desk(lectern::cli::DeskCommand),
+}
+
+/// A server `lectern serve` runs.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Server {
+    Catalog,
+    Circulation,
+    Reader,
+    Notification,
+    Gateway,
+}
+
+/// A service with a database, for `lectern migrate`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Service {
+    Catalog,
+    Circulation,
+    Reader,
+    Notification,
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +116,10 @@ struct UpArgs {
     /// The private key of --sip2-tls-cert (PEM).
     #[arg(long, env = "LECTERN_SIP2_TLS_KEY_FILE", value_name = "FILE", requires = "sip2_tls_cert")]
     sip2_tls_key: Option<PathBuf>,
+    /// Where Prometheus scrapes /metrics, and /livez and /readyz answer
+    /// (never on the public HTTP port), or `off` [default: off].
+    #[arg(long, env = "LECTERN_METRICS_LISTEN", value_name = "ADDRESS|off", value_parser = listen_or_off)]
+    metrics_listen: Option<Listen>,
     /// Load a demo district (2 schools, 100 readers, ~240 titles, some loans)
     /// when the databases are empty (a new data directory, or new
     /// PostgreSQL databases).
@@ -132,6 +170,16 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Serve { server } => return serve_one(server, lectern_core::process::Command::Serve),
+        Command::Migrate { service } => {
+            let server = match service {
+                Service::Catalog => Server::Catalog,
+                Service::Circulation => Server::Circulation,
+                Service::Reader => Server::Reader,
+                Service::Notification => Server::Notification,
+            };
+            return serve_one(server, lectern_core::process::Command::Migrate);
+        }
         command => Cli { command },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -145,7 +193,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up(args) => up(args).await,
             Command::Desk(command) => lectern::cli::run(command).await,
-            Command::Bench(_) => Ok(()),
+            Command::Bench(_) | Command::Serve { .. } | Command::Migrate { .. } => Ok(()),
         }
     });
     match result {
@@ -154,6 +202,36 @@ fn main() -> ExitCode {
             eprintln!("lectern: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `lectern serve|migrate <server>`: one server in this process, exactly as
+/// its `lectern-<server>` binary runs it (its own runtime, telemetry named
+/// `lectern-<server>`, SIGTERM handling), so one image serves them all.
+fn serve_one(server: Server, command: lectern_core::process::Command) -> ExitCode {
+    use lectern_core::process::run;
+    match server {
+        Server::Catalog => {
+            run("lectern", "catalog", command, lectern_catalog::serve, Some(lectern_catalog::migrate))
+        }
+        Server::Circulation => run(
+            "lectern",
+            "circulation",
+            command,
+            lectern_circulation::serve,
+            Some(lectern_circulation::migrate),
+        ),
+        Server::Reader => {
+            run("lectern", "reader", command, lectern_reader::serve, Some(lectern_reader::migrate))
+        }
+        Server::Notification => run(
+            "lectern",
+            "notification",
+            command,
+            lectern_notification::serve,
+            Some(lectern_notification::migrate),
+        ),
+        Server::Gateway => run("lectern", "gateway", command, lectern_gateway::serve, None),
     }
 }
 
@@ -202,6 +280,7 @@ fn is_closed_stdout(message: &str) -> bool {
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let telemetry = lectern_core::telemetry::init("lectern", "warn").map_err(anyhow::Error::msg)?;
+    lectern_core::metrics::install();
     // The SIP2 settings are checked before anything is written.
     let everywhere = if args.school_network { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
     let sip2_tls = match (&args.sip2_tls_cert, &args.sip2_tls_key, &args.tls_cert, &args.tls_key) {
@@ -238,6 +317,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         _ => None,
     };
     config.sip2 = sip2;
+    config.metrics_listen = args.metrics_listen.and_then(Listen::address);
     config.http = lectern_gateway::HttpConfig {
         listen: Some(args.http_listen.unwrap_or(SocketAddr::from((everywhere, 8080)))),
         secure_cookies: tls.is_some(),
@@ -317,7 +397,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
 
 /// The banner's lines on where people and machines reach Lectern: the desk
 /// in a browser (on every address of this computer when it listens on the
-/// school network), the JSON API and gRPC.
+/// school network), the JSON API, gRPC, SIP2 and the ops port.
 fn addresses(suite: &Suite, https: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(http) = suite.http_addr() {
@@ -342,6 +422,9 @@ fn addresses(suite: &Suite, https: bool) -> Vec<String> {
             let addresses: Vec<String> = reachable(address).iter().map(ToString::to_string).collect();
             lines.push(format!("  {label:<18} {}", addresses.join(", ")));
         }
+    }
+    if let Some(metrics) = suite.metrics_addr() {
+        lines.push(format!("  metrics:         http://{metrics}/metrics"));
     }
     lines
 }

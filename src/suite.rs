@@ -13,6 +13,7 @@ use futures::future::BoxFuture;
 use lectern_common::outbox::RelayConfig;
 use lectern_common::settings::ServiceSettings;
 use lectern_core::clock::SharedClock;
+use lectern_core::readiness::Readiness;
 use lectern_core::server::ServeError;
 use lectern_core::shutdown::Shutdown;
 use tokio::net::TcpListener;
@@ -80,6 +81,12 @@ pub struct SuiteConfig {
     pub notification: NotificationOptions,
     /// The gateway's WeChat mini-program sign-in; not set up by default.
     pub wechat: lectern_gateway::WechatConfig,
+    /// How often readiness checks run (each service's database, the
+    /// gateway's upstreams).
+    pub readiness_interval: Duration,
+    /// Where the ops port (`/metrics`, `/livez`, `/readyz`) listens; `None`
+    /// for none.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How the notification service sends reminders in the suite.
@@ -129,6 +136,8 @@ impl SuiteConfig {
             token_ttl: chrono::Duration::seconds(3600),
             notification: NotificationOptions::default(),
             wechat: lectern_gateway::WechatConfig::default(),
+            readiness_interval: lectern_core::readiness::DEFAULT_INTERVAL,
+            metrics_listen: None,
         }
     }
 }
@@ -157,6 +166,11 @@ pub struct Suite {
     sip2_tls_address: Option<SocketAddr>,
     /// The first district admin, if this start created it.
     pub first_admin: Option<lectern_reader::FirstAdmin>,
+    /// The readiness every server in the suite shares.
+    readiness: Readiness,
+    /// Where the ops port listens, and its task, if there is one.
+    metrics_address: Option<SocketAddr>,
+    ops: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Suite {
@@ -278,10 +292,19 @@ impl Suite {
         let catalog_url = url(address_of("catalog")?);
         let circulation_url = url(address_of("circulation")?);
         let notification_url = url(address_of("notification")?);
+        // One process, one readiness: `/readyz` lists every server's checks,
+        // and each server's health follows its own.
+        let readiness = Readiness::default();
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(lectern_core::ops::bind(address).await?),
+            None => None,
+        };
         let settings = |database: &str| {
             let mut settings = ServiceSettings::local(database, &reader_url, config.clock.clone());
             settings.revocation_refresh = config.revocation_refresh;
             settings.client = config.client.clone();
+            settings.readiness = readiness.clone();
+            settings.readiness_interval = config.readiness_interval;
             settings
         };
 
@@ -329,6 +352,8 @@ impl Suite {
             wechat: config.wechat.clone(),
             service_key: Some(lectern_gateway::Secret::new(config.service_key.clone())),
             clock: config.clock.clone(),
+            readiness: readiness.clone(),
+            readiness_interval: config.readiness_interval,
         };
 
         let mut starters: BTreeMap<&'static str, Starter> = BTreeMap::new();
@@ -376,8 +401,32 @@ impl Suite {
         );
         listeners.insert("gateway", gateway_listener);
 
-        let mut suite =
-            Self { servers: BTreeMap::new(), http_address, sip2_address, sip2_tls_address, first_admin };
+        let metrics_address = match &metrics_listener {
+            Some(listener) => {
+                Some(listener.local_addr().map_err(|error| ServeError::Startup(error.to_string()))?)
+            }
+            None => None,
+        };
+        let ops = metrics_listener.map(|listener| {
+            let readiness = readiness.clone();
+            tokio::spawn(async move {
+                if let Err(error) =
+                    lectern_core::ops::serve(listener, readiness, std::future::pending()).await
+                {
+                    tracing::error!(%error, "the ops port failed");
+                }
+            })
+        });
+        let mut suite = Self {
+            servers: BTreeMap::new(),
+            http_address,
+            sip2_address,
+            sip2_tls_address,
+            first_admin,
+            readiness,
+            metrics_address,
+            ops,
+        };
         for (name, listener) in listeners {
             let starter = starters
                 .remove(name)
@@ -422,6 +471,16 @@ impl Suite {
     /// Where the gateway's SIP2 edge listens for TLS, if it does.
     pub fn sip2_tls_addr(&self) -> Option<SocketAddr> {
         self.sip2_tls_address
+    }
+
+    /// Where the ops port (`/metrics`, `/livez`, `/readyz`) listens, if it does.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_address
+    }
+
+    /// The readiness every server in the suite shares.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 
     /// The address of one server ("reader", ..., "gateway").
@@ -487,6 +546,10 @@ impl Suite {
             if let Err(error) = self.stop(name).await {
                 first_error.get_or_insert(error);
             }
+        }
+        // Last: the ops port shows the servers draining.
+        if let Some(ops) = self.ops.take() {
+            ops.abort();
         }
         first_error.map_or(Ok(()), Err)
     }

@@ -43,6 +43,11 @@ pub struct Config {
     pub service_key: Option<Secret>,
     /// The time source.
     pub clock: SharedClock,
+    /// The process's readiness (`lectern up` shares one among its servers).
+    pub readiness: lectern_core::readiness::Readiness,
+    /// How often each upstream service is checked
+    /// (`LECTERN_READINESS_INTERVAL_MS`, default 5000).
+    pub readiness_interval: Duration,
 }
 
 /// The HTTP edge's settings.
@@ -405,10 +410,16 @@ impl ServerConfig for Config {
             wechat: WechatConfig::from_env()?,
             service_key: config::optional_string("LECTERN_SERVICE_KEY")?.map(Secret::new),
             clock: lectern_core::clock::system(),
+            readiness: lectern_core::readiness::Readiness::default(),
+            readiness_interval: lectern_core::readiness::interval_from_env()?,
         })
     }
 
     fn listen_addr(&self) -> SocketAddr {
         self.listen
+    }
+
+    fn readiness(&self) -> lectern_core::readiness::Readiness {
+        self.readiness.clone()
     }
 }

@@ -12,6 +12,7 @@ pub mod forward;
 mod grpc;
 pub mod http;
 pub mod pages;
+pub mod ready;
 pub mod sip2;
 pub mod wechat;
 
@@ -69,6 +70,16 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
     let catalog = channel("LECTERN_CATALOG_URL", &config.catalog_url, &config.client)?;
     let circulation = channel("LECTERN_CIRCULATION_URL", &config.circulation_url, &config.client)?;
     let notification = channel("LECTERN_NOTIFICATION_URL", &config.notification_url, &config.client)?;
+    let upstreams = [
+        ("catalog", &catalog),
+        ("circulation", &circulation),
+        ("reader", &reader),
+        ("notification", &notification),
+    ];
+    for (upstream, channel) in upstreams {
+        let (readiness, interval) = (config.readiness.clone(), config.readiness_interval);
+        ready::watch(upstream, channel.clone(), readiness, interval, shutdown.wait());
+    }
 
     let forwarder = forward::Forwarder::new()
         .route("lectern.reader.v1.ReaderService", "reader", reader.clone())
@@ -177,6 +188,7 @@ pub async fn serve_with(config: Config, listeners: Listeners, shutdown: Shutdown
         public,
         drain_delay: config.drain_delay,
         shutdown_grace: config.shutdown_grace,
+        readiness: config.readiness.clone(),
     };
     let grpc = lectern_core::server::serve(listeners.grpc, routes, options, shutdown.wait()).await;
     if let Some(http) = http {

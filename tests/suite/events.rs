@@ -35,6 +35,7 @@ async fn an_event_delivered_twice_makes_one_notice() {
         occurred_at: Some(prost_types::Timestamp { seconds: suite.clock.now().timestamp(), nanos: 0 }),
         school_id: lectern_core::ids::new_id(),
         source: "circulation".into(),
+        traceparent: String::new(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
             loan_id: lectern_core::ids::new_id(),
             reader_id: reader_id.clone(),
@@ -96,6 +97,7 @@ async fn anonymization_and_erasure_events_purge_notices_once() {
         occurred_at: None,
         school_id: lectern_core::ids::new_id(),
         source: "circulation".into(),
+        traceparent: String::new(),
         payload: Some(payload),
     };
     let loan = |loan_id: &str| {

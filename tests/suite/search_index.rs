@@ -367,6 +367,7 @@ async fn deliver(suite: &TestSuite, token: &str, school: &School, kind: &str, pa
         }),
         school_id: school.id.clone(),
         source: "circulation".into(),
+        traceparent: String::new(),
         payload: Some(payload),
     };
     EventSinkClient::new(channel)

@@ -36,7 +36,7 @@ use crate::harness::bearer;
 const START_WITHIN: Duration = Duration::from_secs(600);
 
 /// A `lectern up` process, stopped (killed, if a test failed) when dropped.
-struct Up {
+pub(crate) struct Up {
     child: Child,
     stdout: Receiver<String>,
     stderr: Option<JoinHandle<String>>,
@@ -66,7 +66,7 @@ fn up_command(args: &[&str]) -> Command {
 
 impl Up {
     /// Starts `lectern up` and waits for its banner.
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         let mut child = up_command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let (lines, stdout) = channel();
         let out = child.stdout.take().unwrap();
@@ -105,7 +105,7 @@ impl Up {
     }
 
     /// The text after a banner label, e.g. `gateway (gRPC):`.
-    fn field(&self, label: &str) -> &str {
+    pub(crate) fn field(&self, label: &str) -> &str {
         self.banner
             .lines()
             .find_map(|line| line.trim_start().strip_prefix(label))
@@ -121,7 +121,7 @@ impl Up {
 
     /// The username and password on a demo sign-in line, read as the
     /// browser tests read it: `<label>:  <username> / <password>  …`.
-    fn sign_in_line(&self, label: &str) -> (String, String) {
+    pub(crate) fn sign_in_line(&self, label: &str) -> (String, String) {
         let line = self.field(label);
         let (username, rest) = line.split_once(" / ").unwrap_or_else(|| panic!("{line}"));
         let password = rest.split_whitespace().next().unwrap_or_else(|| panic!("{line}"));
@@ -170,13 +170,13 @@ impl Drop for Up {
 
 /// The four databases of one `lectern up` on the test server, dropped at
 /// the end of the test.
-struct ServerDatabases {
+pub(crate) struct ServerDatabases {
     server: String,
-    prefix: String,
+    pub(crate) prefix: String,
 }
 
 impl ServerDatabases {
-    fn new(server: &str, label: &str) -> Self {
+    pub(crate) fn new(server: &str, label: &str) -> Self {
         Self {
             server: server.to_owned(),
             prefix: format!("lectern_t_{label}_{}", uuid::Uuid::now_v7().simple()),

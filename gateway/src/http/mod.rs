@@ -9,6 +9,7 @@ pub mod api;
 pub mod call;
 pub mod error;
 pub mod headers;
+pub mod metrics;
 pub mod openapi;
 pub mod server;
 pub mod session;
@@ -212,6 +213,8 @@ pub fn router(edge: Edge, pages: Router<Edge>) -> Router {
         .layer(axum::middleware::from_fn_with_state(edge.clone(), session::session_layer))
         // Every answer, errors included, gets the security headers.
         .layer(axum::middleware::from_fn_with_state(https, headers::security_headers))
+        // Counts and times each request by its matched route pattern.
+        .layer(axum::middleware::from_fn(metrics::record))
         // Outermost: one span per request, so the session's renewal is traced too.
         .layer(axum::middleware::from_fn(headers::trace))
         .with_state(edge)

@@ -31,6 +31,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let mut session = Session::new(edge.clone());
+    let mut gauge = super::metrics::ConnectionGauge::open();
     let mut framer = Framer::new(DEFAULT_MAX_FRAME);
     let mut buffer = vec![0u8; READ_CHUNK];
     let login_deadline = Instant::now() + edge.config().login_timeout;
@@ -43,6 +44,7 @@ where
                 Frame::Message(bytes) => session.on_frame(&bytes).await,
                 Frame::TooLong => session.on_too_long(),
             };
+            gauge.follow(session.device.as_ref().map(|device| device.school_id.as_str()));
             let (answer, close) = match reply {
                 Reply::Send(answer) => (Some(answer), false),
                 Reply::SendAndClose(answer) => (Some(answer), true),

@@ -22,6 +22,7 @@ mod circulation;
 mod connection;
 mod items;
 mod limits;
+mod metrics;
 mod patron;
 mod request_id;
 mod server;

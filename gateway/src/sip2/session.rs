@@ -137,6 +137,7 @@ impl Session {
     /// A line longer than the frame limit: answered with `96` once.
     pub fn on_too_long(&mut self) -> Reply {
         tracing::info!("SIP2 message longer than the frame limit; dropped");
+        super::metrics::message(None, "unreadable");
         self.bad_frame()
     }
 
@@ -155,6 +156,7 @@ impl Session {
         if received.check == Check::Invalid {
             self.error_detection = true;
             tracing::debug!("SIP2 checksum does not match; asking for the message again");
+            super::metrics::message(None, "unreadable");
             return self.bad_frame();
         }
         if received.error_detection() {
@@ -168,6 +170,7 @@ impl Session {
         };
         self.bad_frames = 0;
         if let Request::RequestResend = request {
+            super::metrics::message(Some(request.code()), "ok");
             return match &self.last_answer {
                 Some(answer) => Reply::Send(answer.clone()),
                 None => Reply::Send(self.resend_please()),
@@ -180,11 +183,16 @@ impl Session {
             && let Some(answer) = &self.last_answer
         {
             tracing::debug!(code = request.code(), "repeated SIP2 message; sending the same answer again");
+            super::metrics::message(Some(request.code()), "repeated");
             return Reply::Send(answer.clone());
         }
         let code = request.code();
         let (response, close) = self.answer(request).await;
-        let Some(response) = response else { return Reply::Nothing };
+        let Some(response) = response else {
+            super::metrics::message(Some(code), "unanswered");
+            return Reply::Nothing;
+        };
+        super::metrics::message(Some(code), super::metrics::outcome_of(&response));
         let bytes = response.to_wire(self.charset(), sequence, self.error_detection, self.terminator());
         if code != "99" {
             self.last_request = Some(frame.to_vec());
@@ -197,6 +205,7 @@ impl Session {
     /// anything else gets `96`.
     fn unreadable(&mut self, error: &ParseError, sequence: Option<u8>) -> Reply {
         tracing::debug!(%error, "unreadable SIP2 message");
+        super::metrics::message(error.code(), "unreadable");
         if error.code() == Some("93") {
             let close = self.login_failed();
             let answer = Response::Login(LoginResponse { ok: false }).to_wire(

@@ -65,7 +65,8 @@ pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
 /// Serves the catalog service on `listener` until `shutdown` fires.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
     let settings = config.settings;
-    let db = settings.open_database(MIGRATIONS).await?;
+    let db = settings.open_database(MIGRATIONS).await?.named("catalog");
+    settings.watch_database("catalog", &db, &shutdown);
     let verifier = settings.remote_verifier()?;
     let service = grpc::Catalog {
         db,

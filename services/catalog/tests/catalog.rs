@@ -271,6 +271,7 @@ fn loan_event(copy_id: &str, at: NaiveDateTime, checked_out: bool) -> Event {
         occurred_at: Some(stamp(at)),
         school_id: ids::new_id(),
         source: "circulation".into(),
+        traceparent: String::new(),
         payload: Some(payload),
     }
 }

@@ -168,6 +168,7 @@ impl Suite {
             public: PublicMethods::new(["/lectern.reader.v1.IdentityService/ListVerificationKeys"]),
             drain_delay: std::time::Duration::ZERO,
             shutdown_grace: std::time::Duration::from_secs(10),
+            readiness: Default::default(),
         };
         let reader = TestServer::start(|listener, shutdown| {
             lectern_core::server::serve(listener, routes, options, async move { shutdown.wait().await })
@@ -371,6 +372,7 @@ async fn copies_and_availability_over_grpc() {
         occurred_at: Some(prost_types::Timestamp { seconds: lent_at.timestamp(), nanos: 0 }),
         school_id: suite.school_id.clone(),
         source: "circulation".into(),
+        traceparent: String::new(),
         payload: Some(event::Payload::LoanCheckedOut(LoanCheckedOut {
             loan_id: ids::new_id(),
             copy_id: copy.id.clone(),

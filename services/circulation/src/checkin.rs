@@ -127,6 +127,7 @@ pub async fn check_in(
     if let Some(answer) = answer.fresh() {
         circulation.relay.wake();
         if let Some(loan) = &answer.loan {
+            crate::counters::checked_in(&loan.school_id);
             tracing::info!(
                 loan.id = %loan.id,
                 copy.id = %loan.copy_id,

@@ -152,6 +152,7 @@ pub async fn check_out(
         .await?;
     if let Some(loan) = lent.fresh().and_then(|answer| answer.loan.as_ref()) {
         circulation.relay.wake();
+        crate::counters::checked_out(&loan.school_id);
         tracing::info!(
             loan.id = %loan.id,
             copy.id = %loan.copy_id,

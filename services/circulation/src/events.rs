@@ -51,6 +51,8 @@ fn envelope(
         occurred_at: at.map(timestamp),
         school_id: school_id.to_owned(),
         source: SOURCE.to_owned(),
+        // Filled in by `outbox::enqueue` from the request being served.
+        traceparent: String::new(),
         payload: Some(payload),
     }
 }

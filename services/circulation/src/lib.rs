@@ -26,6 +26,7 @@ mod checkout;
 mod config;
 mod context;
 mod convert;
+mod counters;
 pub mod db;
 mod desk;
 pub mod events;
@@ -92,7 +93,8 @@ pub fn migrate(config: &Config) -> Result<Vec<String>, ServeError> {
 /// on `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
     let settings = config.settings;
-    let db = settings.open_database(MIGRATIONS).await?;
+    let db = settings.open_database(MIGRATIONS).await?.named("circulation");
+    settings.watch_database("circulation", &db, &shutdown);
     let verifier = settings.remote_verifier()?;
     let reader_channel = settings.reader_channel()?;
     let catalog_channel = client::channel("LECTERN_CATALOG_URL", &config.catalog_url, &settings.client)?;

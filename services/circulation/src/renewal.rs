@@ -72,6 +72,7 @@ pub async fn renew(
         .await?;
     if let Some(loan) = renewed.fresh().and_then(|answer| answer.loan.as_ref()) {
         circulation.relay.wake();
+        crate::counters::renewed(&loan.school_id);
         tracing::info!(loan.id = %loan.id, due_date = %loan.due_date, renewals = loan.renewals, "loan renewed");
     }
     Ok(renewed.into_inner())
@@ -155,6 +156,9 @@ pub async fn renew_all(
     if let Some(answer) = renewed.fresh() {
         circulation.relay.wake();
         let count = answer.outcomes.iter().filter(|outcome| outcome.renewed).count();
+        for outcome in answer.outcomes.iter().filter(|outcome| outcome.renewed) {
+            crate::counters::renewed(outcome.loan.as_ref().map_or("", |loan| loan.school_id.as_str()));
+        }
         tracing::info!(reader.id = %reader_id, loans = answer.outcomes.len(), renewed = count, "loans renewed");
     }
     Ok(renewed.into_inner())

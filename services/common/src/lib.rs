@@ -12,6 +12,7 @@ pub mod error;
 pub mod idempotency;
 pub mod inbox;
 pub mod outbox;
+mod outbox_metrics;
 pub mod settings;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

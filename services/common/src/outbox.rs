@@ -17,6 +17,7 @@ use lectern_proto::events::v1::{DeliverRequest, Event};
 use prost::Message;
 use tokio::sync::watch;
 use tonic::transport::Channel;
+use tracing::Instrument as _;
 
 use crate::db::schema::{outbox_deliveries, outbox_events, relay_leases};
 use crate::db::{Db, DbConnection, DbError};
@@ -26,6 +27,10 @@ use lectern_core::shutdown::Shutdown;
 
 /// Records `event` for delivery to each of `subscribers`. Call inside the
 /// transaction that makes the change.
+///
+/// The stored event carries the trace context of the current span (the
+/// request making the change) unless it has one already, so the relay's
+/// delivery and the consumers' work join that request's trace.
 pub fn enqueue(
     connection: &mut DbConnection,
     event: &Event,
@@ -38,7 +43,7 @@ pub fn enqueue(
             outbox_events::event_id.eq(&event.id),
             outbox_events::event_type.eq(&event.r#type),
             outbox_events::subject.eq(subject),
-            outbox_events::payload.eq(event.encode_to_vec()),
+            outbox_events::payload.eq(encode_with_trace(event)),
             outbox_events::created_at.eq(now),
         ))
         .returning(outbox_events::seq)
@@ -53,6 +58,17 @@ pub fn enqueue(
             .execute(connection)?;
     }
     Ok(seq)
+}
+
+/// `event` encoded for the outbox, with the current trace context.
+fn encode_with_trace(event: &Event) -> Vec<u8> {
+    if event.traceparent.is_empty() {
+        let traceparent = lectern_core::telemetry::current_traceparent();
+        if !traceparent.is_empty() {
+            return Event { traceparent, ..event.clone() }.encode_to_vec();
+        }
+    }
+    event.encode_to_vec()
 }
 
 /// A service that receives events.
@@ -219,6 +235,7 @@ impl Relay {
                 }
                 Ok(Step::NotHolder) => Some(self.config.poll_interval),
                 Err(error) => {
+                    crate::outbox_metrics::failed(self.db.server(), subscriber.name);
                     tracing::warn!(subscriber = subscriber.name, %error, retry_in_ms = backoff.as_millis() as u64, "event delivery failed");
                     let wait = backoff;
                     backoff = (backoff * 2).min(self.config.retry_max);
@@ -251,9 +268,11 @@ impl Relay {
         let batch_size = self.config.batch_size;
         let now = self.clock.now().naive_utc();
         let holder_owned = holder.to_owned();
+        let server = self.db.server();
         let pending = self
             .db
             .run(move |connection| -> Result<Option<Pending>, DbError> {
+                crate::outbox_metrics::observe_backlog(connection, server, subscriber, now);
                 if !take_lease(connection, subscriber, &holder_owned, now, now + lease)? {
                     return Ok(None);
                 }
@@ -268,13 +287,18 @@ impl Relay {
         }
         let token = self.tokens.bearer().await.map_err(RelayError::Token)?;
         let count = pending.events.len();
-        let request = lectern_core::client::with_bearer(
-            DeliverRequest { events: pending.events },
-            &token,
-            self.config.call_timeout,
-        );
+        let span = delivery_span(subscriber, &pending.events);
+        // Made inside the span, so the call carries its trace context and the
+        // subscriber's work continues the events' trace.
+        let request = span.in_scope(|| {
+            lectern_core::client::with_bearer(
+                DeliverRequest { events: pending.events },
+                &token,
+                self.config.call_timeout,
+            )
+        });
         let seqs = pending.seqs;
-        match client.deliver(request).await {
+        match client.deliver(request).instrument(span).await {
             Ok(response) => {
                 let delivered_at = self.clock.now().naive_utc();
                 self.db
@@ -293,6 +317,7 @@ impl Relay {
                         Ok(())
                     })
                     .await?;
+                crate::outbox_metrics::delivered(server, subscriber, count);
                 tracing::debug!(
                     subscriber,
                     count,
@@ -324,6 +349,31 @@ impl Relay {
             }
         }
     }
+}
+
+/// The span of one delivery call: a child of the first event's trace (the
+/// change that made it), linked to the traces of the others in the batch.
+fn delivery_span(subscriber: &'static str, events: &[Event]) -> tracing::Span {
+    let first = events.first();
+    let span = tracing::info_span!(
+        "relay.deliver",
+        subscriber,
+        events = events.len(),
+        event.id = first.map_or("", |event| event.id.as_str()),
+        "event.type" = first.map_or("", |event| event.r#type.as_str()),
+    );
+    let mut traces = events.iter().map(|event| event.traceparent.as_str()).filter(|value| !value.is_empty());
+    if let Some(parent) = traces.next() {
+        lectern_core::telemetry::adopt_traceparent(&span, parent);
+        let mut linked = vec![parent];
+        for traceparent in traces {
+            if !linked.contains(&traceparent) {
+                lectern_core::telemetry::link_traceparent(&span, traceparent);
+                linked.push(traceparent);
+            }
+        }
+    }
+    span
 }
 
 enum Step {

@@ -36,6 +36,12 @@ pub struct ServiceSettings {
     pub revocation_refresh: Duration,
     /// The time source (the system clock outside tests).
     pub clock: lectern_core::clock::SharedClock,
+    /// The process's readiness, shared by every server in it (`lectern up`
+    /// gives all its servers one).
+    pub readiness: lectern_core::readiness::Readiness,
+    /// How often the database check runs (`LECTERN_READINESS_INTERVAL_MS`,
+    /// default 5000).
+    pub readiness_interval: Duration,
 }
 
 impl ServiceSettings {
@@ -51,6 +57,8 @@ impl ServiceSettings {
             shutdown_grace: millis("LECTERN_SHUTDOWN_GRACE_MS", Duration::from_secs(10))?,
             revocation_refresh: millis("LECTERN_REVOCATION_REFRESH_MS", DEFAULT_REVOCATION_REFRESH)?,
             clock: lectern_core::clock::system(),
+            readiness: lectern_core::readiness::Readiness::default(),
+            readiness_interval: lectern_core::readiness::interval_from_env()?,
         })
     }
 
@@ -67,6 +75,8 @@ impl ServiceSettings {
             shutdown_grace: Duration::from_secs(10),
             revocation_refresh: DEFAULT_REVOCATION_REFRESH,
             clock,
+            readiness: lectern_core::readiness::Readiness::default(),
+            readiness_interval: lectern_core::readiness::DEFAULT_INTERVAL,
         }
     }
 
@@ -123,6 +133,24 @@ impl ServiceSettings {
             public,
             drain_delay: self.drain_delay,
             shutdown_grace: self.shutdown_grace,
+            readiness: self.readiness.clone(),
         }
+    }
+
+    /// Checks the database of the server `name` every
+    /// `readiness_interval` until `shutdown` (the `<name>.database` check).
+    pub fn watch_database(
+        &self,
+        name: &str,
+        db: &crate::db::Db,
+        shutdown: &lectern_core::shutdown::Shutdown,
+    ) {
+        crate::db::ready::watch(
+            db.clone(),
+            self.readiness.clone(),
+            format!("{name}.database"),
+            self.readiness_interval,
+            shutdown.wait(),
+        );
     }
 }

@@ -18,6 +18,7 @@ use tower::{Layer, Service};
 use tracing::Instrument as _;
 
 use crate::identity::{AuthLayer, PublicMethods, TokenVerifier};
+use crate::readiness::{CheckState, Readiness};
 
 /// What a server needs besides its routes.
 #[derive(Debug, Clone)]
@@ -38,7 +39,15 @@ pub struct ServeOptions {
     /// the server alive once draining has begun (`LECTERN_SHUTDOWN_GRACE_MS`,
     /// default 10 s: inside Kubernetes' default 30 s termination grace).
     pub shutdown_grace: Duration,
+    /// The process's readiness (shared by every server in it). The health
+    /// service `""` and each served service follow this server's checks
+    /// (those named `<name>.…`); `liveness` is SERVING while it runs.
+    pub readiness: Readiness,
 }
+
+/// The health service Kubernetes' liveness probe asks: SERVING for the life
+/// of the server, whatever its readiness.
+pub const LIVENESS: &str = "liveness";
 
 /// Serves `routes` on `listener` until `shutdown` resolves, then reports
 /// NOT_SERVING, waits `drain_delay`, stops accepting and lets calls in
@@ -50,9 +59,22 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    for service in &options.services {
-        reporter.set_service_status(*service, ServingStatus::Serving).await;
-    }
+    reporter.set_service_status(LIVENESS, ServingStatus::Serving).await;
+    // A restarted server is no longer draining.
+    let draining_check = format!("{}.draining", options.name);
+    options.readiness.set(&draining_check, CheckState::Ready);
+    let prefix = format!("{}.", options.name);
+    // Answered before the listener accepts: the reporter starts `""` at
+    // SERVING, which a server whose checks fail is not.
+    let changes = options.readiness.subscribe();
+    report(&reporter, options.readiness.is_ready(&prefix), &options.services).await;
+    let follower = tokio::spawn(follow_readiness(
+        reporter.clone(),
+        options.readiness.clone(),
+        changes,
+        prefix,
+        options.services.clone(),
+    ));
 
     let mut reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(lectern_proto::FILE_DESCRIPTOR_SET)
@@ -75,11 +97,17 @@ pub async fn serve(
     let services = options.services.clone();
     let drain_delay = options.drain_delay;
     let shutdown_grace = options.shutdown_grace;
+    let readiness = options.readiness.clone();
+    let stop_following = follower.abort_handle();
     let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
         let _ = draining_tx.send(());
         tracing::info!(server = name, "not ready: draining calls in flight");
+        readiness.set(&draining_check, CheckState::NotReady("draining for shutdown".to_owned()));
+        // Set here too, not only by the follower, so the answers have
+        // changed before the drain delay starts.
+        stop_following.abort();
         reporter.set_service_status("", ServingStatus::NotServing).await;
         for service in services {
             reporter.set_service_status(service, ServingStatus::NotServing).await;
@@ -94,6 +122,7 @@ pub async fn serve(
     let server = Server::builder()
         // Outermost: one span per call, so authentication is traced too.
         .layer(TraceLayer { server: name })
+        .layer(crate::metrics::MetricsLayer::new(name, &options.services))
         // Before any handler: no call reaches a service without a verified caller.
         .layer(AuthLayer::new(options.verifier, options.public))
         .add_routes(routes)
@@ -109,14 +138,39 @@ pub async fn serve(
         }
         tokio::time::sleep(drain_delay + shutdown_grace).await;
     };
-    tokio::select! {
-        result = server => result?,
+    let outcome = tokio::select! {
+        result = server => result,
         () = deadline => {
             tracing::warn!(server = name, grace_ms = shutdown_grace.as_millis() as u64, "calls still open after the shutdown grace; closing them");
+            Ok(())
         }
-    }
+    };
+    follower.abort();
+    outcome?;
     tracing::info!(server = name, "stopped");
     Ok(())
+}
+
+/// Keeps the health answers of `""` and `services` on the checks named
+/// `prefix…` of `readiness`: SERVING when all of them are ready.
+async fn follow_readiness(
+    reporter: tonic_health::server::HealthReporter,
+    readiness: Readiness,
+    mut changes: tokio::sync::watch::Receiver<u64>,
+    prefix: String,
+    services: Vec<&'static str>,
+) {
+    while changes.changed().await.is_ok() {
+        report(&reporter, readiness.is_ready(&prefix), &services).await;
+    }
+}
+
+async fn report(reporter: &tonic_health::server::HealthReporter, ready: bool, services: &[&'static str]) {
+    let status = if ready { ServingStatus::Serving } else { ServingStatus::NotServing };
+    reporter.set_service_status("", status).await;
+    for service in services {
+        reporter.set_service_status(*service, status).await;
+    }
 }
 
 /// Why a server stopped with an error.
@@ -190,12 +244,7 @@ where
             async move {
                 let result = future.await;
                 if let Ok(response) = &result {
-                    let code = response
-                        .headers()
-                        .get("grpc-status")
-                        .and_then(|value| value.to_str().ok())
-                        .and_then(|value| value.parse::<i32>().ok())
-                        .map_or(tonic::Code::Ok, tonic::Code::from);
+                    let code = answered_code(response);
                     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                     if !quiet {
                         tracing::info!(grpc.code = ?code, elapsed_ms, "call finished");
@@ -206,4 +255,17 @@ where
             .instrument(span),
         )
     }
+}
+
+/// The gRPC code an answer carries in its headers: tonic sends an error as
+/// a trailers-only answer, so `grpc-status` there is the outcome; without
+/// it the call went on to succeed (or failed mid-stream, which is not seen
+/// here).
+pub(crate) fn answered_code(response: &Response<Body>) -> tonic::Code {
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<i32>().ok())
+        .map_or(tonic::Code::Ok, tonic::Code::from)
 }

@@ -3,16 +3,29 @@
 //! exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. W3C trace
 //! context rides every gRPC hop, so one check-out is one trace.
 //!
+//! Events carry the trace too: the outbox stores the `traceparent` of the
+//! change that made an event ([`current_traceparent`]) and the relay's
+//! delivery continues it ([`adopt_traceparent`]), so the consumers' work is
+//! part of the same trace.
+//!
+//! With trace export on, every log line written inside a span carries that
+//! span's `trace_id` and `span_id`, so a log search leads to the trace.
+//!
 //! Log fields are dotted ids (`loan.id`, `reader.id`); never a reader's
 //! name, PIN, contact details or a token.
 
+use std::collections::HashMap;
+
 use opentelemetry::propagation::{Extractor, Injector};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
@@ -51,13 +64,30 @@ pub fn init(service: &str, default_filter: &str) -> Result<Telemetry, String> {
         .or_else(|_| EnvFilter::try_new(default_filter))
         .map_err(|error| format!("LECTERN_LOG: {error}"))?;
     let json = std::env::var("LECTERN_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
-    let fmt = if json {
-        tracing_subscriber::fmt::layer().json().flatten_event(true).boxed()
-    } else {
-        tracing_subscriber::fmt::layer().with_target(false).boxed()
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|value| !value.is_empty());
+    let traced = endpoint.is_some();
+    let fmt = match (json, traced) {
+        (true, false) => tracing_subscriber::fmt::layer().json().flatten_event(true).boxed(),
+        (true, true) => tracing_subscriber::fmt::layer()
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(WithTraceIds {
+                inner: tracing_subscriber::fmt::format().json().flatten_event(true),
+                json: true,
+            })
+            .boxed(),
+        (false, false) => tracing_subscriber::fmt::layer().with_target(false).boxed(),
+        // The ids are spliced into each formatted line, which is written to
+        // a plain buffer first: no colours then (a server's log, not a desk
+        // PC's console).
+        (false, true) => tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .event_format(WithTraceIds {
+                inner: tracing_subscriber::fmt::format().with_target(false).with_ansi(false),
+                json: false,
+            })
+            .boxed(),
     };
 
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|value| !value.is_empty());
     let provider = match endpoint {
         Some(endpoint) => {
             use opentelemetry_otlp::WithExportConfig as _;
@@ -124,4 +154,92 @@ pub fn adopt_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
         propagator.extract(&HeaderExtractor(headers))
     });
     let _ = span.set_parent(parent);
+}
+
+/// The W3C `traceparent` of the current span (`00-<trace id>-<span id>-01`),
+/// or an empty string when there is no trace (export off, or no span).
+pub fn current_traceparent() -> String {
+    let context = tracing::Span::current().context();
+    if !context.span().span_context().is_valid() {
+        return String::new();
+    }
+    let mut carrier = HashMap::new();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut carrier);
+    });
+    carrier.remove("traceparent").unwrap_or_default()
+}
+
+/// The span context a stored `traceparent` names, if it is a valid one.
+pub fn remote_span_context(traceparent: &str) -> Option<opentelemetry::trace::SpanContext> {
+    if traceparent.is_empty() {
+        return None;
+    }
+    let carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let context = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then_some(span_context)
+}
+
+/// Makes `span` a child of the change a stored `traceparent` names (an
+/// event's), so work done later for that change joins its trace. An empty
+/// or malformed value leaves `span` a root.
+pub fn adopt_traceparent(span: &tracing::Span, traceparent: &str) {
+    if let Some(span_context) = remote_span_context(traceparent) {
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(span_context));
+    }
+}
+
+/// Links `span` to the change a stored `traceparent` names, for work that
+/// serves several changes at once (a batch of events) but has one parent.
+pub fn link_traceparent(span: &tracing::Span, traceparent: &str) {
+    if let Some(span_context) = remote_span_context(traceparent) {
+        span.add_link(span_context);
+    }
+}
+
+/// A log line format that adds the current span's `trace_id` and `span_id`
+/// (as hex, as trace viewers show them) to what `inner` writes. The
+/// OpenTelemetry layer makes an entered span's context the thread's current
+/// one, which is where the ids are read from.
+struct WithTraceIds<F> {
+    inner: F,
+    json: bool,
+}
+
+impl<S, N, F> FormatEvent<S, N> for WithTraceIds<F>
+where
+    S: tracing::Subscriber + for<'lookup> LookupSpan<'lookup>,
+    N: for<'writer> FormatFields<'writer> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        context: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let current = opentelemetry::Context::current();
+        let span = current.span();
+        let ids = span.span_context();
+        if !ids.is_valid() {
+            return self.inner.format_event(context, writer, event);
+        }
+        let mut line = String::new();
+        self.inner.format_event(context, Writer::new(&mut line), event)?;
+        let (trace_id, span_id) = (ids.trace_id(), ids.span_id());
+        if self.json {
+            // The JSON formatter writes one object per line: the ids go in
+            // as its first members.
+            match line.strip_prefix('{') {
+                Some(rest) => {
+                    write!(writer, "{{\"trace_id\":\"{trace_id}\",\"span_id\":\"{span_id}\",{rest}")
+                }
+                None => writer.write_str(&line),
+            }
+        } else {
+            let body = line.strip_suffix('\n').unwrap_or(&line);
+            writeln!(writer, "{body} trace_id={trace_id} span_id={span_id}")
+        }
+    }
 }

@@ -87,4 +87,8 @@ impl ServerConfig for Config {
     fn listen_addr(&self) -> SocketAddr {
         self.settings.listen
     }
+
+    fn readiness(&self) -> lectern_core::readiness::Readiness {
+        self.settings.readiness.clone()
+    }
 }

@@ -70,7 +70,8 @@ const PUBLIC_METHODS: [&str; 1] = ["/lectern.notification.v1.ReminderService/Uns
 /// `shutdown`.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
     let settings = config.settings;
-    let db = settings.open_database(MIGRATIONS).await?;
+    let db = settings.open_database(MIGRATIONS).await?.named("notification");
+    settings.watch_database("notification", &db, &shutdown);
     let verifier = settings.remote_verifier()?;
     let reader_channel = settings.reader_channel()?;
     let circulation_channel =

@@ -196,6 +196,7 @@ mod tests {
             occurred_at: None,
             school_id: "school-1".into(),
             source: "circulation".into(),
+            traceparent: String::new(),
             payload: Some(payload),
         }
     }

@@ -102,6 +102,19 @@ impl SendSummary {
     }
 }
 
+/// Counts what one channel's pass recorded in
+/// `lectern_notification_deliveries_total{channel,state}` (state: sent,
+/// failed = to be tried again, dead = given up), and passes it on.
+fn counted(channel: &'static str, summary: SendSummary) -> SendSummary {
+    for (state, count) in [("sent", summary.sent), ("failed", summary.failed), ("dead", summary.dead)] {
+        if count > 0 {
+            metrics::counter!("lectern_notification_deliveries_total", "channel" => channel, "state" => state)
+                .increment(u64::try_from(count).unwrap_or(u64::MAX));
+        }
+    }
+    summary
+}
+
 /// A claimed delivery, rendered and ready for its channel.
 #[derive(Debug, Clone)]
 struct Work {
@@ -236,9 +249,9 @@ impl Sender {
         let work = self.render(claimed, &schools, &classes, now).await?;
 
         let (inbox, email, webhook): (Vec<Work>, Vec<Work>, Vec<Work>) = split(work);
-        summary.add(self.send_inbox(inbox, &holder).await?);
-        summary.add(self.send_email(email, &mut schools, &holder).await?);
-        summary.add(self.send_webhook(webhook, &mut schools, &holder).await?);
+        summary.add(counted("in_app", self.send_inbox(inbox, &holder).await?));
+        summary.add(counted("email", self.send_email(email, &mut schools, &holder).await?));
+        summary.add(counted("webhook", self.send_webhook(webhook, &mut schools, &holder).await?));
         Ok(summary)
     }
 

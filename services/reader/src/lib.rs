@@ -99,7 +99,8 @@ pub async fn bootstrap_first_admin(config: &Config) -> Result<Option<FirstAdmin>
 /// fresh database it first creates the district admin and prints the
 /// one-time password once to stdout.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), ServeError> {
-    let db = config.settings.open_database(MIGRATIONS).await?;
+    let db = config.settings.open_database(MIGRATIONS).await?.named("reader");
+    config.settings.watch_database("reader", &db, &shutdown);
     if let Some(admin) = bootstrap::first_admin(&db, &config).await? {
         bootstrap::announce(&admin);
     }

@@ -104,6 +104,8 @@ pub fn erased_event(event_id: String, reader_id: &str, school_id: &str, now: Nai
         occurred_at: Some(lectern_core::time::timestamp(now)),
         school_id: school_id.to_owned(),
         source: "reader".to_owned(),
+        // Filled in by `outbox::enqueue` from the request being served.
+        traceparent: String::new(),
         payload: Some(event::Payload::ReaderErased(ReaderErased { reader_id: reader_id.to_owned() })),
     }
 }

@@ -80,6 +80,9 @@ pub struct Kiosk {
     pub visit: Visit,
     pub device: DeviceSession,
     pub device_id: String,
+    /// The kiosk's school (its id, from the device's token): the `school`
+    /// of `lectern_kiosk_sign_ins_total`.
+    pub school_id: String,
     pub card_only: bool,
     /// The language the kiosk greets each new reader in.
     pub device_lang: Lang,
@@ -120,6 +123,7 @@ impl Kiosk {
             visit,
             device,
             device_id,
+            school_id: principal.schools.first().cloned().unwrap_or_default(),
             card_only: settings.as_ref().is_some_and(|settings| settings.card_only),
             device_lang: settings
                 .as_ref()

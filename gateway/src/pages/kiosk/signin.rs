@@ -100,6 +100,7 @@ async fn sign_in(edge: &Edge, kiosk: &Kiosk, card: &str, pin: &str) -> Result<St
         &Caller::Bearer(kiosk.device.access.clone()),
     );
     let login = GatewayServiceClient::new(edge.calls()).login(request).await?.into_inner();
+    metrics::counter!("lectern_kiosk_sign_ins_total", "school" => kiosk.school_id.clone()).increment(1);
     Ok(login.access_token)
 }
 

@@ -8,6 +8,8 @@
 //! lock around migrations) are matched on the variant in this module only.
 
 pub mod batch;
+mod pool_metrics;
+pub mod ready;
 pub mod schema;
 
 use std::time::{Duration, Instant};
@@ -237,6 +239,8 @@ pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
+    /// The server whose database this is (the `server` label of its metrics).
+    server: &'static str,
 }
 
 impl std::fmt::Debug for Db {
@@ -265,7 +269,7 @@ impl Db {
             .connection_timeout(Duration::from_secs(5))
             .build(manager)
             .map_err(|error| DbError::Unavailable(error.to_string()))?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, server: pool_metrics::UNNAMED })
     }
 
     /// Which backend this is.
@@ -273,9 +277,22 @@ impl Db {
         self.backend
     }
 
+    /// Names the server whose database this is, for its metrics (pool,
+    /// outbox).
+    #[must_use]
+    pub fn named(mut self, server: &'static str) -> Self {
+        self.server = server;
+        self
+    }
+
+    /// The server whose database this is (`unnamed` unless [`Db::named`]).
+    pub fn server(&self) -> &'static str {
+        self.server
+    }
+
     /// A connection for blocking work (startup, migrations, tests).
     pub fn connection(&self) -> Result<PooledConnection, DbError> {
-        self.pool.get().map_err(|error| DbError::Unavailable(error.to_string()))
+        pool_metrics::get(&self.pool, self.server)
     }
 
     /// Runs the common migrations, then the service's own, and returns the
@@ -310,9 +327,17 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let server = self.server;
+        // The work stays in the caller's span: its logs and the events it
+        // enqueues belong to the request's trace.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
-            let mut connection = pool.get().map_err(|error| DbError::Unavailable(error.to_string()))?;
-            work(&mut connection)
+            let _entered = span.enter();
+            let mut connection = pool_metrics::get(&pool, server)?;
+            let result = work(&mut connection);
+            drop(connection);
+            pool_metrics::sample(&pool, server);
+            result
         })
         .await
         .map_err(|error| E::from(DbError::Unavailable(format!("database task failed: {error}"))))?
